@@ -1,0 +1,210 @@
+/* fastpath.h - the fast path's interface to the rest of tasd.
+ *
+ * Each fast-path core (struct fp_core) runs fp_core_run() on its own lcore:
+ * receive burst, TCP processing of established flows, application queue
+ * service, transmit through the queue manager, adaptive back-off.  The slow
+ * path talks to a core only through rings:
+ *
+ *   sp -> fp   cmd ring     struct fp_cmd: install/remove flows and contexts,
+ *                           send FIN, retransmit, re-inject a packet
+ *   sp -> fp   tx ring      mbufs the slow path built (SYN-ACK, RST, ARP)
+ *   fp -> sp   exc ring     mbufs the fast path does not handle
+ *   fp -> sp   ev ring      struct fp_event: FIN received, FIN acknowledged
+ *
+ * Flow state lives in one array shared by all cores (flow id = index).  The
+ * slow path fills a free entry completely, then sends FP_CMD_FLOW_ADD to the
+ * owning core; after that only that core writes the entry (the slow path
+ * reads counters).  After FP_CMD_FLOW_DEL the slow path may reuse the entry
+ * once the core's cmd_done has passed the command's sequence number.
+ */
+#ifndef FASTPATH_H
+#define FASTPATH_H
+
+#include <assert.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tas/queue.h"
+#include "tas/shm.h"
+
+struct rte_ring;
+struct rte_hash;
+struct rte_mbuf;
+struct tasd_port;
+
+/* fp_flow.flags */
+#define FP_FLOW_TS 0x01        /* timestamps negotiated: send TS option */
+#define FP_FLOW_FIN_QUEUED 0x02/* app closed: FIN goes after the last tx byte */
+#define FP_FLOW_FIN_SENT 0x04  /* our FIN is in flight (occupies one seq) */
+#define FP_FLOW_FIN_ACKED 0x08 /* our FIN was acknowledged */
+#define FP_FLOW_FIN_RCVD 0x10  /* peer's FIN received in order */
+#define FP_FLOW_ECN 0x20       /* ECN negotiated */
+#define FP_FLOW_ACK_NOW 0x40   /* an ACK is owed */
+
+/* Per-flow state: at most two cache lines.  "sp" fields are set by the slow
+ * path before FP_CMD_FLOW_ADD; the rest belong to the owning core. */
+struct fp_flow {
+    /* -- first cache line: what every data segment and ACK touches -- */
+    uint8_t *rx_base;       /* sp: rx ring (tasd's mapping of the app region) */
+    uint8_t *tx_base;       /* sp: tx ring */
+    uint32_t rx_size;       /* sp: rx ring bytes */
+    uint32_t rx_avail;      /* sp: initially rx_size; free rx bytes = window */
+    uint32_t rx_pos;        /* sp: 0; ring position of rx_next_seq */
+    uint32_t rx_next_seq;   /* sp: RCV.NXT after the handshake */
+    uint32_t tx_size;       /* sp: tx ring bytes */
+    uint32_t tx_pos;        /* sp: 0; ring position of SND.UNA */
+    uint32_t tx_sent;       /* sp: 0; bytes sent and not yet acknowledged */
+    uint32_t tx_avail;      /* sp: 0; bytes written by the app, not yet sent */
+    uint32_t tx_una_seq;    /* sp: SND.UNA (= ISS + 1 after the handshake) */
+    uint32_t tx_remote_win; /* sp: peer's window in bytes (already scaled) */
+    uint32_t rx_ooo_start;  /* sp: 0; seq of the held out-of-order interval */
+    uint32_t rx_ooo_len;    /* sp: 0; its length, 0 = none */
+    uint16_t flags;         /* sp: FP_FLOW_TS / FP_FLOW_ECN; then FP_FLOW_* */
+    uint8_t dupacks;        /* sp: 0; consecutive duplicate ACKs */
+    uint8_t remote_wscale;  /* sp: peer's window scale shift */
+    /* -- second cache line: addressing, timers, counters -- */
+    uint32_t local_ip;      /* sp: network order */
+    uint32_t remote_ip;     /* sp: network order */
+    uint16_t local_port;    /* sp: network order */
+    uint16_t remote_port;   /* sp: network order */
+    uint8_t remote_mac[6];  /* sp: next hop's MAC */
+    uint16_t mss;           /* sp: max payload per segment */
+    uint8_t local_wscale;   /* sp: our window scale shift */
+    uint8_t core;           /* sp: owning fast-path core */
+    uint16_t ctx;           /* sp: fp context slot that receives this flow's events */
+    uint32_t gen;           /* sp: generation, echoed in application entries */
+    uint32_t app_id;        /* sp: owning application (checked on app entries) */
+    uint32_t ts_recent;     /* sp: peer's last TSval (echoed in TSecr) */
+    uint32_t cwnd;          /* sp: bytes allowed in flight, 0 = unlimited */
+    uint32_t rate_kbps;     /* sp: pacing rate, 0 = unlimited */
+    uint32_t srtt_us;       /* fp: smoothed RTT from timestamps (0 = none) */
+    uint32_t cnt_acked;     /* fp: bytes acknowledged (wraps; sp diffs it) */
+    uint16_t cnt_fretx;     /* fp: fast retransmits (wraps) */
+    uint16_t cnt_ecn;       /* fp: ECN-echo marks seen (wraps) */
+    uint32_t qm_next_us;    /* fp: queue manager: earliest next transmit (fp clock, us) */
+};
+static_assert(sizeof(struct fp_flow) <= 128, "flow state fits two cache lines");
+
+/* Commands, slow path -> a fast-path core. */
+enum fp_cmd_type {
+    FP_CMD_FLOW_ADD = 1,  /* flow: entry is filled; insert it in the flow table */
+    FP_CMD_FLOW_DEL = 2,  /* flow: remove from the flow table, forget it */
+    FP_CMD_FLOW_FIN = 3,  /* flow: send FIN after all queued data */
+    FP_CMD_FLOW_RETX = 4, /* flow: retransmit from SND.UNA (timeout) */
+    FP_CMD_FLOW_RATE = 5, /* flow: arg = new rate_kbps, arg2 = new cwnd */
+    FP_CMD_CTX_ADD = 6,   /* ctx: entry in fp_ctxs is filled; start polling it */
+    FP_CMD_CTX_DEL = 7,   /* ctx: stop polling it */
+    FP_CMD_PKT = 8,       /* mbuf: process as if just received (re-injection) */
+};
+struct fp_cmd {
+    uint32_t type;
+    uint32_t id;         /* flow id or ctx slot */
+    uint32_t arg;
+    uint32_t arg2;
+    struct rte_mbuf *mbuf;
+    uint64_t seq;        /* set by fp_cmd_send(); cmd_done reaches it when done */
+};
+
+/* Events, fast path -> slow path. */
+enum fp_event_type {
+    FP_EV_FIN_RCVD = 1,  /* flow: the peer's FIN arrived in order (we ACKed it) */
+    FP_EV_FIN_ACKED = 2, /* flow: our FIN was acknowledged */
+    FP_EV_APP_BAD = 3,   /* flow (or ctx in arg): application entry failed validation */
+};
+struct fp_event {
+    uint32_t type;
+    uint32_t flow;
+    uint32_t gen;
+    uint32_t arg;
+};
+
+/* A context as one fast-path core sees it.  Filled by the slow path before
+ * FP_CMD_CTX_ADD; owned by the core afterwards. */
+struct fp_ctx {
+    struct tas_q in;          /* app -> this core (we consume) */
+    struct tas_q out;         /* this core -> app (we produce) */
+    struct tas_ctx_hdr *hdr;  /* the context's wake-up flag */
+    int efd;                  /* the context's eventfd */
+    uint32_t app_id;
+    bool active;
+};
+
+/* Per-core counters (written by the core, read by anyone). */
+struct fp_stats {
+    uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes;
+    uint64_t exceptions;      /* handed to the slow path */
+    uint64_t drops_nobuf;     /* rx window full or mbuf alloc failure */
+    uint64_t drops_bad;       /* malformed, bad checksum */
+    uint64_t drops_ring;      /* a ring to the slow path was full */
+    uint64_t app_bad;         /* application entries that failed validation */
+    uint64_t retx_fast, retx_timeout;
+    uint64_t ooo_segs;
+    uint64_t idle_sleeps;
+};
+
+#define FP_MAX_CTX 4096      /* context slots, shared numbering across apps */
+
+struct fp_core {
+    unsigned id;                   /* 0 .. n-1; rx/tx queue id */
+    struct tasd_port *port;
+    struct rte_hash *flow_table;   /* 4-tuple -> flow id, this core's flows */
+    struct rte_ring *cmd_ring;     /* sp -> fp, struct fp_cmd elements */
+    struct rte_ring *tx_ring;      /* sp -> fp, mbufs to transmit */
+    struct rte_ring *exc_ring;     /* fp -> sp, mbufs */
+    struct rte_ring *ev_ring;      /* fp -> sp, struct fp_event elements */
+    int doorbell_fd;               /* eventfd: wakes this core from sleep */
+    int sp_efd;                    /* eventfd: the core wakes the slow path */
+    _Atomic uint64_t cmd_done;     /* highest command seq completed */
+    uint64_t cmd_next;             /* sp: next command seq (sp only) */
+    struct fp_stats stats;
+    void *priv;                    /* fast-path private state (qman, ...) */
+};
+
+/* Shared by all cores. */
+struct fp_global {
+    struct fp_flow *flows;         /* max_flows entries */
+    uint32_t max_flows;
+    struct fp_ctx *ctxs[TAS_MAX_FP_CORES]; /* per core: FP_MAX_CTX slots */
+    struct fp_core cores[TAS_MAX_FP_CORES];
+    unsigned n_cores;
+    struct tas_global *gpage;      /* global page (fp_sleeping flags) */
+    bool busy_poll;
+    uint32_t max_sleep_us;
+    bool tx_cksum, rx_cksum;       /* port offloads */
+    uint8_t local_mac[6];
+    uint32_t local_ip;             /* network order */
+    volatile bool stop;            /* set by main on shutdown */
+};
+
+extern struct fp_global fp;
+
+/* Allocate flows, contexts, rings, hash tables for n cores.  0 or -errno. */
+int fp_init(struct tasd_port *port, unsigned n_cores, uint32_t max_flows,
+            struct tas_global *gpage, bool busy_poll, uint32_t max_sleep_us,
+            uint32_t local_ip);
+/* lcore entry point; arg is the struct fp_core *. Returns when fp.stop. */
+int fp_core_run(void *arg);
+void fp_fini(void);
+
+/* Slow path helpers (any thread but the cores, one caller at a time). */
+/* Queue a command; returns its sequence number (> 0) or 0 if the ring is full. */
+uint64_t fp_cmd_send(struct fp_core *c, const struct fp_cmd *cmd);
+/* Has core c completed the command with sequence seq? */
+static inline bool fp_cmd_done(struct fp_core *c, uint64_t seq)
+{
+    return atomic_load_explicit(&c->cmd_done, memory_order_acquire) >= seq;
+}
+/* Queue an mbuf for transmission on core c; 0 or -ENOBUFS (mbuf freed). */
+int fp_tx_send(struct fp_core *c, struct rte_mbuf *m);
+/* Which core owns a 4-tuple (all in network order). */
+unsigned fp_flow_core(uint32_t lip, uint32_t rip, uint16_t lport, uint16_t rport);
+
+/* Fill IPv4 and TCP checksums of a built frame (offload or software). */
+void fp_tx_prepare_cksum(struct rte_mbuf *m);
+
+/* Write per-core statistics as a table or JSON object. */
+void fp_write_stats(FILE *f, bool json);
+
+#endif /* FASTPATH_H */

@@ -1,0 +1,140 @@
+/* shm.h - layout of an application's shared-memory region and of the global
+ * status page.
+ *
+ * tasd creates one region (a memfd) per application when it registers, maps
+ * it, and hands the descriptor to the application, which maps it too.  An
+ * application maps only its own region.  Layout, from offset 0:
+ *
+ *   struct tas_region_hdr        one page, written once by tasd
+ *   max_ctx contexts             each ctx_stride bytes:
+ *       struct tas_ctx_hdr       one cache line (the wake-up flag)
+ *       queue entry arrays       q_ents * 64 bytes each, in the order of
+ *                                enum tas_ctx_queue (sp_in, sp_out, then
+ *                                fp_in[c], fp_out[c] for each fast-path core)
+ *   connection buffers           buf_off .. buf_off + buf_size, carved by the
+ *                                slow path into per-connection rx/tx rings
+ *
+ * The header is advisory for the application; tasd never re-reads it and
+ * uses its own copy of every value, since the application can write to it.
+ *
+ * The global page (struct tas_global) is a separate memfd every application
+ * maps read-only: it tells whether a fast-path core is sleeping, so that the
+ * application kicks that core's doorbell eventfd only when needed.
+ */
+#ifndef TAS_SHM_H
+#define TAS_SHM_H
+
+#include <assert.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tas/queue.h"
+
+#define TAS_REGION_MAGIC 0x54415352u /* "TASR" */
+#define TAS_ABI_VERSION 1u
+#define TAS_MAX_FP_CORES 8
+#define TAS_CACHELINE 64
+#define TAS_PAGE 4096
+
+/* Written by tasd once at region creation; read by the application. */
+struct tas_region_hdr {
+    uint32_t magic;        /* TAS_REGION_MAGIC */
+    uint32_t version;      /* TAS_ABI_VERSION */
+    uint64_t size;         /* total bytes of the region */
+    uint32_t app_id;       /* tasd's id for this application */
+    uint16_t n_fp;         /* fast-path cores: fp queue pairs per context */
+    uint16_t max_ctx;      /* number of context slots */
+    uint32_t q_ents;       /* entries per queue (power of two) */
+    uint32_t max_flows;    /* every flow id is < max_flows */
+    uint64_t ctx_off;      /* offset of context 0 */
+    uint64_t ctx_stride;   /* bytes per context (header + its queues) */
+    uint64_t buf_off;      /* offset of the connection buffer area */
+    uint64_t buf_size;     /* bytes of the connection buffer area */
+    uint32_t local_ip;     /* tasd's IPv4 address (network order) */
+    uint8_t local_prefix;  /* its prefix length */
+    uint8_t pad0[3];
+    uint32_t mss;          /* tasd's default MSS (from the port MTU) */
+    uint32_t pad1;
+};
+static_assert(sizeof(struct tas_region_hdr) <= TAS_PAGE, "header fits a page");
+
+/* Per context; first cache line of the context's slice of the region. */
+struct tas_ctx_hdr {
+    /* 1 while the application is (about to be) asleep on the context's
+     * eventfd.  Written 1 by the application before sleeping; whoever in
+     * tasd (fast or slow path) posts an entry to this context exchanges it
+     * to 0 and, if it was 1, writes the eventfd. */
+    _Atomic uint32_t armed;
+    uint32_t pad[TAS_CACHELINE / 4 - 1];
+};
+static_assert(sizeof(struct tas_ctx_hdr) == TAS_CACHELINE, "one cache line");
+
+/* Queues of a context, in layout order.  fp_in/fp_out repeat per core. */
+enum tas_ctx_queue {
+    TAS_CQ_SP_IN = 0,  /* application -> slow path (requests) */
+    TAS_CQ_SP_OUT = 1, /* slow path -> application (completions) */
+    TAS_CQ_FP_BASE = 2 /* then 2 + 2c: app -> fp core c; 3 + 2c: fp c -> app */
+};
+static inline uint32_t tas_cq_fp_in(uint32_t core) { return TAS_CQ_FP_BASE + 2 * core; }
+static inline uint32_t tas_cq_fp_out(uint32_t core) { return TAS_CQ_FP_BASE + 2 * core + 1; }
+static inline uint32_t tas_cq_count(uint32_t n_fp) { return TAS_CQ_FP_BASE + 2 * n_fp; }
+
+/* Bytes of one context: header plus all its queues. */
+static inline uint64_t tas_ctx_stride(uint32_t n_fp, uint32_t q_ents)
+{
+    return TAS_CACHELINE + (uint64_t)tas_cq_count(n_fp) * q_ents * TAS_QE_SIZE;
+}
+
+static inline struct tas_ctx_hdr *tas_ctx_hdr(void *region, uint64_t ctx_off,
+                                              uint64_t ctx_stride, uint32_t ctx)
+{
+    return (struct tas_ctx_hdr *)((uint8_t *)region + ctx_off + ctx_stride * ctx);
+}
+
+static inline void *tas_ctx_queue_ents(void *region, uint64_t ctx_off,
+                                       uint64_t ctx_stride, uint32_t q_ents,
+                                       uint32_t ctx, uint32_t queue)
+{
+    return (uint8_t *)tas_ctx_hdr(region, ctx_off, ctx_stride, ctx) +
+           TAS_CACHELINE + (uint64_t)queue * q_ents * TAS_QE_SIZE;
+}
+
+/* tasd side, after pushing to a context: wake the application if it armed.
+ * Returns 1 if the caller must write the context's eventfd. */
+static inline int tas_ctx_need_kick(struct tas_ctx_hdr *h)
+{
+    atomic_thread_fence(memory_order_seq_cst); /* push before reading armed */
+    if (atomic_load_explicit(&h->armed, memory_order_relaxed) == 0)
+        return 0;
+    return atomic_exchange_explicit(&h->armed, 0, memory_order_acq_rel) != 0;
+}
+
+/* Application side, before sleeping: arm, then re-check the queues; only
+ * sleep if they are still empty. */
+static inline void tas_ctx_arm(struct tas_ctx_hdr *h)
+{
+    atomic_store_explicit(&h->armed, 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_seq_cst); /* arm before re-checking */
+}
+
+/* The global status page; written by tasd, mapped read-only by apps. */
+struct tas_global {
+    uint32_t magic;   /* TAS_REGION_MAGIC */
+    uint32_t n_fp;    /* fast-path cores */
+    uint32_t pad[14];
+    /* 1 while fast-path core c sleeps (adaptive polling); an application
+     * that posts to core c's queue writes that core's doorbell eventfd if
+     * this is set.  Written by fast-path core c, read by applications. */
+    _Atomic uint32_t fp_sleeping[TAS_MAX_FP_CORES][TAS_CACHELINE / 4];
+};
+
+/* Application side, after posting to fp core c: kick it if asleep. */
+static inline int tas_fp_need_kick(const struct tas_global *g, uint32_t core)
+{
+    atomic_thread_fence(memory_order_seq_cst);
+    return atomic_load_explicit(&((struct tas_global *)g)->fp_sleeping[core][0],
+                                memory_order_relaxed) != 0;
+}
+
+#endif /* TAS_SHM_H */

@@ -1,0 +1,82 @@
+/* config.h - tasd's configuration: every setting, its default, and the
+ * loader that fills it from the libconfig file and the command line.
+ *
+ * The command line overrides the file.  Errors name the file, the line and
+ * the setting; tasd exits with status 2 on any of them.
+ */
+#ifndef TASD_CONFIG_H
+#define TASD_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define TASD_MAX_ROUTES 64
+#define TASD_PATH_MAX 256
+#define TASD_ARGS_MAX 1024
+
+enum tasd_poll_mode { TASD_POLL_ADAPTIVE = 0, TASD_POLL_BUSY = 1 };
+
+struct tasd_route {
+    uint32_t dest;   /* network order */
+    uint8_t prefix;  /* 0..32 */
+    uint32_t gw;     /* next hop, network order; 0 = directly connected */
+};
+
+struct tasd_config {
+    char config_file[TASD_PATH_MAX]; /* "" if none was read */
+
+    /* network */
+    uint32_t ip;                     /* our IPv4 address, network order */
+    uint8_t prefix;                  /* its prefix length */
+    struct tasd_route routes[TASD_MAX_ROUTES];
+    unsigned n_routes;
+    char host_if[32];                /* kernel interface tasd configures (TAP), "" = none */
+    uint32_t host_ip;                /* address given to host_if, network order */
+    uint8_t host_prefix;
+    uint32_t mtu;                    /* 0 = the port's MTU */
+
+    /* DPDK and threads */
+    char dpdk_args[TASD_ARGS_MAX];   /* EAL arguments, split on spaces */
+    unsigned fp_cores;               /* fast-path threads (1..TAS_MAX_FP_CORES) */
+    enum tasd_poll_mode poll;
+    uint32_t poll_max_sleep_us;      /* adaptive: longest idle sleep */
+
+    /* files */
+    char run_dir[TASD_PATH_MAX];     /* app.sock and control.sock live here */
+
+    /* applications and connections */
+    uint32_t max_flows;              /* connections tasd can hold */
+    uint32_t app_mem_mb;             /* buffer area of each application's region */
+    uint32_t max_ctx;                /* contexts per application */
+    uint32_t queue_entries;          /* entries per context queue (power of 2) */
+    uint32_t rx_buf_size;            /* per-connection receive ring, bytes */
+    uint32_t tx_buf_size;            /* per-connection transmit ring, bytes */
+
+    /* TCP */
+    bool timestamps;                 /* offer RFC 7323 timestamps */
+    bool window_scaling;             /* offer window scaling */
+    bool sack;                       /* offer SACK-permitted */
+    uint32_t rto_min_ms;
+    uint32_t rto_initial_ms;
+    uint32_t rto_max_ms;
+    uint32_t max_retries;            /* data retransmissions before reset */
+    uint32_t syn_retries;
+    uint32_t time_wait_ms;           /* 2*MSL */
+    uint32_t arp_timeout_ms;         /* neighbour entry lifetime */
+    uint32_t control_interval_us;    /* congestion control / RTO scan period */
+    char cc[16];                     /* congestion control: "reno" or "none" */
+    uint32_t rate_limit_mbps;        /* default per-flow pacing rate, 0 = none */
+
+    bool check_only;                 /* --check-config */
+};
+
+/* Fill c with defaults, then the config file (if any: --config, else
+ * /etc/tasd/tasd.conf when it exists), then command-line flags.
+ * Returns 0, 1 if tasd should exit 0 (--help, --version), or 2 on error
+ * (the message is already on stderr). */
+int tasd_config_load(struct tasd_config *c, int argc, char **argv);
+
+/* Parse "a.b.c.d/len"; returns 0 or -EINVAL. */
+int tasd_parse_prefix(const char *s, uint32_t *ip, uint8_t *prefix);
+
+#endif /* TASD_CONFIG_H */
