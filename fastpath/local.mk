@@ -1,0 +1,1 @@
+# fastpath/local.mk - build rules for fastpath/ (included by Makefile.am).

@@ -1,0 +1,1 @@
+# libtas/local.mk - build rules for libtas/ (included by Makefile.am).

@@ -1,0 +1,1 @@
+# slowpath/local.mk - build rules for slowpath/ (included by Makefile.am).

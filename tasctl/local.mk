@@ -1,0 +1,1 @@
+# tasctl/local.mk - build rules for tasctl/ (included by Makefile.am).

@@ -1,0 +1,1 @@
+# tests/integration/local.mk - integration tests (network namespaces, root).
