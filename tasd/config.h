@@ -79,4 +79,11 @@ int tasd_config_load(struct tasd_config *c, int argc, char **argv);
 /* Parse "a.b.c.d/len"; returns 0 or -EINVAL. */
 int tasd_parse_prefix(const char *s, uint32_t *ip, uint8_t *prefix);
 
+/* Split s in place into at most max words (whitespace separates; '...' and
+ * "..." group; backslash escapes).  Used for dpdk_args: config checks it,
+ * port.c builds the EAL argv with it.  Returns the count, -EINVAL for an
+ * unbalanced quote, -E2BIG for too many words. */
+#define TASD_MAX_EAL_ARGS 128
+int tasd_split_args(char *s, char **argv, int max);
+
 #endif /* TASD_CONFIG_H */
