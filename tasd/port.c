@@ -1,0 +1,325 @@
+/* port.c - DPDK bring-up: the EAL, then the one Ethernet port tasd drives.
+ *
+ * tasd_port_init builds the EAL command line from the `dpdk` setting, adding
+ * what tasd needs unless the user said otherwise:
+ *   --lcores 0@(CPUS),1@(CPUS),...   the main lcore (slow path) plus one
+ *                                     lcore per fast-path core, each allowed
+ *                                     on every CPU tasd may use, so a small
+ *                                     machine can run tasd, applications and
+ *                                     a peer side by side
+ *   --file-prefix tasd-<hash>        per run directory, so two tasd
+ *                                     instances never share DPDK files
+ * It then configures the first port with one rx/tx queue pair per fast-path
+ * core (fewer if the port has fewer), checksum offloads where the port has
+ * them, an mbuf pool shared by the fast path and the slow path, and starts
+ * it.  What the port turned out to be (MAC, MTU, queues, offloads) is in
+ * struct tasd_port for everyone else.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_bus.h>
+#include <rte_dev.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "tasd/config.h"
+#include "tasd/port.h"
+
+#define PORT_MBUFS 16383
+#define PORT_MBUF_CACHE 256
+#define PORT_DESCS 1024
+
+/* Did the user give option opt (e.g. "--lcores", or "-l" with its value
+ * attached or not)? */
+static bool has_opt(char **argv, int argc, const char *opt)
+{
+    size_t n = strlen(opt);
+
+    for (int i = 0; i < argc; i++) {
+        if (opt[1] == '-') { /* long: --opt or --opt=value */
+            if (!strncmp(argv[i], opt, n) && (argv[i][n] == '\0' || argv[i][n] == '='))
+                return true;
+        } else if (!strncmp(argv[i], opt, n)) { /* short: -l or -lVALUE */
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The CPUs tasd may run on, as a DPDK cpuset "(0-3,6)". */
+static int cpu_list(char *buf, size_t len)
+{
+    cpu_set_t set;
+    size_t off = 0;
+    int first = -1;
+
+    if (sched_getaffinity(0, sizeof(set), &set))
+        return -errno;
+    off += snprintf(buf + off, len - off, "(");
+    for (int cpu = 0; cpu <= CPU_SETSIZE; cpu++) {
+        bool in = cpu < CPU_SETSIZE && CPU_ISSET(cpu, &set);
+        if (in && first < 0)
+            first = cpu;
+        if (!in && first >= 0) {
+            const char *sep = off > 1 ? "," : "";
+            if (cpu - 1 == first)
+                off += snprintf(buf + off, len - off, "%s%d", sep, first);
+            else
+                off += snprintf(buf + off, len - off, "%s%d-%d", sep, first, cpu - 1);
+            first = -1;
+        }
+        if (off >= len)
+            return -ENAMETOOLONG;
+    }
+    off += snprintf(buf + off, len - off, ")");
+    return off < len ? 0 : -ENAMETOOLONG;
+}
+
+/* FNV-1a, for a short stable name derived from the run directory. */
+static uint32_t hash_str(const char *s)
+{
+    uint32_t h = 2166136261u;
+    while (*s)
+        h = (h ^ (uint8_t)*s++) * 16777619u;
+    return h;
+}
+
+/* Start the EAL with the configured arguments plus what tasd adds. */
+static int start_eal(const struct tasd_config *c, const char *argv0)
+{
+    static char args[TASD_ARGS_MAX];
+    static char lcores[4096], prefix[32];
+    char *argv[TASD_MAX_EAL_ARGS + 8];
+    char cpus[1024];
+    int argc = 1, n;
+    size_t off = 0;
+
+    argv[0] = (char *)argv0;
+    memcpy(args, c->dpdk_args, sizeof(args));
+    n = tasd_split_args(args, argv + 1, TASD_MAX_EAL_ARGS);
+    if (n < 0) {
+        fprintf(stderr, "tasd: dpdk: cannot split \"%s\" into arguments\n", c->dpdk_args);
+        return -EINVAL;
+    }
+    argc += n;
+
+    if (!has_opt(argv + 1, n, "-l") && !has_opt(argv + 1, n, "-c") &&
+        !has_opt(argv + 1, n, "--lcores")) {
+        int rc = cpu_list(cpus, sizeof(cpus));
+        if (rc) {
+            fprintf(stderr, "tasd: cannot read the CPUs tasd may use: %s\n", strerror(-rc));
+            return rc;
+        }
+        for (unsigned i = 0; i <= c->fp_cores && off < sizeof(lcores); i++)
+            off += snprintf(lcores + off, sizeof(lcores) - off, "%s%u@%s", i ? "," : "", i,
+                            cpus);
+        if (off >= sizeof(lcores))
+            return -ENAMETOOLONG;
+        argv[argc++] = "--lcores";
+        argv[argc++] = lcores;
+    }
+    if (!has_opt(argv + 1, n, "--file-prefix")) {
+        snprintf(prefix, sizeof(prefix), "tasd-%08x", hash_str(c->run_dir));
+        argv[argc++] = "--file-prefix";
+        argv[argc++] = prefix;
+    }
+    argv[argc] = NULL;
+
+    fprintf(stderr, "tasd: starting DPDK:");
+    for (int i = 1; i < argc; i++)
+        fprintf(stderr, " %s", argv[i]);
+    fputc('\n', stderr);
+
+    if (rte_eal_init(argc, argv) < 0) {
+        fprintf(stderr, "tasd: DPDK EAL did not start (%s); check the dpdk setting "
+                        "(--dpdk)\n",
+                rte_strerror(rte_errno));
+        return -(rte_errno ? rte_errno : EINVAL);
+    }
+    return 0;
+}
+
+static bool is_virtual(const struct rte_eth_dev_info *info)
+{
+    const struct rte_bus *bus = info->device ? rte_dev_bus(info->device) : NULL;
+    return bus && !strcmp(rte_bus_name(bus), "vdev");
+}
+
+static int port_configure(struct tasd_port *p, const struct tasd_config *c)
+{
+    const uint64_t tx_ck = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+    const uint64_t rx_ck = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
+    struct rte_eth_conf conf;
+    struct rte_eth_dev_info info;
+    struct rte_ether_addr mac;
+    uint16_t nb_rxd = PORT_DESCS, nb_txd = PORT_DESCS, mtu, max_mtu;
+    unsigned n_mbufs;
+    int socket, rc;
+
+    rc = rte_eth_dev_info_get(p->port_id, &info);
+    if (rc) {
+        fprintf(stderr, "tasd: port %u: cannot read device info: %s\n", p->port_id,
+                strerror(-rc));
+        return rc;
+    }
+    p->n_queues = c->fp_cores;
+    if (info.max_rx_queues < p->n_queues)
+        p->n_queues = info.max_rx_queues;
+    if (info.max_tx_queues < p->n_queues)
+        p->n_queues = info.max_tx_queues;
+    if (p->n_queues == 0) {
+        fprintf(stderr, "tasd: port %u (%s) has no queues\n", p->port_id, info.driver_name);
+        return -ENODEV;
+    }
+    if (p->n_queues < c->fp_cores)
+        fprintf(stderr, "tasd: port %u (%s) has %u queue pair(s): running %u fast-path "
+                        "core(s) instead of %u%s\n",
+                p->port_id, info.driver_name, p->n_queues, p->n_queues, c->fp_cores,
+                strstr(info.driver_name, "af_packet") ? " (add qpairs=N to the vdev)" : "");
+
+    memset(&conf, 0, sizeof(conf));
+    p->tx_cksum = (info.tx_offload_capa & tx_ck) == tx_ck;
+    p->rx_cksum = (info.rx_offload_capa & rx_ck) == rx_ck;
+    if (p->tx_cksum)
+        conf.txmode.offloads |= tx_ck;
+    if (p->rx_cksum)
+        conf.rxmode.offloads |= rx_ck;
+    /* Several queues: spread TCP flows by their 4-tuple where the port can.
+     * (The fast path still checks which core owns a flow.) */
+    if (p->n_queues > 1 && (info.flow_type_rss_offloads & RTE_ETH_RSS_NONFRAG_IPV4_TCP)) {
+        conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+        conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_NONFRAG_IPV4_TCP;
+    }
+
+    rc = rte_eth_dev_configure(p->port_id, p->n_queues, p->n_queues, &conf);
+    if (rc) {
+        fprintf(stderr, "tasd: port %u (%s): configure with %u queue pair(s) failed: %s\n",
+                p->port_id, info.driver_name, p->n_queues, strerror(-rc));
+        return rc;
+    }
+    rc = rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &nb_rxd, &nb_txd);
+    if (rc) {
+        fprintf(stderr, "tasd: port %u: descriptor counts: %s\n", p->port_id, strerror(-rc));
+        return rc;
+    }
+
+    socket = rte_eth_dev_socket_id(p->port_id);
+    if (socket < 0)
+        socket = (int)rte_socket_id();
+    /* Enough for every descriptor ring, every lcore's cache and packets in
+     * flight in tasd's own rings; 2^n - 1 is the mempool's best size. */
+    n_mbufs = PORT_MBUFS;
+    while (n_mbufs < p->n_queues * (nb_rxd + nb_txd) + rte_lcore_count() * PORT_MBUF_CACHE +
+                         PORT_MBUFS / 2)
+        n_mbufs = n_mbufs * 2 + 1;
+    p->pool = rte_pktmbuf_pool_create("tasd_mbufs", n_mbufs, PORT_MBUF_CACHE, 0,
+                                      RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+    if (!p->pool) {
+        fprintf(stderr, "tasd: cannot create the mbuf pool (%u mbufs): %s; give DPDK more "
+                        "memory (-m in --dpdk)\n",
+                n_mbufs, rte_strerror(rte_errno));
+        return -ENOMEM;
+    }
+
+    for (uint16_t q = 0; q < p->n_queues; q++) {
+        rc = rte_eth_rx_queue_setup(p->port_id, q, nb_rxd, socket, NULL, p->pool);
+        if (rc == 0)
+            rc = rte_eth_tx_queue_setup(p->port_id, q, nb_txd, socket, NULL);
+        if (rc) {
+            fprintf(stderr, "tasd: port %u: queue %u setup failed: %s\n", p->port_id, q,
+                    strerror(-rc));
+            return rc;
+        }
+    }
+
+    rc = rte_eth_dev_start(p->port_id);
+    if (rc) {
+        fprintf(stderr, "tasd: port %u (%s) did not start: %s\n", p->port_id,
+                info.driver_name, strerror(-rc));
+        return rc;
+    }
+    if (is_virtual(&info)) {
+        /* Harmless on virtual devices and it saves surprises with MACs;
+         * not every PMD supports it, which is fine too. */
+        rte_eth_promiscuous_enable(p->port_id);
+        rte_eth_allmulticast_enable(p->port_id);
+    }
+
+    rc = rte_eth_macaddr_get(p->port_id, &mac);
+    if (rc) {
+        fprintf(stderr, "tasd: port %u: cannot read its MAC address: %s\n", p->port_id,
+                strerror(-rc));
+        return rc;
+    }
+    memcpy(p->mac, mac.addr_bytes, sizeof(p->mac));
+
+    if (rte_eth_dev_get_mtu(p->port_id, &mtu))
+        mtu = RTE_ETHER_MTU;
+    /* Frames must fit one mbuf: the fast path does not chain segments. */
+    max_mtu = RTE_MBUF_DEFAULT_DATAROOM - RTE_ETHER_HDR_LEN - RTE_ETHER_CRC_LEN;
+    if (mtu > max_mtu) {
+        fprintf(stderr, "tasd: port %u MTU %u exceeds one mbuf; using %u\n", p->port_id, mtu,
+                max_mtu);
+        mtu = max_mtu;
+    }
+    if (c->mtu && c->mtu < mtu)
+        mtu = (uint16_t)c->mtu;
+    else if (c->mtu > mtu)
+        fprintf(stderr, "tasd: mtu %u is larger than port %u's MTU; using %u\n", c->mtu,
+                p->port_id, mtu);
+    p->mtu = mtu;
+    return 0;
+}
+
+int tasd_port_init(struct tasd_port *p, const struct tasd_config *c, const char *argv0)
+{
+    uint16_t pid;
+    int rc;
+
+    memset(p, 0, sizeof(*p));
+    p->port_id = RTE_MAX_ETHPORTS; /* none yet */
+    rc = start_eal(c, argv0);
+    if (rc)
+        return rc;
+    if (rte_eth_dev_count_avail() == 0) {
+        fprintf(stderr, "tasd: no DPDK port: give one with --dpdk \"--vdev ...\" (e.g. "
+                        "--vdev net_tap0,iface=tas0) or -a PCI-ADDRESS for a NIC bound "
+                        "to DPDK\n");
+        return -ENODEV;
+    }
+    RTE_ETH_FOREACH_DEV(pid) {
+        p->port_id = pid;
+        break;
+    }
+    rc = port_configure(p, c);
+    if (rc) {
+        tasd_port_stop(p);
+        return rc;
+    }
+    fprintf(stderr,
+            "tasd: port %u up: MAC %02x:%02x:%02x:%02x:%02x:%02x, MTU %u, %u queue pair(s), "
+            "checksum offload rx %s tx %s\n",
+            p->port_id, p->mac[0], p->mac[1], p->mac[2], p->mac[3], p->mac[4], p->mac[5],
+            p->mtu, p->n_queues, p->rx_cksum ? "on" : "off", p->tx_cksum ? "on" : "off");
+    return 0;
+}
+
+void tasd_port_stop(struct tasd_port *p)
+{
+    if (p->port_id < RTE_MAX_ETHPORTS && rte_eth_dev_is_valid_port(p->port_id)) {
+        rte_eth_dev_stop(p->port_id);
+        rte_eth_dev_close(p->port_id);
+    }
+    if (p->pool) {
+        rte_mempool_free(p->pool);
+        p->pool = NULL;
+    }
+}
