@@ -42,6 +42,9 @@ struct tasd_port;
 #define FP_FLOW_FIN_RCVD 0x10  /* peer's FIN received in order */
 #define FP_FLOW_ECN 0x20       /* ECN negotiated */
 #define FP_FLOW_ACK_NOW 0x40   /* an ACK is owed */
+/* Bits 0x0100..0x4000 are private to the fast path (fastpath/internal.h);
+ * the slow path sets only FP_FLOW_TS / FP_FLOW_ECN when it fills a flow. */
+#define FP_FLOW_INSTALLED 0x8000 /* fp: in this core's flow table (FLOW_ADD done) */
 
 /* Per-flow state: at most two cache lines.  "sp" fields are set by the slow
  * path before FP_CMD_FLOW_ADD; the rest belong to the owning core. */
@@ -160,6 +163,10 @@ struct fp_core {
     uint64_t cmd_next;             /* sp: next command seq (sp only) */
     struct fp_stats stats;
     void *priv;                    /* fast-path private state (qman, ...) */
+    /* -- added by the fast path: more counters (written by the core) -- */
+    uint64_t tx_drops;             /* frames the port did not take (freed) */
+    uint64_t rx_ignored;           /* frames not for us: other MAC/IP/ethertype */
+    uint64_t acks_sent;            /* pure ACKs and window updates sent */
 };
 
 /* Shared by all cores. */
@@ -176,6 +183,10 @@ struct fp_global {
     uint8_t local_mac[6];
     uint32_t local_ip;             /* network order */
     volatile bool stop;            /* set by main on shutdown */
+    /* -- added by the fast path: the clock (fastpath/clock.h), set by fp_init -- */
+    uint64_t clk_tsc0;             /* TSC at fp_init */
+    uint64_t clk_us0;              /* CLOCK_MONOTONIC at fp_init, microseconds */
+    uint64_t clk_mult;             /* microseconds per TSC cycle, 32.32 fixed point */
 };
 
 extern struct fp_global fp;

@@ -1,0 +1,123 @@
+/* flow.h - small pure helpers on struct fp_flow shared by receive (rx.c),
+ * transmit (tx.c) and the queue manager (qman.c): the fast path's private
+ * flag bits, ring-buffer positions and copies with wrap-around, and how much
+ * a flow may send now.  No DPDK types, so the unit tests use them directly.
+ */
+#ifndef FP_FLOW_H
+#define FP_FLOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "fastpath/fastpath.h"
+
+/* Private fp_flow.flags bits (0x0100..0x4000; see fastpath.h). */
+#define FP_FLOW_FIN_TXED 0x0100 /* our FIN was transmitted at least once */
+#define FP_FLOW_ECE 0x0200      /* CE received: echo ECE until the peer's CWR */
+
+/* Ring sizes are validated at FLOW_ADD: 0 < size < 2^31, pos < size, n <= size. */
+static inline uint32_t fp_ring_add(uint32_t pos, uint32_t n, uint32_t size)
+{
+    pos += n;
+    return pos >= size ? pos - size : pos;
+}
+
+/* Copy len bytes into a ring at pos, wrapping at size. */
+static inline void fp_ring_write(uint8_t *base, uint32_t size, uint32_t pos,
+                                 const uint8_t *src, uint32_t len)
+{
+    uint32_t first = size - pos;
+    if (first >= len) {
+        memcpy(base + pos, src, len);
+    } else {
+        memcpy(base + pos, src, first);
+        memcpy(base, src + first, len - first);
+    }
+}
+
+/* Copy len bytes out of a ring at pos, wrapping at size. */
+static inline void fp_ring_read(const uint8_t *base, uint32_t size, uint32_t pos,
+                                uint8_t *dst, uint32_t len)
+{
+    uint32_t first = size - pos;
+    if (first >= len) {
+        memcpy(dst, base + pos, len);
+    } else {
+        memcpy(dst, base + pos, first);
+        memcpy(dst + first, base, len - first);
+    }
+}
+
+/* Largest payload of one segment: the MSS less the timestamp option. */
+static inline uint32_t fp_flow_seg_max(const struct fp_flow *f)
+{
+    uint32_t m = f->mss;
+    if (f->flags & FP_FLOW_TS)
+        m = m > 12 + 64 ? m - 12 : 64; /* NOP NOP TS */
+    return m;
+}
+
+/* Bytes beyond SND.UNA the peer's window and cwnd still allow. */
+static inline uint32_t fp_flow_tx_room(const struct fp_flow *f)
+{
+    uint32_t wnd = f->tx_remote_win;
+    if (f->cwnd != 0 && f->cwnd < wnd)
+        wnd = f->cwnd;
+    return wnd > f->tx_sent ? wnd - f->tx_sent : 0;
+}
+
+/* Our FIN is due: the app closed, every byte went out, FIN not in flight. */
+static inline bool fp_flow_fin_due(const struct fp_flow *f)
+{
+    return (f->flags & (FP_FLOW_FIN_QUEUED | FP_FLOW_FIN_SENT | FP_FLOW_FIN_ACKED)) ==
+               FP_FLOW_FIN_QUEUED &&
+           f->tx_avail == 0;
+}
+
+/* Payload length of the next data segment, 0 if none may go now.
+ * A zero peer window with nothing in flight yields a 1-byte probe (the
+ * slow path's retransmission timeout then repeats it with back-off, and the
+ * window update that reopens the window makes rx.c resend it).  Otherwise a
+ * segment shorter than seg_max goes only if it empties the ring or nothing is
+ * in flight (sender silly-window avoidance, no Nagle). */
+static inline uint32_t fp_flow_next_seg(const struct fp_flow *f, uint32_t seg_max)
+{
+    if (f->tx_avail == 0)
+        return 0;
+    uint32_t room = fp_flow_tx_room(f);
+    if (room == 0)
+        return (f->tx_sent == 0 && f->tx_remote_win == 0) ? 1 : 0;
+    uint32_t len = f->tx_avail < seg_max ? f->tx_avail : seg_max;
+    if (len > room) {
+        if (f->tx_sent > 0)
+            return 0;
+        len = room;
+    }
+    return len;
+}
+
+/* Does the flow have something it can transmit now (data or FIN)? */
+static inline bool fp_flow_can_send(const struct fp_flow *f)
+{
+    return fp_flow_fin_due(f) || fp_flow_next_seg(f, fp_flow_seg_max(f)) > 0;
+}
+
+/* Go back to SND.UNA: everything in flight is to be sent again (fast
+ * retransmit, timeout, window reopened after a probe). */
+static inline void fp_flow_go_back(struct fp_flow *f)
+{
+    f->tx_avail += f->tx_sent;
+    f->tx_sent = 0;
+    if ((f->flags & (FP_FLOW_FIN_SENT | FP_FLOW_FIN_ACKED)) == FP_FLOW_FIN_SENT)
+        f->flags &= (uint16_t)~FP_FLOW_FIN_SENT;
+}
+
+/* Advertised receive window field: rx_avail >> local_wscale, at most 65535. */
+static inline uint16_t fp_flow_adv_win(const struct fp_flow *f)
+{
+    uint32_t w = f->rx_avail >> f->local_wscale;
+    return w > 0xffff ? 0xffff : (uint16_t)w;
+}
+
+#endif /* FP_FLOW_H */

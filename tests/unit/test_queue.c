@@ -1,0 +1,105 @@
+/* test_queue.c - the shared-memory SPSC queues (include/tas/queue.h) with
+ * the context entry layouts of include/tas/ctxq.h. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+
+#include "tas/ctxq.h"
+#include "tas/queue.h"
+
+#define N 8
+
+static struct tas_qe ents[N];
+static struct tas_q prod, cons;
+
+static void setup(void)
+{
+    memset(ents, 0, sizeof(ents));
+    tas_q_init(&prod, ents, N);
+    tas_q_init(&cons, ents, N);
+}
+
+TestSuite(queue, .init = setup);
+
+Test(queue, entries_fit_the_64_byte_slot)
+{
+    cr_assert_eq(sizeof(struct tas_qe), 64);
+    cr_assert_leq(sizeof(struct tas_fpin), TAS_QE_BODY);
+    cr_assert_leq(sizeof(struct tas_fpout), TAS_QE_BODY);
+    cr_assert_leq(sizeof(struct tas_spout_new_conn), TAS_QE_BODY);
+    cr_assert_leq(sizeof(struct tas_spout_connected), TAS_QE_BODY);
+}
+
+Test(queue, empty_queue_yields_nothing)
+{
+    uint8_t body[TAS_QE_BODY];
+    cr_assert_not(tas_q_ready(&cons));
+    cr_assert_eq(tas_q_get(&cons, body), 0);
+    cr_assert_eq(cons.pos, 0);
+}
+
+Test(queue, full_queue_is_detected_and_frees_after_one_get)
+{
+    struct tas_fpin in = {.flow = 1};
+    uint8_t body[TAS_QE_BODY];
+    for (unsigned i = 0; i < N; i++) {
+        in.flow = i;
+        cr_assert_eq(tas_q_put(&prod, TAS_FPIN_UPDATE, &in, sizeof(in)), 0);
+    }
+    cr_assert_null(tas_q_slot(&prod));
+    cr_assert_eq(tas_q_put(&prod, TAS_FPIN_UPDATE, &in, sizeof(in)), -1);
+    cr_assert_eq(tas_q_get(&cons, body), TAS_FPIN_UPDATE);
+    cr_assert_not_null(tas_q_slot(&prod));
+    cr_assert_eq(tas_q_put(&prod, TAS_FPIN_UPDATE, &in, sizeof(in)), 0);
+}
+
+Test(queue, entries_come_out_intact_and_in_order_over_many_wraps)
+{
+    uint32_t next_put = 0, next_get = 0;
+    srand(7);
+    for (unsigned round = 0; round < 10000; round++) {
+        unsigned burst = (unsigned)rand() % (N + 2);
+        for (unsigned i = 0; i < burst; i++) {
+            struct tas_fpout o = {.flow = next_put, .gen = ~next_put,
+                                  .rx_bytes = next_put * 3, .tx_freed = next_put * 5,
+                                  .flags = next_put & 1};
+            if (tas_q_put(&prod, TAS_FPOUT_UPDATE, &o, sizeof(o)) != 0)
+                break;
+            next_put++;
+        }
+        burst = (unsigned)rand() % (N + 2);
+        for (unsigned i = 0; i < burst; i++) {
+            uint8_t body[TAS_QE_BODY];
+            uint8_t t = tas_q_get(&cons, body);
+            if (t == 0) {
+                cr_assert_eq(next_get, next_put, "empty only when all were taken");
+                break;
+            }
+            struct tas_fpout o;
+            memcpy(&o, body, sizeof(o));
+            cr_assert_eq(t, TAS_FPOUT_UPDATE);
+            cr_assert_eq(o.flow, next_get);
+            cr_assert_eq(o.gen, ~next_get);
+            cr_assert_eq(o.rx_bytes, next_get * 3);
+            cr_assert_eq(o.tx_freed, next_get * 5);
+            cr_assert_eq(o.flags, next_get & 1);
+            next_get++;
+        }
+        cr_assert_leq(next_put - next_get, N);
+    }
+    cr_assert_gt(next_get, 10000);
+}
+
+Test(queue, ready_reports_without_consuming)
+{
+    struct tas_fpin in = {.flow = 42, .tx_bytes = 9};
+    uint8_t body[TAS_QE_BODY];
+    tas_q_put(&prod, TAS_FPIN_UPDATE, &in, sizeof(in));
+    cr_assert(tas_q_ready(&cons));
+    cr_assert(tas_q_ready(&cons));
+    cr_assert_eq(tas_q_get(&cons, body), TAS_FPIN_UPDATE);
+    cr_assert_not(tas_q_ready(&cons));
+    struct tas_fpin got;
+    memcpy(&got, body, sizeof(got));
+    cr_assert_eq(got.flow, 42);
+    cr_assert_eq(got.tx_bytes, 9);
+}

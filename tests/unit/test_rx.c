@@ -1,0 +1,416 @@
+/* test_rx.c - receive processing of an established flow (fastpath/rx.c):
+ * in-order and out-of-order data, duplicates, the receive window, ring
+ * wrap-around, ACK processing, fast retransmit, window updates, FIN. */
+#include <criterion/criterion.h>
+
+#include "tas/proto.h"
+#include "fastpath/flow.h"
+#include "fastpath/rx.h"
+
+#define RX_SIZE 64
+#define TX_SIZE 64
+#define ISN_PEER 0xfffffff0u /* the peer's sequence numbers wrap during the tests */
+#define ISN_OURS 1000u
+
+static uint8_t rxbuf[RX_SIZE], txbuf[TX_SIZE];
+static struct fp_flow f;
+static struct fp_rx_result r;
+static uint8_t pattern[256]; /* byte i of the peer's stream is pattern[i] */
+
+static void setup(void)
+{
+    memset(&f, 0, sizeof(f));
+    memset(rxbuf, 0, sizeof(rxbuf));
+    for (unsigned i = 0; i < sizeof(pattern); i++)
+        pattern[i] = (uint8_t)(i * 7 + 1);
+    f.rx_base = rxbuf;
+    f.tx_base = txbuf;
+    f.rx_size = RX_SIZE;
+    f.rx_avail = RX_SIZE;
+    f.rx_next_seq = ISN_PEER;
+    f.tx_size = TX_SIZE;
+    f.tx_una_seq = ISN_OURS;
+    f.tx_remote_win = 1000;
+    f.mss = 16;
+    f.flags = FP_FLOW_INSTALLED;
+}
+
+TestSuite(rx, .init = setup);
+
+/* Peer's bytes [from, from+len) of its stream, with an ACK of our una. */
+static void data(uint32_t from, uint32_t len, uint8_t extra_flags)
+{
+    struct fp_seg s = {.seq = ISN_PEER + from, .ack = f.tx_una_seq, .win = 1000,
+                       .flags = TAS_TCP_ACK | extra_flags, .data = pattern + from,
+                       .len = len};
+    fp_rx_segment(&f, &s, 0, &r);
+}
+
+static void ack(uint32_t ackno, uint16_t win)
+{
+    struct fp_seg s = {.seq = f.rx_next_seq, .ack = ackno, .win = win, .flags = TAS_TCP_ACK};
+    fp_rx_segment(&f, &s, 0, &r);
+}
+
+/* The app consumed n bytes. */
+static void consume(uint32_t n) { f.rx_avail += n; }
+
+/* Stream bytes [from, from+len) are in the ring at stream offset from. */
+static void assert_ring_holds(uint32_t from, uint32_t len)
+{
+    for (uint32_t i = 0; i < len; i++)
+        cr_assert_eq(rxbuf[(from + i) % RX_SIZE], pattern[from + i], "stream byte %u", from + i);
+}
+
+Test(rx, in_order_segment_is_delivered_and_acked)
+{
+    data(0, 10, 0);
+    cr_assert_eq(r.delivered, 10);
+    cr_assert(r.ack_now);
+    cr_assert(f.flags & FP_FLOW_ACK_NOW);
+    cr_assert_eq(f.rx_next_seq, ISN_PEER + 10);
+    cr_assert_eq(f.rx_pos, 10);
+    cr_assert_eq(f.rx_avail, RX_SIZE - 10);
+    assert_ring_holds(0, 10);
+}
+
+Test(rx, sequence_numbers_wrap_without_effect)
+{
+    data(0, 10, 0);
+    data(10, 10, 0); /* crosses 2^32 */
+    cr_assert_eq(f.rx_next_seq, ISN_PEER + 20);
+    cr_assert_eq(r.delivered, 10);
+    assert_ring_holds(0, 20);
+}
+
+Test(rx, duplicate_segment_is_not_delivered_twice_but_acked)
+{
+    data(0, 10, 0);
+    data(0, 10, 0);
+    cr_assert_eq(r.delivered, 0);
+    cr_assert(r.ack_now);
+    cr_assert_eq(f.rx_next_seq, ISN_PEER + 10);
+    cr_assert_eq(f.rx_avail, RX_SIZE - 10);
+}
+
+Test(rx, partly_old_segment_delivers_only_the_new_bytes)
+{
+    data(0, 10, 0);
+    data(5, 10, 0);
+    cr_assert_eq(r.delivered, 5);
+    cr_assert_eq(f.rx_next_seq, ISN_PEER + 15);
+    assert_ring_holds(0, 15);
+}
+
+Test(rx, out_of_order_segment_is_held_until_gap_fills)
+{
+    data(10, 10, 0);
+    cr_assert(r.ooo);
+    cr_assert(r.ack_now);
+    cr_assert_eq(r.delivered, 0);
+    cr_assert_eq(f.rx_next_seq, ISN_PEER);
+    cr_assert_eq(f.rx_ooo_start, ISN_PEER + 10);
+    cr_assert_eq(f.rx_ooo_len, 10);
+    data(0, 10, 0);
+    cr_assert_eq(r.delivered, 20);
+    cr_assert_eq(f.rx_ooo_len, 0);
+    cr_assert_eq(f.rx_next_seq, ISN_PEER + 20);
+    cr_assert_eq(f.rx_avail, RX_SIZE - 20);
+    assert_ring_holds(0, 20);
+}
+
+Test(rx, adjacent_out_of_order_segments_extend_the_interval)
+{
+    data(10, 5, 0);
+    data(15, 5, 0);
+    data(5, 5, 0);
+    cr_assert_eq(f.rx_ooo_start, ISN_PEER + 5);
+    cr_assert_eq(f.rx_ooo_len, 15);
+    data(0, 5, 0);
+    cr_assert_eq(r.delivered, 20);
+    assert_ring_holds(0, 20);
+}
+
+Test(rx, disjoint_second_interval_is_dropped_and_first_kept)
+{
+    data(10, 5, 0);
+    data(30, 5, 0);
+    cr_assert(r.dropped);
+    cr_assert_eq(f.rx_ooo_start, ISN_PEER + 10);
+    cr_assert_eq(f.rx_ooo_len, 5);
+    data(0, 10, 0);
+    cr_assert_eq(r.delivered, 15);
+    cr_assert_eq(f.rx_next_seq, ISN_PEER + 15);
+}
+
+Test(rx, in_order_segment_covering_the_interval_clears_it)
+{
+    data(10, 5, 0);
+    data(0, 20, 0);
+    cr_assert_eq(r.delivered, 20);
+    cr_assert_eq(f.rx_ooo_len, 0);
+    assert_ring_holds(0, 20);
+}
+
+Test(rx, data_beyond_the_window_is_trimmed)
+{
+    f.rx_avail = 8;
+    data(0, 12, 0);
+    cr_assert_eq(r.delivered, 8);
+    cr_assert(r.dropped);
+    cr_assert_eq(f.rx_avail, 0);
+    cr_assert_eq(f.rx_next_seq, ISN_PEER + 8);
+    cr_assert_eq(rxbuf[8], 0, "nothing written past the window");
+}
+
+Test(rx, segment_entirely_beyond_the_window_is_dropped)
+{
+    f.rx_avail = 8;
+    data(8, 4, 0);
+    cr_assert(r.dropped);
+    cr_assert(r.ack_now);
+    cr_assert_eq(f.rx_ooo_len, 0);
+}
+
+Test(rx, zero_window_probe_is_acked_not_stored)
+{
+    f.rx_avail = 0;
+    data(0, 1, 0);
+    cr_assert_eq(r.delivered, 0);
+    cr_assert(r.ack_now);
+    cr_assert_eq(f.rx_next_seq, ISN_PEER);
+}
+
+Test(rx, receive_ring_wraps_around)
+{
+    data(0, 50, 0);
+    consume(50);
+    data(50, 30, 0); /* ring positions 50..63, then 0..15 */
+    cr_assert_eq(r.delivered, 30);
+    cr_assert_eq(f.rx_pos, 16);
+    assert_ring_holds(50, 30);
+}
+
+Test(rx, out_of_order_data_wraps_around_the_ring)
+{
+    data(0, 60, 0);
+    consume(60);
+    data(70, 10, 0); /* held at ring 6..15 */
+    data(60, 10, 0); /* ring 60..63, 0..5 */
+    cr_assert_eq(r.delivered, 20);
+    assert_ring_holds(60, 20);
+}
+
+Test(rx, fin_in_order_is_received)
+{
+    data(0, 5, TAS_TCP_FIN);
+    cr_assert_eq(r.delivered, 5);
+    cr_assert(r.fin_rcvd);
+    cr_assert(r.ack_now);
+    cr_assert(f.flags & FP_FLOW_FIN_RCVD);
+    cr_assert_eq(f.rx_next_seq, ISN_PEER + 6);
+}
+
+Test(rx, fin_out_of_order_is_ignored_until_in_order)
+{
+    data(5, 5, TAS_TCP_FIN);
+    cr_assert_not(r.fin_rcvd);
+    data(0, 5, 0);
+    cr_assert_not(r.fin_rcvd);
+    cr_assert_eq(r.delivered, 10);
+    data(10, 0, TAS_TCP_FIN);
+    cr_assert(r.fin_rcvd);
+    cr_assert_eq(f.rx_next_seq, ISN_PEER + 11);
+}
+
+Test(rx, retransmitted_fin_is_acked_again)
+{
+    data(0, 0, TAS_TCP_FIN);
+    cr_assert(r.fin_rcvd);
+    f.flags &= (uint16_t)~FP_FLOW_ACK_NOW;
+    data(0, 0, TAS_TCP_FIN);
+    cr_assert_not(r.fin_rcvd);
+    cr_assert(r.ack_now);
+    cr_assert_eq(f.rx_next_seq, ISN_PEER + 1);
+}
+
+Test(rx, ack_advances_una_and_frees_tx_bytes)
+{
+    f.tx_sent = 30;
+    f.tx_avail = 10;
+    f.tx_pos = 50;
+    ack(ISN_OURS + 20, 1000);
+    cr_assert_eq(r.tx_freed, 20);
+    cr_assert(r.tx_ready);
+    cr_assert_eq(f.tx_una_seq, ISN_OURS + 20);
+    cr_assert_eq(f.tx_sent, 10);
+    cr_assert_eq(f.tx_avail, 10);
+    cr_assert_eq(f.tx_pos, 6, "tx ring position wraps");
+    cr_assert_eq(f.cnt_acked, 20);
+    cr_assert_not(r.ack_now);
+}
+
+Test(rx, ack_of_unsent_data_is_dropped_and_answered)
+{
+    f.tx_sent = 10;
+    ack(ISN_OURS + 11, 1000);
+    cr_assert(r.dropped);
+    cr_assert(r.ack_now);
+    cr_assert_eq(f.tx_una_seq, ISN_OURS);
+    cr_assert_eq(f.tx_sent, 10);
+}
+
+Test(rx, old_ack_is_ignored)
+{
+    f.tx_sent = 10;
+    ack(ISN_OURS - 5, 1000);
+    cr_assert_eq(r.tx_freed, 0);
+    cr_assert_eq(f.tx_una_seq, ISN_OURS);
+    cr_assert_eq(f.dupacks, 0);
+}
+
+Test(rx, three_duplicate_acks_trigger_fast_retransmit)
+{
+    f.tx_sent = 40;
+    f.tx_avail = 5;
+    ack(ISN_OURS, 1000);
+    ack(ISN_OURS, 1000);
+    cr_assert_not(r.fast_retx);
+    cr_assert_eq(f.dupacks, 2);
+    ack(ISN_OURS, 1000);
+    cr_assert(r.fast_retx);
+    cr_assert(r.tx_ready);
+    cr_assert_eq(f.cnt_fretx, 1);
+    cr_assert_eq(f.tx_sent, 0);
+    cr_assert_eq(f.tx_avail, 45);
+    ack(ISN_OURS, 1000);
+    cr_assert_not(r.fast_retx, "only the third duplicate retransmits");
+}
+
+Test(rx, ack_with_data_or_a_new_window_is_not_a_duplicate)
+{
+    f.tx_sent = 40;
+    data(0, 5, 0);
+    data(5, 5, 0);
+    ack(ISN_OURS, 900);
+    ack(ISN_OURS, 900);
+    cr_assert_eq(f.dupacks, 1);
+}
+
+Test(rx, acks_beyond_snd_nxt_after_going_back_free_the_unsent_bytes)
+{
+    f.tx_sent = 40;
+    for (int i = 0; i < 3; i++)
+        ack(ISN_OURS, 1000);
+    cr_assert_eq(f.tx_avail, 40);
+    f.tx_sent = 10; /* resent 10 bytes; the peer had everything */
+    f.tx_avail = 30;
+    ack(ISN_OURS + 40, 1000);
+    cr_assert_eq(r.tx_freed, 40);
+    cr_assert_eq(f.tx_sent, 0);
+    cr_assert_eq(f.tx_avail, 0);
+    cr_assert_eq(f.dupacks, 0);
+}
+
+Test(rx, window_update_is_taken_scaled)
+{
+    f.remote_wscale = 3;
+    ack(ISN_OURS, 200);
+    cr_assert_eq(f.tx_remote_win, 1600);
+    cr_assert(r.tx_ready, "a larger window may let the flow send");
+    ack(ISN_OURS, 100);
+    cr_assert_eq(f.tx_remote_win, 800);
+    cr_assert_not(r.tx_ready);
+}
+
+Test(rx, window_reopening_after_a_probe_resends_it)
+{
+    f.tx_remote_win = 0;
+    f.tx_sent = 1; /* the probe byte */
+    f.tx_avail = 9;
+    ack(ISN_OURS, 500);
+    cr_assert_eq(f.tx_remote_win, 500);
+    cr_assert_eq(f.tx_sent, 0);
+    cr_assert_eq(f.tx_avail, 10);
+    cr_assert(r.tx_ready);
+}
+
+Test(rx, our_fin_acknowledged_is_detected)
+{
+    f.flags |= FP_FLOW_FIN_QUEUED | FP_FLOW_FIN_SENT | FP_FLOW_FIN_TXED;
+    f.tx_sent = 10;
+    ack(ISN_OURS + 10, 1000);
+    cr_assert_not(r.fin_acked);
+    cr_assert_eq(r.tx_freed, 10);
+    ack(ISN_OURS + 11, 1000);
+    cr_assert(r.fin_acked);
+    cr_assert_eq(r.tx_freed, 0);
+    cr_assert(f.flags & FP_FLOW_FIN_ACKED);
+    cr_assert_eq(f.tx_una_seq, ISN_OURS + 11);
+}
+
+Test(rx, fast_retransmit_resends_a_fin_in_flight)
+{
+    f.flags |= FP_FLOW_FIN_QUEUED | FP_FLOW_FIN_SENT | FP_FLOW_FIN_TXED;
+    f.tx_sent = 10;
+    for (int i = 0; i < 3; i++)
+        ack(ISN_OURS, 1000);
+    cr_assert_not(f.flags & FP_FLOW_FIN_SENT);
+    cr_assert_not(fp_flow_fin_due(&f), "data first");
+    f.tx_avail = 0; /* data resent */
+    f.tx_sent = 10;
+    cr_assert(fp_flow_fin_due(&f));
+}
+
+Test(rx, timestamps_update_ts_recent_and_sample_rtt)
+{
+    f.flags |= FP_FLOW_TS;
+    f.ts_recent = 100;
+    f.tx_sent = 10;
+    struct fp_seg s = {.seq = ISN_PEER, .ack = ISN_OURS + 10, .win = 1000,
+                       .flags = TAS_TCP_ACK, .has_ts = true, .ts_val = 150,
+                       .ts_ecr = 5000, .data = pattern, .len = 4};
+    fp_rx_segment(&f, &s, 5003 * 1000 + 10, &r); /* 3 ticks later */
+    cr_assert_eq(f.ts_recent, 150);
+    cr_assert_eq(f.srtt_us, 3500);
+    cr_assert_eq(r.delivered, 4);
+}
+
+Test(rx, out_of_order_segment_does_not_update_ts_recent)
+{
+    f.flags |= FP_FLOW_TS;
+    f.ts_recent = 100;
+    struct fp_seg s = {.seq = ISN_PEER + 10, .ack = ISN_OURS, .win = 1000,
+                       .flags = TAS_TCP_ACK, .has_ts = true, .ts_val = 150,
+                       .data = pattern + 10, .len = 4};
+    fp_rx_segment(&f, &s, 0, &r);
+    cr_assert_eq(f.ts_recent, 100);
+}
+
+Test(rx, data_with_an_old_timestamp_fails_paws)
+{
+    f.flags |= FP_FLOW_TS;
+    f.ts_recent = 100;
+    struct fp_seg s = {.seq = ISN_PEER, .ack = ISN_OURS, .win = 1000,
+                       .flags = TAS_TCP_ACK, .has_ts = true, .ts_val = 90,
+                       .data = pattern, .len = 4};
+    fp_rx_segment(&f, &s, 0, &r);
+    cr_assert(r.dropped);
+    cr_assert(r.ack_now);
+    cr_assert_eq(r.delivered, 0);
+}
+
+Test(rx, segment_length_never_exceeds_mss_window_or_data)
+{
+    f.tx_avail = 100;
+    f.tx_remote_win = 40;
+    cr_assert_eq(fp_flow_next_seg(&f, 16), 16);
+    f.tx_sent = 32;
+    cr_assert_eq(fp_flow_next_seg(&f, 16), 0, "no small segment while data is in flight");
+    f.tx_sent = 0;
+    f.cwnd = 10;
+    cr_assert_eq(fp_flow_next_seg(&f, 16), 10);
+    f.cwnd = 0;
+    f.tx_remote_win = 0;
+    cr_assert_eq(fp_flow_next_seg(&f, 16), 1, "zero window probe");
+}
