@@ -1,1 +1,4 @@
-# conf/local.mk - build rules for conf/ (included by Makefile.am).
+# conf/local.mk - the default configuration, installed as
+# $(sysconfdir)/tasd/tasd.conf.
+tasdconfdir = $(sysconfdir)/tasd
+dist_tasdconf_DATA = conf/tasd.conf

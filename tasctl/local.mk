@@ -1,1 +1,3 @@
-# tasctl/local.mk - build rules for tasctl/ (included by Makefile.am).
+# tasctl/local.mk - tasctl, the command-line client of tasd's control socket.
+bin_PROGRAMS += tasctl/tasctl
+tasctl_tasctl_SOURCES = tasctl/tasctl.c

@@ -1,0 +1,478 @@
+/* control.c - the control socket: status, statistics and flows for tasctl.
+ *
+ * <run_dir>/control.sock is a SOCK_STREAM Unix socket, mode 0660, group
+ * "tasd" when that group exists.  A client sends one line,
+ *     status | stats | flows   [json]
+ * and reads the reply until tasd closes the connection.  Replies are built
+ * in memory (open_memstream) and written as the client reads them.
+ *
+ * This runs on the slow-path thread, so nothing here may block: the
+ * listening socket, the clients and a one-second timerfd sit in a small
+ * epoll set of their own, and only that epoll descriptor is registered with
+ * the slow-path loop (sp_loop_add), which calls us when any of them is
+ * ready.  Every socket is non-blocking; a request is at most
+ * CONTROL_REQ_MAX bytes; a client that makes no progress for
+ * CONTROL_TIMEOUT_S seconds (slow to ask, or not reading its reply) is
+ * dropped; at most CONTROL_MAX_CLIENTS are served at once.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <grp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fastpath/fastpath.h"
+#include "slowpath/slowpath.h"
+#include "tas/msg.h"
+#include "tasd/config.h"
+#include "tasd/control.h"
+#include "tasd/port.h"
+
+#ifndef TASD_VERSION
+#define TASD_VERSION "unknown"
+#endif
+
+#define CONTROL_REQ_MAX 128
+#define CONTROL_MAX_CLIENTS 16
+#define CONTROL_TIMEOUT_S 5
+#define CONTROL_GROUP "tasd"
+
+/* epoll data of the two fixed descriptors; clients carry their index. */
+#define EV_LISTEN CONTROL_MAX_CLIENTS
+#define EV_TIMER (CONTROL_MAX_CLIENTS + 1)
+
+struct client {
+    int fd;              /* -1: slot free */
+    time_t since;        /* monotonic seconds at accept or last progress */
+    char req[CONTROL_REQ_MAX + 1];
+    size_t req_len;
+    char *reply;         /* NULL until the request is complete */
+    size_t reply_len, reply_off;
+};
+
+static struct {
+    int lfd, epfd, tfd;
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    const struct tasd_config *c;
+    const struct tasd_port *port;
+    unsigned n_fp;
+    struct timespec started;
+    struct client clients[CONTROL_MAX_CLIENTS];
+} ctl = {.lfd = -1, .epfd = -1, .tfd = -1};
+
+static time_t mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec;
+}
+
+static void client_close(struct client *cl)
+{
+    epoll_ctl(ctl.epfd, EPOLL_CTL_DEL, cl->fd, NULL);
+    close(cl->fd);
+    free(cl->reply);
+    memset(cl, 0, sizeof(*cl));
+    cl->fd = -1;
+}
+
+/* A JSON string literal (paths and names may hold anything). */
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            fprintf(f, "\\%c", ch);
+        else if (ch < 0x20)
+            fprintf(f, "\\u%04x", ch);
+        else
+            fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+static void prefix_str(char *buf, size_t len, uint32_t ip, uint8_t prefix)
+{
+    char a[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &ip, a, sizeof(a));
+    snprintf(buf, len, "%s/%u", a, (unsigned)prefix);
+}
+
+static void write_status(FILE *f, bool json)
+{
+    const struct tasd_config *c = ctl.c;
+    const struct tasd_port *p = ctl.port;
+    struct timespec now;
+    char ip[24], host[24], mac[18];
+    bool ready = sp_ready();
+    long uptime;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    uptime = (long)(now.tv_sec - ctl.started.tv_sec);
+    prefix_str(ip, sizeof(ip), c->ip, c->prefix);
+    prefix_str(host, sizeof(host), c->host_ip, c->host_prefix);
+    snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", p->mac[0], p->mac[1],
+             p->mac[2], p->mac[3], p->mac[4], p->mac[5]);
+    const char *poll = c->poll == TASD_POLL_BUSY ? "busy" : "adaptive";
+
+    if (json) {
+        fprintf(f, "{\"ready\": %s, \"version\": ", ready ? "true" : "false");
+        json_str(f, TASD_VERSION);
+        fprintf(f, ", \"pid\": %d, \"uptime_s\": %ld, \"config\": ", (int)getpid(), uptime);
+        json_str(f, c->config_file);
+        fputs(", \"run_dir\": ", f);
+        json_str(f, c->run_dir);
+        fprintf(f,
+                ", \"ip\": \"%s\", \"port\": {\"id\": %u, \"mac\": \"%s\", \"mtu\": %u, "
+                "\"queues\": %u, \"rx_cksum_offload\": %s, \"tx_cksum_offload\": %s}, "
+                "\"fp_cores\": %u, \"poll\": \"%s\", \"poll_max_sleep_us\": %u, "
+                "\"host_if\": ",
+                ip, p->port_id, mac, p->mtu, p->n_queues, p->rx_cksum ? "true" : "false",
+                p->tx_cksum ? "true" : "false", ctl.n_fp, poll, c->poll_max_sleep_us);
+        if (c->host_if[0]) {
+            fputs("{\"name\": ", f);
+            json_str(f, c->host_if);
+            fprintf(f, ", \"ip\": \"%s\"}", host);
+        } else {
+            fputs("null", f);
+        }
+        fputs("}\n", f);
+        return;
+    }
+    fprintf(f, "ready:      %s\n", ready ? "yes" : "no");
+    fprintf(f, "version:    %s\n", TASD_VERSION);
+    fprintf(f, "pid:        %d\n", (int)getpid());
+    fprintf(f, "uptime:     %ldd %02ld:%02ld:%02ld\n", uptime / 86400, uptime / 3600 % 24,
+            uptime / 60 % 60, uptime % 60);
+    fprintf(f, "config:     %s\n", c->config_file[0] ? c->config_file : "(none)");
+    fprintf(f, "run dir:    %s\n", c->run_dir);
+    fprintf(f, "ip:         %s\n", ip);
+    fprintf(f, "port:       %u, MAC %s, MTU %u, %u queue pair(s)\n", p->port_id, mac, p->mtu,
+            p->n_queues);
+    fprintf(f, "offloads:   rx checksum %s, tx checksum %s\n", p->rx_cksum ? "on" : "off",
+            p->tx_cksum ? "on" : "off");
+    fprintf(f, "fast path:  %u core(s), %s polling", ctl.n_fp, poll);
+    if (c->poll == TASD_POLL_ADAPTIVE)
+        fprintf(f, " (sleeps up to %u us)", c->poll_max_sleep_us);
+    fputc('\n', f);
+    if (c->host_if[0])
+        fprintf(f, "host if:    %s %s\n", c->host_if, host);
+}
+
+static void write_stats(FILE *f, bool json)
+{
+    if (json) {
+        fputs("{\"fastpath\": ", f);
+        fp_write_stats(f, true);
+        fputs(", \"slowpath\": ", f);
+        sp_write_stats(f, true);
+        fputs("}\n", f);
+        return;
+    }
+    fp_write_stats(f, false);
+    sp_write_stats(f, false);
+}
+
+/* Parse the request line and build the reply. */
+static int build_reply(struct client *cl)
+{
+    char *line = cl->req, *cmd, *arg, *extra, *save = NULL;
+    bool json = false;
+    FILE *f;
+
+    line[strcspn(line, "\r\n")] = '\0';
+    cmd = strtok_r(line, " \t", &save);
+    arg = strtok_r(NULL, " \t", &save);
+    extra = strtok_r(NULL, " \t", &save);
+    if (arg && (!strcmp(arg, "json") || !strcmp(arg, "--json")))
+        json = true;
+
+    f = open_memstream(&cl->reply, &cl->reply_len);
+    if (!f)
+        return -ENOMEM;
+    if (!cmd || extra || (arg && !json)) {
+        fprintf(f, json ? "{\"error\": \"bad request: want status|stats|flows [json]\"}\n"
+                        : "error: bad request: want status|stats|flows [json]\n");
+    } else if (!strcmp(cmd, "status")) {
+        write_status(f, json);
+    } else if (!strcmp(cmd, "stats")) {
+        write_stats(f, json);
+    } else if (!strcmp(cmd, "flows")) {
+        sp_write_flows(f, json);
+        if (json)
+            fputc('\n', f);
+    } else if (json) {
+        fputs("{\"error\": \"unknown request ", f);
+        json_str(f, cmd);
+        fputs(" (status, stats, flows)\"}\n", f);
+    } else {
+        fprintf(f, "error: unknown request '%s' (status, stats, flows)\n", cmd);
+    }
+    if (fclose(f)) {
+        free(cl->reply);
+        cl->reply = NULL;
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+/* Write what the socket takes; close when done or when the client is gone. */
+static void client_send(struct client *cl)
+{
+    while (cl->reply_off < cl->reply_len) {
+        ssize_t n = send(cl->fd, cl->reply + cl->reply_off, cl->reply_len - cl->reply_off,
+                         MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return; /* EPOLLOUT brings us back */
+        if (n <= 0)
+            break;
+        cl->reply_off += (size_t)n;
+        cl->since = mono_s(); /* reading, if slowly: not stalled */
+    }
+    client_close(cl);
+}
+
+static void client_read(struct client *cl)
+{
+    bool eof = false;
+    struct epoll_event ev;
+
+    while (cl->req_len < CONTROL_REQ_MAX) {
+        ssize_t n = recv(cl->fd, cl->req + cl->req_len, CONTROL_REQ_MAX - cl->req_len,
+                         MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (n < 0) {
+            client_close(cl);
+            return;
+        }
+        if (n == 0) {
+            eof = true;
+            break;
+        }
+        cl->req_len += (size_t)n;
+        cl->req[cl->req_len] = '\0';
+        if (strchr(cl->req, '\n'))
+            break;
+    }
+    cl->req[cl->req_len] = '\0';
+    if (!strchr(cl->req, '\n') && !eof && cl->req_len < CONTROL_REQ_MAX)
+        return; /* wait for the rest of the line */
+    if (cl->req_len == 0 || memchr(cl->req, '\0', cl->req_len)) {
+        client_close(cl);
+        return;
+    }
+    if (!strchr(cl->req, '\n') && cl->req_len == CONTROL_REQ_MAX) {
+        static const char msg[] = "error: request too long\n";
+        send(cl->fd, msg, sizeof(msg) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+        client_close(cl);
+        return;
+    }
+    if (build_reply(cl)) {
+        client_close(cl);
+        return;
+    }
+    ev.events = EPOLLOUT;
+    ev.data.u32 = (uint32_t)(cl - ctl.clients);
+    epoll_ctl(ctl.epfd, EPOLL_CTL_MOD, cl->fd, &ev);
+    client_send(cl);
+}
+
+static void accept_clients(void)
+{
+    for (;;) {
+        int fd = accept4(ctl.lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct client *cl = NULL;
+        struct epoll_event ev;
+
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            return; /* EAGAIN, or out of descriptors: try again next time */
+        }
+        for (int i = 0; i < CONTROL_MAX_CLIENTS; i++) {
+            if (ctl.clients[i].fd < 0) {
+                cl = &ctl.clients[i];
+                break;
+            }
+        }
+        if (!cl) {
+            static const char msg[] = "error: too many control clients, try again\n";
+            send(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+            close(fd);
+            continue;
+        }
+        memset(cl, 0, sizeof(*cl));
+        cl->fd = fd;
+        cl->since = mono_s();
+        ev.events = EPOLLIN;
+        ev.data.u32 = (uint32_t)(cl - ctl.clients);
+        if (epoll_ctl(ctl.epfd, EPOLL_CTL_ADD, fd, &ev)) {
+            close(fd);
+            cl->fd = -1;
+        }
+    }
+}
+
+static void drop_stalled(void)
+{
+    uint64_t ticks;
+    time_t now = mono_s();
+
+    if (read(ctl.tfd, &ticks, sizeof(ticks)) < 0) {
+        /* EAGAIN: nothing to consume */
+    }
+    for (int i = 0; i < CONTROL_MAX_CLIENTS; i++) {
+        struct client *cl = &ctl.clients[i];
+        if (cl->fd >= 0 && now - cl->since >= CONTROL_TIMEOUT_S) {
+            fprintf(stderr, "tasd: control: client stalled for %d s %s; dropping it\n",
+                    CONTROL_TIMEOUT_S, cl->reply ? "reading its reply" : "sending a request");
+            client_close(cl);
+        }
+    }
+}
+
+/* The slow-path loop calls this when our epoll set has something ready. */
+static void control_ready(int fd, uint32_t events, void *arg)
+{
+    struct epoll_event evs[CONTROL_MAX_CLIENTS + 2];
+    int n = epoll_wait(ctl.epfd, evs, CONTROL_MAX_CLIENTS + 2, 0);
+
+    for (int i = 0; i < n; i++) {
+        uint32_t id = evs[i].data.u32;
+        struct client *cl;
+
+        if (id == EV_LISTEN) {
+            accept_clients();
+            continue;
+        }
+        if (id == EV_TIMER) {
+            drop_stalled();
+            continue;
+        }
+        cl = &ctl.clients[id];
+        if (cl->fd < 0)
+            continue; /* closed earlier in this batch */
+        if (cl->reply)
+            client_send(cl);
+        else if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+            client_read(cl);
+    }
+}
+
+static int listen_socket(const struct tasd_config *c)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    struct group gr, *grp = NULL;
+    char grbuf[1024];
+    mode_t old;
+    int fd, rc;
+
+    rc = snprintf(ctl.path, sizeof(ctl.path), "%s/%s", c->run_dir, TAS_CONTROL_SOCK);
+    if (rc < 0 || (size_t)rc >= sizeof(ctl.path))
+        return -ENAMETOOLONG;
+    memcpy(sa.sun_path, ctl.path, sizeof(ctl.path));
+
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    /* main made sure no live tasd uses this run dir: a leftover is stale. */
+    unlink(ctl.path);
+    old = umask(0117); /* the socket file is created 0660 */
+    rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+    umask(old);
+    if (rc || listen(fd, CONTROL_MAX_CLIENTS)) {
+        rc = -errno;
+        close(fd);
+        return rc;
+    }
+    if (getgrnam_r(CONTROL_GROUP, &gr, grbuf, sizeof(grbuf), &grp) == 0 && grp) {
+        if (chown(ctl.path, (uid_t)-1, grp->gr_gid))
+            fprintf(stderr, "tasd: %s: cannot give it to group %s: %s; only root can use "
+                            "it\n",
+                    ctl.path, CONTROL_GROUP, strerror(errno));
+    }
+    return fd;
+}
+
+int tasd_control_init(const struct tasd_config *c, const struct tasd_port *port,
+                      unsigned n_fp)
+{
+    struct itimerspec its = {.it_interval = {1, 0}, .it_value = {1, 0}};
+    struct epoll_event ev = {.events = EPOLLIN};
+    int rc;
+
+    ctl.c = c;
+    ctl.port = port;
+    ctl.n_fp = n_fp;
+    clock_gettime(CLOCK_MONOTONIC, &ctl.started);
+    for (int i = 0; i < CONTROL_MAX_CLIENTS; i++)
+        ctl.clients[i].fd = -1;
+
+    ctl.lfd = listen_socket(c);
+    if (ctl.lfd < 0) {
+        rc = ctl.lfd;
+        ctl.lfd = -1;
+        fprintf(stderr, "tasd: cannot listen on %s/%s: %s\n", c->run_dir, TAS_CONTROL_SOCK,
+                strerror(-rc));
+        return rc;
+    }
+    ctl.epfd = epoll_create1(EPOLL_CLOEXEC);
+    ctl.tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (ctl.epfd < 0 || ctl.tfd < 0 || timerfd_settime(ctl.tfd, 0, &its, NULL))
+        goto fail;
+    ev.data.u32 = EV_LISTEN;
+    if (epoll_ctl(ctl.epfd, EPOLL_CTL_ADD, ctl.lfd, &ev))
+        goto fail;
+    ev.data.u32 = EV_TIMER;
+    if (epoll_ctl(ctl.epfd, EPOLL_CTL_ADD, ctl.tfd, &ev))
+        goto fail;
+    rc = sp_loop_add(ctl.epfd, control_ready, NULL);
+    if (rc) {
+        errno = -rc;
+        goto fail;
+    }
+    return 0;
+
+fail:
+    rc = -errno;
+    fprintf(stderr, "tasd: control socket %s: %s\n", ctl.path, strerror(errno));
+    tasd_control_fini();
+    return rc;
+}
+
+void tasd_control_fini(void)
+{
+    if (ctl.epfd >= 0) {
+        sp_loop_del(ctl.epfd);
+        for (int i = 0; i < CONTROL_MAX_CLIENTS; i++)
+            if (ctl.clients[i].fd >= 0)
+                client_close(&ctl.clients[i]);
+        close(ctl.epfd);
+        ctl.epfd = -1;
+    }
+    if (ctl.tfd >= 0) {
+        close(ctl.tfd);
+        ctl.tfd = -1;
+    }
+    if (ctl.lfd >= 0) {
+        close(ctl.lfd);
+        ctl.lfd = -1;
+        unlink(ctl.path);
+    }
+}
