@@ -10,10 +10,11 @@
  *   --file-prefix tasd-<hash>        per run directory, so two tasd
  *                                     instances never share DPDK files
  * It then configures the first port with one rx/tx queue pair per fast-path
- * core (fewer if the port has fewer), checksum offloads where the port has
+ * core (fewer if the port or the EAL's worker lcores are fewer), checksum offloads where the port has
  * them, an mbuf pool shared by the fast path and the slow path, and starts
  * it.  What the port turned out to be (MAC, MTU, queues, offloads) is in
- * struct tasd_port for everyone else.
+ * struct tasd_port for everyone else.  On failure nothing is left behind:
+ * the EAL is cleaned up again, so the caller just exits.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -36,6 +37,8 @@
 #define PORT_MBUFS 16383
 #define PORT_MBUF_CACHE 256
 #define PORT_DESCS 1024
+
+static bool port_started; /* rte_eth_dev_start succeeded */
 
 /* Did the user give option opt (e.g. "--lcores", or "-l" with its value
  * attached or not)? */
@@ -161,7 +164,7 @@ static int port_configure(struct tasd_port *p, const struct tasd_config *c)
     struct rte_eth_dev_info info;
     struct rte_ether_addr mac;
     uint16_t nb_rxd = PORT_DESCS, nb_txd = PORT_DESCS, mtu, max_mtu;
-    unsigned n_mbufs;
+    unsigned n_mbufs, workers;
     int socket, rc;
 
     rc = rte_eth_dev_info_get(p->port_id, &info);
@@ -170,7 +173,20 @@ static int port_configure(struct tasd_port *p, const struct tasd_config *c)
                 strerror(-rc));
         return rc;
     }
+    /* One queue pair per fast-path core, each core on its own worker lcore. */
+    workers = rte_lcore_count() - 1;
+    if (workers == 0) {
+        fprintf(stderr, "tasd: DPDK has no worker lcore for the fast path: give at least two "
+                        "lcores (-l/--lcores in --dpdk) or leave them to tasd\n");
+        return -EINVAL;
+    }
     p->n_queues = c->fp_cores;
+    if (workers < p->n_queues) {
+        fprintf(stderr, "tasd: DPDK has %u worker lcore(s): running %u fast-path core(s) "
+                        "instead of %u\n",
+                workers, workers, c->fp_cores);
+        p->n_queues = (uint16_t)workers;
+    }
     if (info.max_rx_queues < p->n_queues)
         p->n_queues = info.max_rx_queues;
     if (info.max_tx_queues < p->n_queues)
@@ -246,6 +262,7 @@ static int port_configure(struct tasd_port *p, const struct tasd_config *c)
                 info.driver_name, strerror(-rc));
         return rc;
     }
+    port_started = true;
     if (is_virtual(&info)) {
         /* Harmless on virtual devices and it saves surprises with MACs;
          * not every PMD supports it, which is fine too. */
@@ -293,6 +310,7 @@ int tasd_port_init(struct tasd_port *p, const struct tasd_config *c, const char 
         fprintf(stderr, "tasd: no DPDK port: give one with --dpdk \"--vdev ...\" (e.g. "
                         "--vdev net_tap0,iface=tas0) or -a PCI-ADDRESS for a NIC bound "
                         "to DPDK\n");
+        rte_eal_cleanup();
         return -ENODEV;
     }
     RTE_ETH_FOREACH_DEV(pid) {
@@ -302,6 +320,7 @@ int tasd_port_init(struct tasd_port *p, const struct tasd_config *c, const char 
     rc = port_configure(p, c);
     if (rc) {
         tasd_port_stop(p);
+        rte_eal_cleanup();
         return rc;
     }
     fprintf(stderr,
@@ -315,7 +334,9 @@ int tasd_port_init(struct tasd_port *p, const struct tasd_config *c, const char 
 void tasd_port_stop(struct tasd_port *p)
 {
     if (p->port_id < RTE_MAX_ETHPORTS && rte_eth_dev_is_valid_port(p->port_id)) {
-        rte_eth_dev_stop(p->port_id);
+        if (port_started)
+            rte_eth_dev_stop(p->port_id);
+        port_started = false;
         rte_eth_dev_close(p->port_id);
     }
     if (p->pool) {

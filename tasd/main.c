@@ -1,0 +1,198 @@
+/* main.c - tasd: start the service, run it, stop it cleanly.
+ *
+ * Start-up, in order:
+ *   configuration (exit 2 on any error; --check-config stops here)
+ *   refuse a run directory that a live tasd is serving
+ *   block SIGTERM/SIGINT (every thread inherits the mask; the slow path
+ *     takes them from its signalfd)
+ *   DPDK EAL and port (tasd/port.c)
+ *   global status page, fast path, slow path, control socket
+ *   one fast-path core per worker lcore
+ *   the kernel side of a TAP port (tasd/hostif.c)
+ *   READY=1 to systemd
+ * Then the slow path loop runs on this thread until SIGTERM/SIGINT, and
+ * everything is taken down in reverse: control socket, slow path (RST to
+ * peers, RESET to applications while the fast path still transmits), fast
+ * path cores, port, EAL.
+ *
+ * Exit status: 0 after a clean stop (and for --help, --version and a valid
+ * --check-config), 1 when tasd could not start, 2 for a bad configuration.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <systemd/sd-daemon.h>
+
+#include "fastpath/fastpath.h"
+#include "slowpath/slowpath.h"
+#include "tas/msg.h"
+#include "tasd/config.h"
+#include "tasd/control.h"
+#include "tasd/hostif.h"
+#include "tasd/port.h"
+
+/* Is a tasd answering on <run_dir>/app.sock? */
+static bool tasd_running(const char *run_dir)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    bool live;
+    int fd, n;
+
+    n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", run_dir, TAS_APP_SOCK);
+    if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
+        return false;
+    fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    live = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+    close(fd);
+    return live;
+}
+
+/* mkdir -p, 0755 for what it creates. */
+static int make_dir(const char *path)
+{
+    char buf[TASD_PATH_MAX];
+    struct stat st;
+
+    snprintf(buf, sizeof(buf), "%s", path);
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char ch = *p;
+            *p = '\0';
+            if (mkdir(buf, 0755) && errno != EEXIST)
+                return -errno;
+            *p = ch;
+            if (!ch)
+                break;
+        }
+    }
+    if (stat(path, &st))
+        return -errno;
+    return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+/* Start one fast-path core on each worker lcore, in order. */
+static unsigned launch_cores(unsigned n_fp)
+{
+    unsigned lcore, i = 0;
+
+    RTE_LCORE_FOREACH_WORKER(lcore) {
+        int rc;
+        if (i == n_fp)
+            break;
+        rc = rte_eal_remote_launch(fp_core_run, &fp.cores[i], lcore);
+        if (rc) {
+            fprintf(stderr, "tasd: cannot start fast-path core %u on lcore %u: %s\n", i,
+                    lcore, strerror(-rc));
+            break;
+        }
+        i++;
+    }
+    return i;
+}
+
+int main(int argc, char **argv)
+{
+    static struct tasd_config c;
+    static struct tasd_port port;
+    struct tas_global *gpage;
+    char ip[INET_ADDRSTRLEN];
+    unsigned n_fp;
+    int rc, status = 1;
+
+    rc = tasd_config_load(&c, argc, argv);
+    if (rc)
+        return rc == 1 ? 0 : 2;
+    if (c.check_only) {
+        fprintf(stderr, "tasd: %s: configuration is valid\n",
+                c.config_file[0] ? c.config_file : "command line");
+        return 0;
+    }
+
+    if (tasd_running(c.run_dir)) {
+        fprintf(stderr, "tasd: another tasd is running with run dir %s; not starting\n",
+                c.run_dir);
+        return 1;
+    }
+    rc = make_dir(c.run_dir);
+    if (rc) {
+        fprintf(stderr, "tasd: run dir %s: %s\n", c.run_dir, strerror(-rc));
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    rc = sp_signals_block();
+    if (rc) {
+        fprintf(stderr, "tasd: cannot block SIGTERM/SIGINT: %s\n", strerror(-rc));
+        return 1;
+    }
+
+    if (tasd_port_init(&port, &c, argv[0])) {
+        fprintf(stderr, "tasd: exiting: no usable DPDK port\n");
+        return 1; /* tasd_port_init left nothing behind */
+    }
+    n_fp = port.n_queues;
+
+    gpage = sp_gpage_create(n_fp);
+    if (!gpage)
+        goto out_port;
+    rc = fp_init(&port, n_fp, c.max_flows, gpage, c.poll == TASD_POLL_BUSY,
+                 c.poll_max_sleep_us, c.ip);
+    if (rc) {
+        fprintf(stderr, "tasd: fast path did not initialise: %s\n", strerror(-rc));
+        goto out_port;
+    }
+    if (sp_init(&c, &port))
+        goto out_fp;
+    if (tasd_control_init(&c, &port, n_fp))
+        goto out_sp;
+    if (launch_cores(n_fp) != n_fp)
+        goto out_cores;
+    if (tasd_hostif_setup(&c, port.mac))
+        goto out_cores;
+
+    inet_ntop(AF_INET, &c.ip, ip, sizeof(ip));
+    fprintf(stderr, "tasd: ready: %s/%u on port %u, %u fast-path core(s), %s polling, run dir "
+                    "%s\n",
+            ip, c.prefix, port.port_id, n_fp, c.poll == TASD_POLL_BUSY ? "busy" : "adaptive",
+            c.run_dir);
+    sd_notifyf(0, "READY=1\nSTATUS=serving %s/%u with %u fast-path core(s)", ip, c.prefix,
+               n_fp);
+
+    rc = sp_run();
+    status = rc ? 1 : 0;
+    fprintf(stderr, "tasd: stopping: resetting connections, stopping fast-path cores\n");
+    sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+
+out_cores:
+    tasd_control_fini();
+    sp_fini();
+    fp.stop = true;
+    rte_eal_mp_wait_lcore();
+    fp_fini();
+    goto out_port;
+out_sp:
+    sp_fini();
+out_fp:
+    fp_fini();
+out_port:
+    tasd_port_stop(&port);
+    rte_eal_cleanup();
+    if (status == 0)
+        fprintf(stderr, "tasd: stopped\n");
+    else
+        fprintf(stderr, "tasd: exiting after an error (see above)\n");
+    return status;
+}
