@@ -1,0 +1,202 @@
+/* appq.c - the application side of a fast-path core.
+ *
+ * In: each active context's fp_in queue for this core carries
+ * TAS_FPIN_UPDATE entries ("tx_bytes more to send", "rx_bytes consumed").
+ * They come from application memory, so each is validated against the
+ * flow (installed here, app and generation match, byte counts within the
+ * ring) before it changes anything; a bad one is counted, reported to the
+ * slow path (FP_EV_APP_BAD) and skipped.
+ *
+ * Out: what the application and the slow path must hear about a flow (new
+ * rx bytes, freed tx bytes, FIN; FIN received/acknowledged) accumulates in
+ * the flow's fp_side and the flow goes on the notify list; fp_notify_flush()
+ * turns it into one TAS_FPOUT_UPDATE per flow per iteration and the events.
+ * When a queue or ring is full the counts stay and the flow stays listed,
+ * so nothing is lost.  Each context pushed to is kicked once per flush if
+ * its application armed it.
+ */
+#include <sys/eventfd.h>
+
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include "tas/ctxq.h"
+#include "fastpath/flow.h"
+#include "fastpath/internal.h"
+
+int fp_ev_push(struct fp_core *c, uint32_t type, uint32_t flow, uint32_t gen, uint32_t arg)
+{
+    struct fp_event ev = {.type = type, .flow = flow, .gen = gen, .arg = arg};
+    if (unlikely(rte_ring_enqueue_elem(c->ev_ring, &ev, sizeof(ev)) != 0))
+        return -ENOBUFS;
+    fp_priv(c)->sp_kick = true;
+    return 0;
+}
+
+static void app_bad(struct fp_core *c, uint32_t slot, uint32_t flow, uint32_t gen)
+{
+    c->stats.app_bad++;
+    if (fp_ev_push(c, FP_EV_APP_BAD, flow, gen, slot) != 0)
+        c->stats.drops_ring++;
+}
+
+static void apply(struct fp_core *c, const struct fp_ctx *ctx, uint32_t slot,
+                  const struct tas_fpin *e)
+{
+    if (unlikely(e->flow >= fp.max_flows || !fp_flow_mine(c, e->flow))) {
+        app_bad(c, slot, e->flow, e->gen);
+        return;
+    }
+    struct fp_flow *f = &fp.flows[e->flow];
+    if (unlikely(f->app_id != ctx->app_id || f->gen != e->gen ||
+                 e->tx_bytes > f->tx_size - f->tx_sent - f->tx_avail ||
+                 e->rx_bytes > f->rx_size - f->rx_avail ||
+                 (e->tx_bytes > 0 &&
+                  (f->flags & (FP_FLOW_FIN_QUEUED | FP_FLOW_FIN_TXED))))) {
+        app_bad(c, slot, e->flow, e->gen);
+        return;
+    }
+    if (e->tx_bytes > 0) {
+        f->tx_avail += e->tx_bytes;
+        fp_qm_schedule(c, e->flow);
+    }
+    if (e->rx_bytes > 0) {
+        uint32_t old = f->rx_avail;
+        f->rx_avail += e->rx_bytes;
+        /* The peer may be stalled on a small or closed window: tell it. */
+        if (old < f->mss || (old >> f->local_wscale) == 0)
+            fp_ack_add(c, e->flow);
+    }
+}
+
+/* Take up to max entries from one context. */
+static unsigned service_ctx(struct fp_core *c, uint32_t slot, unsigned max)
+{
+    struct fp_ctx *ctx = &fp.ctxs[c->id][slot];
+    unsigned n;
+
+    for (n = 0; n < max; n++) {
+        uint8_t body[TAS_QE_BODY];
+        uint8_t t = tas_q_get(&ctx->in, body);
+        if (t == 0)
+            break;
+        if (unlikely(t != TAS_FPIN_UPDATE)) {
+            app_bad(c, slot, FP_NONE, 0);
+            continue;
+        }
+        struct tas_fpin e;
+        memcpy(&e, body, sizeof(e));
+        apply(c, ctx, slot, &e);
+    }
+    return n;
+}
+
+unsigned fp_appq_service(struct fp_core *c)
+{
+    struct fp_priv *p = fp_priv(c);
+    unsigned n = 0;
+    for (uint32_t i = 0; i < p->n_ctx; i++)
+        n += service_ctx(c, p->ctx_list[i], FP_APPQ_BATCH);
+    return n;
+}
+
+/* Before a FIN is queued: apply every entry the application posted so far,
+ * so the FIN goes after all the data it wrote before close(). */
+void fp_appq_drain_app(struct fp_core *c, uint32_t app_id)
+{
+    struct fp_priv *p = fp_priv(c);
+    for (uint32_t i = 0; i < p->n_ctx; i++) {
+        struct fp_ctx *ctx = &fp.ctxs[c->id][p->ctx_list[i]];
+        if (ctx->app_id == app_id)
+            service_ctx(c, p->ctx_list[i], ctx->in.mask + 1);
+    }
+}
+
+bool fp_appq_pending(const struct fp_core *c)
+{
+    const struct fp_priv *p = fp_priv(c);
+    for (uint32_t i = 0; i < p->n_ctx; i++)
+        if (tas_q_ready(&fp.ctxs[c->id][p->ctx_list[i]].in))
+            return true;
+    return false;
+}
+
+/* Post the application part of a flow's pending notifications; false if
+ * its out queue is full. */
+static bool notify_app(struct fp_core *c, struct fp_flow *f, struct fp_side *sd)
+{
+    struct fp_priv *p = fp_priv(c);
+    struct fp_ctx *ctx = &fp.ctxs[c->id][f->ctx];
+
+    if (unlikely(!ctx->active)) {
+        sd->pend_rx = sd->pend_freed = 0; /* nobody to tell */
+        sd->pend &= (uint8_t)~FP_PEND_APP_FIN;
+        return true;
+    }
+    struct tas_fpout *o = tas_q_slot(&ctx->out);
+    if (unlikely(o == NULL))
+        return false;
+    o->flow = fp_flow_id(f);
+    o->gen = f->gen;
+    o->rx_bytes = sd->pend_rx;
+    o->tx_freed = sd->pend_freed;
+    o->flags = (sd->pend & FP_PEND_APP_FIN) ? TAS_FPOUT_FIN : 0;
+    tas_q_push(&ctx->out, TAS_FPOUT_UPDATE);
+    sd->pend_rx = sd->pend_freed = 0;
+    sd->pend &= (uint8_t)~FP_PEND_APP_FIN;
+    if (p->ctx_stamp[f->ctx] != p->stamp) {
+        p->ctx_stamp[f->ctx] = p->stamp;
+        p->kick_list[p->n_kick++] = f->ctx;
+    }
+    return true;
+}
+
+/* Post one pending slow-path event; false if the ring is full. */
+static bool notify_ev(struct fp_core *c, struct fp_flow *f, struct fp_side *sd,
+                      uint8_t bit, uint32_t type)
+{
+    if (!(sd->pend & bit))
+        return true;
+    if (fp_ev_push(c, type, fp_flow_id(f), f->gen, 0) != 0)
+        return false;
+    sd->pend &= (uint8_t)~bit;
+    return true;
+}
+
+void fp_notify_flush(struct fp_core *c)
+{
+    struct fp_priv *p = fp_priv(c);
+    uint32_t keep = 0;
+
+    if (p->n_notify == 0)
+        return;
+    p->stamp++;
+    p->n_kick = 0;
+    for (uint32_t i = 0; i < p->n_notify; i++) {
+        uint32_t fid = p->notify[i];
+        struct fp_side *sd = &p->side[fid];
+        struct fp_flow *f = &fp.flows[fid];
+        bool done = true;
+
+        if (unlikely(!fp_flow_mine(c, fid))) {
+            sd->pend_rx = sd->pend_freed = 0;
+            sd->pend = 0;
+        } else {
+            if (sd->pend_rx != 0 || sd->pend_freed != 0 || (sd->pend & FP_PEND_APP_FIN))
+                done = notify_app(c, f, sd);
+            done &= notify_ev(c, f, sd, FP_PEND_EV_FIN_RCVD, FP_EV_FIN_RCVD);
+            done &= notify_ev(c, f, sd, FP_PEND_EV_FIN_ACKED, FP_EV_FIN_ACKED);
+        }
+        if (done)
+            sd->in &= (uint8_t)~FP_IN_NOTIFY;
+        else
+            p->notify[keep++] = fid;
+    }
+    p->n_notify = keep;
+
+    for (uint32_t i = 0; i < p->n_kick; i++) {
+        struct fp_ctx *ctx = &fp.ctxs[c->id][p->kick_list[i]];
+        if (tas_ctx_need_kick(ctx->hdr))
+            (void)eventfd_write(ctx->efd, 1);
+    }
+}

@@ -1,0 +1,182 @@
+/* internal.h - what the fast-path files share and nobody else sees: the
+ * per-core private state behind fp_core.priv, the per-core side array of
+ * flow state that only the fast path needs (pending notifications, queue
+ * manager links, list membership), tuning constants and the functions the
+ * files call in one another.
+ *
+ * One loop iteration (loop.c): fp_input() per received frame -> fp_cmds()
+ * -> sp tx ring -> fp_appq_service() -> fp_qm_run() (data segments) ->
+ * fp_acks_flush() (pure ACKs still owed) -> fp_notify_flush() (application
+ * and slow-path notifications) -> fp_tx_flush() (rte_eth_tx_burst).
+ */
+#ifndef FP_INTERNAL_H
+#define FP_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_mbuf.h>
+
+#include "fastpath/fastpath.h"
+
+#define FP_RX_BURST 32       /* frames per rte_eth_rx_burst */
+#define FP_TX_BUF 64         /* frames collected before rte_eth_tx_burst */
+#define FP_TX_RETRIES 8      /* tx_burst calls that may take nothing before we drop */
+#define FP_CMD_BURST 32      /* commands per iteration */
+#define FP_SPTX_BURST 32     /* slow-path frames per iteration */
+#define FP_APPQ_BATCH 32     /* entries per context per iteration */
+#define FP_QM_BUDGET 256     /* data segments per iteration (all flows) */
+#define FP_QM_FLOW_BURST 16  /* segments per unlimited flow before it yields */
+#define FP_QM_RATE_BURST 8   /* segments per rate-limited flow per release */
+#define FP_QM_SLOT_US 16     /* timing wheel: slot width */
+#define FP_QM_SLOTS 4096     /* timing wheel: slots (horizon 65 ms) */
+#define FP_IDLE_SPINS 100    /* empty iterations before adaptive sleep */
+#define FP_CMD_RING 1024
+#define FP_TX_RING 1024
+#define FP_EXC_RING 4096
+#define FP_EV_RING 4096
+
+#define FP_NONE UINT32_MAX
+
+/* fp_side.pend: notifications not yet delivered */
+#define FP_PEND_APP_FIN 0x01      /* TAS_FPOUT_FIN to the application */
+#define FP_PEND_EV_FIN_RCVD 0x02  /* FP_EV_FIN_RCVD to the slow path */
+#define FP_PEND_EV_FIN_ACKED 0x04 /* FP_EV_FIN_ACKED to the slow path */
+/* fp_side.in: lists the flow is on (each at most once) */
+#define FP_IN_READY 0x01  /* queue manager ready FIFO */
+#define FP_IN_WHEEL 0x02  /* queue manager timing wheel */
+#define FP_IN_ACK 0x04    /* ACK list of this iteration */
+#define FP_IN_NOTIFY 0x08 /* notification list */
+
+/* Per flow and per core.  Kept outside fp_flow because the slow path
+ * rewrites a whole fp_flow when it reuses an id while the id may still sit
+ * on one of our lists; list membership therefore lives here. */
+struct fp_side {
+    uint32_t qm_link;    /* next flow in the same wheel slot */
+    uint32_t pend_rx;    /* in-order rx bytes not yet reported to the app */
+    uint32_t pend_freed; /* acknowledged tx bytes not yet reported */
+    uint8_t pend;        /* FP_PEND_* */
+    uint8_t in;          /* FP_IN_* */
+    uint16_t pad;
+};
+
+struct fp_priv {
+    struct fp_side *side; /* max_flows entries */
+
+    /* queue manager (qman.c) */
+    uint32_t *ready;      /* FIFO of flow ids, ready_mask + 1 >= max_flows */
+    uint32_t ready_mask, ready_head, ready_tail;
+    uint32_t *wheel;      /* FP_QM_SLOTS list heads (FP_NONE = empty) */
+    uint64_t wheel_next;  /* absolute index of the next slot to release */
+    uint32_t wheel_n;     /* flows in the wheel */
+
+    /* per-iteration lists */
+    uint32_t *acks;       /* flows owing an ACK (max_flows) */
+    uint32_t n_acks;
+    uint32_t *notify;     /* flows with pending notifications (max_flows) */
+    uint32_t n_notify;
+
+    /* contexts (appq.c) */
+    uint16_t *ctx_list;   /* active context slots */
+    uint32_t n_ctx;
+    uint32_t *ctx_pos;    /* per slot: index in ctx_list + 1, 0 = not listed */
+    uint32_t *ctx_stamp;  /* per slot: last kick round that touched it */
+    uint32_t stamp;
+    uint16_t *kick_list;  /* contexts pushed to in this round */
+    uint32_t n_kick;
+
+    /* transmit (tx.c) */
+    struct rte_mbuf *txb[FP_TX_BUF];
+    uint32_t n_txb;
+    uint32_t max_payload; /* what fits an mbuf of port->pool after the headers */
+    uint16_t ip_id;
+
+    bool sp_kick;         /* something went to the exc/ev ring */
+    _Atomic uint32_t *sleeping; /* gpage->fp_sleeping[id][0] (or sleep_local) */
+    _Atomic uint32_t sleep_local;
+};
+
+/* Flow table key: the 4-tuple from our side, network order. */
+struct fp_flow_key {
+    uint32_t lip, rip;
+    uint16_t lport, rport;
+};
+
+static inline void fp_flow_key(const struct fp_flow *f, struct fp_flow_key *k)
+{
+    k->lip = f->local_ip;
+    k->rip = f->remote_ip;
+    k->lport = f->local_port;
+    k->rport = f->remote_port;
+}
+
+static inline struct fp_priv *fp_priv(const struct fp_core *c)
+{
+    return (struct fp_priv *)c->priv;
+}
+
+static inline uint32_t fp_flow_id(const struct fp_flow *f) { return (uint32_t)(f - fp.flows); }
+
+/* Is flow id installed on core c? */
+static inline bool fp_flow_mine(const struct fp_core *c, uint32_t fid)
+{
+    const struct fp_flow *f = &fp.flows[fid];
+    return (f->flags & FP_FLOW_INSTALLED) && f->core == c->id;
+}
+
+/* An ACK is owed: FP_FLOW_ACK_NOW, sent by fp_acks_flush() unless a data
+ * segment carries it first. */
+static inline void fp_ack_add(struct fp_core *c, uint32_t fid)
+{
+    struct fp_priv *p = fp_priv(c);
+    fp.flows[fid].flags |= FP_FLOW_ACK_NOW;
+    if (!(p->side[fid].in & FP_IN_ACK)) {
+        p->side[fid].in |= FP_IN_ACK;
+        p->acks[p->n_acks++] = fid;
+    }
+}
+
+/* The flow has pending notifications in its fp_side. */
+static inline void fp_notify_add(struct fp_core *c, uint32_t fid)
+{
+    struct fp_priv *p = fp_priv(c);
+    if (!(p->side[fid].in & FP_IN_NOTIFY)) {
+        p->side[fid].in |= FP_IN_NOTIFY;
+        p->notify[p->n_notify++] = fid;
+    }
+}
+
+/* input.c */
+void fp_input(struct fp_core *c, struct rte_mbuf *m, uint64_t now, bool reinjected);
+void fp_exception(struct fp_core *c, struct rte_mbuf *m);
+
+/* tx.c */
+unsigned fp_tx_flow(struct fp_core *c, uint32_t fid, unsigned max_segs, uint64_t now,
+                    uint32_t *bytes);
+void fp_acks_flush(struct fp_core *c, uint64_t now);
+void fp_tx_enqueue(struct fp_core *c, struct rte_mbuf *m);
+void fp_tx_flush(struct fp_core *c);
+uint32_t fp_tx_max_payload(const struct fp_core *c);
+
+/* qman.c */
+void fp_qm_schedule(struct fp_core *c, uint32_t fid);
+unsigned fp_qm_run(struct fp_core *c, uint64_t now);
+static inline bool fp_qm_ready(const struct fp_core *c)
+{
+    return fp_priv(c)->ready_tail != fp_priv(c)->ready_head;
+}
+
+/* appq.c */
+unsigned fp_appq_service(struct fp_core *c);
+void fp_appq_drain_app(struct fp_core *c, uint32_t app_id);
+bool fp_appq_pending(const struct fp_core *c);
+void fp_notify_flush(struct fp_core *c);
+int fp_ev_push(struct fp_core *c, uint32_t type, uint32_t flow, uint32_t gen, uint32_t arg);
+
+/* cmd.c */
+unsigned fp_cmds(struct fp_core *c, uint64_t now);
+bool fp_ctx_listed(const struct fp_core *c, uint32_t slot);
+
+#endif /* FP_INTERNAL_H */

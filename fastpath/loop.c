@@ -1,0 +1,119 @@
+/* loop.c - the poll loop of a fast-path core (fp_core_run), in the manner
+ * of DPDK's l3fwd: burst in, process, service the rings and queues, burst
+ * out, back off when idle.
+ *
+ * Adaptive polling (fp.busy_poll false): after FP_IDLE_SPINS iterations
+ * without work the core announces it is going to sleep
+ * (gpage->fp_sleeping[id][0] = 1), re-checks every source that kicks its
+ * doorbell (cmd and tx rings, application queues) and, if still idle, sleeps
+ * in ppoll() on doorbell_fd.  The timeout starts at 1 us and doubles up to
+ * fp.max_sleep_us while nothing happens; received frames cannot ring the
+ * doorbell (no RX interrupts on af_packet), so the timeout bounds the
+ * latency added to a frame arriving during the sleep.  Any work resets it.
+ *
+ * Several cores: each polls its own rx queue and trusts the port to spread
+ * flows by their 4-tuple; no software steering is done yet, so a port without
+ * RSS should run one core (a frame that reaches a core that does not own its
+ * flow goes to the slow path as an exception, like an unknown flow).
+ */
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_ring.h>
+
+#include "tasd/port.h"
+#include "fastpath/clock.h"
+#include "fastpath/internal.h"
+
+/* Frames the slow path built, to go out in this iteration's burst. */
+static unsigned sp_tx_drain(struct fp_core *c)
+{
+    struct rte_mbuf *ms[FP_SPTX_BURST];
+    unsigned n = rte_ring_dequeue_burst(c->tx_ring, (void **)ms, FP_SPTX_BURST, NULL);
+    for (unsigned i = 0; i < n; i++)
+        fp_tx_enqueue(c, ms[i]);
+    return n;
+}
+
+/* Anything that would have rung the doorbell, or that we owe ourselves? */
+static bool has_work(const struct fp_core *c)
+{
+    return !rte_ring_empty(c->cmd_ring) || !rte_ring_empty(c->tx_ring) || fp_qm_ready(c) ||
+           fp_appq_pending(c);
+}
+
+static void idle_sleep(struct fp_core *c, uint32_t *sleep_us)
+{
+    struct fp_priv *p = fp_priv(c);
+    uint32_t t = *sleep_us;
+
+    atomic_store_explicit(p->sleeping, 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_seq_cst); /* flag before re-checking */
+    if (has_work(c)) {
+        atomic_store_explicit(p->sleeping, 0, memory_order_relaxed);
+        return;
+    }
+    if (p->wheel_n > 0 && t > FP_QM_SLOT_US)
+        t = FP_QM_SLOT_US; /* a rate-limited flow is due soon */
+    struct timespec ts = {.tv_sec = t / 1000000, .tv_nsec = (long)(t % 1000000) * 1000};
+    struct pollfd pfd = {.fd = c->doorbell_fd, .events = POLLIN};
+    if (ppoll(&pfd, 1, &ts, NULL) > 0 && (pfd.revents & POLLIN)) {
+        eventfd_t v;
+        (void)eventfd_read(c->doorbell_fd, &v);
+    }
+    atomic_store_explicit(p->sleeping, 0, memory_order_release);
+    c->stats.idle_sleeps++;
+    uint32_t max = fp.max_sleep_us ? fp.max_sleep_us : 1;
+    *sleep_us = *sleep_us >= max / 2 ? max : *sleep_us * 2;
+}
+
+int fp_core_run(void *arg)
+{
+    struct fp_core *c = arg;
+    struct fp_priv *p = fp_priv(c);
+    uint16_t port = c->port->port_id, queue = (uint16_t)c->id;
+    struct rte_mbuf *pkts[FP_RX_BURST];
+    unsigned idle = 0;
+    uint32_t sleep_us = 1;
+
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); /* short sleeps mean short */
+
+    while (likely(!fp.stop)) {
+        uint64_t now = fp_now_us();
+        unsigned work;
+
+        uint16_t n = rte_eth_rx_burst(port, queue, pkts, FP_RX_BURST);
+        for (uint16_t i = 0; i < n; i++) {
+            if (i + 1 < n)
+                rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+            fp_input(c, pkts[i], now, false);
+        }
+        work = n;
+        work += fp_cmds(c, now);
+        work += sp_tx_drain(c);
+        work += fp_appq_service(c);
+        work += fp_qm_run(c, now);
+        fp_acks_flush(c, now);
+        fp_notify_flush(c);
+        fp_tx_flush(c);
+        if (p->sp_kick) {
+            p->sp_kick = false;
+            (void)eventfd_write(c->sp_efd, 1);
+        }
+
+        if (likely(work > 0 || fp.busy_poll)) {
+            idle = 0;
+            sleep_us = 1;
+        } else if (++idle >= FP_IDLE_SPINS) {
+            idle_sleep(c, &sleep_us);
+        }
+    }
+    fp_tx_flush(c);
+    return 0;
+}

@@ -1,0 +1,241 @@
+/* tx.c - building and sending frames: data segments from a flow's tx ring,
+ * pure ACKs and window updates, checksums (offload or software), and the
+ * per-core transmit buffer that goes to rte_eth_tx_burst once per loop
+ * iteration (or whenever it fills).
+ *
+ * A data segment starts at SND.NXT = tx_una_seq + tx_sent, ring position
+ * tx_pos + tx_sent, and is as long as fp_flow_next_seg() (flow.h) allows:
+ * the MSS (less the timestamp option), the bytes the application wrote, and
+ * what the peer's window and cwnd leave.  Every frame carries ACK =
+ * rx_next_seq and the window rx_avail >> local_wscale, so a data segment
+ * pays off an owed ACK.
+ */
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_tcp.h>
+
+#include "tas/proto.h"
+#include "tasd/port.h"
+#include "fastpath/flow.h"
+#include "fastpath/internal.h"
+#include "fastpath/rx.h"
+#include "fastpath/tcp_opts.h"
+
+#define HDRS (sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + \
+              sizeof(struct rte_tcp_hdr))
+#define FP_IP_TTL 64
+#define FP_IP_ECT0 0x02
+
+/* Checksums of a frame whose IPv4 header is at l2 offset 14 with ihl bytes. */
+static inline void tx_cksum(struct rte_mbuf *m, struct rte_ipv4_hdr *ip, void *l4,
+                            uint8_t ihl, bool tcp)
+{
+    m->l2_len = sizeof(struct rte_ether_hdr);
+    m->l3_len = ihl;
+    ip->hdr_checksum = 0;
+    if (fp.tx_cksum) {
+        m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+        if (tcp) {
+            m->ol_flags |= RTE_MBUF_F_TX_TCP_CKSUM;
+            m->l4_len = (((struct rte_tcp_hdr *)l4)->data_off >> 4) * 4;
+            ((struct rte_tcp_hdr *)l4)->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+        }
+        return;
+    }
+    ip->hdr_checksum = rte_ipv4_cksum(ip);
+    if (tcp) {
+        ((struct rte_tcp_hdr *)l4)->cksum = 0;
+        ((struct rte_tcp_hdr *)l4)->cksum = rte_ipv4_udptcp_cksum(ip, l4);
+    }
+}
+
+void fp_tx_prepare_cksum(struct rte_mbuf *m)
+{
+    if (rte_pktmbuf_data_len(m) < sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr))
+        return;
+    struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+    if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))
+        return; /* ARP: nothing to do */
+    struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+    uint8_t ihl = (uint8_t)rte_ipv4_hdr_len(ip);
+    bool tcp = ip->next_proto_id == IPPROTO_TCP;
+    if (sizeof(*eth) + ihl + (tcp ? sizeof(struct rte_tcp_hdr) : 0) > rte_pktmbuf_data_len(m))
+        return;
+    /* The software TCP checksum reads the segment contiguously. */
+    if (tcp && m->nb_segs > 1 && !fp.tx_cksum)
+        return;
+    tx_cksum(m, ip, (uint8_t *)ip + ihl, ihl, tcp);
+}
+
+uint32_t fp_tx_max_payload(const struct fp_core *c)
+{
+    uint32_t room = rte_pktmbuf_data_room_size(c->port->pool) - RTE_PKTMBUF_HEADROOM;
+    return room > HDRS + FP_TCPOPT_TS_LEN ? room - (uint32_t)(HDRS + FP_TCPOPT_TS_LEN) : 0;
+}
+
+/* Build one frame of flow f: seq, TCP flags (ACK is always added) and len
+ * payload bytes from the tx ring at pos.  NULL if no mbuf. */
+static struct rte_mbuf *tx_build(struct fp_core *c, struct fp_flow *f, uint32_t seq,
+                                 uint8_t tflags, uint32_t pos, uint32_t len, uint64_t now)
+{
+    struct fp_priv *p = fp_priv(c);
+    struct rte_mbuf *m = rte_pktmbuf_alloc(c->port->pool);
+    if (unlikely(m == NULL)) {
+        c->stats.drops_nobuf++;
+        return NULL;
+    }
+    bool ts = (f->flags & FP_FLOW_TS) != 0;
+    uint32_t optlen = ts ? FP_TCPOPT_TS_LEN : 0;
+    uint32_t flen = (uint32_t)HDRS + optlen + len;
+    uint8_t *b = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)flen);
+    if (unlikely(b == NULL)) {
+        rte_pktmbuf_free(m);
+        c->stats.drops_nobuf++;
+        return NULL;
+    }
+
+    struct rte_ether_hdr *eth = (struct rte_ether_hdr *)b;
+    memcpy(&eth->dst_addr, f->remote_mac, RTE_ETHER_ADDR_LEN);
+    memcpy(&eth->src_addr, fp.local_mac, RTE_ETHER_ADDR_LEN);
+    eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+
+    struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+    ip->version_ihl = RTE_IPV4_VHL_DEF;
+    ip->type_of_service = (len > 0 && (f->flags & FP_FLOW_ECN)) ? FP_IP_ECT0 : 0;
+    ip->total_length = rte_cpu_to_be_16((uint16_t)(flen - sizeof(*eth)));
+    ip->packet_id = rte_cpu_to_be_16(p->ip_id++);
+    ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+    ip->time_to_live = FP_IP_TTL;
+    ip->next_proto_id = IPPROTO_TCP;
+    ip->src_addr = f->local_ip;
+    ip->dst_addr = f->remote_ip;
+
+    struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
+    th->src_port = f->local_port;
+    th->dst_port = f->remote_port;
+    th->sent_seq = rte_cpu_to_be_32(seq);
+    th->recv_ack = rte_cpu_to_be_32(f->rx_next_seq);
+    th->data_off = (uint8_t)(((sizeof(*th) + optlen) / 4) << 4);
+    if (unlikely(f->flags & FP_FLOW_ECE))
+        tflags |= TAS_TCP_ECE;
+    th->tcp_flags = tflags | TAS_TCP_ACK;
+    th->rx_win = rte_cpu_to_be_16(fp_flow_adv_win(f));
+    th->tcp_urp = 0;
+    uint8_t *q = (uint8_t *)(th + 1);
+    if (ts)
+        q += fp_tcp_opts_write_ts(q, fp_ts_from_us(now), f->ts_recent);
+    if (len > 0)
+        fp_ring_read(f->tx_base, f->tx_size, pos, q, len);
+
+    tx_cksum(m, ip, th, sizeof(*ip), true);
+    f->flags &= (uint16_t)~FP_FLOW_ACK_NOW; /* this frame carries the ACK */
+    return m;
+}
+
+unsigned fp_tx_flow(struct fp_core *c, uint32_t fid, unsigned max_segs, uint64_t now,
+                    uint32_t *bytes)
+{
+    struct fp_flow *f = &fp.flows[fid];
+    uint32_t seg_max = fp_flow_seg_max(f);
+    uint32_t cap = fp_priv(c)->max_payload;
+    unsigned n = 0;
+
+    if (seg_max > cap)
+        seg_max = cap;
+    *bytes = 0;
+    while (n < max_segs) {
+        uint32_t len = fp_flow_next_seg(f, seg_max);
+        bool fin;
+        if (len == 0) {
+            if (!fp_flow_fin_due(f))
+                break;
+            fin = true;
+        } else {
+            fin = len == f->tx_avail &&
+                  (f->flags & (FP_FLOW_FIN_QUEUED | FP_FLOW_FIN_SENT | FP_FLOW_FIN_ACKED)) ==
+                      FP_FLOW_FIN_QUEUED;
+        }
+        uint8_t tflags = fin ? TAS_TCP_FIN : 0;
+        if (len > 0 && (len == f->tx_avail || n + 1 == max_segs))
+            tflags |= TAS_TCP_PSH; /* the last segment of this burst */
+        struct rte_mbuf *m = tx_build(c, f, f->tx_una_seq + f->tx_sent, tflags,
+                                      fp_ring_add(f->tx_pos, f->tx_sent, f->tx_size), len, now);
+        if (unlikely(m == NULL))
+            break;
+        f->tx_sent += len;
+        f->tx_avail -= len;
+        if (fin)
+            f->flags |= FP_FLOW_FIN_SENT | FP_FLOW_FIN_TXED;
+        *bytes += rte_pktmbuf_pkt_len(m);
+        fp_tx_enqueue(c, m);
+        n++;
+        if (fin)
+            break;
+    }
+    return n;
+}
+
+/* A pure ACK (or window update) at SND.NXT. */
+static void tx_ack(struct fp_core *c, struct fp_flow *f, uint64_t now)
+{
+    uint32_t snd_nxt = f->tx_una_seq + f->tx_sent +
+                       ((f->flags & (FP_FLOW_FIN_SENT | FP_FLOW_FIN_ACKED)) == FP_FLOW_FIN_SENT);
+    struct rte_mbuf *m = tx_build(c, f, snd_nxt, 0, 0, 0, now);
+    if (likely(m != NULL)) {
+        fp_tx_enqueue(c, m);
+        c->acks_sent++;
+    }
+}
+
+void fp_acks_flush(struct fp_core *c, uint64_t now)
+{
+    struct fp_priv *p = fp_priv(c);
+    for (uint32_t i = 0; i < p->n_acks; i++) {
+        uint32_t fid = p->acks[i];
+        p->side[fid].in &= (uint8_t)~FP_IN_ACK;
+        if (fp_flow_mine(c, fid) && (fp.flows[fid].flags & FP_FLOW_ACK_NOW))
+            tx_ack(c, &fp.flows[fid], now);
+    }
+    p->n_acks = 0;
+}
+
+void fp_tx_enqueue(struct fp_core *c, struct rte_mbuf *m)
+{
+    struct fp_priv *p = fp_priv(c);
+    if (unlikely(p->n_txb == FP_TX_BUF))
+        fp_tx_flush(c);
+    p->txb[p->n_txb++] = m;
+}
+
+void fp_tx_flush(struct fp_core *c)
+{
+    struct fp_priv *p = fp_priv(c);
+    uint32_t n = p->n_txb, sent = 0;
+    unsigned fails = 0;
+    uint64_t bytes = 0;
+
+    if (n == 0)
+        return;
+    for (uint32_t i = 0; i < n; i++)
+        bytes += rte_pktmbuf_pkt_len(p->txb[i]);
+    while (sent < n) {
+        uint16_t k = rte_eth_tx_burst(c->port->port_id, (uint16_t)c->id, p->txb + sent,
+                                      (uint16_t)(n - sent));
+        sent += k;
+        if (k == 0 && ++fails >= FP_TX_RETRIES)
+            break;
+    }
+    if (unlikely(sent < n)) {
+        for (uint32_t i = sent; i < n; i++)
+            bytes -= rte_pktmbuf_pkt_len(p->txb[i]);
+        rte_pktmbuf_free_bulk(p->txb + sent, n - sent);
+        c->tx_drops += n - sent;
+    }
+    c->stats.tx_pkts += sent;
+    c->stats.tx_bytes += bytes;
+    p->n_txb = 0;
+}
