@@ -27,24 +27,25 @@
 #endif
 
 #define TIMEOUT_MS 10000
-#define REPLY_MAX (256u << 20)
+#define REPLY_MAX  (256u << 20)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: tasctl [--run-dir DIR] status|stats|flows [--json]\n"
-               "\n"
-               "Ask the running tasd (TCP acceleration service) about itself.\n"
-               "  status     readiness, version, address, port, cores\n"
-               "  stats      fast-path and slow-path counters\n"
-               "  flows      one line per connection and listener\n"
-               "\n"
-               "  -j, --json          answer in JSON\n"
-               "  -r, --run-dir DIR   tasd's run directory (default $TAS_RUN_DIR or %s)\n"
-               "  -h, --help          show this help\n"
-               "  -V, --version       show the version\n"
-               "\n"
-               "Exit status: 0 done (status: tasd is ready), 1 tasd not running, not ready\n"
-               "or it reported an error, 2 usage error.\n",
+    fprintf(f,
+            "usage: tasctl [--run-dir DIR] status|stats|flows [--json]\n"
+            "\n"
+            "Ask the running tasd (TCP acceleration service) about itself.\n"
+            "  status     readiness, version, address, port, cores\n"
+            "  stats      fast-path and slow-path counters\n"
+            "  flows      one line per connection and listener\n"
+            "\n"
+            "  -j, --json          answer in JSON\n"
+            "  -r, --run-dir DIR   tasd's run directory (default $TAS_RUN_DIR or %s)\n"
+            "  -h, --help          show this help\n"
+            "  -V, --version       show the version\n"
+            "\n"
+            "Exit status: 0 done (status: tasd is ready), 1 tasd not running, not ready\n"
+            "or it reported an error, 2 usage error.\n",
             TAS_DEFAULT_RUN_DIR);
 }
 
@@ -68,13 +69,15 @@ static int connect_control(const char *run_dir)
     n = errno;
     close(fd);
     if (n == EACCES || n == EPERM)
-        fprintf(stderr, "tasctl: %s: permission denied (run as root or as a member of "
-                        "group tasd)\n",
+        fprintf(stderr,
+                "tasctl: %s: permission denied (run as root or as a member of "
+                "group tasd)\n",
                 sa.sun_path);
     else if (n == ENOENT || n == ECONNREFUSED || n == ENOTDIR)
         fprintf(stderr, "tasctl: tasd is not running (run dir %s)\n", run_dir);
     else
-        fprintf(stderr, "tasctl: cannot reach tasd at %s: %s\n", sa.sun_path, strerror(n));
+        fprintf(stderr, "tasctl: cannot reach tasd at %s: %s\n", sa.sun_path,
+                strerror(n));
     return -n;
 }
 
@@ -202,9 +205,10 @@ int main(int argc, char **argv)
         }
     }
     if (optind != argc - 1) {
-        fprintf(stderr, optind == argc ? "tasctl: which request? status, stats or flows "
-                                         "(see tasctl --help)\n"
-                                       : "tasctl: one request at a time (see tasctl --help)\n");
+        fprintf(stderr, optind == argc
+                            ? "tasctl: which request? status, stats or flows "
+                              "(see tasctl --help)\n"
+                            : "tasctl: one request at a time (see tasctl --help)\n");
         return 2;
     }
     cmd = argv[optind];
@@ -225,7 +229,8 @@ int main(int argc, char **argv)
         return 1;
     }
     if (rc) {
-        fprintf(stderr, "tasctl: talking to tasd (run dir %s): %s\n", run_dir, strerror(-rc));
+        fprintf(stderr, "tasctl: talking to tasd (run dir %s): %s\n", run_dir,
+                strerror(-rc));
         return 1;
     }
     if (len == 0) {

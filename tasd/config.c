@@ -11,8 +11,8 @@
  * in order) run last and still name the file line or flag that set them.
  *
  * Errors look like
- *     tasd: /etc/tasd/tasd.conf:12: tcp.rto_min_ms: must be an integer between 1 and 60000
- *     tasd: --fp-cores 9: must be an integer between 1 and 8
+ *   tasd: /etc/tasd/tasd.conf:12: tcp.rto_min_ms: must be an integer between 1 and 60000
+ *   tasd: --fp-cores 9: must be an integer between 1 and 8
  * All of them are reported; the loader then returns 2.  Nothing here uses
  * DPDK, so the unit test links this file alone.
  */
@@ -63,16 +63,16 @@ struct setting {
     const char *key;  /* path in the file */
     const char *flag; /* long option, without "--" */
     enum kind kind;
-    size_t off;  /* field in struct tasd_config */
-    size_t off2; /* K_ADDR: the prefix length field */
+    size_t off;        /* field in struct tasd_config */
+    size_t off2;       /* K_ADDR: the prefix length field */
     uint32_t min, max; /* K_UINT: range; string kinds: max = buffer size */
     unsigned flags;
-    const char *arg;  /* argument name in --help */
+    const char *arg; /* argument name in --help */
     const char *help;
 };
 
 #define OFF(f) offsetof(struct tasd_config, f)
-#define SZ(f) ((uint32_t)sizeof(((struct tasd_config *)0)->f))
+#define SZ(f)  ((uint32_t)sizeof(((struct tasd_config *)0)->f))
 
 static const struct setting settings[] = {
     {"ip", "ip", K_ADDR, OFF(ip), OFF(prefix), 0, 0, 0, "ADDR/PREFIX",
@@ -93,8 +93,8 @@ static const struct setting settings[] = {
      "fast-path cores"},
     {"poll", "poll", K_POLL, OFF(poll), 0, 0, 0, 0, "busy|adaptive",
      "fast-path polling: spin, or sleep when idle"},
-    {"poll_max_sleep_us", "poll-max-sleep-us", K_UINT, OFF(poll_max_sleep_us), 0, 1, 100000,
-     0, "US", "adaptive polling: longest idle sleep"},
+    {"poll_max_sleep_us", "poll-max-sleep-us", K_UINT, OFF(poll_max_sleep_us), 0, 1,
+     100000, 0, "US", "adaptive polling: longest idle sleep"},
     {"run_dir", "run-dir", K_DIR, OFF(run_dir), 0, 0, SZ(run_dir), 0, "DIR",
      "where app.sock and control.sock live"},
     {"limits.max_flows", "max-flows", K_UINT, OFF(max_flows), 0, 1, 1u << 20, 0, "N",
@@ -105,10 +105,10 @@ static const struct setting settings[] = {
      "contexts (threads) per application"},
     {"limits.queue_entries", "queue-entries", K_UINT, OFF(queue_entries), 0, 16, 65536,
      F_POW2, "N", "entries per context queue"},
-    {"tcp.rx_buf_size", "rx-buf-size", K_UINT, OFF(rx_buf_size), 0, 4096, 16u << 20, F_POW2,
-     "BYTES", "receive buffer of each connection"},
-    {"tcp.tx_buf_size", "tx-buf-size", K_UINT, OFF(tx_buf_size), 0, 4096, 16u << 20, F_POW2,
-     "BYTES", "transmit buffer of each connection"},
+    {"tcp.rx_buf_size", "rx-buf-size", K_UINT, OFF(rx_buf_size), 0, 4096, 16u << 20,
+     F_POW2, "BYTES", "receive buffer of each connection"},
+    {"tcp.tx_buf_size", "tx-buf-size", K_UINT, OFF(tx_buf_size), 0, 4096, 16u << 20,
+     F_POW2, "BYTES", "transmit buffer of each connection"},
     {"tcp.timestamps", "timestamps", K_BOOL, OFF(timestamps), 0, 0, 0, 0, "on|off",
      "offer RFC 7323 timestamps"},
     {"tcp.window_scaling", "window-scaling", K_BOOL, OFF(window_scaling), 0, 0, 0, 0,
@@ -126,8 +126,8 @@ static const struct setting settings[] = {
      "SYN retransmissions before connect() fails"},
     {"tcp.time_wait_ms", "time-wait-ms", K_UINT, OFF(time_wait_ms), 0, 1, 600000, F_ZERO,
      "MS", "TIME_WAIT duration (2*MSL); 0 = none"},
-    {"tcp.control_interval_us", "control-interval-us", K_UINT, OFF(control_interval_us), 0,
-     10, 1000000, 0, "US", "congestion control and timeout scan period"},
+    {"tcp.control_interval_us", "control-interval-us", K_UINT, OFF(control_interval_us),
+     0, 10, 1000000, 0, "US", "congestion control and timeout scan period"},
     {"tcp.cc", "cc", K_CC, OFF(cc), 0, 0, SZ(cc), 0, "reno|none",
      "congestion control algorithm"},
     {"tcp.rate_limit_mbps", "rate-limit-mbps", K_UINT, OFF(rate_limit_mbps), 0, 1, 400000,
@@ -208,31 +208,6 @@ report(struct loader *L, const struct src *w, const char *key, const char *fmt, 
     L->errors++;
 }
 
-int tasd_parse_prefix(const char *s, uint32_t *ip, uint8_t *prefix)
-{
-    char addr[INET_ADDRSTRLEN];
-    const char *slash = strchr(s, '/');
-    struct in_addr a;
-    unsigned long len;
-    char *end;
-
-    if (!slash || (size_t)(slash - s) >= sizeof(addr))
-        return -EINVAL;
-    memcpy(addr, s, slash - s);
-    addr[slash - s] = '\0';
-    if (inet_pton(AF_INET, addr, &a) != 1)
-        return -EINVAL;
-    if (!isdigit((unsigned char)slash[1]))
-        return -EINVAL;
-    errno = 0;
-    len = strtoul(slash + 1, &end, 10);
-    if (errno || *end || len > 32)
-        return -EINVAL;
-    *ip = a.s_addr;
-    *prefix = (uint8_t)len;
-    return 0;
-}
-
 static uint32_t prefix_mask(uint8_t prefix)
 {
     return prefix ? htonl(~0u << (32 - prefix)) : 0;
@@ -248,50 +223,6 @@ static bool usable_host_addr(uint32_t ip)
 {
     uint32_t h = ntohl(ip);
     return (h >> 24) != 0 && (h >> 24) != 127 && (h >> 28) < 14;
-}
-
-/* Split s into argv in place: whitespace separates words, '...' and "..."
- * group (no escapes inside single quotes; backslash escapes the next
- * character elsewhere).  Returns the number of words or -EINVAL (unbalanced
- * quote), -E2BIG (more than max words). */
-int tasd_split_args(char *s, char **argv, int max)
-{
-    char *in = s, *out = s;
-    int n = 0;
-
-    for (;;) {
-        while (*in && isspace((unsigned char)*in))
-            in++;
-        if (!*in)
-            break;
-        if (n == max)
-            return -E2BIG;
-        argv[n++] = out;
-        while (*in && !isspace((unsigned char)*in)) {
-            if (*in == '\'' || *in == '"') {
-                char q = *in++;
-                while (*in && *in != q) {
-                    if (q == '"' && *in == '\\' && in[1])
-                        in++;
-                    *out++ = *in++;
-                }
-                if (!*in)
-                    return -EINVAL;
-                in++;
-            } else if (*in == '\\' && in[1]) {
-                in++;
-                *out++ = *in++;
-            } else {
-                *out++ = *in++;
-            }
-        }
-        /* out <= in, so terminating here never overwrites unread input
-         * except the separator we are about to skip. */
-        if (*in)
-            in++;
-        *out++ = '\0';
-    }
-    return n;
 }
 
 static void range_msg(const struct setting *s, char *buf, size_t len)
@@ -408,7 +339,8 @@ static void set_text(struct loader *L, struct tasd_config *c, const struct setti
         uint32_t ip;
         uint8_t prefix;
         if (tasd_parse_prefix(t, &ip, &prefix)) {
-            report(L, w, s->key, "must be an IPv4 address with prefix length, a.b.c.d/len");
+            report(L, w, s->key,
+                   "must be an IPv4 address with prefix length, a.b.c.d/len");
             return;
         }
         if (!usable_host_addr(ip) || prefix == 0) {
@@ -428,19 +360,22 @@ static void set_text(struct loader *L, struct tasd_config *c, const struct setti
     case K_IFNAME:
         if (len >= IFNAMSIZ || len >= s->max || !strcmp(t, ".") || !strcmp(t, "..") ||
             strpbrk(t, "/: \t\n")) {
-            report(L, w, s->key, "must be an interface name of at most %d characters, or \"\"",
+            report(L, w, s->key,
+                   "must be an interface name of at most %d characters, or \"\"",
                    IFNAMSIZ - 1);
             return;
         }
         break;
     case K_DIR: {
-        size_t room = sizeof(((struct sockaddr_un *)0)->sun_path) - sizeof("/" TAS_CONTROL_SOCK);
+        size_t room =
+            sizeof(((struct sockaddr_un *)0)->sun_path) - sizeof("/" TAS_CONTROL_SOCK);
         if (t[0] != '/') {
             report(L, w, s->key, "must be an absolute path");
             return;
         }
         if (len > room || len >= s->max) {
-            report(L, w, s->key, "too long for a socket path (at most %zu characters)", room);
+            report(L, w, s->key, "too long for a socket path (at most %zu characters)",
+                   room);
             return;
         }
         break;
@@ -480,14 +415,15 @@ static void set_text(struct loader *L, struct tasd_config *c, const struct setti
 }
 
 /* routes = ( { dest = "0.0.0.0/0"; gateway = "10.0.0.1"; }, ... ); */
-static void set_routes(struct loader *L, struct tasd_config *c, const config_setting_t *list,
-                       const struct src *w)
+static void set_routes(struct loader *L, struct tasd_config *c,
+                       const config_setting_t *list, const struct src *w)
 {
     char key[48];
 
     if (!config_setting_is_list(list)) {
-        report(L, w, "routes", "must be a list ( { dest = \"a.b.c.d/len\"; gateway = "
-                               "\"a.b.c.d\"; }, ... )");
+        report(L, w, "routes",
+               "must be a list ( { dest = \"a.b.c.d/len\"; gateway = "
+               "\"a.b.c.d\"; }, ... )");
         return;
     }
     for (int i = 0; i < config_setting_length(list); i++) {
@@ -502,8 +438,9 @@ static void set_routes(struct loader *L, struct tasd_config *c, const config_set
 
         snprintf(key, sizeof(key), "routes[%d]", i);
         if (!config_setting_is_group(g)) {
-            report(L, &ew, key, "must be a group { dest = \"a.b.c.d/len\"; gateway = "
-                                "\"a.b.c.d\"; }");
+            report(L, &ew, key,
+                   "must be a group { dest = \"a.b.c.d/len\"; gateway = "
+                   "\"a.b.c.d\"; }");
             continue;
         }
         for (int j = 0; j < config_setting_length(g); j++) {
@@ -524,8 +461,9 @@ static void set_routes(struct loader *L, struct tasd_config *c, const config_set
                 struct tasd_route d;
                 dest = config_setting_get_string(e);
                 if (strchr(dest, ',') || parse_route(dest, &d, &why)) {
-                    report(L, &fw, key, "must be a.b.c.d/len (or \"default\") with no "
-                                        "bits set beyond the prefix");
+                    report(L, &fw, key,
+                           "must be a.b.c.d/len (or \"default\") with no "
+                           "bits set beyond the prefix");
                 } else {
                     r.dest = d.dest;
                     r.prefix = d.prefix;
@@ -564,8 +502,9 @@ static bool is_group_key(const char *key)
     return false;
 }
 
-static void set_from_file(struct loader *L, struct tasd_config *c, const struct setting *s,
-                          const config_setting_t *e, const struct src *w)
+static void set_from_file(struct loader *L, struct tasd_config *c,
+                          const struct setting *s, const config_setting_t *e,
+                          const struct src *w)
 {
     int type = config_setting_type(e);
 
@@ -672,19 +611,22 @@ static void usage(FILE *f)
     struct tasd_config d;
 
     set_defaults(&d);
-    fprintf(f,
-            "usage: tasd [--config FILE] [--ip ADDR/PREFIX] [--route DEST/PREFIX,GATEWAY]...\n"
-            "            [--dpdk \"EAL ARGS\"] [--fp-cores N] [--poll busy|adaptive]\n"
-            "            [--run-dir DIR] [--check-config] [--version] [--help] [OPTION]...\n"
-            "\n"
-            "TCP acceleration service: runs TCP on a DPDK port for applications that\n"
-            "load libtas_interpose.so.  Settings come from the configuration file\n"
-            "(default %s, if it exists), then from these flags:\n\n"
-            "  -c, --config FILE          read FILE instead of the default\n"
-            "      --check-config         validate the configuration and exit (0 valid, 2 not)\n"
-            "  -h, --help                 show this help\n"
-            "  -V, --version              show the version\n",
-            DEFAULT_CONFIG_FILE);
+    fprintf(
+        f,
+        "usage: tasd [--config FILE] [--ip ADDR/PREFIX] [--route "
+        "DEST/PREFIX,GATEWAY]...\n"
+        "            [--dpdk \"EAL ARGS\"] [--fp-cores N] [--poll busy|adaptive]\n"
+        "            [--run-dir DIR] [--check-config] [--version] [--help] [OPTION]...\n"
+        "\n"
+        "TCP acceleration service: runs TCP on a DPDK port for applications that\n"
+        "load libtas_interpose.so.  Settings come from the configuration file\n"
+        "(default %s, if it exists), then from these flags:\n\n"
+        "  -c, --config FILE          read FILE instead of the default\n"
+        "      --check-config         validate the configuration and exit (0 valid, 2 "
+        "not)\n"
+        "  -h, --help                 show this help\n"
+        "  -V, --version              show the version\n",
+        DEFAULT_CONFIG_FILE);
     for (size_t i = 0; i < N_SETTINGS; i++) {
         const struct setting *s = &settings[i];
         const char *field = (const char *)&d + s->off;
@@ -699,7 +641,8 @@ static void usage(FILE *f)
             snprintf(def, sizeof(def), " [%s]", *(const bool *)field ? "on" : "off");
             break;
         case K_POLL:
-            snprintf(def, sizeof(def), " [%s]", d.poll == TASD_POLL_BUSY ? "busy" : "adaptive");
+            snprintf(def, sizeof(def), " [%s]",
+                     d.poll == TASD_POLL_BUSY ? "busy" : "adaptive");
             break;
         case K_DIR:
         case K_CC:
@@ -710,9 +653,11 @@ static void usage(FILE *f)
         }
         fprintf(f, "      %-26s %s%s\n", opt, s->help, def);
     }
-    fprintf(f, "\nEvery flag is also a key in the file, e.g. --rx-buf-size is tcp.rx_buf_size,\n"
-               "--max-flows is limits.max_flows, --host-if is host_if.name, --route is an\n"
-               "entry of routes; the installed tasd.conf lists them all.\n");
+    fprintf(
+        f,
+        "\nEvery flag is also a key in the file, e.g. --rx-buf-size is tcp.rx_buf_size,\n"
+        "--max-flows is limits.max_flows, --host-if is host_if.name, --route is an\n"
+        "entry of routes; the installed tasd.conf lists them all.\n");
 }
 
 /* getopt_long's table, built from settings[]. */
@@ -832,7 +777,8 @@ int tasd_config_load(struct tasd_config *c, int argc, char **argv)
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "tasd: unexpected argument '%s' (see tasd --help)\n", argv[optind]);
+        fprintf(stderr, "tasd: unexpected argument '%s' (see tasd --help)\n",
+                argv[optind]);
         return 2;
     }
 

@@ -42,21 +42,21 @@
 #define TASD_VERSION "unknown"
 #endif
 
-#define CONTROL_REQ_MAX 128
+#define CONTROL_REQ_MAX     128
 #define CONTROL_MAX_CLIENTS 16
-#define CONTROL_TIMEOUT_S 5
-#define CONTROL_GROUP "tasd"
+#define CONTROL_TIMEOUT_S   5
+#define CONTROL_GROUP       "tasd"
 
 /* epoll data of the two fixed descriptors; clients carry their index. */
 #define EV_LISTEN CONTROL_MAX_CLIENTS
-#define EV_TIMER (CONTROL_MAX_CLIENTS + 1)
+#define EV_TIMER  (CONTROL_MAX_CLIENTS + 1)
 
 struct client {
-    int fd;              /* -1: slot free */
-    time_t since;        /* monotonic seconds at accept or last progress */
+    int fd;       /* -1: slot free */
+    time_t since; /* monotonic seconds at accept or last progress */
     char req[CONTROL_REQ_MAX + 1];
     size_t req_len;
-    char *reply;         /* NULL until the request is complete */
+    char *reply; /* NULL until the request is complete */
     size_t reply_len, reply_off;
 };
 
@@ -129,7 +129,8 @@ static void write_status(FILE *f, bool json)
     if (json) {
         fprintf(f, "{\"ready\": %s, \"version\": ", ready ? "true" : "false");
         json_str(f, TASD_VERSION);
-        fprintf(f, ", \"pid\": %d, \"uptime_s\": %ld, \"config\": ", (int)getpid(), uptime);
+        fprintf(f, ", \"pid\": %d, \"uptime_s\": %ld, \"config\": ", (int)getpid(),
+                uptime);
         json_str(f, c->config_file);
         fputs(", \"run_dir\": ", f);
         json_str(f, c->run_dir);
@@ -158,8 +159,8 @@ static void write_status(FILE *f, bool json)
     fprintf(f, "config:     %s\n", c->config_file[0] ? c->config_file : "(none)");
     fprintf(f, "run dir:    %s\n", c->run_dir);
     fprintf(f, "ip:         %s\n", ip);
-    fprintf(f, "port:       %u, MAC %s, MTU %u, %u queue pair(s)\n", p->port_id, mac, p->mtu,
-            p->n_queues);
+    fprintf(f, "port:       %u, MAC %s, MTU %u, %u queue pair(s)\n", p->port_id, mac,
+            p->mtu, p->n_queues);
     fprintf(f, "offloads:   rx checksum %s, tx checksum %s\n", p->rx_cksum ? "on" : "off",
             p->tx_cksum ? "on" : "off");
     fprintf(f, "fast path:  %u core(s), %s polling", ctl.n_fp, poll);
@@ -341,7 +342,8 @@ static void drop_stalled(void)
         struct client *cl = &ctl.clients[i];
         if (cl->fd >= 0 && now - cl->since >= CONTROL_TIMEOUT_S) {
             fprintf(stderr, "tasd: control: client stalled for %d s %s; dropping it\n",
-                    CONTROL_TIMEOUT_S, cl->reply ? "reading its reply" : "sending a request");
+                    CONTROL_TIMEOUT_S,
+                    cl->reply ? "reading its reply" : "sending a request");
             client_close(cl);
         }
     }
@@ -403,8 +405,9 @@ static int listen_socket(const struct tasd_config *c)
     }
     if (getgrnam_r(CONTROL_GROUP, &gr, grbuf, sizeof(grbuf), &grp) == 0 && grp) {
         if (chown(ctl.path, (uid_t)-1, grp->gr_gid))
-            fprintf(stderr, "tasd: %s: cannot give it to group %s: %s; only root can use "
-                            "it\n",
+            fprintf(stderr,
+                    "tasd: %s: cannot give it to group %s: %s; only root can use "
+                    "it\n",
                     ctl.path, CONTROL_GROUP, strerror(errno));
     }
     return fd;
@@ -428,8 +431,8 @@ int tasd_control_init(const struct tasd_config *c, const struct tasd_port *port,
     if (ctl.lfd < 0) {
         rc = ctl.lfd;
         ctl.lfd = -1;
-        fprintf(stderr, "tasd: cannot listen on %s/%s: %s\n", c->run_dir, TAS_CONTROL_SOCK,
-                strerror(-rc));
+        fprintf(stderr, "tasd: cannot listen on %s/%s: %s\n", c->run_dir,
+                TAS_CONTROL_SOCK, strerror(-rc));
         return rc;
     }
     ctl.epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -84,8 +84,9 @@ int tasd_hostif_setup(const struct tasd_config *c, const uint8_t port_mac[6])
     }
     rc = rtnl_link_get_kernel(sk, 0, c->host_if, &link);
     if (rc < 0) {
-        fprintf(stderr, "tasd: host_if %s: no such interface (%s); is the port a TAP "
-                        "device named %s (--vdev net_tap0,iface=%s)?\n",
+        fprintf(stderr,
+                "tasd: host_if %s: no such interface (%s); is the port a TAP "
+                "device named %s (--vdev net_tap0,iface=%s)?\n",
                 c->host_if, nl_geterror(rc), c->host_if, c->host_if);
         goto out;
     }
@@ -98,7 +99,8 @@ int tasd_hostif_setup(const struct tasd_config *c, const uint8_t port_mac[6])
     }
     rtnl_link_set_flags(change, IFF_UP);
     cur = rtnl_link_get_addr(link);
-    if (cur && nl_addr_get_len(cur) == 6 && !memcmp(nl_addr_get_binary_addr(cur), port_mac, 6)) {
+    if (cur && nl_addr_get_len(cur) == 6 &&
+        !memcmp(nl_addr_get_binary_addr(cur), port_mac, 6)) {
         uint8_t other[6];
         memcpy(other, port_mac, 6);
         other[0] = (other[0] | 0x02) & ~0x01; /* locally administered unicast */
@@ -132,11 +134,12 @@ int tasd_hostif_setup(const struct tasd_config *c, const uint8_t port_mac[6])
     if (rc == -NLE_EXIST)
         rc = 0;
     if (rc < 0) {
-        fprintf(stderr, "tasd: host_if %s: cannot add address %s/%u: %s\n", c->host_if, ip,
-                c->host_prefix, nl_geterror(rc));
+        fprintf(stderr, "tasd: host_if %s: cannot add address %s/%u: %s\n", c->host_if,
+                ip, c->host_prefix, nl_geterror(rc));
         goto out;
     }
-    fprintf(stderr, "tasd: host_if %s is up with %s/%u\n", c->host_if, ip, c->host_prefix);
+    fprintf(stderr, "tasd: host_if %s is up with %s/%u\n", c->host_if, ip,
+            c->host_prefix);
 
 out:
     if (local)

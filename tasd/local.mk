@@ -1,7 +1,7 @@
 # tasd/local.mk - the tasd daemon: tasd/ plus the fast- and slow-path sources
 # that fastpath/local.mk and slowpath/local.mk add to tasd_tasd_SOURCES.
 sbin_PROGRAMS += tasd/tasd
-tasd_tasd_SOURCES = tasd/main.c tasd/config.c tasd/config.h tasd/port.c \
+tasd_tasd_SOURCES = tasd/main.c tasd/config.c tasd/config.h tasd/args.c tasd/port.c \
 	tasd/port.h tasd/control.c tasd/control.h tasd/hostif.c tasd/hostif.h
 tasd_tasd_CFLAGS = $(AM_CFLAGS) $(DPDK_CFLAGS) $(NL_CFLAGS) $(CONFIG_CFLAGS) $(SYSTEMD_CFLAGS)
 tasd_tasd_LDADD = $(DPDK_LIBS) $(NL_LIBS) $(CONFIG_LIBS) $(SYSTEMD_LIBS) -lpthread
@@ -9,6 +9,7 @@ tasd_tasd_LDADD = $(DPDK_LIBS) $(NL_LIBS) $(CONFIG_LIBS) $(SYSTEMD_LIBS) -lpthre
 # The configuration loader has no DPDK in it: its test links it alone.
 check_PROGRAMS += tests/unit/test_config
 TESTS += tests/unit/test_config
-tests_unit_test_config_SOURCES = tests/unit/test_config.c tasd/config.c tasd/config.h
+tests_unit_test_config_SOURCES = tests/unit/test_config.c tasd/config.c tasd/args.c \
+	tasd/config.h
 tests_unit_test_config_CFLAGS = $(AM_CFLAGS) $(CONFIG_CFLAGS) $(CRITERION_CFLAGS)
 tests_unit_test_config_LDADD = $(CONFIG_LIBS) $(CRITERION_LIBS)

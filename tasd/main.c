@@ -89,7 +89,8 @@ static unsigned launch_cores(unsigned n_fp)
 {
     unsigned lcore, i = 0;
 
-    RTE_LCORE_FOREACH_WORKER(lcore) {
+    RTE_LCORE_FOREACH_WORKER(lcore)
+    {
         int rc;
         if (i == n_fp)
             break;
@@ -164,10 +165,11 @@ int main(int argc, char **argv)
         goto out_cores;
 
     inet_ntop(AF_INET, &c.ip, ip, sizeof(ip));
-    fprintf(stderr, "tasd: ready: %s/%u on port %u, %u fast-path core(s), %s polling, run dir "
-                    "%s\n",
-            ip, c.prefix, port.port_id, n_fp, c.poll == TASD_POLL_BUSY ? "busy" : "adaptive",
-            c.run_dir);
+    fprintf(stderr,
+            "tasd: ready: %s/%u on port %u, %u fast-path core(s), %s polling, run dir "
+            "%s\n",
+            ip, c.prefix, port.port_id, n_fp,
+            c.poll == TASD_POLL_BUSY ? "busy" : "adaptive", c.run_dir);
     sd_notifyf(0, "READY=1\nSTATUS=serving %s/%u with %u fast-path core(s)", ip, c.prefix,
                n_fp);
 

@@ -10,8 +10,8 @@
  *   --file-prefix tasd-<hash>        per run directory, so two tasd
  *                                     instances never share DPDK files
  * It then configures the first port with one rx/tx queue pair per fast-path
- * core (fewer if the port or the EAL's worker lcores are fewer), checksum offloads where the port has
- * them, an mbuf pool shared by the fast path and the slow path, and starts
+ * core (fewer if the port or the EAL's worker lcores are fewer), checksum offloads where
+ * the port has them, an mbuf pool shared by the fast path and the slow path, and starts
  * it.  What the port turned out to be (MAC, MTU, queues, offloads) is in
  * struct tasd_port for everyone else.  On failure nothing is left behind:
  * the EAL is cleaned up again, so the caller just exits.
@@ -34,9 +34,9 @@
 #include "tasd/config.h"
 #include "tasd/port.h"
 
-#define PORT_MBUFS 16383
+#define PORT_MBUFS      16383
 #define PORT_MBUF_CACHE 256
-#define PORT_DESCS 1024
+#define PORT_DESCS      1024
 
 static bool port_started; /* rte_eth_dev_start succeeded */
 
@@ -118,12 +118,13 @@ static int start_eal(const struct tasd_config *c, const char *argv0)
         !has_opt(argv + 1, n, "--lcores")) {
         int rc = cpu_list(cpus, sizeof(cpus));
         if (rc) {
-            fprintf(stderr, "tasd: cannot read the CPUs tasd may use: %s\n", strerror(-rc));
+            fprintf(stderr, "tasd: cannot read the CPUs tasd may use: %s\n",
+                    strerror(-rc));
             return rc;
         }
         for (unsigned i = 0; i <= c->fp_cores && off < sizeof(lcores); i++)
-            off += snprintf(lcores + off, sizeof(lcores) - off, "%s%u@%s", i ? "," : "", i,
-                            cpus);
+            off += snprintf(lcores + off, sizeof(lcores) - off, "%s%u@%s", i ? "," : "",
+                            i, cpus);
         if (off >= sizeof(lcores))
             return -ENAMETOOLONG;
         argv[argc++] = "--lcores";
@@ -142,8 +143,9 @@ static int start_eal(const struct tasd_config *c, const char *argv0)
     fputc('\n', stderr);
 
     if (rte_eal_init(argc, argv) < 0) {
-        fprintf(stderr, "tasd: DPDK EAL did not start (%s); check the dpdk setting "
-                        "(--dpdk)\n",
+        fprintf(stderr,
+                "tasd: DPDK EAL did not start (%s); check the dpdk setting "
+                "(--dpdk)\n",
                 rte_strerror(rte_errno));
         return -(rte_errno ? rte_errno : EINVAL);
     }
@@ -176,14 +178,16 @@ static int port_configure(struct tasd_port *p, const struct tasd_config *c)
     /* One queue pair per fast-path core, each core on its own worker lcore. */
     workers = rte_lcore_count() - 1;
     if (workers == 0) {
-        fprintf(stderr, "tasd: DPDK has no worker lcore for the fast path: give at least two "
-                        "lcores (-l/--lcores in --dpdk) or leave them to tasd\n");
+        fprintf(stderr,
+                "tasd: DPDK has no worker lcore for the fast path: give at least two "
+                "lcores (-l/--lcores in --dpdk) or leave them to tasd\n");
         return -EINVAL;
     }
     p->n_queues = c->fp_cores;
     if (workers < p->n_queues) {
-        fprintf(stderr, "tasd: DPDK has %u worker lcore(s): running %u fast-path core(s) "
-                        "instead of %u\n",
+        fprintf(stderr,
+                "tasd: DPDK has %u worker lcore(s): running %u fast-path core(s) "
+                "instead of %u\n",
                 workers, workers, c->fp_cores);
         p->n_queues = (uint16_t)workers;
     }
@@ -192,14 +196,17 @@ static int port_configure(struct tasd_port *p, const struct tasd_config *c)
     if (info.max_tx_queues < p->n_queues)
         p->n_queues = info.max_tx_queues;
     if (p->n_queues == 0) {
-        fprintf(stderr, "tasd: port %u (%s) has no queues\n", p->port_id, info.driver_name);
+        fprintf(stderr, "tasd: port %u (%s) has no queues\n", p->port_id,
+                info.driver_name);
         return -ENODEV;
     }
     if (p->n_queues < c->fp_cores)
-        fprintf(stderr, "tasd: port %u (%s) has %u queue pair(s): running %u fast-path "
-                        "core(s) instead of %u%s\n",
+        fprintf(stderr,
+                "tasd: port %u (%s) has %u queue pair(s): running %u fast-path "
+                "core(s) instead of %u%s\n",
                 p->port_id, info.driver_name, p->n_queues, p->n_queues, c->fp_cores,
-                strstr(info.driver_name, "af_packet") ? " (add qpairs=N to the vdev)" : "");
+                strstr(info.driver_name, "af_packet") ? " (add qpairs=N to the vdev)"
+                                                      : "");
 
     memset(&conf, 0, sizeof(conf));
     p->tx_cksum = (info.tx_offload_capa & tx_ck) == tx_ck;
@@ -217,13 +224,15 @@ static int port_configure(struct tasd_port *p, const struct tasd_config *c)
 
     rc = rte_eth_dev_configure(p->port_id, p->n_queues, p->n_queues, &conf);
     if (rc) {
-        fprintf(stderr, "tasd: port %u (%s): configure with %u queue pair(s) failed: %s\n",
+        fprintf(stderr,
+                "tasd: port %u (%s): configure with %u queue pair(s) failed: %s\n",
                 p->port_id, info.driver_name, p->n_queues, strerror(-rc));
         return rc;
     }
     rc = rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &nb_rxd, &nb_txd);
     if (rc) {
-        fprintf(stderr, "tasd: port %u: descriptor counts: %s\n", p->port_id, strerror(-rc));
+        fprintf(stderr, "tasd: port %u: descriptor counts: %s\n", p->port_id,
+                strerror(-rc));
         return rc;
     }
 
@@ -233,14 +242,15 @@ static int port_configure(struct tasd_port *p, const struct tasd_config *c)
     /* Enough for every descriptor ring, every lcore's cache and packets in
      * flight in tasd's own rings; 2^n - 1 is the mempool's best size. */
     n_mbufs = PORT_MBUFS;
-    while (n_mbufs < p->n_queues * (nb_rxd + nb_txd) + rte_lcore_count() * PORT_MBUF_CACHE +
-                         PORT_MBUFS / 2)
+    while (n_mbufs < p->n_queues * (nb_rxd + nb_txd) +
+                         rte_lcore_count() * PORT_MBUF_CACHE + PORT_MBUFS / 2)
         n_mbufs = n_mbufs * 2 + 1;
     p->pool = rte_pktmbuf_pool_create("tasd_mbufs", n_mbufs, PORT_MBUF_CACHE, 0,
                                       RTE_MBUF_DEFAULT_BUF_SIZE, socket);
     if (!p->pool) {
-        fprintf(stderr, "tasd: cannot create the mbuf pool (%u mbufs): %s; give DPDK more "
-                        "memory (-m in --dpdk)\n",
+        fprintf(stderr,
+                "tasd: cannot create the mbuf pool (%u mbufs): %s; give DPDK more "
+                "memory (-m in --dpdk)\n",
                 n_mbufs, rte_strerror(rte_errno));
         return -ENOMEM;
     }
@@ -283,8 +293,8 @@ static int port_configure(struct tasd_port *p, const struct tasd_config *c)
     /* Frames must fit one mbuf: the fast path does not chain segments. */
     max_mtu = RTE_MBUF_DEFAULT_DATAROOM - RTE_ETHER_HDR_LEN - RTE_ETHER_CRC_LEN;
     if (mtu > max_mtu) {
-        fprintf(stderr, "tasd: port %u MTU %u exceeds one mbuf; using %u\n", p->port_id, mtu,
-                max_mtu);
+        fprintf(stderr, "tasd: port %u MTU %u exceeds one mbuf; using %u\n", p->port_id,
+                mtu, max_mtu);
         mtu = max_mtu;
     }
     if (c->mtu && c->mtu < mtu)
@@ -313,7 +323,8 @@ int tasd_port_init(struct tasd_port *p, const struct tasd_config *c, const char 
         rte_eal_cleanup();
         return -ENODEV;
     }
-    RTE_ETH_FOREACH_DEV(pid) {
+    RTE_ETH_FOREACH_DEV(pid)
+    {
         p->port_id = pid;
         break;
     }
@@ -323,11 +334,12 @@ int tasd_port_init(struct tasd_port *p, const struct tasd_config *c, const char 
         rte_eal_cleanup();
         return rc;
     }
-    fprintf(stderr,
-            "tasd: port %u up: MAC %02x:%02x:%02x:%02x:%02x:%02x, MTU %u, %u queue pair(s), "
-            "checksum offload rx %s tx %s\n",
-            p->port_id, p->mac[0], p->mac[1], p->mac[2], p->mac[3], p->mac[4], p->mac[5],
-            p->mtu, p->n_queues, p->rx_cksum ? "on" : "off", p->tx_cksum ? "on" : "off");
+    fprintf(
+        stderr,
+        "tasd: port %u up: MAC %02x:%02x:%02x:%02x:%02x:%02x, MTU %u, %u queue pair(s), "
+        "checksum offload rx %s tx %s\n",
+        p->port_id, p->mac[0], p->mac[1], p->mac[2], p->mac[3], p->mac[4], p->mac[5],
+        p->mtu, p->n_queues, p->rx_cksum ? "on" : "off", p->tx_cksum ? "on" : "off");
     return 0;
 }
 

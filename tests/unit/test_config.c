@@ -17,8 +17,8 @@
 
 #include "tasd/config.h"
 
-static char err[8192];   /* what the last load wrote to stderr */
-static char path[64];    /* the last file written */
+static char err[8192];       /* what the last load wrote to stderr */
+static char path[64];        /* the last file written */
 static char written[16][64]; /* every file this test wrote, removed at fini */
 static int n_written;
 
@@ -190,15 +190,16 @@ Test(config, buffer_size_must_be_a_power_of_two)
 {
     struct tasd_config c;
 
-    cr_assert_eq(load(&c, "--config", conf("ip = \"10.0.0.2/24\";\n"
-                                           "tcp = { tx_buf_size = 100000; };\n"),
+    cr_assert_eq(load(&c, "--config",
+                      conf("ip = \"10.0.0.2/24\";\n"
+                           "tcp = { tx_buf_size = 100000; };\n"),
                       NULL),
                  2);
     cr_assert(strstr(err, ":2: tcp.tx_buf_size: must be a power of two between 4096 and "
                           "16777216"),
               "stderr: %s", err);
-    cr_assert_eq(load(&c, "--config", conf("ip = \"10.0.0.2/24\";\n"),
-                      "--rx-buf-size", "33554432", NULL),
+    cr_assert_eq(load(&c, "--config", conf("ip = \"10.0.0.2/24\";\n"), "--rx-buf-size",
+                      "33554432", NULL),
                  2);
     cr_assert(strstr(err, "--rx-buf-size 33554432: must be a power of two"), "stderr: %s",
               err);
@@ -208,9 +209,10 @@ Test(config, wrong_type_is_an_error)
 {
     struct tasd_config c;
 
-    cr_assert_eq(load(&c, "--config", conf("ip = \"10.0.0.2/24\";\n"
-                                           "fp_cores = \"2\";\n"
-                                           "tcp = { sack = 1; };\n"),
+    cr_assert_eq(load(&c, "--config",
+                      conf("ip = \"10.0.0.2/24\";\n"
+                           "fp_cores = \"2\";\n"
+                           "tcp = { sack = 1; };\n"),
                       NULL),
                  2);
     cr_assert(strstr(err, ":2: fp_cores: must be an integer between 1 and 8"), "%s", err);
@@ -237,9 +239,9 @@ Test(config, command_line_overrides_the_file)
                          "poll = \"busy\";\n"
                          "tcp = { timestamps = true; rto_min_ms = 300; };\n");
 
-    cr_assert_eq(load(&c, "--config", f, "--ip", "10.9.0.5/16", "--fp-cores", "3", "--poll",
-                      "adaptive", "--timestamps", "off", "--rto-min-ms", "250", "--run-dir",
-                      "/tmp/r", "--dpdk", "--no-huge -m 512", NULL),
+    cr_assert_eq(load(&c, "--config", f, "--ip", "10.9.0.5/16", "--fp-cores", "3",
+                      "--poll", "adaptive", "--timestamps", "off", "--rto-min-ms", "250",
+                      "--run-dir", "/tmp/r", "--dpdk", "--no-huge -m 512", NULL),
                  0, "stderr: %s", err);
     cr_assert_eq(c.ip, ip("10.9.0.5"));
     cr_assert_eq(c.prefix, 16);
@@ -254,8 +256,9 @@ Test(config, command_line_overrides_the_file)
 Test(config, route_flags_replace_the_files_routes)
 {
     struct tasd_config c;
-    const char *f = conf("ip = \"10.0.0.2/24\";\n"
-                         "routes = ( { dest = \"172.16.0.0/12\"; gateway = \"10.0.0.9\"; } );\n");
+    const char *f =
+        conf("ip = \"10.0.0.2/24\";\n"
+             "routes = ( { dest = \"172.16.0.0/12\"; gateway = \"10.0.0.9\"; } );\n");
 
     cr_assert_eq(load(&c, "--config", f, "--route", "0.0.0.0/0,10.0.0.1", "--route",
                       "192.168.4.0/22", "--route", "default,10.0.0.254", NULL),
@@ -294,8 +297,9 @@ Test(config, gateway_outside_the_subnet_names_the_route_line)
                          ");\n");
 
     cr_assert_eq(load(&c, "--config", f, NULL), 2);
-    snprintf(want, sizeof(want),
-             "tasd: %s:3: routes[0].gateway: 10.0.1.1 is not a neighbour in 10.0.0.2/24\n", f);
+    snprintf(
+        want, sizeof(want),
+        "tasd: %s:3: routes[0].gateway: 10.0.1.1 is not a neighbour in 10.0.0.2/24\n", f);
     cr_assert_str_eq(err, want);
 }
 
@@ -314,8 +318,8 @@ Test(config, bad_address_is_an_error)
     const char *f = conf("");
 
     cr_assert_eq(load(&c, "--config", f, "--ip", "10.0.0.2", NULL), 2);
-    cr_assert(strstr(err, "--ip 10.0.0.2: must be an IPv4 address with prefix length"), "%s",
-              err);
+    cr_assert(strstr(err, "--ip 10.0.0.2: must be an IPv4 address with prefix length"),
+              "%s", err);
     cr_assert_eq(load(&c, "--config", f, "--ip", "224.0.0.1/24", NULL), 2);
     cr_assert_eq(load(&c, "--config", f, "--ip", "10.0.0.300/24", NULL), 2);
 }
@@ -336,8 +340,9 @@ Test(config, rto_bounds_must_be_in_order)
 {
     struct tasd_config c;
 
-    cr_assert_eq(load(&c, "--config", conf("ip = \"10.0.0.2/24\";\n"
-                                           "tcp = { rto_initial_ms = 100; };\n"),
+    cr_assert_eq(load(&c, "--config",
+                      conf("ip = \"10.0.0.2/24\";\n"
+                           "tcp = { rto_initial_ms = 100; };\n"),
                       NULL),
                  2);
     cr_assert(strstr(err, ":2: tcp.rto_initial_ms: must be between"), "stderr: %s", err);
@@ -383,7 +388,8 @@ Test(config, shipped_default_configuration_is_valid)
     snprintf(file, sizeof(file), "%s/conf/tasd.conf", srcdir ? srcdir : ".");
     if (access(file, R_OK) != 0)
         cr_skip_test("%s not found", file);
-    cr_assert_eq(load(&c, "--check-config", "--config", file, NULL), 0, "stderr: %s", err);
+    cr_assert_eq(load(&c, "--check-config", "--config", file, NULL), 0, "stderr: %s",
+                 err);
     cr_assert_str_eq(c.host_if, "tas0");
     cr_assert_eq(c.ip, ip("10.77.0.2"));
 }
