@@ -1,0 +1,488 @@
+# lib.sh - the one helper library of the integration tests (and of
+# bench/run.sh and tests/demo.sh): per-run network namespaces and veth,
+# tasd start/stop, running programs under tasd or on the Linux peer,
+# bounded background processes, PASS/FAIL assertions, and a cleanup trap
+# that undoes exactly what this run created.
+#
+# Test network (one per run, names carry this shell's pid):
+#
+#   ns tas-A-<pid>                              ns tas-B-<pid>
+#   server side (the program under test)        Linux peer
+#   tasA<pid> ------------------ veth ----------- tasB<pid>
+#   10.<n>.0.2 (tasd, or Linux in linux mode)   10.<n>.0.1/24 (Linux)
+#
+# TAS_TEST_MODE selects who runs TCP for ns A:
+#   tasd   (default) tasd drives tasA<pid> with DPDK net_af_packet; the
+#          interface has no kernel address; programs in ns A run with
+#          LD_PRELOAD=libtas_interpose.so.
+#   linux  tasA<pid> gets 10.<n>.0.2/24 and programs in ns A use the kernel:
+#          the same test, with Linux at both ends (validates the test).
+#
+# Built programs are found under $BUILD (default: the current directory,
+# which is the build directory under `make check`; automake passes BUILD and
+# SRCDIR through AM_TESTS_ENVIRONMENT).  Every step runs under coreutils
+# timeout; every loop is bounded.  A test script looks like:
+#
+#   . "$(dirname "$0")/lib.sh"
+#   tas_init t_example
+#   net_setup
+#   start_bg srv tasd "$BIN/echo_server" --port 7000
+#   wait_ready srv || fatal "server did not start"
+#   check "echo works" run_linux_peer "$BIN/echo_client" --addr "$SERVER_IP"
+#   finish
+# shellcheck shell=bash disable=SC2119,SC2120
+
+TAS_TEST_MODE=${TAS_TEST_MODE:-tasd}
+TAS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRCDIR=${SRCDIR:-$(cd "$TAS_LIB_DIR/../.." && pwd)}
+BUILD=${BUILD:-$PWD}
+BIN=$BUILD/tests/integration/bin
+TASD=${TASD:-$BUILD/tasd/tasd}
+TASCTL=${TASCTL:-$BUILD/tasctl/tasctl}
+INTERPOSE=${INTERPOSE:-$BUILD/libtas/.libs/libtas_interpose.so}
+STEP_TIMEOUT=${STEP_TIMEOUT:-60}       # default bound of one step, seconds
+TASD_LIFETIME=${TASD_LIFETIME:-1200}   # bound of one tasd instance, seconds
+TASD_READY_TIMEOUT=${TASD_READY_TIMEOUT:-20}
+
+TAS_ID=$$
+NS_A=tas-A-$TAS_ID
+NS_B=tas-B-$TAS_ID
+VETH_A=tasA$TAS_ID # < 16 characters for any pid
+VETH_B=tasB$TAS_ID
+NET_N=$((TAS_ID % 200 + 20))
+PEER_IP=10.$NET_N.0.1
+SERVER_IP=10.$NET_N.0.2
+NET_PREFIX=24
+DPDK_PREFIX=tas$TAS_ID
+
+TEST_NAME=
+TMP=
+RUN_DIR=
+TASD_PID=
+NAMESPACES=()
+declare -A BG_PID=()
+declare -A BG_LOG=()
+N_PASS=0
+N_FAIL=0
+CMD=()
+
+# ---- set-up and tear-down ----------------------------------------------
+
+# tas_init NAME: root check (exit 77 = skipped), temp dir, cleanup trap.
+tas_init() {
+    TEST_NAME=$1
+    echo "== $TEST_NAME (mode: $TAS_TEST_MODE, build: $BUILD)"
+    case $TAS_TEST_MODE in
+    linux | tasd) ;;
+    *) echo "FAIL: TAS_TEST_MODE must be 'tasd' or 'linux', not '$TAS_TEST_MODE'"; exit 1 ;;
+    esac
+    if [[ $EUID -ne 0 ]]; then
+        echo "SKIP: $TEST_NAME needs root (network namespaces); run 'sudo make check'"
+        exit 77
+    fi
+    local c
+    for c in ip ethtool timeout sha256sum python3; do
+        if ! command -v "$c" >/dev/null 2>&1; then
+            echo "FAIL: '$c' is not installed (run .ci/deps)"
+            exit 1
+        fi
+    done
+    for c in echo_server echo_client tcp_send tcp_recv close_test; do
+        if [[ ! -x $BIN/$c ]]; then
+            echo "FAIL: $BIN/$c is not built (run 'make check', or set BUILD to the build dir)"
+            exit 1
+        fi
+    done
+    TMP=$(mktemp -d "${TMPDIR:-/tmp}/tas-test.XXXXXX") || exit 1
+    RUN_DIR=$TMP/run
+    trap tas_cleanup EXIT
+    trap 'echo "interrupted"; exit 130' INT
+    trap 'echo "terminated"; exit 143' TERM
+}
+
+# ns_add NAME: create a namespace that cleanup deletes.
+ns_add() {
+    ip netns add "$1" || return 1
+    NAMESPACES+=("$1")
+    ip -n "$1" link set lo up
+    # IPv6 off: no router solicitations or DAD frames on the test link.
+    ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+        net.ipv6.conf.default.disable_ipv6=1 >/dev/null 2>&1 || true
+}
+
+# net_setup [TASD ARGS...]: namespaces, veth with offloads off, addresses;
+# in tasd mode also start tasd in ns A (with these arguments instead of the
+# defaults, if given).  Exits the test (FAIL) if anything goes wrong.
+net_setup() {
+    if ! ns_add "$NS_A" || ! ns_add "$NS_B"; then
+        fatal "cannot create network namespaces"
+    fi
+    ip -n "$NS_A" link add "$VETH_A" type veth peer name "$VETH_B" netns "$NS_B" ||
+        fatal "cannot create the veth pair"
+    local ns dev
+    for ns in A B; do
+        if [[ $ns == A ]]; then ns=$NS_A dev=$VETH_A; else ns=$NS_B dev=$VETH_B; fi
+        # Frames on the wire carry real checksums and are not merged, as on a NIC.
+        ip netns exec "$ns" ethtool -K "$dev" tx off tso off gso off gro off >/dev/null 2>&1 ||
+            fatal "ethtool -K $dev failed"
+        ip -n "$ns" link set "$dev" up || fatal "cannot bring $dev up"
+    done
+    ip -n "$NS_B" addr add "$PEER_IP/$NET_PREFIX" dev "$VETH_B" || fatal "cannot address $VETH_B"
+    if [[ $TAS_TEST_MODE == linux ]]; then
+        ip -n "$NS_A" addr add "$SERVER_IP/$NET_PREFIX" dev "$VETH_A" ||
+            fatal "cannot address $VETH_A"
+    else
+        start_tasd "$@" || fatal "tasd did not start"
+    fi
+    echo "network: $NS_A ($VETH_A, $SERVER_IP, $TAS_TEST_MODE) <-> $NS_B ($VETH_B, $PEER_IP, linux)"
+}
+
+# net_teardown: stop every process this run started, delete its namespaces.
+net_teardown() {
+    local name
+    for name in "${!BG_PID[@]}"; do
+        stop_bg "$name" >/dev/null 2>&1
+    done
+    [[ -n $TASD_PID ]] && stop_tasd >/dev/null
+    local ns
+    for ns in "${NAMESPACES[@]}"; do
+        ip netns del "$ns" 2>/dev/null
+    done
+    NAMESPACES=()
+    # EAL run-time files of our DPDK prefix (ours alone: the name has our pid).
+    rm -rf "/var/run/dpdk/$DPDK_PREFIX"
+}
+
+tas_cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    net_teardown
+    if [[ -n $TMP && -d $TMP ]]; then
+        if [[ ${TAS_TEST_KEEP:-0} == 1 ]]; then
+            echo "kept $TMP"
+        else
+            rm -rf "$TMP"
+        fi
+    fi
+    exit "$rc"
+}
+
+# ---- tasd ----------------------------------------------------------------
+
+# start_tasd [--ns NS] [TASD ARGS...]: start tasd (default arguments: the
+# test network), wait until `tasctl status` succeeds.  0 or 1 with the log.
+start_tasd() {
+    local ns=$NS_A
+    if [[ ${1:-} == --ns ]]; then
+        ns=$2
+        shift 2
+    fi
+    local args=("$@")
+    if [[ ${#args[@]} -eq 0 ]]; then
+        args=(--ip "$SERVER_IP/$NET_PREFIX" --run-dir "$RUN_DIR"
+            --dpdk "--no-huge --no-pci -m 512 --file-prefix $DPDK_PREFIX --vdev net_af_packet0,iface=$VETH_A")
+    fi
+    local f
+    for f in "$TASD" "$TASCTL" "$INTERPOSE"; do
+        if [[ ! -e $f ]]; then
+            echo "FAIL: tasd mode needs $f, which is not built."
+            echo "      Build everything (make), or validate the test alone with TAS_TEST_MODE=linux."
+            return 1
+        fi
+    done
+    mkdir -p "$RUN_DIR"
+    echo "starting: ip netns exec $ns $TASD ${args[*]}"
+    timeout -k 5 "$TASD_LIFETIME" ip netns exec "$ns" "$TASD" "${args[@]}" \
+        >"$TMP/tasd.log" 2>&1 </dev/null &
+    TASD_PID=$!
+    local i t0=$SECONDS
+    for ((i = 0; i < TASD_READY_TIMEOUT * 5; i++)); do
+        if ! _alive "$TASD_PID"; then
+            wait "$TASD_PID"
+            echo "FAIL: tasd exited with status $? during start-up; its log:"
+            _show_log "$TMP/tasd.log"
+            TASD_PID=
+            return 1
+        fi
+        if timeout 3 "$TASCTL" --run-dir "$RUN_DIR" status >/dev/null 2>&1; then
+            echo "tasd ready after $((SECONDS - t0)) s (pid $TASD_PID)"
+            return 0
+        fi
+        sleep 0.2
+    done
+    echo "FAIL: tasd not ready (tasctl status) after $TASD_READY_TIMEOUT s; its log:"
+    _show_log "$TMP/tasd.log"
+    return 1
+}
+
+# stop_tasd: SIGTERM, wait up to 15 s (then SIGKILL).  Returns tasd's exit
+# status (124/137 if it had to be killed).
+stop_tasd() {
+    [[ -z $TASD_PID ]] && return 0
+    _stop_pid "$TASD_PID" 15
+    local rc=$?
+    TASD_PID=
+    return $rc
+}
+
+tasctl() { timeout 10 "$TASCTL" --run-dir "$RUN_DIR" "$@"; }
+
+# ---- running programs ------------------------------------------------------
+
+# _mk_cmd WHERE [-t SECONDS] PROGRAM ARGS...: build CMD for WHERE = tasd
+# (ns A, under the shim in tasd mode) or peer (ns B, Linux).
+_mk_cmd() {
+    local where=$1 t=$STEP_TIMEOUT
+    shift
+    if [[ ${1:-} == -t ]]; then
+        t=$2
+        shift 2
+    fi
+    case $where in
+    tasd)
+        CMD=(timeout -k 5 "$t" ip netns exec "$NS_A")
+        if [[ $TAS_TEST_MODE == tasd ]]; then
+            CMD+=(env "LD_PRELOAD=$INTERPOSE" "TAS_RUN_DIR=$RUN_DIR")
+        fi
+        ;;
+    peer) CMD=(timeout -k 5 "$t" ip netns exec "$NS_B") ;;
+    *) fatal "_mk_cmd: unknown place '$where'" ;;
+    esac
+    CMD+=("$@")
+}
+
+# run_under_tasd [-t SECONDS] PROGRAM ARGS...: run in ns A (the server side)
+run_under_tasd() {
+    _mk_cmd tasd "$@"
+    "${CMD[@]}"
+}
+
+# run_linux_peer [-t SECONDS] PROGRAM ARGS...: run in ns B (Linux)
+run_linux_peer() {
+    _mk_cmd peer "$@"
+    "${CMD[@]}"
+}
+
+# where_ip tasd|peer: the address of that side
+where_ip() { if [[ $1 == tasd ]]; then echo "$SERVER_IP"; else echo "$PEER_IP"; fi; }
+
+# start_bg [-i IN] [-o OUT] NAME tasd|peer [-t SECONDS] PROGRAM ARGS...:
+# run in the background; stderr (and stdout unless -o) to $TMP/NAME.log.
+start_bg() {
+    local in=/dev/null out=
+    while [[ $1 == -i || $1 == -o ]]; do
+        if [[ $1 == -i ]]; then in=$2; else out=$2; fi
+        shift 2
+    done
+    local name=$1
+    shift
+    _mk_cmd "$@"
+    local log=$TMP/$name.log
+    BG_LOG[$name]=$log
+    if [[ -n $out ]]; then
+        "${CMD[@]}" <"$in" >"$out" 2>"$log" &
+    else
+        "${CMD[@]}" <"$in" >"$log" 2>&1 &
+    fi
+    BG_PID[$name]=$!
+}
+
+# wait_ready NAME [SECONDS]: wait for the program's READY line (it listens).
+wait_ready() {
+    local name=$1 secs=${2:-15} i
+    local pid=${BG_PID[$name]:-}
+    [[ -z $pid ]] && { echo "wait_ready: no process '$name'"; return 1; }
+    for ((i = 0; i < secs * 10; i++)); do
+        grep -q READY "${BG_LOG[$name]}" 2>/dev/null && return 0
+        if ! _alive "$pid"; then
+            echo "$name exited before it was ready:"
+            _show_log "${BG_LOG[$name]}"
+            return 1
+        fi
+        sleep 0.1
+    done
+    echo "$name not ready after $secs s:"
+    _show_log "${BG_LOG[$name]}"
+    return 1
+}
+
+# wait_bg NAME [SECONDS]: wait for a background program to end by itself
+# (else stop it); returns its exit status and shows its log if non-zero.
+wait_bg() {
+    local name=$1 secs=${2:-$STEP_TIMEOUT} i
+    local pid=${BG_PID[$name]:-}
+    [[ -z $pid ]] && { echo "wait_bg: no process '$name'"; return 1; }
+    for ((i = 0; i < secs * 10; i++)); do
+        _alive "$pid" || break
+        sleep 0.1
+    done
+    if _alive "$pid"; then
+        echo "$name still running after $secs s: stopping it"
+    fi
+    _stop_pid "$pid" 5
+    local rc=$?
+    unset "BG_PID[$name]"
+    if [[ $rc -ne 0 ]]; then
+        echo "$name exited with status $rc; its log:"
+        _show_log "${BG_LOG[$name]}"
+    fi
+    return $rc
+}
+
+# stop_bg NAME: SIGTERM now, then as wait_bg.
+stop_bg() {
+    local pid=${BG_PID[$1]:-}
+    [[ -z $pid ]] && return 0
+    _stop_pid "$pid" 5
+    local rc=$?
+    unset "BG_PID[$1]"
+    return $rc
+}
+
+# show_bg_log NAME: print a background program's log, indented.
+show_bg_log() { _show_log "${BG_LOG[$1]}"; }
+
+# _alive PID: PID is running and is our own child (never touch another
+# process that happens to reuse the number).
+_alive() {
+    local pid=$1 stat
+    [[ -r /proc/$pid/stat ]] || return 1
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }                   # after "pid (comm) "
+    local state=${stat%% *} rest=${stat#* }
+    local ppid=${rest%% *}
+    [[ $state != Z && $ppid == "$BASHPID" ]]
+}
+
+# _stop_pid PID SECONDS: TERM if running (coreutils timeout forwards it to
+# the program), wait SECONDS, then KILL; reap and return the exit status.
+_stop_pid() {
+    local pid=$1 secs=$2 i
+    if _alive "$pid"; then
+        kill -TERM "$pid" 2>/dev/null
+        for ((i = 0; i < secs * 10; i++)); do
+            _alive "$pid" || break
+            sleep 0.1
+        done
+        _alive "$pid" && kill -KILL "$pid" 2>/dev/null
+    fi
+    wait "$pid" 2>/dev/null
+}
+
+_show_log() {
+    if [[ -s $1 ]]; then
+        tail -n "${TAS_LOG_LINES:-40}" "$1" | sed 's/^/    | /'
+    else
+        echo "    | (no output)"
+    fi
+}
+
+# ---- assertions --------------------------------------------------------------
+
+# check DESCRIPTION COMMAND...: PASS if the command exits 0; on FAIL shows
+# its output.
+check() {
+    local desc=$1
+    shift
+    local out=$TMP/check.$((N_PASS + N_FAIL)).out
+    local t0=$SECONDS
+    if "$@" >"$out" 2>&1; then
+        N_PASS=$((N_PASS + 1))
+        echo "PASS: $desc ($((SECONDS - t0)) s)"
+    else
+        local rc=$?
+        N_FAIL=$((N_FAIL + 1))
+        echo "FAIL: $desc (exit $rc$([[ $rc == 124 ]] && echo ', timed out'))"
+        _show_log "$out"
+    fi
+}
+
+# check_eq DESCRIPTION GOT WANT
+check_eq() {
+    if [[ "$2" == "$3" ]]; then
+        N_PASS=$((N_PASS + 1))
+        echo "PASS: $1"
+    else
+        N_FAIL=$((N_FAIL + 1))
+        echo "FAIL: $1: got '$2', want '$3'"
+    fi
+}
+
+# fatal MESSAGE: a failure that ends the test now.
+fatal() {
+    N_FAIL=$((N_FAIL + 1))
+    echo "FAIL: $*"
+    finish
+}
+
+# finish: in tasd mode assert tasd survived; print the summary; exit 0 if
+# every check passed, else show tasd's log and exit 1.
+finish() {
+    if [[ -n $TASD_PID ]]; then
+        if _alive "$TASD_PID"; then
+            N_PASS=$((N_PASS + 1))
+            echo "PASS: tasd is still running at the end of the test"
+        else
+            N_FAIL=$((N_FAIL + 1))
+            echo "FAIL: tasd died during the test"
+        fi
+    fi
+    if [[ $N_FAIL -gt 0 && -s $TMP/tasd.log ]]; then
+        echo "tasd log (last lines):"
+        TAS_LOG_LINES=80 _show_log "$TMP/tasd.log"
+    fi
+    echo "$TEST_NAME ($TAS_TEST_MODE mode): $N_PASS passed, $N_FAIL failed"
+    [[ $N_FAIL -eq 0 ]] && exit 0
+    exit 1
+}
+
+# ---- scenarios shared by several tests ----------------------------------------
+
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# make_data FILE MIB: random bytes
+make_data() { head -c "$(($2 * 1024 * 1024))" /dev/urandom >"$1"; }
+
+# transfer DESC FROM TO LISTENER FILE PORT [SECONDS]: send FILE from FROM to
+# TO (tasd|peer) with tcp_send/tcp_recv; LISTENER (from|to) says which side
+# accepts.  Checks both programs' status and the sha256 at both ends.
+transfer() {
+    local desc=$1 from=$2 to=$3 listener=$4 file=$5 port=$6 t=${7:-120}
+    local out=$TMP/received.$port rx=rx$port tx=tx$port
+    if [[ $listener == to ]]; then
+        start_bg -o "$out" "$rx" "$to" -t "$t" "$BIN/tcp_recv" --listen --port "$port"
+        wait_ready "$rx" || { fatal "$desc: receiver did not start"; }
+        start_bg -i "$file" "$tx" "$from" -t "$t" "$BIN/tcp_send" --addr "$(where_ip "$to")" \
+            --port "$port"
+    else
+        start_bg -i "$file" "$tx" "$from" -t "$t" "$BIN/tcp_send" --listen --port "$port"
+        wait_ready "$tx" || { fatal "$desc: sender did not start"; }
+        start_bg -o "$out" "$rx" "$to" -t "$t" "$BIN/tcp_recv" --addr "$(where_ip "$from")" \
+            --port "$port"
+    fi
+    check "$desc: sender wrote every byte and saw the receiver close" wait_bg "$tx" $((t + 10))
+    check "$desc: receiver read to EOF" wait_bg "$rx" 30
+    grep -h -E 'sent|received' "${BG_LOG[$tx]}" "${BG_LOG[$rx]}" | sed 's/^/    /'
+    check_eq "$desc: sha256 at the receiver equals the sender's" "$(sha "$out")" "$(sha "$file")"
+    rm -f "$out"
+}
+
+# close_case DESC SERVER CLIENT CLOSER HOW PORT: one close_test run, server
+# in SERVER (tasd|peer), client in CLIENT; CLOSER (server|client) closes with
+# HOW (fin|rst).  Both sides must report the expected result.
+close_case() {
+    local desc=$1 swhere=$2 cwhere=$3 closer=$4 how=$5 port=$6
+    local s=close_srv$port c=close_cli$port
+    start_bg "$s" "$swhere" -t 30 "$BIN/close_test" --role server --closer "$closer" \
+        --how "$how" --port "$port"
+    if ! wait_ready "$s"; then
+        N_FAIL=$((N_FAIL + 1))
+        echo "FAIL: $desc: server did not start"
+        return
+    fi
+    start_bg "$c" "$cwhere" -t 30 "$BIN/close_test" --role client --closer "$closer" \
+        --how "$how" --addr "$(where_ip "$swhere")" --port "$port"
+    check "$desc: client ($cwhere) result" wait_bg "$c" 30
+    check "$desc: server ($swhere) result" wait_bg "$s" 30
+    grep -h 'close_test' "${BG_LOG[$s]}" "${BG_LOG[$c]}" | grep -v READY | sed 's/^/    /'
+}

@@ -1,0 +1,107 @@
+/* tcp_recv.c - read one TCP connection to EOF and write the bytes to
+ * standard output, then close.  Either accepts one connection (--listen) or
+ * connects (--addr).
+ *
+ *   tcp_recv (--addr A | --listen) [--port P] [--timeout IDLE_SECONDS] > data
+ *
+ * Every wait is bounded by --timeout seconds without progress (default 30).
+ * Prints the byte count on stderr; exits 0 only on a clean EOF.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "tutil.h"
+
+#define PROG "tcp_recv"
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: " PROG " (--addr A | --listen) [--port P] [--timeout S] > data\n");
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"addr", required_argument, NULL, 'a'}, {"listen", no_argument, NULL, 'l'},
+        {"port", required_argument, NULL, 'p'}, {"timeout", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+    };
+    const char *addr = NULL;
+    bool listen_mode = false;
+    uint16_t port = 7001;
+    int idle_ms = 30000;
+    int o;
+    while ((o = getopt_long(argc, argv, "a:lp:t:h", opts, NULL)) != -1) {
+        switch (o) {
+        case 'a':
+            addr = optarg;
+            break;
+        case 'l':
+            listen_mode = true;
+            break;
+        case 'p':
+            port = (uint16_t)tu_num(PROG, "--port", optarg, 1, 65535);
+            break;
+        case 't':
+            idle_ms = (int)tu_num(PROG, "--timeout", optarg, 1, 86400) * 1000;
+            break;
+        default:
+            usage();
+        }
+    }
+    if ((addr == NULL) == !listen_mode)
+        usage();
+    signal(SIGPIPE, SIG_IGN);
+
+    int fd;
+    if (listen_mode) {
+        int lfd = tu_listen(port, 16, 0);
+        if (lfd < 0) {
+            fprintf(stderr, PROG ": listen on port %u: %s\n", port, strerror(-lfd));
+            return 1;
+        }
+        tu_ready(PROG, port);
+        fd = tu_accept(lfd, idle_ms);
+        close(lfd);
+    } else {
+        struct sockaddr_in sa;
+        tu_addr(PROG, addr, port, &sa);
+        fd = tu_connect(&sa, idle_ms);
+    }
+    if (fd < 0) {
+        fprintf(stderr, PROG ": %s: %s\n", listen_mode ? "accept" : "connect",
+                tu_errname(-fd));
+        return 1;
+    }
+
+    static uint8_t buf[256 * 1024];
+    unsigned long long got = 0;
+    uint64_t t0 = tu_now_ns();
+    ssize_t r;
+    while ((r = tu_read_wait(fd, buf, sizeof(buf), idle_ms)) > 0) {
+        int w = tu_write_all(STDOUT_FILENO, buf, (size_t)r, idle_ms);
+        if (w < 0) {
+            fprintf(stderr, PROG ": writing stdout: %s\n", strerror(-w));
+            return 1;
+        }
+        got += (unsigned long long)r;
+    }
+    double secs = (double)(tu_now_ns() - t0) / 1e9;
+    if (r < 0) {
+        fprintf(stderr, PROG ": read after %llu bytes: %s\n", got, tu_errname((int)-r));
+        return 1;
+    }
+    close(fd);
+    fprintf(stderr, PROG ": received %llu bytes in %.2f s (%.1f MB/s), then EOF\n", got,
+            secs, secs > 0 ? (double)got / secs / 1e6 : 0.0);
+    return 0;
+}
