@@ -33,6 +33,7 @@
 #include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_ring.h>
 #include <systemd/sd-daemon.h>
 
 #include "fastpath/fastpath.h"
@@ -103,6 +104,21 @@ static unsigned launch_cores(unsigned n_fp)
         i++;
     }
     return i;
+}
+
+/* Let the cores send what sp_fini queued (RSTs to peers) before they stop:
+ * wait until their transmit rings are empty, at most 100 ms. */
+static void drain_tx_rings(unsigned n_fp)
+{
+    for (int ms = 0; ms < 100; ms++) {
+        unsigned left = 0;
+        for (unsigned i = 0; i < n_fp; i++)
+            if (fp.cores[i].tx_ring)
+                left += rte_ring_count(fp.cores[i].tx_ring);
+        if (left == 0)
+            return;
+        usleep(1000);
+    }
 }
 
 int main(int argc, char **argv)
@@ -181,6 +197,7 @@ int main(int argc, char **argv)
 out_cores:
     tasd_control_fini();
     sp_fini();
+    drain_tx_rings(n_fp);
     fp.stop = true;
     rte_eal_mp_wait_lcore();
     fp_fini();
