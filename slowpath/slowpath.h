@@ -16,6 +16,7 @@
 
 struct tasd_config;
 struct tasd_port;
+struct tas_global;
 
 /* Set everything up (the fast path is already initialised with fp_init but
  * its cores are not started yet).  0 or -errno with a message on stderr. */
@@ -38,5 +39,21 @@ int sp_loop_del(int fd);
 void sp_write_flows(FILE *f, bool json);    /* one row per connection and listener */
 void sp_write_stats(FILE *f, bool json);    /* slow-path counters, apps, ARP */
 bool sp_ready(void);                        /* initialised and looping */
+
+/* Added for tasd main (call order: sp_signals_block, tasd_port_init,
+ * sp_gpage_create, fp_init, sp_init, launch fp cores, sp_run, sp_fini,
+ * stop and join fp cores, fp_fini, tasd_port_stop). */
+
+/* Block SIGTERM/SIGINT in the calling thread so that every thread created
+ * afterwards inherits the mask and only sp's signalfd sees them.  Call it
+ * first in main, before tasd_port_init: rte_eal_init creates the lcore and
+ * interrupt threads.  0 or -errno. */
+int sp_signals_block(void);
+
+/* Create the global status page (struct tas_global, one memfd shared
+ * read-only with every application) for n_fp fast-path cores.  Call before
+ * fp_init and pass the result as its gpage.  NULL on error (message on
+ * stderr).  sp_init uses the same page; sp_fini unmaps it. */
+struct tas_global *sp_gpage_create(unsigned n_fp);
 
 #endif /* SLOWPATH_H */

@@ -1,0 +1,811 @@
+/* conn.c - TCP connections in the slow path: the 4-tuple table, active
+ * open (CONNECT -> SYN_SENT -> ESTABLISHED), installing and removing the
+ * fast-path flow, the closing states driven by fast-path events and
+ * application requests, resets in both directions and TIME_WAIT.
+ *
+ * Life of a connection record (struct sp_conn, see sp.h):
+ *   created   by CONNECT (here) or by a SYN to a listener (listen.c)
+ *   installed flow id + buffers reserved, fp.flows[id] filled, FLOW_ADD
+ *   finished  out of the 4-tuple table (CLOSED); FLOW_DEL sent
+ *   freed     once the core executed FLOW_DEL and the application closed
+ *             (or died): id and buffers reused, TAS_SPOUT_CLOSED posted
+ * A connection that reaches TIME_WAIT leaves a separate small record in the
+ * table (no flow, no application) that answers the peer for time_wait_ms.
+ * Passive-open handshakes live in listen.c; timers in timers.c.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <rte_mbuf.h>
+
+#include "tas/seq.h"
+#include "fastpath/tcp_opts.h"
+#include "slowpath/sp.h"
+
+#define SP_MAX_TIME_WAIT 65536
+
+/* ---- the 4-tuple table ---- */
+
+static uint32_t tuple_hash(uint32_t lip, uint32_t rip, uint16_t lport, uint16_t rport)
+{
+    uint32_t salt;
+    memcpy(&salt, sp.isn_key, sizeof(salt));
+    uint32_t h = lip * 0x9e3779b1u ^ rip * 0x85ebca77u ^
+                 ((uint32_t)lport << 16 | rport) * 0xc2b2ae3du ^ salt;
+    h ^= h >> 15;
+    h *= 0x2c1b3c6du;
+    h ^= h >> 12;
+    return h & sp.hash_mask;
+}
+
+struct sp_conn *sp_conn_lookup(uint32_t lip, uint32_t rip, uint16_t lport, uint16_t rport)
+{
+    if (sp.hash == NULL)
+        return NULL;
+    for (struct sp_conn *c = sp.hash[tuple_hash(lip, rip, lport, rport)]; c != NULL;
+         c = c->hnext)
+        if (c->lip == lip && c->rip == rip && c->lport == lport && c->rport == rport)
+            return c;
+    return NULL;
+}
+
+void sp_conn_hash_add(struct sp_conn *c)
+{
+    if (c->hashed)
+        return;
+    struct sp_conn **b = &sp.hash[tuple_hash(c->lip, c->rip, c->lport, c->rport)];
+    c->hnext = *b;
+    *b = c;
+    c->hashed = true;
+}
+
+void sp_conn_hash_del(struct sp_conn *c)
+{
+    if (!c->hashed)
+        return;
+    struct sp_conn **pp = &sp.hash[tuple_hash(c->lip, c->rip, c->lport, c->rport)];
+    for (; *pp != NULL; pp = &(*pp)->hnext) {
+        if (*pp == c) {
+            *pp = c->hnext;
+            break;
+        }
+    }
+    c->hnext = NULL;
+    c->hashed = false;
+}
+
+bool sp_port_in_use(uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport)
+{
+    return sp_conn_lookup(lip, rip, lport, rport) != NULL;
+}
+
+int sp_conn_init(void)
+{
+    uint32_t n = sp.cfg.max_flows;
+    uint32_t buckets = 1024;
+    while (buckets < 2 * (uint64_t)n && buckets < (1u << 22))
+        buckets *= 2;
+    sp.hash = calloc(buckets, sizeof(*sp.hash));
+    sp.hash_mask = buckets - 1;
+    sp.flow_conn = calloc(n, sizeof(*sp.flow_conn));
+    sp.flow_gen = calloc(n, sizeof(*sp.flow_gen));
+    if (sp.hash == NULL || sp.flow_conn == NULL || sp.flow_gen == NULL)
+        return -ENOMEM;
+    sp.rst_tokens = SP_RST_PER_SEC;
+    return sp_slots_init(&sp.flow_ids, n);
+}
+
+/* ---- records ---- */
+
+struct sp_conn *sp_conn_new(uint32_t lip, uint32_t rip, uint16_t lport, uint16_t rport)
+{
+    struct sp_conn *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return NULL;
+    c->lip = lip;
+    c->rip = rip;
+    c->lport = lport;
+    c->rport = rport;
+    c->core = (uint8_t)fp_flow_core(lip, rip, lport, rport);
+    if (c->core >= sp.n_cores)
+        c->core = 0;
+    c->flow = SP_NO_FLOW;
+    c->buf_slot = -1;
+    c->lnext = sp.conns;
+    if (sp.conns != NULL)
+        sp.conns->lprev = c;
+    sp.conns = c;
+    sp.n_conns++;
+    return c;
+}
+
+static void conn_free(struct sp_conn *c)
+{
+    sp_conn_hash_del(c);
+    sp_neigh_cancel(c);
+    if (c->half_open) {
+        struct sp_listener *l = sp_listener_get(c->listener);
+        if (l != NULL && l->syn_rcvd > 0)
+            l->syn_rcvd--;
+        sp.n_syn_rcvd--;
+    }
+    if (c->tw)
+        sp.n_tw--;
+    if (c->lprev != NULL)
+        c->lprev->lnext = c->lnext;
+    else
+        sp.conns = c->lnext;
+    if (c->lnext != NULL)
+        c->lnext->lprev = c->lprev;
+    sp.n_conns--;
+    free(c);
+}
+
+int sp_conn_reserve(struct sp_conn *c, struct sp_app *a)
+{
+    int64_t id = sp_slots_alloc(&sp.flow_ids);
+    if (id < 0)
+        return -ENOSPC;
+    int64_t slot = sp_slots_alloc(&a->bufs);
+    if (slot < 0) {
+        sp_slots_free(&sp.flow_ids, (uint32_t)id);
+        return -ENOBUFS;
+    }
+    c->flow = (uint32_t)id;
+    if (++sp.flow_gen[id] == 0)
+        sp.flow_gen[id] = 1;
+    c->gen = sp.flow_gen[id];
+    sp.flow_conn[id] = c;
+    c->buf_slot = slot;
+    c->app = a;
+    a->n_conns++;
+    c->fstate = SP_FLOW_RESERVED;
+    return 0;
+}
+
+static uint16_t syn_mss(uint16_t peer_mss)
+{
+    uint16_t m = peer_mss < sp.mss ? peer_mss : sp.mss;
+    return m < 88 ? 88 : m; /* Linux's floor: a tiny MSS is a resource attack */
+}
+
+/* MSS the application sees (TCP_MAXSEG): payload per segment. */
+static uint16_t app_mss(const struct sp_conn *c)
+{
+    return (uint16_t)(c->ts ? c->mss - 12 : c->mss);
+}
+
+static void conn_bufs(const struct sp_conn *c, struct tas_conn_bufs *b)
+{
+    const struct sp_app *a = c->app;
+    b->rx_off = a->buf_off + (uint64_t)c->buf_slot * a->slot_size;
+    b->tx_off = b->rx_off + sp.cfg.rx_buf_size;
+    b->rx_size = sp.cfg.rx_buf_size;
+    b->tx_size = sp.cfg.tx_buf_size;
+}
+
+int sp_conn_install(struct sp_conn *c)
+{
+    struct sp_app *a = c->app;
+    struct fp_flow *f = &fp.flows[c->flow];
+    uint8_t *buf = sp_app_buf(a, c->buf_slot);
+
+    sp.cc->init(&c->cc, c->mss);
+    c->cc_sent_cwnd = c->cc.cwnd;
+    c->rto_ms = sp_rto_base(c);
+    c->rto_una = c->iss + 1;
+    c->rto_deadline_ms = 0;
+
+    memset(f, 0, sizeof(*f));
+    f->rx_base = buf;
+    f->tx_base = buf + sp.cfg.rx_buf_size;
+    f->rx_size = sp.cfg.rx_buf_size;
+    f->rx_avail = f->rx_size;
+    f->rx_next_seq = c->irs + 1;
+    f->tx_size = sp.cfg.tx_buf_size;
+    f->tx_una_seq = c->iss + 1;
+    f->tx_remote_win = c->peer_win;
+    f->flags = c->ts ? FP_FLOW_TS : 0;
+    f->remote_wscale = c->remote_ws;
+    f->local_ip = c->lip;
+    f->remote_ip = c->rip;
+    f->local_port = c->lport;
+    f->remote_port = c->rport;
+    memcpy(f->remote_mac, c->peer_mac, 6);
+    f->mss = c->mss;
+    f->local_wscale = c->local_ws;
+    f->core = c->core;
+    f->ctx = a->ctxs[c->ctx].gslot;
+    f->gen = c->gen;
+    f->app_id = a->id;
+    f->ts_recent = c->ts_recent;
+    f->cwnd = c->cc.cwnd;
+    f->rate_kbps = sp.rate_kbps;
+    c->last_acked = 0;
+    c->last_fretx = 0;
+    int rc = sp_cmd(c->core, FP_CMD_FLOW_ADD, c->flow, 0, 0, NULL, NULL);
+    if (rc != 0)
+        return rc;
+    c->fstate = SP_FLOW_INSTALLED;
+    return 0;
+}
+
+uint32_t sp_conn_snd_nxt(const struct sp_conn *c)
+{
+    const struct fp_flow *f = &fp.flows[c->flow];
+    uint16_t fl = sp_rd16(&f->flags);
+    uint32_t nxt = sp_rd32(&f->tx_una_seq) + sp_rd32(&f->tx_sent);
+    if ((fl & (FP_FLOW_FIN_SENT | FP_FLOW_FIN_ACKED)) == FP_FLOW_FIN_SENT)
+        nxt++;
+    return nxt;
+}
+
+/* RST|ACK from the flow's current state: SEQ = SND.NXT, ACK = RCV.NXT. */
+static void rst_from_flow(struct sp_conn *c)
+{
+    const struct fp_flow *f = &fp.flows[c->flow];
+    sp_send_rst(c, sp_conn_snd_nxt(c), sp_rd32(&f->rx_next_seq), true);
+}
+
+void sp_conn_unflow(struct sp_conn *c, bool rst)
+{
+    if (c->fstate == SP_FLOW_INSTALLED) {
+        c->rst_on_del = rst;
+        c->fstate = SP_FLOW_DELETING;
+        if (sp_cmd(c->core, FP_CMD_FLOW_DEL, c->flow, 0, 0, NULL, &c->del_wait) != 0) {
+            /* Could not even park it: the flow stays in the core for good
+             * rather than being reused under it. */
+            c->fstate = SP_FLOW_INSTALLED;
+        }
+    } else if (c->fstate == SP_FLOW_RESERVED) {
+        c->fstate = SP_FLOW_DELETED;
+    }
+}
+
+void sp_conn_flow_gone(struct sp_conn *c)
+{
+    c->fstate = SP_FLOW_DELETED;
+    if (c->rst_on_del) {
+        /* The core no longer sends for this flow: its sequence state is
+         * final, so the RST carries the exact SND.NXT. */
+        rst_from_flow(c);
+        c->rst_on_del = false;
+    }
+    sp_conn_maybe_free(c);
+}
+
+void sp_conn_maybe_free(struct sp_conn *c)
+{
+    if (c->hashed || c->state != SP_TCP_CLOSED)
+        return;
+    if (c->fstate == SP_FLOW_INSTALLED || c->fstate == SP_FLOW_DELETING)
+        return;
+    struct sp_app *a = c->app;
+    bool app_alive = a != NULL && !a->dying;
+    /* The application may still read the rx ring until it closes. */
+    if (app_alive && c->handed && !c->app_closed)
+        return;
+    if (c->flow != SP_NO_FLOW) {
+        sp.flow_conn[c->flow] = NULL;
+        sp_slots_free(&sp.flow_ids, c->flow);
+    }
+    if (a != NULL) {
+        if (c->buf_slot >= 0)
+            sp_slots_free(&a->bufs, (uint32_t)c->buf_slot);
+        if (app_alive && c->handed) {
+            struct tas_spout_closed cl = {.flow = c->flow, .gen = c->gen};
+            sp_app_post(a, c->ctx, TAS_SPOUT_CLOSED, &cl, sizeof(cl));
+        }
+        a->n_conns--;
+        sp.cnt.conn_closed++;
+    }
+    conn_free(c);
+}
+
+void sp_conn_finish(struct sp_conn *c)
+{
+    sp_conn_hash_del(c);
+    sp_neigh_cancel(c);
+    c->state = SP_TCP_CLOSED;
+    c->timer_ms = 0;
+    sp_conn_maybe_free(c);
+}
+
+static void notify_reset(struct sp_conn *c, int err)
+{
+    if (c->app == NULL || !c->handed || c->app_closed || c->notified)
+        return;
+    struct tas_spout_reset r = {.flow = c->flow, .gen = c->gen, .error = err};
+    sp_app_post(c->app, c->ctx, TAS_SPOUT_RESET, &r, sizeof(r));
+    c->notified = true;
+}
+
+void sp_conn_reset(struct sp_conn *c, int err, bool send_rst)
+{
+    sp_conn_unflow(c, send_rst);
+    notify_reset(c, err);
+    sp_conn_finish(c);
+}
+
+/* ---- TIME_WAIT ---- */
+
+static void enter_time_wait(struct sp_conn *c)
+{
+    const struct fp_flow *f = &fp.flows[c->flow];
+
+    sp_conn_hash_del(c);
+    if (sp.cfg.time_wait_ms > 0 && sp.n_tw < SP_MAX_TIME_WAIT) {
+        struct sp_conn *tw = sp_conn_new(c->lip, c->rip, c->lport, c->rport);
+        if (tw != NULL) {
+            tw->state = SP_TCP_TIME_WAIT;
+            tw->tw = true;
+            sp.n_tw++;
+            tw->core = c->core;
+            tw->ts = c->ts;
+            tw->local_ws = c->local_ws;
+            tw->iss = c->iss;
+            tw->irs = c->irs;
+            memcpy(tw->peer_mac, c->peer_mac, 6);
+            /* Both FINs are done: SND.UNA covers ours, RCV.NXT theirs. */
+            tw->tw_snd_nxt = sp_rd32(&f->tx_una_seq);
+            tw->tw_rcv_nxt = sp_rd32(&f->rx_next_seq);
+            tw->ts_recent = sp_rd32(&f->ts_recent);
+            tw->timer_ms = sp.now_ms + sp.cfg.time_wait_ms;
+            sp_conn_hash_add(tw);
+            sp.cnt.tw_created++;
+        }
+    }
+    sp_conn_unflow(c, false);
+    sp_conn_finish(c);
+}
+
+static void time_wait_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf *m)
+{
+    uint16_t win = sp_syn_window();
+
+    if (p->flags & TAS_TCP_RST) {
+        sp.cnt.rst_ignored++; /* RFC 1337: no TIME_WAIT assassination */
+        rte_pktmbuf_free(m);
+        return;
+    }
+    if ((p->flags & (TAS_TCP_SYN | TAS_TCP_ACK)) == TAS_TCP_SYN &&
+        tas_seq_gt(p->seq, c->tw_rcv_nxt)) {
+        /* A new incarnation (RFC 9293 3.6.1): end TIME_WAIT, take the SYN. */
+        sp.cnt.tw_reused++;
+        sp_conn_finish(c);
+        sp_listen_syn(p, m);
+        return;
+    }
+    if (p->flags & TAS_TCP_FIN) {
+        /* Retransmitted FIN: our last ACK was lost.  Restart 2*MSL. */
+        c->timer_ms = sp.now_ms + sp.cfg.time_wait_ms;
+        sp.cnt.tw_reacks++;
+        sp_send_ack(c, c->tw_snd_nxt, c->tw_rcv_nxt, win);
+    } else if (p->seq != c->tw_rcv_nxt || p->payload_len > 0) {
+        sp_send_ack(c, c->tw_snd_nxt, c->tw_rcv_nxt, win);
+    }
+    rte_pktmbuf_free(m);
+}
+
+/* ---- state changes ---- */
+
+void sp_conn_event(struct sp_conn *c, enum sp_tcp_event ev)
+{
+    int ns = sp_tcp_next_state(c->state, ev);
+    if (ns < 0)
+        return;
+    enum sp_tcp_state old = c->state;
+    c->state = (uint8_t)ns;
+    if (sp_tcp_sends_fin(old, ns))
+        sp_cmd(c->core, FP_CMD_FLOW_FIN, c->flow, 0, 0, NULL, NULL);
+    if (ns == SP_TCP_TIME_WAIT) {
+        enter_time_wait(c);
+    } else if (ns == SP_TCP_CLOSED) {
+        sp_conn_unflow(c, false);
+        sp_conn_finish(c);
+    } else if (ns == SP_TCP_FIN_WAIT_2 && c->app_closed && c->timer_ms == 0) {
+        /* Orphaned: the peer may never close (Linux tcp_fin_timeout). */
+        c->timer_ms = sp.now_ms + SP_FIN_WAIT_2_MS;
+    }
+}
+
+void sp_conn_fp_event(const struct fp_event *ev)
+{
+    sp.cnt.fp_events++;
+    if (ev->type == FP_EV_APP_BAD) {
+        struct sp_app *a = NULL;
+        if (ev->flow < sp.cfg.max_flows && sp.flow_conn[ev->flow] != NULL)
+            a = sp.flow_conn[ev->flow]->app;
+        if (a == NULL)
+            a = sp_app_of_gslot(ev->arg);
+        if (a != NULL)
+            a->bad_entries++;
+        sp.cnt.fp_app_bad++;
+        return;
+    }
+    if (ev->flow >= sp.cfg.max_flows)
+        return;
+    struct sp_conn *c = sp.flow_conn[ev->flow];
+    if (c == NULL || c->gen != ev->gen || c->fstate != SP_FLOW_INSTALLED)
+        return;
+    if (ev->type == FP_EV_FIN_RCVD)
+        sp_conn_event(c, SP_TEV_FIN_RCVD);
+    else if (ev->type == FP_EV_FIN_ACKED)
+        sp_conn_event(c, SP_TEV_FIN_ACKED);
+}
+
+/* ---- active open ---- */
+
+static void connected_error(struct sp_app *a, uint16_t ctx, uint64_t opaque, int err)
+{
+    struct tas_spout_connected r = {.opaque = opaque, .status = err};
+    sp_app_post(a, ctx, TAS_SPOUT_CONNECTED, &r, sizeof(r));
+}
+
+void sp_conn_connect_fail(struct sp_conn *c, int err)
+{
+    if (c->app != NULL && !c->app->dying)
+        connected_error(c->app, c->ctx, c->opaque, err);
+    c->app_closed = true; /* the application never saw it */
+    sp_conn_unflow(c, false);
+    sp_conn_finish(c);
+}
+
+static int pick_port(uint32_t lip, uint32_t rip, uint16_t rport, uint16_t *out)
+{
+    static uint32_t counter;
+    const uint32_t range = SP_EPHEMERAL_HI - SP_EPHEMERAL_LO + 1;
+    /* RFC 6056 algorithm 3: per-destination offset plus a counter. */
+    uint32_t off = sp_tcp_isn(sp.isn_key, lip, rip, 0, rport, 0) + counter++;
+    for (uint32_t i = 0; i < range; i++) {
+        uint16_t port = (uint16_t)(SP_EPHEMERAL_LO + (off + i) % range);
+        if (!sp_listener_port_used(port) && !sp_port_in_use(lip, htons(port), rip, rport)) {
+            *out = port;
+            return 0;
+        }
+    }
+    return -EADDRNOTAVAIL;
+}
+
+static bool addr_is_unicast(uint32_t ip)
+{
+    uint32_t h = ntohl(ip);
+    return h != 0 && h != 0xffffffffu && (h >> 28) != 0xe && (h >> 24) != 127;
+}
+
+void sp_conn_connect(struct sp_app *a, uint16_t ctx, const struct tas_spin_connect *req)
+{
+    uint32_t lip = sp.ip, nh;
+    uint16_t lport = req->local_port;
+    int rc;
+
+    if (!addr_is_unicast(req->remote_ip) || req->remote_port == 0) {
+        connected_error(a, ctx, req->opaque, -EINVAL);
+        return;
+    }
+    if (req->local_ip != 0 && req->local_ip != sp.ip) {
+        connected_error(a, ctx, req->opaque, -EADDRNOTAVAIL);
+        return;
+    }
+    if (req->remote_ip == sp.ip) {
+        connected_error(a, ctx, req->opaque, -ECONNREFUSED); /* no loopback */
+        return;
+    }
+    if (sp_route_lookup(&sp.routes, req->remote_ip, &nh) != 0) {
+        sp.cnt.conn_unreach++;
+        connected_error(a, ctx, req->opaque, -ENETUNREACH);
+        return;
+    }
+    uint16_t rport = htons(req->remote_port);
+    if (lport == 0) {
+        rc = pick_port(lip, req->remote_ip, rport, &lport);
+        if (rc != 0) {
+            connected_error(a, ctx, req->opaque, rc);
+            return;
+        }
+    } else if (sp_port_in_use(lip, htons(lport), req->remote_ip, rport)) {
+        connected_error(a, ctx, req->opaque, -EADDRINUSE);
+        return;
+    }
+    struct sp_conn *c = sp_conn_new(lip, req->remote_ip, htons(lport), rport);
+    if (c == NULL) {
+        connected_error(a, ctx, req->opaque, -ENOMEM);
+        return;
+    }
+    rc = sp_conn_reserve(c, a);
+    if (rc != 0) {
+        connected_error(a, ctx, req->opaque, -ENOBUFS);
+        c->state = SP_TCP_CLOSED;
+        sp_conn_maybe_free(c);
+        return;
+    }
+    c->ctx = ctx;
+    c->opaque = req->opaque;
+    c->state = SP_TCP_SYN_SENT;
+    c->iss = sp_tcp_isn(sp.isn_key, c->lip, c->rip, c->lport, c->rport, sp.now_us);
+    /* What we offer; narrowed to what the peer accepts on SYN-ACK. */
+    c->ts = sp.cfg.timestamps;
+    c->ws = sp.cfg.window_scaling;
+    c->sack = sp.cfg.sack;
+    c->local_ws = c->ws ? sp.wscale : 0;
+    sp_conn_hash_add(c);
+    sp.cnt.conn_active++;
+
+    rc = sp_neigh_resolve(nh, c, c->peer_mac);
+    if (rc < 0) {
+        sp_conn_connect_fail(c, -EHOSTUNREACH);
+        return;
+    }
+    if (rc == 0)
+        sp_conn_arp_done(c, c->peer_mac);
+    /* else: the neighbour table calls sp_conn_arp_done later. */
+}
+
+void sp_conn_arp_done(struct sp_conn *c, const uint8_t *mac)
+{
+    c->arp_wait = false;
+    if (c->state != SP_TCP_SYN_SENT)
+        return;
+    if (mac == NULL) {
+        sp.cnt.conn_unreach++;
+        sp_conn_connect_fail(c, -EHOSTUNREACH);
+        return;
+    }
+    if (mac != c->peer_mac)
+        memcpy(c->peer_mac, mac, 6);
+    c->syn_time_us = sp.now_us;
+    c->backoff_ms = sp.rto_initial_ms;
+    c->timer_ms = sp.now_ms + c->backoff_ms;
+    c->retries = 0;
+    sp_send_syn(c);
+}
+
+/* SYN-ACK to our SYN: negotiate, install, ACK, tell the application. */
+static void establish_active(struct sp_conn *c, const struct sp_pkt *p)
+{
+    struct fp_tcp_opts o;
+    if (fp_tcp_opts_parse(p->opts, p->opt_len, &o) != 0) {
+        sp.cnt.exc_bad++;
+        return;
+    }
+    c->irs = p->seq;
+    c->ts = c->ts && o.has_ts;
+    c->ts_recent = o.has_ts ? o.ts_val : 0;
+    c->ws = c->ws && o.has_ws;
+    c->local_ws = c->ws ? sp.wscale : 0;
+    c->remote_ws = c->ws ? o.wscale : 0;
+    c->sack = c->sack && o.sack_perm;
+    c->peer_mss = o.has_mss ? o.mss : 536;
+    c->mss = syn_mss(c->peer_mss);
+    c->peer_win = p->win; /* never scaled in a SYN */
+    if (!c->syn_retx)
+        sp_rto_sample(c, (uint32_t)(sp.now_us - c->syn_time_us));
+    c->timer_ms = 0;
+
+    if (sp_conn_install(c) != 0) {
+        sp_send_rst(c, c->iss + 1, c->irs + 1, true);
+        sp_conn_connect_fail(c, -ENOBUFS);
+        return;
+    }
+    c->state = SP_TCP_ESTABLISHED;
+    uint32_t w = sp.cfg.rx_buf_size >> c->local_ws;
+    sp_send_ack(c, c->iss + 1, c->irs + 1, (uint16_t)(w > 0xffff ? 0xffff : w));
+
+    struct tas_spout_connected r = {
+        .opaque = c->opaque,
+        .status = 0,
+        .flow = c->flow,
+        .gen = c->gen,
+        .local_ip = c->lip,
+        .local_port = ntohs(c->lport),
+        .mss = app_mss(c),
+        .fp_core = c->core,
+    };
+    conn_bufs(c, &r.bufs);
+    if (sp_app_post(c->app, c->ctx, TAS_SPOUT_CONNECTED, &r, sizeof(r)) != 0) {
+        c->app_closed = true;
+        sp_conn_reset(c, ECONNRESET, true);
+        return;
+    }
+    c->handed = true;
+}
+
+static void syn_sent_input(struct sp_conn *c, const struct sp_pkt *p)
+{
+    bool ack_ok = (p->flags & TAS_TCP_ACK) && p->ack == c->iss + 1;
+
+    if ((p->flags & TAS_TCP_ACK) && !ack_ok) {
+        if (!(p->flags & TAS_TCP_RST)) {
+            sp.cnt.bad_ack++;
+            sp_send_rst(c, p->ack, 0, false);
+        }
+        return;
+    }
+    if (p->flags & TAS_TCP_RST) {
+        if (ack_ok) {
+            sp.cnt.rst_rcvd++;
+            sp.cnt.conn_refused++;
+            sp_conn_connect_fail(c, -ECONNREFUSED);
+        }
+        return;
+    }
+    if ((p->flags & TAS_TCP_SYN) && ack_ok && !c->arp_wait)
+        establish_active(c, p);
+    /* A bare SYN (simultaneous open) is not supported: ignored. */
+}
+
+/* ---- segments for synchronized connections ---- */
+
+static void sync_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf *m)
+{
+    const struct fp_flow *f = &fp.flows[c->flow];
+    uint32_t rcv_nxt = sp_rd32(&f->rx_next_seq);
+
+    if (p->flags & TAS_TCP_RST) {
+        uint32_t wnd = sp_rd32(&f->rx_avail);
+        if (p->seq == rcv_nxt || tas_seq_in(p->seq, rcv_nxt, rcv_nxt + (wnd ? wnd : 1))) {
+            sp.cnt.rst_rcvd++;
+            sp.cnt.conn_reset++;
+            sp_conn_reset(c, ECONNRESET, false);
+        } else {
+            sp.cnt.rst_ignored++;
+        }
+        rte_pktmbuf_free(m);
+        return;
+    }
+    if (p->flags & TAS_TCP_SYN) {
+        /* Our handshake ACK was lost (a retransmitted SYN-ACK), or a SYN
+         * in a synchronized state: answer with an ACK either way (RFC 5961
+         * 4 challenge ACK). */
+        if (!((p->flags & TAS_TCP_ACK) && !c->passive && p->seq == c->irs))
+            sp.cnt.challenge_acks++;
+        uint32_t w = sp_rd32(&f->rx_avail) >> c->local_ws;
+        sp_send_ack(c, sp_conn_snd_nxt(c), rcv_nxt, (uint16_t)(w > 0xffff ? 0xffff : w));
+        rte_pktmbuf_free(m);
+        return;
+    }
+    /* The core had not installed the flow yet when this arrived. */
+    if (c->fstate == SP_FLOW_INSTALLED) {
+        sp.cnt.reinjected++;
+        sp_cmd(c->core, FP_CMD_PKT, c->flow, 0, 0, m, NULL);
+        return;
+    }
+    rte_pktmbuf_free(m);
+}
+
+void sp_conn_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf *m)
+{
+    switch (c->state) {
+    case SP_TCP_SYN_SENT:
+        syn_sent_input(c, p);
+        rte_pktmbuf_free(m);
+        break;
+    case SP_TCP_SYN_RCVD:
+        sp_listen_input(c, p, m);
+        break;
+    case SP_TCP_TIME_WAIT:
+        time_wait_input(c, p, m);
+        break;
+    default:
+        if (sp_tcp_synchronized(c->state) && c->fstate == SP_FLOW_INSTALLED)
+            sync_input(c, p, m);
+        else
+            rte_pktmbuf_free(m);
+        break;
+    }
+}
+
+/* ---- application requests ---- */
+
+static void app_bad(struct sp_app *a)
+{
+    a->bad_entries++;
+    sp.cnt.app_bad_entries++;
+}
+
+void sp_conn_app_req(struct sp_app *a, uint8_t type, const void *body)
+{
+    struct tas_spin_shutdown r = {0};
+    memcpy(&r, body, type == TAS_SPIN_SHUTDOWN ? sizeof(r) : sizeof(struct tas_spin_flow));
+
+    struct sp_conn *c = r.flow < sp.cfg.max_flows ? sp.flow_conn[r.flow] : NULL;
+    if (c == NULL || c->app != a || c->gen != r.gen || !c->handed) {
+        app_bad(a);
+        return;
+    }
+    switch (type) {
+    case TAS_SPIN_CLOSE:
+        if (c->app_closed) {
+            app_bad(a);
+            return;
+        }
+        c->app_closed = true;
+        if (c->state == SP_TCP_CLOSED) {
+            sp_conn_maybe_free(c);
+        } else if (c->fstate == SP_FLOW_INSTALLED &&
+                   sp_rd32(&fp.flows[c->flow].rx_avail) < sp.cfg.rx_buf_size) {
+            /* Unread data: abort, as Linux does (RFC 9293 3.10.4 allows). */
+            sp.cnt.conn_reset++;
+            sp_conn_reset(c, ECONNRESET, true);
+        } else {
+            sp_conn_event(c, SP_TEV_CLOSE_WR);
+        }
+        break;
+    case TAS_SPIN_SHUTDOWN:
+        if (r.how != SHUT_RD && r.how != SHUT_WR && r.how != SHUT_RDWR) {
+            app_bad(a);
+            return;
+        }
+        if (r.how != SHUT_RD && c->fstate == SP_FLOW_INSTALLED)
+            sp_conn_event(c, SP_TEV_CLOSE_WR);
+        break;
+    case TAS_SPIN_ABORT:
+        if (c->app_closed) {
+            app_bad(a);
+            return;
+        }
+        c->app_closed = true;
+        if (c->state == SP_TCP_CLOSED)
+            sp_conn_maybe_free(c);
+        else
+            sp_conn_reset(c, ECONNRESET, true);
+        break;
+    }
+}
+
+/* The application is gone: reset what it held.  Buffers and ids are
+ * released as the cores acknowledge (the region stays mapped until then). */
+void sp_conn_app_gone(struct sp_app *a)
+{
+    struct sp_conn *next;
+    for (struct sp_conn *c = sp.conns; c != NULL; c = next) {
+        next = c->lnext;
+        if (c->app != a)
+            continue;
+        c->app_closed = true;
+        if (c->state == SP_TCP_CLOSED) {
+            sp_conn_maybe_free(c);
+            continue;
+        }
+        if (c->state == SP_TCP_SYN_SENT) {
+            sp_conn_unflow(c, false);
+            sp_conn_finish(c);
+            continue;
+        }
+        sp.cnt.conn_reset++;
+        sp_conn_reset(c, ECONNRESET, true);
+    }
+}
+
+/* Shutdown: RST every synchronized connection now (the cores still run),
+ * RESET to the applications, then remove the flows. */
+void sp_conn_reset_all(void)
+{
+    struct sp_conn *next;
+    for (struct sp_conn *c = sp.conns; c != NULL; c = next) {
+        next = c->lnext;
+        if (c->state == SP_TCP_SYN_RCVD) {
+            sp_send_rst(c, c->iss + 1, 0, false);
+            sp_conn_finish(c);
+        } else if (sp_tcp_synchronized(c->state) && c->fstate == SP_FLOW_INSTALLED) {
+            rst_from_flow(c);
+            sp_conn_reset(c, ECONNRESET, false);
+        }
+    }
+}
+
+void sp_conn_fini(void)
+{
+    while (sp.conns != NULL)
+        conn_free(sp.conns);
+    free(sp.hash);
+    free(sp.flow_conn);
+    free(sp.flow_gen);
+    sp.hash = NULL;
+    sp.flow_conn = NULL;
+    sp.flow_gen = NULL;
+    sp_slots_fini(&sp.flow_ids);
+}

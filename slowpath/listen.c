@@ -1,0 +1,420 @@
+/* listen.c - listeners and the passive open.
+ *
+ * LISTEN registers (ip, port) for an application context; several
+ * contexts of the same application may share a port with
+ * TAS_LISTEN_REUSEPORT (a prefork server), and each new connection then
+ * goes to one of them, chosen by a hash of the 4-tuple.
+ *
+ * A SYN for a listener creates a SYN_RCVD record (struct sp_conn without a
+ * flow) and is answered with a SYN-ACK carrying our options; the record
+ * retransmits it with back-off (timers.c).  The ACK that completes the
+ * handshake installs the flow in the listener's application region and
+ * posts TAS_SPOUT_NEW_CONN; if that ACK carries data or FIN it is handed to
+ * the fast path to process (FP_CMD_PKT).
+ *
+ * Backlog: `pending` counts NEW_CONN posted and not yet ACCEPTED.  A full
+ * backlog drops SYNs and handshake-completing ACKs (the peer retries), as
+ * Linux does with tcp_abort_on_overflow = 0.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_mbuf.h>
+
+#include "tas/seq.h"
+#include "fastpath/tcp_opts.h"
+#include "slowpath/sp.h"
+
+#define SP_MAX_REUSEPORT 64
+
+struct sp_listener *sp_listener_get(uint32_t id)
+{
+    for (struct sp_listener *l = sp.listeners; l != NULL; l = l->next)
+        if (l->id == id)
+            return l;
+    return NULL;
+}
+
+bool sp_listener_port_used(uint16_t port)
+{
+    for (struct sp_listener *l = sp.listeners; l != NULL; l = l->next)
+        if (l->port == port)
+            return true;
+    return false;
+}
+
+static void listen_done(struct sp_app *a, uint16_t ctx, uint64_t opaque, int status,
+                        uint32_t id)
+{
+    struct tas_spout_listen_done r = {.opaque = opaque, .status = status, .listener = id};
+    sp_app_post(a, ctx, TAS_SPOUT_LISTEN_DONE, &r, sizeof(r));
+}
+
+void sp_listen_req(struct sp_app *a, uint16_t ctx, const struct tas_spin_listen *req)
+{
+    if (req->port == 0) {
+        listen_done(a, ctx, req->opaque, -EINVAL, 0);
+        return;
+    }
+    if (req->ip != 0 && req->ip != sp.ip) {
+        listen_done(a, ctx, req->opaque, -EADDRNOTAVAIL, 0);
+        return;
+    }
+    if (a->n_listeners >= SP_MAX_LISTENERS_PER_APP) {
+        listen_done(a, ctx, req->opaque, -ENOBUFS, 0);
+        return;
+    }
+    for (struct sp_listener *l = sp.listeners; l != NULL; l = l->next) {
+        if (l->port != req->port)
+            continue;
+        /* Wildcard and our address overlap: there is only one address. */
+        bool shared = (l->flags & TAS_LISTEN_REUSEPORT) &&
+                      (req->flags & TAS_LISTEN_REUSEPORT) && l->app == a;
+        if (!shared) {
+            listen_done(a, ctx, req->opaque, -EADDRINUSE, 0);
+            return;
+        }
+    }
+    struct sp_listener *l = calloc(1, sizeof(*l));
+    if (l == NULL) {
+        listen_done(a, ctx, req->opaque, -ENOMEM, 0);
+        return;
+    }
+    if (++sp.next_listener_id == 0)
+        sp.next_listener_id = 1;
+    l->id = sp.next_listener_id;
+    l->app = a;
+    l->ctx = ctx;
+    l->ip = req->ip;
+    l->port = req->port;
+    l->flags = req->flags & TAS_LISTEN_REUSEPORT;
+    l->backlog = req->backlog == 0 ? 1
+                 : req->backlog > SP_MAX_BACKLOG ? SP_MAX_BACKLOG
+                                                 : req->backlog;
+    l->next = sp.listeners;
+    sp.listeners = l;
+    sp.n_listeners++;
+    a->n_listeners++;
+    listen_done(a, ctx, req->opaque, 0, l->id);
+}
+
+static void listener_free(struct sp_listener *l)
+{
+    /* Half-open connections of this listener go with it (the peer's
+     * retransmitted SYN or ACK then gets a RST). */
+    struct sp_conn *next;
+    for (struct sp_conn *c = sp.conns; c != NULL; c = next) {
+        next = c->lnext;
+        if (c->state == SP_TCP_SYN_RCVD && c->listener == l->id)
+            sp_conn_finish(c);
+    }
+    for (struct sp_listener **pp = &sp.listeners; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == l) {
+            *pp = l->next;
+            break;
+        }
+    }
+    sp.n_listeners--;
+    l->app->n_listeners--;
+    free(l);
+}
+
+void sp_unlisten(struct sp_app *a, uint32_t id)
+{
+    struct sp_listener *l = sp_listener_get(id);
+    if (l == NULL || l->app != a) {
+        a->bad_entries++;
+        sp.cnt.app_bad_entries++;
+        return;
+    }
+    listener_free(l);
+}
+
+void sp_accepted(struct sp_app *a, uint32_t id, uint32_t count)
+{
+    struct sp_listener *l = sp_listener_get(id);
+    if (l == NULL || l->app != a) {
+        /* Not necessarily bad: the listener may be gone already. */
+        return;
+    }
+    if (count > l->pending) {
+        a->bad_entries++;
+        sp.cnt.app_bad_entries++;
+        count = l->pending;
+    }
+    l->pending -= count;
+}
+
+void sp_listen_app_gone(struct sp_app *a)
+{
+    struct sp_listener *next;
+    for (struct sp_listener *l = sp.listeners; l != NULL; l = next) {
+        next = l->next;
+        if (l->app == a)
+            listener_free(l);
+    }
+}
+
+void sp_listen_fini(void)
+{
+    while (sp.listeners != NULL) {
+        struct sp_listener *l = sp.listeners;
+        sp.listeners = l->next;
+        free(l);
+    }
+    sp.n_listeners = 0;
+}
+
+/* The listener for a SYN: among those on the port (several with
+ * REUSEPORT), one picked by the 4-tuple, preferring those with room. */
+static struct sp_listener *listener_for(const struct sp_pkt *p)
+{
+    struct sp_listener *cand[SP_MAX_REUSEPORT];
+    unsigned n = 0, n_room = 0;
+    uint16_t port = ntohs(p->lport);
+
+    for (struct sp_listener *l = sp.listeners; l != NULL && n < SP_MAX_REUSEPORT;
+         l = l->next) {
+        if (l->port != port || (l->ip != 0 && l->ip != p->lip) || l->app->dying)
+            continue;
+        /* Listeners with room first. */
+        if (l->pending < l->backlog) {
+            cand[n] = cand[n_room];
+            cand[n_room++] = l;
+        } else {
+            cand[n] = l;
+        }
+        n++;
+    }
+    if (n == 0)
+        return NULL;
+    unsigned pool = n_room > 0 ? n_room : n;
+    uint32_t h = sp_tcp_isn(sp.isn_key, p->lip, p->rip, p->lport, p->rport, 0);
+    return cand[h % pool];
+}
+
+void sp_listen_syn(const struct sp_pkt *p, struct rte_mbuf *m)
+{
+    struct fp_tcp_opts o;
+
+    sp.cnt.syn_rcvd++;
+    struct sp_listener *l = listener_for(p);
+    if (l == NULL) {
+        sp.cnt.syn_no_listener++;
+        sp_tcp_reply_rst(p);
+        goto out;
+    }
+    if (l->pending >= l->backlog) {
+        sp.cnt.syn_drop_backlog++;
+        l->drops++;
+        goto out;
+    }
+    uint32_t half_max = 2 * l->backlog > 256 ? 2 * l->backlog : 256;
+    if (sp.n_syn_rcvd >= SP_MAX_SYN_RCVD || l->syn_rcvd >= half_max) {
+        sp.cnt.syn_drop_limit++;
+        l->drops++;
+        goto out;
+    }
+    if (fp_tcp_opts_parse(p->opts, p->opt_len, &o) != 0) {
+        sp.cnt.exc_bad++;
+        goto out;
+    }
+    struct sp_conn *c = sp_conn_new(p->lip, p->rip, p->lport, p->rport);
+    if (c == NULL) {
+        sp.cnt.syn_drop_limit++;
+        goto out;
+    }
+    c->passive = true;
+    c->state = SP_TCP_SYN_RCVD;
+    c->listener = l->id;
+    c->half_open = true;
+    l->syn_rcvd++;
+    sp.n_syn_rcvd++;
+    c->irs = p->seq;
+    c->iss = sp_tcp_isn(sp.isn_key, c->lip, c->rip, c->lport, c->rport, sp.now_us);
+    c->ts = sp.cfg.timestamps && o.has_ts;
+    c->ts_recent = o.has_ts ? o.ts_val : 0;
+    c->ws = sp.cfg.window_scaling && o.has_ws;
+    c->local_ws = c->ws ? sp.wscale : 0;
+    c->remote_ws = c->ws ? o.wscale : 0;
+    c->sack = sp.cfg.sack && o.sack_perm;
+    c->peer_mss = o.has_mss ? o.mss : 536;
+    c->mss = c->peer_mss < sp.mss ? c->peer_mss : sp.mss;
+    if (c->mss < 88)
+        c->mss = 88;
+    /* Answer the way the SYN came: the next hop's MAC if we know it,
+     * else the frame's source (the router, for a remote peer). */
+    uint32_t nh;
+    const struct sp_neigh *n = NULL;
+    if (sp_route_lookup(&sp.routes, c->rip, &nh) == 0)
+        n = sp_arp_lookup(&sp.arp, nh, sp.now_ms);
+    memcpy(c->peer_mac, n != NULL ? n->mac : p->src_mac, 6);
+    sp_conn_hash_add(c);
+
+    c->syn_time_us = sp.now_us;
+    c->backoff_ms = sp.rto_initial_ms;
+    c->timer_ms = sp.now_ms + c->backoff_ms;
+    sp_send_syn(c);
+out:
+    rte_pktmbuf_free(m);
+}
+
+void sp_listen_expire(struct sp_conn *c)
+{
+    sp.cnt.handshake_timeouts++;
+    sp_conn_finish(c);
+}
+
+/* The handshake's last ACK: install and hand the connection over. */
+static void complete(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf *m)
+{
+    struct sp_listener *l = sp_listener_get(c->listener);
+    struct fp_tcp_opts o;
+
+    if (l == NULL || l->app->dying) {
+        sp_send_rst(c, p->ack, 0, false);
+        sp_conn_finish(c);
+        rte_pktmbuf_free(m);
+        return;
+    }
+    if (l->pending >= l->backlog) {
+        sp.cnt.syn_drop_backlog++;
+        l->drops++;
+        rte_pktmbuf_free(m);
+        return;
+    }
+    if (fp_tcp_opts_parse(p->opts, p->opt_len, &o) == 0 && c->ts && o.has_ts)
+        c->ts_recent = o.ts_val;
+    if (!c->syn_retx)
+        sp_rto_sample(c, (uint32_t)(sp.now_us - c->syn_time_us));
+    if (sp_conn_reserve(c, l->app) != 0) {
+        sp.cnt.syn_drop_mem++;
+        sp_send_rst(c, p->ack, 0, false);
+        sp_conn_finish(c);
+        rte_pktmbuf_free(m);
+        return;
+    }
+    c->ctx = l->ctx;
+    c->peer_win = (uint32_t)p->win << c->remote_ws;
+    c->half_open = false;
+    l->syn_rcvd--;
+    sp.n_syn_rcvd--;
+    c->timer_ms = 0;
+    if (sp_conn_install(c) != 0) {
+        sp.cnt.syn_drop_mem++;
+        sp_send_rst(c, p->ack, 0, false);
+        c->app_closed = true;
+        sp_conn_unflow(c, false);
+        sp_conn_finish(c);
+        rte_pktmbuf_free(m);
+        return;
+    }
+    c->state = SP_TCP_ESTABLISHED;
+
+    struct tas_spout_new_conn r = {
+        .listener = l->id,
+        .flow = c->flow,
+        .gen = c->gen,
+        .local_ip = c->lip,
+        .remote_ip = c->rip,
+        .local_port = ntohs(c->lport),
+        .remote_port = ntohs(c->rport),
+        .mss = (uint16_t)(c->ts ? c->mss - 12 : c->mss),
+        .fp_core = c->core,
+    };
+    r.bufs.rx_off = l->app->buf_off + (uint64_t)c->buf_slot * l->app->slot_size;
+    r.bufs.tx_off = r.bufs.rx_off + sp.cfg.rx_buf_size;
+    r.bufs.rx_size = sp.cfg.rx_buf_size;
+    r.bufs.tx_size = sp.cfg.tx_buf_size;
+    if (sp_app_post(l->app, l->ctx, TAS_SPOUT_NEW_CONN, &r, sizeof(r)) != 0) {
+        c->app_closed = true;
+        sp_conn_reset(c, ECONNRESET, true);
+        rte_pktmbuf_free(m);
+        return;
+    }
+    c->handed = true;
+    l->pending++;
+    l->accepted_total++;
+    sp.cnt.conn_passive++;
+    if (p->payload_len > 0 || (p->flags & TAS_TCP_FIN)) {
+        sp.cnt.reinjected++;
+        sp_cmd(c->core, FP_CMD_PKT, c->flow, 0, 0, m, NULL);
+    } else {
+        rte_pktmbuf_free(m);
+    }
+}
+
+void sp_listen_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf *m)
+{
+    uint32_t rcv_nxt = c->irs + 1;
+
+    if (p->flags & TAS_TCP_RST) {
+        if (tas_seq_in(p->seq, rcv_nxt, rcv_nxt + sp_syn_window())) {
+            sp.cnt.rst_rcvd++;
+            sp_conn_finish(c);
+        } else {
+            sp.cnt.rst_ignored++;
+        }
+        rte_pktmbuf_free(m);
+        return;
+    }
+    if (p->flags & TAS_TCP_SYN) {
+        if (!(p->flags & TAS_TCP_ACK) && p->seq == c->irs) {
+            sp.cnt.synack_retx++; /* our SYN-ACK was lost: again */
+            c->syn_retx = true;
+            sp_send_syn(c);
+            rte_pktmbuf_free(m);
+        } else if (!(p->flags & TAS_TCP_ACK)) {
+            /* A different SYN for the same 4-tuple: start over with it. */
+            sp_conn_finish(c);
+            sp_listen_syn(p, m);
+        } else {
+            rte_pktmbuf_free(m);
+        }
+        return;
+    }
+    if (!(p->flags & TAS_TCP_ACK)) {
+        rte_pktmbuf_free(m);
+        return;
+    }
+    if (p->ack != c->iss + 1) {
+        sp.cnt.bad_ack++;
+        sp_send_rst(c, p->ack, 0, false);
+        rte_pktmbuf_free(m);
+        return;
+    }
+    if (!tas_seq_in(p->seq, rcv_nxt, rcv_nxt + sp_syn_window() + 1)) {
+        /* Unacceptable sequence number: ACK and drop (RFC 9293 3.10.7.4). */
+        sp_send_ack(c, c->iss + 1, rcv_nxt, sp_syn_window());
+        rte_pktmbuf_free(m);
+        return;
+    }
+    complete(c, p, m);
+}
+
+void sp_listen_write(FILE *f, bool json, bool *first)
+{
+    for (struct sp_listener *l = sp.listeners; l != NULL; l = l->next) {
+        char ip[16];
+        inet_ntop(AF_INET, &l->ip, ip, sizeof(ip));
+        if (json) {
+            fprintf(f,
+                    "%s{\"id\":%u,\"app\":%u,\"ctx\":%u,\"local\":\"%s:%u\","
+                    "\"backlog\":%u,\"pending\":%u,\"syn_rcvd\":%u,\"accepted\":%lu,"
+                    "\"drops\":%lu,\"reuseport\":%s}",
+                    *first ? "" : ",", l->id, l->app->id, l->ctx, ip, l->port, l->backlog,
+                    l->pending, l->syn_rcvd, (unsigned long)l->accepted_total,
+                    (unsigned long)l->drops,
+                    (l->flags & TAS_LISTEN_REUSEPORT) ? "true" : "false");
+        } else {
+            char local[24];
+            snprintf(local, sizeof(local), "%s:%u", ip, l->port);
+            fprintf(f, "%-8s %-12s %-22s %-22s app %u backlog %u/%u syn %u drops %lu\n",
+                    "L", "LISTEN", local, "*:*", l->app->id, l->pending, l->backlog,
+                    l->syn_rcvd, (unsigned long)l->drops);
+        }
+        *first = false;
+    }
+}

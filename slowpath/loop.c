@@ -1,0 +1,406 @@
+/* loop.c - the slow path's event loop, and its start and end.
+ *
+ * One epoll set on tasd's main thread.  What wakes it:
+ *   signalfd          SIGTERM / SIGINT: leave the loop
+ *   timerfd           every control interval: drain the fast-path rings,
+ *                     connection timers (handshake, RTO, TIME_WAIT),
+ *                     congestion control, ARP, parked work
+ *   fp.cores[c].sp_efd  a core put exceptions or events on its rings
+ *   app.sock and each application's socket and doorbell (app.c)
+ *   whatever else registers with sp_loop_add (the control socket)
+ *
+ * Callbacks are found by descriptor with a generation number, so a
+ * callback may remove any descriptor (even one later in the same epoll
+ * batch) safely.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include "tasd/port.h"
+#include "slowpath/sp.h"
+
+struct sp_state sp = {.epfd = -1, .sigfd = -1, .tfd = -1, .app_lfd = -1, .gpage_fd = -1};
+
+#define SP_EXC_BURST 32
+#define SP_EXC_BUDGET 1024 /* exceptions per core per wake-up */
+
+/* ---- descriptor registry ---- */
+
+struct fd_ent {
+    sp_fd_cb cb;
+    void *arg;
+    uint32_t gen;
+};
+static struct fd_ent *fds;
+static unsigned n_fds;
+static int stop_efd = -1;
+
+int sp_loop_add(int fd, sp_fd_cb cb, void *arg)
+{
+    if (fd < 0 || cb == NULL || sp.epfd < 0)
+        return -EINVAL;
+    if ((unsigned)fd >= n_fds) {
+        unsigned n = n_fds ? n_fds : 64;
+        while (n <= (unsigned)fd)
+            n *= 2;
+        struct fd_ent *p = realloc(fds, n * sizeof(*p));
+        if (p == NULL)
+            return -ENOMEM;
+        memset(p + n_fds, 0, (n - n_fds) * sizeof(*p));
+        fds = p;
+        n_fds = n;
+    }
+    struct fd_ent *e = &fds[fd];
+    e->gen++;
+    struct epoll_event ev = {.events = EPOLLIN,
+                             .data.u64 = (uint64_t)(uint32_t)fd | (uint64_t)e->gen << 32};
+    if (epoll_ctl(sp.epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
+        return -errno;
+    e->cb = cb;
+    e->arg = arg;
+    return 0;
+}
+
+int sp_loop_del(int fd)
+{
+    if (fd < 0 || (unsigned)fd >= n_fds || fds[fd].cb == NULL)
+        return -ENOENT;
+    fds[fd].cb = NULL;
+    fds[fd].arg = NULL;
+    fds[fd].gen++;
+    epoll_ctl(sp.epfd, EPOLL_CTL_DEL, fd, NULL);
+    return 0;
+}
+
+/* ---- clock ---- */
+
+void sp_clock_update(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    sp.now_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+    sp.now_ms = sp.now_us / 1000u;
+}
+
+/* ---- fast-path rings ---- */
+
+static void drain_core(unsigned c)
+{
+    struct fp_core *fc = &fp.cores[c];
+    struct rte_mbuf *m[SP_EXC_BURST];
+    struct fp_event ev[SP_EXC_BURST];
+    unsigned n, total = 0;
+
+    if (fc->ev_ring != NULL) {
+        do {
+            n = rte_ring_dequeue_burst_elem(fc->ev_ring, ev, sizeof(ev[0]), SP_EXC_BURST,
+                                            NULL);
+            for (unsigned i = 0; i < n; i++)
+                sp_conn_fp_event(&ev[i]);
+            total += n;
+        } while (n == SP_EXC_BURST && total < SP_EXC_BUDGET);
+    }
+    total = 0;
+    if (fc->exc_ring != NULL) {
+        do {
+            n = rte_ring_dequeue_burst(fc->exc_ring, (void **)m, SP_EXC_BURST, NULL);
+            for (unsigned i = 0; i < n; i++)
+                sp_exc_input(m[i]);
+            total += n;
+        } while (n == SP_EXC_BURST && total < SP_EXC_BUDGET);
+    }
+}
+
+static void on_fp_efd(int fd, uint32_t events, void *arg)
+{
+    eventfd_t v;
+    eventfd_read(fd, &v);
+    sp_clock_update();
+    drain_core((unsigned)(uintptr_t)arg);
+}
+
+/* ---- timer and signals ---- */
+
+static uint64_t last_arp_ms;
+
+static void on_timer(int fd, uint32_t events, void *arg)
+{
+    uint64_t expirations;
+    if (read(fd, &expirations, sizeof(expirations)) < 0 && errno == EAGAIN)
+        return;
+    sp_clock_update();
+    /* A core's wake-up may have been coalesced away: look anyway. */
+    for (unsigned c = 0; c < sp.n_cores; c++)
+        drain_core(c);
+    sp_conn_tick();
+    sp_app_tick();
+    if (sp.now_ms - last_arp_ms >= 10) {
+        last_arp_ms = sp.now_ms;
+        sp_neigh_tick();
+    }
+}
+
+static void on_signal(int fd, uint32_t events, void *arg)
+{
+    struct signalfd_siginfo si;
+    while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+            fprintf(stderr, "tasd: %s, shutting down\n", strsignal((int)si.ssi_signo));
+            sp.stop = true;
+        }
+    }
+}
+
+static void on_stop(int fd, uint32_t events, void *arg)
+{
+    eventfd_t v;
+    eventfd_read(fd, &v);
+    sp.stop = true;
+}
+
+static sigset_t sp_sigs(void)
+{
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGTERM);
+    sigaddset(&s, SIGINT);
+    return s;
+}
+
+int sp_signals_block(void)
+{
+    sigset_t s = sp_sigs();
+    return -pthread_sigmask(SIG_BLOCK, &s, NULL);
+}
+
+/* ---- configuration ---- */
+
+static uint32_t or_default(uint32_t v, uint32_t def) { return v != 0 ? v : def; }
+
+static int check_config(const struct tasd_config *c)
+{
+    const char *why = NULL;
+    if (c->queue_entries < 2 || (c->queue_entries & (c->queue_entries - 1)) != 0)
+        why = "queue_entries must be a power of two >= 2";
+    else if (c->max_ctx == 0 || c->max_ctx > 65535)
+        why = "max_ctx must be 1..65535";
+    else if (c->max_flows == 0)
+        why = "max_flows must be > 0";
+    else if (c->rx_buf_size < 1024 || c->tx_buf_size < 1024)
+        why = "rx_buf_size and tx_buf_size must be >= 1024";
+    else if ((uint64_t)c->app_mem_mb << 20 < (uint64_t)c->rx_buf_size + c->tx_buf_size)
+        why = "app_mem_mb must hold at least one connection's buffers";
+    if (why != NULL) {
+        fprintf(stderr, "tasd: slow path: %s\n", why);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* ---- start and end ---- */
+
+int sp_init(const struct tasd_config *c, struct tasd_port *port)
+{
+    int rc;
+
+    if ((rc = check_config(c)) != 0)
+        return rc;
+    sp.cfg = *c;
+    sp.port = port;
+    sp.ip = c->ip;
+    sp.prefix = c->prefix;
+    memcpy(sp.mac, port->mac, 6);
+    sp.mtu = (uint16_t)(c->mtu != 0 && c->mtu < port->mtu ? c->mtu : port->mtu);
+    if (sp.mtu < 576)
+        sp.mtu = 576;
+    sp.mss = (uint16_t)(sp.mtu - sizeof(struct tas_ip_hdr) - sizeof(struct tas_tcp_hdr));
+    sp.wscale = c->window_scaling ? sp_tcp_wscale_for(c->rx_buf_size) : 0;
+    sp.n_cores = fp.n_cores;
+    sp.interval_us = or_default(c->control_interval_us, 1000);
+    sp.rto_min_ms = or_default(c->rto_min_ms, 200);
+    sp.rto_initial_ms = or_default(c->rto_initial_ms, 1000);
+    sp.rto_max_ms = or_default(c->rto_max_ms, 60000);
+    if (sp.rto_max_ms < sp.rto_min_ms)
+        sp.rto_max_ms = sp.rto_min_ms;
+    sp.rate_kbps = c->rate_limit_mbps > UINT32_MAX / 1000 ? UINT32_MAX
+                                                          : c->rate_limit_mbps * 1000;
+    sp.cc = sp_cc_find(c->cc[0] != '\0' ? c->cc : "reno");
+    if (sp.cc == NULL) {
+        fprintf(stderr, "tasd: congestion control \"%s\" unknown (reno, none)\n", c->cc);
+        return -EINVAL;
+    }
+    if (sp.n_cores == 0 || sp.n_cores > TAS_MAX_FP_CORES) {
+        fprintf(stderr, "tasd: slow path: fast path not initialised\n");
+        return -EINVAL;
+    }
+    if (sp.gpage == NULL && sp_gpage_create(sp.n_cores) == NULL)
+        return -ENOMEM;
+    if (getrandom(sp.isn_key, sizeof(sp.isn_key), 0) != (ssize_t)sizeof(sp.isn_key)) {
+        fprintf(stderr, "tasd: getrandom: %s\n", strerror(errno));
+        return -EIO;
+    }
+    sp_clock_update();
+
+    sp_route_init(&sp.routes);
+    rc = sp_route_add(&sp.routes, sp.ip, sp.prefix, 0);
+    for (unsigned i = 0; rc == 0 && i < c->n_routes; i++) {
+        const struct tasd_route *r = &c->routes[i];
+        rc = sp_route_add(&sp.routes, r->dest, r->prefix, r->gw);
+        if (rc == -EEXIST)
+            rc = 0;
+        if (rc != 0) {
+            char d[16], g[16];
+            inet_ntop(AF_INET, &r->dest, d, sizeof(d));
+            inet_ntop(AF_INET, &r->gw, g, sizeof(g));
+            fprintf(stderr, "tasd: route %s/%u via %s: %s\n", d, r->prefix, g,
+                    rc == -EINVAL ? "gateway is not on a directly connected network"
+                                  : strerror(-rc));
+        }
+    }
+    if (rc != 0)
+        return rc;
+
+    /* Signals: every thread blocks them (sp_signals_block before the EAL
+     * started its threads), only this descriptor receives them. */
+    sigset_t sigs = sp_sigs();
+    if ((rc = sp_signals_block()) != 0)
+        return rc;
+    sp.epfd = epoll_create1(EPOLL_CLOEXEC);
+    sp.sigfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+    sp.tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    stop_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (sp.epfd < 0 || sp.sigfd < 0 || sp.tfd < 0 || stop_efd < 0) {
+        rc = -errno;
+        fprintf(stderr, "tasd: slow path: %s\n", strerror(errno));
+        return rc;
+    }
+    struct itimerspec it = {
+        .it_interval = {.tv_sec = sp.interval_us / 1000000,
+                        .tv_nsec = (long)(sp.interval_us % 1000000) * 1000},
+    };
+    it.it_value = it.it_interval;
+    if (timerfd_settime(sp.tfd, 0, &it, NULL) != 0)
+        return -errno;
+    if ((rc = sp_loop_add(sp.sigfd, on_signal, NULL)) != 0 ||
+        (rc = sp_loop_add(sp.tfd, on_timer, NULL)) != 0 ||
+        (rc = sp_loop_add(stop_efd, on_stop, NULL)) != 0)
+        return rc;
+    for (unsigned i = 0; i < sp.n_cores; i++) {
+        if (fp.cores[i].sp_efd < 0)
+            continue;
+        rc = sp_loop_add(fp.cores[i].sp_efd, on_fp_efd, (void *)(uintptr_t)i);
+        if (rc != 0)
+            return rc;
+    }
+    if ((rc = sp_conn_init()) != 0 || (rc = sp_neigh_init()) != 0)
+        return rc;
+    return sp_app_init();
+}
+
+int sp_run(void)
+{
+    struct epoll_event evs[64];
+
+    sp_clock_update();
+    sp_neigh_gratuitous();
+    sp_cmd_flush();
+    sp.ready = true;
+    while (!sp.stop) {
+        int n = epoll_wait(sp.epfd, evs, 64, -1);
+        if (n < 0 && errno != EINTR) {
+            fprintf(stderr, "tasd: epoll_wait: %s\n", strerror(errno));
+            break;
+        }
+        sp_clock_update();
+        for (int i = 0; i < n; i++) {
+            int fd = (int)(uint32_t)evs[i].data.u64;
+            uint32_t gen = (uint32_t)(evs[i].data.u64 >> 32);
+            if ((unsigned)fd >= n_fds || fds[fd].cb == NULL || fds[fd].gen != gen)
+                continue;
+            fds[fd].cb(fd, evs[i].events, fds[fd].arg);
+        }
+        sp_cmd_flush();
+    }
+    sp.ready = false;
+    return 0;
+}
+
+void sp_stop(void)
+{
+    sp.stop = true;
+    if (stop_efd >= 0)
+        eventfd_write(stop_efd, 1);
+}
+
+bool sp_ready(void)
+{
+    return sp.ready;
+}
+
+/* Give the cores up to timeout_ms to execute what we queued, while still
+ * running our timers (flow deletions complete there). */
+static void settle(unsigned timeout_ms)
+{
+    uint64_t end;
+    sp_clock_update();
+    end = sp.now_ms + timeout_ms;
+    while (sp.now_ms < end) {
+        sp_cmd_flush();
+        for (unsigned c = 0; c < sp.n_cores; c++)
+            drain_core(c);
+        sp_conn_tick();
+        sp_app_tick();
+        if (sp.apps == NULL && sp_cmd_idle())
+            break;
+        usleep(1000);
+        sp_clock_update();
+    }
+}
+
+void sp_fini(void)
+{
+    if (sp.epfd < 0)
+        return;
+    sp.ready = false;
+    sp_clock_update();
+    /* RST to every peer, RESET to every application, then hang up on the
+     * applications so the library sees EOF. */
+    sp_conn_reset_all();
+    sp_app_fini();
+    sp_cmd_flush();
+    bool cores_running = !fp.stop;
+    if (cores_running)
+        settle(500);
+    sp_app_free_all(!cores_running);
+    sp_conn_fini();
+    sp_listen_fini();
+    sp_neigh_fini();
+    sp_cmd_fini();
+    if (sp.sigfd >= 0)
+        close(sp.sigfd);
+    if (sp.tfd >= 0)
+        close(sp.tfd);
+    if (stop_efd >= 0)
+        close(stop_efd);
+    close(sp.epfd);
+    sp.epfd = sp.sigfd = sp.tfd = stop_efd = -1;
+    free(fds);
+    fds = NULL;
+    n_fds = 0;
+}

@@ -1,0 +1,370 @@
+/* sp.h - slow-path internals shared by the files of slowpath/.
+ *
+ * One global `sp` holds the slow path's state; it is only touched from
+ * tasd's main thread.  The objects:
+ *
+ *   struct sp_app       a registered application (one app.sock connection):
+ *                       its shared-memory region, contexts, buffer slots
+ *   struct sp_listener  a listening (ip, port) owned by one app context
+ *   struct sp_conn      one TCP connection from SYN to free: handshake
+ *                       record, installed flow, or TIME_WAIT record
+ *
+ * A connection is in the 4-tuple hash while it can receive segments
+ * (SYN_SENT .. LAST_ACK, TIME_WAIT).  Its fast-path flow (id, buffers)
+ * lives on until the fast path has acknowledged FP_CMD_FLOW_DEL and the
+ * application has closed it (or died): only then is the id and the buffer
+ * slot reused and TAS_SPOUT_CLOSED posted.  TIME_WAIT is a separate record
+ * without a flow.
+ *
+ * No DPDK types here, so unit tests can include it.
+ */
+#ifndef SP_H
+#define SP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tas/ctxq.h"
+#include "tas/queue.h"
+#include "tas/shm.h"
+#include "tasd/config.h"
+#include "fastpath/fastpath.h"
+#include "slowpath/arp.h"
+#include "slowpath/cc.h"
+#include "slowpath/route.h"
+#include "slowpath/slots.h"
+#include "slowpath/slowpath.h"
+#include "slowpath/tcp.h"
+
+struct rte_mbuf;
+
+#define SP_NO_FLOW UINT32_MAX
+#define SP_FIN_WAIT_2_MS 60000   /* orphaned FIN_WAIT_2 lifetime (Linux tcp_fin_timeout) */
+#define SP_MAX_LISTENERS_PER_APP 4096
+#define SP_MAX_BACKLOG 4096      /* like net.core.somaxconn */
+#define SP_MAX_SYN_RCVD 65536    /* half-open connections, all listeners */
+#define SP_OUTQ_MAX 65536        /* completions parked per context when sp_out is full */
+#define SP_RST_PER_SEC 10000     /* resets sent for unknown segments */
+#define SP_EPHEMERAL_LO 32768
+#define SP_EPHEMERAL_HI 60999
+
+/* Waiting for the fast path to execute a command (see cmd.c). */
+struct sp_wait {
+    uint64_t seq; /* fast-path command sequence, valid once sent */
+    bool sent;
+};
+
+/* Counters by reason, for sp_write_stats. */
+struct sp_counters {
+    uint64_t apps_total, app_bad_msgs, app_bad_entries, app_entries;
+    uint64_t exc_pkts, exc_bad, exc_nontcp, exc_not_ours;
+    uint64_t arp_rx, arp_replies, arp_requests, arp_failed, arp_queue_full;
+    uint64_t rst_sent, rst_rcvd, rst_ignored, rst_limited;
+    uint64_t syn_rcvd, syn_no_listener, syn_drop_backlog, syn_drop_limit, syn_drop_mem;
+    uint64_t synack_retx, syn_retx, handshake_timeouts, bad_ack;
+    uint64_t conn_passive, conn_active, conn_refused, conn_unreach, conn_reset;
+    uint64_t conn_timeout, conn_closed;
+    uint64_t rto_retx, persist_probes, challenge_acks;
+    uint64_t tw_created, tw_reacks, tw_reused;
+    uint64_t reinjected, fp_app_bad, fp_events;
+    uint64_t cmd_backlogged, cmd_dropped;
+    uint64_t out_parked, out_dropped;
+    uint64_t mbuf_fail, tx_fail;
+};
+
+/* A completion waiting for room in a context's sp_out queue. */
+struct sp_outq_ent {
+    struct sp_outq_ent *next;
+    uint8_t type;
+    uint8_t body[TAS_QE_BODY];
+};
+
+struct sp_app_ctx {
+    bool used;
+    uint16_t gslot;          /* fast-path context slot (fp.ctxs[c][gslot]) */
+    int efd;                 /* the context's eventfd */
+    struct tas_ctx_hdr *hdr;
+    struct tas_q sp_in;      /* we consume */
+    struct tas_q sp_out;     /* we produce */
+    struct sp_outq_ent *park_head, *park_tail;
+    uint32_t parked;
+    struct sp_wait del_wait[TAS_MAX_FP_CORES];
+};
+
+struct sp_app {
+    struct sp_app *next;
+    uint32_t id;
+    int32_t pid;
+    int sock;      /* the app.sock connection */
+    int memfd;     /* region */
+    int dbfd;      /* slow-path doorbell eventfd */
+    uint8_t *region;
+    uint64_t region_size, ctx_off, ctx_stride, buf_off, buf_size;
+    uint32_t q_ents;
+    uint32_t slot_size; /* rx_buf_size + tx_buf_size, cache-line aligned */
+    uint16_t max_ctx;
+    struct sp_app_ctx *ctxs;
+    struct sp_slots bufs; /* buffer slots in the region's buffer area */
+    bool welcomed;        /* HELLO answered */
+    bool dying;           /* socket closed: tearing down */
+    bool more;            /* sp_in entries left after a bounded drain */
+    uint32_t n_conns, n_listeners;
+    uint64_t bad_entries, bad_msgs, entries;
+};
+
+struct sp_listener {
+    struct sp_listener *next;
+    uint32_t id;
+    struct sp_app *app;
+    uint16_t ctx;     /* app context that receives NEW_CONN */
+    uint32_t ip;      /* network order, 0 = any */
+    uint16_t port;    /* host order */
+    uint16_t flags;   /* TAS_LISTEN_* */
+    uint32_t backlog;
+    uint32_t pending; /* NEW_CONN posted, not yet ACCEPTED */
+    uint32_t syn_rcvd;/* half-open connections */
+    uint64_t accepted_total, drops;
+};
+
+enum sp_flow_state {
+    SP_FLOW_NONE = 0,  /* no flow id */
+    SP_FLOW_RESERVED,  /* id + buffers held, not in the fast path */
+    SP_FLOW_INSTALLED, /* FLOW_ADD sent */
+    SP_FLOW_DELETING,  /* FLOW_DEL sent, waiting for the core */
+    SP_FLOW_DELETED,   /* the core forgot it; id + buffers still held */
+};
+
+struct sp_conn {
+    struct sp_conn *hnext;         /* 4-tuple hash chain */
+    struct sp_conn *lnext, *lprev; /* sp.conns */
+    uint8_t state;                 /* enum sp_tcp_state */
+    uint8_t fstate;                /* enum sp_flow_state */
+    uint8_t core;
+    bool hashed;
+    bool passive;
+    bool handed;       /* NEW_CONN / CONNECTED(0) posted: the app knows it */
+    bool app_closed;   /* CLOSE/ABORT received (or app died) */
+    bool notified;     /* RESET posted */
+    bool rst_on_del;   /* send RST once the core dropped the flow */
+    bool syn_retx;     /* SYN/SYN-ACK was retransmitted (Karn) */
+    bool arp_wait;     /* parked in the neighbour table */
+    bool tw;           /* a TIME_WAIT record (counted in sp.n_tw) */
+    bool half_open;    /* counted in sp.n_syn_rcvd and its listener's syn_rcvd */
+    bool ts, ws, sack; /* negotiated options */
+    uint32_t lip, rip;     /* network order */
+    uint16_t lport, rport; /* network order */
+    uint8_t peer_mac[6];
+
+    struct sp_app *app;    /* NULL for handshakes of passive opens, TIME_WAIT */
+    uint16_t ctx;          /* app context for completions */
+    uint32_t listener;     /* passive: listener id */
+    uint64_t opaque;       /* active: echoed in CONNECTED */
+
+    uint32_t flow, gen;
+    int64_t buf_slot;      /* -1: none */
+    struct sp_wait del_wait;
+
+    uint32_t iss, irs;
+    uint16_t peer_mss, mss; /* peer's MSS option, effective payload per segment */
+    uint8_t local_ws, remote_ws;
+    uint32_t ts_recent;     /* peer's last TSval */
+    uint32_t peer_win;      /* window of the segment completing the handshake */
+
+    /* handshake, TIME_WAIT and orphan timer */
+    uint64_t timer_ms;      /* 0 = off */
+    uint32_t retries;
+    uint32_t backoff_ms;
+    uint64_t syn_time_us;   /* first SYN/SYN-ACK sent (RTT sample) */
+    uint32_t tw_snd_nxt, tw_rcv_nxt;
+
+    /* retransmission timeout (RFC 6298) */
+    uint32_t srtt_us, rttvar_us, rto_ms;
+    uint32_t last_fp_srtt;
+    uint32_t rto_una;
+    uint64_t rto_deadline_ms;
+    uint32_t rto_retries;
+
+    /* congestion control */
+    struct sp_cc_state cc;
+    uint32_t cc_sent_cwnd;  /* last cwnd given to the fast path */
+    uint32_t last_acked;
+    uint16_t last_fretx;
+    uint64_t tx_acked_total;
+};
+
+struct sp_state {
+    struct tasd_config cfg;
+    struct tasd_port *port;
+    uint32_t ip;
+    uint8_t prefix;
+    uint8_t mac[6];
+    uint16_t mtu;
+    uint16_t mss;       /* our MSS option: mtu - 40 */
+    uint8_t wscale;     /* our window scale (rx_buf_size) */
+    unsigned n_cores;
+    const struct sp_cc_ops *cc;
+    uint32_t rate_kbps; /* default per-flow rate, 0 = none */
+    uint32_t interval_us;
+    uint32_t rto_min_ms, rto_initial_ms, rto_max_ms;
+
+    int epfd, sigfd, tfd, app_lfd;
+    volatile bool stop;
+    bool ready;
+    uint64_t now_us, now_ms;
+    struct sp_counters cnt;
+
+    /* applications and contexts */
+    struct sp_app *apps;
+    uint32_t n_apps, next_app_id;
+    struct sp_slots gslots;              /* fast-path context slots */
+    struct sp_app *gslot_app[FP_MAX_CTX];
+    char app_path[TASD_PATH_MAX + 16];
+
+    /* global page */
+    int gpage_fd;
+    struct tas_global *gpage;
+    size_t gpage_size;
+
+    /* flows and connections */
+    struct sp_slots flow_ids;
+    struct sp_conn **flow_conn; /* by flow id */
+    uint32_t *flow_gen;
+    struct sp_conn **hash;
+    uint32_t hash_mask;
+    struct sp_conn *conns;      /* every connection record */
+    uint32_t n_conns, n_syn_rcvd, n_tw;
+    struct sp_listener *listeners;
+    uint32_t next_listener_id, n_listeners;
+    uint8_t isn_key[16];
+    uint32_t rst_tokens;
+    uint64_t rst_refill_ms;
+
+    struct sp_arp_table arp;
+    struct sp_route_table routes;
+};
+
+extern struct sp_state sp;
+
+/* Relaxed reads of fast-path-owned flow fields. */
+static inline uint32_t sp_rd32(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
+static inline uint16_t sp_rd16(const uint16_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
+
+/* ---- loop.c ---- */
+void sp_clock_update(void);
+
+/* ---- cmd.c: commands and frames to the fast path ---- */
+/* Queue a command for core (parked in order if the ring is full).  w, if
+ * not NULL, is filled when the command reaches the ring.  0 or -ENOBUFS. */
+int sp_cmd(unsigned core, uint32_t type, uint32_t id, uint32_t arg, uint32_t arg2,
+           struct rte_mbuf *m, struct sp_wait *w);
+bool sp_wait_done(unsigned core, const struct sp_wait *w);
+/* Transmit a built frame on core (tcp: fp_tx_prepare_cksum first). */
+void sp_tx(unsigned core, struct rte_mbuf *m, bool tcp);
+/* Push parked commands, kick sleeping cores.  Once per loop iteration. */
+void sp_cmd_flush(void);
+bool sp_cmd_idle(void);
+void sp_cmd_fini(void);
+
+/* ---- app.c ---- */
+int sp_app_init(void);
+void sp_app_fini(void);
+/* Post a completion to an app context (parks it if sp_out is full). */
+int sp_app_post(struct sp_app *a, uint16_t ctx, uint8_t type, const void *body, size_t len);
+uint8_t *sp_app_buf(struct sp_app *a, int64_t slot);
+void sp_app_tick(void);
+struct sp_app *sp_app_of_gslot(uint32_t gslot);
+/* Shutdown: free every application (unmapping only what the cores no
+ * longer use, unless they are stopped). */
+void sp_app_free_all(bool cores_stopped);
+void sp_app_write(FILE *f, bool json);
+
+/* ---- conn.c ---- */
+int sp_conn_init(void);
+void sp_conn_fini(void);
+struct sp_conn *sp_conn_lookup(uint32_t lip, uint32_t rip, uint16_t lport, uint16_t rport);
+struct sp_conn *sp_conn_new(uint32_t lip, uint32_t rip, uint16_t lport, uint16_t rport);
+void sp_conn_hash_add(struct sp_conn *c);
+void sp_conn_hash_del(struct sp_conn *c);
+/* Take a flow id and a buffer slot in app a.  0, -ENOSPC, -ENOBUFS. */
+int sp_conn_reserve(struct sp_conn *c, struct sp_app *a);
+/* Fill fp.flows[c->flow] and send FLOW_ADD.  0 or -errno. */
+int sp_conn_install(struct sp_conn *c);
+/* Remove the flow from the fast path (RST to the peer afterwards if rst). */
+void sp_conn_unflow(struct sp_conn *c, bool rst);
+/* Leave the hash; free when nothing holds it any more. */
+void sp_conn_finish(struct sp_conn *c);
+void sp_conn_maybe_free(struct sp_conn *c);
+/* Reset a connection: RST to the peer (if installed), RESET(err) to the app. */
+void sp_conn_reset(struct sp_conn *c, int err, bool send_rst);
+void sp_conn_connect(struct sp_app *a, uint16_t ctx, const struct tas_spin_connect *req);
+void sp_conn_app_req(struct sp_app *a, uint8_t type, const void *body);
+void sp_conn_fp_event(const struct fp_event *ev);
+/* Exception for a connection we know (mbuf consumed). */
+void sp_conn_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf *m);
+void sp_conn_app_gone(struct sp_app *a);
+void sp_conn_arp_done(struct sp_conn *c, const uint8_t *mac);
+/* Active open failed: CONNECTED(err) to the app, forget the connection. */
+void sp_conn_connect_fail(struct sp_conn *c, int err);
+/* Our SND.NXT for an installed flow, from the fast path's state. */
+uint32_t sp_conn_snd_nxt(const struct sp_conn *c);
+/* A deleting flow's core is done with it: RST if asked, free if possible. */
+void sp_conn_flow_gone(struct sp_conn *c);
+/* An event of the state diagram (tcp.h) for an installed connection. */
+void sp_conn_event(struct sp_conn *c, enum sp_tcp_event ev);
+/* Shutdown: RST every connection, RESET to apps. */
+void sp_conn_reset_all(void);
+bool sp_port_in_use(uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
+
+/* ---- timers.c ---- */
+/* Per interval: handshake/TIME_WAIT/orphan timers, flow deletions,
+ * retransmission timeouts, congestion control. */
+void sp_conn_tick(void);
+/* Fold an RTT sample into the connection's RTO estimate (RFC 6298). */
+void sp_rto_sample(struct sp_conn *c, uint32_t rtt_us);
+/* The RTO from the current estimate, clamped to [rto_min, rto_max]. */
+uint32_t sp_rto_base(const struct sp_conn *c);
+
+/* ---- listen.c ---- */
+void sp_listen_req(struct sp_app *a, uint16_t ctx, const struct tas_spin_listen *req);
+void sp_unlisten(struct sp_app *a, uint32_t id);
+void sp_accepted(struct sp_app *a, uint32_t id, uint32_t count);
+struct sp_listener *sp_listener_get(uint32_t id);
+bool sp_listener_port_used(uint16_t port);
+/* A SYN for no known connection (mbuf consumed). */
+void sp_listen_syn(const struct sp_pkt *p, struct rte_mbuf *m);
+/* Segment for a SYN_RCVD record (mbuf consumed). */
+void sp_listen_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf *m);
+/* A SYN_RCVD record ran out of SYN-ACK retransmissions. */
+void sp_listen_expire(struct sp_conn *c);
+void sp_listen_app_gone(struct sp_app *a);
+void sp_listen_write(FILE *f, bool json, bool *first);
+void sp_listen_fini(void);
+
+/* ---- tcp_in.c ---- */
+void sp_exc_input(struct rte_mbuf *m);
+/* RFC 9293 reset for a segment nobody owns. */
+void sp_tcp_reply_rst(const struct sp_pkt *p);
+
+/* ---- tcp_out.c ---- */
+/* Send a segment on core with the given options.  0 or -errno. */
+int sp_tcp_send(unsigned core, const struct sp_seg *s);
+int sp_send_syn(struct sp_conn *c);    /* SYN or SYN-ACK, per c->passive */
+int sp_send_ack(struct sp_conn *c, uint32_t seq, uint32_t ack, uint16_t win);
+int sp_send_rst(struct sp_conn *c, uint32_t seq, uint32_t ack, bool with_ack);
+uint32_t sp_ts_now(void);
+/* Our window advertised in a SYN/SYN-ACK (never scaled). */
+uint16_t sp_syn_window(void);
+
+/* ---- neigh.c ---- */
+int sp_neigh_init(void);
+void sp_neigh_fini(void);
+void sp_neigh_input(struct rte_mbuf *m);
+/* MAC of next hop for dst: 0 (mac filled), or 1 (c parked until resolved:
+ * sp_conn_arp_done follows), or -errno. */
+int sp_neigh_resolve(uint32_t dst, struct sp_conn *c, uint8_t mac[6]);
+void sp_neigh_cancel(struct sp_conn *c);
+void sp_neigh_tick(void);
+void sp_neigh_gratuitous(void);
+void sp_neigh_write(FILE *f, bool json);
+
+#endif /* SP_H */

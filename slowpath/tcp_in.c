@@ -1,0 +1,108 @@
+/* tcp_in.c - what the fast path hands the slow path: exception frames.
+ *
+ * The fast path passes up, Ethernet header first and checksums verified:
+ * ARP; IPv4 that is not TCP; TCP for no installed flow; TCP with SYN or
+ * RST for an installed flow.  Here each frame is parsed (lengths checked
+ * again: we do not rely on the fast path for our own safety) and goes to
+ * ARP (neigh.c), the connection it belongs to (conn.c, listen.c), a
+ * listener (a SYN), or is answered with a reset as RFC 9293 3.10.7.1
+ * says for a segment nobody owns.  Every mbuf is consumed.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+
+#include <rte_mbuf.h>
+
+#include "slowpath/sp.h"
+
+static bool rst_allowed(void)
+{
+    if (sp.now_ms - sp.rst_refill_ms >= 1000) {
+        sp.rst_refill_ms = sp.now_ms;
+        sp.rst_tokens = SP_RST_PER_SEC;
+    }
+    if (sp.rst_tokens == 0) {
+        sp.cnt.rst_limited++;
+        return false;
+    }
+    sp.rst_tokens--;
+    return true;
+}
+
+void sp_tcp_reply_rst(const struct sp_pkt *p)
+{
+    struct sp_seg s;
+
+    if ((p->flags & TAS_TCP_RST) || !rst_allowed())
+        return;
+    memset(&s, 0, sizeof(s));
+    memcpy(s.src_mac, sp.mac, 6);
+    memcpy(s.dst_mac, p->src_mac, 6);
+    s.lip = p->lip;
+    s.rip = p->rip;
+    s.lport = p->lport;
+    s.rport = p->rport;
+    if (p->flags & TAS_TCP_ACK) {
+        s.seq = p->ack;
+        s.flags = TAS_TCP_RST;
+    } else {
+        s.seq = 0;
+        s.ack = p->seq + p->seg_len;
+        s.flags = TAS_TCP_RST | TAS_TCP_ACK;
+    }
+    sp_tcp_send(0, &s);
+}
+
+static bool remote_ok(uint32_t ip)
+{
+    uint32_t h = ntohl(ip);
+    /* No replies to broadcast, multicast, loopback, ourselves. */
+    return h != 0 && h != 0xffffffffu && (h >> 28) != 0xe && (h >> 24) != 127 &&
+           ip != sp.ip;
+}
+
+void sp_exc_input(struct rte_mbuf *m)
+{
+    const uint8_t *data = rte_pktmbuf_mtod(m, const uint8_t *);
+    size_t len = rte_pktmbuf_data_len(m);
+    struct tas_eth_hdr eth;
+    struct sp_pkt p;
+
+    sp.cnt.exc_pkts++;
+    if (len < sizeof(eth)) {
+        sp.cnt.exc_bad++;
+        rte_pktmbuf_free(m);
+        return;
+    }
+    memcpy(&eth, data, sizeof(eth));
+    if (ntohs(eth.type) == TAS_ETHERTYPE_ARP) {
+        sp_neigh_input(m);
+        return;
+    }
+    int rc = sp_frame_parse_tcp(data, len, &p);
+    if (rc != 0) {
+        if (rc == -EPROTONOSUPPORT)
+            sp.cnt.exc_nontcp++;
+        else
+            sp.cnt.exc_bad++;
+        rte_pktmbuf_free(m);
+        return;
+    }
+    if (p.lip != sp.ip || !remote_ok(p.rip) || p.lport == 0 || p.rport == 0) {
+        sp.cnt.exc_not_ours++;
+        rte_pktmbuf_free(m);
+        return;
+    }
+    struct sp_conn *c = sp_conn_lookup(p.lip, p.rip, p.lport, p.rport);
+    if (c != NULL) {
+        sp_conn_input(c, &p, m);
+        return;
+    }
+    if ((p.flags & (TAS_TCP_SYN | TAS_TCP_ACK | TAS_TCP_RST)) == TAS_TCP_SYN) {
+        sp_listen_syn(&p, m);
+        return;
+    }
+    sp_tcp_reply_rst(&p);
+    rte_pktmbuf_free(m);
+}

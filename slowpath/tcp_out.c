@@ -1,0 +1,121 @@
+/* tcp_out.c - the TCP segments the slow path sends itself: SYN, SYN-ACK,
+ * the ACK that completes an active open, ACKs from TIME_WAIT and challenge
+ * ACKs, and resets.  Each is built into an mbuf from the port's pool
+ * (frame.c lays out the headers) and goes out on the connection's core
+ * (core 0 for segments nobody owns) with fp_tx_prepare_cksum.
+ *
+ * Timestamps: TSval is the fast path's clock (fp_ts_now), so that a peer
+ * sees one monotonic timestamp clock across the handover (PAWS).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_mbuf.h>
+
+#include "fastpath/clock.h"
+#include "fastpath/tcp_opts.h"
+#include "tasd/port.h"
+#include "slowpath/sp.h"
+
+uint32_t sp_ts_now(void)
+{
+    return fp_ts_now();
+}
+
+uint16_t sp_syn_window(void)
+{
+    return (uint16_t)(sp.cfg.rx_buf_size > 0xffff ? 0xffff : sp.cfg.rx_buf_size);
+}
+
+int sp_tcp_send(unsigned core, const struct sp_seg *s)
+{
+    struct rte_mbuf *m = rte_pktmbuf_alloc(sp.port->pool);
+    if (m == NULL) {
+        sp.cnt.mbuf_fail++;
+        return -ENOBUFS;
+    }
+    size_t len = TAS_FRAME_HDRS + s->opt_len;
+    uint8_t *buf = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
+    if (buf == NULL || sp_frame_build_tcp(buf, len, s) != len) {
+        rte_pktmbuf_free(m);
+        sp.cnt.mbuf_fail++;
+        return -ENOBUFS;
+    }
+    m->l2_len = sizeof(struct tas_eth_hdr);
+    m->l3_len = sizeof(struct tas_ip_hdr);
+    m->l4_len = (uint64_t)(sizeof(struct tas_tcp_hdr) + s->opt_len);
+    if (s->flags & TAS_TCP_RST)
+        sp.cnt.rst_sent++;
+    sp_tx(core, m, true);
+    return 0;
+}
+
+static void seg_init(struct sp_seg *s, const struct sp_conn *c)
+{
+    memset(s, 0, sizeof(*s));
+    memcpy(s->src_mac, sp.mac, 6);
+    memcpy(s->dst_mac, c->peer_mac, 6);
+    s->lip = c->lip;
+    s->rip = c->rip;
+    s->lport = c->lport;
+    s->rport = c->rport;
+}
+
+int sp_send_syn(struct sp_conn *c)
+{
+    struct fp_tcp_opts o = {0};
+    uint8_t opts[TAS_TCP_MAX_OPTLEN];
+    struct sp_seg s;
+
+    o.has_mss = true;
+    o.mss = sp.mss;
+    o.has_ws = c->ws;
+    o.wscale = c->local_ws;
+    o.sack_perm = c->sack;
+    o.has_ts = c->ts;
+    o.ts_val = sp_ts_now();
+    o.ts_ecr = c->passive ? c->ts_recent : 0;
+
+    seg_init(&s, c);
+    s.seq = c->iss;
+    s.flags = TAS_TCP_SYN;
+    if (c->passive) {
+        s.flags |= TAS_TCP_ACK;
+        s.ack = c->irs + 1;
+    }
+    s.win = sp_syn_window();
+    s.opts = opts;
+    s.opt_len = (uint8_t)fp_tcp_opts_write_syn(opts, &o);
+    return sp_tcp_send(c->core, &s);
+}
+
+int sp_send_ack(struct sp_conn *c, uint32_t seq, uint32_t ack, uint16_t win)
+{
+    uint8_t opts[FP_TCPOPT_TS_LEN];
+    struct sp_seg s;
+
+    seg_init(&s, c);
+    s.seq = seq;
+    s.ack = ack;
+    s.flags = TAS_TCP_ACK;
+    s.win = win;
+    if (c->ts) {
+        uint32_t ecr = c->ts_recent;
+        if (c->fstate == SP_FLOW_INSTALLED)
+            ecr = sp_rd32(&fp.flows[c->flow].ts_recent);
+        s.opts = opts;
+        s.opt_len = (uint8_t)fp_tcp_opts_write_ts(opts, sp_ts_now(), ecr);
+    }
+    return sp_tcp_send(c->core, &s);
+}
+
+int sp_send_rst(struct sp_conn *c, uint32_t seq, uint32_t ack, bool with_ack)
+{
+    struct sp_seg s;
+
+    seg_init(&s, c);
+    s.seq = seq;
+    s.ack = ack;
+    s.flags = TAS_TCP_RST | (with_ack ? TAS_TCP_ACK : 0);
+    return sp_tcp_send(c->core, &s);
+}
