@@ -1,1 +1,36 @@
 # slowpath/local.mk - build rules for slowpath/ (included by Makefile.am).
+# The slow path is linked into tasd; its pure files (no DPDK) are also
+# linked straight into their unit tests.
+tasd_tasd_SOURCES += slowpath/slowpath.h slowpath/sp.h \
+	slowpath/loop.c slowpath/cmd.c slowpath/app.c \
+	slowpath/conn.c slowpath/listen.c slowpath/timers.c \
+	slowpath/tcp_in.c slowpath/tcp_out.c slowpath/neigh.c slowpath/stats.c \
+	slowpath/tcp.h slowpath/tcp_state.c slowpath/isn.c slowpath/frame.c \
+	slowpath/slots.h slowpath/slots.c \
+	slowpath/arp.h slowpath/arp.c \
+	slowpath/route.h slowpath/route.c \
+	slowpath/cc.h slowpath/cc.c slowpath/cc_reno.c slowpath/cc_none.c
+
+check_PROGRAMS += tests/unit/test_arp tests/unit/test_sp_route \
+	tests/unit/test_sp_conn tests/unit/test_sp_cc
+TESTS += tests/unit/test_arp tests/unit/test_sp_route \
+	tests/unit/test_sp_conn tests/unit/test_sp_cc
+
+tests_unit_test_arp_SOURCES = tests/unit/test_arp.c slowpath/arp.c slowpath/arp.h
+tests_unit_test_arp_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_unit_test_arp_LDADD = $(CRITERION_LIBS)
+
+tests_unit_test_sp_route_SOURCES = tests/unit/test_sp_route.c slowpath/route.c \
+	slowpath/route.h
+tests_unit_test_sp_route_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_unit_test_sp_route_LDADD = $(CRITERION_LIBS)
+
+tests_unit_test_sp_conn_SOURCES = tests/unit/test_sp_conn.c slowpath/tcp_state.c \
+	slowpath/isn.c slowpath/frame.c slowpath/tcp.h slowpath/slots.c slowpath/slots.h
+tests_unit_test_sp_conn_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_unit_test_sp_conn_LDADD = $(CRITERION_LIBS)
+
+tests_unit_test_sp_cc_SOURCES = tests/unit/test_sp_cc.c slowpath/cc.c slowpath/cc_reno.c \
+	slowpath/cc_none.c slowpath/cc.h
+tests_unit_test_sp_cc_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_unit_test_sp_cc_LDADD = $(CRITERION_LIBS)
