@@ -59,6 +59,7 @@ TEST_NAME=
 TMP=
 RUN_DIR=
 TASD_PID=
+TASD_LOG_SHOWN=
 NAMESPACES=()
 declare -A BG_PID=()
 declare -A BG_LOG=()
@@ -68,7 +69,8 @@ CMD=()
 
 # ---- set-up and tear-down ----------------------------------------------
 
-# tas_init NAME: root check (exit 77 = skipped), temp dir, cleanup trap.
+# tas_init NAME [PROGRAM...]: root check (exit 77 = skipped), the programs
+# it needs (default: the integration test programs), temp dir, cleanup trap.
 tas_init() {
     TEST_NAME=$1
     echo "== $TEST_NAME (mode: $TAS_TEST_MODE, build: $BUILD)"
@@ -87,9 +89,14 @@ tas_init() {
             exit 1
         fi
     done
-    for c in echo_server echo_client tcp_send tcp_recv close_test; do
-        if [[ ! -x $BIN/$c ]]; then
-            echo "FAIL: $BIN/$c is not built (run 'make check', or set BUILD to the build dir)"
+    local progs=("${@:2}")
+    if [[ ${#progs[@]} -eq 0 ]]; then
+        progs=("$BIN/echo_server" "$BIN/echo_client" "$BIN/tcp_send" "$BIN/tcp_recv"
+            "$BIN/close_test")
+    fi
+    for c in "${progs[@]}"; do
+        if [[ ! -x $c ]]; then
+            echo "FAIL: $c is not built (run 'make check', or set BUILD to the build dir)"
             exit 1
         fi
     done
@@ -110,10 +117,19 @@ ns_add() {
         net.ipv6.conf.default.disable_ipv6=1 >/dev/null 2>&1 || true
 }
 
-# net_setup [TASD ARGS...]: namespaces, veth with offloads off, addresses;
-# in tasd mode also start tasd in ns A (with these arguments instead of the
-# defaults, if given).  Exits the test (FAIL) if anything goes wrong.
+# net_setup [TASD ARGS...]: net_create, then in tasd mode start tasd in
+# ns A (with these arguments instead of the defaults, if given).  Exits the
+# test (FAIL) if anything goes wrong.
 net_setup() {
+    net_create
+    if [[ $TAS_TEST_MODE == tasd ]]; then
+        start_tasd "$@" || fatal "tasd did not start"
+    fi
+}
+
+# net_create: namespaces, veth with offloads off, the peer's address, and in
+# linux mode the server side's address.  Exits the test (FAIL) on error.
+net_create() {
     if ! ns_add "$NS_A" || ! ns_add "$NS_B"; then
         fatal "cannot create network namespaces"
     fi
@@ -131,8 +147,6 @@ net_setup() {
     if [[ $TAS_TEST_MODE == linux ]]; then
         ip -n "$NS_A" addr add "$SERVER_IP/$NET_PREFIX" dev "$VETH_A" ||
             fatal "cannot address $VETH_A"
-    else
-        start_tasd "$@" || fatal "tasd did not start"
     fi
     echo "network: $NS_A ($VETH_A, $SERVER_IP, $TAS_TEST_MODE) <-> $NS_B ($VETH_B, $PEER_IP, linux)"
 }
@@ -191,7 +205,7 @@ start_tasd() {
         fi
     done
     mkdir -p "$RUN_DIR"
-    echo "starting: ip netns exec $ns $TASD ${args[*]}"
+    echo "starting: ip netns exec $ns $TASD$(printf ' %q' "${args[@]}")"
     timeout -k 5 "$TASD_LIFETIME" ip netns exec "$ns" "$TASD" "${args[@]}" \
         >"$TMP/tasd.log" 2>&1 </dev/null &
     TASD_PID=$!
@@ -202,6 +216,7 @@ start_tasd() {
             echo "FAIL: tasd exited with status $? during start-up; its log:"
             _show_log "$TMP/tasd.log"
             TASD_PID=
+            TASD_LOG_SHOWN=1
             return 1
         fi
         if timeout 3 "$TASCTL" --run-dir "$RUN_DIR" status >/dev/null 2>&1; then
@@ -212,6 +227,8 @@ start_tasd() {
     done
     echo "FAIL: tasd not ready (tasctl status) after $TASD_READY_TIMEOUT s; its log:"
     _show_log "$TMP/tasd.log"
+    stop_tasd
+    TASD_LOG_SHOWN=1
     return 1
 }
 
@@ -427,7 +444,7 @@ finish() {
             echo "FAIL: tasd died during the test"
         fi
     fi
-    if [[ $N_FAIL -gt 0 && -s $TMP/tasd.log ]]; then
+    if [[ $N_FAIL -gt 0 && -s $TMP/tasd.log && -z $TASD_LOG_SHOWN ]]; then
         echo "tasd log (last lines):"
         TAS_LOG_LINES=80 _show_log "$TMP/tasd.log"
     fi

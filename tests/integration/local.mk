@@ -1,1 +1,36 @@
 # tests/integration/local.mk - integration tests (network namespaces, root).
+#
+# The test programs are ordinary socket programs (plain libc); the scripts
+# run them under tasd (LD_PRELOAD=libtas_interpose.so) in one namespace
+# against the Linux stack in another.  `make check` as root runs them; as
+# another user each exits 77 (skipped).  TAS_TEST_MODE=linux runs the same
+# scripts with Linux in place of tasd.  lib.sh finds the programs, tasd,
+# tasctl and the library through BUILD (the build directory).
+itest_progs = tests/integration/bin/echo_server tests/integration/bin/echo_client \
+	tests/integration/bin/tcp_send tests/integration/bin/tcp_recv \
+	tests/integration/bin/close_test
+check_PROGRAMS += $(itest_progs)
+# The demo server is built by plain `make` (tests/demo.sh needs it).
+noinst_PROGRAMS += tests/integration/bin/http_hello
+
+itest_util = tests/integration/tutil.c tests/integration/tutil.h
+tests_integration_bin_echo_server_SOURCES = tests/integration/echo_server.c $(itest_util)
+tests_integration_bin_echo_client_SOURCES = tests/integration/echo_client.c $(itest_util)
+tests_integration_bin_tcp_send_SOURCES = tests/integration/tcp_send.c $(itest_util)
+tests_integration_bin_tcp_recv_SOURCES = tests/integration/tcp_recv.c $(itest_util)
+tests_integration_bin_close_test_SOURCES = tests/integration/close_test.c $(itest_util)
+tests_integration_bin_http_hello_SOURCES = tests/integration/http_hello.c $(itest_util)
+
+itest_scripts = tests/integration/t_echo.sh tests/integration/t_client.sh \
+	tests/integration/t_bulk.sh tests/integration/t_close.sh \
+	tests/integration/t_options.sh tests/integration/t_tasctl.sh
+TESTS += $(itest_scripts)
+AM_TESTS_ENVIRONMENT = BUILD='$(abs_top_builddir)'; SRCDIR='$(abs_top_srcdir)'; \
+	export BUILD SRCDIR;
+
+EXTRA_DIST += $(itest_scripts) tests/integration/lib.sh
+
+# Files of the test harness that live outside tests/integration/: the demo,
+# the apps placeholder, CI, and the man pages written with them.
+EXTRA_DIST += tests/demo.sh tests/apps/README .ci/run .ci/deps
+dist_man_MANS = doc/tasd.8 doc/tasctl.8 doc/libtas_interpose.7

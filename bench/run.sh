@@ -1,0 +1,124 @@
+#!/bin/bash
+# bench/run.sh - RPC echo benchmark: tasd against the Linux stack, one run.
+#
+# The same unmodified echo_server runs in ns A, first on the Linux stack (the
+# veth end has the address), then under tasd (tasd drives the veth end with
+# DPDK af_packet; the server runs with LD_PRELOAD=libtas_interpose.so).  The
+# same Linux client, bench/rpc_echo in ns B, drives it closed-loop with
+# 64-B requests over 1 and 16 connections for a fixed duration.  Prints
+# requests/s, p50 and p99 latency per setting and the tasd/Linux ratios, and
+# saves the table under $BUILD/bench/results/.  A benchmark, not a test.
+#
+#   sudo bench/run.sh [-d SECONDS] [-c "1 16"] [-m "linux tasd"] [-s BYTES]
+#
+# Exits 1 if a mode could not be measured (the table then says why).
+set -u
+# shellcheck source=../tests/integration/lib.sh disable=SC2034
+. "$(dirname "$0")/../tests/integration/lib.sh"
+
+DURATION=10
+CONNS="1 16"
+MODES="linux tasd"
+SIZE=64
+while getopts "d:c:m:s:h" o; do
+    case $o in
+    d) DURATION=$OPTARG ;;
+    c) CONNS=$OPTARG ;;
+    m) MODES=$OPTARG ;;
+    s) SIZE=$OPTARG ;;
+    *)
+        echo "usage: $0 [-d SECONDS] [-c \"1 16\"] [-m \"linux tasd\"] [-s BYTES]"
+        exit 2
+        ;;
+    esac
+done
+RPC=$BUILD/bench/rpc_echo
+tas_init bench "$BIN/echo_server" "$RPC"
+echo "RPC echo: $SIZE-B requests, one outstanding per connection, ${DURATION} s per point"
+
+declare -A RATE=() P50=() P99=() NOTE=()
+bench_failed=0
+
+# measure MODE: one server, every connection count.
+measure() {
+    local mode=$1 c out
+    # shellcheck disable=SC2034 # read by lib.sh
+    TAS_TEST_MODE=$mode
+    net_create
+    if [[ $mode == tasd ]] && ! start_tasd; then
+        NOTE[$mode]="tasd did not start (see above)"
+        return 1
+    fi
+    local words
+    read -ra words <<<"$CONNS"
+    start_bg "server_$mode" tasd -t $(((DURATION + 30) * ${#words[@]} + 60)) \
+        "$BIN/echo_server" --port 7000 --nodelay
+    if ! wait_ready "server_$mode"; then
+        NOTE[$mode]="echo_server did not start"
+        return 1
+    fi
+    for c in $CONNS; do
+        echo "-- $mode, $c connection(s)"
+        if ! out=$(run_linux_peer -t $((DURATION + 30)) "$RPC" -a "$SERVER_IP" -p 7000 \
+            -c "$c" -d "$DURATION" -w 1 -s "$SIZE"); then
+            echo "   rpc_echo failed: $out"
+            NOTE[$mode]="rpc_echo failed with $c connection(s)"
+            return 1
+        fi
+        echo "   $out"
+        RATE[$mode,$c]=$(sed -n 's/.* rate=\([0-9.]*\).*/\1/p' <<<"$out")
+        P50[$mode,$c]=$(sed -n 's/.* p50_us=\([0-9.]*\).*/\1/p' <<<"$out")
+        P99[$mode,$c]=$(sed -n 's/.* p99_us=\([0-9.]*\).*/\1/p' <<<"$out")
+    done
+    # (its status is not a result: rpc_echo closes with requests in flight)
+    stop_bg "server_$mode" || true
+    return 0
+}
+
+for mode in $MODES; do
+    echo "== $mode"
+    if ! measure "$mode"; then
+        bench_failed=1
+        echo "   $mode: ${NOTE[$mode]:-failed}"
+    fi
+    net_teardown
+done
+
+# ratio A B: A/B with two decimals, or n/a
+ratio() {
+    if [[ -n ${1:-} && -n ${2:-} ]]; then
+        awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'
+    else
+        echo "n/a"
+    fi
+}
+v() { if [[ -n ${1:-} ]]; then echo "$1"; else echo "n/a"; fi; }
+
+table() {
+    echo
+    echo "RPC echo benchmark: $SIZE-B requests, closed loop, ${DURATION} s per point,"
+    echo "server: echo_server in ns A, client: rpc_echo on Linux in ns B ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs)"
+    printf '%-6s | %12s %12s %7s | %16s %16s | %10s %10s\n' conns "Linux req/s" "tasd req/s" \
+        ratio "Linux p50/p99 us" "tasd p50/p99 us" "p50 ratio" "p99 ratio"
+    local c
+    for c in $CONNS; do
+        printf '%-6s | %12s %12s %7s | %16s %16s | %10s %10s\n' "$c" \
+            "$(v "${RATE[linux,$c]:-}")" "$(v "${RATE[tasd,$c]:-}")" \
+            "$(ratio "${RATE[tasd,$c]:-}" "${RATE[linux,$c]:-}")" \
+            "$(v "${P50[linux,$c]:-}")/$(v "${P99[linux,$c]:-}")" \
+            "$(v "${P50[tasd,$c]:-}")/$(v "${P99[tasd,$c]:-}")" \
+            "$(ratio "${P50[tasd,$c]:-}" "${P50[linux,$c]:-}")" \
+            "$(ratio "${P99[tasd,$c]:-}" "${P99[linux,$c]:-}")"
+    done
+    local m
+    for m in "${!NOTE[@]}"; do
+        echo "note: $m: ${NOTE[$m]}"
+    done
+    echo "(ratio = tasd/Linux: above 1 is better for req/s, below 1 is better for latency)"
+}
+
+mkdir -p "$BUILD/bench/results"
+result=$BUILD/bench/results/rpc_echo-$(date -u +%Y%m%d-%H%M%S).txt
+table | tee "$result"
+echo "saved: $result"
+exit $bench_failed
