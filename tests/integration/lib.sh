@@ -259,7 +259,8 @@ _mk_cmd() {
     tasd)
         CMD=(timeout -k 5 "$t" ip netns exec "$NS_A")
         if [[ $TAS_TEST_MODE == tasd ]]; then
-            CMD+=(env "LD_PRELOAD=$INTERPOSE" "TAS_RUN_DIR=$RUN_DIR")
+            # TAS_FALLBACK=0: never fall back to the kernel stack silently.
+            CMD+=(env "LD_PRELOAD=$INTERPOSE" "TAS_RUN_DIR=$RUN_DIR" TAS_FALLBACK=0)
         fi
         ;;
     peer) CMD=(timeout -k 5 "$t" ip netns exec "$NS_B") ;;
