@@ -226,11 +226,21 @@ int sp_conn_install(struct sp_conn *c)
     f->rate_kbps = sp.rate_kbps;
     c->last_acked = 0;
     c->last_fretx = 0;
-    int rc = sp_cmd(c->core, FP_CMD_FLOW_ADD, c->flow, 0, 0, NULL, NULL);
+    int rc = sp_cmd(c->core, FP_CMD_FLOW_ADD, c->flow, 0, 0, NULL, &c->add_wait);
     if (rc != 0)
         return rc;
     c->fstate = SP_FLOW_INSTALLED;
+    c->add_checked = false;
     return 0;
+}
+
+bool sp_conn_add_refused(struct sp_conn *c)
+{
+    if (c->add_checked || !sp_wait_done(c->core, &c->add_wait))
+        return false;
+    c->add_checked = true;
+    /* FP_FLOW_INSTALLED is the core's; it logged why it refused. */
+    return !(sp_rd16(&fp.flows[c->flow].flags) & FP_FLOW_INSTALLED);
 }
 
 uint32_t sp_conn_snd_nxt(const struct sp_conn *c)
@@ -667,8 +677,12 @@ static void sync_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbu
         rte_pktmbuf_free(m);
         return;
     }
-    /* The core had not installed the flow yet when this arrived. */
-    if (c->fstate == SP_FLOW_INSTALLED) {
+    /* The core had not installed the flow yet when this arrived: hand it
+     * over again, unless the core refused the flow (it would come back). */
+    if (sp_conn_add_refused(c)) {
+        sp.cnt.flow_refused++;
+        sp_conn_reset(c, ECONNRESET, true);
+    } else if (!c->add_checked || (sp_rd16(&f->flags) & FP_FLOW_INSTALLED)) {
         sp.cnt.reinjected++;
         sp_cmd(c->core, FP_CMD_PKT, c->flow, 0, 0, m, NULL);
         return;

@@ -127,12 +127,15 @@ static void drain_core(unsigned c)
     }
 }
 
+/* The cores may share one wake-up eventfd: drain every core using fd. */
 static void on_fp_efd(int fd, uint32_t events, void *arg)
 {
     eventfd_t v;
     eventfd_read(fd, &v);
     sp_clock_update();
-    drain_core((unsigned)(uintptr_t)arg);
+    for (unsigned c = 0; c < sp.n_cores; c++)
+        if (fp.cores[c].sp_efd == fd)
+            drain_core(c);
 }
 
 /* ---- timer and signals ---- */
@@ -302,10 +305,11 @@ int sp_init(const struct tasd_config *c, struct tasd_port *port)
         (rc = sp_loop_add(stop_efd, on_stop, NULL)) != 0)
         return rc;
     for (unsigned i = 0; i < sp.n_cores; i++) {
-        if (fp.cores[i].sp_efd < 0)
-            continue;
-        rc = sp_loop_add(fp.cores[i].sp_efd, on_fp_efd, (void *)(uintptr_t)i);
-        if (rc != 0)
+        int efd = fp.cores[i].sp_efd;
+        bool seen = efd < 0;
+        for (unsigned j = 0; j < i && !seen; j++)
+            seen = fp.cores[j].sp_efd == efd;
+        if (!seen && (rc = sp_loop_add(efd, on_fp_efd, NULL)) != 0)
             return rc;
     }
     if ((rc = sp_conn_init()) != 0 || (rc = sp_neigh_init()) != 0)

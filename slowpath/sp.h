@@ -66,7 +66,7 @@ struct sp_counters {
     uint64_t conn_timeout, conn_closed;
     uint64_t rto_retx, persist_probes, challenge_acks;
     uint64_t tw_created, tw_reacks, tw_reused;
-    uint64_t reinjected, fp_app_bad, fp_events;
+    uint64_t reinjected, flow_refused, fp_app_bad, fp_events;
     uint64_t cmd_backlogged, cmd_dropped;
     uint64_t out_parked, out_dropped;
     uint64_t mbuf_fail, tx_fail;
@@ -162,7 +162,8 @@ struct sp_conn {
 
     uint32_t flow, gen;
     int64_t buf_slot;      /* -1: none */
-    struct sp_wait del_wait;
+    struct sp_wait add_wait, del_wait;
+    bool add_checked;      /* the core's verdict on FLOW_ADD is known */
 
     uint32_t iss, irs;
     uint16_t peer_mss, mss; /* peer's MSS option, effective payload per segment */
@@ -309,6 +310,8 @@ void sp_conn_connect_fail(struct sp_conn *c, int err);
 uint32_t sp_conn_snd_nxt(const struct sp_conn *c);
 /* A deleting flow's core is done with it: RST if asked, free if possible. */
 void sp_conn_flow_gone(struct sp_conn *c);
+/* Did the core refuse FLOW_ADD (executed, yet not installed)? */
+bool sp_conn_add_refused(struct sp_conn *c);
 /* An event of the state diagram (tcp.h) for an installed connection. */
 void sp_conn_event(struct sp_conn *c, enum sp_tcp_event ev);
 /* Shutdown: RST every connection, RESET to apps. */

@@ -41,8 +41,8 @@ void sp_write_flows(FILE *f, bool json)
         bool has_flow = c->fstate == SP_FLOW_INSTALLED;
         const struct fp_flow *fl = has_flow ? &fp.flows[c->flow] : NULL;
         uint64_t rx = fl != NULL ? rx_bytes(c, fl) : 0;
-        uint32_t srtt = fl != NULL && sp_rd32(&fl->srtt_us) ? sp_rd32(&fl->srtt_us)
-                                                             : c->srtt_us;
+        uint32_t srtt =
+            fl != NULL && sp_rd32(&fl->srtt_us) ? sp_rd32(&fl->srtt_us) : c->srtt_us;
         uint32_t cwnd = has_flow ? c->cc.cwnd : 0;
         const char *st = sp_tcp_state_name(c->state);
         if (c->flow != SP_NO_FLOW)
@@ -62,8 +62,8 @@ void sp_write_flows(FILE *f, bool json)
         } else {
             char app[12];
             snprintf(app, sizeof(app), "%u", c->app != NULL ? c->app->id : 0);
-            fprintf(f, "%-8s %-12s %-22s %-22s %-12lu %-12lu %-9u %-9u %s\n", id, st, l, r,
-                    (unsigned long)rx, (unsigned long)c->tx_acked_total, srtt, cwnd,
+            fprintf(f, "%-8s %-12s %-22s %-22s %-12lu %-12lu %-9u %-9u %s\n", id, st, l,
+                    r, (unsigned long)rx, (unsigned long)c->tx_acked_total, srtt, cwnd,
                     c->app != NULL ? app : "-");
         }
         first = false;
@@ -76,24 +76,64 @@ void sp_write_flows(FILE *f, bool json)
         fprintf(f, "]}");
 }
 
-#define C(name) {#name, offsetof(struct sp_counters, name)}
+#define C(name)                                                                          \
+    {                                                                                    \
+#name, offsetof(struct sp_counters, name)                                        \
+    }
 
 static const struct {
     const char *name;
     size_t off;
 } counters[] = {
-    C(apps_total),       C(app_bad_msgs),     C(app_bad_entries),   C(app_entries),
-    C(exc_pkts),         C(exc_bad),          C(exc_nontcp),        C(exc_not_ours),
-    C(arp_rx),           C(arp_replies),      C(arp_requests),      C(arp_failed),
-    C(arp_queue_full),   C(rst_sent),         C(rst_rcvd),          C(rst_ignored),
-    C(rst_limited),      C(syn_rcvd),         C(syn_no_listener),   C(syn_drop_backlog),
-    C(syn_drop_limit),   C(syn_drop_mem),     C(synack_retx),       C(syn_retx),
-    C(handshake_timeouts), C(bad_ack),        C(conn_passive),      C(conn_active),
-    C(conn_refused),     C(conn_unreach),     C(conn_reset),        C(conn_timeout),
-    C(conn_closed),      C(rto_retx),         C(persist_probes),    C(challenge_acks),
-    C(tw_created),       C(tw_reacks),        C(tw_reused),         C(reinjected),
-    C(fp_app_bad),       C(fp_events),        C(cmd_backlogged),    C(cmd_dropped),
-    C(out_parked),       C(out_dropped),      C(mbuf_fail),         C(tx_fail),
+    C(apps_total),
+    C(app_bad_msgs),
+    C(app_bad_entries),
+    C(app_entries),
+    C(exc_pkts),
+    C(exc_bad),
+    C(exc_nontcp),
+    C(exc_not_ours),
+    C(arp_rx),
+    C(arp_replies),
+    C(arp_requests),
+    C(arp_failed),
+    C(arp_queue_full),
+    C(rst_sent),
+    C(rst_rcvd),
+    C(rst_ignored),
+    C(rst_limited),
+    C(syn_rcvd),
+    C(syn_no_listener),
+    C(syn_drop_backlog),
+    C(syn_drop_limit),
+    C(syn_drop_mem),
+    C(synack_retx),
+    C(syn_retx),
+    C(handshake_timeouts),
+    C(bad_ack),
+    C(conn_passive),
+    C(conn_active),
+    C(conn_refused),
+    C(conn_unreach),
+    C(conn_reset),
+    C(conn_timeout),
+    C(conn_closed),
+    C(rto_retx),
+    C(persist_probes),
+    C(challenge_acks),
+    C(tw_created),
+    C(tw_reacks),
+    C(tw_reused),
+    C(reinjected),
+    C(flow_refused),
+    C(fp_app_bad),
+    C(fp_events),
+    C(cmd_backlogged),
+    C(cmd_dropped),
+    C(out_parked),
+    C(out_dropped),
+    C(mbuf_fail),
+    C(tx_fail),
 };
 
 void sp_write_stats(FILE *f, bool json)
@@ -113,8 +153,9 @@ void sp_write_stats(FILE *f, bool json)
         fprintf(f,
                 "},\"arp\":{\"evictions\":%lu,\"mac_changes\":%lu,\"bad\":%lu,"
                 "\"conflicts\":%lu,\"pending_drops\":%lu,\"entries\":[",
-                (unsigned long)sp.arp.cnt.evictions, (unsigned long)sp.arp.cnt.mac_changes,
-                (unsigned long)sp.arp.cnt.bad, (unsigned long)sp.arp.cnt.conflicts,
+                (unsigned long)sp.arp.cnt.evictions,
+                (unsigned long)sp.arp.cnt.mac_changes, (unsigned long)sp.arp.cnt.bad,
+                (unsigned long)sp.arp.cnt.conflicts,
                 (unsigned long)sp.arp.cnt.pending_drops);
         sp_neigh_write(f, true);
         fprintf(f, "]},\"apps\":[");
@@ -122,8 +163,9 @@ void sp_write_stats(FILE *f, bool json)
         fprintf(f, "]}");
         return;
     }
-    fprintf(f, "slow path: %u connections (%u half-open, %u TIME_WAIT), %u listeners, "
-               "%u applications, %u flow ids free\n",
+    fprintf(f,
+            "slow path: %u connections (%u half-open, %u TIME_WAIT), %u listeners, "
+            "%u applications, %u flow ids free\n",
             sp.n_conns, sp.n_syn_rcvd, sp.n_tw, sp.n_listeners, sp.n_apps,
             sp.flow_ids.nfree);
     for (size_t i = 0; i < n; i++) {

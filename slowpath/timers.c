@@ -190,6 +190,11 @@ void sp_conn_tick(void)
                 break;
             }
         }
+        if (c->fstate == SP_FLOW_INSTALLED && sp_conn_add_refused(c)) {
+            sp.cnt.flow_refused++;
+            sp_conn_reset(c, ECONNRESET, true);
+            continue;
+        }
         if (c->fstate == SP_FLOW_INSTALLED && sp_tcp_synchronized(c->state)) {
             bool gone = false;
             bool timeout = rto_check(c, &gone);
