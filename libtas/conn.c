@@ -1,0 +1,475 @@
+/* conn.c - registering the process with tasd, and losing it again.
+ *
+ * The first TCP socket() of a process connects a SOCK_SEQPACKET socket to
+ * <TAS_RUN_DIR>/app.sock (default /run/tasd/app.sock) and speaks msg.h:
+ * HELLO -> WELCOME with the region memfd, the slow-path doorbell, the global
+ * page memfd and one doorbell per fast-path core; then CTX_NEW -> CTX with
+ * the context's eventfd.  The region header is checked before anything in it
+ * is used, and a private copy is kept.
+ *
+ * One context per process in this version: every thread shares it under
+ * tas_lock, so each queue still has exactly one producer and one consumer.
+ *
+ * When tasd cannot be reached (or speaks something else) the library says so
+ * once on stderr and the process uses the kernel stack for every socket.
+ * With TAS_FALLBACK=0 it says so too, and TCP socket() calls fail with
+ * ECONNREFUSED instead, for deployments that must not silently bypass tasd.
+ * When the app.sock connection closes (tasd exited), every tasd socket fails
+ * (reads ECONNRESET after any data already received, writes EPIPE) and new
+ * sockets follow the same fallback rule.
+ *
+ * fork(): a child does not share its parent's context (that would give the
+ * queues two producers).  The child closes its copies of the registration
+ * descriptors, unmaps the region, and marks inherited tasd sockets detached:
+ * they fail with EOPNOTSUPP.  Its own new sockets register it afresh.
+ */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "libtas/internal.h"
+
+struct tas_ctx tas_ctx = {
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .state = TAS_CTX_NONE,
+    .app_fd = -1,
+    .sp_db_fd = -1,
+    .efd = -1,
+    .fp_db_fd = {-1, -1, -1, -1, -1, -1, -1, -1},
+    .fallback_ok = true,
+};
+
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool atfork_done;
+static int said_unreachable, said_dead, said_fork;
+static char app_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+#define REG_TIMEOUT_S 5
+#define ALIVE_CHECK_NS 100000000L /* look at app.sock at most every 100 ms */
+
+void tas_lock(void) { pthread_mutex_lock(&tas_ctx.lock); }
+void tas_unlock(void) { pthread_mutex_unlock(&tas_ctx.lock); }
+
+void tas_say_once(int *flag, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+
+    if (__atomic_exchange_n(flag, 1, __ATOMIC_ACQ_REL))
+        return;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n > sizeof(buf) - 2)
+        n = sizeof(buf) - 2;
+    buf[n++] = '\n';
+    (void)!real_write(2, buf, (size_t)n);
+}
+
+/* ------------------------------------------------------------ messages */
+
+/* Receive one message and the descriptors that come with it. */
+static int recv_msg(int fd, struct tas_msg *m, int *fds, int max_fds, int *n_fds)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(int) * (3 + TAS_MAX_FP_CORES))];
+        struct cmsghdr align;
+    } cbuf;
+    struct iovec iov = {m, sizeof(*m)};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
+                        .msg_controllen = sizeof(cbuf.buf)};
+
+    *n_fds = 0;
+    ssize_t r = real_recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+    if (r < 0)
+        return errno == EAGAIN ? -ETIMEDOUT : -errno;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        int n = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        int *p = (int *)CMSG_DATA(c);
+        for (int i = 0; i < n; i++) {
+            if (*n_fds < max_fds)
+                fds[(*n_fds)++] = p[i];
+            else
+                real_close(p[i]);
+        }
+    }
+    int err = 0;
+    if (r == 0)
+        err = -ECONNRESET;
+    else if ((size_t)r != sizeof(*m) || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+        err = -EPROTO;
+    else if (m->status < 0)
+        err = m->status;
+    if (err != 0) {
+        for (int i = 0; i < *n_fds; i++)
+            real_close(fds[i]);
+        *n_fds = 0;
+    }
+    return err;
+}
+
+static int send_msg(int fd, uint32_t type)
+{
+    struct tas_msg m = {.type = type, .version = TAS_ABI_VERSION, .pid = getpid()};
+    ssize_t r = real_sendto(fd, &m, sizeof(m), MSG_NOSIGNAL, NULL, 0);
+    if (r < 0)
+        return -errno;
+    return (size_t)r == sizeof(m) ? 0 : -EPROTO;
+}
+
+/* ------------------------------------------------------------ the region */
+
+static bool is_pow2(uint32_t x) { return x != 0 && (x & (x - 1)) == 0; }
+
+/* Is [off, off + len) inside [0, size)? */
+static bool in_bounds(uint64_t off, uint64_t len, uint64_t size)
+{
+    return off <= size && len <= size - off;
+}
+
+static const char *check_region(const struct tas_region_hdr *h, const struct tas_msg *w)
+{
+    if (h->magic != TAS_REGION_MAGIC)
+        return "bad region magic";
+    if (h->version != TAS_ABI_VERSION)
+        return "region ABI version differs from the library's";
+    if (h->size != w->region_size)
+        return "region size differs from WELCOME";
+    if (h->app_id != w->app_id || h->n_fp != w->n_fp)
+        return "region header disagrees with WELCOME";
+    if (h->n_fp == 0 || h->n_fp > TAS_MAX_FP_CORES)
+        return "bad number of fast-path cores";
+    if (!is_pow2(h->q_ents) || h->q_ents < 2 || h->q_ents > (1u << 20))
+        return "bad queue size";
+    if (h->max_ctx == 0 || h->max_flows == 0 || h->max_flows > (1u << 24))
+        return "bad context or flow limits";
+    if (h->ctx_off < sizeof(*h) || h->ctx_off % TAS_CACHELINE != 0 ||
+        h->ctx_stride < tas_ctx_stride(h->n_fp, h->q_ents) ||
+        h->ctx_stride > h->size || h->max_ctx > h->size / h->ctx_stride ||
+        !in_bounds(h->ctx_off, h->ctx_stride * h->max_ctx, h->size))
+        return "contexts outside the region";
+    if (!in_bounds(h->buf_off, h->buf_size, h->size))
+        return "buffer area outside the region";
+    return NULL;
+}
+
+static void close_fds(int *fds, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (fds[i] >= 0)
+            real_close(fds[i]);
+}
+
+/* Map what WELCOME handed over and create our context.  On error, *why says
+ * what was wrong; every descriptor in fds is closed either way. */
+static int setup(int app_fd, const struct tas_msg *w, int *fds, int n_fds,
+                 const char **why)
+{
+    struct tas_ctx *c = &tas_ctx;
+    struct stat st;
+    int err = -EPROTO;
+
+    *why = "bad WELCOME";
+    if (w->type != TAS_MSG_WELCOME || w->version != TAS_ABI_VERSION ||
+        w->n_fp == 0 || w->n_fp > TAS_MAX_FP_CORES || n_fds != 3 + (int)w->n_fp ||
+        w->region_size < TAS_PAGE || w->region_size > ((uint64_t)1 << 40) ||
+        w->global_size < sizeof(struct tas_global) || w->global_size > (1u << 20))
+        goto out;
+    *why = "region memfd too small";
+    if (fstat(fds[0], &st) != 0 || (uint64_t)st.st_size < w->region_size ||
+        fstat(fds[2], &st) != 0 || (uint64_t)st.st_size < w->global_size)
+        goto out;
+    *why = "mmap failed";
+    void *region = mmap(NULL, w->region_size, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
+    if (region == MAP_FAILED) {
+        err = -errno;
+        goto out;
+    }
+    void *global = mmap(NULL, w->global_size, PROT_READ, MAP_SHARED, fds[2], 0);
+    if (global == MAP_FAILED) {
+        err = -errno;
+        munmap(region, w->region_size);
+        goto out;
+    }
+    memcpy(&c->hdr, region, sizeof(c->hdr));
+    *why = check_region(&c->hdr, w);
+    if (*why == NULL && ((const struct tas_global *)global)->magic != TAS_REGION_MAGIC)
+        *why = "bad global page magic";
+    if (*why != NULL)
+        goto unmap;
+
+    /* Our context. */
+    struct tas_msg m;
+    int efd = -1, n = 0;
+    *why = "CTX_NEW failed";
+    err = send_msg(app_fd, TAS_MSG_CTX_NEW);
+    if (err == 0)
+        err = recv_msg(app_fd, &m, &efd, 1, &n);
+    if (err == 0 && (m.type != TAS_MSG_CTX || n != 1 || m.ctx >= c->hdr.max_ctx)) {
+        close_fds(&efd, n);
+        err = -EPROTO;
+    }
+    if (err != 0)
+        goto unmap;
+    c->flows = calloc(c->hdr.max_flows, sizeof(*c->flows));
+    if (c->flows == NULL) {
+        real_close(efd);
+        err = -ENOMEM;
+        *why = "out of memory";
+        goto unmap;
+    }
+
+    int fl = real_fcntl(efd, F_GETFL, NULL);
+    real_fcntl(efd, F_SETFL, (void *)(long)(fl | O_NONBLOCK));
+    c->region = region;
+    c->region_size = w->region_size;
+    c->global = global;
+    c->global_size = w->global_size;
+    c->ctx_id = m.ctx;
+    c->app_fd = app_fd;
+    c->sp_db_fd = fds[1];
+    c->efd = efd;
+    for (uint32_t i = 0; i < c->hdr.n_fp; i++)
+        c->fp_db_fd[i] = fds[3 + i];
+    real_close(fds[0]);
+    real_close(fds[2]);
+
+    const struct tas_region_hdr *h = &c->hdr;
+    c->chdr = tas_ctx_hdr(region, h->ctx_off, h->ctx_stride, m.ctx);
+    tas_q_init(&c->sp_in, tas_ctx_queue_ents(region, h->ctx_off, h->ctx_stride, h->q_ents,
+                                             m.ctx, TAS_CQ_SP_IN), h->q_ents);
+    tas_q_init(&c->sp_out, tas_ctx_queue_ents(region, h->ctx_off, h->ctx_stride,
+                                              h->q_ents, m.ctx, TAS_CQ_SP_OUT), h->q_ents);
+    for (uint32_t i = 0; i < h->n_fp; i++) {
+        tas_q_init(&c->fp_in[i], tas_ctx_queue_ents(region, h->ctx_off, h->ctx_stride,
+                                                    h->q_ents, m.ctx, tas_cq_fp_in(i)),
+                   h->q_ents);
+        tas_q_init(&c->fp_out[i], tas_ctx_queue_ents(region, h->ctx_off, h->ctx_stride,
+                                                     h->q_ents, m.ctx, tas_cq_fp_out(i)),
+                   h->q_ents);
+    }
+    tas_fd_internal(c->app_fd);
+    tas_fd_internal(c->sp_db_fd);
+    tas_fd_internal(c->efd);
+    for (uint32_t i = 0; i < h->n_fp; i++)
+        tas_fd_internal(c->fp_db_fd[i]);
+    tas_now(&c->last_alive_check);
+    return 0;
+
+unmap:
+    munmap(region, w->region_size);
+    munmap(global, w->global_size);
+    if (err == 0)
+        err = -EPROTO;
+out:
+    close_fds(fds, n_fds);
+    return err;
+}
+
+/* ------------------------------------------------------------ fork */
+
+static void atfork_prepare(void)
+{
+    pthread_mutex_lock(&reg_lock);
+    pthread_mutex_lock(&tas_ctx.lock);
+}
+
+static void atfork_parent(void)
+{
+    pthread_mutex_unlock(&tas_ctx.lock);
+    pthread_mutex_unlock(&reg_lock);
+}
+
+TAS_HIDDEN void tas_wait_atfork_child(void);
+
+static void atfork_child(void)
+{
+    struct tas_ctx *c = &tas_ctx;
+
+    pthread_mutex_init(&reg_lock, NULL);
+    pthread_mutex_init(&c->lock, NULL);
+    tas_wait_atfork_child();
+    if (c->state != TAS_CTX_READY && c->state != TAS_CTX_DEAD)
+        return;
+    /* Forget the parent's context; keep its socket objects as detached. */
+    for (struct tas_sock *s = c->all; s != NULL; s = s->all_next) {
+        s->detached = true;
+        s->flow_live = false;
+        s->dirty = false;
+        s->rx_base = s->tx_base = NULL;
+        s->rx_ready = 0;
+    }
+    tas_fd_internal_close(c->app_fd);
+    tas_fd_internal_close(c->sp_db_fd);
+    tas_fd_internal_close(c->efd);
+    for (int i = 0; i < TAS_MAX_FP_CORES; i++)
+        tas_fd_internal_close(c->fp_db_fd[i]);
+    munmap(c->region, c->region_size);
+    munmap((void *)c->global, c->global_size);
+    struct tas_sock *all = c->all;
+    bool fallback_ok = c->fallback_ok;
+    int spin = c->spin_us;
+    memset((char *)c + sizeof(c->lock), 0, sizeof(*c) - sizeof(c->lock));
+    c->app_fd = c->sp_db_fd = c->efd = -1;
+    for (int i = 0; i < TAS_MAX_FP_CORES; i++)
+        c->fp_db_fd[i] = -1;
+    c->all = all;
+    c->fallback_ok = fallback_ok;
+    c->spin_us = spin;
+    c->state = TAS_CTX_NONE;
+    said_fork = 0;
+}
+
+/* ------------------------------------------------------------ registration */
+
+static void env_settings(void)
+{
+    const char *v = getenv("TAS_FALLBACK");
+    tas_ctx.fallback_ok = !(v != NULL && strcmp(v, "0") == 0);
+    v = getenv("TAS_SPIN_US");
+    tas_ctx.spin_us = 20;
+    if (v != NULL && *v != '\0') {
+        long us = strtol(v, NULL, 10);
+        tas_ctx.spin_us = us < 0 ? 0 : us > 100000 ? 100000 : (int)us;
+    }
+}
+
+static void give_up(const char *why)
+{
+    if (tas_ctx.fallback_ok)
+        tas_say_once(&said_unreachable,
+                     "libtas: tasd not reachable at %s (%s); using the kernel TCP stack",
+                     app_path, why);
+    else
+        tas_say_once(&said_unreachable,
+                     "libtas: tasd not reachable at %s (%s); TAS_FALLBACK=0, so TCP "
+                     "sockets fail with ECONNREFUSED",
+                     app_path, why);
+    __atomic_store_n(&tas_ctx.state, TAS_CTX_FALLBACK, __ATOMIC_RELEASE);
+}
+
+static void do_register(void)
+{
+    const char *dir = getenv("TAS_RUN_DIR");
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int fds[3 + TAS_MAX_FP_CORES], n_fds = 0;
+    struct tas_msg w;
+    const char *why = NULL;
+    int err;
+
+    env_settings();
+    if (dir == NULL || *dir == '\0')
+        dir = TAS_DEFAULT_RUN_DIR;
+    if (snprintf(app_path, sizeof(app_path), "%s/%s", dir, TAS_APP_SOCK) >=
+        (int)sizeof(app_path)) {
+        give_up("path too long");
+        return;
+    }
+    memcpy(sa.sun_path, app_path, sizeof(sa.sun_path));
+
+    int fd = real_socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        give_up(strerror(errno));
+        return;
+    }
+    if (real_connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        err = errno;
+        real_close(fd);
+        give_up(strerror(err));
+        return;
+    }
+    struct timeval tv = {REG_TIMEOUT_S, 0};
+    real_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    err = send_msg(fd, TAS_MSG_HELLO);
+    if (err == 0)
+        err = recv_msg(fd, &w, fds, 3 + TAS_MAX_FP_CORES, &n_fds);
+    if (err == 0)
+        err = setup(fd, &w, fds, n_fds, &why);
+    if (err != 0) {
+        real_close(fd);
+        give_up(why != NULL ? why : strerror(-err));
+        return;
+    }
+    tv.tv_sec = 0;
+    real_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    if (!atfork_done) {
+        pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+        atfork_done = true;
+    }
+    __atomic_store_n(&tas_ctx.state, TAS_CTX_READY, __ATOMIC_RELEASE);
+}
+
+int tas_ctx_ensure(void)
+{
+    int st = __atomic_load_n(&tas_ctx.state, __ATOMIC_ACQUIRE);
+    if (likely(st != TAS_CTX_NONE))
+        return st;
+    pthread_mutex_lock(&reg_lock);
+    if (tas_ctx.state == TAS_CTX_NONE)
+        do_register();
+    st = tas_ctx.state;
+    pthread_mutex_unlock(&reg_lock);
+    if (said_fork == 0 && st == TAS_CTX_READY && tas_ctx.all != NULL) {
+        for (struct tas_sock *s = tas_ctx.all; s != NULL; s = s->all_next)
+            if (s->detached) {
+                tas_say_once(&said_fork, "libtas: tasd sockets inherited across fork() "
+                                         "are not usable in the child (EOPNOTSUPP)");
+                break;
+            }
+    }
+    return st;
+}
+
+/* ------------------------------------------------------------ tasd's exit */
+
+void tas_ctx_mark_dead(void)
+{
+    struct tas_ctx *c = &tas_ctx;
+    if (c->state != TAS_CTX_READY)
+        return;
+    __atomic_store_n(&c->state, TAS_CTX_DEAD, __ATOMIC_RELEASE);
+    tas_sock_kill_all(ECONNRESET);
+    tas_say_once(&said_dead, "libtas: tasd exited (%s closed); its sockets fail, new "
+                             "sockets %s",
+                 app_path,
+                 c->fallback_ok ? "use the kernel TCP stack" : "fail with ECONNREFUSED");
+    tas_wake_all();
+}
+
+/* With the lock held: has tasd closed app.sock?  Without force, looks at most
+ * every ALIVE_CHECK_NS, so that busy non-blocking callers notice too. */
+void tas_ctx_check_alive(bool force)
+{
+    struct tas_ctx *c = &tas_ctx;
+    char buf[sizeof(struct tas_msg)];
+
+    if (c->state != TAS_CTX_READY)
+        return;
+    if (!force) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+        long ns = (now.tv_sec - c->last_alive_check.tv_sec) * 1000000000L +
+                  (now.tv_nsec - c->last_alive_check.tv_nsec);
+        if (ns < ALIVE_CHECK_NS)
+            return;
+        c->last_alive_check = now;
+    }
+    for (;;) {
+        ssize_t r = real_recvfrom(c->app_fd, buf, sizeof(buf), MSG_DONTWAIT, NULL, NULL);
+        if (r > 0)
+            continue; /* nothing is expected after CTX: ignore it */
+        if (r == 0 || (errno != EAGAIN && errno != EINTR))
+            tas_ctx_mark_dead();
+        return;
+    }
+}

@@ -1,0 +1,355 @@
+/* events.c - applying what tasd tells the application.
+ *
+ * tas_process() drains the context's sp_out queue (slow path: LISTEN_DONE,
+ * NEW_CONN, CONNECTED, RESET, CLOSED) and then each fp_out[c] queue (fast
+ * path: FPOUT_UPDATE) in batches, and applies every entry to the socket it
+ * names.  Everything in these entries comes from shared memory and is
+ * checked first: ids in range, generation current, ring offsets inside the
+ * region's buffer area, byte counts within the ring.  A bad entry is counted
+ * and ignored.
+ *
+ * Ordering between the two kinds of queue: a fast-path update can only exist
+ * for a flow that tasd announced on sp_out before installing it, so an update
+ * for an unknown flow first makes us drain sp_out and look again.  If the
+ * flow is still unknown the update is kept in a small stash and applied when
+ * its NEW_CONN/CONNECTED shows up (and forgotten if it never does).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "libtas/internal.h"
+
+#define BATCH 64
+#define STASH_MAX 64
+
+struct tas_stash {
+    struct tas_stash *next;
+    struct tas_fpout u;
+};
+
+TAS_HIDDEN void tas_stash_apply(struct tas_sock *s);
+
+/* ------------------------------------------------------------ slow path */
+
+static void on_listen_done(const struct tas_spout_listen_done *e)
+{
+    struct tas_sock *s = tas_pending_take(e->opaque);
+    if (s == NULL) {
+        tas_ctx.stats.unknown_opaque++;
+        return;
+    }
+    if (s->state != TAS_SS_LISTEN_WAIT || s->app_closed) {
+        /* Closed while we waited: give the listener back. */
+        if (e->status == 0) {
+            struct tas_spin_unlisten u = {.listener = e->listener};
+            tas_sp_post(TAS_SPIN_UNLISTEN, &u, sizeof(u));
+        }
+    } else if (e->status == 0) {
+        s->state = TAS_SS_LISTENING;
+        s->listener = e->listener;
+        tas_listener_add(s);
+    } else {
+        s->state = TAS_SS_FRESH;
+        s->so_error = e->status < 0 && e->status > -4096 ? -e->status : EPROTO;
+    }
+    tas_sock_changed(s);
+    tas_sock_put(s);
+}
+
+static void abort_flow(uint32_t flow, uint32_t gen)
+{
+    struct tas_spin_flow a = {.flow = flow, .gen = gen};
+    tas_sp_post(TAS_SPIN_ABORT, &a, sizeof(a));
+}
+
+static void on_new_conn(const struct tas_spout_new_conn *e)
+{
+    struct tas_ctx *c = &tas_ctx;
+    struct tas_sock *l = tas_listener_find(e->listener);
+
+    if (e->flow >= c->hdr.max_flows || e->fp_core >= c->hdr.n_fp ||
+        !tas_bufs_valid(&e->bufs)) {
+        c->stats.bad_entries++;
+        if (e->flow < c->hdr.max_flows)
+            abort_flow(e->flow, e->gen);
+        return;
+    }
+    if (l == NULL || l->app_closed || l->rd_shut) {
+        /* The listener is gone: tasd handed us a connection nobody will take. */
+        c->stats.orphan_conns++;
+        abort_flow(e->flow, e->gen);
+        return;
+    }
+    struct tas_sock *s = tas_sock_new(-1);
+    if (s == NULL) {
+        abort_flow(e->flow, e->gen);
+        return;
+    }
+    if (tas_flow_install(s, e->flow, e->gen, &e->bufs, e->fp_core, e->mss) != 0) {
+        tas_sock_put(s);
+        c->stats.bad_entries++;
+        return;
+    }
+    s->state = TAS_SS_CONNECTED;
+    s->bound = true;
+    s->local.sin_addr.s_addr = e->local_ip;
+    s->local.sin_port = htons(e->local_port);
+    s->peer.sin_addr.s_addr = e->remote_ip;
+    s->peer.sin_port = htons(e->remote_port);
+    s->nodelay = l->nodelay;
+    s->keepalive = l->keepalive;
+    /* The accept list keeps the reference tas_sock_new gave us. */
+    if (l->acc_tail != NULL)
+        l->acc_tail->acc_next = s;
+    else
+        l->acc_head = s;
+    l->acc_tail = s;
+    l->acc_len++;
+    tas_sock_changed(l);
+}
+
+static void on_connected(const struct tas_spout_connected *e)
+{
+    struct tas_ctx *c = &tas_ctx;
+    struct tas_sock *s = tas_pending_take(e->opaque);
+
+    if (s == NULL || s->state != TAS_SS_CONNECTING) {
+        c->stats.unknown_opaque++;
+        if (e->status == 0 && e->flow < c->hdr.max_flows)
+            abort_flow(e->flow, e->gen);
+        if (s != NULL)
+            tas_sock_put(s);
+        return;
+    }
+    if (e->status != 0) {
+        s->state = TAS_SS_CLOSED;
+        s->so_error = e->status < 0 && e->status > -4096 ? -e->status : ECONNREFUSED;
+    } else if (tas_flow_install(s, e->flow, e->gen, &e->bufs, e->fp_core, e->mss) != 0) {
+        c->stats.bad_entries++;
+        if (e->flow < c->hdr.max_flows && tas_flow_lookup(e->flow, e->gen) == NULL)
+            abort_flow(e->flow, e->gen);
+        s->state = TAS_SS_CLOSED;
+        s->so_error = EPROTO;
+    } else {
+        s->state = TAS_SS_CONNECTED;
+        s->bound = true;
+        s->local.sin_addr.s_addr = e->local_ip;
+        s->local.sin_port = htons(e->local_port);
+        if (s->app_closed) { /* close() raced the handshake */
+            struct tas_spin_flow cl = {.flow = e->flow, .gen = e->gen};
+            tas_sp_post(TAS_SPIN_CLOSE, &cl, sizeof(cl));
+        }
+    }
+    tas_sock_changed(s);
+    tas_sock_put(s);
+}
+
+static void on_reset(const struct tas_spout_reset *e)
+{
+    struct tas_sock *s = tas_flow_lookup(e->flow, e->gen);
+    if (s == NULL) {
+        tas_ctx.stats.bad_flow++;
+        return;
+    }
+    int err = e->error;
+    if (err != ECONNRESET && err != ETIMEDOUT && err != EPIPE && err != ECONNABORTED &&
+        err != EHOSTUNREACH && err != ENETUNREACH)
+        err = ECONNRESET;
+    s->reset = true;
+    s->rd_eof = true;
+    s->so_error = err;
+    s->tx_free = 0;
+    tas_sock_changed(s);
+}
+
+static void on_closed(const struct tas_spout_closed *e)
+{
+    struct tas_sock *s = tas_flow_lookup(e->flow, e->gen);
+    if (s == NULL) {
+        tas_ctx.stats.bad_flow++;
+        return;
+    }
+    tas_flow_release(s);
+}
+
+static int process_sp(void)
+{
+    struct tas_ctx *c = &tas_ctx;
+    uint8_t body[TAS_QE_BODY] __attribute__((aligned(8)));
+    int n = 0;
+
+    for (uint32_t i = 0; i <= c->hdr.q_ents; i++) {
+        uint8_t t = tas_q_get(&c->sp_out, body);
+        if (t == 0)
+            break;
+        n++;
+        switch (t) {
+        case TAS_SPOUT_LISTEN_DONE:
+            on_listen_done((const void *)body);
+            break;
+        case TAS_SPOUT_NEW_CONN:
+            on_new_conn((const void *)body);
+            break;
+        case TAS_SPOUT_CONNECTED:
+            on_connected((const void *)body);
+            break;
+        case TAS_SPOUT_RESET:
+            on_reset((const void *)body);
+            break;
+        case TAS_SPOUT_CLOSED:
+            on_closed((const void *)body);
+            break;
+        default:
+            c->stats.bad_entries++;
+            break;
+        }
+    }
+    return n;
+}
+
+/* ------------------------------------------------------------ fast path */
+
+static void apply_update(struct tas_sock *s, const struct tas_fpout *u)
+{
+    struct tas_ctx *c = &tas_ctx;
+    bool changed = false;
+
+    if (s->app_closed || !s->flow_live)
+        return;
+    if (u->rx_bytes != 0) {
+        uint32_t room = s->rx_size - s->rx_ready;
+        uint32_t n = u->rx_bytes;
+        if (n > room) {
+            c->stats.bad_counts++;
+            n = room;
+        }
+        s->rx_ready += n;
+        changed = true;
+    }
+    if (u->tx_freed != 0 && !s->reset) {
+        uint32_t used = s->tx_size - s->tx_free - s->pend_tx;
+        uint32_t n = u->tx_freed;
+        if (n > used) {
+            c->stats.bad_counts++;
+            n = used;
+        }
+        s->tx_free += n;
+        changed = true;
+    }
+    if ((u->flags & TAS_FPOUT_FIN) && !s->rd_eof) {
+        s->rd_eof = true;
+        changed = true;
+    }
+    if (changed)
+        tas_sock_changed(s);
+}
+
+static void stash(const struct tas_fpout *u)
+{
+    struct tas_ctx *c = &tas_ctx;
+    struct tas_stash *st;
+
+    if (c->n_stash >= STASH_MAX) { /* forget the oldest */
+        struct tas_stash **pp = &c->stash;
+        while ((*pp)->next != NULL)
+            pp = &(*pp)->next;
+        st = *pp;
+        *pp = NULL;
+        c->n_stash--;
+    } else {
+        st = malloc(sizeof(*st));
+        if (st == NULL)
+            return;
+    }
+    st->u = *u;
+    st->next = c->stash;
+    c->stash = st;
+    c->n_stash++;
+    c->stats.stashed++;
+}
+
+void tas_stash_apply(struct tas_sock *s)
+{
+    struct tas_ctx *c = &tas_ctx;
+    struct tas_stash *keep = NULL, *mine = NULL;
+
+    while (c->stash != NULL) {
+        struct tas_stash *st = c->stash;
+        c->stash = st->next;
+        if (st->u.flow == s->flow && st->u.gen == s->gen) {
+            st->next = mine; /* reverses: newest first -> oldest first */
+            mine = st;
+        } else {
+            st->next = keep;
+            keep = st;
+        }
+    }
+    while (keep != NULL) { /* put back in the original order */
+        struct tas_stash *st = keep;
+        keep = st->next;
+        st->next = c->stash;
+        c->stash = st;
+    }
+    while (mine != NULL) {
+        struct tas_stash *st = mine;
+        mine = st->next;
+        apply_update(s, &st->u);
+        free(st);
+        c->n_stash--;
+    }
+}
+
+static int process_fp(uint32_t core)
+{
+    struct tas_ctx *c = &tas_ctx;
+    uint8_t body[TAS_QE_BODY] __attribute__((aligned(8)));
+    int n = 0;
+
+    for (uint32_t i = 0; i <= c->hdr.q_ents; i++) {
+        uint8_t t = tas_q_get(&c->fp_out[core], body);
+        if (t == 0)
+            break;
+        n++;
+        if (t != TAS_FPOUT_UPDATE) {
+            c->stats.bad_entries++;
+            continue;
+        }
+        struct tas_fpout u;
+        memcpy(&u, body, sizeof(u));
+        struct tas_sock *s = tas_flow_lookup(u.flow, u.gen);
+        if (s == NULL && tas_q_ready(&c->sp_out)) {
+            n += process_sp();
+            s = tas_flow_lookup(u.flow, u.gen);
+        }
+        if (s != NULL)
+            apply_update(s, &u);
+        else if (u.flow < c->hdr.max_flows)
+            stash(&u);
+        else
+            c->stats.bad_flow++;
+    }
+    return n;
+}
+
+/* With the lock held: post what is pending, apply what tasd sent.  Returns
+ * the number of entries applied; wakes sleeping threads if there were any. */
+int tas_process(void)
+{
+    struct tas_ctx *c = &tas_ctx;
+    int n = 0;
+
+    if (c->state != TAS_CTX_READY)
+        return 0;
+    if (tas_post_pending()) {
+        tas_sp_flush();
+        tas_fp_flush();
+    }
+    n += process_sp();
+    for (uint32_t core = 0; core < c->hdr.n_fp; core++)
+        n += process_fp(core);
+    if (n > 0)
+        tas_wake_all(); /* other threads may be waiting for these */
+    else
+        tas_ctx_check_alive(false);
+    return n;
+}

@@ -1,0 +1,81 @@
+/* fdtab.c - which descriptor numbers belong to libtas.
+ *
+ * Every interposed call starts by asking "is this descriptor one of ours?",
+ * for files and pipes as much as for sockets, so the question is answered
+ * without a lock: two atomic loads in a two-level table (chunks of 1024
+ * slots, allocated on first use and never freed).  Slots are written under
+ * tas_lock; a reader that finds an object takes the lock and looks again
+ * before touching it.  Descriptor numbers are unique while open, and libtas
+ * clears a slot before it closes the kernel descriptor, so a number cannot
+ * name a stale object once the kernel hands it out again.
+ */
+#include <stdlib.h>
+
+#include "libtas/internal.h"
+
+#define CHUNK_BITS 10
+#define CHUNK (1u << CHUNK_BITS)
+#define N_CHUNKS (TAS_FD_MAX / CHUNK)
+
+typedef struct tas_obj *_Atomic slot_t;
+
+static slot_t *_Atomic chunks[N_CHUNKS];
+
+/* Descriptors libtas uses itself (app.sock, eventfds): closing them from the
+ * application fails with EBADF, as it would without libtas. */
+static struct tas_obj internal_obj = {.kind = TAS_OBJ_INTERNAL};
+
+struct tas_obj *tas_fd_get(int fd)
+{
+    if (unlikely((unsigned)fd >= TAS_FD_MAX))
+        return NULL;
+    slot_t *c = atomic_load_explicit(&chunks[fd >> CHUNK_BITS], memory_order_acquire);
+    if (likely(c == NULL))
+        return NULL;
+    return atomic_load_explicit(&c[fd & (CHUNK - 1)], memory_order_acquire);
+}
+
+int tas_fd_set(int fd, struct tas_obj *o)
+{
+    if ((unsigned)fd >= TAS_FD_MAX)
+        return -EMFILE;
+    slot_t *c = atomic_load_explicit(&chunks[fd >> CHUNK_BITS], memory_order_acquire);
+    if (c == NULL) {
+        slot_t *n = calloc(CHUNK, sizeof(*n));
+        if (n == NULL)
+            return -ENOMEM;
+        slot_t *expected = NULL;
+        if (atomic_compare_exchange_strong(&chunks[fd >> CHUNK_BITS], &expected, n)) {
+            c = n;
+        } else {
+            free(n);
+            c = expected;
+        }
+    }
+    atomic_store_explicit(&c[fd & (CHUNK - 1)], o, memory_order_release);
+    return 0;
+}
+
+void tas_fd_clear(int fd)
+{
+    if ((unsigned)fd >= TAS_FD_MAX)
+        return;
+    slot_t *c = atomic_load_explicit(&chunks[fd >> CHUNK_BITS], memory_order_acquire);
+    if (c != NULL)
+        atomic_store_explicit(&c[fd & (CHUNK - 1)], NULL, memory_order_release);
+}
+
+void tas_fd_internal(int fd)
+{
+    if (fd >= 0)
+        (void)tas_fd_set(fd, &internal_obj);
+}
+
+void tas_fd_internal_close(int fd)
+{
+    if (fd < 0)
+        return;
+    if (tas_fd_get(fd) == &internal_obj)
+        tas_fd_clear(fd);
+    real_close(fd);
+}

@@ -1,0 +1,365 @@
+/* internal.h - what the files of libtas share with each other.
+ *
+ * libtas runs TCP sockets of an unmodified program over tasd.  The pieces:
+ *   libc.c     the real libc functions (dlsym(RTLD_NEXT)), with a raw
+ *              system-call bootstrap for calls made while resolving
+ *   fdtab.c    descriptor number -> library object (socket, epoll, internal)
+ *   conn.c     registration with tasd on app.sock, the shared region, the
+ *              process's one context and its lock, fallback, tasd's exit
+ *   post.c     entries the library produces (sp_in, fp_in) and doorbells
+ *   events.c   entries tasd produces (sp_out, fp_out) applied to sockets
+ *   sock.c     socket objects: lifetime, flows, rings, readiness hooks
+ *   ready.c    poll bits of a socket, from its state (pure)
+ *   ring.c     copies in and out of a ring buffer with wrap-around (pure)
+ *   wait.c     sleeping on the context eventfd without lost wake-ups
+ *   socket.c   socket/bind/listen/accept/connect/close/shutdown/names
+ *   io.c       read/write and friends
+ *   sockopt.c  getsockopt/setsockopt/fcntl/ioctl
+ *   poll.c     poll/ppoll/select/pselect over mixed descriptor sets
+ *   epoll.c    epoll instances over mixed descriptor sets
+ *   interpose.c the libc names, for LD_PRELOAD (libtas_interpose.so only)
+ *
+ * Locking: one mutex per process (tas_lock) protects the context, its queues
+ * and every socket and epoll object.  Only the fd table is read without it.
+ * Internal functions return 0 or -errno; the public tas_* functions return
+ * like libc (-1 and errno).
+ */
+#ifndef LIBTAS_INTERNAL_H
+#define LIBTAS_INTERNAL_H
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#include "tas/ctxq.h"
+#include "tas/msg.h"
+#include "tas/queue.h"
+#include "tas/shm.h"
+
+#define TAS_HIDDEN __attribute__((visibility("hidden")))
+#define TAS_API __attribute__((visibility("default")))
+
+#ifndef likely
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#endif
+
+/* ------------------------------------------------------------------ libc.c */
+
+/* The real libc functions.  Each resolves itself on first use. */
+TAS_HIDDEN int tas_libc_init(void);
+TAS_HIDDEN int real_socket(int domain, int type, int protocol);
+TAS_HIDDEN int real_bind(int fd, const struct sockaddr *a, socklen_t len);
+TAS_HIDDEN int real_listen(int fd, int backlog);
+TAS_HIDDEN int real_accept4(int fd, struct sockaddr *a, socklen_t *len, int flags);
+TAS_HIDDEN int real_connect(int fd, const struct sockaddr *a, socklen_t len);
+TAS_HIDDEN ssize_t real_read(int fd, void *buf, size_t n);
+TAS_HIDDEN ssize_t real_write(int fd, const void *buf, size_t n);
+TAS_HIDDEN ssize_t real_readv(int fd, const struct iovec *iov, int cnt);
+TAS_HIDDEN ssize_t real_writev(int fd, const struct iovec *iov, int cnt);
+TAS_HIDDEN ssize_t real_recvfrom(int fd, void *buf, size_t n, int flags,
+                                 struct sockaddr *a, socklen_t *len);
+TAS_HIDDEN ssize_t real_sendto(int fd, const void *buf, size_t n, int flags,
+                               const struct sockaddr *a, socklen_t len);
+TAS_HIDDEN ssize_t real_recvmsg(int fd, struct msghdr *m, int flags);
+TAS_HIDDEN ssize_t real_sendmsg(int fd, const struct msghdr *m, int flags);
+TAS_HIDDEN int real_close(int fd);
+TAS_HIDDEN int real_shutdown(int fd, int how);
+TAS_HIDDEN int real_getsockname(int fd, struct sockaddr *a, socklen_t *len);
+TAS_HIDDEN int real_getpeername(int fd, struct sockaddr *a, socklen_t *len);
+TAS_HIDDEN int real_getsockopt(int fd, int level, int opt, void *val, socklen_t *len);
+TAS_HIDDEN int real_setsockopt(int fd, int level, int opt, const void *val,
+                               socklen_t len);
+TAS_HIDDEN int real_fcntl(int fd, int cmd, void *arg);
+TAS_HIDDEN int real_ioctl(int fd, unsigned long req, void *arg);
+TAS_HIDDEN int real_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
+                          const sigset_t *mask);
+TAS_HIDDEN int real_poll(struct pollfd *fds, nfds_t n, int timeout);
+TAS_HIDDEN int real_select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv);
+TAS_HIDDEN int real_pselect(int n, fd_set *r, fd_set *w, fd_set *e,
+                            const struct timespec *ts, const sigset_t *mask);
+TAS_HIDDEN int real_epoll_create1(int flags);
+TAS_HIDDEN int real_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
+TAS_HIDDEN int real_epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout,
+                                const sigset_t *mask);
+TAS_HIDDEN int real_dup3(int oldfd, int newfd, int flags);
+TAS_HIDDEN ssize_t real_sendfile(int out, int in, off_t *off, size_t count);
+
+/* ----------------------------------------------------------------- fdtab.c */
+
+enum tas_obj_kind {
+    TAS_OBJ_SOCK = 1,     /* struct tas_sock: a tasd TCP socket */
+    TAS_OBJ_EPOLL = 2,    /* struct tas_epoll: an epoll instance we wrap */
+    TAS_OBJ_INTERNAL = 3, /* one of libtas's own descriptors */
+};
+
+/* First member of every object the fd table points to. */
+struct tas_obj {
+    uint8_t kind; /* enum tas_obj_kind */
+};
+
+#define TAS_FD_MAX (1 << 20) /* descriptors at or above are never ours */
+
+TAS_HIDDEN struct tas_obj *tas_fd_get(int fd); /* lock-free */
+TAS_HIDDEN int tas_fd_set(int fd, struct tas_obj *o);
+TAS_HIDDEN void tas_fd_clear(int fd);
+TAS_HIDDEN void tas_fd_internal(int fd); /* mark as libtas's own */
+TAS_HIDDEN void tas_fd_internal_close(int fd);
+
+/* ------------------------------------------------------------- sock state */
+
+enum tas_sock_state {
+    TAS_SS_FRESH = 0,   /* created, maybe bound */
+    TAS_SS_LISTEN_WAIT, /* LISTEN posted, waiting for LISTEN_DONE */
+    TAS_SS_LISTENING,
+    TAS_SS_CONNECTING, /* CONNECT posted, waiting for CONNECTED */
+    TAS_SS_CONNECTED,  /* a flow exists (maybe half closed, reset, ...) */
+    TAS_SS_CLOSED,     /* connect failed, or the connection is over */
+};
+
+struct tas_epitem;
+
+struct tas_sock {
+    struct tas_obj obj; /* TAS_OBJ_SOCK */
+    uint8_t state;      /* enum tas_sock_state */
+    int fd;             /* reserved kernel descriptor; -1 when not in the table */
+    uint32_t refs;      /* fd table, flow table, pending list, callers */
+    uint64_t serial;    /* opaque of LISTEN/CONNECT */
+    uint64_t ev_seq;    /* bumped on every change that may affect readiness */
+
+    /* What the application set. */
+    bool nonblock;
+    bool bound;
+    bool app_closed; /* close()d: no descriptor any more */
+    bool reuseaddr, reuseport, keepalive, nodelay, linger_on;
+    int linger_secs;
+    int rcvtimeo_ms, sndtimeo_ms; /* 0 = none */
+    struct sockaddr_in local;
+    struct sockaddr_in peer;
+
+    /* Connection state. */
+    bool was_connected; /* a flow was installed at some point */
+    bool rd_eof;  /* the peer's FIN (after rx_ready bytes) */
+    bool rd_shut; /* shutdown(SHUT_RD) */
+    bool wr_shut; /* shutdown(SHUT_WR): no more writes */
+    bool reset;   /* RESET received */
+    bool dead;    /* tasd exited: reads ECONNRESET, writes EPIPE */
+    bool detached; /* inherited across fork(): unusable in this process */
+    int so_error; /* pending error (SO_ERROR), positive errno, 0 = none */
+
+    /* Listener. */
+    uint32_t listener;          /* tasd's listener id */
+    uint32_t backlog;
+    struct tas_sock *acc_head;  /* connections waiting for accept() */
+    struct tas_sock *acc_tail;
+    uint32_t acc_len;
+    struct tas_sock *acc_next;  /* link in the listener's accept list */
+    struct tas_sock *lnext;     /* link in the context's listener list */
+    bool listed;                /* on the listener list */
+
+    /* LISTEN/CONNECT in flight. */
+    struct tas_sock *pnext;
+    bool pending;
+
+    /* Flow. */
+    bool flow_live; /* the flow table maps flow -> this socket */
+    uint32_t flow, gen;
+    uint16_t fp_core, mss;
+    uint8_t *rx_base; /* ring in the region, or a private copy after CLOSED */
+    uint32_t rx_size, rx_head, rx_ready;
+    uint8_t *tx_base;
+    uint32_t tx_size, tx_tail, tx_free;
+    uint8_t *rx_priv; /* malloc'd copy of unread data once tasd freed the flow */
+
+    /* Updates not yet posted to fp_in (coalesced; never dropped). */
+    uint32_t pend_rx, pend_tx;
+    bool dirty;
+    struct tas_sock *dnext;
+
+    /* epoll registrations of this socket. */
+    struct tas_epitem *epitems;
+
+    /* Every socket object of the process, for tasd's exit and fork(). */
+    struct tas_sock *all_next, *all_prev;
+};
+
+/* ------------------------------------------------------------------ conn.c */
+
+enum tas_ctx_state {
+    TAS_CTX_NONE = 0, /* not registered yet */
+    TAS_CTX_READY,    /* registered, tasd alive */
+    TAS_CTX_FALLBACK, /* tasd unreachable: everything goes to the kernel */
+    TAS_CTX_DEAD,     /* tasd exited after registration */
+};
+
+struct tas_stats {
+    uint64_t bad_entries;  /* entries from tasd we ignored */
+    uint64_t bad_flow;     /* unknown flow id or generation */
+    uint64_t bad_bufs;     /* NEW_CONN/CONNECTED buffers out of bounds */
+    uint64_t bad_counts;   /* rx_bytes/tx_freed beyond the ring */
+    uint64_t unknown_opaque;
+    uint64_t orphan_conns; /* NEW_CONN for an unknown listener (aborted) */
+    uint64_t stashed;      /* fp updates that arrived before their flow */
+    uint64_t sp_overflow;  /* sp_in entries that had to wait for space */
+    uint64_t fp_full;      /* fp_in queue full when flushing */
+};
+
+struct tas_waiter;
+struct tas_sp_pending;
+struct tas_stash;
+
+struct tas_ctx {
+    pthread_mutex_t lock;
+    int state; /* enum tas_ctx_state */
+    int app_fd, sp_db_fd, efd;
+    int fp_db_fd[TAS_MAX_FP_CORES];
+    void *region;
+    size_t region_size;
+    const struct tas_global *global;
+    size_t global_size;
+    struct tas_region_hdr hdr; /* private copy, validated */
+    uint32_t ctx_id;
+    struct tas_ctx_hdr *chdr;
+    struct tas_q sp_in, sp_out;
+    struct tas_q fp_in[TAS_MAX_FP_CORES], fp_out[TAS_MAX_FP_CORES];
+
+    struct tas_sock **flows; /* max_flows entries */
+    struct tas_sock *all;    /* every socket object */
+    struct tas_sock *listeners;
+    struct tas_sock *pending;
+    struct tas_sock *dirty;
+    struct tas_sp_pending *sp_over_head, *sp_over_tail;
+    struct tas_stash *stash;
+    uint32_t n_stash;
+    uint64_t next_serial;
+    struct timespec last_alive_check;
+
+    /* wait.c */
+    bool leader;
+    struct tas_waiter *waiters;
+
+    struct tas_stats stats;
+    bool fallback_ok; /* TAS_FALLBACK != 0 */
+    int spin_us;      /* TAS_SPIN_US */
+};
+
+TAS_HIDDEN extern struct tas_ctx tas_ctx;
+
+TAS_HIDDEN int tas_ctx_ensure(void); /* registers once; returns ctx state */
+TAS_HIDDEN void tas_lock(void);
+TAS_HIDDEN void tas_unlock(void);
+TAS_HIDDEN void tas_ctx_mark_dead(void);
+TAS_HIDDEN void tas_ctx_check_alive(bool force);
+TAS_HIDDEN void tas_say_once(int *flag, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ------------------------------------------------------------------ post.c */
+
+TAS_HIDDEN int tas_sp_post(uint8_t type, const void *body, size_t len);
+TAS_HIDDEN void tas_sp_flush(void);
+TAS_HIDDEN void tas_sock_mark_dirty(struct tas_sock *s);
+TAS_HIDDEN void tas_fp_flush(void);
+TAS_HIDDEN bool tas_post_pending(void);
+TAS_HIDDEN void tas_post_drop_sock(struct tas_sock *s);
+
+/* ---------------------------------------------------------------- events.c */
+
+TAS_HIDDEN int tas_process(void);
+
+/* ------------------------------------------------------------------ sock.c */
+
+TAS_HIDDEN struct tas_sock *tas_sock_new(int fd);
+TAS_HIDDEN void tas_sock_get(struct tas_sock *s);
+TAS_HIDDEN void tas_sock_put(struct tas_sock *s);
+TAS_HIDDEN struct tas_sock *tas_sock_lookup(int fd); /* lock held, gets a ref */
+/* If fd is a tasd socket: take tas_lock and a reference and return it;
+ * otherwise NULL (without the lock).  tas_leave() undoes it. */
+TAS_HIDDEN struct tas_sock *tas_enter(int fd);
+TAS_HIDDEN void tas_leave(struct tas_sock *s);
+TAS_HIDDEN void tas_sock_changed(struct tas_sock *s);
+TAS_HIDDEN bool tas_bufs_valid(const struct tas_conn_bufs *b);
+TAS_HIDDEN int tas_flow_install(struct tas_sock *s, uint32_t flow, uint32_t gen,
+                                const struct tas_conn_bufs *b, uint16_t fp_core,
+                                uint16_t mss);
+TAS_HIDDEN struct tas_sock *tas_flow_lookup(uint32_t flow, uint32_t gen);
+TAS_HIDDEN void tas_flow_release(struct tas_sock *s);
+TAS_HIDDEN void tas_pending_add(struct tas_sock *s);
+TAS_HIDDEN struct tas_sock *tas_pending_take(uint64_t opaque);
+TAS_HIDDEN void tas_listener_add(struct tas_sock *s);
+TAS_HIDDEN void tas_listener_remove(struct tas_sock *s);
+TAS_HIDDEN struct tas_sock *tas_listener_find(uint32_t id);
+TAS_HIDDEN void tas_sock_kill_all(int err); /* tasd exited */
+
+/* ----------------------------------------------------------------- ready.c */
+
+TAS_HIDDEN uint32_t tas_sock_ready(const struct tas_sock *s);
+TAS_HIDDEN bool tas_sock_writable(const struct tas_sock *s);
+
+/* ------------------------------------------------------------------ ring.c */
+
+TAS_HIDDEN size_t tas_ring_read(const uint8_t *base, uint32_t size, uint32_t pos,
+                                const struct iovec *iov, int iovcnt, size_t skip,
+                                size_t len);
+TAS_HIDDEN size_t tas_ring_write(uint8_t *base, uint32_t size, uint32_t pos,
+                                 const struct iovec *iov, int iovcnt, size_t skip,
+                                 size_t len);
+TAS_HIDDEN uint32_t tas_ring_advance(uint32_t pos, uint32_t n, uint32_t size);
+TAS_HIDDEN size_t tas_iov_len(const struct iovec *iov, int iovcnt);
+
+/* ------------------------------------------------------------------ wait.c */
+
+typedef bool (*tas_cond_fn)(void *arg);
+
+enum {
+    TAS_WAIT_TIMEOUT = 0,
+    TAS_WAIT_COND = 1,  /* the condition became true */
+    TAS_WAIT_EXTRA = 2, /* one of the extra descriptors has an event */
+};
+
+/* With tas_lock held: wait until cond(arg), the deadline (NULL = none), a
+ * signal (-EINTR), or an event on extra[] (revents filled in). */
+TAS_HIDDEN int tas_wait(tas_cond_fn cond, void *arg, const struct timespec *deadline,
+                        struct pollfd *extra, nfds_t n_extra, const sigset_t *mask);
+TAS_HIDDEN void tas_wake_all(void);
+TAS_HIDDEN bool tas_restart_signals(void);
+
+TAS_HIDDEN void tas_now(struct timespec *ts);
+TAS_HIDDEN void tas_deadline_ms(struct timespec *d, long ms);
+TAS_HIDDEN int tas_ms_left(const struct timespec *deadline);
+
+/* ----------------------------------------------------------------- epoll.c */
+
+TAS_HIDDEN void tas_epoll_sock_changed(struct tas_sock *s);
+TAS_HIDDEN void tas_epoll_sock_gone(struct tas_sock *s);
+TAS_HIDDEN int tas_epoll_to_kernel(struct tas_sock *s);
+TAS_HIDDEN int tas_epoll_close(struct tas_obj *o);
+TAS_HIDDEN uint32_t tas_epoll_ready(struct tas_obj *o, int *kernel_fd);
+
+/* ---------------------------------------------------------------- socket.c */
+
+TAS_HIDDEN int tas_sock_to_kernel(struct tas_sock *s);
+TAS_HIDDEN void tas_sock_unlink_fd(struct tas_sock *s);
+TAS_HIDDEN int tas_fd_release(int fd);
+
+/* Set errno from a -errno result and return -1, or return the value. */
+static inline long tas_ret(long r)
+{
+    if (r < 0) {
+        errno = (int)-r;
+        return -1;
+    }
+    return r;
+}
+
+#endif /* LIBTAS_INTERNAL_H */

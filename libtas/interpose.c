@@ -1,0 +1,219 @@
+/* interpose.c - libc's socket calls, for unmodified programs.
+ *
+ * libtas_interpose.so is loaded with LD_PRELOAD, so the functions below take
+ * the place of libc's.  Each one is the tas_* function of the same name:
+ * tasd sockets are emulated, every other descriptor (files, pipes, UDP, Unix
+ * sockets, TCP sockets on the kernel stack) goes straight to libc through
+ * real_* (libc.c) after one lock-free table lookup.  The real functions are
+ * resolved when the library loads, and lazily (with a raw system call while
+ * resolving) if a call comes earlier, from another library's constructor.
+ *
+ * Not covered yet: dup()/dup2()/dup3()/F_DUPFD of a tasd socket give a plain
+ * kernel socket (a warning says so once); stdio streams opened on a tasd
+ * socket (fdopen) bypass the library because glibc calls its internal write.
+ */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <sys/ioctl.h>
+#include <sys/sendfile.h>
+#include <unistd.h>
+
+#include "libtas/internal.h"
+#include "libtas/libtas.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+extern void __chk_fail(void) __attribute__((noreturn));
+
+__attribute__((constructor)) static void interpose_init(void) { tas_libc_init(); }
+
+static int said_dup;
+
+static void warn_dup(int fd)
+{
+    struct tas_obj *o = tas_fd_get(fd);
+    if (unlikely(o != NULL) && o->kind == TAS_OBJ_SOCK)
+        tas_say_once(&said_dup, "libtas: duplicating tasd socket %d: the copy is a kernel "
+                                "socket that does not share its connection",
+                     fd);
+}
+
+/* dup2/dup3 onto a tasd descriptor replace it: drop our state for it first
+ * (the kernel then swaps the descriptor atomically). */
+static void drop_target(int newfd)
+{
+    struct tas_obj *o = tas_fd_get(newfd);
+    if (unlikely(o != NULL) && o->kind != TAS_OBJ_INTERNAL)
+        tas_fd_release(newfd);
+}
+
+EXPORT int socket(int d, int t, int p) { return tas_socket(d, t, p); }
+EXPORT int bind(int fd, const struct sockaddr *a, socklen_t l) { return tas_bind(fd, a, l); }
+EXPORT int listen(int fd, int b) { return tas_listen(fd, b); }
+EXPORT int accept(int fd, struct sockaddr *a, socklen_t *l) { return tas_accept(fd, a, l); }
+EXPORT int accept4(int fd, struct sockaddr *a, socklen_t *l, int f)
+{
+    return tas_accept4(fd, a, l, f);
+}
+EXPORT int connect(int fd, const struct sockaddr *a, socklen_t l)
+{
+    return tas_connect(fd, a, l);
+}
+EXPORT ssize_t read(int fd, void *b, size_t n) { return tas_read(fd, b, n); }
+EXPORT ssize_t write(int fd, const void *b, size_t n) { return tas_write(fd, b, n); }
+EXPORT ssize_t readv(int fd, const struct iovec *v, int c) { return tas_readv(fd, v, c); }
+EXPORT ssize_t writev(int fd, const struct iovec *v, int c) { return tas_writev(fd, v, c); }
+EXPORT ssize_t recv(int fd, void *b, size_t n, int f) { return tas_recv(fd, b, n, f); }
+EXPORT ssize_t recvfrom(int fd, void *b, size_t n, int f, struct sockaddr *a, socklen_t *l)
+{
+    return tas_recvfrom(fd, b, n, f, a, l);
+}
+EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int f) { return tas_recvmsg(fd, m, f); }
+EXPORT ssize_t send(int fd, const void *b, size_t n, int f) { return tas_send(fd, b, n, f); }
+EXPORT ssize_t sendto(int fd, const void *b, size_t n, int f, const struct sockaddr *a,
+                      socklen_t l)
+{
+    return tas_sendto(fd, b, n, f, a, l);
+}
+EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int f) { return tas_sendmsg(fd, m, f); }
+EXPORT ssize_t sendfile(int o, int i, off_t *off, size_t n) { return tas_sendfile(o, i, off, n); }
+EXPORT ssize_t sendfile64(int o, int i, off_t *off, size_t n)
+{
+    return tas_sendfile(o, i, off, n);
+}
+EXPORT int close(int fd) { return tas_close(fd); }
+EXPORT int shutdown(int fd, int how) { return tas_shutdown(fd, how); }
+EXPORT int getsockname(int fd, struct sockaddr *a, socklen_t *l)
+{
+    return tas_getsockname(fd, a, l);
+}
+EXPORT int getpeername(int fd, struct sockaddr *a, socklen_t *l)
+{
+    return tas_getpeername(fd, a, l);
+}
+EXPORT int getsockopt(int fd, int lv, int o, void *v, socklen_t *l)
+{
+    return tas_getsockopt(fd, lv, o, v, l);
+}
+EXPORT int setsockopt(int fd, int lv, int o, const void *v, socklen_t l)
+{
+    return tas_setsockopt(fd, lv, o, v, l);
+}
+
+static int fcntl_common(int fd, int cmd, void *arg)
+{
+    if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+        warn_dup(fd);
+    return tas_fcntl(fd, cmd, arg);
+}
+
+EXPORT int fcntl(int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    return fcntl_common(fd, cmd, arg);
+}
+
+EXPORT int fcntl64(int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    return fcntl_common(fd, cmd, arg);
+}
+
+EXPORT int ioctl(int fd, unsigned long req, ...)
+{
+    va_list ap;
+    va_start(ap, req);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    return tas_ioctl(fd, req, arg);
+}
+
+EXPORT int dup(int fd)
+{
+    warn_dup(fd);
+    return real_fcntl(fd, F_DUPFD, (void *)0L);
+}
+
+EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+    warn_dup(oldfd);
+    if (oldfd != newfd && real_fcntl(oldfd, F_GETFD, NULL) >= 0)
+        drop_target(newfd);
+    return real_dup3(oldfd, newfd, flags);
+}
+
+EXPORT int dup2(int oldfd, int newfd)
+{
+    if (oldfd == newfd) /* dup2 checks oldfd and returns it; dup3 would fail */
+        return real_fcntl(oldfd, F_GETFD, NULL) < 0 ? -1 : newfd;
+    return dup3(oldfd, newfd, 0);
+}
+
+EXPORT int poll(struct pollfd *f, nfds_t n, int t) { return tas_poll(f, n, t); }
+EXPORT int ppoll(struct pollfd *f, nfds_t n, const struct timespec *ts, const sigset_t *m)
+{
+    return tas_ppoll(f, n, ts, m);
+}
+EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
+{
+    return tas_select(n, r, w, e, tv);
+}
+EXPORT int pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *ts,
+                   const sigset_t *m)
+{
+    return tas_pselect(n, r, w, e, ts, m);
+}
+EXPORT int epoll_create(int size) { return tas_epoll_create(size); }
+EXPORT int epoll_create1(int flags) { return tas_epoll_create1(flags); }
+EXPORT int epoll_ctl(int ep, int op, int fd, struct epoll_event *ev)
+{
+    return tas_epoll_ctl(ep, op, fd, ev);
+}
+EXPORT int epoll_wait(int ep, struct epoll_event *ev, int max, int t)
+{
+    return tas_epoll_wait(ep, ev, max, t);
+}
+EXPORT int epoll_pwait(int ep, struct epoll_event *ev, int max, int t, const sigset_t *m)
+{
+    return tas_epoll_pwait(ep, ev, max, t, m);
+}
+
+/* _FORTIFY_SOURCE variants. */
+EXPORT ssize_t __read_chk(int fd, void *b, size_t n, size_t buflen)
+{
+    if (n > buflen)
+        __chk_fail();
+    return tas_read(fd, b, n);
+}
+EXPORT ssize_t __recv_chk(int fd, void *b, size_t n, size_t buflen, int f)
+{
+    if (n > buflen)
+        __chk_fail();
+    return tas_recv(fd, b, n, f);
+}
+EXPORT ssize_t __recvfrom_chk(int fd, void *b, size_t n, size_t buflen, int f,
+                              struct sockaddr *a, socklen_t *l)
+{
+    if (n > buflen)
+        __chk_fail();
+    return tas_recvfrom(fd, b, n, f, a, l);
+}
+EXPORT int __poll_chk(struct pollfd *f, nfds_t n, int t, size_t fdslen)
+{
+    if (fdslen / sizeof(*f) < n)
+        __chk_fail();
+    return tas_poll(f, n, t);
+}
+EXPORT int __ppoll_chk(struct pollfd *f, nfds_t n, const struct timespec *ts,
+                       const sigset_t *m, size_t fdslen)
+{
+    if (fdslen / sizeof(*f) < n)
+        __chk_fail();
+    return tas_ppoll(f, n, ts, m);
+}

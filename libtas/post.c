@@ -1,0 +1,156 @@
+/* post.c - entries the library sends to tasd, and its doorbells.
+ *
+ * Requests for the slow path (listen, connect, accepted, close, ...) go on
+ * the context's sp_in queue, followed every time by a write to the slow-path
+ * doorbell.  If sp_in is full they wait, in order, on a private overflow
+ * list that is retried on every later call and before sleeping.
+ *
+ * Data progress for the fast path ("wrote N bytes", "consumed N bytes") is
+ * kept per socket (pend_tx, pend_rx) and coalesced into one TAS_FPIN_UPDATE
+ * on the flow's core queue fp_in[fp_core].  A socket with unposted progress
+ * is on the dirty list until its entry fits: an update is never dropped.
+ * After a batch, each core written to is kicked if it sleeps.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "libtas/internal.h"
+
+struct tas_sp_pending {
+    struct tas_sp_pending *next;
+    uint8_t type;
+    uint8_t body[TAS_QE_BODY];
+};
+
+static void ring_doorbell(int fd)
+{
+    uint64_t one = 1;
+    if (fd >= 0)
+        (void)!real_write(fd, &one, sizeof(one));
+}
+
+static bool sp_put(uint8_t type, const void *body, size_t len)
+{
+    void *slot = tas_q_slot(&tas_ctx.sp_in);
+    if (slot == NULL)
+        return false;
+    memset(slot, 0, TAS_QE_BODY);
+    memcpy(slot, body, len);
+    tas_q_push(&tas_ctx.sp_in, type);
+    return true;
+}
+
+int tas_sp_post(uint8_t type, const void *body, size_t len)
+{
+    struct tas_ctx *c = &tas_ctx;
+
+    if (c->state != TAS_CTX_READY)
+        return 0; /* tasd is gone: nobody to tell */
+    if (len > TAS_QE_BODY)
+        return -EINVAL;
+    tas_sp_flush();
+    if (c->sp_over_head == NULL && sp_put(type, body, len)) {
+        ring_doorbell(c->sp_db_fd);
+        return 0;
+    }
+    struct tas_sp_pending *p = calloc(1, sizeof(*p));
+    if (p == NULL)
+        return -ENOMEM;
+    p->type = type;
+    memcpy(p->body, body, len);
+    if (c->sp_over_tail != NULL)
+        c->sp_over_tail->next = p;
+    else
+        c->sp_over_head = p;
+    c->sp_over_tail = p;
+    c->stats.sp_overflow++;
+    ring_doorbell(c->sp_db_fd);
+    return 0;
+}
+
+void tas_sp_flush(void)
+{
+    struct tas_ctx *c = &tas_ctx;
+    bool posted = false;
+
+    while (c->sp_over_head != NULL) {
+        struct tas_sp_pending *p = c->sp_over_head;
+        if (c->state == TAS_CTX_READY && !sp_put(p->type, p->body, sizeof(p->body)))
+            break;
+        posted = true;
+        c->sp_over_head = p->next;
+        if (c->sp_over_head == NULL)
+            c->sp_over_tail = NULL;
+        free(p);
+    }
+    if (posted && c->state == TAS_CTX_READY)
+        ring_doorbell(c->sp_db_fd);
+}
+
+void tas_sock_mark_dirty(struct tas_sock *s)
+{
+    if (s->dirty || !s->flow_live || (s->pend_rx == 0 && s->pend_tx == 0))
+        return;
+    s->dirty = true;
+    s->dnext = tas_ctx.dirty;
+    tas_ctx.dirty = s;
+}
+
+void tas_post_drop_sock(struct tas_sock *s)
+{
+    if (!s->dirty)
+        return;
+    for (struct tas_sock **pp = &tas_ctx.dirty; *pp != NULL; pp = &(*pp)->dnext) {
+        if (*pp == s) {
+            *pp = s->dnext;
+            break;
+        }
+    }
+    s->dirty = false;
+    s->dnext = NULL;
+}
+
+void tas_fp_flush(void)
+{
+    struct tas_ctx *c = &tas_ctx;
+    uint32_t touched = 0;
+    struct tas_sock **pp = &c->dirty;
+
+    if (c->state != TAS_CTX_READY) {
+        while (c->dirty != NULL)
+            tas_post_drop_sock(c->dirty);
+        return;
+    }
+    while (*pp != NULL) {
+        struct tas_sock *s = *pp;
+        if (s->flow_live && (s->pend_rx != 0 || s->pend_tx != 0)) {
+            struct tas_q *q = &c->fp_in[s->fp_core];
+            struct tas_fpin *e = tas_q_slot(q);
+            if (e == NULL) { /* full: stays dirty, retried later */
+                c->stats.fp_full++;
+                touched |= 1u << s->fp_core;
+                pp = &s->dnext;
+                continue;
+            }
+            memset(e, 0, TAS_QE_BODY);
+            e->flow = s->flow;
+            e->gen = s->gen;
+            e->tx_bytes = s->pend_tx;
+            e->rx_bytes = s->pend_rx;
+            tas_q_push(q, TAS_FPIN_UPDATE);
+            touched |= 1u << s->fp_core;
+            s->pend_rx = s->pend_tx = 0;
+        }
+        *pp = s->dnext;
+        s->dirty = false;
+        s->dnext = NULL;
+    }
+    for (uint32_t core = 0; touched != 0; core++, touched >>= 1)
+        if ((touched & 1) && tas_fp_need_kick(c->global, core))
+            ring_doorbell(c->fp_db_fd[core]);
+}
+
+bool tas_post_pending(void)
+{
+    return tas_ctx.sp_over_head != NULL || tas_ctx.dirty != NULL;
+}

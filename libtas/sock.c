@@ -1,0 +1,289 @@
+/* sock.c - socket objects: lifetime, flows, and the lists they live on.
+ *
+ * A struct tas_sock exists for each tasd TCP socket the application holds
+ * (named by its reserved kernel descriptor) and for each connection tasd
+ * has handed over but the application has not accepted yet.  It is counted:
+ * the fd table, the flow table (while tasd's flow is ours), the accept list,
+ * the list of LISTEN/CONNECT requests in flight and any call running on it
+ * each hold a reference, so a socket the application closes lives on until
+ * tasd says CLOSED.
+ *
+ * Flows: tasd names a connection by (flow id, generation).  flows[id] maps it
+ * to its socket; an entry from tasd whose generation differs is stale.  When
+ * tasd frees a flow (CLOSED) its ring buffers may be reused for another
+ * connection at once, so unread received data is copied out first.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "libtas/internal.h"
+
+TAS_HIDDEN void tas_stash_apply(struct tas_sock *s);
+
+struct tas_sock *tas_sock_new(int fd)
+{
+    struct tas_ctx *c = &tas_ctx;
+    struct tas_sock *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return NULL;
+    s->obj.kind = TAS_OBJ_SOCK;
+    s->fd = fd;
+    s->refs = 1;
+    s->serial = ++c->next_serial;
+    s->local.sin_family = AF_INET;
+    s->peer.sin_family = AF_INET;
+    s->all_next = c->all;
+    if (c->all != NULL)
+        c->all->all_prev = s;
+    c->all = s;
+    return s;
+}
+
+void tas_sock_get(struct tas_sock *s) { s->refs++; }
+
+void tas_sock_put(struct tas_sock *s)
+{
+    struct tas_ctx *c = &tas_ctx;
+    if (--s->refs != 0)
+        return;
+    tas_post_drop_sock(s);
+    tas_epoll_sock_gone(s);
+    if (s->all_prev != NULL)
+        s->all_prev->all_next = s->all_next;
+    else if (c->all == s)
+        c->all = s->all_next;
+    if (s->all_next != NULL)
+        s->all_next->all_prev = s->all_prev;
+    free(s->rx_priv);
+    free(s);
+}
+
+struct tas_sock *tas_sock_lookup(int fd)
+{
+    struct tas_obj *o = tas_fd_get(fd);
+    if (o == NULL || o->kind != TAS_OBJ_SOCK)
+        return NULL;
+    struct tas_sock *s = (struct tas_sock *)o;
+    tas_sock_get(s);
+    return s;
+}
+
+struct tas_sock *tas_enter(int fd)
+{
+    struct tas_obj *o = tas_fd_get(fd);
+    if (likely(o == NULL) || o->kind != TAS_OBJ_SOCK)
+        return NULL;
+    tas_lock();
+    struct tas_sock *s = tas_sock_lookup(fd);
+    if (s == NULL)
+        tas_unlock(); /* closed meanwhile: libc will say EBADF */
+    return s;
+}
+
+void tas_leave(struct tas_sock *s)
+{
+    tas_sock_put(s);
+    tas_unlock();
+}
+
+void tas_sock_changed(struct tas_sock *s)
+{
+    s->ev_seq++;
+    if (s->epitems != NULL)
+        tas_epoll_sock_changed(s);
+}
+
+/* ------------------------------------------------------------ flows */
+
+bool tas_bufs_valid(const struct tas_conn_bufs *b)
+{
+    const struct tas_region_hdr *h = &tas_ctx.hdr;
+    if (b->rx_size == 0 || b->tx_size == 0)
+        return false;
+    if (b->rx_off < h->buf_off || b->tx_off < h->buf_off)
+        return false;
+    uint64_t rx = b->rx_off - h->buf_off, tx = b->tx_off - h->buf_off;
+    return rx <= h->buf_size && b->rx_size <= h->buf_size - rx && tx <= h->buf_size &&
+           b->tx_size <= h->buf_size - tx;
+}
+
+int tas_flow_install(struct tas_sock *s, uint32_t flow, uint32_t gen,
+                     const struct tas_conn_bufs *b, uint16_t fp_core, uint16_t mss)
+{
+    struct tas_ctx *c = &tas_ctx;
+
+    if (flow >= c->hdr.max_flows || fp_core >= c->hdr.n_fp) {
+        c->stats.bad_flow++;
+        return -EINVAL;
+    }
+    if (!tas_bufs_valid(b)) {
+        c->stats.bad_bufs++;
+        return -EINVAL;
+    }
+    struct tas_sock *old = c->flows[flow];
+    if (old != NULL) {
+        if (old->gen == gen) {
+            c->stats.bad_flow++;
+            return -EEXIST;
+        }
+        tas_flow_release(old); /* tasd reused the id: the old flow is over */
+    }
+    c->flows[flow] = s;
+    tas_sock_get(s);
+    s->flow_live = true;
+    s->was_connected = true;
+    s->flow = flow;
+    s->gen = gen;
+    s->fp_core = fp_core;
+    s->mss = mss;
+    s->rx_base = (uint8_t *)c->region + b->rx_off;
+    s->rx_size = b->rx_size;
+    s->rx_head = 0;
+    s->rx_ready = 0;
+    s->tx_base = (uint8_t *)c->region + b->tx_off;
+    s->tx_size = b->tx_size;
+    s->tx_tail = 0;
+    s->tx_free = b->tx_size;
+    s->pend_rx = s->pend_tx = 0;
+    tas_stash_apply(s);
+    return 0;
+}
+
+struct tas_sock *tas_flow_lookup(uint32_t flow, uint32_t gen)
+{
+    struct tas_ctx *c = &tas_ctx;
+    if (flow >= c->hdr.max_flows || c->flows == NULL)
+        return NULL;
+    struct tas_sock *s = c->flows[flow];
+    return s != NULL && s->gen == gen ? s : NULL;
+}
+
+/* tasd freed the flow (or reused its id).  Drops the flow table's reference:
+ * the caller must not use s afterwards unless it holds its own. */
+void tas_flow_release(struct tas_sock *s)
+{
+    struct tas_ctx *c = &tas_ctx;
+
+    if (!s->flow_live)
+        return;
+    tas_post_drop_sock(s);
+    if (c->flows != NULL && s->flow < c->hdr.max_flows && c->flows[s->flow] == s)
+        c->flows[s->flow] = NULL;
+    s->flow_live = false;
+    if (!s->app_closed && s->rx_ready > 0 && s->rx_priv == NULL) {
+        uint8_t *p = malloc(s->rx_ready);
+        if (p != NULL) {
+            struct iovec v = {p, s->rx_ready};
+            tas_ring_read(s->rx_base, s->rx_size, s->rx_head, &v, 1, 0, s->rx_ready);
+            s->rx_size = s->rx_ready;
+            s->rx_head = 0;
+        } else {
+            s->rx_ready = 0;
+        }
+        s->rx_base = p;
+        s->rx_priv = p;
+    } else if (s->rx_priv == NULL) {
+        s->rx_ready = 0;
+        s->rx_base = NULL;
+    }
+    s->tx_base = NULL;
+    s->tx_free = 0;
+    if (!s->app_closed && !s->reset && !(s->rd_eof && s->wr_shut)) {
+        /* Freed under a live connection: the application sees a reset. */
+        s->reset = true;
+        if (s->so_error == 0)
+            s->so_error = ECONNRESET;
+    }
+    s->rd_eof = true;
+    s->wr_shut = true;
+    if (s->state == TAS_SS_CONNECTED)
+        s->state = TAS_SS_CLOSED;
+    tas_sock_changed(s);
+    tas_sock_put(s);
+}
+
+/* ------------------------------------------------------------ lists */
+
+void tas_pending_add(struct tas_sock *s)
+{
+    if (s->pending)
+        return;
+    tas_sock_get(s);
+    s->pending = true;
+    s->pnext = tas_ctx.pending;
+    tas_ctx.pending = s;
+}
+
+/* Unlinks the request with this opaque; the list's reference passes to the
+ * caller. */
+struct tas_sock *tas_pending_take(uint64_t opaque)
+{
+    for (struct tas_sock **pp = &tas_ctx.pending; *pp != NULL; pp = &(*pp)->pnext) {
+        struct tas_sock *s = *pp;
+        if (s->serial == opaque) {
+            *pp = s->pnext;
+            s->pnext = NULL;
+            s->pending = false;
+            return s;
+        }
+    }
+    return NULL;
+}
+
+void tas_listener_add(struct tas_sock *s)
+{
+    if (s->listed)
+        return;
+    tas_sock_get(s);
+    s->listed = true;
+    s->lnext = tas_ctx.listeners;
+    tas_ctx.listeners = s;
+}
+
+void tas_listener_remove(struct tas_sock *s)
+{
+    if (!s->listed)
+        return;
+    for (struct tas_sock **pp = &tas_ctx.listeners; *pp != NULL; pp = &(*pp)->lnext) {
+        if (*pp == s) {
+            *pp = s->lnext;
+            break;
+        }
+    }
+    s->listed = false;
+    s->lnext = NULL;
+    tas_sock_put(s);
+}
+
+struct tas_sock *tas_listener_find(uint32_t id)
+{
+    for (struct tas_sock *s = tas_ctx.listeners; s != NULL; s = s->lnext)
+        if (s->state == TAS_SS_LISTENING && s->listener == id)
+            return s;
+    return NULL;
+}
+
+/* tasd exited: every socket fails.  Received data stays readable (the region
+ * is still mapped and nobody will write it again). */
+void tas_sock_kill_all(int err)
+{
+    struct tas_ctx *c = &tas_ctx;
+
+    while (c->pending != NULL) {
+        struct tas_sock *s = tas_pending_take(c->pending->serial);
+        tas_sock_put(s);
+    }
+    for (struct tas_sock *s = c->all; s != NULL; s = s->all_next) {
+        if (s->detached || s->state == TAS_SS_FRESH)
+            continue;
+        s->dead = true;
+        if (s->state == TAS_SS_CONNECTING || s->state == TAS_SS_LISTEN_WAIT)
+            s->state = TAS_SS_CLOSED;
+        if (s->so_error == 0)
+            s->so_error = err;
+        s->pend_rx = s->pend_tx = 0;
+        tas_sock_changed(s);
+    }
+    while (c->dirty != NULL)
+        tas_post_drop_sock(c->dirty);
+}

@@ -1,0 +1,621 @@
+/* socket.c - the life of a tasd socket: socket, bind, listen, accept,
+ * connect, shutdown, close, and its names.
+ *
+ * socket(AF_INET, SOCK_STREAM) asks the kernel for a real TCP socket first:
+ * its descriptor number names the tasd socket (so numbering, select() and
+ * mixing with kernel descriptors all work), and it is the kernel socket the
+ * program falls back to.  A socket leaves tasd ("goes to the kernel") when it
+ * is bound to, or connects to, an address tasd does not serve: loopback
+ * (127.0.0.0/8, 0.0.0.0 as a destination) or an address of the kernel's own.
+ * From then on libtas forgets it and every call goes to libc.
+ *
+ * bind() only records the address; listen() sends LISTEN and waits for
+ * LISTEN_DONE; connect() sends CONNECT and (when blocking) waits for
+ * CONNECTED.  accept() takes connections tasd announced with NEW_CONN off
+ * the listener's accept list.  close() sends CLOSE (or ABORT with a zero
+ * linger, UNLISTEN for listeners); the socket object lives on until CLOSED.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "libtas/internal.h"
+#include "libtas/libtas.h"
+
+#define EPHEMERAL_LO 32768
+#define EPHEMERAL_HI 60999
+#define EPHEMERAL_TRIES 16
+#define SOMAXCONN_TAS 4096
+
+/* ------------------------------------------------------------ helpers */
+
+static int copy_addr(const struct sockaddr_in *sin, struct sockaddr *addr,
+                     socklen_t *len)
+{
+    if (addr == NULL || len == NULL)
+        return addr == NULL ? 0 : -EFAULT;
+    if ((int)*len < 0)
+        return -EINVAL;
+    memcpy(addr, sin, *len < sizeof(*sin) ? *len : sizeof(*sin));
+    *len = sizeof(*sin);
+    return 0;
+}
+
+static bool is_loopback(uint32_t ip_be)
+{
+    uint32_t ip = ntohl(ip_be);
+    return (ip >> 24) == 127 || ip == 0;
+}
+
+static int deadline_for(int ms, struct timespec *d, struct timespec **dp)
+{
+    *dp = NULL;
+    if (ms > 0) {
+        tas_deadline_ms(d, ms);
+        *dp = d;
+    }
+    return 0;
+}
+
+/* Ephemeral port choice, without touching the application's random(). */
+static uint16_t ephemeral_port(void)
+{
+    static uint64_t x;
+    if (x == 0) {
+        struct timespec ts;
+        tas_now(&ts);
+        x = (((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec) | 1;
+    }
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return (uint16_t)(EPHEMERAL_LO + x % (EPHEMERAL_HI - EPHEMERAL_LO + 1));
+}
+
+/* After an interrupted wait: go on (true) or fail with EINTR (false). */
+static bool restart_after_eintr(void) { return tas_restart_signals(); }
+
+/* The socket stops being ours; its descriptor is a plain kernel socket. */
+int tas_sock_to_kernel(struct tas_sock *s)
+{
+    int r = tas_epoll_to_kernel(s);
+    tas_sock_unlink_fd(s);
+    return r;
+}
+
+/* Take the socket out of the fd table; drops the table's reference. */
+void tas_sock_unlink_fd(struct tas_sock *s)
+{
+    if (s->fd < 0)
+        return;
+    tas_fd_clear(s->fd);
+    s->fd = -1;
+    s->app_closed = true;
+    tas_sock_changed(s);
+    tas_sock_put(s);
+}
+
+/* Bind the kernel socket to what the application asked for, then let the
+ * kernel have it.  Called with the lock held; returns with it released. */
+static int go_kernel(struct tas_sock *s)
+{
+    int fd = s->fd, r = 0;
+    struct sockaddr_in local = s->local;
+    bool bound = s->bound;
+
+    tas_sock_to_kernel(s);
+    tas_leave(s);
+    if (bound && real_bind(fd, (struct sockaddr *)&local, sizeof(local)) != 0)
+        r = -errno;
+    return r;
+}
+
+/* ------------------------------------------------------------ socket */
+
+int tas_socket(int domain, int type, int protocol)
+{
+    int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+    if (domain != AF_INET || base != SOCK_STREAM ||
+        (protocol != 0 && protocol != IPPROTO_TCP))
+        return real_socket(domain, type, protocol);
+    if (tas_ctx_ensure() != TAS_CTX_READY) {
+        if (!tas_ctx.fallback_ok)
+            return (int)tas_ret(-ECONNREFUSED);
+        return real_socket(domain, type, protocol);
+    }
+    int fd = real_socket(domain, type, protocol);
+    if (fd < 0 || fd >= TAS_FD_MAX)
+        return fd;
+    tas_lock();
+    struct tas_sock *s = tas_sock_new(fd);
+    if (s == NULL) {
+        tas_unlock();
+        real_close(fd);
+        return (int)tas_ret(-ENOMEM);
+    }
+    s->nonblock = (type & SOCK_NONBLOCK) != 0;
+    if (tas_fd_set(fd, &s->obj) != 0) {
+        s->fd = -1;
+        tas_sock_put(s); /* stays a kernel socket */
+    }
+    tas_unlock();
+    return fd;
+}
+
+int tas_bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    struct tas_sock *s = tas_enter(fd);
+    if (s == NULL)
+        return real_bind(fd, addr, len);
+
+    const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
+    int r = 0;
+    if (s->detached)
+        r = -EOPNOTSUPP;
+    else if (addr == NULL)
+        r = -EFAULT;
+    else if (len < sizeof(*sin))
+        r = -EINVAL;
+    else if (sin->sin_family != AF_INET)
+        r = -EAFNOSUPPORT;
+    else if (s->bound || s->state != TAS_SS_FRESH)
+        r = -EINVAL;
+    if (r != 0) {
+        tas_leave(s);
+        return (int)tas_ret(r);
+    }
+    uint32_t ip = sin->sin_addr.s_addr;
+    if (tas_ctx.state == TAS_CTX_READY && (ip == INADDR_ANY || ip == tas_ctx.hdr.local_ip)) {
+        s->local.sin_addr.s_addr = ip;
+        s->local.sin_port = sin->sin_port;
+        s->bound = true;
+        tas_leave(s);
+        return 0;
+    }
+    /* Not tasd's address: if the kernel has it, the socket is the kernel's
+     * from now on; if nobody has it, the bind fails and nothing changes. */
+    if (real_bind(fd, addr, len) != 0) {
+        r = -errno;
+        tas_leave(s);
+        return (int)tas_ret(r);
+    }
+    tas_sock_to_kernel(s);
+    tas_leave(s);
+    return 0;
+}
+
+/* ------------------------------------------------------------ listen */
+
+static bool listen_done(void *arg)
+{
+    return ((struct tas_sock *)arg)->state != TAS_SS_LISTEN_WAIT;
+}
+
+int tas_listen(int fd, int backlog)
+{
+    struct tas_sock *s = tas_enter(fd);
+    if (s == NULL)
+        return real_listen(fd, backlog);
+
+    if ((unsigned)backlog > SOMAXCONN_TAS)
+        backlog = SOMAXCONN_TAS;
+    if (s->detached) {
+        tas_leave(s);
+        return (int)tas_ret(-EOPNOTSUPP);
+    }
+    if (s->state == TAS_SS_LISTENING) {
+        s->backlog = (uint32_t)backlog;
+        tas_leave(s);
+        return 0;
+    }
+    if (s->state != TAS_SS_FRESH) {
+        tas_leave(s);
+        return (int)tas_ret(-EINVAL);
+    }
+    if (tas_ctx.state != TAS_CTX_READY) { /* tasd went away: kernel listens */
+        int r = go_kernel(s);
+        return r != 0 ? (int)tas_ret(r) : real_listen(fd, backlog);
+    }
+
+    bool ephemeral = s->local.sin_port == 0;
+    int r = 0;
+    for (int tries = 0; tries < EPHEMERAL_TRIES; tries++) {
+        uint16_t port = ntohs(s->local.sin_port);
+        if (ephemeral)
+            port = ephemeral_port();
+        struct tas_spin_listen m = {
+            .opaque = s->serial,
+            .ip = s->local.sin_addr.s_addr,
+            .port = port,
+            .flags = s->reuseport ? TAS_LISTEN_REUSEPORT : 0,
+            .backlog = backlog > 0 ? (uint32_t)backlog : 1,
+        };
+        s->state = TAS_SS_LISTEN_WAIT;
+        s->so_error = 0;
+        tas_pending_add(s);
+        r = tas_sp_post(TAS_SPIN_LISTEN, &m, sizeof(m));
+        if (r != 0) {
+            tas_sock_put(tas_pending_take(s->serial));
+            s->state = TAS_SS_FRESH;
+            break;
+        }
+        do {
+            r = tas_wait(listen_done, s, NULL, NULL, 0, NULL);
+        } while (r == -EINTR);
+        if (r < 0)
+            break;
+        if (s->state == TAS_SS_LISTENING) {
+            s->local.sin_port = htons(port);
+            s->bound = true;
+            s->backlog = m.backlog;
+            r = 0;
+            break;
+        }
+        r = s->so_error != 0 ? -s->so_error : -EPROTO;
+        s->so_error = 0;
+        if (s->state == TAS_SS_CLOSED) /* tasd exited meanwhile */
+            s->state = TAS_SS_FRESH;
+        if (!(ephemeral && r == -EADDRINUSE))
+            break;
+    }
+    tas_leave(s);
+    return r == 0 ? 0 : (int)tas_ret(r);
+}
+
+/* ------------------------------------------------------------ accept */
+
+static bool acceptable(void *arg)
+{
+    struct tas_sock *s = arg;
+    return s->acc_head != NULL || s->dead || s->rd_shut || s->app_closed ||
+           s->state != TAS_SS_LISTENING;
+}
+
+int tas_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+    struct tas_sock *s = tas_enter(fd);
+    if (s == NULL)
+        return real_accept4(fd, addr, len, flags);
+
+    struct timespec dl, *dlp;
+    int r;
+    deadline_for(s->rcvtimeo_ms, &dl, &dlp);
+    if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) {
+        r = -EINVAL;
+        goto out;
+    }
+    if (s->detached) {
+        r = -EOPNOTSUPP;
+        goto out;
+    }
+    if (s->state != TAS_SS_LISTENING) {
+        r = -EINVAL;
+        goto out;
+    }
+    for (;;) {
+        tas_process();
+        if (s->acc_head != NULL) {
+            int nfd = real_socket(AF_INET, SOCK_STREAM | flags, 0);
+            if (nfd < 0) {
+                r = -errno;
+                goto out;
+            }
+            if (nfd >= TAS_FD_MAX) {
+                real_close(nfd);
+                r = -EMFILE;
+                goto out;
+            }
+            struct tas_sock *c = s->acc_head;
+            if (tas_fd_set(nfd, &c->obj) != 0) {
+                real_close(nfd);
+                r = -ENOMEM;
+                goto out;
+            }
+            s->acc_head = c->acc_next;
+            if (s->acc_head == NULL)
+                s->acc_tail = NULL;
+            s->acc_len--;
+            c->acc_next = NULL;
+            c->fd = nfd; /* the accept list's reference is now the table's */
+            c->nonblock = (flags & SOCK_NONBLOCK) != 0;
+            struct tas_spin_accepted m = {.listener = s->listener, .count = 1};
+            tas_sp_post(TAS_SPIN_ACCEPTED, &m, sizeof(m));
+            tas_sock_changed(s);
+            copy_addr(&c->peer, addr, len);
+            r = nfd;
+            goto out;
+        }
+        if (s->app_closed) {
+            r = -EBADF;
+            goto out;
+        }
+        if (s->dead || s->rd_shut || s->state != TAS_SS_LISTENING) {
+            r = -EINVAL;
+            goto out;
+        }
+        if (s->nonblock) {
+            r = -EAGAIN;
+            goto out;
+        }
+        r = tas_wait(acceptable, s, dlp, NULL, 0, NULL);
+        if (r == TAS_WAIT_TIMEOUT) {
+            r = -EAGAIN;
+            goto out;
+        }
+        if (r == -EINTR && restart_after_eintr())
+            continue;
+        if (r < 0)
+            goto out;
+    }
+out:
+    tas_leave(s);
+    return (int)tas_ret(r);
+}
+
+int tas_accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+    return tas_accept4(fd, addr, len, 0);
+}
+
+/* ------------------------------------------------------------ connect */
+
+static bool connect_done(void *arg)
+{
+    return ((struct tas_sock *)arg)->state != TAS_SS_CONNECTING;
+}
+
+int tas_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    struct tas_sock *s = tas_enter(fd);
+    if (s == NULL)
+        return real_connect(fd, addr, len);
+
+    const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
+    struct timespec dl, *dlp;
+    int r = 0;
+
+    if (s->detached)
+        r = -EOPNOTSUPP;
+    else if (addr == NULL)
+        r = -EFAULT;
+    else if (len < sizeof(sa_family_t))
+        r = -EINVAL;
+    else if (sin->sin_family == AF_UNSPEC)
+        r = s->state == TAS_SS_FRESH ? 0 : -EOPNOTSUPP;
+    else if (len < sizeof(*sin))
+        r = -EINVAL;
+    else if (sin->sin_family != AF_INET)
+        r = -EAFNOSUPPORT;
+    else if (s->state == TAS_SS_CONNECTING)
+        r = -EALREADY;
+    else if (s->state == TAS_SS_CLOSED && !s->was_connected && s->so_error != 0) {
+        r = -s->so_error; /* the outcome of the previous non-blocking attempt */
+        s->so_error = 0;
+    }
+    else if (s->state == TAS_SS_CONNECTED || s->state == TAS_SS_LISTENING ||
+             s->state == TAS_SS_LISTEN_WAIT || (s->state == TAS_SS_CLOSED && s->was_connected))
+        r = -EISCONN;
+    if (r != 0 || sin->sin_family == AF_UNSPEC) {
+        tas_leave(s);
+        return (int)tas_ret(r);
+    }
+
+    if (is_loopback(sin->sin_addr.s_addr) || tas_ctx.state != TAS_CTX_READY) {
+        r = go_kernel(s);
+        if (r != 0)
+            return (int)tas_ret(r);
+        return real_connect(fd, addr, len);
+    }
+
+    struct tas_spin_connect m = {
+        .opaque = s->serial,
+        .local_ip = s->bound ? s->local.sin_addr.s_addr : 0,
+        .remote_ip = sin->sin_addr.s_addr,
+        .local_port = ntohs(s->local.sin_port),
+        .remote_port = ntohs(sin->sin_port),
+    };
+    s->so_error = 0;
+    s->state = TAS_SS_CONNECTING;
+    s->peer = *sin;
+    memset(s->peer.sin_zero, 0, sizeof(s->peer.sin_zero));
+    tas_pending_add(s);
+    r = tas_sp_post(TAS_SPIN_CONNECT, &m, sizeof(m));
+    if (r != 0) {
+        tas_sock_put(tas_pending_take(s->serial));
+        s->state = TAS_SS_FRESH;
+        goto out;
+    }
+    if (s->nonblock) {
+        r = -EINPROGRESS;
+        goto out;
+    }
+    deadline_for(s->sndtimeo_ms, &dl, &dlp);
+    for (;;) {
+        r = tas_wait(connect_done, s, dlp, NULL, 0, NULL);
+        if (r == -EINTR && restart_after_eintr())
+            continue;
+        break;
+    }
+    if (r == TAS_WAIT_TIMEOUT) {
+        r = -EINPROGRESS;
+    } else if (r == TAS_WAIT_COND) {
+        r = 0;
+        if (s->state != TAS_SS_CONNECTED) {
+            r = s->so_error != 0 ? -s->so_error : -ECONNREFUSED;
+            s->so_error = 0;
+        }
+    }
+out:
+    tas_leave(s);
+    return (int)tas_ret(r);
+}
+
+/* ------------------------------------------------------------ shutdown */
+
+int tas_shutdown(int fd, int how)
+{
+    struct tas_sock *s = tas_enter(fd);
+    if (s == NULL)
+        return real_shutdown(fd, how);
+
+    int r = 0;
+    if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
+        r = -EINVAL;
+    else if (s->detached)
+        r = -EOPNOTSUPP;
+    else if (s->state == TAS_SS_LISTENING) {
+        /* As on Linux, this wakes threads blocked in accept() (EINVAL). */
+        if (how != SHUT_WR)
+            s->rd_shut = true;
+    } else if (s->state != TAS_SS_CONNECTED || s->reset || s->dead) {
+        r = -ENOTCONN;
+    } else {
+        if (how != SHUT_WR)
+            s->rd_shut = true;
+        if (how != SHUT_RD && !s->wr_shut) {
+            tas_fp_flush(); /* the data goes before the FIN */
+            struct tas_spin_shutdown m = {.flow = s->flow, .gen = s->gen, .how = (uint32_t)how};
+            r = tas_sp_post(TAS_SPIN_SHUTDOWN, &m, sizeof(m));
+            s->wr_shut = true;
+        }
+    }
+    if (r == 0) {
+        tas_sock_changed(s);
+        tas_wake_all();
+    }
+    tas_leave(s);
+    return (int)tas_ret(r);
+}
+
+/* ------------------------------------------------------------ close */
+
+static void close_listener(struct tas_sock *s)
+{
+    struct tas_spin_unlisten u = {.listener = s->listener};
+    tas_sp_post(TAS_SPIN_UNLISTEN, &u, sizeof(u));
+    tas_listener_remove(s);
+    /* Connections nobody accepted are reset, as Linux does. */
+    while (s->acc_head != NULL) {
+        struct tas_sock *c = s->acc_head;
+        s->acc_head = c->acc_next;
+        c->acc_next = NULL;
+        c->app_closed = true;
+        if (c->flow_live) {
+            struct tas_spin_flow a = {.flow = c->flow, .gen = c->gen};
+            tas_sp_post(TAS_SPIN_ABORT, &a, sizeof(a));
+            if (tas_ctx.state != TAS_CTX_READY)
+                tas_flow_release(c);
+        }
+        tas_sock_put(c);
+    }
+    s->acc_tail = NULL;
+    s->acc_len = 0;
+}
+
+static void close_conn(struct tas_sock *s)
+{
+    if (!s->flow_live)
+        return;
+    if (tas_ctx.state != TAS_CTX_READY) { /* nobody will say CLOSED */
+        tas_flow_release(s);
+        return;
+    }
+    tas_fp_flush(); /* consumed and written bytes go before the CLOSE */
+    struct tas_spin_flow m = {.flow = s->flow, .gen = s->gen};
+    bool abort = s->linger_on && s->linger_secs == 0;
+    tas_sp_post(abort ? TAS_SPIN_ABORT : TAS_SPIN_CLOSE, &m, sizeof(m));
+}
+
+/* Drop libtas's state for fd (telling tasd what it must know) but leave the
+ * kernel descriptor open.  -EBADF for libtas's own descriptors. */
+int tas_fd_release(int fd)
+{
+    struct tas_obj *o = tas_fd_get(fd);
+    if (likely(o == NULL))
+        return 0;
+    if (o->kind == TAS_OBJ_INTERNAL)
+        return -EBADF;
+    if (o->kind == TAS_OBJ_EPOLL)
+        return tas_epoll_close(o);
+
+    struct tas_sock *s = tas_enter(fd);
+    if (s == NULL)
+        return 0;
+    tas_epoll_sock_gone(s);
+    if (!s->detached) {
+        switch (s->state) {
+        case TAS_SS_LISTENING:
+            close_listener(s);
+            break;
+        case TAS_SS_CONNECTED:
+        case TAS_SS_CLOSED:
+            close_conn(s);
+            break;
+        default: /* LISTEN_WAIT, CONNECTING: finished when the reply comes */
+            break;
+        }
+    }
+    tas_sock_unlink_fd(s);
+    tas_wake_all();
+    tas_leave(s);
+    return 0;
+}
+
+int tas_close(int fd)
+{
+    int r = tas_fd_release(fd);
+    return r < 0 ? (int)tas_ret(r) : real_close(fd);
+}
+
+/* ------------------------------------------------------------ names */
+
+int tas_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
+{
+    struct tas_sock *s = tas_enter(fd);
+    if (s == NULL)
+        return real_getsockname(fd, addr, len);
+    struct sockaddr_in sin = s->local;
+    tas_leave(s);
+    if (addr == NULL || len == NULL)
+        return (int)tas_ret(-EFAULT);
+    return (int)tas_ret(copy_addr(&sin, addr, len));
+}
+
+int tas_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
+{
+    struct tas_sock *s = tas_enter(fd);
+    if (s == NULL)
+        return real_getpeername(fd, addr, len);
+    bool ok = s->state == TAS_SS_CONNECTED && !s->reset && !s->dead;
+    struct sockaddr_in sin = s->peer;
+    tas_leave(s);
+    if (!ok)
+        return (int)tas_ret(-ENOTCONN);
+    if (addr == NULL || len == NULL)
+        return (int)tas_ret(-EFAULT);
+    return (int)tas_ret(copy_addr(&sin, addr, len));
+}
+
+/* ------------------------------------------------------------ misc API */
+
+int tas_init(void)
+{
+    return tas_ctx_ensure() == TAS_CTX_READY ? 0 : (int)tas_ret(-ECONNREFUSED);
+}
+
+int tas_is_tas_socket(int fd)
+{
+    struct tas_obj *o = tas_fd_get(fd);
+    return o != NULL && o->kind == TAS_OBJ_SOCK;
+}
+
+void tas_get_stats(struct tas_lib_stats *st)
+{
+    tas_lock();
+    const struct tas_stats *c = &tas_ctx.stats;
+    *st = (struct tas_lib_stats){c->bad_entries, c->bad_flow,       c->bad_bufs,
+                                 c->bad_counts,  c->unknown_opaque, c->orphan_conns,
+                                 c->stashed,     c->sp_overflow,    c->fp_full};
+    tas_unlock();
+}

@@ -1,0 +1,261 @@
+/* sockopt.c - socket options, fcntl and ioctl on tasd sockets.
+ *
+ * Every setsockopt() is applied to the reserved kernel socket as well: the
+ * kernel validates it exactly as Linux would (unknown levels and options give
+ * ENOPROTOOPT, bad lengths EINVAL), getsockopt() of anything libtas does not
+ * track reads back the value just set, and a socket that later goes to the
+ * kernel stack keeps its options.  libtas records what matters to tasd or
+ * to itself: SO_REUSEPORT (TAS_LISTEN_REUSEPORT), SO_LINGER with a zero
+ * timeout (close sends ABORT), SO_RCVTIMEO/SO_SNDTIMEO, TCP_NODELAY and
+ * SO_KEEPALIVE (recorded only).
+ *
+ * getsockopt() answers from tasd's state for SO_ERROR, SO_ACCEPTCONN,
+ * SO_RCVBUF/SO_SNDBUF (ring sizes once connected), TCP_MAXSEG and TCP_INFO.
+ * fcntl(F_SETFL) and ioctl(FIONBIO) go to the kernel socket too, so
+ * F_GETFL needs no emulation; FIONREAD/SIOCINQ and SIOCOUTQ are answered
+ * from the rings.
+ */
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "libtas/internal.h"
+#include "libtas/libtas.h"
+
+static int put_int(void *val, socklen_t *len, int v)
+{
+    if (val == NULL || len == NULL)
+        return -EFAULT;
+    if ((int)*len < 0)
+        return -EINVAL;
+    socklen_t n = *len < sizeof(v) ? *len : sizeof(v);
+    memcpy(val, &v, n);
+    *len = n;
+    return 0;
+}
+
+static int tv_to_ms(const void *val, socklen_t len)
+{
+    struct timeval tv;
+    if (len < sizeof(tv))
+        return -1;
+    memcpy(&tv, val, sizeof(tv));
+    if (tv.tv_sec < 0 || tv.tv_usec < 0)
+        return -1;
+    long long ms = (long long)tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000;
+    return ms > 2000000000LL ? 2000000000 : (int)ms;
+}
+
+static uint8_t linux_tcp_state(const struct tas_sock *s)
+{
+    switch (s->state) {
+    case TAS_SS_LISTENING:
+        return TCP_LISTEN;
+    case TAS_SS_CONNECTING:
+        return TCP_SYN_SENT;
+    case TAS_SS_CONNECTED:
+        if (s->reset || s->dead)
+            return TCP_CLOSE;
+        if (s->rd_eof && s->wr_shut)
+            return TCP_LAST_ACK;
+        if (s->rd_eof)
+            return TCP_CLOSE_WAIT;
+        if (s->wr_shut)
+            return TCP_FIN_WAIT1;
+        return TCP_ESTABLISHED;
+    default:
+        return TCP_CLOSE;
+    }
+}
+
+static int tcp_info(const struct tas_sock *s, void *val, socklen_t *len)
+{
+    struct tcp_info ti;
+    if (val == NULL || len == NULL)
+        return -EFAULT;
+    memset(&ti, 0, sizeof(ti));
+    ti.tcpi_state = linux_tcp_state(s);
+    ti.tcpi_snd_mss = ti.tcpi_rcv_mss = ti.tcpi_advmss = s->mss;
+    ti.tcpi_unacked = 0;
+    socklen_t n = *len < sizeof(ti) ? *len : sizeof(ti);
+    memcpy(val, &ti, n);
+    *len = n;
+    return 0;
+}
+
+int tas_getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
+{
+    struct tas_sock *s = tas_enter(fd);
+    if (s == NULL)
+        return real_getsockopt(fd, level, opt, val, len);
+
+    int r = 1; /* 1: not ours, ask the kernel socket */
+    bool flow = s->state == TAS_SS_CONNECTED && s->rx_size != 0;
+    if (s->detached) {
+        r = -EOPNOTSUPP;
+    } else if (level == SOL_SOCKET) {
+        switch (opt) {
+        case SO_ERROR:
+            tas_process();
+            r = put_int(val, len, s->so_error);
+            if (r == 0 && !s->dead)
+                s->so_error = 0;
+            break;
+        case SO_ACCEPTCONN:
+            r = put_int(val, len, s->state == TAS_SS_LISTENING);
+            break;
+        case SO_RCVBUF:
+            if (flow)
+                r = put_int(val, len, (int)s->rx_size);
+            break;
+        case SO_SNDBUF:
+            if (flow)
+                r = put_int(val, len, (int)s->tx_size);
+            break;
+        }
+    } else if (level == IPPROTO_TCP) {
+        switch (opt) {
+        case TCP_MAXSEG:
+            if (s->mss != 0)
+                r = put_int(val, len, s->mss);
+            break;
+        case TCP_INFO:
+            if (s->state != TAS_SS_FRESH)
+                r = tcp_info(s, val, len);
+            break;
+        }
+    }
+    tas_leave(s);
+    if (r == 1)
+        return real_getsockopt(fd, level, opt, val, len);
+    return (int)tas_ret(r);
+}
+
+int tas_setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
+{
+    struct tas_sock *s = tas_enter(fd);
+    if (s == NULL)
+        return real_setsockopt(fd, level, opt, val, len);
+
+    int r = 0;
+    if (s->detached)
+        r = -EOPNOTSUPP;
+    else if (real_setsockopt(fd, level, opt, val, len) != 0)
+        r = -errno;
+    if (r != 0) {
+        tas_leave(s);
+        return (int)tas_ret(r);
+    }
+    int v = 0;
+    if (val != NULL && len >= sizeof(int))
+        memcpy(&v, val, sizeof(int));
+    if (level == SOL_SOCKET) {
+        switch (opt) {
+        case SO_REUSEADDR:
+            s->reuseaddr = v != 0;
+            break;
+        case SO_REUSEPORT:
+            s->reuseport = v != 0;
+            break;
+        case SO_KEEPALIVE:
+            s->keepalive = v != 0;
+            break;
+        case SO_LINGER:
+            if (val != NULL && len >= sizeof(struct linger)) {
+                struct linger l;
+                memcpy(&l, val, sizeof(l));
+                s->linger_on = l.l_onoff != 0;
+                s->linger_secs = l.l_linger;
+            }
+            break;
+        case SO_RCVTIMEO:
+            s->rcvtimeo_ms = tv_to_ms(val, len);
+            if (s->rcvtimeo_ms < 0)
+                s->rcvtimeo_ms = 0;
+            break;
+        case SO_SNDTIMEO:
+            s->sndtimeo_ms = tv_to_ms(val, len);
+            if (s->sndtimeo_ms < 0)
+                s->sndtimeo_ms = 0;
+            break;
+        }
+    } else if (level == IPPROTO_TCP && opt == TCP_NODELAY) {
+        s->nodelay = v != 0;
+    }
+    tas_leave(s);
+    return 0;
+}
+
+int tas_fcntl(int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+
+    struct tas_obj *o = tas_fd_get(fd);
+    if (likely(o == NULL) || o->kind != TAS_OBJ_SOCK || cmd != F_SETFL)
+        return real_fcntl(fd, cmd, arg);
+    struct tas_sock *s = tas_enter(fd);
+    if (s == NULL)
+        return real_fcntl(fd, cmd, arg);
+    int r = real_fcntl(fd, cmd, arg);
+    if (r == 0)
+        s->nonblock = ((long)arg & O_NONBLOCK) != 0;
+    tas_leave(s);
+    return r;
+}
+
+int tas_ioctl(int fd, unsigned long req, ...)
+{
+    va_list ap;
+    va_start(ap, req);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+
+    struct tas_sock *s = tas_enter(fd);
+    if (s == NULL)
+        return real_ioctl(fd, req, arg);
+    int r = 1; /* 1: pass to the kernel socket */
+    switch (req) {
+    case FIONBIO:
+        if (arg == NULL) {
+            r = -EFAULT;
+        } else if (real_ioctl(fd, req, arg) != 0) {
+            r = -errno;
+        } else {
+            s->nonblock = *(int *)arg != 0;
+            r = 0;
+        }
+        break;
+    case FIONREAD: /* SIOCINQ */
+        tas_process();
+        if (s->state == TAS_SS_LISTENING)
+            r = -EINVAL;
+        else if (arg == NULL)
+            r = -EFAULT;
+        else {
+            *(int *)arg = (int)s->rx_ready;
+            r = 0;
+        }
+        break;
+    case SIOCOUTQ:
+        tas_process();
+        if (s->state == TAS_SS_LISTENING)
+            r = -EINVAL;
+        else if (arg == NULL)
+            r = -EFAULT;
+        else {
+            *(int *)arg = s->flow_live ? (int)(s->tx_size - s->tx_free) : 0;
+            r = 0;
+        }
+        break;
+    }
+    tas_leave(s);
+    if (r == 1)
+        return real_ioctl(fd, req, arg);
+    return (int)tas_ret(r);
+}

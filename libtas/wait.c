@@ -1,0 +1,327 @@
+/* wait.c - sleeping until tasd has something for us, without lost wake-ups.
+ *
+ * tasd writes the context eventfd only when the context is armed (shm.h):
+ * the sleeper arms, looks at its queues once more, and only then sleeps.
+ * With several threads in one context, one of them at a time is the
+ * *leader*: it spins briefly (TAS_SPIN_US, default 20), arms, re-checks, and
+ * sleeps in ppoll() on {its wake eventfd, the context eventfd, app.sock, and
+ * the caller's kernel descriptors}.  The others are *followers*: they sleep
+ * in ppoll() on {their own wake eventfd, their kernel descriptors}.
+ *
+ * Whoever applies entries from tasd (any thread, under tas_lock) writes the
+ * wake eventfd of every listed waiter, so a follower never misses a change
+ * it was waiting for: it listed itself under the lock before sleeping, and
+ * its eventfd stays readable until it drains it.  A leader that leaves while
+ * followers remain wakes one of them to take its place.  Local changes
+ * (shutdown, close, tasd's exit) wake all waiters too.
+ *
+ * Each waiting thread therefore owns one eventfd (created on its first wait,
+ * closed when the thread exits), and the context eventfd is read by exactly
+ * one thread at a time.
+ */
+#include <stdlib.h>
+#include <sys/eventfd.h>
+
+#include "libtas/internal.h"
+
+struct tas_waiter {
+    struct tas_waiter *next, *prev;
+    int fd;
+    bool listed;
+};
+
+static __thread struct tas_waiter self __attribute__((tls_model("initial-exec"))) = {
+    .fd = -1};
+static pthread_key_t exit_key;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+
+#if defined(__x86_64__) || defined(__i386__)
+#define cpu_relax() __builtin_ia32_pause()
+#elif defined(__aarch64__)
+#define cpu_relax() __asm__ volatile("yield")
+#else
+#define cpu_relax() __asm__ volatile("" ::: "memory")
+#endif
+
+#define STACK_FDS 8
+#define NO_WAKEFD_MAX_MS 10 /* without a wake eventfd, sleep in short slices */
+#define PENDING_MAX_MS 1    /* with unposted entries, retry soon */
+
+/* ------------------------------------------------------------ time */
+
+void tas_now(struct timespec *ts) { clock_gettime(CLOCK_MONOTONIC, ts); }
+
+void tas_deadline_ms(struct timespec *d, long ms)
+{
+    tas_now(d);
+    d->tv_sec += ms / 1000;
+    d->tv_nsec += (ms % 1000) * 1000000L;
+    if (d->tv_nsec >= 1000000000L) {
+        d->tv_sec++;
+        d->tv_nsec -= 1000000000L;
+    }
+}
+
+/* Time left until the deadline: false if none is left.  NULL: forever. */
+static bool time_left(const struct timespec *deadline, struct timespec *left)
+{
+    struct timespec now;
+    tas_now(&now);
+    left->tv_sec = deadline->tv_sec - now.tv_sec;
+    left->tv_nsec = deadline->tv_nsec - now.tv_nsec;
+    if (left->tv_nsec < 0) {
+        left->tv_sec--;
+        left->tv_nsec += 1000000000L;
+    }
+    return left->tv_sec > 0 || (left->tv_sec == 0 && left->tv_nsec > 0);
+}
+
+int tas_ms_left(const struct timespec *deadline)
+{
+    struct timespec left;
+    if (deadline == NULL)
+        return -1;
+    if (!time_left(deadline, &left))
+        return 0;
+    long ms = left.tv_sec * 1000 + (left.tv_nsec + 999999) / 1000000;
+    return ms > 1000000000L ? 1000000000 : (int)ms;
+}
+
+/* ------------------------------------------------------------ waiters */
+
+static void thread_exit(void *arg)
+{
+    struct tas_waiter *w = arg;
+    if (w->fd >= 0) {
+        tas_fd_internal_close(w->fd);
+        w->fd = -1;
+    }
+}
+
+static void make_key(void) { pthread_key_create(&exit_key, thread_exit); }
+
+static int self_fd(void)
+{
+    if (self.fd >= 0)
+        return self.fd;
+    pthread_once(&key_once, make_key);
+    int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (fd < 0)
+        return -1;
+    tas_fd_internal(fd);
+    self.fd = fd;
+    pthread_setspecific(exit_key, &self);
+    return fd;
+}
+
+/* fork() child: the inherited eventfd is shared with the parent's thread. */
+TAS_HIDDEN void tas_wait_atfork_child(void)
+{
+    if (self.fd >= 0) {
+        tas_fd_internal_close(self.fd);
+        self.fd = -1;
+    }
+    self.listed = false;
+}
+
+static void poke(int fd)
+{
+    uint64_t one = 1;
+    (void)!real_write(fd, &one, sizeof(one));
+}
+
+static void drain(int fd)
+{
+    uint64_t v;
+    (void)!real_read(fd, &v, sizeof(v));
+}
+
+static void list_self(void)
+{
+    struct tas_ctx *c = &tas_ctx;
+    self.prev = NULL;
+    self.next = c->waiters;
+    if (c->waiters != NULL)
+        c->waiters->prev = &self;
+    c->waiters = &self;
+    self.listed = true;
+}
+
+static void unlist_self(void)
+{
+    struct tas_ctx *c = &tas_ctx;
+    if (!self.listed)
+        return;
+    if (self.prev != NULL)
+        self.prev->next = self.next;
+    else
+        c->waiters = self.next;
+    if (self.next != NULL)
+        self.next->prev = self.prev;
+    self.listed = false;
+}
+
+void tas_wake_all(void)
+{
+    for (struct tas_waiter *w = tas_ctx.waiters; w != NULL; w = w->next)
+        poke(w->fd);
+}
+
+/* Are all installed signal handlers SA_RESTART?  Then a blocking socket call
+ * interrupted by one carries on, as the kernel would; otherwise it fails
+ * with EINTR.  Only asked after an interruption. */
+bool tas_restart_signals(void)
+{
+    for (int sig = 1; sig < SIGRTMAX; sig++) {
+        struct sigaction sa;
+        if (sigaction(sig, NULL, &sa) != 0)
+            continue;
+        if ((sa.sa_flags & SA_SIGINFO) || (sa.sa_handler != SIG_DFL &&
+                                           sa.sa_handler != SIG_IGN)) {
+            if (!(sa.sa_flags & SA_RESTART))
+                return false;
+        }
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------ waiting */
+
+/* The leader spins for a moment before sleeping: the reply to what was just
+ * sent is often a few microseconds away. */
+static bool spin(tas_cond_fn cond, void *arg)
+{
+    struct timespec end, now;
+    tas_now(&end);
+    end.tv_nsec += tas_ctx.spin_us * 1000L;
+    while (end.tv_nsec >= 1000000000L) {
+        end.tv_sec++;
+        end.tv_nsec -= 1000000000L;
+    }
+    for (;;) {
+        tas_unlock();
+        for (int i = 0; i < 64; i++)
+            cpu_relax();
+        tas_lock();
+        if (tas_process() > 0 || (cond != NULL && cond(arg)))
+            return true;
+        tas_now(&now);
+        if (now.tv_sec > end.tv_sec ||
+            (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+            return false;
+    }
+}
+
+int tas_wait(tas_cond_fn cond, void *arg, const struct timespec *deadline,
+             struct pollfd *extra, nfds_t n_extra, const sigset_t *mask)
+{
+    struct tas_ctx *c = &tas_ctx;
+    struct pollfd stack_fds[STACK_FDS], *pfds = stack_fds;
+    int wfd = self_fd();
+    int rc;
+
+    if (n_extra + 3 > STACK_FDS) {
+        pfds = malloc((n_extra + 3) * sizeof(*pfds));
+        if (pfds == NULL)
+            return -ENOMEM;
+    }
+    for (;;) {
+        tas_process();
+        if (cond != NULL && cond(arg)) {
+            rc = TAS_WAIT_COND;
+            break;
+        }
+        struct timespec left, *tsp = NULL;
+        if (deadline != NULL) {
+            if (!time_left(deadline, &left)) {
+                rc = TAS_WAIT_TIMEOUT;
+                break;
+            }
+            tsp = &left;
+        }
+
+        bool lead = false;
+        if (c->state == TAS_CTX_READY && !c->leader) {
+            c->leader = lead = true;
+            if (c->spin_us > 0 && (deadline == NULL || left.tv_sec > 0 ||
+                                   left.tv_nsec > c->spin_us * 1000L) &&
+                spin(cond, arg)) {
+                c->leader = false;
+                continue;
+            }
+            tas_ctx_arm(c->chdr);
+            if (tas_process() > 0) {
+                c->leader = false;
+                continue;
+            }
+        }
+
+        nfds_t k = 0, first_extra;
+        int i_wake = -1, i_efd = -1, i_app = -1;
+        if (wfd >= 0) {
+            pfds[k] = (struct pollfd){.fd = wfd, .events = POLLIN};
+            i_wake = (int)k++;
+        }
+        if (lead) {
+            pfds[k] = (struct pollfd){.fd = c->efd, .events = POLLIN};
+            i_efd = (int)k++;
+            pfds[k] = (struct pollfd){.fd = c->app_fd, .events = POLLIN};
+            i_app = (int)k++;
+        }
+        first_extra = k;
+        for (nfds_t i = 0; i < n_extra; i++) {
+            pfds[k] = extra[i];
+            pfds[k++].revents = 0;
+        }
+        long cap_ms = wfd < 0 ? NO_WAKEFD_MAX_MS : tas_post_pending() ? PENDING_MAX_MS : -1;
+        struct timespec cap;
+        if (cap_ms >= 0 && (tsp == NULL || tsp->tv_sec > 0 ||
+                            tsp->tv_nsec > cap_ms * 1000000L)) {
+            cap.tv_sec = 0;
+            cap.tv_nsec = cap_ms * 1000000L;
+            tsp = &cap;
+        }
+        if (wfd >= 0)
+            list_self();
+        tas_unlock();
+        int r = real_ppoll(pfds, k, tsp, mask);
+        int err = errno;
+        tas_lock();
+        unlist_self();
+        if (i_wake >= 0 && pfds[i_wake].revents != 0)
+            drain(wfd);
+        if (lead) {
+            if (pfds[i_efd].revents != 0)
+                drain(c->efd);
+            if (pfds[i_app].revents != 0)
+                tas_ctx_check_alive(true);
+            c->leader = false;
+        }
+        if (r < 0 && err != EINTR) {
+            rc = -err;
+            break;
+        }
+        if (r < 0) {
+            tas_process();
+            rc = -EINTR;
+            break;
+        }
+        bool extra_ready = false;
+        for (nfds_t i = 0; i < n_extra; i++) {
+            extra[i].revents = pfds[first_extra + i].revents;
+            if (extra[i].revents != 0)
+                extra_ready = true;
+        }
+        if (extra_ready) {
+            tas_process();
+            rc = TAS_WAIT_EXTRA;
+            break;
+        }
+    }
+    /* Hand the leadership on if someone else is still waiting. */
+    if (!c->leader && c->waiters != NULL)
+        poke(c->waiters->fd);
+    if (pfds != stack_fds)
+        free(pfds);
+    return rc;
+}
