@@ -76,7 +76,7 @@ struct tas_global *sp_gpage_create(unsigned n_fp)
     return g;
 }
 
-static void gpage_destroy(void)
+void sp_gpage_destroy(void)
 {
     if (sp.gpage != NULL)
         munmap(sp.gpage, sp.gpage_size);
@@ -676,7 +676,8 @@ void sp_app_free_all(bool cores_stopped)
         }
     }
     sp_slots_fini(&sp.gslots);
-    gpage_destroy();
+    /* The global page stays: the cores write it until they stop
+     * (sp_gpage_destroy, after fp_fini). */
 }
 
 struct sp_app *sp_app_of_gslot(uint32_t gslot)

@@ -42,7 +42,7 @@ bool sp_ready(void);                        /* initialised and looping */
 
 /* Added for tasd main (call order: sp_signals_block, tasd_port_init,
  * sp_gpage_create, fp_init, sp_init, launch fp cores, sp_run, sp_fini,
- * stop and join fp cores, fp_fini, tasd_port_stop). */
+ * stop and join fp cores, fp_fini, [sp_gpage_destroy], tasd_port_stop). */
 
 /* Block SIGTERM/SIGINT in the calling thread so that every thread created
  * afterwards inherits the mask and only sp's signalfd sees them.  Call it
@@ -53,7 +53,11 @@ int sp_signals_block(void);
 /* Create the global status page (struct tas_global, one memfd shared
  * read-only with every application) for n_fp fast-path cores.  Call before
  * fp_init and pass the result as its gpage.  NULL on error (message on
- * stderr).  sp_init uses the same page; sp_fini unmaps it. */
+ * stderr).  sp_init uses the same page; sp_fini leaves it mapped, since
+ * the cores still run then. */
 struct tas_global *sp_gpage_create(unsigned n_fp);
+/* Unmap it; only after the fast-path cores stopped (after fp_fini).
+ * Optional: exit releases it too. */
+void sp_gpage_destroy(void);
 
 #endif /* SLOWPATH_H */

@@ -144,7 +144,7 @@ void sp_write_stats(FILE *f, bool json)
     if (json) {
         fprintf(f,
                 "{\"conns\":%u,\"syn_rcvd\":%u,\"time_wait\":%u,\"listeners\":%u,"
-                "\"apps\":%u,\"flows_free\":%u,\"counters\":{",
+                "\"n_apps\":%u,\"flows_free\":%u,\"counters\":{",
                 sp.n_conns, sp.n_syn_rcvd, sp.n_tw, sp.n_listeners, sp.n_apps,
                 sp.flow_ids.nfree);
         for (size_t i = 0; i < n; i++)
