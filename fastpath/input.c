@@ -124,7 +124,14 @@ static void input_established(struct fp_core *c, uint32_t fid, const struct rte_
             sd->pend |= FP_PEND_EV_FIN_ACKED;
         fp_notify_add(c, fid);
     }
-    if (r.ack_now)
+    /* Out of order: one duplicate ACK per segment at once, so that the peer
+     * can count them (RFC 5681 4.2).  Otherwise one ACK per flow per burst;
+     * that includes duplicates of old data: acking each of them separately
+     * would make a peer without SACK see more duplicate ACKs than segments in
+     * flight and take it for reordering. */
+    if (unlikely(r.ooo))
+        fp_tx_ack(c, f, now);
+    else if (r.ack_now)
         fp_ack_add(c, fid);
     if (unlikely(r.fast_retx))
         c->stats.retx_fast++;

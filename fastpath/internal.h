@@ -155,6 +155,7 @@ void fp_exception(struct fp_core *c, struct rte_mbuf *m);
 /* tx.c */
 unsigned fp_tx_flow(struct fp_core *c, uint32_t fid, unsigned max_segs, uint64_t now,
                     uint32_t *bytes);
+void fp_tx_ack(struct fp_core *c, struct fp_flow *f, uint64_t now);
 void fp_acks_flush(struct fp_core *c, uint64_t now);
 void fp_tx_enqueue(struct fp_core *c, struct rte_mbuf *m);
 void fp_tx_flush(struct fp_core *c);

@@ -180,7 +180,7 @@ unsigned fp_tx_flow(struct fp_core *c, uint32_t fid, unsigned max_segs, uint64_t
 }
 
 /* A pure ACK (or window update) at SND.NXT. */
-static void tx_ack(struct fp_core *c, struct fp_flow *f, uint64_t now)
+void fp_tx_ack(struct fp_core *c, struct fp_flow *f, uint64_t now)
 {
     uint32_t snd_nxt = f->tx_una_seq + f->tx_sent +
                        ((f->flags & (FP_FLOW_FIN_SENT | FP_FLOW_FIN_ACKED)) == FP_FLOW_FIN_SENT);
@@ -198,7 +198,7 @@ void fp_acks_flush(struct fp_core *c, uint64_t now)
         uint32_t fid = p->acks[i];
         p->side[fid].in &= (uint8_t)~FP_IN_ACK;
         if (fp_flow_mine(c, fid) && (fp.flows[fid].flags & FP_FLOW_ACK_NOW))
-            tx_ack(c, &fp.flows[fid], now);
+            fp_tx_ack(c, &fp.flows[fid], now);
     }
     p->n_acks = 0;
 }
