@@ -26,6 +26,7 @@ struct sp_cc_input {
     uint32_t fretx;   /* fast retransmits */
     bool timeout;     /* the retransmission timer fired */
     uint32_t srtt_us; /* smoothed RTT estimate, 0 if unknown */
+    uint32_t peer_win;/* the peer's receive window, bytes (0 = unknown) */
     uint64_t now_us;
 };
 

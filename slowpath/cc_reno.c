@@ -7,6 +7,10 @@
  *   fast retransmit ssthresh = cwnd / 2 (at least 2 MSS), cwnd = ssthresh,
  *                   at most once per round trip
  *   timeout         ssthresh = cwnd / 2 (at least 2 MSS), cwnd = 2 MSS
+ *
+ * The window does not grow beyond twice the peer's receive window: a flow
+ * limited by its receiver would otherwise inflate cwnd without bound and
+ * then burst when the receiver opens up (RFC 7661 spirit).
  */
 #include "slowpath/cc.h"
 
@@ -53,6 +57,14 @@ static void reno_update(struct sp_cc_state *s, const struct sp_cc_input *in)
         uint64_t inc = (uint64_t)s->mss * in->acked / (cwnd ? cwnd : 1);
         cwnd += inc ? inc : 1;
     }
+    uint64_t limit = RENO_MAX_CWND;
+    if (in->peer_win != 0) {
+        limit = 2ull * in->peer_win;
+        if (limit < (uint64_t)RENO_INIT_SEGS * s->mss)
+            limit = (uint64_t)RENO_INIT_SEGS * s->mss;
+    }
+    if (cwnd > limit)
+        cwnd = limit > s->cwnd ? limit : s->cwnd; /* stop growing; never shrink here */
     s->cwnd = cwnd > RENO_MAX_CWND ? RENO_MAX_CWND : (uint32_t)cwnd;
 }
 

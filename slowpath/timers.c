@@ -148,6 +148,7 @@ static void cc_update(struct sp_conn *c, bool timeout)
         .fretx = (uint16_t)(fretx - c->last_fretx),
         .timeout = timeout,
         .srtt_us = c->srtt_us,
+        .peer_win = sp_rd32(&f->tx_remote_win),
         .now_us = sp.now_us,
     };
     c->last_acked = acked;

@@ -55,6 +55,16 @@ Test(cc_reno, congestion_avoidance_adds_about_one_segment_per_window)
     cr_assert_eq(s.cwnd, 21 * MSS);
 }
 
+Test(cc_reno, window_stops_growing_at_twice_the_receivers_window)
+{
+    struct sp_cc_state s = reno();
+    struct sp_cc_input in = {.acked = 100 * MSS, .peer_win = 20 * MSS, .now_us = 1};
+    sp_cc_reno.update(&s, &in);
+    cr_assert_eq(s.cwnd, 40 * MSS);
+    sp_cc_reno.update(&s, &in);
+    cr_assert_eq(s.cwnd, 40 * MSS);
+}
+
 Test(cc_reno, timeout_falls_back_to_two_segments)
 {
     struct sp_cc_state s = reno();
