@@ -714,6 +714,42 @@ void sp_conn_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf *m
 
 /* ---- application requests ---- */
 
+/* Receive-ring bytes the application reported as consumed in entries the
+ * core has not processed yet (it posts them to fp_in, then CLOSE to us, and
+ * we may be first).  Peeks, never consumes: slots with a non-zero type are
+ * still queued.  Application memory: values are clamped, a torn read only
+ * changes the FIN-or-RST choice. */
+static uint64_t rx_consumed_queued(const struct sp_conn *c)
+{
+    const struct sp_app *a = c->app;
+    uint64_t sum = 0;
+
+    for (uint32_t i = 0; i < a->max_ctx; i++) {
+        if (!a->ctxs[i].used)
+            continue;
+        const struct tas_qe *q = tas_ctx_queue_ents(a->region, a->ctx_off, a->ctx_stride,
+                                                    a->q_ents, i, tas_cq_fp_in(c->core));
+        for (uint32_t j = 0; j < a->q_ents; j++) {
+            if (atomic_load_explicit(&q[j].type, memory_order_acquire) != TAS_FPIN_UPDATE)
+                continue;
+            struct tas_fpin e;
+            memcpy(&e, q[j].body, sizeof(e));
+            if (e.flow == c->flow && e.gen == c->gen)
+                sum += e.rx_bytes;
+        }
+    }
+    return sum;
+}
+
+/* Did the application leave received data unread?  (Then close() resets
+ * the connection, as Linux does.) */
+static bool rx_unread(const struct sp_conn *c)
+{
+    uint64_t queued = rx_consumed_queued(c);
+    uint32_t avail = sp_rd32(&fp.flows[c->flow].rx_avail);
+    return (uint64_t)avail + queued < sp.cfg.rx_buf_size;
+}
+
 static void app_bad(struct sp_app *a)
 {
     a->bad_entries++;
@@ -739,8 +775,7 @@ void sp_conn_app_req(struct sp_app *a, uint8_t type, const void *body)
         c->app_closed = true;
         if (c->state == SP_TCP_CLOSED) {
             sp_conn_maybe_free(c);
-        } else if (c->fstate == SP_FLOW_INSTALLED &&
-                   sp_rd32(&fp.flows[c->flow].rx_avail) < sp.cfg.rx_buf_size) {
+        } else if (c->fstate == SP_FLOW_INSTALLED && rx_unread(c)) {
             /* Unread data: abort, as Linux does (RFC 9293 3.10.4 allows). */
             sp.cnt.conn_reset++;
             sp_conn_reset(c, ECONNRESET, true);
