@@ -13,7 +13,7 @@ int sp_frame_parse_tcp(const uint8_t *frame, size_t len, struct sp_pkt *p)
     struct tas_ip_hdr ip;
     struct tas_tcp_hdr tcp;
 
-    if (len < TAS_FRAME_HDRS)
+    if (len < sizeof(eth) + sizeof(ip))
         return -EINVAL;
     memcpy(&eth, frame, sizeof(eth));
     if (ntohs(eth.type) != TAS_ETHERTYPE_IPV4)

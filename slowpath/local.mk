@@ -6,7 +6,7 @@ tasd_tasd_SOURCES += slowpath/slowpath.h slowpath/sp.h \
 	slowpath/conn.c slowpath/listen.c slowpath/timers.c \
 	slowpath/tcp_in.c slowpath/tcp_out.c slowpath/neigh.c slowpath/stats.c \
 	slowpath/tcp.h slowpath/tcp_state.c slowpath/isn.c slowpath/frame.c \
-	slowpath/slots.h slowpath/slots.c \
+	slowpath/icmp.c slowpath/slots.h slowpath/slots.c \
 	slowpath/arp.h slowpath/arp.c \
 	slowpath/route.h slowpath/route.c \
 	slowpath/cc.h slowpath/cc.c slowpath/cc_reno.c slowpath/cc_none.c
@@ -26,7 +26,8 @@ tests_unit_test_sp_route_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_unit_test_sp_route_LDADD = $(CRITERION_LIBS)
 
 tests_unit_test_sp_conn_SOURCES = tests/unit/test_sp_conn.c slowpath/tcp_state.c \
-	slowpath/isn.c slowpath/frame.c slowpath/tcp.h slowpath/slots.c slowpath/slots.h
+	slowpath/isn.c slowpath/frame.c slowpath/icmp.c slowpath/tcp.h slowpath/slots.c \
+	slowpath/slots.h
 tests_unit_test_sp_conn_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_unit_test_sp_conn_LDADD = $(CRITERION_LIBS)
 

@@ -45,6 +45,7 @@ struct rte_mbuf;
 #define SP_MAX_SYN_RCVD 65536    /* half-open connections, all listeners */
 #define SP_OUTQ_MAX 65536        /* completions parked per context when sp_out is full */
 #define SP_RST_PER_SEC 10000     /* resets sent for unknown segments */
+#define SP_PING_PER_SEC 1000     /* echo replies */
 #define SP_EPHEMERAL_LO 32768
 #define SP_EPHEMERAL_HI 60999
 
@@ -57,7 +58,7 @@ struct sp_wait {
 /* Counters by reason, for sp_write_stats. */
 struct sp_counters {
     uint64_t apps_total, app_bad_msgs, app_bad_entries, app_entries;
-    uint64_t exc_pkts, exc_bad, exc_nontcp, exc_not_ours;
+    uint64_t exc_pkts, exc_bad, exc_nontcp, exc_not_ours, pings;
     uint64_t arp_rx, arp_replies, arp_requests, arp_failed, arp_queue_full;
     uint64_t rst_sent, rst_rcvd, rst_ignored, rst_limited;
     uint64_t syn_rcvd, syn_no_listener, syn_drop_backlog, syn_drop_limit, syn_drop_mem;

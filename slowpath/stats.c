@@ -92,7 +92,7 @@ static const struct {
     C(exc_pkts),
     C(exc_bad),
     C(exc_nontcp),
-    C(exc_not_ours),
+    C(exc_not_ours), C(pings),
     C(arp_rx),
     C(arp_replies),
     C(arp_requests),

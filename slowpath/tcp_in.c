@@ -6,7 +6,8 @@
  * again: we do not rely on the fast path for our own safety) and goes to
  * ARP (neigh.c), the connection it belongs to (conn.c, listen.c), a
  * listener (a SYN), or is answered with a reset as RFC 9293 3.10.7.1
- * says for a segment nobody owns.  Every mbuf is consumed.
+ * says for a segment nobody owns; pings are answered.  Every mbuf is
+ * consumed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -62,6 +63,33 @@ static bool remote_ok(uint32_t ip)
            ip != sp.ip;
 }
 
+/* Ping: answer echo requests (rate-limited), drop other non-TCP. */
+static void icmp_input(struct rte_mbuf *m)
+{
+    static uint64_t second;
+    static uint32_t sent;
+
+    sp.cnt.exc_nontcp++;
+    if (sp.now_ms / 1000 != second) {
+        second = sp.now_ms / 1000;
+        sent = 0;
+    }
+    if (rte_pktmbuf_is_contiguous(m) && sent < SP_PING_PER_SEC) {
+        int n = sp_icmp_echo_reply(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m),
+                                   sp.ip, sp.mac);
+        if (n > 0) {
+            sent++;
+            sp.cnt.pings++;
+            rte_pktmbuf_data_len(m) = (uint16_t)n;
+            rte_pktmbuf_pkt_len(m) = (uint32_t)n;
+            m->ol_flags = 0;
+            sp_tx(0, m, false);
+            return;
+        }
+    }
+    rte_pktmbuf_free(m);
+}
+
 void sp_exc_input(struct rte_mbuf *m)
 {
     const uint8_t *data = rte_pktmbuf_mtod(m, const uint8_t *);
@@ -81,11 +109,12 @@ void sp_exc_input(struct rte_mbuf *m)
         return;
     }
     int rc = sp_frame_parse_tcp(data, len, &p);
+    if (rc == -EPROTONOSUPPORT) {
+        icmp_input(m);
+        return;
+    }
     if (rc != 0) {
-        if (rc == -EPROTONOSUPPORT)
-            sp.cnt.exc_nontcp++;
-        else
-            sp.cnt.exc_bad++;
+        sp.cnt.exc_bad++;
         rte_pktmbuf_free(m);
         return;
     }

@@ -326,3 +326,75 @@ Test(slots, empty_allocator_has_nothing_to_give)
     cr_assert_eq(sp_slots_alloc(&s), -ENOSPC);
     sp_slots_fini(&s);
 }
+
+/* ---- ping ---- */
+
+static const uint8_t our_mac[6] = {2, 0, 0, 0, 0, 1};
+static const uint8_t peer_mac[6] = {2, 0, 0, 0, 0, 2};
+
+/* An echo request from 10.0.0.1 to dst with 8 bytes of data. */
+static size_t echo_request(uint8_t *f, uint32_t dst, uint8_t type)
+{
+    struct tas_eth_hdr eth = {.type = htons(TAS_ETHERTYPE_IPV4)};
+    struct tas_ip_hdr h = {.ver_ihl = 0x45, .len = htons(20 + 16), .ttl = 3,
+                           .proto = TAS_IPPROTO_ICMP, .src = ip("10.0.0.1"), .dst = dst};
+    memcpy(eth.dst, our_mac, 6);
+    memcpy(eth.src, peer_mac, 6);
+    memcpy(f, &eth, 14);
+    memcpy(f + 14, &h, 20);
+    uint16_t c = sp_inet_cksum(f + 14, 20);
+    f[24] = (uint8_t)(c >> 8);
+    f[25] = (uint8_t)c;
+    uint8_t icmp[16] = {type, 0, 0, 0, 0x12, 0x34, 0, 1, 'p', 'i', 'n', 'g', 'p', 'i', 'n', 'g'};
+    c = sp_inet_cksum(icmp, 16);
+    icmp[2] = (uint8_t)(c >> 8);
+    icmp[3] = (uint8_t)c;
+    memcpy(f + 34, icmp, 16);
+    return 50;
+}
+
+Test(icmp, echo_request_to_us_becomes_a_valid_reply)
+{
+    uint8_t f[64];
+    size_t n = echo_request(f, ip("10.0.0.2"), 8);
+    cr_assert_eq(sp_icmp_echo_reply(f, n, ip("10.0.0.2"), our_mac), (int)n);
+    cr_assert_arr_eq(f, peer_mac, 6, "back to the sender");
+    cr_assert_arr_eq(f + 6, our_mac, 6);
+    struct tas_ip_hdr h;
+    memcpy(&h, f + 14, 20);
+    cr_assert_eq(h.src, ip("10.0.0.2"));
+    cr_assert_eq(h.dst, ip("10.0.0.1"));
+    cr_assert_eq(h.ttl, 64);
+    cr_assert_eq(sp_inet_cksum(f + 14, 20), 0, "IPv4 checksum verifies");
+    cr_assert_eq(f[34], 0, "echo reply");
+    cr_assert_eq(sp_inet_cksum(f + 34, 16), 0, "ICMP checksum verifies");
+    cr_assert_eq(memcmp(f + 38, "\x12\x34\x00\x01pingping", 12), 0, "id, seq, data kept");
+}
+
+Test(icmp, other_icmp_or_other_addresses_are_not_answered)
+{
+    uint8_t f[64];
+    size_t n = echo_request(f, ip("10.0.0.2"), 0);
+    cr_assert_eq(sp_icmp_echo_reply(f, n, ip("10.0.0.2"), our_mac), -ENOENT);
+    n = echo_request(f, ip("10.0.0.3"), 8);
+    cr_assert_eq(sp_icmp_echo_reply(f, n, ip("10.0.0.2"), our_mac), -ENOENT);
+}
+
+Test(icmp, corrupt_or_short_requests_are_rejected)
+{
+    uint8_t f[64];
+    size_t n = echo_request(f, ip("10.0.0.2"), 8);
+    f[45] ^= 0xff;
+    cr_assert_eq(sp_icmp_echo_reply(f, n, ip("10.0.0.2"), our_mac), -EINVAL, "bad checksum");
+    n = echo_request(f, ip("10.0.0.2"), 8);
+    cr_assert_eq(sp_icmp_echo_reply(f, 40, ip("10.0.0.2"), our_mac), -EINVAL, "truncated");
+}
+
+Test(icmp, a_short_ping_is_recognised_as_not_tcp)
+{
+    uint8_t f[64];
+    struct sp_pkt p;
+    size_t n = echo_request(f, ip("10.0.0.2"), 8);
+    cr_assert_lt(n, TAS_FRAME_HDRS);
+    cr_assert_eq(sp_frame_parse_tcp(f, n, &p), -EPROTONOSUPPORT);
+}
