@@ -324,8 +324,9 @@ wait_ready() {
     return 1
 }
 
-# wait_bg NAME [SECONDS]: wait for a background program to end by itself
-# (else stop it); returns its exit status and shows its log if non-zero.
+# wait_bg NAME [SECONDS]: wait for a background program to end by itself;
+# returns its exit status (124 if it had to be stopped) and shows its log
+# if non-zero.
 wait_bg() {
     local name=$1 secs=${2:-$STEP_TIMEOUT} i
     local pid=${BG_PID[$name]:-}
@@ -334,11 +335,14 @@ wait_bg() {
         _alive "$pid" || break
         sleep 0.1
     done
+    local late=0
     if _alive "$pid"; then
         echo "$name still running after $secs s: stopping it"
+        late=1
     fi
     _stop_pid "$pid" 5
     local rc=$?
+    [[ $late == 1 ]] && rc=124 # not ending by itself is a failure
     unset "BG_PID[$name]"
     if [[ $rc -ne 0 ]]; then
         echo "$name exited with status $rc; its log:"
