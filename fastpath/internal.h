@@ -32,6 +32,7 @@
 #define FP_QM_RATE_BURST 8   /* segments per rate-limited flow per release */
 #define FP_QM_SLOT_US 16     /* timing wheel: slot width */
 #define FP_QM_SLOTS 4096     /* timing wheel: slots (horizon 65 ms) */
+#define FP_QM_CREDIT_US 64   /* how far a rate-limited flow may lag its schedule */
 #define FP_IDLE_SPINS 100    /* empty iterations before adaptive sleep */
 #define FP_CMD_RING 1024
 #define FP_TX_RING 1024

@@ -10,7 +10,9 @@
  *     Not due yet -> into the timing wheel at that time.  Due -> send
  *     segments while due (each moves qm_next_us on by its wire time at the
  *     flow's rate, at most FP_QM_RATE_BURST), then back to the wheel (or the
- *     FIFO) if more is sendable.  Idle time earns no credit beyond one slot.
+ *     FIFO) if more is sendable.  A flow may run up to FP_QM_CREDIT_US behind
+ *     its schedule (late releases are made up), no more: idle time earns no
+ *     burst.
  * The wheel has FP_QM_SLOTS slots of FP_QM_SLOT_US; a slot holds a singly
  * linked list through fp_side.qm_link.  Times beyond the horizon go to the
  * last slot and are re-checked when released.  Each flow is at most once in
@@ -83,6 +85,13 @@ static inline uint32_t wire_us(uint32_t bytes, uint32_t rate_kbps)
     return (uint32_t)((uint64_t)bytes * 8000 / rate_kbps);
 }
 
+/* Due: at most one slot early (the wheel releases a slot's flows at its
+ * start, and the schedule, not the release time, sets the average rate). */
+static inline bool qm_due(const struct fp_flow *f, uint32_t now32)
+{
+    return (int32_t)(f->qm_next_us - now32) < FP_QM_SLOT_US;
+}
+
 static unsigned qm_rate_limited(struct fp_core *c, uint32_t fid, uint64_t now)
 {
     struct fp_priv *p = fp_priv(c);
@@ -90,13 +99,13 @@ static unsigned qm_rate_limited(struct fp_core *c, uint32_t fid, uint64_t now)
     uint32_t now32 = (uint32_t)now;
     unsigned k = 0;
 
-    if ((int32_t)(f->qm_next_us - now32) > 0) {
+    if (!qm_due(f, now32)) {
         wheel_insert(p, fid, now + (uint32_t)(f->qm_next_us - now32));
         return 0;
     }
-    if ((int32_t)(now32 - f->qm_next_us) > FP_QM_SLOT_US)
-        f->qm_next_us = now32 - FP_QM_SLOT_US; /* no credit for idle time */
-    while (k < FP_QM_RATE_BURST && (int32_t)(f->qm_next_us - now32) <= 0) {
+    if ((int32_t)(now32 - f->qm_next_us) > FP_QM_CREDIT_US)
+        f->qm_next_us = now32 - FP_QM_CREDIT_US; /* little credit for idle time */
+    while (k < FP_QM_RATE_BURST && qm_due(f, now32)) {
         uint32_t bytes;
         if (fp_tx_flow(c, fid, 1, now, &bytes) == 0)
             break;
@@ -104,7 +113,7 @@ static unsigned qm_rate_limited(struct fp_core *c, uint32_t fid, uint64_t now)
         k++;
     }
     if (fp_flow_can_send(f)) {
-        if ((int32_t)(f->qm_next_us - now32) > 0)
+        if (!qm_due(f, now32))
             wheel_insert(p, fid, now + (uint32_t)(f->qm_next_us - now32));
         else
             fp_qm_schedule(c, fid);
