@@ -186,6 +186,11 @@ struct tas_sock {
     uint32_t pend_rx, pend_tx;
     bool dirty;
     struct tas_sock *dnext;
+    /* SHUTDOWN/CLOSE held back until the bytes written before them are
+     * posted (fp_in was full), so the FIN never overtakes data. */
+    uint8_t n_ctrl;
+    uint8_t ctrl_type[2];
+    uint32_t ctrl_how[2];
 
     /* epoll registrations of this socket. */
     struct tas_epitem *epitems;
@@ -272,6 +277,7 @@ TAS_HIDDEN void tas_sock_mark_dirty(struct tas_sock *s);
 TAS_HIDDEN void tas_fp_flush(void);
 TAS_HIDDEN bool tas_post_pending(void);
 TAS_HIDDEN void tas_post_drop_sock(struct tas_sock *s);
+TAS_HIDDEN int tas_post_flow_ctrl(struct tas_sock *s, uint8_t type, uint32_t how);
 
 /* ---------------------------------------------------------------- events.c */
 

@@ -96,8 +96,40 @@ void tas_sock_mark_dirty(struct tas_sock *s)
     tas_ctx.dirty = s;
 }
 
+static int post_ctrl_now(struct tas_sock *s, uint8_t type, uint32_t how)
+{
+    if (type == TAS_SPIN_SHUTDOWN) {
+        struct tas_spin_shutdown m = {.flow = s->flow, .gen = s->gen, .how = how};
+        return tas_sp_post(type, &m, sizeof(m));
+    }
+    struct tas_spin_flow m = {.flow = s->flow, .gen = s->gen};
+    return tas_sp_post(type, &m, sizeof(m));
+}
+
+/* CLOSE, SHUTDOWN or ABORT for the socket's flow, after its pending data. */
+int tas_post_flow_ctrl(struct tas_sock *s, uint8_t type, uint32_t how)
+{
+    tas_fp_flush();
+    if (!s->dirty || type == TAS_SPIN_ABORT)
+        return post_ctrl_now(s, type, how);
+    if (s->n_ctrl >= 2)
+        return -ENOBUFS;
+    s->ctrl_type[s->n_ctrl] = type;
+    s->ctrl_how[s->n_ctrl] = how;
+    s->n_ctrl++;
+    return 0;
+}
+
+static void post_held_ctrl(struct tas_sock *s)
+{
+    for (uint8_t i = 0; i < s->n_ctrl; i++)
+        post_ctrl_now(s, s->ctrl_type[i], s->ctrl_how[i]);
+    s->n_ctrl = 0;
+}
+
 void tas_post_drop_sock(struct tas_sock *s)
 {
+    s->n_ctrl = 0;
     if (!s->dirty)
         return;
     for (struct tas_sock **pp = &tas_ctx.dirty; *pp != NULL; pp = &(*pp)->dnext) {
@@ -144,6 +176,8 @@ void tas_fp_flush(void)
         *pp = s->dnext;
         s->dirty = false;
         s->dnext = NULL;
+        if (s->n_ctrl > 0 && s->flow_live)
+            post_held_ctrl(s);
     }
     for (uint32_t core = 0; touched != 0; core++, touched >>= 1)
         if ((touched & 1) && tas_fp_need_kick(c->global, core))

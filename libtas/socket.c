@@ -473,10 +473,8 @@ int tas_shutdown(int fd, int how)
     } else {
         if (how != SHUT_WR)
             s->rd_shut = true;
-        if (how != SHUT_RD && !s->wr_shut) {
-            tas_fp_flush(); /* the data goes before the FIN */
-            struct tas_spin_shutdown m = {.flow = s->flow, .gen = s->gen, .how = (uint32_t)how};
-            r = tas_sp_post(TAS_SPIN_SHUTDOWN, &m, sizeof(m));
+        if (how != SHUT_RD && !s->wr_shut) { /* the data goes before the FIN */
+            r = tas_post_flow_ctrl(s, TAS_SPIN_SHUTDOWN, (uint32_t)how);
             s->wr_shut = true;
         }
     }
@@ -521,10 +519,9 @@ static void close_conn(struct tas_sock *s)
         tas_flow_release(s);
         return;
     }
-    tas_fp_flush(); /* consumed and written bytes go before the CLOSE */
-    struct tas_spin_flow m = {.flow = s->flow, .gen = s->gen};
+    /* Consumed and written bytes go before the CLOSE. */
     bool abort = s->linger_on && s->linger_secs == 0;
-    tas_sp_post(abort ? TAS_SPIN_ABORT : TAS_SPIN_CLOSE, &m, sizeof(m));
+    tas_post_flow_ctrl(s, abort ? TAS_SPIN_ABORT : TAS_SPIN_CLOSE, 0);
 }
 
 /* Drop libtas's state for fd (telling tasd what it must know) but leave the

@@ -1,0 +1,39 @@
+/* test_libtas_fake.h - a fake tasd for testing libtas without DPDK.
+ *
+ * It speaks the application side of tasd's contract (msg.h registration,
+ * shm.h region, ctxq.h queues) and plays the network itself: a CONNECT to
+ * FAKE_IP:port with a listener on that port creates two flows whose rings it
+ * copies into each other, so connections loop back through it.  Any other
+ * destination is refused (FAKE_REFUSE_IP) or never answered
+ * (FAKE_BLACKHOLE_IP).  Runs as a thread in the test process, or as a
+ * program when built with -DFAKE_MAIN.
+ */
+#ifndef TEST_LIBTAS_FAKE_H
+#define TEST_LIBTAS_FAKE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define FAKE_IP 0x0200000a           /* 10.0.0.2 in network order */
+#define FAKE_REFUSE_IP 0x0300000a    /* 10.0.0.3: CONNECT gets ECONNREFUSED */
+#define FAKE_BLACKHOLE_IP 0x0400000a /* 10.0.0.4: CONNECT never completes */
+
+struct fake_opts {
+    uint32_t rx_size;    /* ring sizes handed out (default 10000 / 12000, */
+    uint32_t tx_size;    /*  not powers of two on purpose) */
+    uint32_t q_ents;     /* entries per queue (default 32) */
+    int connect_delay_ms; /* delay before answering CONNECT */
+    bool sleeping_fp;    /* report fast-path cores asleep (apps must kick) */
+};
+
+/* Start serving <run_dir>/app.sock in a thread; 0 or -errno. */
+int fake_start(const char *run_dir, const struct fake_opts *o);
+/* tasd "exits": every application connection is closed, the thread ends. */
+void fake_stop(void);
+/* Reset every live flow (as if the peers sent RST) with this errno. */
+void fake_reset_all(int err);
+/* Counters. */
+uint64_t fake_bad_entries(void);
+uint32_t fake_flows_live(void);
+
+#endif
