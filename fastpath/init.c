@@ -303,8 +303,11 @@ void fp_write_stats(FILE *f, bool json)
         return;
     }
     fprintf(f, "%-14s", "fast path");
-    for (unsigned i = 0; i < fp.n_cores; i++)
-        fprintf(f, " %14s%-2u", "core ", i);
+    for (unsigned i = 0; i < fp.n_cores; i++) {
+        char h[16];
+        snprintf(h, sizeof(h), "core %u", i);
+        fprintf(f, " %16s", h);
+    }
     fprintf(f, "\n");
 #define T(n)                                                                             \
     fprintf(f, "%-14s", #n);                                                             \

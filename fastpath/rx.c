@@ -233,8 +233,10 @@ void fp_rx_segment(struct fp_flow *f, const struct fp_seg *s, uint64_t now_us,
         (tas_seq_geq(s->ts_val, f->ts_recent) || f->ts_recent == 0))
         f->ts_recent = s->ts_val;
     if (unlikely(f->flags & FP_FLOW_ECN)) {
-        if (s->flags & TAS_TCP_ECE)
-            f->cnt_ecn++;
+        if (s->flags & TAS_TCP_ECE) {
+            f->cnt_ecn++; /* the slow path's congestion control reacts */
+            f->flags |= FP_FLOW_CWR;
+        }
         if (s->flags & TAS_TCP_CWR)
             f->flags &= (uint16_t)~FP_FLOW_ECE;
         if (s->ce)

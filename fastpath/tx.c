@@ -120,8 +120,14 @@ static struct rte_mbuf *tx_build(struct fp_core *c, struct fp_flow *f, uint32_t 
     th->sent_seq = rte_cpu_to_be_32(seq);
     th->recv_ack = rte_cpu_to_be_32(f->rx_next_seq);
     th->data_off = (uint8_t)(((sizeof(*th) + optlen) / 4) << 4);
-    if (unlikely(f->flags & FP_FLOW_ECE))
-        tflags |= TAS_TCP_ECE;
+    if (unlikely(f->flags & (FP_FLOW_ECE | FP_FLOW_CWR))) {
+        if (f->flags & FP_FLOW_ECE)
+            tflags |= TAS_TCP_ECE;
+        if (len > 0 && (f->flags & FP_FLOW_CWR)) {
+            tflags |= TAS_TCP_CWR; /* RFC 3168 6.1.2 */
+            f->flags &= (uint16_t)~FP_FLOW_CWR;
+        }
+    }
     th->tcp_flags = tflags | TAS_TCP_ACK;
     th->rx_win = rte_cpu_to_be_16(fp_flow_adv_win(f));
     th->tcp_urp = 0;

@@ -414,3 +414,49 @@ Test(rx, segment_length_never_exceeds_mss_window_or_data)
     f.tx_remote_win = 0;
     cr_assert_eq(fp_flow_next_seg(&f, 16), 1, "zero window probe");
 }
+
+Test(rx, keepalive_below_rcv_nxt_is_answered)
+{
+    data(0, 10, 0);
+    f.flags &= (uint16_t)~FP_FLOW_ACK_NOW;
+    struct fp_seg s = {.seq = ISN_PEER + 9, .ack = f.tx_una_seq, .win = 1000,
+                       .flags = TAS_TCP_ACK};
+    fp_rx_segment(&f, &s, 0, &r);
+    cr_assert(r.ack_now);
+    cr_assert_eq(r.delivered, 0);
+}
+
+Test(rx, fin_beyond_the_window_is_not_taken)
+{
+    f.rx_avail = 4;
+    data(0, 8, TAS_TCP_FIN);
+    cr_assert_eq(r.delivered, 4);
+    cr_assert_not(r.fin_rcvd);
+    cr_assert_not(f.flags & FP_FLOW_FIN_RCVD);
+}
+
+Test(rx, ecn_marks_are_counted_and_echoed)
+{
+    f.flags |= FP_FLOW_ECN;
+    struct fp_seg s = {.seq = ISN_PEER, .ack = f.tx_una_seq, .win = 1000,
+                       .flags = TAS_TCP_ACK | TAS_TCP_ECE, .ce = true, .data = pattern,
+                       .len = 4};
+    fp_rx_segment(&f, &s, 0, &r);
+    cr_assert_eq(f.cnt_ecn, 1);
+    cr_assert(f.flags & FP_FLOW_CWR, "our next data segment says CWR");
+    cr_assert(f.flags & FP_FLOW_ECE, "CE is echoed");
+    s.seq += 4;
+    s.flags = TAS_TCP_ACK | TAS_TCP_CWR;
+    s.ce = false;
+    fp_rx_segment(&f, &s, 0, &r);
+    cr_assert_not(f.flags & FP_FLOW_ECE, "until the peer's CWR");
+}
+
+Test(rx, segment_without_ecn_negotiated_counts_nothing)
+{
+    struct fp_seg s = {.seq = ISN_PEER, .ack = f.tx_una_seq, .win = 1000,
+                       .flags = TAS_TCP_ACK | TAS_TCP_ECE, .ce = true};
+    fp_rx_segment(&f, &s, 0, &r);
+    cr_assert_eq(f.cnt_ecn, 0);
+    cr_assert_not(f.flags & (FP_FLOW_ECE | FP_FLOW_CWR));
+}
