@@ -27,7 +27,7 @@ fi
 
 start_bg server tasd -t 200 "$BIN/echo_server" --port 7000 --max-conns 4 --timeout 180
 wait_ready server || fatal "echo server did not start"
-check "64-B and 256-KB messages echoed exactly without timestamps/window scaling" \
+check "256-KB messages, 4 connections x 20, echoed exactly without timestamps/window scaling" \
     run_linux_peer -t 100 "$BIN/echo_client" --addr "$SERVER_IP" --port 7000 \
     --conns 4 --msgs 20 --size 262144 --timeout 90
 check "server served the 4 connections cleanly" wait_bg server 30
