@@ -24,7 +24,8 @@
 #include "fastpath/flow.h"
 #include "fastpath/internal.h"
 
-int fp_ev_push(struct fp_core *c, uint32_t type, uint32_t flow, uint32_t gen, uint32_t arg)
+int fp_ev_push(struct fp_core *c, uint32_t type, uint32_t flow, uint32_t gen,
+               uint32_t arg)
 {
     struct fp_event ev = {.type = type, .flow = flow, .gen = gen, .arg = arg};
     if (unlikely(rte_ring_enqueue_elem(c->ev_ring, &ev, sizeof(ev)) != 0))
@@ -48,11 +49,11 @@ static void apply(struct fp_core *c, const struct fp_ctx *ctx, uint32_t slot,
         return;
     }
     struct fp_flow *f = &fp.flows[e->flow];
-    if (unlikely(f->app_id != ctx->app_id || f->gen != e->gen ||
-                 e->tx_bytes > f->tx_size - f->tx_sent - f->tx_avail ||
-                 e->rx_bytes > f->rx_size - f->rx_avail ||
-                 (e->tx_bytes > 0 &&
-                  (f->flags & (FP_FLOW_FIN_QUEUED | FP_FLOW_FIN_TXED))))) {
+    if (unlikely(
+            f->app_id != ctx->app_id || f->gen != e->gen ||
+            e->tx_bytes > f->tx_size - f->tx_sent - f->tx_avail ||
+            e->rx_bytes > f->rx_size - f->rx_avail ||
+            (e->tx_bytes > 0 && (f->flags & (FP_FLOW_FIN_QUEUED | FP_FLOW_FIN_TXED))))) {
         app_bad(c, slot, e->flow, e->gen);
         return;
     }

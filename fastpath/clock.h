@@ -26,6 +26,9 @@ static inline uint64_t fp_now_us(void)
 }
 
 /* TCP timestamp clock: milliseconds, wrapping at 2^32. */
-static inline uint32_t fp_ts_now(void) { return fp_ts_from_us(fp_now_us()); }
+static inline uint32_t fp_ts_now(void)
+{
+    return fp_ts_from_us(fp_now_us());
+}
 
 #endif /* FP_CLOCK_H */

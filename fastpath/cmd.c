@@ -75,7 +75,7 @@ static void flow_del(struct fp_core *c, uint32_t fid)
 
     fp_flow_key(f, &k);
     rte_hash_del_key(c->flow_table, &k);
-    f->flags &= (uint16_t)~(FP_FLOW_INSTALLED | FP_FLOW_ACK_NOW);
+    f->flags &= (uint16_t) ~(FP_FLOW_INSTALLED | FP_FLOW_ACK_NOW);
     /* Lists still naming fid skip it (fp_flow_mine) when they reach it. */
 }
 
@@ -92,7 +92,8 @@ static void ctx_add(struct fp_core *c, uint32_t slot)
 
     if (ctx->in.ents == NULL || ctx->out.ents == NULL || ctx->hdr == NULL || ni == 0 ||
         (ni & (ni - 1)) != 0 || no == 0 || (no & (no - 1)) != 0) {
-        fprintf(stderr, "tasd: fast path core %u: context %u has bad queues, not polling it\n",
+        fprintf(stderr,
+                "tasd: fast path core %u: context %u has bad queues, not polling it\n",
                 c->id, slot);
         return;
     }

@@ -122,15 +122,15 @@ static int core_init(struct fp_core *c, unsigned id, struct tasd_port *port,
 
     unsigned f = RING_F_SP_ENQ | RING_F_SC_DEQ;
     snprintf(name, sizeof(name), "fp_cmd_%u", id);
-    c->cmd_ring = rte_ring_create_elem(name, sizeof(struct fp_cmd), FP_CMD_RING,
-                                       SOCKET_ID_ANY, f);
+    c->cmd_ring =
+        rte_ring_create_elem(name, sizeof(struct fp_cmd), FP_CMD_RING, SOCKET_ID_ANY, f);
     snprintf(name, sizeof(name), "fp_tx_%u", id);
     c->tx_ring = rte_ring_create(name, FP_TX_RING, SOCKET_ID_ANY, f);
     snprintf(name, sizeof(name), "fp_exc_%u", id);
     c->exc_ring = rte_ring_create(name, FP_EXC_RING, SOCKET_ID_ANY, f);
     snprintf(name, sizeof(name), "fp_ev_%u", id);
-    c->ev_ring = rte_ring_create_elem(name, sizeof(struct fp_event), FP_EV_RING,
-                                      SOCKET_ID_ANY, f);
+    c->ev_ring =
+        rte_ring_create_elem(name, sizeof(struct fp_event), FP_EV_RING, SOCKET_ID_ANY, f);
     if (!c->cmd_ring || !c->tx_ring || !c->exc_ring || !c->ev_ring)
         return -rte_errno;
 
@@ -148,7 +148,8 @@ int fp_init(struct tasd_port *port, unsigned n_cores, uint32_t max_flows,
 
     if (port == NULL || n_cores == 0 || n_cores > TAS_MAX_FP_CORES ||
         n_cores > port->n_queues || max_flows == 0 || max_flows > (1u << 30)) {
-        fprintf(stderr, "tasd: fast path: bad parameters (%u cores, %u queues, %u flows)\n",
+        fprintf(stderr,
+                "tasd: fast path: bad parameters (%u cores, %u queues, %u flows)\n",
                 n_cores, port ? port->n_queues : 0, max_flows);
         return -EINVAL;
     }
@@ -281,9 +282,9 @@ unsigned fp_flow_core(uint32_t lip, uint32_t rip, uint16_t lport, uint16_t rport
 }
 
 #define STATS(X)                                                                         \
-    X(rx_pkts) X(rx_bytes) X(tx_pkts) X(tx_bytes) X(exceptions) X(drops_nobuf)           \
-    X(drops_bad) X(drops_ring) X(app_bad) X(retx_fast) X(retx_timeout) X(ooo_segs)       \
-    X(idle_sleeps)
+    X(rx_pkts)                                                                           \
+    X(rx_bytes) X(tx_pkts) X(tx_bytes) X(exceptions) X(drops_nobuf) X(drops_bad)         \
+        X(drops_ring) X(app_bad) X(retx_fast) X(retx_timeout) X(ooo_segs) X(idle_sleeps)
 
 void fp_write_stats(FILE *f, bool json)
 {
@@ -295,8 +296,9 @@ void fp_write_stats(FILE *f, bool json)
 #define J(n) fprintf(f, ",\"" #n "\":%" PRIu64, c->stats.n);
             STATS(J)
 #undef J
-            fprintf(f, ",\"tx_drops\":%" PRIu64 ",\"rx_ignored\":%" PRIu64
-                       ",\"acks_sent\":%" PRIu64 "}",
+            fprintf(f,
+                    ",\"tx_drops\":%" PRIu64 ",\"rx_ignored\":%" PRIu64
+                    ",\"acks_sent\":%" PRIu64 "}",
                     c->tx_drops, c->rx_ignored, c->acks_sent);
         }
         fprintf(f, "]}\n");

@@ -80,9 +80,9 @@ static inline bool tcp_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_
 }
 
 /* A segment of an installed flow of this core (no SYN, no RST). */
-static void input_established(struct fp_core *c, uint32_t fid, const struct rte_ipv4_hdr *ip,
-                              const struct rte_tcp_hdr *th, uint32_t doff, uint32_t plen,
-                              uint64_t now)
+static void input_established(struct fp_core *c, uint32_t fid,
+                              const struct rte_ipv4_hdr *ip, const struct rte_tcp_hdr *th,
+                              uint32_t doff, uint32_t plen, uint64_t now)
 {
     struct fp_priv *p = fp_priv(c);
     struct fp_flow *f = &fp.flows[fid];
@@ -188,7 +188,8 @@ void fp_input(struct fp_core *c, struct rte_mbuf *m, uint64_t now, bool reinject
     }
 
     /* TCP */
-    const struct rte_tcp_hdr *th = (const struct rte_tcp_hdr *)((const uint8_t *)ip + ihl);
+    const struct rte_tcp_hdr *th =
+        (const struct rte_tcp_hdr *)((const uint8_t *)ip + ihl);
     uint32_t l4len = tot - ihl;
     if (unlikely(l4len < sizeof(*th)))
         return drop_bad(c, m);
@@ -198,8 +199,10 @@ void fp_input(struct fp_core *c, struct rte_mbuf *m, uint64_t now, bool reinject
     if (unlikely(!tcp_cksum_ok(m, ip, th)))
         return drop_bad(c, m);
 
-    struct fp_flow_key k = {.lip = ip->dst_addr, .rip = ip->src_addr,
-                            .lport = th->dst_port, .rport = th->src_port};
+    struct fp_flow_key k = {.lip = ip->dst_addr,
+                            .rip = ip->src_addr,
+                            .lport = th->dst_port,
+                            .rport = th->src_port};
     void *data;
     if (rte_hash_lookup_data(c->flow_table, &k, &data) < 0)
         return fp_exception(c, m); /* no flow: the slow path's */

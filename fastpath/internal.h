@@ -21,34 +21,34 @@
 
 #include "fastpath/fastpath.h"
 
-#define FP_RX_BURST 32       /* frames per rte_eth_rx_burst */
-#define FP_TX_BUF 64         /* frames collected before rte_eth_tx_burst */
-#define FP_TX_RETRIES 8      /* tx_burst calls that may take nothing before we drop */
-#define FP_CMD_BURST 32      /* commands per iteration */
-#define FP_SPTX_BURST 32     /* slow-path frames per iteration */
-#define FP_APPQ_BATCH 32     /* entries per context per iteration */
-#define FP_QM_BUDGET 256     /* data segments per iteration (all flows) */
-#define FP_QM_FLOW_BURST 16  /* segments per unlimited flow before it yields */
-#define FP_QM_RATE_BURST 8   /* segments per rate-limited flow per release */
-#define FP_QM_SLOT_US 16     /* timing wheel: slot width */
-#define FP_QM_SLOTS 4096     /* timing wheel: slots (horizon 65 ms) */
-#define FP_QM_CREDIT_US 64   /* how far a rate-limited flow may lag its schedule */
-#define FP_IDLE_SPINS 100    /* empty iterations before adaptive sleep */
-#define FP_CMD_RING 1024
-#define FP_TX_RING 1024
-#define FP_EXC_RING 4096
-#define FP_EV_RING 4096
+#define FP_RX_BURST      32   /* frames per rte_eth_rx_burst */
+#define FP_TX_BUF        64   /* frames collected before rte_eth_tx_burst */
+#define FP_TX_RETRIES    8    /* tx_burst calls that may take nothing before we drop */
+#define FP_CMD_BURST     32   /* commands per iteration */
+#define FP_SPTX_BURST    32   /* slow-path frames per iteration */
+#define FP_APPQ_BATCH    32   /* entries per context per iteration */
+#define FP_QM_BUDGET     256  /* data segments per iteration (all flows) */
+#define FP_QM_FLOW_BURST 16   /* segments per unlimited flow before it yields */
+#define FP_QM_RATE_BURST 8    /* segments per rate-limited flow per release */
+#define FP_QM_SLOT_US    16   /* timing wheel: slot width */
+#define FP_QM_SLOTS      4096 /* timing wheel: slots (horizon 65 ms) */
+#define FP_QM_CREDIT_US  64   /* how far a rate-limited flow may lag its schedule */
+#define FP_IDLE_SPINS    100  /* empty iterations before adaptive sleep */
+#define FP_CMD_RING      1024
+#define FP_TX_RING       1024
+#define FP_EXC_RING      4096
+#define FP_EV_RING       4096
 
 #define FP_NONE UINT32_MAX
 
 /* fp_side.pend: notifications not yet delivered */
-#define FP_PEND_APP_FIN 0x01      /* TAS_FPOUT_FIN to the application */
-#define FP_PEND_EV_FIN_RCVD 0x02  /* FP_EV_FIN_RCVD to the slow path */
+#define FP_PEND_APP_FIN      0x01 /* TAS_FPOUT_FIN to the application */
+#define FP_PEND_EV_FIN_RCVD  0x02 /* FP_EV_FIN_RCVD to the slow path */
 #define FP_PEND_EV_FIN_ACKED 0x04 /* FP_EV_FIN_ACKED to the slow path */
 /* fp_side.in: lists the flow is on (each at most once) */
-#define FP_IN_READY 0x01  /* queue manager ready FIFO */
-#define FP_IN_WHEEL 0x02  /* queue manager timing wheel */
-#define FP_IN_ACK 0x04    /* ACK list of this iteration */
+#define FP_IN_READY  0x01 /* queue manager ready FIFO */
+#define FP_IN_WHEEL  0x02 /* queue manager timing wheel */
+#define FP_IN_ACK    0x04 /* ACK list of this iteration */
 #define FP_IN_NOTIFY 0x08 /* notification list */
 
 /* Per flow and per core.  Kept outside fp_flow because the slow path
@@ -67,25 +67,25 @@ struct fp_priv {
     struct fp_side *side; /* max_flows entries */
 
     /* queue manager (qman.c) */
-    uint32_t *ready;      /* FIFO of flow ids, ready_mask + 1 >= max_flows */
+    uint32_t *ready; /* FIFO of flow ids, ready_mask + 1 >= max_flows */
     uint32_t ready_mask, ready_head, ready_tail;
-    uint32_t *wheel;      /* FP_QM_SLOTS list heads (FP_NONE = empty) */
-    uint64_t wheel_next;  /* absolute index of the next slot to release */
-    uint32_t wheel_n;     /* flows in the wheel */
+    uint32_t *wheel;     /* FP_QM_SLOTS list heads (FP_NONE = empty) */
+    uint64_t wheel_next; /* absolute index of the next slot to release */
+    uint32_t wheel_n;    /* flows in the wheel */
 
     /* per-iteration lists */
-    uint32_t *acks;       /* flows owing an ACK (max_flows) */
+    uint32_t *acks; /* flows owing an ACK (max_flows) */
     uint32_t n_acks;
-    uint32_t *notify;     /* flows with pending notifications (max_flows) */
+    uint32_t *notify; /* flows with pending notifications (max_flows) */
     uint32_t n_notify;
 
     /* contexts (appq.c) */
-    uint16_t *ctx_list;   /* active context slots */
+    uint16_t *ctx_list; /* active context slots */
     uint32_t n_ctx;
-    uint32_t *ctx_pos;    /* per slot: index in ctx_list + 1, 0 = not listed */
-    uint32_t *ctx_stamp;  /* per slot: last kick round that touched it */
+    uint32_t *ctx_pos;   /* per slot: index in ctx_list + 1, 0 = not listed */
+    uint32_t *ctx_stamp; /* per slot: last kick round that touched it */
     uint32_t stamp;
-    uint16_t *kick_list;  /* contexts pushed to in this round */
+    uint16_t *kick_list; /* contexts pushed to in this round */
     uint32_t n_kick;
 
     /* transmit (tx.c) */
@@ -94,7 +94,7 @@ struct fp_priv {
     uint32_t max_payload; /* what fits an mbuf of port->pool after the headers */
     uint16_t ip_id;
 
-    bool sp_kick;         /* something went to the exc/ev ring */
+    bool sp_kick;               /* something went to the exc/ev ring */
     _Atomic uint32_t *sleeping; /* gpage->fp_sleeping[id][0] (or sleep_local) */
     _Atomic uint32_t sleep_local;
 };
@@ -118,7 +118,10 @@ static inline struct fp_priv *fp_priv(const struct fp_core *c)
     return (struct fp_priv *)c->priv;
 }
 
-static inline uint32_t fp_flow_id(const struct fp_flow *f) { return (uint32_t)(f - fp.flows); }
+static inline uint32_t fp_flow_id(const struct fp_flow *f)
+{
+    return (uint32_t)(f - fp.flows);
+}
 
 /* Is flow id installed on core c? */
 static inline bool fp_flow_mine(const struct fp_core *c, uint32_t fid)
@@ -175,7 +178,8 @@ unsigned fp_appq_service(struct fp_core *c);
 void fp_appq_drain_app(struct fp_core *c, uint32_t app_id);
 bool fp_appq_pending(const struct fp_core *c);
 void fp_notify_flush(struct fp_core *c);
-int fp_ev_push(struct fp_core *c, uint32_t type, uint32_t flow, uint32_t gen, uint32_t arg);
+int fp_ev_push(struct fp_core *c, uint32_t type, uint32_t flow, uint32_t gen,
+               uint32_t arg);
 
 /* cmd.c */
 unsigned fp_cmds(struct fp_core *c, uint64_t now);

@@ -44,8 +44,8 @@ static unsigned sp_tx_drain(struct fp_core *c)
 /* Anything that would have rung the doorbell, or that we owe ourselves? */
 static bool has_work(const struct fp_core *c)
 {
-    return !rte_ring_empty(c->cmd_ring) || !rte_ring_empty(c->tx_ring) || fp_qm_ready(c) ||
-           fp_appq_pending(c);
+    return !rte_ring_empty(c->cmd_ring) || !rte_ring_empty(c->tx_ring) ||
+           fp_qm_ready(c) || fp_appq_pending(c);
 }
 
 static void idle_sleep(struct fp_core *c, uint32_t *sleep_us)

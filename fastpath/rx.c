@@ -27,7 +27,7 @@
 #include "fastpath/rx.h"
 
 #ifndef likely
-#define likely(x) __builtin_expect(!!(x), 1)
+#define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #endif
 
@@ -54,7 +54,8 @@ static bool rx_ack(struct fp_flow *f, const struct fp_seg *s, uint64_t now_us,
 {
     uint32_t una = f->tx_una_seq;
     uint32_t win = (uint32_t)s->win << f->remote_wscale;
-    bool fin_out = (f->flags & (FP_FLOW_FIN_TXED | FP_FLOW_FIN_ACKED)) == FP_FLOW_FIN_TXED;
+    bool fin_out =
+        (f->flags & (FP_FLOW_FIN_TXED | FP_FLOW_FIN_ACKED)) == FP_FLOW_FIN_TXED;
 
     if (likely(tas_seq_gt(s->ack, una))) {
         uint32_t limit = una + f->tx_sent + f->tx_avail + (fin_out ? 1 : 0);
@@ -105,7 +106,8 @@ static bool rx_ack(struct fp_flow *f, const struct fp_seg *s, uint64_t now_us,
     /* Window update; not from a segment older than what we acknowledged. */
     if (win != f->tx_remote_win && tas_seq_geq(s->seq, f->rx_next_seq)) {
         if (f->tx_remote_win == 0 && win > 0 && f->tx_sent > 0)
-            fp_flow_go_back(f); /* what went beyond the zero window (a probe) was dropped */
+            fp_flow_go_back(
+                f); /* what went beyond the zero window (a probe) was dropped */
         if (win > f->tx_remote_win)
             r->tx_ready = true;
         f->tx_remote_win = win;
@@ -167,7 +169,8 @@ static void rx_data(struct fp_flow *f, const struct fp_seg *s, struct fp_rx_resu
             r->delivered += len;
         }
         uint32_t fin_seq = f->rx_next_seq;
-        if (unlikely(f->rx_ooo_len != 0) && tas_seq_leq(f->rx_ooo_start, f->rx_next_seq)) {
+        if (unlikely(f->rx_ooo_len != 0) &&
+            tas_seq_leq(f->rx_ooo_start, f->rx_next_seq)) {
             uint32_t end = f->rx_ooo_start + f->rx_ooo_len;
             if (tas_seq_gt(end, f->rx_next_seq)) {
                 uint32_t extra = end - f->rx_next_seq;

@@ -21,9 +21,9 @@
 struct fp_seg {
     uint32_t seq;
     uint32_t ack;
-    uint16_t win;        /* window field as received (not scaled) */
-    uint8_t flags;       /* TAS_TCP_* */
-    bool ce;             /* IP ECN field was CE */
+    uint16_t win;  /* window field as received (not scaled) */
+    uint8_t flags; /* TAS_TCP_* */
+    bool ce;       /* IP ECN field was CE */
     bool has_ts;
     uint32_t ts_val;
     uint32_t ts_ecr;
@@ -45,7 +45,10 @@ struct fp_rx_result {
 
 /* Timestamp clock of the fast path: milliseconds (RFC 7323 5.4), the low 32
  * bits of the fp clock (fastpath/clock.h) divided by 1000. */
-static inline uint32_t fp_ts_from_us(uint64_t now_us) { return (uint32_t)(now_us / 1000); }
+static inline uint32_t fp_ts_from_us(uint64_t now_us)
+{
+    return (uint32_t)(now_us / 1000);
+}
 
 /* Process one segment of flow f received at now_us (fp clock).  Copies the
  * payload (s->data) into the rx ring at most once. */

@@ -14,11 +14,11 @@
 #include <stdint.h>
 
 struct fp_tcp_opts {
-    uint16_t mss;    /* MSS option value (has_mss) */
-    uint8_t wscale;  /* window scale shift, clamped to 14 (has_ws) */
+    uint16_t mss;   /* MSS option value (has_mss) */
+    uint8_t wscale; /* window scale shift, clamped to 14 (has_ws) */
     bool has_mss;
     bool has_ws;
-    bool sack_perm;  /* SACK-permitted seen */
+    bool sack_perm; /* SACK-permitted seen */
     bool has_ts;
     uint32_t ts_val; /* host order (has_ts) */
     uint32_t ts_ecr;
@@ -49,14 +49,14 @@ size_t fp_tcp_opts_write_ts(uint8_t *buf, uint32_t val, uint32_t ecr);
 /* Fast check for the layout nearly every segment of a timestamp flow
  * carries (NOP NOP TS, 12 bytes); fills val/ecr and returns true on a match.
  * Callers fall back to fp_tcp_opts_parse() otherwise. */
-static inline bool fp_tcp_opts_ts_fast(const uint8_t *opt, size_t len,
-                                       uint32_t *val, uint32_t *ecr)
+static inline bool fp_tcp_opts_ts_fast(const uint8_t *opt, size_t len, uint32_t *val,
+                                       uint32_t *ecr)
 {
     if (len != FP_TCPOPT_TS_LEN || opt[0] != 1 || opt[1] != 1 || opt[2] != 8 ||
         opt[3] != 10)
         return false;
-    *val = (uint32_t)opt[4] << 24 | (uint32_t)opt[5] << 16 | (uint32_t)opt[6] << 8 |
-           opt[7];
+    *val =
+        (uint32_t)opt[4] << 24 | (uint32_t)opt[5] << 16 | (uint32_t)opt[6] << 8 | opt[7];
     *ecr = (uint32_t)opt[8] << 24 | (uint32_t)opt[9] << 16 | (uint32_t)opt[10] << 8 |
            opt[11];
     return true;

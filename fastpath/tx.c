@@ -25,9 +25,10 @@
 #include "fastpath/rx.h"
 #include "fastpath/tcp_opts.h"
 
-#define HDRS (sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + \
-              sizeof(struct rte_tcp_hdr))
-#define FP_IP_TTL 64
+#define HDRS                                                                             \
+    (sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) +                        \
+     sizeof(struct rte_tcp_hdr))
+#define FP_IP_TTL  64
 #define FP_IP_ECT0 0x02
 
 /* Checksums of a frame whose IPv4 header is at l2 offset 14 with ihl bytes. */
@@ -55,7 +56,8 @@ static inline void tx_cksum(struct rte_mbuf *m, struct rte_ipv4_hdr *ip, void *l
 
 void fp_tx_prepare_cksum(struct rte_mbuf *m)
 {
-    if (rte_pktmbuf_data_len(m) < sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr))
+    if (rte_pktmbuf_data_len(m) <
+        sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr))
         return;
     struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
     if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))
@@ -63,7 +65,8 @@ void fp_tx_prepare_cksum(struct rte_mbuf *m)
     struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
     uint8_t ihl = (uint8_t)rte_ipv4_hdr_len(ip);
     bool tcp = ip->next_proto_id == IPPROTO_TCP;
-    if (sizeof(*eth) + ihl + (tcp ? sizeof(struct rte_tcp_hdr) : 0) > rte_pktmbuf_data_len(m))
+    if (sizeof(*eth) + ihl + (tcp ? sizeof(struct rte_tcp_hdr) : 0) >
+        rte_pktmbuf_data_len(m))
         return;
     /* The software TCP checksum reads the segment contiguously. */
     if (tcp && m->nb_segs > 1 && !fp.tx_cksum)
@@ -74,7 +77,8 @@ void fp_tx_prepare_cksum(struct rte_mbuf *m)
 uint32_t fp_tx_max_payload(const struct fp_core *c)
 {
     uint32_t room = rte_pktmbuf_data_room_size(c->port->pool) - RTE_PKTMBUF_HEADROOM;
-    return room > HDRS + FP_TCPOPT_TS_LEN ? room - (uint32_t)(HDRS + FP_TCPOPT_TS_LEN) : 0;
+    return room > HDRS + FP_TCPOPT_TS_LEN ? room - (uint32_t)(HDRS + FP_TCPOPT_TS_LEN)
+                                          : 0;
 }
 
 /* Build one frame of flow f: seq, TCP flags (ACK is always added) and len
@@ -162,14 +166,15 @@ unsigned fp_tx_flow(struct fp_core *c, uint32_t fid, unsigned max_segs, uint64_t
             fin = true;
         } else {
             fin = len == f->tx_avail &&
-                  (f->flags & (FP_FLOW_FIN_QUEUED | FP_FLOW_FIN_SENT | FP_FLOW_FIN_ACKED)) ==
-                      FP_FLOW_FIN_QUEUED;
+                  (f->flags & (FP_FLOW_FIN_QUEUED | FP_FLOW_FIN_SENT |
+                               FP_FLOW_FIN_ACKED)) == FP_FLOW_FIN_QUEUED;
         }
         uint8_t tflags = fin ? TAS_TCP_FIN : 0;
         if (len > 0 && (len == f->tx_avail || n + 1 == max_segs))
             tflags |= TAS_TCP_PSH; /* the last segment of this burst */
-        struct rte_mbuf *m = tx_build(c, f, f->tx_una_seq + f->tx_sent, tflags,
-                                      fp_ring_add(f->tx_pos, f->tx_sent, f->tx_size), len, now);
+        struct rte_mbuf *m =
+            tx_build(c, f, f->tx_una_seq + f->tx_sent, tflags,
+                     fp_ring_add(f->tx_pos, f->tx_sent, f->tx_size), len, now);
         if (unlikely(m == NULL))
             break;
         f->tx_sent += len;
@@ -188,8 +193,9 @@ unsigned fp_tx_flow(struct fp_core *c, uint32_t fid, unsigned max_segs, uint64_t
 /* A pure ACK (or window update) at SND.NXT. */
 void fp_tx_ack(struct fp_core *c, struct fp_flow *f, uint64_t now)
 {
-    uint32_t snd_nxt = f->tx_una_seq + f->tx_sent +
-                       ((f->flags & (FP_FLOW_FIN_SENT | FP_FLOW_FIN_ACKED)) == FP_FLOW_FIN_SENT);
+    uint32_t snd_nxt =
+        f->tx_una_seq + f->tx_sent +
+        ((f->flags & (FP_FLOW_FIN_SENT | FP_FLOW_FIN_ACKED)) == FP_FLOW_FIN_SENT);
     struct rte_mbuf *m = tx_build(c, f, snd_nxt, 0, 0, 0, now);
     if (likely(m != NULL)) {
         fp_tx_enqueue(c, m);

@@ -59,8 +59,10 @@ Test(queue, entries_come_out_intact_and_in_order_over_many_wraps)
     for (unsigned round = 0; round < 10000; round++) {
         unsigned burst = (unsigned)rand() % (N + 2);
         for (unsigned i = 0; i < burst; i++) {
-            struct tas_fpout o = {.flow = next_put, .gen = ~next_put,
-                                  .rx_bytes = next_put * 3, .tx_freed = next_put * 5,
+            struct tas_fpout o = {.flow = next_put,
+                                  .gen = ~next_put,
+                                  .rx_bytes = next_put * 3,
+                                  .tx_freed = next_put * 5,
                                   .flags = next_put & 1};
             if (tas_q_put(&prod, TAS_FPOUT_UPDATE, &o, sizeof(o)) != 0)
                 break;

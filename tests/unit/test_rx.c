@@ -7,8 +7,8 @@
 #include "fastpath/flow.h"
 #include "fastpath/rx.h"
 
-#define RX_SIZE 64
-#define TX_SIZE 64
+#define RX_SIZE  64
+#define TX_SIZE  64
 #define ISN_PEER 0xfffffff0u /* the peer's sequence numbers wrap during the tests */
 #define ISN_OURS 1000u
 
@@ -40,26 +40,34 @@ TestSuite(rx, .init = setup);
 /* Peer's bytes [from, from+len) of its stream, with an ACK of our una. */
 static void data(uint32_t from, uint32_t len, uint8_t extra_flags)
 {
-    struct fp_seg s = {.seq = ISN_PEER + from, .ack = f.tx_una_seq, .win = 1000,
-                       .flags = TAS_TCP_ACK | extra_flags, .data = pattern + from,
+    struct fp_seg s = {.seq = ISN_PEER + from,
+                       .ack = f.tx_una_seq,
+                       .win = 1000,
+                       .flags = TAS_TCP_ACK | extra_flags,
+                       .data = pattern + from,
                        .len = len};
     fp_rx_segment(&f, &s, 0, &r);
 }
 
 static void ack(uint32_t ackno, uint16_t win)
 {
-    struct fp_seg s = {.seq = f.rx_next_seq, .ack = ackno, .win = win, .flags = TAS_TCP_ACK};
+    struct fp_seg s = {
+        .seq = f.rx_next_seq, .ack = ackno, .win = win, .flags = TAS_TCP_ACK};
     fp_rx_segment(&f, &s, 0, &r);
 }
 
 /* The app consumed n bytes. */
-static void consume(uint32_t n) { f.rx_avail += n; }
+static void consume(uint32_t n)
+{
+    f.rx_avail += n;
+}
 
 /* Stream bytes [from, from+len) are in the ring at stream offset from. */
 static void assert_ring_holds(uint32_t from, uint32_t len)
 {
     for (uint32_t i = 0; i < len; i++)
-        cr_assert_eq(rxbuf[(from + i) % RX_SIZE], pattern[from + i], "stream byte %u", from + i);
+        cr_assert_eq(rxbuf[(from + i) % RX_SIZE], pattern[from + i], "stream byte %u",
+                     from + i);
 }
 
 Test(rx, in_order_segment_is_delivered_and_acked)
@@ -367,9 +375,15 @@ Test(rx, timestamps_update_ts_recent_and_sample_rtt)
     f.flags |= FP_FLOW_TS;
     f.ts_recent = 100;
     f.tx_sent = 10;
-    struct fp_seg s = {.seq = ISN_PEER, .ack = ISN_OURS + 10, .win = 1000,
-                       .flags = TAS_TCP_ACK, .has_ts = true, .ts_val = 150,
-                       .ts_ecr = 5000, .data = pattern, .len = 4};
+    struct fp_seg s = {.seq = ISN_PEER,
+                       .ack = ISN_OURS + 10,
+                       .win = 1000,
+                       .flags = TAS_TCP_ACK,
+                       .has_ts = true,
+                       .ts_val = 150,
+                       .ts_ecr = 5000,
+                       .data = pattern,
+                       .len = 4};
     fp_rx_segment(&f, &s, 5003 * 1000 + 10, &r); /* 3 ticks later */
     cr_assert_eq(f.ts_recent, 150);
     cr_assert_eq(f.srtt_us, 3500);
@@ -380,9 +394,14 @@ Test(rx, out_of_order_segment_does_not_update_ts_recent)
 {
     f.flags |= FP_FLOW_TS;
     f.ts_recent = 100;
-    struct fp_seg s = {.seq = ISN_PEER + 10, .ack = ISN_OURS, .win = 1000,
-                       .flags = TAS_TCP_ACK, .has_ts = true, .ts_val = 150,
-                       .data = pattern + 10, .len = 4};
+    struct fp_seg s = {.seq = ISN_PEER + 10,
+                       .ack = ISN_OURS,
+                       .win = 1000,
+                       .flags = TAS_TCP_ACK,
+                       .has_ts = true,
+                       .ts_val = 150,
+                       .data = pattern + 10,
+                       .len = 4};
     fp_rx_segment(&f, &s, 0, &r);
     cr_assert_eq(f.ts_recent, 100);
 }
@@ -391,9 +410,14 @@ Test(rx, data_with_an_old_timestamp_fails_paws)
 {
     f.flags |= FP_FLOW_TS;
     f.ts_recent = 100;
-    struct fp_seg s = {.seq = ISN_PEER, .ack = ISN_OURS, .win = 1000,
-                       .flags = TAS_TCP_ACK, .has_ts = true, .ts_val = 90,
-                       .data = pattern, .len = 4};
+    struct fp_seg s = {.seq = ISN_PEER,
+                       .ack = ISN_OURS,
+                       .win = 1000,
+                       .flags = TAS_TCP_ACK,
+                       .has_ts = true,
+                       .ts_val = 90,
+                       .data = pattern,
+                       .len = 4};
     fp_rx_segment(&f, &s, 0, &r);
     cr_assert(r.dropped);
     cr_assert(r.ack_now);
@@ -419,8 +443,8 @@ Test(rx, keepalive_below_rcv_nxt_is_answered)
 {
     data(0, 10, 0);
     f.flags &= (uint16_t)~FP_FLOW_ACK_NOW;
-    struct fp_seg s = {.seq = ISN_PEER + 9, .ack = f.tx_una_seq, .win = 1000,
-                       .flags = TAS_TCP_ACK};
+    struct fp_seg s = {
+        .seq = ISN_PEER + 9, .ack = f.tx_una_seq, .win = 1000, .flags = TAS_TCP_ACK};
     fp_rx_segment(&f, &s, 0, &r);
     cr_assert(r.ack_now);
     cr_assert_eq(r.delivered, 0);
@@ -438,8 +462,12 @@ Test(rx, fin_beyond_the_window_is_not_taken)
 Test(rx, ecn_marks_are_counted_and_echoed)
 {
     f.flags |= FP_FLOW_ECN;
-    struct fp_seg s = {.seq = ISN_PEER, .ack = f.tx_una_seq, .win = 1000,
-                       .flags = TAS_TCP_ACK | TAS_TCP_ECE, .ce = true, .data = pattern,
+    struct fp_seg s = {.seq = ISN_PEER,
+                       .ack = f.tx_una_seq,
+                       .win = 1000,
+                       .flags = TAS_TCP_ACK | TAS_TCP_ECE,
+                       .ce = true,
+                       .data = pattern,
                        .len = 4};
     fp_rx_segment(&f, &s, 0, &r);
     cr_assert_eq(f.cnt_ecn, 1);
@@ -454,8 +482,11 @@ Test(rx, ecn_marks_are_counted_and_echoed)
 
 Test(rx, segment_without_ecn_negotiated_counts_nothing)
 {
-    struct fp_seg s = {.seq = ISN_PEER, .ack = f.tx_una_seq, .win = 1000,
-                       .flags = TAS_TCP_ACK | TAS_TCP_ECE, .ce = true};
+    struct fp_seg s = {.seq = ISN_PEER,
+                       .ack = f.tx_una_seq,
+                       .win = 1000,
+                       .flags = TAS_TCP_ACK | TAS_TCP_ECE,
+                       .ce = true};
     fp_rx_segment(&f, &s, 0, &r);
     cr_assert_eq(f.cnt_ecn, 0);
     cr_assert_not(f.flags & (FP_FLOW_ECE | FP_FLOW_CWR));

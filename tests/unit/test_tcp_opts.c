@@ -8,8 +8,8 @@
 Test(tcp_opts, linux_syn_options_are_all_parsed)
 {
     /* MSS 1460, SACK-perm, TS 0x01020304/0, NOP, WS 7 (as Linux sends). */
-    const uint8_t opt[] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 1, 2, 3, 4, 0, 0, 0, 0,
-                           1, 3, 3, 7};
+    const uint8_t opt[] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 1, 2,
+                           3, 4, 0,    0,    0, 0, 1, 3,  3, 7};
     struct fp_tcp_opts o;
     cr_assert_eq(fp_tcp_opts_parse(opt, sizeof(opt), &o), 0);
     cr_assert(o.has_mss);
@@ -103,8 +103,13 @@ Test(tcp_opts, sack_blocks_are_skipped)
 
 Test(tcp_opts, syn_options_round_trip_through_the_parser)
 {
-    struct fp_tcp_opts in = {.mss = 1448, .wscale = 9, .has_mss = true, .has_ws = true,
-                             .sack_perm = true, .has_ts = true, .ts_val = 0xdeadbeef,
+    struct fp_tcp_opts in = {.mss = 1448,
+                             .wscale = 9,
+                             .has_mss = true,
+                             .has_ws = true,
+                             .sack_perm = true,
+                             .has_ts = true,
+                             .ts_val = 0xdeadbeef,
                              .ts_ecr = 0x12345678};
     uint8_t buf[FP_TCPOPT_SYN_MAX];
     size_t n = fp_tcp_opts_write_syn(buf, &in);
