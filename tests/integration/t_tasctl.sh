@@ -2,7 +2,8 @@
 # t_tasctl.sh - tasctl against a running tasd: status exits 0, status /
 # stats / flows --json are valid JSON, TAS_RUN_DIR works like --run-dir,
 # flows lists live connections, stats count received packets after traffic,
-# and tasd exits 0 on SIGTERM.  Needs tasd: skipped in linux mode.
+# an idle tasd uses < 5% of a core, and tasd exits 0 on SIGTERM.  Needs
+# tasd: skipped in linux mode.
 . "$(dirname "$0")/lib.sh"
 tas_init t_tasctl
 if [[ $TAS_TEST_MODE != tasd ]]; then
@@ -41,7 +42,25 @@ print(walk(json.load(open(sys.argv[1])), sys.argv[2]))
 PY
 }
 
+# cpu_ticks PID: user + system clock ticks of a process (all its threads)
+cpu_ticks() {
+    local a
+    read -r -a a < <(sed 's/.*) //' "/proc/$1/stat")
+    echo $((a[11] + a[12]))
+}
 check "tasctl status exits 0" tasctl status
+# Adaptive polling: an idle tasd uses less than 5% of a core.
+tasd_pid=$(awk '{print $1}' "/proc/$TASD_PID/task/$TASD_PID/children" 2>/dev/null)
+if [[ -n $tasd_pid && -r /proc/$tasd_pid/stat ]]; then
+    hz=$(getconf CLK_TCK)
+    t0=$(cpu_ticks "$tasd_pid")
+    sleep 5
+    t1=$(cpu_ticks "$tasd_pid")
+    pct=$(((t1 - t0) * 100 / (5 * hz)))
+    check "idle tasd uses < 5% of a core (used ${pct}% over 5 s)" test "$pct" -lt 5
+else
+    check "found tasd's process to measure its idle CPU use" false
+fi
 check "TAS_RUN_DIR works like --run-dir" env TAS_RUN_DIR="$RUN_DIR" timeout 10 "$TASCTL" status
 for c in status stats flows; do
     check "tasctl $c --json is valid JSON" json_ok "$c"
