@@ -9,9 +9,11 @@
  * with the context's eventfd.  Every value tasd uses about a region is its
  * own copy: the application can scribble on the header, never on ours.
  *
- * When the socket closes the application is gone: its connections are
- * reset, its contexts removed from the cores, and the region unmapped once
- * the cores have acknowledged all of it (sp_app_tick).
+ * When the socket closes the application is gone: requests it queued
+ * before are still taken (close() then exit), connections it had closed
+ * finish gracefully as orphans, the others are reset; once none is left its
+ * contexts are removed from the cores, and the region is unmapped when the
+ * cores have acknowledged all of it (sp_app_tick).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -111,6 +113,7 @@ static int send_msg(int sock, const struct tas_msg *msg, const int *fds, unsigne
 }
 
 static void app_gone(struct sp_app *a);
+static void app_drain(struct sp_app *a);
 
 static void on_doorbell(int fd, uint32_t events, void *arg);
 
@@ -475,6 +478,10 @@ static void app_gone(struct sp_app *a)
 {
     if (a->dying)
         return;
+    /* Requests it posted before it went (close() then exit) still count:
+     * a connection it closed ends gracefully, like an orphaned socket. */
+    if (a->welcomed)
+        app_drain(a);
     a->dying = true;
     if (a->sock >= 0) {
         sp_loop_del(a->sock);
@@ -485,7 +492,12 @@ static void app_gone(struct sp_app *a)
         sp_loop_del(a->dbfd);
     sp_listen_app_gone(a);
     sp_conn_app_gone(a);
-    /* The cores forget the contexts after the flows (same rings, in order). */
+    /* The contexts go once no flow can post to them (sp_app_tick). */
+}
+
+/* Remove the contexts from every core, after the flows (same rings). */
+static void app_ctx_del(struct sp_app *a)
+{
     for (unsigned i = 0; a->ctxs != NULL && i < a->max_ctx; i++) {
         struct sp_app_ctx *x = &a->ctxs[i];
         if (!x->used)
@@ -493,11 +505,12 @@ static void app_gone(struct sp_app *a)
         for (unsigned c = 0; c < sp.n_cores; c++)
             sp_cmd(c, FP_CMD_CTX_DEL, x->gslot, a->id, 0, NULL, &x->del_wait[c]);
     }
+    a->ctx_del_sent = true;
 }
 
 static bool app_released(const struct sp_app *a)
 {
-    if (a->n_conns > 0)
+    if (a->n_conns > 0 || !a->ctx_del_sent)
         return false;
     for (unsigned i = 0; a->ctxs != NULL && i < a->max_ctx; i++) {
         if (!a->ctxs[i].used)
@@ -555,6 +568,8 @@ void sp_app_tick(void)
     for (struct sp_app *a = sp.apps; a != NULL; a = next) {
         next = a->next;
         if (a->dying) {
+            if (!a->ctx_del_sent && a->n_conns == 0)
+                app_ctx_del(a);
             if (app_released(a))
                 app_free(a);
             continue;
@@ -666,6 +681,8 @@ void sp_app_free_all(bool cores_stopped)
     struct sp_app *next;
     for (struct sp_app *a = sp.apps; a != NULL; a = next) {
         next = a->next;
+        if (!a->ctx_del_sent)
+            app_ctx_del(a); /* no-op for stopped cores; their rings are gone next */
         if (cores_stopped || app_released(a)) {
             app_free(a);
         } else {

@@ -161,6 +161,15 @@ int sp_arp_queue(struct sp_arp_table *t, uint32_t ip, void *item, uint32_t tag,
     return start;
 }
 
+bool sp_arp_pending_has(const struct sp_arp_table *t, uint32_t ip, const void *item)
+{
+    const struct sp_neigh *n = find(t, ip);
+    for (uint8_t j = 0; n != NULL && j < n->n_pending; j++)
+        if (n->pending[j].item == item)
+            return true;
+    return false;
+}
+
 bool sp_arp_cancel(struct sp_arp_table *t, void *item)
 {
     for (uint32_t i = 0; i < t->cap; i++) {

@@ -83,6 +83,9 @@ int sp_arp_learn(struct sp_arp_table *t, uint32_t ip, const uint8_t mac[6], bool
 int sp_arp_queue(struct sp_arp_table *t, uint32_t ip, void *item, uint32_t tag,
                  uint64_t now_ms);
 
+/* Is item waiting for ip? */
+bool sp_arp_pending_has(const struct sp_arp_table *t, uint32_t ip, const void *item);
+
 /* Forget a waiting item whose owner goes away; true if it was found. */
 bool sp_arp_cancel(struct sp_arp_table *t, void *item);
 

@@ -805,8 +805,10 @@ void sp_conn_app_req(struct sp_app *a, uint8_t type, const void *body)
     }
 }
 
-/* The application is gone: reset what it held.  Buffers and ids are
- * released as the cores acknowledge (the region stays mapped until then). */
+/* The application is gone.  Connections it had closed finish on their own
+ * (orphans, as in Linux: FIN after the queued data, then TIME_WAIT or an
+ * orphan timeout); the others are reset.  Buffers and ids are released as
+ * the cores acknowledge; the region stays mapped until then. */
 void sp_conn_app_gone(struct sp_app *a)
 {
     struct sp_conn *next;
@@ -814,16 +816,23 @@ void sp_conn_app_gone(struct sp_app *a)
         next = c->lnext;
         if (c->app != a)
             continue;
-        c->app_closed = true;
         if (c->state == SP_TCP_CLOSED) {
+            c->app_closed = true;
             sp_conn_maybe_free(c);
             continue;
         }
         if (c->state == SP_TCP_SYN_SENT) {
+            c->app_closed = true;
             sp_conn_unflow(c, false);
             sp_conn_finish(c);
             continue;
         }
+        if (c->app_closed) {
+            if (c->state == SP_TCP_FIN_WAIT_2 && c->timer_ms == 0)
+                c->timer_ms = sp.now_ms + SP_FIN_WAIT_2_MS;
+            continue;
+        }
+        c->app_closed = true;
         sp.cnt.conn_reset++;
         sp_conn_reset(c, ECONNRESET, true);
     }

@@ -142,6 +142,31 @@ static void on_fp_efd(int fd, uint32_t events, void *arg)
 
 static uint64_t last_arp_ms;
 
+/* With no connection at all the timers have nothing to do at the control
+ * interval: tick slowly then, so that an idle tasd costs (almost) nothing. */
+#define SP_IDLE_TICK_US 50000
+static uint32_t tick_us;
+
+static void timer_set(uint32_t us)
+{
+    struct itimerspec it = {
+        .it_interval = {.tv_sec = us / 1000000, .tv_nsec = (long)(us % 1000000) * 1000},
+    };
+    it.it_value = it.it_interval;
+    if (timerfd_settime(sp.tfd, 0, &it, NULL) == 0)
+        tick_us = us;
+}
+
+static void timer_adapt(void)
+{
+    bool busy = sp.n_conns > sp.n_tw || !sp_cmd_idle(); /* TIME_WAIT alone can wait */
+    uint32_t want = busy ? sp.interval_us : SP_IDLE_TICK_US;
+    if (want < sp.interval_us)
+        want = sp.interval_us;
+    if (want != tick_us)
+        timer_set(want);
+}
+
 static void on_timer(int fd, uint32_t events, void *arg)
 {
     uint64_t expirations;
@@ -293,12 +318,8 @@ int sp_init(const struct tasd_config *c, struct tasd_port *port)
         fprintf(stderr, "tasd: slow path: %s\n", strerror(errno));
         return rc;
     }
-    struct itimerspec it = {
-        .it_interval = {.tv_sec = sp.interval_us / 1000000,
-                        .tv_nsec = (long)(sp.interval_us % 1000000) * 1000},
-    };
-    it.it_value = it.it_interval;
-    if (timerfd_settime(sp.tfd, 0, &it, NULL) != 0)
+    timer_set(sp.interval_us);
+    if (tick_us != sp.interval_us)
         return -errno;
     if ((rc = sp_loop_add(sp.sigfd, on_signal, NULL)) != 0 ||
         (rc = sp_loop_add(sp.tfd, on_timer, NULL)) != 0 ||
@@ -340,6 +361,7 @@ int sp_run(void)
             fds[fd].cb(fd, evs[i].events, fds[fd].arg);
         }
         sp_cmd_flush();
+        timer_adapt();
     }
     sp.ready = false;
     return 0;

@@ -2,9 +2,10 @@
  * (arp.c, pure) and mbufs, the fast path's tx rings and connections.
  *
  * Received ARP frames (exceptions) teach us neighbours and requests for
- * our address are answered.  A connection that needs a next hop's MAC is
- * parked in the table while requests go out (SP_ARP_TRIES, one second
- * apart); it continues with sp_conn_arp_done(mac) or fails with NULL.  A
+ * our address are answered.  A connection that needs a next hop's MAC
+ * waits (one token per address in the table) while requests go out
+ * (SP_ARP_TRIES, one second apart); it continues with
+ * sp_conn_arp_done(mac) or fails with NULL.  A
  * gratuitous ARP announces us when the loop starts.  ARP frames go out on
  * core 0 without checksum preparation.
  */
@@ -18,15 +19,24 @@
 #include "slowpath/sp.h"
 
 #define SP_ARP_TABLE 256
-#define SP_ARP_TAG_CONN 1
+/* One item per address stands for every connection waiting for it (they
+ * carry arp_wait + arp_ip), so any number of connects can wait. */
+#define SP_ARP_TAG_CONNS 1
 
 static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 static const uint8_t zero_mac[6];
 
 static void arp_done(void *item, uint32_t tag, const uint8_t *mac, void *arg)
 {
-    if (tag == SP_ARP_TAG_CONN)
-        sp_conn_arp_done(item, mac);
+    if (tag != SP_ARP_TAG_CONNS)
+        return;
+    uint32_t ip = (uint32_t)(uintptr_t)item;
+    struct sp_conn *next;
+    for (struct sp_conn *c = sp.conns; c != NULL; c = next) {
+        next = c->lnext;
+        if (c->arp_wait && c->arp_ip == ip)
+            sp_conn_arp_done(c, mac); /* may free c (only c) */
+    }
 }
 
 static void send_arp(uint16_t op, const uint8_t dst[6], const uint8_t tha[6], uint32_t tpa)
@@ -91,23 +101,24 @@ int sp_neigh_resolve(uint32_t dst, struct sp_conn *c, uint8_t mac[6])
         memcpy(mac, n->mac, 6);
         return 0;
     }
-    int rc = sp_arp_queue(&sp.arp, dst, c, SP_ARP_TAG_CONN, sp.now_ms);
-    if (rc < 0) {
-        sp.cnt.arp_queue_full++;
-        return -EHOSTUNREACH;
+    void *token = (void *)(uintptr_t)dst;
+    if (!sp_arp_pending_has(&sp.arp, dst, token)) {
+        int rc = sp_arp_queue(&sp.arp, dst, token, SP_ARP_TAG_CONNS, sp.now_ms);
+        if (rc < 0) {
+            sp.cnt.arp_queue_full++;
+            return -EHOSTUNREACH;
+        }
+        if (rc == 1)
+            arp_request(dst, NULL);
     }
     c->arp_wait = true;
-    if (rc == 1)
-        arp_request(dst, NULL);
+    c->arp_ip = dst;
     return 1;
 }
 
 void sp_neigh_cancel(struct sp_conn *c)
 {
-    if (c->arp_wait) {
-        sp_arp_cancel(&sp.arp, c);
-        c->arp_wait = false;
-    }
+    c->arp_wait = false; /* the address's token stays; it finds nobody */
 }
 
 void sp_neigh_tick(void)

@@ -109,6 +109,7 @@ struct sp_app {
     bool welcomed;        /* HELLO answered */
     bool dying;           /* socket closed: tearing down */
     bool more;            /* sp_in entries left after a bounded drain */
+    bool ctx_del_sent;    /* dying: FP_CMD_CTX_DEL sent for its contexts */
     uint32_t n_conns, n_listeners;
     uint64_t bad_entries, bad_msgs, entries;
 };
@@ -148,13 +149,14 @@ struct sp_conn {
     bool notified;     /* RESET posted */
     bool rst_on_del;   /* send RST once the core dropped the flow */
     bool syn_retx;     /* SYN/SYN-ACK was retransmitted (Karn) */
-    bool arp_wait;     /* parked in the neighbour table */
+    bool arp_wait;     /* waiting for the next hop's MAC (arp_ip) */
     bool tw;           /* a TIME_WAIT record (counted in sp.n_tw) */
     bool half_open;    /* counted in sp.n_syn_rcvd and its listener's syn_rcvd */
     bool ts, ws, sack; /* negotiated options */
     uint32_t lip, rip;     /* network order */
     uint16_t lport, rport; /* network order */
     uint8_t peer_mac[6];
+    uint32_t arp_ip;       /* next hop being resolved (arp_wait) */
 
     struct sp_app *app;    /* NULL for handshakes of passive opens, TIME_WAIT */
     uint16_t ctx;          /* app context for completions */

@@ -275,3 +275,12 @@ Test(arp, frame_claiming_our_address_is_counted_as_a_conflict)
                  0);
     cr_assert_eq(t.cnt.conflicts, 1);
 }
+
+Test(arp, waiting_items_can_be_looked_for)
+{
+    int a, b;
+    sp_arp_queue(&t, ip("10.0.0.1"), &a, 0, 0);
+    cr_assert(sp_arp_pending_has(&t, ip("10.0.0.1"), &a));
+    cr_assert_not(sp_arp_pending_has(&t, ip("10.0.0.1"), &b));
+    cr_assert_not(sp_arp_pending_has(&t, ip("10.0.0.2"), &a));
+}
