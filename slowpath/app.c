@@ -32,10 +32,13 @@
 #include "tas/msg.h"
 #include "slowpath/sp.h"
 
-#define SP_MAX_APPS 1024
+#define SP_MAX_APPS         1024
 #define SP_APP_BAD_MSGS_MAX 16 /* protocol violations before we hang up */
 
-static uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
+static uint64_t align_up(uint64_t x, uint64_t a)
+{
+    return (x + a - 1) / a * a;
+}
 
 /* ---- the global page ---- */
 
@@ -127,8 +130,8 @@ static int app_region_create(struct sp_app *a)
     a->ctx_stride = tas_ctx_stride(sp.n_cores, a->q_ents);
     a->buf_off = align_up(a->ctx_off + a->ctx_stride * a->max_ctx, TAS_PAGE);
     a->buf_size = (uint64_t)c->app_mem_mb << 20;
-    a->slot_size = (uint32_t)align_up((uint64_t)c->rx_buf_size + c->tx_buf_size,
-                                      TAS_CACHELINE);
+    a->slot_size =
+        (uint32_t)align_up((uint64_t)c->rx_buf_size + c->tx_buf_size, TAS_CACHELINE);
     a->region_size = align_up(a->buf_off + a->buf_size, TAS_PAGE);
 
     char name[32];
@@ -279,7 +282,8 @@ static void app_bad_msg(struct sp_app *a, const char *why)
 {
     sp.cnt.app_bad_msgs++;
     if (++a->bad_msgs == SP_APP_BAD_MSGS_MAX) {
-        fprintf(stderr, "tasd: app %u (pid %d): %s; too many bad messages, disconnecting\n",
+        fprintf(stderr,
+                "tasd: app %u (pid %d): %s; too many bad messages, disconnecting\n",
                 a->id, a->pid, why);
         app_gone(a);
     }
@@ -356,7 +360,8 @@ static void ctx_kick(struct sp_app_ctx *x)
         eventfd_write(x->efd, 1);
 }
 
-int sp_app_post(struct sp_app *a, uint16_t ctx, uint8_t type, const void *body, size_t len)
+int sp_app_post(struct sp_app *a, uint16_t ctx, uint8_t type, const void *body,
+                size_t len)
 {
     if (a == NULL || a->dying || ctx >= a->max_ctx || !a->ctxs[ctx].used ||
         len > TAS_QE_BODY)
@@ -402,7 +407,8 @@ static void ctx_unpark(struct sp_app_ctx *x)
         ctx_kick(x);
 }
 
-static void handle_entry(struct sp_app *a, uint16_t ctx, uint8_t type, const uint8_t *body)
+static void handle_entry(struct sp_app *a, uint16_t ctx, uint8_t type,
+                         const uint8_t *body)
 {
     a->entries++;
     sp.cnt.app_entries++;
@@ -647,8 +653,8 @@ int sp_app_init(void)
     if (probe >= 0)
         close(probe);
     unlink(sp.app_path);
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || chmod(sp.app_path, 0660) != 0 ||
-        listen(fd, 128) != 0) {
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+        chmod(sp.app_path, 0660) != 0 || listen(fd, 128) != 0) {
         rc = -errno;
         fprintf(stderr, "tasd: %s: %s\n", sp.app_path, strerror(-rc));
         close(fd);
@@ -686,7 +692,8 @@ void sp_app_free_all(bool cores_stopped)
         if (cores_stopped || app_released(a)) {
             app_free(a);
         } else {
-            fprintf(stderr, "tasd: app %u: fast path still holds its memory; leaking it\n",
+            fprintf(stderr,
+                    "tasd: app %u: fast path still holds its memory; leaking it\n",
                     a->id);
             a->region = NULL;
             app_free(a);
@@ -706,8 +713,8 @@ void sp_app_write(FILE *f, bool json)
 {
     bool first = true;
     if (!json)
-        fprintf(f, "%-6s %-8s %-5s %-6s %-9s %-11s %-9s %s\n", "APP", "PID", "CTX", "CONNS",
-                "LISTENERS", "BUFS", "BAD", "STATE");
+        fprintf(f, "%-6s %-8s %-5s %-6s %-9s %-11s %-9s %s\n", "APP", "PID", "CTX",
+                "CONNS", "LISTENERS", "BUFS", "BAD", "STATE");
     for (struct sp_app *a = sp.apps; a != NULL; a = a->next) {
         unsigned n_ctx = 0;
         for (unsigned i = 0; a->ctxs != NULL && i < a->max_ctx; i++)

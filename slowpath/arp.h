@@ -14,10 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SP_ARP_MAX_PENDING 8   /* items waiting per address */
-#define SP_ARP_TRIES 3         /* requests before giving up */
-#define SP_ARP_RETRY_MS 1000   /* between requests */
-#define SP_ARP_FRAME_LEN 60    /* minimum Ethernet frame, without FCS */
+#define SP_ARP_MAX_PENDING 8    /* items waiting per address */
+#define SP_ARP_TRIES       3    /* requests before giving up */
+#define SP_ARP_RETRY_MS    1000 /* between requests */
+#define SP_ARP_FRAME_LEN   60   /* minimum Ethernet frame, without FCS */
 
 enum sp_neigh_state {
     SP_NEIGH_FREE = 0,
@@ -33,8 +33,8 @@ struct sp_arp_pending {
 struct sp_neigh {
     uint32_t ip; /* network order */
     uint8_t mac[6];
-    uint8_t state;     /* enum sp_neigh_state */
-    uint8_t tries;     /* requests sent (INCOMPLETE) */
+    uint8_t state; /* enum sp_neigh_state */
+    uint8_t tries; /* requests sent (INCOMPLETE) */
     uint8_t n_pending;
     uint64_t expires_ms; /* REACHABLE: end of life; INCOMPLETE: next request */
     uint64_t updated_ms; /* last confirmation (for eviction and display) */

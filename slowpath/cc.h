@@ -22,11 +22,11 @@ struct sp_cc_state {
 
 /* What happened to the flow during the last interval. */
 struct sp_cc_input {
-    uint32_t acked;   /* bytes newly acknowledged */
-    uint32_t fretx;   /* fast retransmits */
-    bool timeout;     /* the retransmission timer fired */
-    uint32_t srtt_us; /* smoothed RTT estimate, 0 if unknown */
-    uint32_t peer_win;/* the peer's receive window, bytes (0 = unknown) */
+    uint32_t acked;    /* bytes newly acknowledged */
+    uint32_t fretx;    /* fast retransmits */
+    bool timeout;      /* the retransmission timer fired */
+    uint32_t srtt_us;  /* smoothed RTT estimate, 0 if unknown */
+    uint32_t peer_win; /* the peer's receive window, bytes (0 = unknown) */
     uint64_t now_us;
 };
 

@@ -15,4 +15,5 @@ static void none_update(struct sp_cc_state *s, const struct sp_cc_input *in)
     s->cwnd = 0;
 }
 
-const struct sp_cc_ops sp_cc_none = {.name = "none", .init = none_init, .update = none_update};
+const struct sp_cc_ops sp_cc_none = {
+    .name = "none", .init = none_init, .update = none_update};

@@ -15,7 +15,7 @@
 #include "slowpath/cc.h"
 
 #define RENO_INIT_SEGS 10
-#define RENO_MAX_CWND (1u << 30)
+#define RENO_MAX_CWND  (1u << 30)
 
 static void reno_init(struct sp_cc_state *s, uint32_t mss)
 {
@@ -68,4 +68,5 @@ static void reno_update(struct sp_cc_state *s, const struct sp_cc_input *in)
     s->cwnd = cwnd > RENO_MAX_CWND ? RENO_MAX_CWND : (uint32_t)cwnd;
 }
 
-const struct sp_cc_ops sp_cc_reno = {.name = "reno", .init = reno_init, .update = reno_update};
+const struct sp_cc_ops sp_cc_reno = {
+    .name = "reno", .init = reno_init, .update = reno_update};

@@ -472,7 +472,8 @@ static int pick_port(uint32_t lip, uint32_t rip, uint16_t rport, uint16_t *out)
     uint32_t off = sp_tcp_isn(sp.isn_key, lip, rip, 0, rport, 0) + counter++;
     for (uint32_t i = 0; i < range; i++) {
         uint16_t port = (uint16_t)(SP_EPHEMERAL_LO + (off + i) % range);
-        if (!sp_listener_port_used(port) && !sp_port_in_use(lip, htons(port), rip, rport)) {
+        if (!sp_listener_port_used(port) &&
+            !sp_port_in_use(lip, htons(port), rip, rport)) {
             *out = port;
             return 0;
         }
@@ -759,7 +760,8 @@ static void app_bad(struct sp_app *a)
 void sp_conn_app_req(struct sp_app *a, uint8_t type, const void *body)
 {
     struct tas_spin_shutdown r = {0};
-    memcpy(&r, body, type == TAS_SPIN_SHUTDOWN ? sizeof(r) : sizeof(struct tas_spin_flow));
+    memcpy(&r, body,
+           type == TAS_SPIN_SHUTDOWN ? sizeof(r) : sizeof(struct tas_spin_flow));
 
     struct sp_conn *c = r.flow < sp.cfg.max_flows ? sp.flow_conn[r.flow] : NULL;
     if (c == NULL || c->app != a || c->gen != r.gen || !c->handed) {

@@ -9,7 +9,7 @@
 
 #include "slowpath/tcp.h"
 
-#define ICMP_ECHO_REPLY 0
+#define ICMP_ECHO_REPLY   0
 #define ICMP_ECHO_REQUEST 8
 
 uint16_t sp_inet_cksum(const uint8_t *p, size_t n)
@@ -24,7 +24,8 @@ uint16_t sp_inet_cksum(const uint8_t *p, size_t n)
     return (uint16_t)~acc;
 }
 
-int sp_icmp_echo_reply(uint8_t *frame, size_t len, uint32_t our_ip, const uint8_t our_mac[6])
+int sp_icmp_echo_reply(uint8_t *frame, size_t len, uint32_t our_ip,
+                       const uint8_t our_mac[6])
 {
     struct tas_eth_hdr eth;
     struct tas_ip_hdr ip;

@@ -90,7 +90,7 @@ void sp_listen_req(struct sp_app *a, uint16_t ctx, const struct tas_spin_listen 
     l->ip = req->ip;
     l->port = req->port;
     l->flags = req->flags & TAS_LISTEN_REUSEPORT;
-    l->backlog = req->backlog == 0 ? 1
+    l->backlog = req->backlog == 0               ? 1
                  : req->backlog > SP_MAX_BACKLOG ? SP_MAX_BACKLOG
                                                  : req->backlog;
     l->next = sp.listeners;

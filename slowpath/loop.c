@@ -37,7 +37,7 @@
 
 struct sp_state sp = {.epfd = -1, .sigfd = -1, .tfd = -1, .app_lfd = -1, .gpage_fd = -1};
 
-#define SP_EXC_BURST 32
+#define SP_EXC_BURST  32
 #define SP_EXC_BUDGET 1024 /* exceptions per core per wake-up */
 
 /* ---- descriptor registry ---- */
@@ -219,7 +219,10 @@ int sp_signals_block(void)
 
 /* ---- configuration ---- */
 
-static uint32_t or_default(uint32_t v, uint32_t def) { return v != 0 ? v : def; }
+static uint32_t or_default(uint32_t v, uint32_t def)
+{
+    return v != 0 ? v : def;
+}
 
 static int check_config(const struct tasd_config *c)
 {
@@ -266,8 +269,8 @@ int sp_init(const struct tasd_config *c, struct tasd_port *port)
     sp.rto_max_ms = or_default(c->rto_max_ms, 60000);
     if (sp.rto_max_ms < sp.rto_min_ms)
         sp.rto_max_ms = sp.rto_min_ms;
-    sp.rate_kbps = c->rate_limit_mbps > UINT32_MAX / 1000 ? UINT32_MAX
-                                                          : c->rate_limit_mbps * 1000;
+    sp.rate_kbps =
+        c->rate_limit_mbps > UINT32_MAX / 1000 ? UINT32_MAX : c->rate_limit_mbps * 1000;
     sp.cc = sp_cc_find(c->cc[0] != '\0' ? c->cc : "reno");
     if (sp.cc == NULL) {
         fprintf(stderr, "tasd: congestion control \"%s\" unknown (reno, none)\n", c->cc);

@@ -39,7 +39,8 @@ static void arp_done(void *item, uint32_t tag, const uint8_t *mac, void *arg)
     }
 }
 
-static void send_arp(uint16_t op, const uint8_t dst[6], const uint8_t tha[6], uint32_t tpa)
+static void send_arp(uint16_t op, const uint8_t dst[6], const uint8_t tha[6],
+                     uint32_t tpa)
 {
     struct rte_mbuf *m = rte_pktmbuf_alloc(sp.port->pool);
     uint8_t *buf = m != NULL ? (uint8_t *)rte_pktmbuf_append(m, SP_ARP_FRAME_LEN) : NULL;
@@ -147,8 +148,9 @@ void sp_neigh_write(FILE *f, bool json)
         const char *st = n->state == SP_NEIGH_REACHABLE ? "reachable" : "incomplete";
         long ttl = n->expires_ms > sp.now_ms ? (long)(n->expires_ms - sp.now_ms) : 0;
         if (json)
-            fprintf(f, "%s{\"ip\":\"%s\",\"mac\":\"%s\",\"state\":\"%s\",\"ttl_ms\":%ld,"
-                       "\"waiting\":%u}",
+            fprintf(f,
+                    "%s{\"ip\":\"%s\",\"mac\":\"%s\",\"state\":\"%s\",\"ttl_ms\":%ld,"
+                    "\"waiting\":%u}",
                     first ? "" : ",", ip, mac, st, ttl, n->n_pending);
         else
             fprintf(f, "  %-15s %-17s %-10s %ld ms\n", ip,

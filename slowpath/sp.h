@@ -38,16 +38,17 @@
 
 struct rte_mbuf;
 
-#define SP_NO_FLOW UINT32_MAX
-#define SP_FIN_WAIT_2_MS 60000   /* orphaned FIN_WAIT_2 lifetime (Linux tcp_fin_timeout) */
+#define SP_NO_FLOW       UINT32_MAX
+#define SP_FIN_WAIT_2_MS 60000 /* orphaned FIN_WAIT_2 lifetime (Linux tcp_fin_timeout)   \
+                                */
 #define SP_MAX_LISTENERS_PER_APP 4096
-#define SP_MAX_BACKLOG 4096      /* like net.core.somaxconn */
-#define SP_MAX_SYN_RCVD 65536    /* half-open connections, all listeners */
-#define SP_OUTQ_MAX 65536        /* completions parked per context when sp_out is full */
-#define SP_RST_PER_SEC 10000     /* resets sent for unknown segments */
-#define SP_PING_PER_SEC 1000     /* echo replies */
-#define SP_EPHEMERAL_LO 32768
-#define SP_EPHEMERAL_HI 60999
+#define SP_MAX_BACKLOG           4096  /* like net.core.somaxconn */
+#define SP_MAX_SYN_RCVD          65536 /* half-open connections, all listeners */
+#define SP_OUTQ_MAX              65536 /* completions parked per context when sp_out is full */
+#define SP_RST_PER_SEC           10000 /* resets sent for unknown segments */
+#define SP_PING_PER_SEC          1000  /* echo replies */
+#define SP_EPHEMERAL_LO          32768
+#define SP_EPHEMERAL_HI          60999
 
 /* Waiting for the fast path to execute a command (see cmd.c). */
 struct sp_wait {
@@ -82,11 +83,11 @@ struct sp_outq_ent {
 
 struct sp_app_ctx {
     bool used;
-    uint16_t gslot;          /* fast-path context slot (fp.ctxs[c][gslot]) */
-    int efd;                 /* the context's eventfd */
+    uint16_t gslot; /* fast-path context slot (fp.ctxs[c][gslot]) */
+    int efd;        /* the context's eventfd */
     struct tas_ctx_hdr *hdr;
-    struct tas_q sp_in;      /* we consume */
-    struct tas_q sp_out;     /* we produce */
+    struct tas_q sp_in;  /* we consume */
+    struct tas_q sp_out; /* we produce */
     struct sp_outq_ent *park_head, *park_tail;
     uint32_t parked;
     struct sp_wait del_wait[TAS_MAX_FP_CORES];
@@ -96,9 +97,9 @@ struct sp_app {
     struct sp_app *next;
     uint32_t id;
     int32_t pid;
-    int sock;      /* the app.sock connection */
-    int memfd;     /* region */
-    int dbfd;      /* slow-path doorbell eventfd */
+    int sock;  /* the app.sock connection */
+    int memfd; /* region */
+    int dbfd;  /* slow-path doorbell eventfd */
     uint8_t *region;
     uint64_t region_size, ctx_off, ctx_stride, buf_off, buf_size;
     uint32_t q_ents;
@@ -118,13 +119,13 @@ struct sp_listener {
     struct sp_listener *next;
     uint32_t id;
     struct sp_app *app;
-    uint16_t ctx;     /* app context that receives NEW_CONN */
-    uint32_t ip;      /* network order, 0 = any */
-    uint16_t port;    /* host order */
-    uint16_t flags;   /* TAS_LISTEN_* */
+    uint16_t ctx;   /* app context that receives NEW_CONN */
+    uint32_t ip;    /* network order, 0 = any */
+    uint16_t port;  /* host order */
+    uint16_t flags; /* TAS_LISTEN_* */
     uint32_t backlog;
-    uint32_t pending; /* NEW_CONN posted, not yet ACCEPTED */
-    uint32_t syn_rcvd;/* half-open connections */
+    uint32_t pending;  /* NEW_CONN posted, not yet ACCEPTED */
+    uint32_t syn_rcvd; /* half-open connections */
     uint64_t accepted_total, drops;
 };
 
@@ -144,41 +145,41 @@ struct sp_conn {
     uint8_t core;
     bool hashed;
     bool passive;
-    bool handed;       /* NEW_CONN / CONNECTED(0) posted: the app knows it */
-    bool app_closed;   /* CLOSE/ABORT received (or app died) */
-    bool notified;     /* RESET posted */
-    bool rst_on_del;   /* send RST once the core dropped the flow */
-    bool syn_retx;     /* SYN/SYN-ACK was retransmitted (Karn) */
-    bool arp_wait;     /* waiting for the next hop's MAC (arp_ip) */
-    bool tw;           /* a TIME_WAIT record (counted in sp.n_tw) */
-    bool half_open;    /* counted in sp.n_syn_rcvd and its listener's syn_rcvd */
-    bool ts, ws, sack; /* negotiated options */
+    bool handed;           /* NEW_CONN / CONNECTED(0) posted: the app knows it */
+    bool app_closed;       /* CLOSE/ABORT received (or app died) */
+    bool notified;         /* RESET posted */
+    bool rst_on_del;       /* send RST once the core dropped the flow */
+    bool syn_retx;         /* SYN/SYN-ACK was retransmitted (Karn) */
+    bool arp_wait;         /* waiting for the next hop's MAC (arp_ip) */
+    bool tw;               /* a TIME_WAIT record (counted in sp.n_tw) */
+    bool half_open;        /* counted in sp.n_syn_rcvd and its listener's syn_rcvd */
+    bool ts, ws, sack;     /* negotiated options */
     uint32_t lip, rip;     /* network order */
     uint16_t lport, rport; /* network order */
     uint8_t peer_mac[6];
-    uint32_t arp_ip;       /* next hop being resolved (arp_wait) */
+    uint32_t arp_ip; /* next hop being resolved (arp_wait) */
 
-    struct sp_app *app;    /* NULL for handshakes of passive opens, TIME_WAIT */
-    uint16_t ctx;          /* app context for completions */
-    uint32_t listener;     /* passive: listener id */
-    uint64_t opaque;       /* active: echoed in CONNECTED */
+    struct sp_app *app; /* NULL for handshakes of passive opens, TIME_WAIT */
+    uint16_t ctx;       /* app context for completions */
+    uint32_t listener;  /* passive: listener id */
+    uint64_t opaque;    /* active: echoed in CONNECTED */
 
     uint32_t flow, gen;
-    int64_t buf_slot;      /* -1: none */
+    int64_t buf_slot; /* -1: none */
     struct sp_wait add_wait, del_wait;
-    bool add_checked;      /* the core's verdict on FLOW_ADD is known */
+    bool add_checked; /* the core's verdict on FLOW_ADD is known */
 
     uint32_t iss, irs;
     uint16_t peer_mss, mss; /* peer's MSS option, effective payload per segment */
     uint8_t local_ws, remote_ws;
-    uint32_t ts_recent;     /* peer's last TSval */
-    uint32_t peer_win;      /* window of the segment completing the handshake */
+    uint32_t ts_recent; /* peer's last TSval */
+    uint32_t peer_win;  /* window of the segment completing the handshake */
 
     /* handshake, TIME_WAIT and orphan timer */
-    uint64_t timer_ms;      /* 0 = off */
+    uint64_t timer_ms; /* 0 = off */
     uint32_t retries;
     uint32_t backoff_ms;
-    uint64_t syn_time_us;   /* first SYN/SYN-ACK sent (RTT sample) */
+    uint64_t syn_time_us; /* first SYN/SYN-ACK sent (RTT sample) */
     uint32_t tw_snd_nxt, tw_rcv_nxt;
 
     /* retransmission timeout (RFC 6298) */
@@ -190,7 +191,7 @@ struct sp_conn {
 
     /* congestion control */
     struct sp_cc_state cc;
-    uint32_t cc_sent_cwnd;  /* last cwnd given to the fast path */
+    uint32_t cc_sent_cwnd; /* last cwnd given to the fast path */
     uint32_t last_acked;
     uint16_t last_fretx;
     uint64_t tx_acked_total;
@@ -203,8 +204,8 @@ struct sp_state {
     uint8_t prefix;
     uint8_t mac[6];
     uint16_t mtu;
-    uint16_t mss;       /* our MSS option: mtu - 40 */
-    uint8_t wscale;     /* our window scale (rx_buf_size) */
+    uint16_t mss;   /* our MSS option: mtu - 40 */
+    uint8_t wscale; /* our window scale (rx_buf_size) */
     unsigned n_cores;
     const struct sp_cc_ops *cc;
     uint32_t rate_kbps; /* default per-flow rate, 0 = none */
@@ -220,7 +221,7 @@ struct sp_state {
     /* applications and contexts */
     struct sp_app *apps;
     uint32_t n_apps, next_app_id;
-    struct sp_slots gslots;              /* fast-path context slots */
+    struct sp_slots gslots; /* fast-path context slots */
     struct sp_app *gslot_app[FP_MAX_CTX];
     char app_path[TASD_PATH_MAX + 16];
 
@@ -235,7 +236,7 @@ struct sp_state {
     uint32_t *flow_gen;
     struct sp_conn **hash;
     uint32_t hash_mask;
-    struct sp_conn *conns;      /* every connection record */
+    struct sp_conn *conns; /* every connection record */
     uint32_t n_conns, n_syn_rcvd, n_tw;
     struct sp_listener *listeners;
     uint32_t next_listener_id, n_listeners;
@@ -250,8 +251,14 @@ struct sp_state {
 extern struct sp_state sp;
 
 /* Relaxed reads of fast-path-owned flow fields. */
-static inline uint32_t sp_rd32(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
-static inline uint16_t sp_rd16(const uint16_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
+static inline uint32_t sp_rd32(const uint32_t *p)
+{
+    return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+static inline uint16_t sp_rd16(const uint16_t *p)
+{
+    return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
 
 /* ---- loop.c ---- */
 void sp_clock_update(void);
@@ -273,7 +280,8 @@ void sp_cmd_fini(void);
 int sp_app_init(void);
 void sp_app_fini(void);
 /* Post a completion to an app context (parks it if sp_out is full). */
-int sp_app_post(struct sp_app *a, uint16_t ctx, uint8_t type, const void *body, size_t len);
+int sp_app_post(struct sp_app *a, uint16_t ctx, uint8_t type, const void *body,
+                size_t len);
 uint8_t *sp_app_buf(struct sp_app *a, int64_t slot);
 void sp_app_tick(void);
 struct sp_app *sp_app_of_gslot(uint32_t gslot);
@@ -285,7 +293,8 @@ void sp_app_write(FILE *f, bool json);
 /* ---- conn.c ---- */
 int sp_conn_init(void);
 void sp_conn_fini(void);
-struct sp_conn *sp_conn_lookup(uint32_t lip, uint32_t rip, uint16_t lport, uint16_t rport);
+struct sp_conn *sp_conn_lookup(uint32_t lip, uint32_t rip, uint16_t lport,
+                               uint16_t rport);
 struct sp_conn *sp_conn_new(uint32_t lip, uint32_t rip, uint16_t lport, uint16_t rport);
 void sp_conn_hash_add(struct sp_conn *c);
 void sp_conn_hash_del(struct sp_conn *c);
@@ -354,7 +363,7 @@ void sp_tcp_reply_rst(const struct sp_pkt *p);
 /* ---- tcp_out.c ---- */
 /* Send a segment on core with the given options.  0 or -errno. */
 int sp_tcp_send(unsigned core, const struct sp_seg *s);
-int sp_send_syn(struct sp_conn *c);    /* SYN or SYN-ACK, per c->passive */
+int sp_send_syn(struct sp_conn *c); /* SYN or SYN-ACK, per c->passive */
 int sp_send_ack(struct sp_conn *c, uint32_t seq, uint32_t ack, uint16_t win);
 int sp_send_rst(struct sp_conn *c, uint32_t seq, uint32_t ack, bool with_ack);
 uint32_t sp_ts_now(void);

@@ -61,13 +61,13 @@ struct sp_pkt {
     const struct tas_eth_hdr *eth;
     const uint8_t *opts; /* TCP options */
     uint8_t opt_len;
-    uint8_t flags;        /* TAS_TCP_* */
-    uint32_t lip, rip;    /* local = destination; network order */
-    uint16_t lport, rport;/* network order */
-    uint32_t seq, ack;    /* host order */
-    uint16_t win;         /* host order, unscaled */
+    uint8_t flags;         /* TAS_TCP_* */
+    uint32_t lip, rip;     /* local = destination; network order */
+    uint16_t lport, rport; /* network order */
+    uint32_t seq, ack;     /* host order */
+    uint16_t win;          /* host order, unscaled */
     uint32_t payload_len;
-    uint32_t seg_len;     /* payload + SYN + FIN (sequence space) */
+    uint32_t seg_len; /* payload + SYN + FIN (sequence space) */
     uint8_t src_mac[6];
 };
 
@@ -82,8 +82,8 @@ struct sp_seg {
     uint16_t lport, rport; /* network order */
     uint32_t seq, ack;     /* host order */
     uint8_t flags;
-    uint16_t win;          /* host order, already scaled */
-    const uint8_t *opts;   /* options, padded to a multiple of 4 */
+    uint16_t win;        /* host order, already scaled */
+    const uint8_t *opts; /* options, padded to a multiple of 4 */
     uint8_t opt_len;
 };
 
@@ -103,6 +103,7 @@ uint16_t sp_inet_cksum(const uint8_t *p, size_t n);
 /* Turn an ICMP echo request to our_ip into its echo reply, in place.
  * Returns the reply's length, -ENOENT for other ICMP (not for us to
  * answer), -EINVAL for a malformed frame. */
-int sp_icmp_echo_reply(uint8_t *frame, size_t len, uint32_t our_ip, const uint8_t our_mac[6]);
+int sp_icmp_echo_reply(uint8_t *frame, size_t len, uint32_t our_ip,
+                       const uint8_t our_mac[6]);
 
 #endif /* SP_TCP_H */

@@ -75,8 +75,8 @@ static void icmp_input(struct rte_mbuf *m)
         sent = 0;
     }
     if (rte_pktmbuf_is_contiguous(m) && sent < SP_PING_PER_SEC) {
-        int n = sp_icmp_echo_reply(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m),
-                                   sp.ip, sp.mac);
+        int n = sp_icmp_echo_reply(rte_pktmbuf_mtod(m, uint8_t *),
+                                   rte_pktmbuf_data_len(m), sp.ip, sp.mac);
         if (n > 0) {
             sent++;
             sp.cnt.pings++;

@@ -86,11 +86,11 @@ bool sp_tcp_synchronized(enum sp_tcp_state s)
 const char *sp_tcp_state_name(enum sp_tcp_state s)
 {
     static const char *const names[SP_TCP_N_STATES] = {
-        [SP_TCP_CLOSED] = "CLOSED",           [SP_TCP_SYN_SENT] = "SYN_SENT",
-        [SP_TCP_SYN_RCVD] = "SYN_RCVD",       [SP_TCP_ESTABLISHED] = "ESTABLISHED",
-        [SP_TCP_FIN_WAIT_1] = "FIN_WAIT_1",   [SP_TCP_FIN_WAIT_2] = "FIN_WAIT_2",
-        [SP_TCP_CLOSING] = "CLOSING",         [SP_TCP_TIME_WAIT] = "TIME_WAIT",
-        [SP_TCP_CLOSE_WAIT] = "CLOSE_WAIT",   [SP_TCP_LAST_ACK] = "LAST_ACK",
+        [SP_TCP_CLOSED] = "CLOSED",         [SP_TCP_SYN_SENT] = "SYN_SENT",
+        [SP_TCP_SYN_RCVD] = "SYN_RCVD",     [SP_TCP_ESTABLISHED] = "ESTABLISHED",
+        [SP_TCP_FIN_WAIT_1] = "FIN_WAIT_1", [SP_TCP_FIN_WAIT_2] = "FIN_WAIT_2",
+        [SP_TCP_CLOSING] = "CLOSING",       [SP_TCP_TIME_WAIT] = "TIME_WAIT",
+        [SP_TCP_CLOSE_WAIT] = "CLOSE_WAIT", [SP_TCP_LAST_ACK] = "LAST_ACK",
     };
     return s < SP_TCP_N_STATES ? names[s] : "?";
 }

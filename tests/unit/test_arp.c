@@ -54,8 +54,14 @@ static void req_cb(uint32_t addr, void *arg)
 
 static struct sp_arp_table t;
 
-static void setup(void) { cr_assert_eq(sp_arp_init(&t, 4, 60000), 0); }
-static void teardown(void) { sp_arp_fini(&t, NULL, NULL); }
+static void setup(void)
+{
+    cr_assert_eq(sp_arp_init(&t, 4, 60000), 0);
+}
+static void teardown(void)
+{
+    sp_arp_fini(&t, NULL, NULL);
+}
 
 TestSuite(arp, .init = setup, .fini = teardown);
 
@@ -93,7 +99,8 @@ Test(arp, new_mac_replaces_the_old_one_and_is_counted)
 
 Test(arp, refresh_without_create_does_not_add_entries)
 {
-    cr_assert_eq(sp_arp_learn(&t, ip("10.0.0.1"), peer_mac, false, 0, NULL, NULL), -ENOENT);
+    cr_assert_eq(sp_arp_learn(&t, ip("10.0.0.1"), peer_mac, false, 0, NULL, NULL),
+                 -ENOENT);
     cr_assert_null(sp_arp_lookup(&t, ip("10.0.0.1"), 0));
 }
 

@@ -15,8 +15,11 @@ static struct sp_cc_state reno(void)
 static void step(struct sp_cc_state *s, uint32_t acked, uint32_t fretx, bool timeout,
                  uint64_t now_us)
 {
-    struct sp_cc_input in = {.acked = acked, .fretx = fretx, .timeout = timeout,
-                             .srtt_us = 1000, .now_us = now_us};
+    struct sp_cc_input in = {.acked = acked,
+                             .fretx = fretx,
+                             .timeout = timeout,
+                             .srtt_us = 1000,
+                             .now_us = now_us};
     sp_cc_reno.update(s, &in);
 }
 

@@ -69,8 +69,10 @@ Test(tcp_state, events_that_cannot_happen_are_refused)
 
 Test(tcp_state, handshake_establishes_or_times_out)
 {
-    cr_assert_eq(sp_tcp_next_state(SP_TCP_SYN_SENT, SP_TEV_ESTABLISH), SP_TCP_ESTABLISHED);
-    cr_assert_eq(sp_tcp_next_state(SP_TCP_SYN_RCVD, SP_TEV_ESTABLISH), SP_TCP_ESTABLISHED);
+    cr_assert_eq(sp_tcp_next_state(SP_TCP_SYN_SENT, SP_TEV_ESTABLISH),
+                 SP_TCP_ESTABLISHED);
+    cr_assert_eq(sp_tcp_next_state(SP_TCP_SYN_RCVD, SP_TEV_ESTABLISH),
+                 SP_TCP_ESTABLISHED);
     cr_assert_eq(sp_tcp_next_state(SP_TCP_SYN_SENT, SP_TEV_TIMEOUT), SP_TCP_CLOSED);
 }
 
@@ -221,7 +223,8 @@ Test(frame, software_checksums_verify)
     size_t n = sp_frame_build_tcp(buf, sizeof(buf), &s);
     sp_frame_cksum(buf, n);
     cr_assert_eq(fold_sum(buf + 14, 20, 0), 0xffff, "IPv4 header sums to all ones");
-    uint32_t pseudo = fold_sum(buf + 14 + 12, 8, 0) + TAS_IPPROTO_TCP + (uint32_t)(n - 34);
+    uint32_t pseudo =
+        fold_sum(buf + 14 + 12, 8, 0) + TAS_IPPROTO_TCP + (uint32_t)(n - 34);
     cr_assert_eq(fold_sum(buf + 34, n - 34, pseudo), 0xffff, "TCP sums to all ones");
 }
 
@@ -336,8 +339,12 @@ static const uint8_t peer_mac[6] = {2, 0, 0, 0, 0, 2};
 static size_t echo_request(uint8_t *f, uint32_t dst, uint8_t type)
 {
     struct tas_eth_hdr eth = {.type = htons(TAS_ETHERTYPE_IPV4)};
-    struct tas_ip_hdr h = {.ver_ihl = 0x45, .len = htons(20 + 16), .ttl = 3,
-                           .proto = TAS_IPPROTO_ICMP, .src = ip("10.0.0.1"), .dst = dst};
+    struct tas_ip_hdr h = {.ver_ihl = 0x45,
+                           .len = htons(20 + 16),
+                           .ttl = 3,
+                           .proto = TAS_IPPROTO_ICMP,
+                           .src = ip("10.0.0.1"),
+                           .dst = dst};
     memcpy(eth.dst, our_mac, 6);
     memcpy(eth.src, peer_mac, 6);
     memcpy(f, &eth, 14);
@@ -345,7 +352,8 @@ static size_t echo_request(uint8_t *f, uint32_t dst, uint8_t type)
     uint16_t c = sp_inet_cksum(f + 14, 20);
     f[24] = (uint8_t)(c >> 8);
     f[25] = (uint8_t)c;
-    uint8_t icmp[16] = {type, 0, 0, 0, 0x12, 0x34, 0, 1, 'p', 'i', 'n', 'g', 'p', 'i', 'n', 'g'};
+    uint8_t icmp[16] = {type, 0,   0,   0,   0x12, 0x34, 0,   1,
+                        'p',  'i', 'n', 'g', 'p',  'i',  'n', 'g'};
     c = sp_inet_cksum(icmp, 16);
     icmp[2] = (uint8_t)(c >> 8);
     icmp[3] = (uint8_t)c;
@@ -385,9 +393,11 @@ Test(icmp, corrupt_or_short_requests_are_rejected)
     uint8_t f[64];
     size_t n = echo_request(f, ip("10.0.0.2"), 8);
     f[45] ^= 0xff;
-    cr_assert_eq(sp_icmp_echo_reply(f, n, ip("10.0.0.2"), our_mac), -EINVAL, "bad checksum");
+    cr_assert_eq(sp_icmp_echo_reply(f, n, ip("10.0.0.2"), our_mac), -EINVAL,
+                 "bad checksum");
     n = echo_request(f, ip("10.0.0.2"), 8);
-    cr_assert_eq(sp_icmp_echo_reply(f, 40, ip("10.0.0.2"), our_mac), -EINVAL, "truncated");
+    cr_assert_eq(sp_icmp_echo_reply(f, 40, ip("10.0.0.2"), our_mac), -EINVAL,
+                 "truncated");
 }
 
 Test(icmp, a_short_ping_is_recognised_as_not_tcp)
