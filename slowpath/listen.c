@@ -241,9 +241,7 @@ void sp_listen_syn(const struct sp_pkt *p, struct rte_mbuf *m)
     c->remote_ws = c->ws ? o.wscale : 0;
     c->sack = sp.cfg.sack && o.sack_perm;
     c->peer_mss = o.has_mss ? o.mss : 536;
-    c->mss = c->peer_mss < sp.mss ? c->peer_mss : sp.mss;
-    if (c->mss < 88)
-        c->mss = 88;
+    c->mss = sp_conn_syn_mss(c->peer_mss);
     /* Answer the way the SYN came: the next hop's MAC if we know it,
      * else the frame's source (the router, for a remote peer). */
     uint32_t nh;
@@ -321,13 +319,10 @@ static void complete(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf 
         .remote_ip = c->rip,
         .local_port = ntohs(c->lport),
         .remote_port = ntohs(c->rport),
-        .mss = (uint16_t)(c->ts ? c->mss - 12 : c->mss),
+        .mss = sp_conn_app_mss(c),
         .fp_core = c->core,
     };
-    r.bufs.rx_off = l->app->buf_off + (uint64_t)c->buf_slot * l->app->slot_size;
-    r.bufs.tx_off = r.bufs.rx_off + sp.cfg.rx_buf_size;
-    r.bufs.rx_size = sp.cfg.rx_buf_size;
-    r.bufs.tx_size = sp.cfg.tx_buf_size;
+    sp_conn_bufs(c, &r.bufs);
     if (sp_app_post(l->app, l->ctx, TAS_SPOUT_NEW_CONN, &r, sizeof(r)) != 0) {
         c->app_closed = true;
         sp_conn_reset(c, ECONNRESET, true);

@@ -38,9 +38,10 @@
 
 struct rte_mbuf;
 
-#define SP_NO_FLOW       UINT32_MAX
-#define SP_FIN_WAIT_2_MS 60000 /* orphaned FIN_WAIT_2 lifetime (Linux tcp_fin_timeout)   \
-                                */
+#define SP_NO_FLOW UINT32_MAX
+#define SP_FIN_WAIT_2_MS                                                                 \
+    60000 /* orphaned FIN_WAIT_2 lifetime (Linux tcp_fin_timeout)                        \
+           */
 #define SP_MAX_LISTENERS_PER_APP 4096
 #define SP_MAX_BACKLOG           4096  /* like net.core.somaxconn */
 #define SP_MAX_SYN_RCVD          65536 /* half-open connections, all listeners */
@@ -316,8 +317,17 @@ void sp_conn_fp_event(const struct fp_event *ev);
 void sp_conn_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf *m);
 void sp_conn_app_gone(struct sp_app *a);
 void sp_conn_arp_done(struct sp_conn *c, const uint8_t *mac);
+/* MSS for a flow given the peer's MSS option; what the app sees. */
+uint16_t sp_conn_syn_mss(uint16_t peer_mss);
+uint16_t sp_conn_app_mss(const struct sp_conn *c);
+/* The connection's buffers as region offsets, for NEW_CONN/CONNECTED. */
+void sp_conn_bufs(const struct sp_conn *c, struct tas_conn_bufs *b);
+
+/* ---- connect.c ---- */
 /* Active open failed: CONNECTED(err) to the app, forget the connection. */
 void sp_conn_connect_fail(struct sp_conn *c, int err);
+/* A segment for a connection in SYN_SENT. */
+void sp_connect_input(struct sp_conn *c, const struct sp_pkt *p);
 /* Our SND.NXT for an installed flow, from the fast path's state. */
 uint32_t sp_conn_snd_nxt(const struct sp_conn *c);
 /* A deleting flow's core is done with it: RST if asked, free if possible. */

@@ -1,0 +1,212 @@
+/* connect.c - the active open: CONNECT from an application becomes a
+ * connection in SYN_SENT (route, ephemeral port, ARP for the next hop, SYN
+ * with our options, retransmitted by timers.c), and the peer's SYN-ACK
+ * installs the flow, is acknowledged and answered to the application with
+ * TAS_SPOUT_CONNECTED.  A RST to our SYN is ECONNREFUSED, no ARP answer
+ * EHOSTUNREACH, no route ENETUNREACH, no SYN-ACK ETIMEDOUT.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+
+#include "fastpath/tcp_opts.h"
+#include "slowpath/sp.h"
+
+static void connected_error(struct sp_app *a, uint16_t ctx, uint64_t opaque, int err)
+{
+    struct tas_spout_connected r = {.opaque = opaque, .status = err};
+    sp_app_post(a, ctx, TAS_SPOUT_CONNECTED, &r, sizeof(r));
+}
+
+void sp_conn_connect_fail(struct sp_conn *c, int err)
+{
+    if (c->app != NULL && !c->app->dying)
+        connected_error(c->app, c->ctx, c->opaque, err);
+    c->app_closed = true; /* the application never saw it */
+    sp_conn_unflow(c, false);
+    sp_conn_finish(c);
+}
+
+static int pick_port(uint32_t lip, uint32_t rip, uint16_t rport, uint16_t *out)
+{
+    static uint32_t counter;
+    const uint32_t range = SP_EPHEMERAL_HI - SP_EPHEMERAL_LO + 1;
+    /* RFC 6056 algorithm 3: per-destination offset plus a counter. */
+    uint32_t off = sp_tcp_isn(sp.isn_key, lip, rip, 0, rport, 0) + counter++;
+    for (uint32_t i = 0; i < range; i++) {
+        uint16_t port = (uint16_t)(SP_EPHEMERAL_LO + (off + i) % range);
+        if (!sp_listener_port_used(port) &&
+            !sp_port_in_use(lip, htons(port), rip, rport)) {
+            *out = port;
+            return 0;
+        }
+    }
+    return -EADDRNOTAVAIL;
+}
+
+static bool addr_is_unicast(uint32_t ip)
+{
+    uint32_t h = ntohl(ip);
+    return h != 0 && h != 0xffffffffu && (h >> 28) != 0xe && (h >> 24) != 127;
+}
+
+void sp_conn_connect(struct sp_app *a, uint16_t ctx, const struct tas_spin_connect *req)
+{
+    uint32_t lip = sp.ip, nh;
+    uint16_t lport = req->local_port;
+    int rc;
+
+    if (!addr_is_unicast(req->remote_ip) || req->remote_port == 0) {
+        connected_error(a, ctx, req->opaque, -EINVAL);
+        return;
+    }
+    if (req->local_ip != 0 && req->local_ip != sp.ip) {
+        connected_error(a, ctx, req->opaque, -EADDRNOTAVAIL);
+        return;
+    }
+    if (req->remote_ip == sp.ip) {
+        connected_error(a, ctx, req->opaque, -ECONNREFUSED); /* no loopback */
+        return;
+    }
+    if (sp_route_lookup(&sp.routes, req->remote_ip, &nh) != 0) {
+        sp.cnt.conn_unreach++;
+        connected_error(a, ctx, req->opaque, -ENETUNREACH);
+        return;
+    }
+    uint16_t rport = htons(req->remote_port);
+    if (lport == 0) {
+        rc = pick_port(lip, req->remote_ip, rport, &lport);
+        if (rc != 0) {
+            connected_error(a, ctx, req->opaque, rc);
+            return;
+        }
+    } else if (sp_port_in_use(lip, htons(lport), req->remote_ip, rport)) {
+        connected_error(a, ctx, req->opaque, -EADDRINUSE);
+        return;
+    }
+    struct sp_conn *c = sp_conn_new(lip, req->remote_ip, htons(lport), rport);
+    if (c == NULL) {
+        connected_error(a, ctx, req->opaque, -ENOMEM);
+        return;
+    }
+    rc = sp_conn_reserve(c, a);
+    if (rc != 0) {
+        connected_error(a, ctx, req->opaque, -ENOBUFS);
+        c->state = SP_TCP_CLOSED;
+        sp_conn_maybe_free(c);
+        return;
+    }
+    c->ctx = ctx;
+    c->opaque = req->opaque;
+    c->state = SP_TCP_SYN_SENT;
+    c->iss = sp_tcp_isn(sp.isn_key, c->lip, c->rip, c->lport, c->rport, sp.now_us);
+    /* What we offer; narrowed to what the peer accepts on SYN-ACK. */
+    c->ts = sp.cfg.timestamps;
+    c->ws = sp.cfg.window_scaling;
+    c->sack = sp.cfg.sack;
+    c->local_ws = c->ws ? sp.wscale : 0;
+    sp_conn_hash_add(c);
+    sp.cnt.conn_active++;
+
+    rc = sp_neigh_resolve(nh, c, c->peer_mac);
+    if (rc < 0) {
+        sp_conn_connect_fail(c, -EHOSTUNREACH);
+        return;
+    }
+    if (rc == 0)
+        sp_conn_arp_done(c, c->peer_mac);
+    /* else: the neighbour table calls sp_conn_arp_done later. */
+}
+
+void sp_conn_arp_done(struct sp_conn *c, const uint8_t *mac)
+{
+    c->arp_wait = false;
+    if (c->state != SP_TCP_SYN_SENT)
+        return;
+    if (mac == NULL) {
+        sp.cnt.conn_unreach++;
+        sp_conn_connect_fail(c, -EHOSTUNREACH);
+        return;
+    }
+    if (mac != c->peer_mac)
+        memcpy(c->peer_mac, mac, 6);
+    c->syn_time_us = sp.now_us;
+    c->backoff_ms = sp.rto_initial_ms;
+    c->timer_ms = sp.now_ms + c->backoff_ms;
+    c->retries = 0;
+    sp_send_syn(c);
+}
+
+/* SYN-ACK to our SYN: negotiate, install, ACK, tell the application. */
+static void establish_active(struct sp_conn *c, const struct sp_pkt *p)
+{
+    struct fp_tcp_opts o;
+    if (fp_tcp_opts_parse(p->opts, p->opt_len, &o) != 0) {
+        sp.cnt.exc_bad++;
+        return;
+    }
+    c->irs = p->seq;
+    c->ts = c->ts && o.has_ts;
+    c->ts_recent = o.has_ts ? o.ts_val : 0;
+    c->ws = c->ws && o.has_ws;
+    c->local_ws = c->ws ? sp.wscale : 0;
+    c->remote_ws = c->ws ? o.wscale : 0;
+    c->sack = c->sack && o.sack_perm;
+    c->peer_mss = o.has_mss ? o.mss : 536;
+    c->mss = sp_conn_syn_mss(c->peer_mss);
+    c->peer_win = p->win; /* never scaled in a SYN */
+    if (!c->syn_retx)
+        sp_rto_sample(c, (uint32_t)(sp.now_us - c->syn_time_us));
+    c->timer_ms = 0;
+
+    if (sp_conn_install(c) != 0) {
+        sp_send_rst(c, c->iss + 1, c->irs + 1, true);
+        sp_conn_connect_fail(c, -ENOBUFS);
+        return;
+    }
+    c->state = SP_TCP_ESTABLISHED;
+    uint32_t w = sp.cfg.rx_buf_size >> c->local_ws;
+    sp_send_ack(c, c->iss + 1, c->irs + 1, (uint16_t)(w > 0xffff ? 0xffff : w));
+
+    struct tas_spout_connected r = {
+        .opaque = c->opaque,
+        .status = 0,
+        .flow = c->flow,
+        .gen = c->gen,
+        .local_ip = c->lip,
+        .local_port = ntohs(c->lport),
+        .mss = sp_conn_app_mss(c),
+        .fp_core = c->core,
+    };
+    sp_conn_bufs(c, &r.bufs);
+    if (sp_app_post(c->app, c->ctx, TAS_SPOUT_CONNECTED, &r, sizeof(r)) != 0) {
+        c->app_closed = true;
+        sp_conn_reset(c, ECONNRESET, true);
+        return;
+    }
+    c->handed = true;
+}
+
+void sp_connect_input(struct sp_conn *c, const struct sp_pkt *p)
+{
+    bool ack_ok = (p->flags & TAS_TCP_ACK) && p->ack == c->iss + 1;
+
+    if ((p->flags & TAS_TCP_ACK) && !ack_ok) {
+        if (!(p->flags & TAS_TCP_RST)) {
+            sp.cnt.bad_ack++;
+            sp_send_rst(c, p->ack, 0, false);
+        }
+        return;
+    }
+    if (p->flags & TAS_TCP_RST) {
+        if (ack_ok) {
+            sp.cnt.rst_rcvd++;
+            sp.cnt.conn_refused++;
+            sp_conn_connect_fail(c, -ECONNREFUSED);
+        }
+        return;
+    }
+    if ((p->flags & TAS_TCP_SYN) && ack_ok && !c->arp_wait)
+        establish_active(c, p);
+    /* A bare SYN (simultaneous open) is not supported: ignored. */
+}
