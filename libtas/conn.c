@@ -327,7 +327,6 @@ static void atfork_child(void)
     c->fallback_ok = fallback_ok;
     c->spin_us = spin;
     c->state = TAS_CTX_NONE;
-    said_fork = 0;
 }
 
 /* ------------------------------------------------------------ registration */
@@ -419,15 +418,15 @@ int tas_ctx_ensure(void)
         do_register();
     st = tas_ctx.state;
     pthread_mutex_unlock(&reg_lock);
-    if (said_fork == 0 && st == TAS_CTX_READY && tas_ctx.all != NULL) {
-        for (struct tas_sock *s = tas_ctx.all; s != NULL; s = s->all_next)
-            if (s->detached) {
-                tas_say_once(&said_fork, "libtas: tasd sockets inherited across fork() "
-                                         "are not usable in the child (EOPNOTSUPP)");
-                break;
-            }
-    }
     return st;
+}
+
+/* An operation on a socket inherited across fork(). */
+int tas_detached_err(void)
+{
+    tas_say_once(&said_fork, "libtas: tasd sockets inherited across fork() are not usable "
+                             "in the child; they fail with EOPNOTSUPP");
+    return -EOPNOTSUPP;
 }
 
 /* ------------------------------------------------------------ tasd's exit */
@@ -439,10 +438,10 @@ void tas_ctx_mark_dead(void)
         return;
     __atomic_store_n(&c->state, TAS_CTX_DEAD, __ATOMIC_RELEASE);
     tas_sock_kill_all(ECONNRESET);
-    tas_say_once(&said_dead, "libtas: tasd exited (%s closed); its sockets fail, new "
-                             "sockets %s",
+    tas_say_once(&said_dead, "libtas: tasd exited (%s closed); its connections fail, %s",
                  app_path,
-                 c->fallback_ok ? "use the kernel TCP stack" : "fail with ECONNREFUSED");
+                 c->fallback_ok ? "listening and new sockets use the kernel TCP stack"
+                                : "new TCP sockets fail with ECONNREFUSED");
     tas_wake_all();
 }
 

@@ -134,6 +134,7 @@ struct tas_sock {
     struct tas_obj obj; /* TAS_OBJ_SOCK */
     uint8_t state;      /* enum tas_sock_state */
     int fd;             /* reserved kernel descriptor; -1 when not in the table */
+    int moved_fd;       /* listener moved to the kernel when tasd exited, or -1 */
     uint32_t refs;      /* fd table, flow table, pending list, callers */
     uint64_t serial;    /* opaque of LISTEN/CONNECT */
     uint64_t ev_seq;    /* bumped on every change that may affect readiness */
@@ -265,6 +266,7 @@ TAS_HIDDEN int tas_ctx_ensure(void); /* registers once; returns ctx state */
 TAS_HIDDEN void tas_lock(void);
 TAS_HIDDEN void tas_unlock(void);
 TAS_HIDDEN void tas_ctx_mark_dead(void);
+TAS_HIDDEN int tas_detached_err(void); /* says so once; -EOPNOTSUPP */
 TAS_HIDDEN void tas_ctx_check_alive(bool force);
 TAS_HIDDEN void tas_say_once(int *flag, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -44,7 +44,7 @@ static ssize_t do_recv(struct tas_sock *s, const struct iovec *iov, int iovcnt, 
     ssize_t r;
 
     if (s->detached)
-        return -EOPNOTSUPP;
+        return tas_detached_err();
     if (flags & MSG_OOB)
         return -EINVAL;
     if (s->state == TAS_SS_FRESH || s->state == TAS_SS_LISTENING ||
@@ -210,7 +210,7 @@ static ssize_t do_send(struct tas_sock *s, const struct iovec *iov, int iovcnt, 
 
     *pipe = false;
     if (s->detached)
-        return -EOPNOTSUPP;
+        return tas_detached_err();
     if (flags & MSG_OOB)
         return -EOPNOTSUPP;
     if (s->sndtimeo_ms > 0) {

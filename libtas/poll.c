@@ -12,6 +12,7 @@
  * kernel descriptors.  select() is poll() with its bits translated the way
  * Linux translates them.
  */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,8 @@ enum { K_KERNEL = 0, K_SOCK = 1, K_EPOLL = 2 };
 struct pset {
     struct pollfd *fds;
     nfds_t n;
+    const nfds_t *kmap; /* indexes of the kernel entries, increasing */
+    nfds_t nk;
 };
 
 static bool is_tas(int fd)
@@ -64,10 +67,26 @@ static int eval_tas(struct pollfd *fds, nfds_t n, bool write)
     return ready;
 }
 
+/* Has one of the tasd entries stopped being a tasd socket (closed by another
+ * thread, or moved to the kernel when tasd exited)? */
+static bool tas_entry_gone(const struct pset *p)
+{
+    for (nfds_t i = 0, k = 0; i < p->n; i++) {
+        if (k < p->nk && p->kmap[k] == i) {
+            k++;
+            continue;
+        }
+        struct tas_obj *o = tas_fd_get(p->fds[i].fd);
+        if (o == NULL || o->kind != TAS_OBJ_SOCK)
+            return true;
+    }
+    return false;
+}
+
 static bool poll_cond(void *arg)
 {
     struct pset *p = arg;
-    return eval_tas(p->fds, p->n, false) > 0;
+    return eval_tas(p->fds, p->n, false) > 0 || tas_entry_gone(p);
 }
 
 /* The emulation proper.  Returns the number of ready entries or -errno. */
@@ -96,11 +115,11 @@ static int poll_emulate(struct pollfd *fds, nfds_t n, const struct timespec *dea
         kfds[nk] = fds[i];
         kmap[nk++] = i;
     }
-    struct pset ps = {fds, n};
+    struct pset ps = {fds, n, kmap, nk};
     for (;;) {
         tas_process();
         int nt = eval_tas(fds, n, false);
-        if (nt > 0 || tas_ms_left(deadline) == 0) {
+        if (nt > 0 || tas_entry_gone(&ps) || tas_ms_left(deadline) == 0) {
             tas_unlock();
             struct timespec zero = {0, 0};
             r = nk > 0 ? real_ppoll(kfds, nk, &zero, NULL) : 0;
@@ -126,7 +145,8 @@ static int poll_emulate(struct pollfd *fds, nfds_t n, const struct timespec *dea
                 continue;
             }
             struct tas_obj *o = tas_fd_get(fds[i].fd);
-            if (o == NULL || o->kind != TAS_OBJ_SOCK)
+            if ((o == NULL || o->kind != TAS_OBJ_SOCK) &&
+                real_fcntl(fds[i].fd, F_GETFD, NULL) < 0)
                 fds[i].revents = POLLNVAL; /* closed while we waited */
         }
         eval_tas(fds, n, true);

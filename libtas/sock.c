@@ -28,6 +28,7 @@ struct tas_sock *tas_sock_new(int fd)
         return NULL;
     s->obj.kind = TAS_OBJ_SOCK;
     s->fd = fd;
+    s->moved_fd = -1;
     s->refs = 1;
     s->serial = ++c->next_serial;
     s->local.sin_family = AF_INET;
@@ -263,11 +264,47 @@ struct tas_sock *tas_listener_find(uint32_t id)
     return NULL;
 }
 
+/* tasd exited under a listening socket: unless TAS_FALLBACK=0, the program
+ * goes on serving on the kernel stack, listening on the reserved kernel
+ * socket with the same port.  Connections not accepted yet are lost. */
+static void listener_to_kernel(struct tas_sock *s)
+{
+    struct sockaddr_in a = s->local;
+
+    while (s->acc_head != NULL) {
+        struct tas_sock *c = s->acc_head;
+        s->acc_head = c->acc_next;
+        c->acc_next = NULL;
+        c->app_closed = true;
+        tas_flow_release(c);
+        tas_sock_put(c);
+    }
+    s->acc_tail = NULL;
+    s->acc_len = 0;
+    tas_listener_remove(s);
+    if (!tas_ctx.fallback_ok || s->fd < 0 || s->detached)
+        return;
+    if (real_bind(s->fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        a.sin_addr.s_addr = INADDR_ANY;
+        if (real_bind(s->fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+            return;
+    }
+    if (real_listen(s->fd, s->backlog > 0 ? (int)s->backlog : 1) != 0)
+        return;
+    s->moved_fd = s->fd;
+    s->dead = false;
+    s->so_error = 0;
+    tas_sock_to_kernel(s); /* may free s */
+}
+
 /* tasd exited: every socket fails.  Received data stays readable (the region
  * is still mapped and nobody will write it again). */
 void tas_sock_kill_all(int err)
 {
     struct tas_ctx *c = &tas_ctx;
+
+    while (c->listeners != NULL)
+        listener_to_kernel(c->listeners);
 
     while (c->pending != NULL) {
         struct tas_sock *s = tas_pending_take(c->pending->serial);

@@ -105,8 +105,14 @@ static int go_kernel(struct tas_sock *s)
 
     tas_sock_to_kernel(s);
     tas_leave(s);
-    if (bound && real_bind(fd, (struct sockaddr *)&local, sizeof(local)) != 0)
+    if (bound && real_bind(fd, (struct sockaddr *)&local, sizeof(local)) != 0) {
         r = -errno;
+        if (r == -EADDRNOTAVAIL) { /* tasd's own address: any will do */
+            local.sin_addr.s_addr = INADDR_ANY;
+            if (real_bind(fd, (struct sockaddr *)&local, sizeof(local)) == 0)
+                r = 0;
+        }
+    }
     return r;
 }
 
@@ -152,7 +158,7 @@ int tas_bind(int fd, const struct sockaddr *addr, socklen_t len)
     const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
     int r = 0;
     if (s->detached)
-        r = -EOPNOTSUPP;
+        r = tas_detached_err();
     else if (addr == NULL)
         r = -EFAULT;
     else if (len < sizeof(*sin))
@@ -202,7 +208,7 @@ int tas_listen(int fd, int backlog)
         backlog = SOMAXCONN_TAS;
     if (s->detached) {
         tas_leave(s);
-        return (int)tas_ret(-EOPNOTSUPP);
+        return (int)tas_ret(tas_detached_err());
     }
     if (s->state == TAS_SS_LISTENING) {
         s->backlog = (uint32_t)backlog;
@@ -252,9 +258,18 @@ int tas_listen(int fd, int backlog)
             r = 0;
             break;
         }
+        if (tas_ctx.state != TAS_CTX_READY && tas_ctx.fallback_ok) {
+            /* tasd exited meanwhile: listen on the kernel stack instead */
+            s->state = TAS_SS_FRESH;
+            s->dead = false;
+            s->so_error = 0;
+            s->local.sin_port = htons(port);
+            r = go_kernel(s);
+            return r != 0 ? (int)tas_ret(r) : real_listen(fd, backlog);
+        }
         r = s->so_error != 0 ? -s->so_error : -EPROTO;
         s->so_error = 0;
-        if (s->state == TAS_SS_CLOSED) /* tasd exited meanwhile */
+        if (s->state == TAS_SS_CLOSED)
             s->state = TAS_SS_FRESH;
         if (!(ephemeral && r == -EADDRINUSE))
             break;
@@ -269,7 +284,7 @@ static bool acceptable(void *arg)
 {
     struct tas_sock *s = arg;
     return s->acc_head != NULL || s->dead || s->rd_shut || s->app_closed ||
-           s->state != TAS_SS_LISTENING;
+           s->state != TAS_SS_LISTENING || s->moved_fd >= 0;
 }
 
 int tas_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
@@ -286,7 +301,7 @@ int tas_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
         goto out;
     }
     if (s->detached) {
-        r = -EOPNOTSUPP;
+        r = tas_detached_err();
         goto out;
     }
     if (s->state != TAS_SS_LISTENING) {
@@ -295,6 +310,11 @@ int tas_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
     }
     for (;;) {
         tas_process();
+        if (s->moved_fd >= 0) { /* tasd exited: the kernel listens now */
+            int kfd = s->moved_fd;
+            tas_leave(s);
+            return real_accept4(kfd, addr, len, flags);
+        }
         if (s->acc_head != NULL) {
             int nfd = real_socket(AF_INET, SOCK_STREAM | flags, 0);
             if (nfd < 0) {
@@ -376,7 +396,7 @@ int tas_connect(int fd, const struct sockaddr *addr, socklen_t len)
     int r = 0;
 
     if (s->detached)
-        r = -EOPNOTSUPP;
+        r = tas_detached_err();
     else if (addr == NULL)
         r = -EFAULT;
     else if (len < sizeof(sa_family_t))
@@ -463,7 +483,7 @@ int tas_shutdown(int fd, int how)
     if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
         r = -EINVAL;
     else if (s->detached)
-        r = -EOPNOTSUPP;
+        r = tas_detached_err();
     else if (s->state == TAS_SS_LISTENING) {
         /* As on Linux, this wakes threads blocked in accept() (EINVAL). */
         if (how != SHUT_WR)

@@ -95,7 +95,7 @@ int tas_getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
     int r = 1; /* 1: not ours, ask the kernel socket */
     bool flow = s->state == TAS_SS_CONNECTED && s->rx_size != 0;
     if (s->detached) {
-        r = -EOPNOTSUPP;
+        r = tas_detached_err();
     } else if (level == SOL_SOCKET) {
         switch (opt) {
         case SO_ERROR:
@@ -142,7 +142,7 @@ int tas_setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
 
     int r = 0;
     if (s->detached)
-        r = -EOPNOTSUPP;
+        r = tas_detached_err();
     else if (real_setsockopt(fd, level, opt, val, len) != 0)
         r = -errno;
     if (r != 0) {

@@ -748,3 +748,23 @@ Test(libtas, closed_connections_are_freed_in_tasd)
     }
     cr_assert_eq(fake_flows_live(), 0);
 }
+
+Test(libtas, a_listener_moves_to_the_kernel_when_tasd_exits)
+{
+    struct acceptor a = {listener(7030), -1};
+    pthread_t t;
+    pthread_create(&t, NULL, accept_one, &a);
+    usleep(20000);
+    fake_stop();
+    for (int i = 0; i < 300 && tas_is_tas_socket(a.l); i++) {
+        usleep(5000);
+        struct pollfd p = {.fd = a.l, .events = POLLIN};
+        tas_poll(&p, 1, 10);
+    }
+    cr_assert(!tas_is_tas_socket(a.l));
+    int k = tas_socket(AF_INET, SOCK_STREAM, 0); /* tasd is gone: a kernel socket */
+    struct sockaddr_in sa = addr_of(htonl(INADDR_LOOPBACK), 7030);
+    cr_assert_eq(tas_connect(k, (struct sockaddr *)&sa, sizeof(sa)), 0, "%s", strerror(errno));
+    pthread_join(t, NULL);
+    cr_assert_geq(a.got, 0);
+}
