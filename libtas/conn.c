@@ -50,11 +50,17 @@ static bool atfork_done;
 static int said_unreachable, said_dead, said_fork;
 static char app_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 
-#define REG_TIMEOUT_S 5
+#define REG_TIMEOUT_S  5
 #define ALIVE_CHECK_NS 100000000L /* look at app.sock at most every 100 ms */
 
-void tas_lock(void) { pthread_mutex_lock(&tas_ctx.lock); }
-void tas_unlock(void) { pthread_mutex_unlock(&tas_ctx.lock); }
+void tas_lock(void)
+{
+    pthread_mutex_lock(&tas_ctx.lock);
+}
+void tas_unlock(void)
+{
+    pthread_mutex_unlock(&tas_ctx.lock);
+}
 
 void tas_say_once(int *flag, const char *fmt, ...)
 {
@@ -84,7 +90,9 @@ static int recv_msg(int fd, struct tas_msg *m, int *fds, int max_fds, int *n_fds
         struct cmsghdr align;
     } cbuf;
     struct iovec iov = {m, sizeof(*m)};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
+    struct msghdr mh = {.msg_iov = &iov,
+                        .msg_iovlen = 1,
+                        .msg_control = cbuf.buf,
                         .msg_controllen = sizeof(cbuf.buf)};
 
     *n_fds = 0;
@@ -129,7 +137,10 @@ static int send_msg(int fd, uint32_t type)
 
 /* ------------------------------------------------------------ the region */
 
-static bool is_pow2(uint32_t x) { return x != 0 && (x & (x - 1)) == 0; }
+static bool is_pow2(uint32_t x)
+{
+    return x != 0 && (x & (x - 1)) == 0;
+}
 
 /* Is [off, off + len) inside [0, size)? */
 static bool in_bounds(uint64_t off, uint64_t len, uint64_t size)
@@ -153,8 +164,9 @@ static const char *check_region(const struct tas_region_hdr *h, const struct tas
         return "bad queue size";
     if (h->max_ctx == 0 || h->max_flows == 0 || h->max_flows > (1u << 24))
         return "bad context or flow limits";
-    if (h->ctx_off < sizeof(*h) || h->ctx_off % TAS_CACHELINE != 0 ||
-        h->ctx_stride < tas_ctx_stride(h->n_fp, h->q_ents) ||
+    if (h->ctx_off % 8 != 0 || h->ctx_stride % 8 != 0)
+        return "misaligned contexts";
+    if (h->ctx_off < sizeof(*h) || h->ctx_stride < tas_ctx_stride(h->n_fp, h->q_ents) ||
         h->ctx_stride > h->size || h->max_ctx > h->size / h->ctx_stride ||
         !in_bounds(h->ctx_off, h->ctx_stride * h->max_ctx, h->size))
         return "contexts outside the region";
@@ -180,8 +192,8 @@ static int setup(int app_fd, const struct tas_msg *w, int *fds, int n_fds,
     int err = -EPROTO;
 
     *why = "bad WELCOME";
-    if (w->type != TAS_MSG_WELCOME || w->version != TAS_ABI_VERSION ||
-        w->n_fp == 0 || w->n_fp > TAS_MAX_FP_CORES || n_fds != 3 + (int)w->n_fp ||
+    if (w->type != TAS_MSG_WELCOME || w->version != TAS_ABI_VERSION || w->n_fp == 0 ||
+        w->n_fp > TAS_MAX_FP_CORES || n_fds != 3 + (int)w->n_fp ||
         w->region_size < TAS_PAGE || w->region_size > ((uint64_t)1 << 40) ||
         w->global_size < sizeof(struct tas_global) || w->global_size > (1u << 20))
         goto out;
@@ -190,7 +202,8 @@ static int setup(int app_fd, const struct tas_msg *w, int *fds, int n_fds,
         fstat(fds[2], &st) != 0 || (uint64_t)st.st_size < w->global_size)
         goto out;
     *why = "mmap failed";
-    void *region = mmap(NULL, w->region_size, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
+    void *region =
+        mmap(NULL, w->region_size, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
     if (region == MAP_FAILED) {
         err = -errno;
         goto out;
@@ -246,16 +259,22 @@ static int setup(int app_fd, const struct tas_msg *w, int *fds, int n_fds,
 
     const struct tas_region_hdr *h = &c->hdr;
     c->chdr = tas_ctx_hdr(region, h->ctx_off, h->ctx_stride, m.ctx);
-    tas_q_init(&c->sp_in, tas_ctx_queue_ents(region, h->ctx_off, h->ctx_stride, h->q_ents,
-                                             m.ctx, TAS_CQ_SP_IN), h->q_ents);
-    tas_q_init(&c->sp_out, tas_ctx_queue_ents(region, h->ctx_off, h->ctx_stride,
-                                              h->q_ents, m.ctx, TAS_CQ_SP_OUT), h->q_ents);
+    tas_q_init(&c->sp_in,
+               tas_ctx_queue_ents(region, h->ctx_off, h->ctx_stride, h->q_ents, m.ctx,
+                                  TAS_CQ_SP_IN),
+               h->q_ents);
+    tas_q_init(&c->sp_out,
+               tas_ctx_queue_ents(region, h->ctx_off, h->ctx_stride, h->q_ents, m.ctx,
+                                  TAS_CQ_SP_OUT),
+               h->q_ents);
     for (uint32_t i = 0; i < h->n_fp; i++) {
-        tas_q_init(&c->fp_in[i], tas_ctx_queue_ents(region, h->ctx_off, h->ctx_stride,
-                                                    h->q_ents, m.ctx, tas_cq_fp_in(i)),
+        tas_q_init(&c->fp_in[i],
+                   tas_ctx_queue_ents(region, h->ctx_off, h->ctx_stride, h->q_ents, m.ctx,
+                                      tas_cq_fp_in(i)),
                    h->q_ents);
-        tas_q_init(&c->fp_out[i], tas_ctx_queue_ents(region, h->ctx_off, h->ctx_stride,
-                                                     h->q_ents, m.ctx, tas_cq_fp_out(i)),
+        tas_q_init(&c->fp_out[i],
+                   tas_ctx_queue_ents(region, h->ctx_off, h->ctx_stride, h->q_ents, m.ctx,
+                                      tas_cq_fp_out(i)),
                    h->q_ents);
     }
     tas_fd_internal(c->app_fd);
@@ -424,8 +443,9 @@ int tas_ctx_ensure(void)
 /* An operation on a socket inherited across fork(). */
 int tas_detached_err(void)
 {
-    tas_say_once(&said_fork, "libtas: tasd sockets inherited across fork() are not usable "
-                             "in the child; they fail with EOPNOTSUPP");
+    tas_say_once(&said_fork,
+                 "libtas: tasd sockets inherited across fork() are not usable "
+                 "in the child; they fail with EOPNOTSUPP");
     return -EOPNOTSUPP;
 }
 

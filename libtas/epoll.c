@@ -147,7 +147,10 @@ static bool has_ready(struct tas_epoll *ep)
     return false;
 }
 
-static bool ep_cond(void *arg) { return has_ready(arg); }
+static bool ep_cond(void *arg)
+{
+    return has_ready(arg);
+}
 
 /* Take up to max ready tasd events off the ready list. */
 static int collect(struct tas_epoll *ep, struct epoll_event *out, int max)
@@ -222,7 +225,8 @@ int tas_epoll_to_kernel(struct tas_sock *s)
     int r = 0;
     while (s->epitems != NULL) {
         struct tas_epitem *it = s->epitems;
-        struct epoll_event ev = {.events = it->disabled ? 0 : it->events, .data = it->data};
+        struct epoll_event ev = {.events = it->disabled ? 0 : it->events,
+                                 .data = it->data};
         if (real_epoll_ctl(it->ep->fd, EPOLL_CTL_ADD, s->fd, &ev) == 0)
             it->ep->n_kernel++;
         else
@@ -260,7 +264,7 @@ int tas_epoll_close(struct tas_obj *o)
 
 int tas_epoll_create1(int flags)
 {
-    if (tas_ctx.state == TAS_CTX_FALLBACK)
+    if (__atomic_load_n(&tas_ctx.state, __ATOMIC_ACQUIRE) == TAS_CTX_FALLBACK)
         return real_epoll_create1(flags);
     int fd = real_epoll_create1(flags);
     if (fd < 0 || fd >= TAS_FD_MAX)

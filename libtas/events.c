@@ -19,7 +19,7 @@
 
 #include "libtas/internal.h"
 
-#define BATCH 64
+#define BATCH     64
 #define STASH_MAX 64
 
 struct tas_stash {

@@ -14,8 +14,8 @@
 #include "libtas/internal.h"
 
 #define CHUNK_BITS 10
-#define CHUNK (1u << CHUNK_BITS)
-#define N_CHUNKS (TAS_FD_MAX / CHUNK)
+#define CHUNK      (1u << CHUNK_BITS)
+#define N_CHUNKS   (TAS_FD_MAX / CHUNK)
 
 typedef struct tas_obj *_Atomic slot_t;
 

@@ -48,10 +48,10 @@
 #include "tas/shm.h"
 
 #define TAS_HIDDEN __attribute__((visibility("hidden")))
-#define TAS_API __attribute__((visibility("default")))
+#define TAS_API    __attribute__((visibility("default")))
 
 #ifndef likely
-#define likely(x) __builtin_expect(!!(x), 1)
+#define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #endif
 
@@ -151,23 +151,23 @@ struct tas_sock {
 
     /* Connection state. */
     bool was_connected; /* a flow was installed at some point */
-    bool rd_eof;  /* the peer's FIN (after rx_ready bytes) */
-    bool rd_shut; /* shutdown(SHUT_RD) */
-    bool wr_shut; /* shutdown(SHUT_WR): no more writes */
-    bool reset;   /* RESET received */
-    bool dead;    /* tasd exited: reads ECONNRESET, writes EPIPE */
-    bool detached; /* inherited across fork(): unusable in this process */
-    int so_error; /* pending error (SO_ERROR), positive errno, 0 = none */
+    bool rd_eof;        /* the peer's FIN (after rx_ready bytes) */
+    bool rd_shut;       /* shutdown(SHUT_RD) */
+    bool wr_shut;       /* shutdown(SHUT_WR): no more writes */
+    bool reset;         /* RESET received */
+    bool dead;          /* tasd exited: reads ECONNRESET, writes EPIPE */
+    bool detached;      /* inherited across fork(): unusable in this process */
+    int so_error;       /* pending error (SO_ERROR), positive errno, 0 = none */
 
     /* Listener. */
-    uint32_t listener;          /* tasd's listener id */
+    uint32_t listener; /* tasd's listener id */
     uint32_t backlog;
-    struct tas_sock *acc_head;  /* connections waiting for accept() */
+    struct tas_sock *acc_head; /* connections waiting for accept() */
     struct tas_sock *acc_tail;
     uint32_t acc_len;
-    struct tas_sock *acc_next;  /* link in the listener's accept list */
-    struct tas_sock *lnext;     /* link in the context's listener list */
-    bool listed;                /* on the listener list */
+    struct tas_sock *acc_next; /* link in the listener's accept list */
+    struct tas_sock *lnext;    /* link in the context's listener list */
+    bool listed;               /* on the listener list */
 
     /* LISTEN/CONNECT in flight. */
     struct tas_sock *pnext;
@@ -210,10 +210,10 @@ enum tas_ctx_state {
 };
 
 struct tas_stats {
-    uint64_t bad_entries;  /* entries from tasd we ignored */
-    uint64_t bad_flow;     /* unknown flow id or generation */
-    uint64_t bad_bufs;     /* NEW_CONN/CONNECTED buffers out of bounds */
-    uint64_t bad_counts;   /* rx_bytes/tx_freed beyond the ring */
+    uint64_t bad_entries; /* entries from tasd we ignored */
+    uint64_t bad_flow;    /* unknown flow id or generation */
+    uint64_t bad_bufs;    /* NEW_CONN/CONNECTED buffers out of bounds */
+    uint64_t bad_counts;  /* rx_bytes/tx_freed beyond the ring */
     uint64_t unknown_opaque;
     uint64_t orphan_conns; /* NEW_CONN for an unknown listener (aborted) */
     uint64_t stashed;      /* fp updates that arrived before their flow */

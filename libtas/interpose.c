@@ -8,6 +8,8 @@
  * resolved when the library loads, and lazily (with a raw system call while
  * resolving) if a call comes earlier, from another library's constructor.
  *
+ * epoll_pwait2 is covered too where the kernel headers know it.
+ *
  * Not covered yet: dup()/dup2()/dup3()/F_DUPFD of a tasd socket give a plain
  * kernel socket (a warning says so once); stdio streams opened on a tasd
  * socket (fdopen) bypass the library because glibc calls its internal write.
@@ -16,6 +18,7 @@
 #include <stdarg.h>
 #include <sys/ioctl.h>
 #include <sys/sendfile.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "libtas/internal.h"
@@ -25,7 +28,10 @@
 
 extern void __chk_fail(void) __attribute__((noreturn));
 
-__attribute__((constructor)) static void interpose_init(void) { tas_libc_init(); }
+__attribute__((constructor)) static void interpose_init(void)
+{
+    tas_libc_init();
+}
 
 static int said_dup;
 
@@ -33,8 +39,9 @@ static void warn_dup(int fd)
 {
     struct tas_obj *o = tas_fd_get(fd);
     if (unlikely(o != NULL) && o->kind == TAS_OBJ_SOCK)
-        tas_say_once(&said_dup, "libtas: duplicating tasd socket %d: the copy is a kernel "
-                                "socket that does not share its connection",
+        tas_say_once(&said_dup,
+                     "libtas: duplicating tasd socket %d: the copy is a kernel "
+                     "socket that does not share its connection",
                      fd);
 }
 
@@ -47,10 +54,22 @@ static void drop_target(int newfd)
         tas_fd_release(newfd);
 }
 
-EXPORT int socket(int d, int t, int p) { return tas_socket(d, t, p); }
-EXPORT int bind(int fd, const struct sockaddr *a, socklen_t l) { return tas_bind(fd, a, l); }
-EXPORT int listen(int fd, int b) { return tas_listen(fd, b); }
-EXPORT int accept(int fd, struct sockaddr *a, socklen_t *l) { return tas_accept(fd, a, l); }
+EXPORT int socket(int d, int t, int p)
+{
+    return tas_socket(d, t, p);
+}
+EXPORT int bind(int fd, const struct sockaddr *a, socklen_t l)
+{
+    return tas_bind(fd, a, l);
+}
+EXPORT int listen(int fd, int b)
+{
+    return tas_listen(fd, b);
+}
+EXPORT int accept(int fd, struct sockaddr *a, socklen_t *l)
+{
+    return tas_accept(fd, a, l);
+}
 EXPORT int accept4(int fd, struct sockaddr *a, socklen_t *l, int f)
 {
     return tas_accept4(fd, a, l, f);
@@ -59,30 +78,64 @@ EXPORT int connect(int fd, const struct sockaddr *a, socklen_t l)
 {
     return tas_connect(fd, a, l);
 }
-EXPORT ssize_t read(int fd, void *b, size_t n) { return tas_read(fd, b, n); }
-EXPORT ssize_t write(int fd, const void *b, size_t n) { return tas_write(fd, b, n); }
-EXPORT ssize_t readv(int fd, const struct iovec *v, int c) { return tas_readv(fd, v, c); }
-EXPORT ssize_t writev(int fd, const struct iovec *v, int c) { return tas_writev(fd, v, c); }
-EXPORT ssize_t recv(int fd, void *b, size_t n, int f) { return tas_recv(fd, b, n, f); }
-EXPORT ssize_t recvfrom(int fd, void *b, size_t n, int f, struct sockaddr *a, socklen_t *l)
+EXPORT ssize_t read(int fd, void *b, size_t n)
+{
+    return tas_read(fd, b, n);
+}
+EXPORT ssize_t write(int fd, const void *b, size_t n)
+{
+    return tas_write(fd, b, n);
+}
+EXPORT ssize_t readv(int fd, const struct iovec *v, int c)
+{
+    return tas_readv(fd, v, c);
+}
+EXPORT ssize_t writev(int fd, const struct iovec *v, int c)
+{
+    return tas_writev(fd, v, c);
+}
+EXPORT ssize_t recv(int fd, void *b, size_t n, int f)
+{
+    return tas_recv(fd, b, n, f);
+}
+EXPORT ssize_t recvfrom(int fd, void *b, size_t n, int f, struct sockaddr *a,
+                        socklen_t *l)
 {
     return tas_recvfrom(fd, b, n, f, a, l);
 }
-EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int f) { return tas_recvmsg(fd, m, f); }
-EXPORT ssize_t send(int fd, const void *b, size_t n, int f) { return tas_send(fd, b, n, f); }
+EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int f)
+{
+    return tas_recvmsg(fd, m, f);
+}
+EXPORT ssize_t send(int fd, const void *b, size_t n, int f)
+{
+    return tas_send(fd, b, n, f);
+}
 EXPORT ssize_t sendto(int fd, const void *b, size_t n, int f, const struct sockaddr *a,
                       socklen_t l)
 {
     return tas_sendto(fd, b, n, f, a, l);
 }
-EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int f) { return tas_sendmsg(fd, m, f); }
-EXPORT ssize_t sendfile(int o, int i, off_t *off, size_t n) { return tas_sendfile(o, i, off, n); }
+EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int f)
+{
+    return tas_sendmsg(fd, m, f);
+}
+EXPORT ssize_t sendfile(int o, int i, off_t *off, size_t n)
+{
+    return tas_sendfile(o, i, off, n);
+}
 EXPORT ssize_t sendfile64(int o, int i, off_t *off, size_t n)
 {
     return tas_sendfile(o, i, off, n);
 }
-EXPORT int close(int fd) { return tas_close(fd); }
-EXPORT int shutdown(int fd, int how) { return tas_shutdown(fd, how); }
+EXPORT int close(int fd)
+{
+    return tas_close(fd);
+}
+EXPORT int shutdown(int fd, int how)
+{
+    return tas_shutdown(fd, how);
+}
 EXPORT int getsockname(int fd, struct sockaddr *a, socklen_t *l)
 {
     return tas_getsockname(fd, a, l);
@@ -155,7 +208,10 @@ EXPORT int dup2(int oldfd, int newfd)
     return dup3(oldfd, newfd, 0);
 }
 
-EXPORT int poll(struct pollfd *f, nfds_t n, int t) { return tas_poll(f, n, t); }
+EXPORT int poll(struct pollfd *f, nfds_t n, int t)
+{
+    return tas_poll(f, n, t);
+}
 EXPORT int ppoll(struct pollfd *f, nfds_t n, const struct timespec *ts, const sigset_t *m)
 {
     return tas_ppoll(f, n, ts, m);
@@ -169,8 +225,14 @@ EXPORT int pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec
 {
     return tas_pselect(n, r, w, e, ts, m);
 }
-EXPORT int epoll_create(int size) { return tas_epoll_create(size); }
-EXPORT int epoll_create1(int flags) { return tas_epoll_create1(flags); }
+EXPORT int epoll_create(int size)
+{
+    return tas_epoll_create(size);
+}
+EXPORT int epoll_create1(int flags)
+{
+    return tas_epoll_create1(flags);
+}
 EXPORT int epoll_ctl(int ep, int op, int fd, struct epoll_event *ev)
 {
     return tas_epoll_ctl(ep, op, fd, ev);
@@ -183,6 +245,26 @@ EXPORT int epoll_pwait(int ep, struct epoll_event *ev, int max, int t, const sig
 {
     return tas_epoll_pwait(ep, ev, max, t, m);
 }
+
+#ifdef SYS_epoll_pwait2
+/* epoll_pwait2 (glibc 2.35+) takes a timespec; millisecond resolution is
+ * enough for tasd epoll instances (rounded up, never early). */
+EXPORT int epoll_pwait2(int ep, struct epoll_event *ev, int max,
+                        const struct timespec *ts, const sigset_t *m)
+{
+    struct tas_obj *o = tas_fd_get(ep);
+    if (likely(o == NULL) || o->kind != TAS_OBJ_EPOLL)
+        return (int)syscall(SYS_epoll_pwait2, ep, ev, max, ts, m, _NSIG / 8);
+    int ms = -1;
+    if (ts != NULL) {
+        if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000L)
+            return (int)tas_ret(-EINVAL);
+        long long v = (long long)ts->tv_sec * 1000 + (ts->tv_nsec + 999999) / 1000000;
+        ms = v > 2000000000LL ? 2000000000 : (int)v;
+    }
+    return tas_epoll_pwait(ep, ev, max, ms, m);
+}
+#endif
 
 /* _FORTIFY_SOURCE variants. */
 EXPORT ssize_t __read_chk(int fd, void *b, size_t n, size_t buflen)

@@ -32,7 +32,8 @@ static bool rx_wakeup(void *arg)
 {
     struct tas_sock *s = arg;
     return s->rx_ready > 0 || s->rd_eof || s->rd_shut || s->so_error != 0 || s->dead ||
-           s->app_closed || (s->state != TAS_SS_CONNECTED && s->state != TAS_SS_CONNECTING);
+           s->app_closed ||
+           (s->state != TAS_SS_CONNECTED && s->state != TAS_SS_CONNECTING);
 }
 
 static ssize_t do_recv(struct tas_sock *s, const struct iovec *iov, int iovcnt, int flags)
@@ -48,8 +49,8 @@ static ssize_t do_recv(struct tas_sock *s, const struct iovec *iov, int iovcnt, 
     if (flags & MSG_OOB)
         return -EINVAL;
     if (s->state == TAS_SS_FRESH || s->state == TAS_SS_LISTENING ||
-        s->state == TAS_SS_LISTEN_WAIT || (s->state == TAS_SS_CLOSED && !s->was_connected))
-    {
+        s->state == TAS_SS_LISTEN_WAIT ||
+        (s->state == TAS_SS_CLOSED && !s->was_connected)) {
         int err = s->state == TAS_SS_CLOSED && s->so_error != 0 ? s->so_error : ENOTCONN;
         if (err == s->so_error)
             s->so_error = 0;
@@ -293,7 +294,8 @@ ssize_t tas_writev(int fd, const struct iovec *iov, int iovcnt)
     if (s == NULL)
         return real_writev(fd, iov, iovcnt);
     bool pipe = false;
-    ssize_t r = iovcnt < 0 || iovcnt > IOV_MAX ? -EINVAL : do_send(s, iov, iovcnt, 0, &pipe);
+    ssize_t r =
+        iovcnt < 0 || iovcnt > IOV_MAX ? -EINVAL : do_send(s, iov, iovcnt, 0, &pipe);
     tas_leave(s);
     return send_finish(r, pipe, 0);
 }

@@ -40,20 +40,23 @@ static void *load(void **slot, const char *name)
 
 /* One resolver per function: REAL(ret, name, (params), (args), syscall expr).
  * The last argument is what runs when the symbol is not available yet. */
-#define REAL(ret, name, params, args, fallback)                                    \
-    static void *p_##name;                                                         \
-    ret real_##name params                                                         \
-    {                                                                              \
-        ret(*fn_) params = (ret(*) params)load(&p_##name, #name);                    \
-        if (likely(fn_ != NULL))                                                   \
-            return fn_ args;                                                       \
-        return (ret)(fallback);                                                    \
+#define REAL(ret, name, params, args, fallback)                                          \
+    static void *p_##name;                                                               \
+    ret real_##name params                                                               \
+    {                                                                                    \
+        ret(*fn_) params = (ret(*) params)load(&p_##name, #name);                        \
+        if (likely(fn_ != NULL))                                                         \
+            return fn_ args;                                                             \
+        return (ret)(fallback);                                                          \
     }
 
 #else /* plain libtas.so: libc is not shadowed */
 
-#define REAL(ret, name, params, args, fallback)                                    \
-    ret real_##name params { return name args; }
+#define REAL(ret, name, params, args, fallback)                                          \
+    ret real_##name params                                                               \
+    {                                                                                    \
+        return name args;                                                                \
+    }
 
 #endif
 
@@ -102,7 +105,8 @@ REAL(int, pselect,
 REAL(int, epoll_create1, (int fl), (fl), syscall(SYS_epoll_create1, fl))
 REAL(int, epoll_ctl, (int ep, int op, int fd, struct epoll_event *ev), (ep, op, fd, ev),
      syscall(SYS_epoll_ctl, ep, op, fd, ev))
-REAL(int, epoll_pwait, (int ep, struct epoll_event *ev, int mx, int to, const sigset_t *m),
+REAL(int, epoll_pwait,
+     (int ep, struct epoll_event *ev, int mx, int to, const sigset_t *m),
      (ep, ev, mx, to, m), syscall(SYS_epoll_pwait, ep, ev, mx, to, m, _NSIG / 8))
 REAL(int, dup3, (int o, int n, int fl), (o, n, fl), syscall(SYS_dup3, o, n, fl))
 REAL(ssize_t, sendfile, (int o, int i, off_t *off, size_t n), (o, i, off, n),
@@ -144,7 +148,7 @@ int real_select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 {
     int (*f)(int, fd_set *, fd_set *, fd_set *, struct timeval *) =
         (int (*)(int, fd_set *, fd_set *, fd_set *, struct timeval *))load(&p_select,
-                                                                          "select");
+                                                                           "select");
     if (likely(f != NULL))
         return f(n, r, w, e, tv);
     struct timespec ts;
@@ -158,20 +162,20 @@ int real_select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 /* Resolve everything at load time, so later calls never meet dlsym. */
 int tas_libc_init(void)
 {
-    static const char *names[] = {"socket", "bind", "listen", "accept4", "connect",
-                                  "read", "write", "readv", "writev", "recvfrom",
-                                  "sendto", "recvmsg", "sendmsg", "close", "shutdown",
-                                  "getsockname", "getpeername", "getsockopt",
-                                  "setsockopt", "ppoll", "pselect", "epoll_create1",
-                                  "epoll_ctl", "epoll_pwait", "dup3", "sendfile",
-                                  "fcntl", "ioctl", "poll", "select"};
-    static void **slots[] = {&p_socket, &p_bind, &p_listen, &p_accept4, &p_connect,
-                             &p_read, &p_write, &p_readv, &p_writev, &p_recvfrom,
-                             &p_sendto, &p_recvmsg, &p_sendmsg, &p_close, &p_shutdown,
-                             &p_getsockname, &p_getpeername, &p_getsockopt,
-                             &p_setsockopt, &p_ppoll, &p_pselect, &p_epoll_create1,
-                             &p_epoll_ctl, &p_epoll_pwait, &p_dup3, &p_sendfile,
-                             &p_fcntl, &p_ioctl, &p_poll, &p_select};
+    static const char *names[] = {
+        "socket",      "bind",          "listen",     "accept4",     "connect",
+        "read",        "write",         "readv",      "writev",      "recvfrom",
+        "sendto",      "recvmsg",       "sendmsg",    "close",       "shutdown",
+        "getsockname", "getpeername",   "getsockopt", "setsockopt",  "ppoll",
+        "pselect",     "epoll_create1", "epoll_ctl",  "epoll_pwait", "dup3",
+        "sendfile",    "fcntl",         "ioctl",      "poll",        "select"};
+    static void **slots[] = {
+        &p_socket,      &p_bind,          &p_listen,     &p_accept4,     &p_connect,
+        &p_read,        &p_write,         &p_readv,      &p_writev,      &p_recvfrom,
+        &p_sendto,      &p_recvmsg,       &p_sendmsg,    &p_close,       &p_shutdown,
+        &p_getsockname, &p_getpeername,   &p_getsockopt, &p_setsockopt,  &p_ppoll,
+        &p_pselect,     &p_epoll_create1, &p_epoll_ctl,  &p_epoll_pwait, &p_dup3,
+        &p_sendfile,    &p_fcntl,         &p_ioctl,      &p_poll,        &p_select};
     static_assert(sizeof(names) / sizeof(names[0]) == sizeof(slots) / sizeof(slots[0]),
                   "one slot per name");
     int missing = 0;
@@ -183,13 +187,25 @@ int tas_libc_init(void)
 
 #else
 
-int real_fcntl(int fd, int cmd, void *arg) { return fcntl(fd, cmd, arg); }
-int real_ioctl(int fd, unsigned long req, void *arg) { return ioctl(fd, req, arg); }
-int real_poll(struct pollfd *fds, nfds_t n, int timeout) { return poll(fds, n, timeout); }
+int real_fcntl(int fd, int cmd, void *arg)
+{
+    return fcntl(fd, cmd, arg);
+}
+int real_ioctl(int fd, unsigned long req, void *arg)
+{
+    return ioctl(fd, req, arg);
+}
+int real_poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+    return poll(fds, n, timeout);
+}
 int real_select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 {
     return select(n, r, w, e, tv);
 }
-int tas_libc_init(void) { return 0; }
+int tas_libc_init(void)
+{
+    return 0;
+}
 
 #endif

@@ -240,8 +240,9 @@ static int select_emulate(int nfds, fd_set *rs, fd_set *ws, fd_set *es,
         return -ENOMEM;
     n = 0;
     for (int fd = 0; fd < nfds; fd++) {
-        short ev = (short)((bit_get(rs, fd) ? POLLIN : 0) | (bit_get(ws, fd) ? POLLOUT : 0) |
-                           (bit_get(es, fd) ? POLLPRI : 0));
+        short ev =
+            (short)((bit_get(rs, fd) ? POLLIN : 0) | (bit_get(ws, fd) ? POLLOUT : 0) |
+                    (bit_get(es, fd) ? POLLPRI : 0));
         if (ev != 0)
             fds[n++] = (struct pollfd){.fd = fd, .events = ev};
     }
@@ -293,7 +294,8 @@ int tas_select(int nfds, fd_set *rs, fd_set *ws, fd_set *es, struct timeval *tv)
     if (tv != NULL) { /* Linux reports the time left */
         struct timespec now;
         tas_now(&now);
-        long long left = (d.tv_sec - now.tv_sec) * 1000000LL + (d.tv_nsec - now.tv_nsec) / 1000;
+        long long left =
+            (d.tv_sec - now.tv_sec) * 1000000LL + (d.tv_nsec - now.tv_nsec) / 1000;
         if (left < 0)
             left = 0;
         tv->tv_sec = left / 1000000;

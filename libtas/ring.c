@@ -78,8 +78,8 @@ size_t tas_ring_read(const uint8_t *base, uint32_t size, uint32_t pos,
     return ring_copy((uint8_t *)base, size, pos, iov, iovcnt, skip, len, false);
 }
 
-size_t tas_ring_write(uint8_t *base, uint32_t size, uint32_t pos,
-                      const struct iovec *iov, int iovcnt, size_t skip, size_t len)
+size_t tas_ring_write(uint8_t *base, uint32_t size, uint32_t pos, const struct iovec *iov,
+                      int iovcnt, size_t skip, size_t len)
 {
     return ring_copy(base, size, pos, iov, iovcnt, skip, len, true);
 }

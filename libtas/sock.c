@@ -40,7 +40,10 @@ struct tas_sock *tas_sock_new(int fd)
     return s;
 }
 
-void tas_sock_get(struct tas_sock *s) { s->refs++; }
+void tas_sock_get(struct tas_sock *s)
+{
+    s->refs++;
+}
 
 void tas_sock_put(struct tas_sock *s)
 {

@@ -22,15 +22,14 @@
 #include "libtas/internal.h"
 #include "libtas/libtas.h"
 
-#define EPHEMERAL_LO 32768
-#define EPHEMERAL_HI 60999
+#define EPHEMERAL_LO    32768
+#define EPHEMERAL_HI    60999
 #define EPHEMERAL_TRIES 16
-#define SOMAXCONN_TAS 4096
+#define SOMAXCONN_TAS   4096
 
 /* ------------------------------------------------------------ helpers */
 
-static int copy_addr(const struct sockaddr_in *sin, struct sockaddr *addr,
-                     socklen_t *len)
+static int copy_addr(const struct sockaddr_in *sin, struct sockaddr *addr, socklen_t *len)
 {
     if (addr == NULL || len == NULL)
         return addr == NULL ? 0 : -EFAULT;
@@ -73,7 +72,10 @@ static uint16_t ephemeral_port(void)
 }
 
 /* After an interrupted wait: go on (true) or fail with EINTR (false). */
-static bool restart_after_eintr(void) { return tas_restart_signals(); }
+static bool restart_after_eintr(void)
+{
+    return tas_restart_signals();
+}
 
 /* The socket stops being ours; its descriptor is a plain kernel socket. */
 int tas_sock_to_kernel(struct tas_sock *s)
@@ -172,7 +174,8 @@ int tas_bind(int fd, const struct sockaddr *addr, socklen_t len)
         return (int)tas_ret(r);
     }
     uint32_t ip = sin->sin_addr.s_addr;
-    if (tas_ctx.state == TAS_CTX_READY && (ip == INADDR_ANY || ip == tas_ctx.hdr.local_ip)) {
+    if (tas_ctx.state == TAS_CTX_READY &&
+        (ip == INADDR_ANY || ip == tas_ctx.hdr.local_ip)) {
         s->local.sin_addr.s_addr = ip;
         s->local.sin_port = sin->sin_port;
         s->bound = true;
@@ -412,9 +415,9 @@ int tas_connect(int fd, const struct sockaddr *addr, socklen_t len)
     else if (s->state == TAS_SS_CLOSED && !s->was_connected && s->so_error != 0) {
         r = -s->so_error; /* the outcome of the previous non-blocking attempt */
         s->so_error = 0;
-    }
-    else if (s->state == TAS_SS_CONNECTED || s->state == TAS_SS_LISTENING ||
-             s->state == TAS_SS_LISTEN_WAIT || (s->state == TAS_SS_CLOSED && s->was_connected))
+    } else if (s->state == TAS_SS_CONNECTED || s->state == TAS_SS_LISTENING ||
+               s->state == TAS_SS_LISTEN_WAIT ||
+               (s->state == TAS_SS_CLOSED && s->was_connected))
         r = -EISCONN;
     if (r != 0 || sin->sin_family == AF_UNSPEC) {
         tas_leave(s);

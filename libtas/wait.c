@@ -30,8 +30,8 @@ struct tas_waiter {
     bool listed;
 };
 
-static __thread struct tas_waiter self __attribute__((tls_model("initial-exec"))) = {
-    .fd = -1};
+static __thread struct tas_waiter self
+    __attribute__((tls_model("initial-exec"))) = {.fd = -1};
 static pthread_key_t exit_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
@@ -43,13 +43,16 @@ static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 #define cpu_relax() __asm__ volatile("" ::: "memory")
 #endif
 
-#define STACK_FDS 8
+#define STACK_FDS        8
 #define NO_WAKEFD_MAX_MS 10 /* without a wake eventfd, sleep in short slices */
-#define PENDING_MAX_MS 1    /* with unposted entries, retry soon */
+#define PENDING_MAX_MS   1  /* with unposted entries, retry soon */
 
 /* ------------------------------------------------------------ time */
 
-void tas_now(struct timespec *ts) { clock_gettime(CLOCK_MONOTONIC, ts); }
+void tas_now(struct timespec *ts)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+}
 
 void tas_deadline_ms(struct timespec *d, long ms)
 {
@@ -98,7 +101,10 @@ static void thread_exit(void *arg)
     }
 }
 
-static void make_key(void) { pthread_key_create(&exit_key, thread_exit); }
+static void make_key(void)
+{
+    pthread_key_create(&exit_key, thread_exit);
+}
 
 static int self_fd(void)
 {
@@ -134,6 +140,13 @@ static void drain(int fd)
 {
     uint64_t v;
     (void)!real_read(fd, &v, sizeof(v));
+}
+
+/* Awake again: tasd need not write the eventfd.  Safe because we look at
+ * the queues before sleeping again, after arming anew. */
+static void disarm(void)
+{
+    atomic_store_explicit(&tas_ctx.chdr->armed, 0, memory_order_relaxed);
 }
 
 static void list_self(void)
@@ -176,8 +189,8 @@ bool tas_restart_signals(void)
         struct sigaction sa;
         if (sigaction(sig, NULL, &sa) != 0)
             continue;
-        if ((sa.sa_flags & SA_SIGINFO) || (sa.sa_handler != SIG_DFL &&
-                                           sa.sa_handler != SIG_IGN)) {
+        if ((sa.sa_flags & SA_SIGINFO) ||
+            (sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN)) {
             if (!(sa.sa_flags & SA_RESTART))
                 return false;
         }
@@ -243,14 +256,16 @@ int tas_wait(tas_cond_fn cond, void *arg, const struct timespec *deadline,
         bool lead = false;
         if (c->state == TAS_CTX_READY && !c->leader) {
             c->leader = lead = true;
-            if (c->spin_us > 0 && (deadline == NULL || left.tv_sec > 0 ||
-                                   left.tv_nsec > c->spin_us * 1000L) &&
+            if (c->spin_us > 0 &&
+                (deadline == NULL || left.tv_sec > 0 ||
+                 left.tv_nsec > c->spin_us * 1000L) &&
                 spin(cond, arg)) {
                 c->leader = false;
                 continue;
             }
             tas_ctx_arm(c->chdr);
             if (tas_process() > 0) {
+                disarm();
                 c->leader = false;
                 continue;
             }
@@ -273,10 +288,12 @@ int tas_wait(tas_cond_fn cond, void *arg, const struct timespec *deadline,
             pfds[k] = extra[i];
             pfds[k++].revents = 0;
         }
-        long cap_ms = wfd < 0 ? NO_WAKEFD_MAX_MS : tas_post_pending() ? PENDING_MAX_MS : -1;
+        long cap_ms = wfd < 0              ? NO_WAKEFD_MAX_MS
+                      : tas_post_pending() ? PENDING_MAX_MS
+                                           : -1;
         struct timespec cap;
-        if (cap_ms >= 0 && (tsp == NULL || tsp->tv_sec > 0 ||
-                            tsp->tv_nsec > cap_ms * 1000000L)) {
+        if (cap_ms >= 0 &&
+            (tsp == NULL || tsp->tv_sec > 0 || tsp->tv_nsec > cap_ms * 1000000L)) {
             cap.tv_sec = 0;
             cap.tv_nsec = cap_ms * 1000000L;
             tsp = &cap;
@@ -291,6 +308,7 @@ int tas_wait(tas_cond_fn cond, void *arg, const struct timespec *deadline,
         if (i_wake >= 0 && pfds[i_wake].revents != 0)
             drain(wfd);
         if (lead) {
+            disarm(); /* awake now: spare tasd a needless kick */
             if (pfds[i_efd].revents != 0)
                 drain(c->efd);
             if (pfds[i_app].revents != 0)

@@ -29,12 +29,12 @@
 #include "tas/shm.h"
 #include "test_libtas_fake.h"
 
-#define N_FP 2
-#define MAX_APPS 8
-#define MAX_FLOWS 128
+#define N_FP       2
+#define MAX_APPS   8
+#define MAX_FLOWS  128
 #define MAX_LISTEN 32
-#define MAX_CTX 2
-#define BUF_SIZE (8u << 20)
+#define MAX_CTX    2
+#define BUF_SIZE   (8u << 20)
 
 struct out_ent {
     struct out_ent *next;
@@ -148,8 +148,11 @@ static void flush_backlog(struct fapp *a)
 
 static void fpout(struct fflow *f, uint32_t rx, uint32_t freed, uint32_t flags)
 {
-    struct tas_fpout u = {.flow = (uint32_t)(f - F.flows), .gen = f->gen, .rx_bytes = rx,
-                          .tx_freed = freed, .flags = flags};
+    struct tas_fpout u = {.flow = (uint32_t)(f - F.flows),
+                          .gen = f->gen,
+                          .rx_bytes = rx,
+                          .tx_freed = freed,
+                          .flags = flags};
     out(f->app, (int)tas_cq_fp_out(f->core), TAS_FPOUT_UPDATE, &u, sizeof(u));
 }
 
@@ -236,7 +239,8 @@ static void move_data(void)
             struct fflow *y = &F.flows[x->peer];
             uint32_t n = x->tx_avail < y->rx_free ? x->tx_avail : y->rx_free;
             if (n > 0 && !y->app_closed) {
-                copy_ring(y->rx, y->rx_size, y->rx_wpos, x->tx, x->tx_size, x->tx_rpos, n);
+                copy_ring(y->rx, y->rx_size, y->rx_wpos, x->tx, x->tx_size, x->tx_rpos,
+                          n);
                 y->rx_wpos = (y->rx_wpos + n) % y->rx_size;
                 y->rx_free -= n;
                 fpout(y, n, 0, 0);
@@ -311,16 +315,27 @@ static void do_connect(struct fapp *a, const struct tas_spin_connect *m)
     x->peer = yi;
     y->peer = xi;
     uint16_t lport = m->local_port ? m->local_port : (uint16_t)(40000 + xi);
-    struct tas_spout_new_conn n = {
-        .bufs = {y->rx_off, y->tx_off, y->rx_size, y->tx_size},
-        .listener = (uint32_t)l + 100, .flow = (uint32_t)yi, .gen = y->gen,
-        .local_ip = FAKE_IP, .remote_ip = FAKE_IP, .local_port = m->remote_port,
-        .remote_port = lport, .mss = 1460, .fp_core = y->core};
+    struct tas_spout_new_conn n = {.bufs = {y->rx_off, y->tx_off, y->rx_size, y->tx_size},
+                                   .listener = (uint32_t)l + 100,
+                                   .flow = (uint32_t)yi,
+                                   .gen = y->gen,
+                                   .local_ip = FAKE_IP,
+                                   .remote_ip = FAKE_IP,
+                                   .local_port = m->remote_port,
+                                   .remote_port = lport,
+                                   .mss = 1460,
+                                   .fp_core = y->core};
     out(sa, TAS_CQ_SP_OUT, TAS_SPOUT_NEW_CONN, &n, sizeof(n));
     c = (struct tas_spout_connected){
-        .bufs = {x->rx_off, x->tx_off, x->rx_size, x->tx_size}, .opaque = m->opaque,
-        .status = 0, .flow = (uint32_t)xi, .gen = x->gen, .local_ip = FAKE_IP,
-        .local_port = lport, .mss = 1460, .fp_core = x->core};
+        .bufs = {x->rx_off, x->tx_off, x->rx_size, x->tx_size},
+        .opaque = m->opaque,
+        .status = 0,
+        .flow = (uint32_t)xi,
+        .gen = x->gen,
+        .local_ip = FAKE_IP,
+        .local_port = lport,
+        .mss = 1460,
+        .fp_core = x->core};
     out(a, TAS_CQ_SP_OUT, TAS_SPOUT_CONNECTED, &c, sizeof(c));
 }
 
@@ -405,7 +420,9 @@ static int send_fds(int sock, struct tas_msg *m, int *fds, int n)
 {
     char cbuf[CMSG_SPACE(sizeof(int) * 16)];
     struct iovec iov = {m, sizeof(*m)};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+    struct msghdr mh = {.msg_iov = &iov,
+                        .msg_iovlen = 1,
+                        .msg_control = cbuf,
                         .msg_controllen = CMSG_SPACE(sizeof(int) * n)};
     struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
     c->cmsg_level = SOL_SOCKET;
@@ -426,18 +443,30 @@ static void app_hello(struct fapp *a)
         return;
     a->region = mmap(NULL, a->size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
     a->hdr = a->region;
-    *a->hdr = (struct tas_region_hdr){
-        .magic = TAS_REGION_MAGIC, .version = TAS_ABI_VERSION, .size = a->size,
-        .app_id = a->id, .n_fp = N_FP, .max_ctx = MAX_CTX, .q_ents = q,
-        .max_flows = MAX_FLOWS, .ctx_off = TAS_PAGE, .ctx_stride = stride,
-        .buf_off = buf_off, .buf_size = BUF_SIZE, .local_ip = FAKE_IP,
-        .local_prefix = 24, .mss = 1460};
+    *a->hdr = (struct tas_region_hdr){.magic = TAS_REGION_MAGIC,
+                                      .version = TAS_ABI_VERSION,
+                                      .size = a->size,
+                                      .app_id = a->id,
+                                      .n_fp = N_FP,
+                                      .max_ctx = MAX_CTX,
+                                      .q_ents = q,
+                                      .max_flows = MAX_FLOWS,
+                                      .ctx_off = TAS_PAGE,
+                                      .ctx_stride = stride,
+                                      .buf_off = buf_off,
+                                      .buf_size = BUF_SIZE,
+                                      .local_ip = FAKE_IP,
+                                      .local_prefix = 24,
+                                      .mss = 1460};
     a->sp_db = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     for (int i = 0; i < N_FP; i++)
         a->fp_db[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    struct tas_msg w = {.type = TAS_MSG_WELCOME, .version = TAS_ABI_VERSION,
-                        .app_id = a->id, .region_size = a->size,
-                        .global_size = sizeof(struct tas_global), .n_fp = N_FP};
+    struct tas_msg w = {.type = TAS_MSG_WELCOME,
+                        .version = TAS_ABI_VERSION,
+                        .app_id = a->id,
+                        .region_size = a->size,
+                        .global_size = sizeof(struct tas_global),
+                        .n_fp = N_FP};
     int fds[3 + N_FP] = {mfd, a->sp_db, F.global_fd, a->fp_db[0], a->fp_db[1]};
     send_fds(a->sock, &w, fds, 3 + N_FP);
     close(mfd);
@@ -449,9 +478,10 @@ static void app_ctx(struct fapp *a)
     a->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     a->chdr = tas_ctx_hdr(a->region, h->ctx_off, h->ctx_stride, 0);
     for (uint32_t i = 0; i < tas_cq_count(N_FP); i++)
-        tas_q_init(&a->q[i],
-                   tas_ctx_queue_ents(a->region, h->ctx_off, h->ctx_stride, h->q_ents, 0, i),
-                   h->q_ents);
+        tas_q_init(
+            &a->q[i],
+            tas_ctx_queue_ents(a->region, h->ctx_off, h->ctx_stride, h->q_ents, 0, i),
+            h->q_ents);
     a->has_ctx = true;
     struct tas_msg m = {.type = TAS_MSG_CTX, .ctx = 0};
     send_fds(a->sock, &m, &a->efd, 1);

@@ -14,16 +14,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define FAKE_IP 0x0200000a           /* 10.0.0.2 in network order */
-#define FAKE_REFUSE_IP 0x0300000a    /* 10.0.0.3: CONNECT gets ECONNREFUSED */
+#define FAKE_IP           0x0200000a /* 10.0.0.2 in network order */
+#define FAKE_REFUSE_IP    0x0300000a /* 10.0.0.3: CONNECT gets ECONNREFUSED */
 #define FAKE_BLACKHOLE_IP 0x0400000a /* 10.0.0.4: CONNECT never completes */
 
 struct fake_opts {
-    uint32_t rx_size;    /* ring sizes handed out (default 10000 / 12000, */
-    uint32_t tx_size;    /*  not powers of two on purpose) */
-    uint32_t q_ents;     /* entries per queue (default 32) */
+    uint32_t rx_size;     /* ring sizes handed out (default 10000 / 12000, */
+    uint32_t tx_size;     /*  not powers of two on purpose) */
+    uint32_t q_ents;      /* entries per queue (default 32) */
     int connect_delay_ms; /* delay before answering CONNECT */
-    bool sleeping_fp;    /* report fast-path cores asleep (apps must kick) */
+    bool sleeping_fp;     /* report fast-path cores asleep (apps must kick) */
 };
 
 /* Start serving <run_dir>/app.sock in a thread; 0 or -errno. */

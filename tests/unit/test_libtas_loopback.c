@@ -32,7 +32,10 @@ static void start(const struct fake_opts *o)
     signal(SIGPIPE, SIG_IGN);
 }
 
-static void setup(void) { start(NULL); }
+static void setup(void)
+{
+    start(NULL);
+}
 
 static void teardown(void)
 {
@@ -78,7 +81,10 @@ static void pair(uint16_t port, int *l, int *c, int *s)
     cr_assert_geq(*s, 0, "accept: %s", strerror(errno));
 }
 
-static uint8_t pattern(size_t i) { return (uint8_t)(i * 7 + (i >> 8)); }
+static uint8_t pattern(size_t i)
+{
+    return (uint8_t)(i * 7 + (i >> 8));
+}
 
 struct xfer {
     int fd;
@@ -117,7 +123,8 @@ static size_t read_all(int fd)
         if (r == 0)
             return total;
         for (ssize_t i = 0; i < r; i++)
-            cr_assert_eq(buf[i], pattern(total + (size_t)i), "byte %zu", total + (size_t)i);
+            cr_assert_eq(buf[i], pattern(total + (size_t)i), "byte %zu",
+                         total + (size_t)i);
         total += (size_t)r;
     }
 }
@@ -700,8 +707,8 @@ Test(libtas, tasd_exit_fails_its_sockets_and_new_ones_use_the_kernel)
 
 static void small_queues(void)
 {
-    struct fake_opts o = {.q_ents = 4, .sleeping_fp = true, .rx_size = 3000,
-                          .tx_size = 2500};
+    struct fake_opts o = {
+        .q_ents = 4, .sleeping_fp = true, .rx_size = 3000, .tx_size = 2500};
     start(&o);
 }
 
@@ -764,7 +771,8 @@ Test(libtas, a_listener_moves_to_the_kernel_when_tasd_exits)
     cr_assert(!tas_is_tas_socket(a.l));
     int k = tas_socket(AF_INET, SOCK_STREAM, 0); /* tasd is gone: a kernel socket */
     struct sockaddr_in sa = addr_of(htonl(INADDR_LOOPBACK), 7030);
-    cr_assert_eq(tas_connect(k, (struct sockaddr *)&sa, sizeof(sa)), 0, "%s", strerror(errno));
+    cr_assert_eq(tas_connect(k, (struct sockaddr *)&sa, sizeof(sa)), 0, "%s",
+                 strerror(errno));
     pthread_join(t, NULL);
     cr_assert_geq(a.got, 0);
 }

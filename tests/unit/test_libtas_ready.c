@@ -6,15 +6,16 @@
 
 static struct tas_sock connected(void)
 {
-    struct tas_sock s = {.state = TAS_SS_CONNECTED, .tx_size = 1000, .tx_free = 1000,
-                         .rx_size = 1000};
+    struct tas_sock s = {
+        .state = TAS_SS_CONNECTED, .tx_size = 1000, .tx_free = 1000, .rx_size = 1000};
     return s;
 }
 
 Test(ready, a_fresh_socket_is_writable_and_hung_up)
 {
     struct tas_sock s = {.state = TAS_SS_FRESH};
-    cr_assert_eq(tas_sock_ready(&s) & (POLLIN | POLLOUT | POLLHUP | POLLERR), POLLOUT | POLLHUP);
+    cr_assert_eq(tas_sock_ready(&s) & (POLLIN | POLLOUT | POLLHUP | POLLERR),
+                 POLLOUT | POLLHUP);
 }
 
 Test(ready, a_listener_is_readable_only_with_a_connection_waiting)
