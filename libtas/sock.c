@@ -287,6 +287,8 @@ static void listener_to_kernel(struct tas_sock *s)
     tas_listener_remove(s);
     if (!tas_ctx.fallback_ok || s->fd < 0 || s->detached)
         return;
+    int one = 1; /* old connections in TIME_WAIT must not block the port */
+    real_setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     if (real_bind(s->fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
         a.sin_addr.s_addr = INADDR_ANY;
         if (real_bind(s->fd, (struct sockaddr *)&a, sizeof(a)) != 0)
