@@ -449,6 +449,46 @@ int tas_detached_err(void)
     return -EOPNOTSUPP;
 }
 
+/* ------------------------------------------------------------ our exit */
+
+/* At exit the kernel would close every socket gracefully, sending what was
+ * written and then a FIN.  tasd resets whatever an application still holds
+ * when app.sock closes, so before the process goes, post what is pending and
+ * a CLOSE for each open connection (best effort: skipped if another thread
+ * holds the lock; waits at most EXIT_FLUSH_MS for full queues). */
+#define EXIT_FLUSH_MS 100
+
+static bool exit_flush(void)
+{
+    struct timespec ms = {0, 1000000L};
+    for (int i = 0; i < EXIT_FLUSH_MS; i++) {
+        tas_sp_flush();
+        tas_fp_flush();
+        if (!tas_post_pending() || tas_ctx.state != TAS_CTX_READY)
+            return true;
+        tas_unlock();
+        nanosleep(&ms, NULL);
+        if (pthread_mutex_trylock(&tas_ctx.lock) != 0)
+            return false;
+    }
+    return true;
+}
+
+__attribute__((destructor)) static void at_exit(void)
+{
+    struct tas_ctx *c = &tas_ctx;
+
+    if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) != TAS_CTX_READY ||
+        pthread_mutex_trylock(&c->lock) != 0)
+        return;
+    for (struct tas_sock *s = c->all; s != NULL; s = s->all_next)
+        if (s->fd >= 0 && !s->app_closed && !s->detached && s->flow_live &&
+            s->state == TAS_SS_CONNECTED && !s->reset)
+            tas_post_flow_ctrl(s, TAS_SPIN_CLOSE, 0);
+    if (exit_flush())
+        tas_unlock();
+}
+
 /* ------------------------------------------------------------ tasd's exit */
 
 void tas_ctx_mark_dead(void)

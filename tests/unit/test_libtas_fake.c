@@ -487,10 +487,12 @@ static void app_ctx(struct fapp *a)
     send_fds(a->sock, &m, &a->efd, 1);
 }
 
+/* The application exited: what it closed still goes out (FIN after the
+ * data; its region stays mapped here), everything else is reset. */
 static void app_gone(struct fapp *a)
 {
     for (int i = 0; i < MAX_FLOWS; i++)
-        if (F.flows[i].used && F.flows[i].app == a) {
+        if (F.flows[i].used && F.flows[i].app == a && !F.flows[i].app_closed) {
             if (F.flows[i].peer >= 0)
                 flow_reset(F.flows[i].peer, ECONNRESET);
             F.flows[i].used = false;
@@ -575,9 +577,10 @@ static void *loop(void *arg)
             struct fapp *a = &F.apps[i];
             if (!a->live)
                 continue;
-            app_msg(a);
-            if (!a->live || !a->has_ctx)
+            if (!a->has_ctx) {
+                app_msg(a);
                 continue;
+            }
             uint8_t body[TAS_QE_BODY];
             uint8_t t;
             while ((t = tas_q_get(&a->q[TAS_CQ_SP_IN], body)) != 0)
@@ -589,6 +592,7 @@ static void *loop(void *arg)
                     else
                         F.bad++;
                 }
+            app_msg(a); /* after the queues: an exit comes after its CLOSEs */
         }
         if (F.reset_err != 0) {
             for (int i = 0; i < MAX_FLOWS; i++)
