@@ -242,8 +242,6 @@ static int setup(int app_fd, const struct tas_msg *w, int *fds, int n_fds,
         goto unmap;
     }
 
-    int fl = real_fcntl(efd, F_GETFL, NULL);
-    real_fcntl(efd, F_SETFL, (void *)(long)(fl | O_NONBLOCK));
     c->region = region;
     c->region_size = w->region_size;
     c->global = global;

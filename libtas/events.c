@@ -11,8 +11,11 @@
  * Ordering between the two kinds of queue: a fast-path update can only exist
  * for a flow that tasd announced on sp_out before installing it, so an update
  * for an unknown flow first makes us drain sp_out and look again.  If the
- * flow is still unknown the update is kept in a small stash and applied when
- * its NEW_CONN/CONNECTED shows up (and forgotten if it never does).
+ * flow is still unknown the update is kept in a stash (merged per flow) and
+ * applied when its NEW_CONN/CONNECTED shows up: tasd installs a flow in the
+ * fast path just before announcing it, so its first data can overtake the
+ * announcement.  Updates for a flow that never shows up are forgotten when
+ * the id is reused, its CLOSED arrives, or the stash overflows.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +23,7 @@
 #include "libtas/internal.h"
 
 #define BATCH     64
-#define STASH_MAX 64
+#define STASH_MAX 1024
 
 struct tas_stash {
     struct tas_stash *next;
@@ -162,8 +165,12 @@ static void on_reset(const struct tas_spout_reset *e)
     tas_sock_changed(s);
 }
 
+static struct tas_stash *stash_take(uint32_t flow, uint32_t gen, bool all_but);
+
 static void on_closed(const struct tas_spout_closed *e)
 {
+    if (tas_ctx.stash != NULL)
+        free(stash_take(e->flow, e->gen, false));
     struct tas_sock *s = tas_flow_lookup(e->flow, e->gen);
     if (s == NULL) {
         tas_ctx.stats.bad_flow++;
@@ -244,11 +251,21 @@ static void apply_update(struct tas_sock *s, const struct tas_fpout *u)
         tas_sock_changed(s);
 }
 
+/* Keep an update for a flow we do not know yet; updates for one flow are
+ * merged, so the stash holds one entry per (flow, generation). */
 static void stash(const struct tas_fpout *u)
 {
     struct tas_ctx *c = &tas_ctx;
     struct tas_stash *st;
 
+    for (st = c->stash; st != NULL; st = st->next) {
+        if (st->u.flow == u->flow && st->u.gen == u->gen) {
+            st->u.rx_bytes += u->rx_bytes;
+            st->u.tx_freed += u->tx_freed;
+            st->u.flags |= u->flags;
+            return;
+        }
+    }
     if (c->n_stash >= STASH_MAX) { /* forget the oldest */
         struct tas_stash **pp = &c->stash;
         while ((*pp)->next != NULL)
@@ -256,6 +273,7 @@ static void stash(const struct tas_fpout *u)
         st = *pp;
         *pp = NULL;
         c->n_stash--;
+        c->stats.bad_flow++;
     } else {
         st = malloc(sizeof(*st));
         if (st == NULL)
@@ -268,34 +286,41 @@ static void stash(const struct tas_fpout *u)
     c->stats.stashed++;
 }
 
-void tas_stash_apply(struct tas_sock *s)
+/* Drop stashed updates for this flow id: of generation gen, or (all_but)
+ * of every generation but gen. */
+static struct tas_stash *stash_take(uint32_t flow, uint32_t gen, bool all_but)
 {
     struct tas_ctx *c = &tas_ctx;
-    struct tas_stash *keep = NULL, *mine = NULL;
+    struct tas_stash *found = NULL;
 
-    while (c->stash != NULL) {
-        struct tas_stash *st = c->stash;
-        c->stash = st->next;
-        if (st->u.flow == s->flow && st->u.gen == s->gen) {
-            st->next = mine; /* reverses: newest first -> oldest first */
-            mine = st;
-        } else {
-            st->next = keep;
-            keep = st;
+    for (struct tas_stash **pp = &c->stash; *pp != NULL;) {
+        struct tas_stash *st = *pp;
+        if (st->u.flow == flow && (st->u.gen == gen) != all_but) {
+            *pp = st->next;
+            c->n_stash--;
+            if (found == NULL && !all_but) {
+                found = st;
+                continue;
+            }
+            free(st);
+            continue;
         }
+        pp = &st->next;
     }
-    while (keep != NULL) { /* put back in the original order */
-        struct tas_stash *st = keep;
-        keep = st->next;
-        st->next = c->stash;
-        c->stash = st;
-    }
-    while (mine != NULL) {
-        struct tas_stash *st = mine;
-        mine = st->next;
+    return found;
+}
+
+/* A flow was installed: apply what arrived for it early; older generations
+ * of its id are over. */
+void tas_stash_apply(struct tas_sock *s)
+{
+    if (tas_ctx.stash == NULL)
+        return;
+    stash_take(s->flow, s->gen, true);
+    struct tas_stash *st = stash_take(s->flow, s->gen, false);
+    if (st != NULL) {
         apply_update(s, &st->u);
         free(st);
-        c->n_stash--;
     }
 }
 

@@ -308,9 +308,9 @@ int tas_wait(tas_cond_fn cond, void *arg, const struct timespec *deadline,
         if (i_wake >= 0 && pfds[i_wake].revents != 0)
             drain(wfd);
         if (lead) {
-            disarm(); /* awake now: spare tasd a needless kick */
-            if (pfds[i_efd].revents != 0)
-                drain(c->efd);
+            disarm();                         /* awake now: spare tasd a needless kick */
+            if (pfds[i_efd].revents & POLLIN) /* tasd's eventfd blocks: */
+                drain(c->efd);                /* read it only when ready */
             if (pfds[i_app].revents != 0)
                 tas_ctx_check_alive(true);
             c->leader = false;

@@ -69,6 +69,8 @@ struct fflow {
     uint32_t tx_rpos, tx_avail, tx_unacked;
     uint16_t core;
     bool fin_pending, fin_sent, app_closed, reset;
+    int announce_in; /* rounds until the held NEW_CONN is posted (0: none) */
+    struct tas_spout_new_conn announce;
 };
 
 struct flisten {
@@ -231,6 +233,9 @@ static void move_data(void)
         struct fflow *x = &F.flows[i];
         if (!x->used)
             continue;
+        if (x->announce_in > 0 && --x->announce_in == 0)
+            out(x->app, TAS_CQ_SP_OUT, TAS_SPOUT_NEW_CONN, &x->announce,
+                sizeof(x->announce));
         if (x->peer < 0) {
             if (x->tx_avail > 0 && !x->app_closed && !x->reset) { /* peer is gone */
                 flow_reset(i, ECONNRESET);
@@ -325,7 +330,12 @@ static void do_connect(struct fapp *a, const struct tas_spin_connect *m)
                                    .remote_port = lport,
                                    .mss = 1460,
                                    .fp_core = y->core};
-    out(sa, TAS_CQ_SP_OUT, TAS_SPOUT_NEW_CONN, &n, sizeof(n));
+    if (F.o.late_new_conn) {
+        y->announce = n;
+        y->announce_in = 20;
+    } else {
+        out(sa, TAS_CQ_SP_OUT, TAS_SPOUT_NEW_CONN, &n, sizeof(n));
+    }
     c = (struct tas_spout_connected){
         .bufs = {x->rx_off, x->tx_off, x->rx_size, x->tx_size},
         .opaque = m->opaque,

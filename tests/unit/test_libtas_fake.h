@@ -24,6 +24,8 @@ struct fake_opts {
     uint32_t q_ents;      /* entries per queue (default 32) */
     int connect_delay_ms; /* delay before answering CONNECT */
     bool sleeping_fp;     /* report fast-path cores asleep (apps must kick) */
+    bool late_new_conn;   /* post NEW_CONN some rounds after the flow's first
+                             data, as tasd may (it installs the flow first) */
 };
 
 /* Start serving <run_dir>/app.sock in a thread; 0 or -errno. */

@@ -776,3 +776,28 @@ Test(libtas, a_listener_moves_to_the_kernel_when_tasd_exits)
     pthread_join(t, NULL);
     cr_assert_geq(a.got, 0);
 }
+
+static void late_announcements(void)
+{
+    struct fake_opts o = {.late_new_conn = true, .sleeping_fp = true};
+    start(&o);
+}
+
+TestSuite(libtas_late, .init = late_announcements, .fini = teardown, .timeout = 20);
+
+Test(libtas_late, data_that_overtakes_its_new_conn_is_not_lost)
+{
+    int l = listener(7040);
+    int c = client(7040);
+    cr_assert_eq(tas_write(c, "early", 5), 5);
+    cr_assert_eq(tas_close(c), 0);
+    int s = tas_accept(l, NULL, NULL);
+    cr_assert_geq(s, 0);
+    char b[8];
+    cr_assert_eq(tas_read(s, b, sizeof(b)), 5);
+    cr_assert_eq(memcmp(b, "early", 5), 0);
+    cr_assert_eq(tas_read(s, b, sizeof(b)), 0);
+    struct tas_lib_stats st;
+    tas_get_stats(&st);
+    cr_assert_gt(st.stashed, 0);
+}
