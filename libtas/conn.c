@@ -481,8 +481,10 @@ __attribute__((destructor)) static void at_exit(void)
         return;
     for (struct tas_sock *s = c->all; s != NULL; s = s->all_next)
         if (s->fd >= 0 && !s->app_closed && !s->detached && s->flow_live &&
-            s->state == TAS_SS_CONNECTED && !s->reset)
+            s->state == TAS_SS_CONNECTED && !s->reset && !s->close_posted) {
             tas_post_flow_ctrl(s, TAS_SPIN_CLOSE, 0);
+            s->close_posted = s->wr_shut = true;
+        }
     if (exit_flush())
         tas_unlock();
 }

@@ -156,6 +156,7 @@ struct tas_sock {
     bool wr_shut;       /* shutdown(SHUT_WR): no more writes */
     bool reset;         /* RESET received */
     bool dead;          /* tasd exited: reads ECONNRESET, writes EPIPE */
+    bool close_posted;  /* CLOSE already sent (at exit) */
     bool detached;      /* inherited across fork(): unusable in this process */
     int so_error;       /* pending error (SO_ERROR), positive errno, 0 = none */
 

@@ -536,7 +536,7 @@ static void close_listener(struct tas_sock *s)
 
 static void close_conn(struct tas_sock *s)
 {
-    if (!s->flow_live)
+    if (!s->flow_live || s->close_posted)
         return;
     if (tas_ctx.state != TAS_CTX_READY) { /* nobody will say CLOSED */
         tas_flow_release(s);
