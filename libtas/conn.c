@@ -14,9 +14,15 @@
  * once on stderr and the process uses the kernel stack for every socket.
  * With TAS_FALLBACK=0 it says so too, and TCP socket() calls fail with
  * ECONNREFUSED instead, for deployments that must not silently bypass tasd.
- * When the app.sock connection closes (tasd exited), every tasd socket fails
- * (reads ECONNRESET after any data already received, writes EPIPE) and new
- * sockets follow the same fallback rule.
+ * When the app.sock connection closes (tasd exited), every tasd connection
+ * fails (reads ECONNRESET after any data already received, writes EPIPE),
+ * listening sockets move to the kernel stack on the same port (sock.c) and
+ * new sockets follow the same fallback rule (with TAS_FALLBACK=0 listeners
+ * fail like connections and new sockets fail).
+ *
+ * At exit, connections the program left open are closed gracefully (CLOSE
+ * after the pending data), as the kernel would close them; tasd takes the
+ * requests an application queued before it went.
  *
  * fork(): a child does not share its parent's context (that would give the
  * queues two producers).  The child closes its copies of the registration
