@@ -168,7 +168,7 @@ static void set_defaults(struct tasd_config *c)
     snprintf(c->run_dir, sizeof(c->run_dir), "%s", TAS_DEFAULT_RUN_DIR);
     c->fp_cores = 1;
     c->poll = TASD_POLL_ADAPTIVE;
-    c->poll_max_sleep_us = 200;
+    c->poll_max_sleep_us = 2000;
     c->max_flows = 16384;
     c->app_mem_mb = 128;
     c->max_ctx = 16;

@@ -136,7 +136,7 @@ Test(config, unset_keys_keep_their_defaults)
     cr_assert_str_eq(c.run_dir, "/run/tasd");
     cr_assert_eq(c.fp_cores, 1);
     cr_assert_eq(c.poll, TASD_POLL_ADAPTIVE);
-    cr_assert_eq(c.poll_max_sleep_us, 200);
+    cr_assert_eq(c.poll_max_sleep_us, 2000);
     cr_assert_eq(c.max_flows, 16384);
     cr_assert_eq(c.app_mem_mb, 128);
     cr_assert_eq(c.max_ctx, 16);
