@@ -9,10 +9,13 @@
  *   --how fin  close() (the peer must see EOF: read returns 0)
  *   --how rst  SO_LINGER {1, 0} then close() (the peer must see ECONNRESET
  *              on read, then EPIPE or ECONNRESET on write)
+ * With --closer none neither side closes: after the hello exchange both
+ * observe, and something outside (the test stopping tasd) ends the
+ * connection; --how says what each side must see.
  * and the other side (the observer) reports what it saw.  Each side prints
  * what it did or saw and exits 0 only if that was the expected result.
  *
- *   close_test --role server|client --closer server|client --how fin|rst
+ *   close_test --role server|client --closer server|client|none --how fin|rst
  *              [--addr A] [--port P] [--timeout SECONDS]
  */
 #include <errno.h>
@@ -105,7 +108,7 @@ static int observe(int fd, bool rst, int timeout_ms)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: " PROG " --role server|client --closer server|client "
+    fprintf(stderr, "usage: " PROG " --role server|client --closer server|client|none "
                     "--how fin|rst [--addr A] [--port P] [--timeout S]\n");
     exit(2);
 }
@@ -149,12 +152,14 @@ int main(int argc, char **argv)
     }
     if (role == NULL || closer == NULL || how == NULL ||
         (strcmp(role, "server") != 0 && strcmp(role, "client") != 0) ||
-        (strcmp(closer, "server") != 0 && strcmp(closer, "client") != 0) ||
+        (strcmp(closer, "server") != 0 && strcmp(closer, "client") != 0 &&
+         strcmp(closer, "none") != 0) ||
         (strcmp(how, "fin") != 0 && strcmp(how, "rst") != 0))
         usage();
     bool server = strcmp(role, "server") == 0;
     bool rst = strcmp(how, "rst") == 0;
     bool i_close = strcmp(role, closer) == 0;
+    bool nobody = strcmp(closer, "none") == 0;
     if (!server && addr == NULL)
         usage();
     signal(SIGPIPE, SIG_IGN);
@@ -191,7 +196,7 @@ int main(int argc, char **argv)
             return fail("writing hello", -w);
         if (read_hello(fd, timeout_ms) != 0)
             return 1;
-        if (!i_close) {
+        if (!i_close && !nobody) {
             w = tu_write_all(fd, "k", 1, timeout_ms);
             if (w < 0)
                 return fail("writing the go-ahead", -w);

@@ -193,7 +193,8 @@ start_tasd() {
     fi
     local args=("$@")
     if [[ ${#args[@]} -eq 0 ]]; then
-        args=(--ip "$SERVER_IP/$NET_PREFIX" --run-dir "$RUN_DIR"
+        # --config /dev/null: an installed /etc/tasd/tasd.conf must not leak in.
+        args=(--config /dev/null --ip "$SERVER_IP/$NET_PREFIX" --run-dir "$RUN_DIR"
             --dpdk "--no-huge --no-pci -m 512 --file-prefix $DPDK_PREFIX --vdev net_af_packet0,iface=$VETH_A")
     fi
     local f
