@@ -62,26 +62,9 @@ int main(int argc, char **argv)
         usage();
     signal(SIGPIPE, SIG_IGN);
 
-    int fd;
-    if (listen_mode) {
-        int lfd = tu_listen(port, 16, 0);
-        if (lfd < 0) {
-            fprintf(stderr, PROG ": listen on port %u: %s\n", port, strerror(-lfd));
-            return 1;
-        }
-        tu_ready(PROG, port);
-        fd = tu_accept(lfd, idle_ms);
-        close(lfd);
-    } else {
-        struct sockaddr_in sa;
-        tu_addr(PROG, addr, port, &sa);
-        fd = tu_connect(&sa, idle_ms);
-    }
-    if (fd < 0) {
-        fprintf(stderr, PROG ": %s: %s\n", listen_mode ? "accept" : "connect",
-                tu_errname(-fd));
+    int fd = tu_open_one(PROG, listen_mode ? NULL : addr, port, idle_ms);
+    if (fd < 0)
         return 1;
-    }
 
     static uint8_t buf[256 * 1024];
     unsigned long long got = 0;

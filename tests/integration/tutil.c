@@ -200,6 +200,31 @@ void tu_ready(const char *prog, uint16_t port)
     fflush(stderr);
 }
 
+int tu_open_one(const char *prog, const char *addr, uint16_t port, int timeout_ms)
+{
+    int fd;
+    if (addr == NULL) {
+        int lfd = tu_listen(port, 16, 0);
+        if (lfd < 0) {
+            fprintf(stderr, "%s: listen on port %u: %s\n", prog, port, strerror(-lfd));
+            return -1;
+        }
+        tu_ready(prog, port);
+        fd = tu_accept(lfd, timeout_ms);
+        close(lfd);
+    } else {
+        struct sockaddr_in sa;
+        tu_addr(prog, addr, port, &sa);
+        fd = tu_connect(&sa, timeout_ms);
+    }
+    if (fd < 0) {
+        fprintf(stderr, "%s: %s: %s\n", prog, addr == NULL ? "accept" : "connect",
+                tu_errname(-fd));
+        return -1;
+    }
+    return fd;
+}
+
 const char *tu_errname(int err)
 {
     static char other[32];

@@ -59,6 +59,11 @@ void tu_pattern(uint8_t *buf, size_t len, uint64_t seed);
 /* Tell the test harness we are listening (one line on stderr). */
 void tu_ready(const char *prog, uint16_t port);
 
+/* One connection: with addr == NULL listen on port, say READY and accept
+ * one connection; otherwise connect to addr:port.  On failure it says why
+ * on stderr and returns -1. */
+int tu_open_one(const char *prog, const char *addr, uint16_t port, int timeout_ms);
+
 /* Name of an errno value ("ECONNRESET"), or its number as text. */
 const char *tu_errname(int err);
 
