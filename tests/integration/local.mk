@@ -24,7 +24,7 @@ tests_integration_bin_http_hello_SOURCES = tests/integration/http_hello.c $(ites
 itest_scripts = tests/integration/t_echo.sh tests/integration/t_client.sh \
 	tests/integration/t_bulk.sh tests/integration/t_close.sh \
 	tests/integration/t_options.sh tests/integration/t_tasctl.sh \
-	tests/integration/t_shutdown.sh tests/integration/t_systemd.sh
+	tests/integration/t_shutdown.sh tests/integration/t_systemd.sh tests/integration/t_loss.sh
 TESTS += $(itest_scripts)
 AM_TESTS_ENVIRONMENT = BUILD='$(abs_top_builddir)'; SRCDIR='$(abs_top_srcdir)'; \
 	export BUILD SRCDIR;
