@@ -75,7 +75,7 @@ static void flow_del(struct fp_core *c, uint32_t fid)
 
     fp_flow_key(f, &k);
     rte_hash_del_key(c->flow_table, &k);
-    f->flags &= (uint16_t) ~(FP_FLOW_INSTALLED | FP_FLOW_ACK_NOW);
+    f->flags &= (uint16_t) ~(FP_FLOW_INSTALLED | FP_FLOW_ACK_NOW | FP_FLOW_DELACK);
     /* Lists still naming fid skip it (fp_flow_mine) when they reach it. */
 }
 

@@ -16,6 +16,7 @@
 #define FP_FLOW_FIN_TXED 0x0100 /* our FIN was transmitted at least once */
 #define FP_FLOW_ECE      0x0200 /* CE received: echo ECE until the peer's CWR */
 #define FP_FLOW_CWR      0x0400 /* ECE received: our next data segment carries CWR */
+#define FP_FLOW_DELACK   0x0800 /* in-order data not yet acked: delayed ACK owed */
 
 /* Ring sizes are validated at FLOW_ADD: 0 < size < 2^31, pos < size, n <= size. */
 static inline uint32_t fp_ring_add(uint32_t pos, uint32_t n, uint32_t size)

@@ -63,12 +63,17 @@ static int priv_init(struct fp_core *c, uint32_t max_flows)
     p->wheel = zalloc("fp_wheel", FP_QM_SLOTS, sizeof(uint32_t));
     p->acks = zalloc("fp_acks", max_flows, sizeof(uint32_t));
     p->notify = zalloc("fp_notify", max_flows, sizeof(uint32_t));
+    p->dack = zalloc("fp_dack", max_flows, sizeof(uint32_t));
+    p->dack_due = zalloc("fp_dack_due", max_flows, sizeof(uint64_t));
+    p->dack_seq = zalloc("fp_dack_seq", max_flows, sizeof(uint16_t));
+    p->dack_size = max_flows;
     p->ctx_list = zalloc("fp_ctxl", FP_MAX_CTX, sizeof(uint16_t));
     p->ctx_pos = zalloc("fp_ctxp", FP_MAX_CTX, sizeof(uint32_t));
     p->ctx_stamp = zalloc("fp_ctxs", FP_MAX_CTX, sizeof(uint32_t));
     p->kick_list = zalloc("fp_kick", FP_MAX_CTX, sizeof(uint16_t));
-    if (!p->side || !p->ready || !p->wheel || !p->acks || !p->notify || !p->ctx_list ||
-        !p->ctx_pos || !p->ctx_stamp || !p->kick_list)
+    if (!p->side || !p->ready || !p->wheel || !p->acks || !p->notify || !p->dack ||
+        !p->dack_due || !p->dack_seq || !p->ctx_list || !p->ctx_pos || !p->ctx_stamp ||
+        !p->kick_list)
         return -ENOMEM;
     for (uint32_t i = 0; i < FP_QM_SLOTS; i++)
         p->wheel[i] = FP_NONE;
@@ -87,6 +92,9 @@ static void priv_free(struct fp_core *c)
     rte_free(p->wheel);
     rte_free(p->acks);
     rte_free(p->notify);
+    rte_free(p->dack);
+    rte_free(p->dack_due);
+    rte_free(p->dack_seq);
     rte_free(p->ctx_list);
     rte_free(p->ctx_pos);
     rte_free(p->ctx_stamp);

@@ -34,6 +34,8 @@
 #define FP_QM_SLOTS      4096 /* timing wheel: slots (horizon 65 ms) */
 #define FP_QM_CREDIT_US  64   /* how far a rate-limited flow may lag its schedule */
 #define FP_IDLE_SPINS    100  /* empty iterations before adaptive sleep */
+#define FP_IDLE_SPIN_US  50   /* ... and at least this long since the last work */
+#define FP_DELACK_US     500  /* longest an ACK for in-order data waits for a reply */
 #define FP_CMD_RING      1024
 #define FP_TX_RING       1024
 #define FP_EXC_RING      4096
@@ -60,7 +62,7 @@ struct fp_side {
     uint32_t pend_freed; /* acknowledged tx bytes not yet reported */
     uint8_t pend;        /* FP_PEND_* */
     uint8_t in;          /* FP_IN_* */
-    uint16_t pad;
+    uint16_t dack_seq;   /* delayed-ACK episode: names its live FIFO entry */
 };
 
 struct fp_priv {
@@ -78,6 +80,11 @@ struct fp_priv {
     uint32_t n_acks;
     uint32_t *notify; /* flows with pending notifications (max_flows) */
     uint32_t n_notify;
+    /* delayed ACKs (tx.c): FIFO of flow ids, deadlines in insertion order */
+    uint32_t *dack;     /* max_flows entries */
+    uint64_t *dack_due; /* fp_now_us() deadline per entry */
+    uint16_t *dack_seq; /* fp_side.dack_seq when the entry was made */
+    uint32_t dack_head, dack_n, dack_size;
 
     /* contexts (appq.c) */
     uint16_t *ctx_list; /* active context slots */
@@ -161,6 +168,8 @@ unsigned fp_tx_flow(struct fp_core *c, uint32_t fid, unsigned max_segs, uint64_t
                     uint32_t *bytes);
 void fp_tx_ack(struct fp_core *c, struct fp_flow *f, uint64_t now);
 void fp_acks_flush(struct fp_core *c, uint64_t now);
+void fp_ack_delay(struct fp_core *c, uint32_t fid, uint64_t now);
+uint32_t fp_acks_due_us(const struct fp_core *c, uint64_t now);
 void fp_tx_enqueue(struct fp_core *c, struct rte_mbuf *m);
 void fp_tx_flush(struct fp_core *c);
 uint32_t fp_tx_max_payload(const struct fp_core *c);

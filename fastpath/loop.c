@@ -3,13 +3,16 @@
  * out, back off when idle.
  *
  * Adaptive polling (fp.busy_poll false): after FP_IDLE_SPINS iterations
- * without work the core announces it is going to sleep
+ * without work, and FP_IDLE_SPIN_US after the last work (under load a sleep
+ * and its timer wake-up cost more than polling through a short gap), the
+ * core announces it is going to sleep
  * (gpage->fp_sleeping[id][0] = 1), re-checks every source that kicks its
  * doorbell (cmd and tx rings, application queues) and, if still idle, sleeps
  * in ppoll() on doorbell_fd.  The timeout starts at 1 us and doubles up to
  * fp.max_sleep_us while nothing happens; received frames cannot ring the
  * doorbell (no RX interrupts on af_packet), so the timeout bounds the
- * latency added to a frame arriving during the sleep.  Any work resets it.
+ * latency added to a frame arriving during the sleep, and a delayed ACK
+ * that falls due shortens it.  Any work resets it.
  *
  * Several cores: each polls its own rx queue and trusts the port to spread
  * flows by their 4-tuple; no software steering is done yet, so a port without
@@ -61,6 +64,9 @@ static void idle_sleep(struct fp_core *c, uint32_t *sleep_us)
     }
     if (p->wheel_n > 0 && t > FP_QM_SLOT_US)
         t = FP_QM_SLOT_US; /* a rate-limited flow is due soon */
+    uint32_t dack = fp_acks_due_us(c, fp_now_us());
+    if (t > dack)
+        t = dack > 0 ? dack : 1; /* a delayed ACK is due */
     struct timespec ts = {.tv_sec = t / 1000000, .tv_nsec = (long)(t % 1000000) * 1000};
     struct pollfd pfd = {.fd = c->doorbell_fd, .events = POLLIN};
     if (ppoll(&pfd, 1, &ts, NULL) > 0 && (pfd.revents & POLLIN)) {
@@ -81,6 +87,7 @@ int fp_core_run(void *arg)
     struct rte_mbuf *pkts[FP_RX_BURST];
     unsigned idle = 0;
     uint32_t sleep_us = 1;
+    uint64_t last_work = 0;
 
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); /* short sleeps mean short */
 
@@ -110,7 +117,8 @@ int fp_core_run(void *arg)
         if (likely(work > 0 || fp.busy_poll)) {
             idle = 0;
             sleep_us = 1;
-        } else if (++idle >= FP_IDLE_SPINS) {
+            last_work = now;
+        } else if (++idle >= FP_IDLE_SPINS && now - last_work >= FP_IDLE_SPIN_US) {
             idle_sleep(c, &sleep_us);
         }
     }

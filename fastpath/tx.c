@@ -8,7 +8,8 @@
  * the MSS (less the timestamp option), the bytes the application wrote, and
  * what the peer's window and cwnd leave.  Every frame carries ACK =
  * rx_next_seq and the window rx_avail >> local_wscale, so a data segment
- * pays off an owed ACK.
+ * pays off an owed ACK.  ACKs for plain in-order data wait in a FIFO of
+ * deadlines (fp_ack_delay) for a reply to carry them.
  */
 #include <string.h>
 
@@ -142,7 +143,7 @@ static struct rte_mbuf *tx_build(struct fp_core *c, struct fp_flow *f, uint32_t 
         fp_ring_read(f->tx_base, f->tx_size, pos, q, len);
 
     tx_cksum(m, ip, th, sizeof(*ip), true);
-    f->flags &= (uint16_t)~FP_FLOW_ACK_NOW; /* this frame carries the ACK */
+    f->flags &= (uint16_t) ~(FP_FLOW_ACK_NOW | FP_FLOW_DELACK); /* carries the ACK */
     return m;
 }
 
@@ -203,6 +204,38 @@ void fp_tx_ack(struct fp_core *c, struct fp_flow *f, uint64_t now)
     }
 }
 
+/* In-order data arrived: its ACK may wait up to FP_DELACK_US for a reply
+ * segment to carry it (RFC 1122 4.2.3.2, RFC 9293 3.8.6.3), so that an RPC
+ * costs the peer one frame instead of two.  A second unacknowledged segment
+ * is acknowledged at once, so bulk senders see an ACK every other segment.
+ * Each delay is one FIFO entry stamped with the flow's dack_seq; an entry
+ * whose ACK a data segment carried, or that a later delay replaced, is
+ * stale and dropped when it reaches the head.  A full FIFO acks at once. */
+void fp_ack_delay(struct fp_core *c, uint32_t fid, uint64_t now)
+{
+    struct fp_priv *p = fp_priv(c);
+    struct fp_flow *f = &fp.flows[fid];
+    struct fp_side *sd = &p->side[fid];
+
+    /* (fp_rx_segment set FP_FLOW_ACK_NOW; an ACK owed before this segment
+     * has the flow on the ACK list.) */
+    if ((f->flags & FP_FLOW_DELACK) || (sd->in & FP_IN_ACK) ||
+        unlikely(p->dack_n == p->dack_size)) {
+        fp_ack_add(c, fid);
+        return;
+    }
+    f->flags = (uint16_t)((f->flags & ~FP_FLOW_ACK_NOW) | FP_FLOW_DELACK);
+    sd->dack_seq++;
+    uint32_t i = p->dack_head + p->dack_n++;
+    if (i >= p->dack_size)
+        i -= p->dack_size;
+    p->dack[i] = fid;
+    p->dack_due[i] = now + FP_DELACK_US;
+    p->dack_seq[i] = sd->dack_seq;
+}
+
+/* Pure ACKs owed now, then delayed ACKs whose time has come (the FIFO is in
+ * deadline order; entries whose ACK a data segment carried are dropped). */
 void fp_acks_flush(struct fp_core *c, uint64_t now)
 {
     struct fp_priv *p = fp_priv(c);
@@ -213,6 +246,29 @@ void fp_acks_flush(struct fp_core *c, uint64_t now)
             fp_tx_ack(c, &fp.flows[fid], now);
     }
     p->n_acks = 0;
+    while (p->dack_n > 0) {
+        uint32_t h = p->dack_head;
+        uint32_t fid = p->dack[h];
+        struct fp_flow *f = &fp.flows[fid];
+        bool owed = fp_flow_mine(c, fid) && (f->flags & FP_FLOW_DELACK) &&
+                    p->side[fid].dack_seq == p->dack_seq[h];
+        if (owed && p->dack_due[h] > now)
+            break;
+        p->dack_head = h + 1 == p->dack_size ? 0 : h + 1;
+        p->dack_n--;
+        if (owed)
+            fp_tx_ack(c, f, now);
+    }
+}
+
+/* Microseconds until the first delayed ACK is due; UINT32_MAX if none. */
+uint32_t fp_acks_due_us(const struct fp_core *c, uint64_t now)
+{
+    const struct fp_priv *p = fp_priv(c);
+    if (p->dack_n == 0)
+        return UINT32_MAX;
+    uint64_t due = p->dack_due[p->dack_head];
+    return due > now ? (uint32_t)(due - now) : 0;
 }
 
 void fp_tx_enqueue(struct fp_core *c, struct rte_mbuf *m)

@@ -11,7 +11,7 @@
  * Environment: TAS_RUN_DIR (tasd's run directory, default /run/tasd),
  * TAS_FALLBACK=0 (fail TCP socket() with ECONNREFUSED instead of using the
  * kernel stack when tasd is not reachable), TAS_SPIN_US (how long a thread
- * polls before sleeping, default 20).
+ * polls before sleeping, default 5).
  */
 #ifndef LIBTAS_H
 #define LIBTAS_H

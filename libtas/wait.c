@@ -3,7 +3,7 @@
  * tasd writes the context eventfd only when the context is armed (shm.h):
  * the sleeper arms, looks at its queues once more, and only then sleeps.
  * With several threads in one context, one of them at a time is the
- * *leader*: it spins briefly (TAS_SPIN_US, default 20), arms, re-checks, and
+ * *leader*: it spins briefly (TAS_SPIN_US, default 5), arms, re-checks, and
  * sleeps in ppoll() on {its wake eventfd, the context eventfd, app.sock, and
  * the caller's kernel descriptors}.  The others are *followers*: they sleep
  * in ppoll() on {their own wake eventfd, their kernel descriptors}.
