@@ -26,6 +26,18 @@
 
 #define SENDFILE_CHUNK 65536
 
+/* A blocking call's tas_wait() returned r: 0 to go round again (woken, or
+ * interrupted by a signal whose handler has SA_RESTART), else the error to
+ * return (-EAGAIN when the SO_RCVTIMEO/SO_SNDTIMEO deadline passed). */
+static int wait_again(int r)
+{
+    if (r == TAS_WAIT_TIMEOUT)
+        return -EAGAIN;
+    if (r == -EINTR)
+        return tas_restart_signals() ? 0 : -EINTR;
+    return r < 0 ? r : 0;
+}
+
 /* ------------------------------------------------------------ receive */
 
 static bool rx_wakeup(void *arg)
@@ -101,14 +113,8 @@ static ssize_t do_recv(struct tas_sock *s, const struct iovec *iov, int iovcnt, 
             goto done;
         }
         tas_fp_flush(); /* window space goes back before we sleep */
-        r = tas_wait(rx_wakeup, s, dlp, NULL, 0, NULL);
-        if (r == TAS_WAIT_TIMEOUT) {
-            r = -EAGAIN;
-            goto done;
-        }
-        if (r == -EINTR && !tas_restart_signals())
-            goto done;
-        if (r < 0 && r != -EINTR)
+        r = wait_again(tas_wait(rx_wakeup, s, dlp, NULL, 0, NULL));
+        if (r < 0)
             goto done;
     }
     r = (ssize_t)copied;
@@ -223,10 +229,8 @@ static ssize_t do_send(struct tas_sock *s, const struct iovec *iov, int iovcnt, 
         if (s->state == TAS_SS_CONNECTING) { /* as Linux: wait for the handshake */
             if (nb)
                 return -EAGAIN;
-            r = tas_wait(connect_over, s, dlp, NULL, 0, NULL);
-            if (r == TAS_WAIT_TIMEOUT)
-                return -EAGAIN;
-            if (r < 0 && !(r == -EINTR && tas_restart_signals()))
+            r = wait_again(tas_wait(connect_over, s, dlp, NULL, 0, NULL));
+            if (r < 0)
                 return r;
             continue;
         }
@@ -261,14 +265,8 @@ static ssize_t do_send(struct tas_sock *s, const struct iovec *iov, int iovcnt, 
         struct tx_want w = {s, len - done};
         if (w.want > s->tx_size / 4)
             w.want = s->tx_size / 4 > 0 ? s->tx_size / 4 : 1;
-        r = tas_wait(tx_wakeup, &w, dlp, NULL, 0, NULL);
-        if (r == TAS_WAIT_TIMEOUT) {
-            r = -EAGAIN;
-            goto done;
-        }
-        if (r == -EINTR && !tas_restart_signals())
-            goto done;
-        if (r < 0 && r != -EINTR)
+        r = wait_again(tas_wait(tx_wakeup, &w, dlp, NULL, 0, NULL));
+        if (r < 0)
             goto done;
     }
     r = (ssize_t)done;

@@ -231,25 +231,18 @@ int tas_ioctl(int fd, unsigned long req, ...)
             r = 0;
         }
         break;
-    case FIONREAD: /* SIOCINQ */
+    case FIONREAD: /* SIOCINQ: bytes to read */
+    case SIOCOUTQ: /* bytes written and not yet acknowledged */
         tas_process();
         if (s->state == TAS_SS_LISTENING)
             r = -EINVAL;
         else if (arg == NULL)
             r = -EFAULT;
         else {
-            *(int *)arg = (int)s->rx_ready;
-            r = 0;
-        }
-        break;
-    case SIOCOUTQ:
-        tas_process();
-        if (s->state == TAS_SS_LISTENING)
-            r = -EINVAL;
-        else if (arg == NULL)
-            r = -EFAULT;
-        else {
-            *(int *)arg = s->flow_live ? (int)(s->tx_size - s->tx_free) : 0;
+            if (req == FIONREAD)
+                *(int *)arg = (int)s->rx_ready;
+            else
+                *(int *)arg = s->flow_live ? (int)(s->tx_size - s->tx_free) : 0;
             r = 0;
         }
         break;
