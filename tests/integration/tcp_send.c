@@ -9,7 +9,6 @@
  * and the peer then closed cleanly (EOF).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -22,48 +21,15 @@
 
 #define PROG "tcp_send"
 
-static void usage(void)
-{
-    fprintf(stderr,
-            "usage: " PROG " (--addr A | --listen) [--port P] [--timeout S] < data\n");
-    exit(2);
-}
-
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"addr", required_argument, NULL, 'a'}, {"listen", no_argument, NULL, 'l'},
-        {"port", required_argument, NULL, 'p'}, {"timeout", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
-    };
-    const char *addr = NULL;
-    bool listen_mode = false;
-    uint16_t port = 7001;
-    int idle_ms = 30000;
-    int o;
-    while ((o = getopt_long(argc, argv, "a:lp:t:h", opts, NULL)) != -1) {
-        switch (o) {
-        case 'a':
-            addr = optarg;
-            break;
-        case 'l':
-            listen_mode = true;
-            break;
-        case 'p':
-            port = (uint16_t)tu_num(PROG, "--port", optarg, 1, 65535);
-            break;
-        case 't':
-            idle_ms = (int)tu_num(PROG, "--timeout", optarg, 1, 86400) * 1000;
-            break;
-        default:
-            usage();
-        }
-    }
-    if ((addr == NULL) == !listen_mode)
-        usage();
+    const char *addr;
+    uint16_t port;
+    int idle_ms;
+    tu_one_args(PROG, "< data", argc, argv, &addr, &port, &idle_ms);
     signal(SIGPIPE, SIG_IGN);
 
-    int fd = tu_open_one(PROG, listen_mode ? NULL : addr, port, idle_ms);
+    int fd = tu_open_one(PROG, addr, port, idle_ms);
     if (fd < 0)
         return 1;
 

@@ -5,7 +5,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,6 +225,47 @@ int tu_open_one(const char *prog, const char *addr, uint16_t port, int timeout_m
         return -1;
     }
     return fd;
+}
+
+void tu_one_args(const char *prog, const char *redirect, int argc, char **argv,
+                 const char **addr, uint16_t *port, int *timeout_ms)
+{
+    static const struct option opts[] = {
+        {"addr", required_argument, NULL, 'a'}, {"listen", no_argument, NULL, 'l'},
+        {"port", required_argument, NULL, 'p'}, {"timeout", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+    };
+    bool listen_mode = false;
+    bool bad = false;
+    int o;
+    *addr = NULL;
+    *port = 7001;
+    *timeout_ms = 30000;
+    while (!bad && (o = getopt_long(argc, argv, "a:lp:t:h", opts, NULL)) != -1) {
+        switch (o) {
+        case 'a':
+            *addr = optarg;
+            break;
+        case 'l':
+            listen_mode = true;
+            break;
+        case 'p':
+            *port = (uint16_t)tu_num(prog, "--port", optarg, 1, 65535);
+            break;
+        case 't':
+            *timeout_ms = (int)tu_num(prog, "--timeout", optarg, 1, 86400) * 1000;
+            break;
+        default:
+            bad = true;
+        }
+    }
+    if (bad || (*addr == NULL) == !listen_mode) {
+        fprintf(stderr, "usage: %s (--addr A | --listen) [--port P] [--timeout S] %s\n",
+                prog, redirect);
+        exit(2);
+    }
+    if (listen_mode)
+        *addr = NULL;
 }
 
 const char *tu_errname(int err)

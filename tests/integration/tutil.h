@@ -64,6 +64,14 @@ void tu_ready(const char *prog, uint16_t port);
  * on stderr and returns -1. */
 int tu_open_one(const char *prog, const char *addr, uint16_t port, int timeout_ms);
 
+/* The command line of a one-connection program:
+ *   PROG (--addr A | --listen) [--port P] [--timeout S] REDIRECT
+ * (REDIRECT is "< data" or "> data", for the usage line).  Fills addr (NULL
+ * with --listen), port (default 7001) and the idle timeout in ms (default
+ * 30 s); exits 2 with the usage line on a bad command line. */
+void tu_one_args(const char *prog, const char *redirect, int argc, char **argv,
+                 const char **addr, uint16_t *port, int *timeout_ms);
+
 /* Name of an errno value ("ECONNRESET"), or its number as text. */
 const char *tu_errname(int err);
 
