@@ -163,6 +163,20 @@ static void cmd_run(struct fp_core *c, const struct fp_cmd *cmd, uint64_t now)
         f->dupacks = 0;
         c->stats.retx_timeout++;
         break;
+    case FP_CMD_FLOW_MOVE: {
+        if (cmd->arg >= FP_MAX_CTX)
+            return;
+        /* What the old owner posted before the move still counts. */
+        fp_appq_drain_app(c, f->app_id);
+        struct fp_side *sd = &fp_priv(c)->side[id];
+        f->ctx = (uint16_t)cmd->arg;
+        f->app_id = cmd->arg2;
+        /* The SYNC carries the absolute state: no deltas before it. */
+        sd->pend_rx = sd->pend_freed = 0;
+        sd->pend = (uint8_t)((sd->pend & ~FP_PEND_APP_FIN) | FP_PEND_APP_SYNC);
+        fp_notify_add(c, id);
+        return;
+    }
     case FP_CMD_FLOW_RATE:
         f->rate_kbps = cmd->arg;
         f->cwnd = cmd->arg2;

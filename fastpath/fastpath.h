@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "tas/ctxq.h"
 #include "tas/queue.h"
 #include "tas/shm.h"
 
@@ -90,6 +91,19 @@ struct fp_flow {
 };
 static_assert(sizeof(struct fp_flow) <= 128, "flow state fits two cache lines");
 
+/* A flow's ring state as the application must see it (TAS_FPOUT_SYNC,
+ * TAS_SPOUT_ATTACHED): only by the owning core, or once it let go. */
+static inline void fp_flow_sync(const struct fp_flow *f, struct tas_flow_sync *st)
+{
+    uint32_t unread = f->rx_size - f->rx_avail;
+    uint32_t queued = f->tx_sent + f->tx_avail;
+    st->rx_unread = unread;
+    st->rx_head = f->rx_size ? (f->rx_pos + f->rx_size - unread) % f->rx_size : 0;
+    st->tx_tail = f->tx_size ? (f->tx_pos + queued) % f->tx_size : 0;
+    st->tx_free = f->tx_size - queued;
+    st->flags = (f->flags & FP_FLOW_FIN_RCVD) ? TAS_FPOUT_FIN : 0;
+}
+
 /* Commands, slow path -> a fast-path core. */
 enum fp_cmd_type {
     FP_CMD_FLOW_ADD = 1,  /* flow: entry is filled; insert it in the flow table */
@@ -100,6 +114,8 @@ enum fp_cmd_type {
     FP_CMD_CTX_ADD = 6,   /* ctx: entry in fp_ctxs is filled; start polling it */
     FP_CMD_CTX_DEL = 7,   /* ctx: stop polling it */
     FP_CMD_PKT = 8,       /* mbuf: process as if just received (re-injection) */
+    FP_CMD_FLOW_MOVE = 9, /* flow: events go to ctx slot arg, app arg2 from now on;
+                           * the new context first gets TAS_FPOUT_SYNC */
 };
 struct fp_cmd {
     uint32_t type;

@@ -47,6 +47,7 @@
 #define FP_PEND_APP_FIN      0x01 /* TAS_FPOUT_FIN to the application */
 #define FP_PEND_EV_FIN_RCVD  0x02 /* FP_EV_FIN_RCVD to the slow path */
 #define FP_PEND_EV_FIN_ACKED 0x04 /* FP_EV_FIN_ACKED to the slow path */
+#define FP_PEND_APP_SYNC     0x08 /* TAS_FPOUT_SYNC to the (new) owner context */
 /* fp_side.in: lists the flow is on (each at most once) */
 #define FP_IN_READY  0x01 /* queue manager ready FIFO */
 #define FP_IN_WHEEL  0x02 /* queue manager timing wheel */

@@ -5,7 +5,9 @@
  *              system-call bootstrap for calls made while resolving
  *   fdtab.c    descriptor number -> library object (socket, epoll, internal)
  *   conn.c     registration with tasd on app.sock, the shared region, the
- *              process's one context and its lock, fallback, tasd's exit
+ *              process's one context and its lock, fallback, tasd's exit,
+ *              fork()
+ *   attach.c   taking over a socket another process (parent, child) used
  *   post.c     entries the library produces (sp_in, fp_in) and doorbells
  *   events.c   entries tasd produces (sp_out, fp_out) applied to sockets
  *   sock.c     socket objects: lifetime, flows, rings, readiness hooks
@@ -95,6 +97,7 @@ TAS_HIDDEN int real_epoll_pwait(int epfd, struct epoll_event *ev, int max, int t
                                 const sigset_t *mask);
 TAS_HIDDEN int real_dup3(int oldfd, int newfd, int flags);
 TAS_HIDDEN ssize_t real_sendfile(int out, int in, off_t *off, size_t count);
+TAS_HIDDEN pid_t real_fork(void);
 
 /* ----------------------------------------------------------------- fdtab.c */
 
@@ -157,7 +160,11 @@ struct tas_sock {
     bool reset;         /* RESET received */
     bool dead;          /* tasd exited: reads ECONNRESET, writes EPIPE */
     bool close_posted;  /* CLOSE already sent (at exit) */
-    bool detached;      /* inherited across fork(): unusable in this process */
+    bool detached;      /* inherited across fork() but tasd did not agree:
+                         * unusable in this process */
+    bool need_attach;   /* held, not owned: ATTACH before use (attach.c) */
+    bool attach_wait;   /* ATTACH sent, answer pending */
+    uint64_t attach_serial;
     int so_error;       /* pending error (SO_ERROR), positive errno, 0 = none */
 
     /* Listener. */
@@ -242,6 +249,7 @@ struct tas_ctx {
     struct tas_q fp_in[TAS_MAX_FP_CORES], fp_out[TAS_MAX_FP_CORES];
 
     struct tas_sock **flows; /* max_flows entries */
+    uint32_t flows_n;        /* entries of flows */
     struct tas_sock *all;    /* every socket object */
     struct tas_sock *listeners;
     struct tas_sock *pending;
@@ -257,6 +265,7 @@ struct tas_ctx {
     struct tas_waiter *waiters;
 
     struct tas_stats stats;
+    bool attach_pending; /* some listener may need an ATTACH (attach.c) */
     bool fallback_ok; /* TAS_FALLBACK != 0 */
     int spin_us;      /* TAS_SPIN_US */
 };
@@ -268,6 +277,7 @@ TAS_HIDDEN void tas_lock(void);
 TAS_HIDDEN void tas_unlock(void);
 TAS_HIDDEN void tas_ctx_mark_dead(void);
 TAS_HIDDEN int tas_detached_err(void); /* says so once; -EOPNOTSUPP */
+TAS_HIDDEN pid_t tas_fork(void);
 TAS_HIDDEN void tas_ctx_check_alive(bool force);
 TAS_HIDDEN void tas_say_once(int *flag, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -295,6 +305,8 @@ TAS_HIDDEN struct tas_sock *tas_sock_lookup(int fd); /* lock held, gets a ref */
 /* If fd is a tasd socket: take tas_lock and a reference and return it;
  * otherwise NULL (without the lock).  tas_leave() undoes it. */
 TAS_HIDDEN struct tas_sock *tas_enter(int fd);
+/* The same, without taking the socket over (close). */
+TAS_HIDDEN struct tas_sock *tas_enter_noattach(int fd);
 TAS_HIDDEN void tas_leave(struct tas_sock *s);
 TAS_HIDDEN void tas_sock_changed(struct tas_sock *s);
 TAS_HIDDEN bool tas_bufs_valid(const struct tas_conn_bufs *b);
@@ -309,6 +321,16 @@ TAS_HIDDEN void tas_listener_add(struct tas_sock *s);
 TAS_HIDDEN void tas_listener_remove(struct tas_sock *s);
 TAS_HIDDEN struct tas_sock *tas_listener_find(uint32_t id);
 TAS_HIDDEN void tas_sock_kill_all(int err); /* tasd exited */
+
+/* ---------------------------------------------------------------- attach.c */
+
+TAS_HIDDEN void tas_mark_need_attach(struct tas_sock *s);
+/* With the lock held: take s over (waits for tasd).  0 or -errno. */
+TAS_HIDDEN int tas_sock_attach(struct tas_sock *s);
+TAS_HIDDEN void tas_attach_pending(void);
+TAS_HIDDEN void tas_on_sync(const struct tas_fpout_sync *y);
+TAS_HIDDEN void tas_on_attached(const struct tas_spout_attached *e);
+TAS_HIDDEN void tas_on_detached(const struct tas_spout_detached *e);
 
 /* ----------------------------------------------------------------- ready.c */
 

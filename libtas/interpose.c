@@ -299,3 +299,9 @@ EXPORT int __ppoll_chk(struct pollfd *f, nfds_t n, const struct timespec *ts,
         __chk_fail();
     return tas_ppoll(f, n, ts, m);
 }
+
+/* fork(): the child keeps the parent's tasd sockets (conn.c). */
+EXPORT pid_t fork(void)
+{
+    return tas_fork();
+}

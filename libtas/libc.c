@@ -111,6 +111,7 @@ REAL(int, epoll_pwait,
 REAL(int, dup3, (int o, int n, int fl), (o, n, fl), syscall(SYS_dup3, o, n, fl))
 REAL(ssize_t, sendfile, (int o, int i, off_t *off, size_t n), (o, i, off, n),
      syscall(SYS_sendfile, o, i, off, n))
+REAL(pid_t, fork, (void), (), syscall(SYS_fork))
 
 /* fcntl and ioctl are variadic; the third argument is passed as a pointer,
  * which carries an int or a pointer alike in the Linux ABIs. */

@@ -559,7 +559,7 @@ int tas_fd_release(int fd)
     if (o->kind == TAS_OBJ_EPOLL)
         return tas_epoll_close(o);
 
-    struct tas_sock *s = tas_enter(fd);
+    struct tas_sock *s = tas_enter_noattach(fd);
     if (s == NULL)
         return 0;
     tas_epoll_sock_gone(s);
