@@ -119,6 +119,8 @@ TAS_HIDDEN int tas_fd_set(int fd, struct tas_obj *o);
 TAS_HIDDEN void tas_fd_clear(int fd);
 TAS_HIDDEN void tas_fd_internal(int fd); /* mark as libtas's own */
 TAS_HIDDEN void tas_fd_internal_close(int fd);
+/* Another descriptor than skip naming o, or -1. */
+TAS_HIDDEN int tas_fd_find(const struct tas_obj *o, int skip);
 
 /* ------------------------------------------------------------- sock state */
 
@@ -138,6 +140,7 @@ struct tas_sock {
     uint8_t state;      /* enum tas_sock_state */
     int fd;             /* reserved kernel descriptor; -1 when not in the table */
     int moved_fd;       /* listener moved to the kernel when tasd exited, or -1 */
+    uint32_t n_dups;    /* more descriptors naming it (dup): each holds a ref */
     uint32_t refs;      /* fd table, flow table, pending list, callers */
     uint64_t serial;    /* opaque of LISTEN/CONNECT */
     uint64_t ev_seq;    /* bumped on every change that may affect readiness */
@@ -382,6 +385,8 @@ TAS_HIDDEN uint32_t tas_epoll_ready(struct tas_obj *o, int *kernel_fd);
 TAS_HIDDEN int tas_sock_to_kernel(struct tas_sock *s);
 TAS_HIDDEN void tas_sock_unlink_fd(struct tas_sock *s);
 TAS_HIDDEN int tas_fd_release(int fd);
+/* newfd (from the kernel's dup of oldfd) names oldfd's socket too. */
+TAS_HIDDEN void tas_fd_dup(int oldfd, int newfd);
 
 /* Set errno from a -errno result and return -1, or return the value. */
 static inline long tas_ret(long r)

@@ -10,9 +10,11 @@
  *
  * epoll_pwait2 is covered too where the kernel headers know it.
  *
- * Not covered yet: dup()/dup2()/dup3()/F_DUPFD of a tasd socket give a plain
- * kernel socket (a warning says so once); stdio streams opened on a tasd
- * socket (fdopen) bypass the library because glibc calls its internal write.
+ * dup()/dup2()/dup3()/F_DUPFD of a tasd socket give another descriptor of
+ * the same socket (the kernel duplicates the reserved descriptor; libtas
+ * maps the new number to the same object; closing one keeps the others).
+ * Not covered: stdio streams opened on a tasd socket (fdopen) bypass the
+ * library because glibc calls its internal write.
  */
 #include <fcntl.h>
 #include <stdarg.h>
@@ -33,16 +35,18 @@ __attribute__((constructor)) static void interpose_init(void)
     tas_libc_init();
 }
 
-static int said_dup;
-
-static void warn_dup(int fd)
+static bool is_sock(int fd)
 {
     struct tas_obj *o = tas_fd_get(fd);
-    if (unlikely(o != NULL) && o->kind == TAS_OBJ_SOCK)
-        tas_say_once(&said_dup,
-                     "libtas: duplicating tasd socket %d: the copy is a kernel "
-                     "socket that does not share its connection",
-                     fd);
+    return unlikely(o != NULL) && o->kind == TAS_OBJ_SOCK;
+}
+
+/* The kernel made newfd (r) a copy of oldfd: name the same socket. */
+static int dup_done(int oldfd, int r)
+{
+    if (r >= 0 && is_sock(oldfd))
+        tas_fd_dup(oldfd, r);
+    return r;
 }
 
 /* dup2/dup3 onto a tasd descriptor replace it: drop our state for it first
@@ -156,7 +160,7 @@ EXPORT int setsockopt(int fd, int lv, int o, const void *v, socklen_t l)
 static int fcntl_common(int fd, int cmd, void *arg)
 {
     if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
-        warn_dup(fd);
+        return dup_done(fd, real_fcntl(fd, cmd, arg));
     return tas_fcntl(fd, cmd, arg);
 }
 
@@ -189,16 +193,14 @@ EXPORT int ioctl(int fd, unsigned long req, ...)
 
 EXPORT int dup(int fd)
 {
-    warn_dup(fd);
-    return real_fcntl(fd, F_DUPFD, (void *)0L);
+    return dup_done(fd, real_fcntl(fd, F_DUPFD, (void *)0L));
 }
 
 EXPORT int dup3(int oldfd, int newfd, int flags)
 {
-    warn_dup(oldfd);
     if (oldfd != newfd && real_fcntl(oldfd, F_GETFD, NULL) >= 0)
         drop_target(newfd);
-    return real_dup3(oldfd, newfd, flags);
+    return dup_done(oldfd, real_dup3(oldfd, newfd, flags));
 }
 
 EXPORT int dup2(int oldfd, int newfd)

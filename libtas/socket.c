@@ -562,6 +562,16 @@ int tas_fd_release(int fd)
     struct tas_sock *s = tas_enter_noattach(fd);
     if (s == NULL)
         return 0;
+    if (s->n_dups > 0) {
+        /* One of several descriptors (dup): the socket stays open. */
+        tas_fd_clear(fd);
+        s->n_dups--;
+        if (s->fd == fd)
+            s->fd = tas_fd_find(&s->obj, fd);
+        tas_sock_put(s); /* the descriptor's reference */
+        tas_leave(s);
+        return 0;
+    }
     tas_epoll_sock_gone(s);
     if (!s->detached) {
         switch (s->state) {
@@ -580,6 +590,20 @@ int tas_fd_release(int fd)
     tas_wake_all();
     tas_leave(s);
     return 0;
+}
+
+void tas_fd_dup(int oldfd, int newfd)
+{
+    if (newfd < 0 || newfd == oldfd)
+        return;
+    struct tas_sock *s = tas_enter_noattach(oldfd);
+    if (s == NULL)
+        return;
+    if (tas_fd_get(newfd) == NULL && tas_fd_set(newfd, &s->obj) == 0) {
+        tas_sock_get(s);
+        s->n_dups++;
+    }
+    tas_leave(s);
 }
 
 int tas_close(int fd)
