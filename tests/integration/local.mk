@@ -28,12 +28,13 @@ itest_scripts = tests/integration/t_echo.sh tests/integration/t_client.sh \
 	tests/integration/t_bulk.sh tests/integration/t_close.sh \
 	tests/integration/t_options.sh tests/integration/t_tasctl.sh \
 	tests/integration/t_shutdown.sh tests/integration/t_systemd.sh tests/integration/t_loss.sh \
-	tests/integration/t_fork.sh tests/integration/t_dup.sh
+	tests/integration/t_fork.sh tests/integration/t_dup.sh tests/integration/t_kill.sh \
+	tests/integration/t_fallback.sh
 TESTS += $(itest_scripts)
 AM_TESTS_ENVIRONMENT = BUILD='$(abs_top_builddir)'; SRCDIR='$(abs_top_srcdir)'; \
 	export BUILD SRCDIR;
 
-EXTRA_DIST += $(itest_scripts) tests/integration/lib.sh
+EXTRA_DIST += $(itest_scripts) tests/integration/lib.sh tests/integration/hold_conns.py
 
 # Files of the test harness that live outside tests/integration/: the demo,
 # the apps placeholder, CI, and the man pages written with them.
