@@ -33,7 +33,7 @@
  * are there).  Inherited sockets are taken over on first use (attach.c).
  * If tasd cannot record them (or fork() is called some other way, as
  * clone()), the child's inherited tasd sockets are detached: they fail with
- * EOPNOTSUPP.  exec() does not keep tasd sockets.
+ * EOPNOTSUPP.  exec() is exec.c's.
  */
 #include <fcntl.h>
 #include <stdarg.h>
@@ -51,6 +51,7 @@ struct tas_ctx tas_ctx = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .state = TAS_CTX_NONE,
     .app_fd = -1,
+    .region_fd = -1,
     .sp_db_fd = -1,
     .efd = -1,
     .fp_db_fd = {-1, -1, -1, -1, -1, -1, -1, -1},
@@ -286,7 +287,7 @@ static int setup(int app_fd, const struct tas_msg *w, int *fds, int n_fds,
     c->efd = efd;
     for (uint32_t i = 0; i < c->hdr.n_fp; i++)
         c->fp_db_fd[i] = fds[3 + i];
-    real_close(fds[0]);
+    c->region_fd = fds[0]; /* close-on-exec; exec.c passes a copy on */
     real_close(fds[2]);
 
     const struct tas_region_hdr *h = &c->hdr;
@@ -310,6 +311,7 @@ static int setup(int app_fd, const struct tas_msg *w, int *fds, int n_fds,
                    h->q_ents);
     }
     tas_fd_internal(c->app_fd);
+    tas_fd_internal(c->region_fd);
     tas_fd_internal(c->sp_db_fd);
     tas_fd_internal(c->efd);
     for (uint32_t i = 0; i < h->n_fp; i++)
@@ -444,9 +446,26 @@ static void atfork_child(void)
     for (int i = 0; i < TAS_MAX_FP_CORES; i++)
         tas_fd_internal_close(c->fp_db_fd[i]);
     /* Inherited connections keep their rings in the parent's region: the
-     * mapping stays for the life of this process. */
-    if (!keep)
+     * mapping (and its descriptor, for exec) stays for the life of this
+     * process. */
+    struct tas_map maps[TAS_MAX_MAPS];
+    int n_maps = 0;
+    if (keep) {
+        for (int i = 0; i < c->n_maps; i++)
+            maps[n_maps++] = c->maps[i];
+        if (n_maps < TAS_MAX_MAPS) {
+            maps[n_maps++] = (struct tas_map){c->region, c->region_size, c->region_fd};
+        } else {
+            tas_fd_internal_close(c->region_fd);
+        }
+    } else {
         munmap(c->region, c->region_size);
+        tas_fd_internal_close(c->region_fd);
+        for (int i = 0; i < c->n_maps; i++) {
+            munmap(c->maps[i].base, c->maps[i].size);
+            tas_fd_internal_close(c->maps[i].fd);
+        }
+    }
     munmap((void *)c->global, c->global_size);
     tas_stash_clear();
     struct tas_sock *all = c->all, *listeners = c->listeners, **flows = c->flows;
@@ -455,9 +474,11 @@ static void atfork_child(void)
     bool fallback_ok = c->fallback_ok, pend = c->attach_pending;
     int spin = c->spin_us;
     memset((char *)c + sizeof(c->lock), 0, sizeof(*c) - sizeof(c->lock));
-    c->app_fd = c->sp_db_fd = c->efd = -1;
+    c->app_fd = c->sp_db_fd = c->efd = c->region_fd = -1;
     for (int i = 0; i < TAS_MAX_FP_CORES; i++)
         c->fp_db_fd[i] = -1;
+    memcpy(c->maps, maps, sizeof(maps));
+    c->n_maps = n_maps;
     c->all = all;
     c->listeners = listeners;
     c->flows = keep ? flows : NULL;
@@ -491,8 +512,54 @@ static void atfork_child(void)
     }
 }
 
+void tas_reg_lock(void)
+{
+    pthread_mutex_lock(&reg_lock);
+}
+void tas_reg_unlock(void)
+{
+    pthread_mutex_unlock(&reg_lock);
+}
+
+void tas_ctx_add_map(void *base, size_t size, int fd)
+{
+    struct tas_ctx *c = &tas_ctx;
+    if (c->n_maps < TAS_MAX_MAPS) {
+        c->maps[c->n_maps++] = (struct tas_map){base, size, fd};
+        if (fd >= 0) {
+            real_fcntl(fd, F_SETFD, (void *)(long)FD_CLOEXEC);
+            tas_fd_internal(fd);
+        }
+    } else if (fd >= 0) {
+        real_close(fd); /* the mapping stays; it cannot go to another exec */
+    }
+}
+
+void tas_fork_done(uint64_t token, pid_t pid)
+{
+    struct tas_msg m = {.type = TAS_MSG_FORK_DONE,
+                        .version = TAS_ABI_VERSION,
+                        .pid = pid > 0 ? pid : -1,
+                        .token = token};
+    send_full(tas_ctx.app_fd, &m);
+}
+
+int tas_ctx_register_inherited(uint64_t token, uint32_t parent_app)
+{
+    pthread_mutex_lock(&reg_lock);
+    if (tas_ctx.state == TAS_CTX_NONE) {
+        reg_token = token;
+        fork_parent = parent_app;
+        do_register();
+        reg_token = 0;
+    }
+    int r = tas_ctx.state == TAS_CTX_READY && reg_claimed ? 0 : -ENOENT;
+    pthread_mutex_unlock(&reg_lock);
+    return r;
+}
+
 /* Before fork(): tasd records what we hold, for the child.  Token or 0. */
-static uint64_t fork_request(void)
+uint64_t tas_fork_request(void)
 {
     struct tas_ctx *c = &tas_ctx;
     struct tas_msg m = {.type = TAS_MSG_FORK, .version = TAS_ABI_VERSION, .pid = getpid()};
@@ -525,7 +592,7 @@ pid_t tas_fork(void)
         pthread_mutex_lock(&reg_lock);
         tas_lock();
         if (c->state == TAS_CTX_READY && c->all != NULL) {
-            token = fork_request();
+            token = tas_fork_request();
             fork_parent = c->hdr.app_id;
         }
         tas_unlock();
@@ -538,11 +605,7 @@ pid_t tas_fork(void)
     if (pid != 0 && token != 0) {
         tas_lock();
         if (c->state == TAS_CTX_READY) {
-            struct tas_msg m = {.type = TAS_MSG_FORK_DONE,
-                                .version = TAS_ABI_VERSION,
-                                .pid = pid > 0 ? pid : -1,
-                                .token = token};
-            send_full(c->app_fd, &m);
+            tas_fork_done(token, pid);
             /* tasd stopped giving our listeners connections. */
             for (struct tas_sock *s = c->listeners; s != NULL; s = s->lnext)
                 tas_mark_need_attach(s);

@@ -94,3 +94,19 @@ int tas_fd_find(const struct tas_obj *o, int skip)
     }
     return -1;
 }
+
+int tas_fd_next(int from)
+{
+    if (from < 0)
+        from = 0;
+    for (unsigned i = (unsigned)from >> CHUNK_BITS; i < N_CHUNKS; i++) {
+        slot_t *c = atomic_load_explicit(&chunks[i], memory_order_acquire);
+        if (c == NULL)
+            continue;
+        unsigned j0 = i == ((unsigned)from >> CHUNK_BITS) ? (unsigned)from & (CHUNK - 1) : 0;
+        for (unsigned j = j0; j < CHUNK; j++)
+            if (atomic_load_explicit(&c[j], memory_order_acquire) != NULL)
+                return (int)(i * CHUNK + j);
+    }
+    return -1;
+}

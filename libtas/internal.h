@@ -98,6 +98,9 @@ TAS_HIDDEN int real_epoll_pwait(int epfd, struct epoll_event *ev, int max, int t
 TAS_HIDDEN int real_dup3(int oldfd, int newfd, int flags);
 TAS_HIDDEN ssize_t real_sendfile(int out, int in, off_t *off, size_t count);
 TAS_HIDDEN pid_t real_fork(void);
+TAS_HIDDEN int real_execve(const char *path, char *const argv[], char *const envp[]);
+TAS_HIDDEN int real_execvpe(const char *file, char *const argv[], char *const envp[]);
+TAS_HIDDEN int real_fexecve(int fd, char *const argv[], char *const envp[]);
 
 /* ----------------------------------------------------------------- fdtab.c */
 
@@ -119,6 +122,8 @@ TAS_HIDDEN int tas_fd_set(int fd, struct tas_obj *o);
 TAS_HIDDEN void tas_fd_clear(int fd);
 TAS_HIDDEN void tas_fd_internal(int fd); /* mark as libtas's own */
 TAS_HIDDEN void tas_fd_internal_close(int fd);
+/* The lowest descriptor >= from that names an object, or -1. */
+TAS_HIDDEN int tas_fd_next(int from);
 /* Another descriptor than skip naming o, or -1. */
 TAS_HIDDEN int tas_fd_find(const struct tas_obj *o, int skip);
 
@@ -232,6 +237,15 @@ struct tas_stats {
     uint64_t fp_full;      /* fp_in queue full when flushing */
 };
 
+#define TAS_MAX_MAPS 16 /* regions of other applications we keep mapped */
+
+/* A region mapped for inherited connections (fork, exec). */
+struct tas_map {
+    void *base;
+    size_t size;
+    int fd; /* for exec(); -1 if not kept */
+};
+
 struct tas_waiter;
 struct tas_sp_pending;
 struct tas_stash;
@@ -243,6 +257,9 @@ struct tas_ctx {
     int fp_db_fd[TAS_MAX_FP_CORES];
     void *region;
     size_t region_size;
+    int region_fd; /* kept (close-on-exec) for exec() */
+    struct tas_map maps[TAS_MAX_MAPS];
+    int n_maps;
     const struct tas_global *global;
     size_t global_size;
     struct tas_region_hdr hdr; /* private copy, validated */
@@ -281,6 +298,23 @@ TAS_HIDDEN void tas_unlock(void);
 TAS_HIDDEN void tas_ctx_mark_dead(void);
 TAS_HIDDEN int tas_detached_err(void); /* says so once; -EOPNOTSUPP */
 TAS_HIDDEN pid_t tas_fork(void);
+TAS_HIDDEN void tas_reg_lock(void);
+TAS_HIDDEN void tas_reg_unlock(void);
+/* Locks held: TAS_MSG_FORK.  The token, or 0. */
+TAS_HIDDEN uint64_t tas_fork_request(void);
+/* Lock held: TAS_MSG_FORK_DONE. */
+TAS_HIDDEN void tas_fork_done(uint64_t token, pid_t pid);
+/* Keep a mapping of another region (inherited rings). */
+TAS_HIDDEN void tas_ctx_add_map(void *base, size_t size, int fd);
+/* Register as the program that exec() started: claim the token.  0 or -errno. */
+TAS_HIDDEN int tas_ctx_register_inherited(uint64_t token, uint32_t parent_app);
+
+/* ------------------------------------------------------------------ exec.c */
+
+struct tas_exec_state;
+TAS_HIDDEN char **tas_exec_prepare(char *const envp[], struct tas_exec_state **st);
+TAS_HIDDEN void tas_exec_failed(struct tas_exec_state *st);
+TAS_HIDDEN void tas_inherit_init(void);
 TAS_HIDDEN void tas_ctx_check_alive(bool force);
 TAS_HIDDEN void tas_say_once(int *flag, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -33,6 +33,7 @@ extern void __chk_fail(void) __attribute__((noreturn));
 __attribute__((constructor)) static void interpose_init(void)
 {
     tas_libc_init();
+    tas_inherit_init(); /* sockets kept across exec() (exec.c) */
 }
 
 static bool is_sock(int fd)
@@ -306,4 +307,90 @@ EXPORT int __ppoll_chk(struct pollfd *f, nfds_t n, const struct timespec *ts,
 EXPORT pid_t fork(void)
 {
     return tas_fork();
+}
+
+/* exec*(): tasd sockets without FD_CLOEXEC go on in the new program
+ * (exec.c).  The variants that take no environment pass environ. */
+extern char **environ;
+
+static int exec_common(int how, const char *path, int fd, char *const argv[],
+                       char *const envp[])
+{
+    struct tas_exec_state *st;
+    char **env = tas_exec_prepare(envp, &st);
+    int r = how == 0   ? real_execve(path, argv, env)
+            : how == 1 ? real_execvpe(path, argv, env)
+                       : real_fexecve(fd, argv, env);
+    int err = errno;
+    tas_exec_failed(st);
+    errno = err;
+    return r;
+}
+
+EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+    return exec_common(0, path, -1, argv, envp);
+}
+EXPORT int execv(const char *path, char *const argv[])
+{
+    return exec_common(0, path, -1, argv, environ);
+}
+EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    return exec_common(1, file, -1, argv, envp);
+}
+EXPORT int execvp(const char *file, char *const argv[])
+{
+    return exec_common(1, file, -1, argv, environ);
+}
+EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+    return exec_common(2, NULL, fd, argv, envp);
+}
+
+/* execl, execlp, execle: the arguments as an array (bounded). */
+#define EXECL_MAX 4096
+static int execl_common(int how, const char *path, const char *arg0, va_list ap,
+                        bool with_env)
+{
+    char *argv[EXECL_MAX + 1];
+    int n = 0;
+    argv[n++] = (char *)arg0;
+    while (arg0 != NULL && n <= EXECL_MAX) {
+        char *a = va_arg(ap, char *);
+        argv[n++] = a;
+        if (a == NULL)
+            break;
+    }
+    if (arg0 != NULL && argv[n - 1] != NULL) {
+        errno = E2BIG;
+        return -1;
+    }
+    char *const *envp = with_env ? va_arg(ap, char *const *) : environ;
+    return exec_common(how, path, -1, argv, envp);
+}
+
+EXPORT int execl(const char *path, const char *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    int r = execl_common(0, path, arg, ap, false);
+    va_end(ap);
+    return r;
+}
+EXPORT int execlp(const char *file, const char *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    int r = execl_common(1, file, arg, ap, false);
+    va_end(ap);
+    return r;
+}
+EXPORT int execle(const char *path, const char *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    int r = execl_common(0, path, arg, ap, true);
+    va_end(ap);
+    return r;
 }

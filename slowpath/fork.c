@@ -12,9 +12,11 @@
  * parent exiting) does not end it.  Who hears about it is a separate matter:
  * the owner context (see ctxq.h, ATTACH).
  *
- * A record whose child never shows up (it died first, or fork() failed) is
- * released: when FORK_DONE says the fork failed, when its pid no longer
- * exists, or when FORK_DONE never came.
+ * The same record carries sockets across exec() (the new program says
+ * HELLO with the token).  A record nobody claims (the child died first,
+ * fork() or exec() failed, the new program does not use libtas) is
+ * released: when FORK_DONE says the fork failed, when the child's pid no
+ * longer exists, and in any case SP_FORK_WAIT_MS after it was made.
  */
 #include <errno.h>
 #include <signal.h>
@@ -26,7 +28,7 @@
 #include "slowpath/sp.h"
 
 #define SP_FORK_MAX        1024   /* records not claimed yet */
-#define SP_FORK_WAIT_MS    10000  /* without FORK_DONE */
+#define SP_FORK_WAIT_MS    10000  /* a child registers at once: give up then */
 #define SP_FORK_CHECK_MS   500    /* how often to look for the child */
 
 int sp_holds_add(struct sp_holds *h, uint32_t kind, uint32_t id, uint32_t gen)
@@ -208,10 +210,8 @@ void sp_fork_tick(void)
 {
     for (struct sp_fork **pp = &sp.forks; *pp != NULL;) {
         struct sp_fork *f = *pp;
-        bool drop = false;
-        if (f->pid == 0) {
-            drop = sp.now_ms >= f->expire_ms;
-        } else if (sp.now_ms >= f->check_ms) {
+        bool drop = sp.now_ms >= f->expire_ms;
+        if (!drop && f->pid != 0 && sp.now_ms >= f->check_ms) {
             f->check_ms = sp.now_ms + SP_FORK_CHECK_MS;
             drop = pid_gone(f->pid);
         }
