@@ -219,13 +219,30 @@ out:
     return err;
 }
 
+/* Is any tasd socket's descriptor going to stay open?  Only looks: exec
+ * may come from a vfork() child, which shares our memory (Python's
+ * subprocess does that, with close-on-exec sockets). */
+static bool anything_to_keep(void)
+{
+    for (int fd = tas_fd_next(0); fd >= 0; fd = tas_fd_next(fd + 1)) {
+        struct tas_obj *o = tas_fd_get(fd);
+        if (o == NULL || o->kind != TAS_OBJ_SOCK || !inheritable((struct tas_sock *)o))
+            continue;
+        int fl = real_fcntl(fd, F_GETFD, NULL);
+        if (fl >= 0 && !(fl & FD_CLOEXEC))
+            return true;
+    }
+    return false;
+}
+
 /* Before exec: returns the environment to pass (envp itself when there is
  * nothing to keep, else a copy with TAS_INHERIT; free with the state). */
 char **tas_exec_prepare(char *const envp[], struct tas_exec_state **out)
 {
     struct tas_ctx *c = &tas_ctx;
     *out = NULL;
-    if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) != TAS_CTX_READY)
+    if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) != TAS_CTX_READY ||
+        !anything_to_keep())
         return (char **)envp;
     struct tas_exec_state *st = calloc(1, sizeof(*st));
     if (st == NULL)
