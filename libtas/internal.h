@@ -157,6 +157,8 @@ struct tas_sock {
     bool reuseaddr, reuseport, keepalive, nodelay, linger_on;
     int linger_secs;
     int rcvtimeo_ms, sndtimeo_ms; /* 0 = none */
+    uint32_t rcvbuf, sndbuf;      /* SO_RCVBUF/SO_SNDBUF as the kernel keeps them
+                                   * (doubled): ring sizes asked of tasd; 0 = its */
     struct sockaddr_in local;
     struct sockaddr_in peer;
 

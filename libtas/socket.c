@@ -239,6 +239,8 @@ int tas_listen(int fd, int backlog)
             .port = port,
             .flags = s->reuseport ? TAS_LISTEN_REUSEPORT : 0,
             .backlog = backlog > 0 ? (uint32_t)backlog : 1,
+            .rx_size = s->rcvbuf,
+            .tx_size = s->sndbuf,
         };
         s->state = TAS_SS_LISTEN_WAIT;
         s->so_error = 0;
@@ -437,6 +439,8 @@ int tas_connect(int fd, const struct sockaddr *addr, socklen_t len)
         .remote_ip = sin->sin_addr.s_addr,
         .local_port = ntohs(s->local.sin_port),
         .remote_port = ntohs(sin->sin_port),
+        .rx_size = s->rcvbuf,
+        .tx_size = s->sndbuf,
     };
     s->so_error = 0;
     s->state = TAS_SS_CONNECTING;

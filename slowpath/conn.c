@@ -169,6 +169,13 @@ int sp_conn_reserve(struct sp_conn *c, struct sp_app *a)
     return 0;
 }
 
+uint32_t sp_ring_size(uint32_t req, uint32_t max)
+{
+    if (req == 0 || req > max)
+        return max;
+    return req < 2048 ? (max < 2048 ? max : 2048) : req;
+}
+
 uint16_t sp_conn_syn_mss(uint16_t peer_mss)
 {
     uint16_t m = peer_mss < sp.mss ? peer_mss : sp.mss;
@@ -185,9 +192,9 @@ void sp_conn_bufs(const struct sp_conn *c, struct tas_conn_bufs *b)
 {
     const struct sp_app *a = c->app;
     b->rx_off = a->buf_off + (uint64_t)c->buf_slot * a->slot_size;
-    b->tx_off = b->rx_off + sp.cfg.rx_buf_size;
-    b->rx_size = sp.cfg.rx_buf_size;
-    b->tx_size = sp.cfg.tx_buf_size;
+    b->tx_off = b->rx_off + sp.cfg.rx_buf_size; /* slot layout: fixed */
+    b->rx_size = c->rx_size;
+    b->tx_size = c->tx_size;
 }
 
 int sp_conn_install(struct sp_conn *c)
@@ -205,10 +212,10 @@ int sp_conn_install(struct sp_conn *c)
     memset(f, 0, sizeof(*f));
     f->rx_base = buf;
     f->tx_base = buf + sp.cfg.rx_buf_size;
-    f->rx_size = sp.cfg.rx_buf_size;
+    f->rx_size = c->rx_size;
     f->rx_avail = f->rx_size;
     f->rx_next_seq = c->irs + 1;
-    f->tx_size = sp.cfg.tx_buf_size;
+    f->tx_size = c->tx_size;
     f->tx_una_seq = c->iss + 1;
     f->tx_remote_win = c->peer_win;
     f->flags = c->ts ? FP_FLOW_TS : 0;
@@ -362,6 +369,7 @@ static void enter_time_wait(struct sp_conn *c)
             tw->core = c->core;
             tw->ts = c->ts;
             tw->local_ws = c->local_ws;
+            tw->rx_size = c->rx_size;
             tw->iss = c->iss;
             tw->irs = c->irs;
             memcpy(tw->peer_mac, c->peer_mac, 6);
@@ -380,7 +388,7 @@ static void enter_time_wait(struct sp_conn *c)
 
 static void time_wait_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf *m)
 {
-    uint16_t win = sp_syn_window();
+    uint16_t win = sp_syn_window(c);
 
     if (p->flags & TAS_TCP_RST) {
         sp.cnt.rst_ignored++; /* RFC 1337: no TIME_WAIT assassination */
@@ -553,7 +561,7 @@ static bool rx_unread(const struct sp_conn *c)
 {
     uint64_t queued = rx_consumed_queued(c);
     uint32_t avail = sp_rd32(&fp.flows[c->flow].rx_avail);
-    return (uint64_t)avail + queued < sp.cfg.rx_buf_size;
+    return (uint64_t)avail + queued < c->rx_size;
 }
 
 static void app_bad(struct sp_app *a)

@@ -117,6 +117,8 @@ void sp_listen_req(struct sp_app *a, uint16_t ctx, const struct tas_spin_listen 
         listen_done(a, ctx, req->opaque, -ENOMEM, 0);
         return;
     }
+    l->rx_size = sp_ring_size(req->rx_size, sp.cfg.rx_buf_size);
+    l->tx_size = sp_ring_size(req->tx_size, sp.cfg.tx_buf_size);
     listen_done(a, ctx, req->opaque, 0, l->id);
 }
 
@@ -208,6 +210,8 @@ void sp_listen_attach(struct sp_app *a, uint16_t ctx, const struct tas_spin_atta
         attached(a, ctx, r->opaque, -ENOMEM, 0);
         return;
     }
+    n->rx_size = l->rx_size;
+    n->tx_size = l->tx_size;
     listener_release(l, a);
     attached(a, ctx, r->opaque, 0, n->id);
 }
@@ -320,6 +324,8 @@ void sp_listen_syn(const struct sp_pkt *p, struct rte_mbuf *m)
     c->passive = true;
     c->state = SP_TCP_SYN_RCVD;
     c->listener = l->id;
+    c->rx_size = l->rx_size;
+    c->tx_size = l->tx_size;
     c->half_open = true;
     l->syn_rcvd++;
     sp.n_syn_rcvd++;
@@ -451,7 +457,7 @@ void sp_listen_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf 
     uint32_t rcv_nxt = c->irs + 1;
 
     if (p->flags & TAS_TCP_RST) {
-        if (tas_seq_in(p->seq, rcv_nxt, rcv_nxt + sp_syn_window())) {
+        if (tas_seq_in(p->seq, rcv_nxt, rcv_nxt + sp_syn_window(c))) {
             sp.cnt.rst_rcvd++;
             sp_conn_finish(c);
         } else {
@@ -485,9 +491,9 @@ void sp_listen_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf 
         rte_pktmbuf_free(m);
         return;
     }
-    if (!tas_seq_in(p->seq, rcv_nxt, rcv_nxt + sp_syn_window() + 1)) {
+    if (!tas_seq_in(p->seq, rcv_nxt, rcv_nxt + sp_syn_window(c) + 1)) {
         /* Unacceptable sequence number: ACK and drop (RFC 9293 3.10.7.4). */
-        sp_send_ack(c, c->iss + 1, rcv_nxt, sp_syn_window());
+        sp_send_ack(c, c->iss + 1, rcv_nxt, sp_syn_window(c));
         rte_pktmbuf_free(m);
         return;
     }

@@ -157,6 +157,7 @@ struct sp_listener {
     uint16_t flags; /* TAS_LISTEN_* */
     uint32_t backlog;
     uint32_t group;    /* id of the first listener of a fork family */
+    uint32_t rx_size, tx_size; /* rings of its connections */
     bool active;       /* gets connections (else its app forked and has not
                         * used it since: a prefork master) */
     bool chold;        /* its app still holds it (no UNLISTEN yet) */
@@ -202,6 +203,7 @@ struct sp_conn {
     bool chold;         /* app (the creator) still holds it */
     uint32_t holders;   /* chold + inherited holds; app_closed once 0 */
     int reset_err;      /* why it was reset (for a later ATTACH), or 0 */
+    uint32_t rx_size, tx_size; /* its rings (<= the configured sizes) */
     uint32_t listener;  /* passive: listener id */
     uint64_t opaque;    /* active: echoed in CONNECTED */
 
@@ -368,6 +370,8 @@ void sp_conn_arp_done(struct sp_conn *c, const uint8_t *mac);
 /* MSS for a flow given the peer's MSS option; what the app sees. */
 uint16_t sp_conn_syn_mss(uint16_t peer_mss);
 uint16_t sp_conn_app_mss(const struct sp_conn *c);
+/* Ring size for a request (SO_RCVBUF/SO_SNDBUF; 0 = max): within [2048, max]. */
+uint32_t sp_ring_size(uint32_t req, uint32_t max);
 /* The connection's buffers as region offsets, for NEW_CONN/CONNECTED. */
 void sp_conn_bufs(const struct sp_conn *c, struct tas_conn_bufs *b);
 
@@ -449,7 +453,7 @@ int sp_send_ack(struct sp_conn *c, uint32_t seq, uint32_t ack, uint16_t win);
 int sp_send_rst(struct sp_conn *c, uint32_t seq, uint32_t ack, bool with_ack);
 uint32_t sp_ts_now(void);
 /* Our window advertised in a SYN/SYN-ACK (never scaled). */
-uint16_t sp_syn_window(void);
+uint16_t sp_syn_window(const struct sp_conn *c);
 
 /* ---- neigh.c ---- */
 int sp_neigh_init(void);

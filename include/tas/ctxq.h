@@ -90,6 +90,8 @@ struct tas_spin_listen {
     uint16_t port;    /* local port, host order; must be != 0 */
     uint16_t flags;   /* TAS_LISTEN_REUSEPORT */
     uint32_t backlog; /* max connections established but not accepted */
+    uint32_t rx_size; /* ring sizes for its connections (SO_RCVBUF, */
+    uint32_t tx_size; /* SO_SNDBUF); 0 = tasd's; capped at tasd's */
 };
 #define TAS_LISTEN_REUSEPORT 0x1
 struct tas_spin_connect {
@@ -98,6 +100,8 @@ struct tas_spin_connect {
     uint32_t remote_ip;  /* network order */
     uint16_t local_port; /* host order; 0 = pick an ephemeral port */
     uint16_t remote_port;
+    uint32_t rx_size; /* ring sizes, as in LISTEN */
+    uint32_t tx_size;
 };
 struct tas_spin_accepted {
     uint32_t listener; /* listener id */

@@ -30,7 +30,8 @@ itest_scripts = tests/integration/t_echo.sh tests/integration/t_client.sh \
 	tests/integration/t_options.sh tests/integration/t_tasctl.sh \
 	tests/integration/t_shutdown.sh tests/integration/t_systemd.sh tests/integration/t_loss.sh \
 	tests/integration/t_fork.sh tests/integration/t_dup.sh tests/integration/t_kill.sh \
-	tests/integration/t_fallback.sh tests/integration/t_exec.sh
+	tests/integration/t_fallback.sh tests/integration/t_exec.sh \
+	tests/integration/t_sockbuf.sh
 TESTS += $(itest_scripts)
 AM_TESTS_ENVIRONMENT = BUILD='$(abs_top_builddir)'; SRCDIR='$(abs_top_srcdir)'; \
 	export BUILD SRCDIR;
