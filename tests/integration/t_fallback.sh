@@ -18,12 +18,19 @@ shim() {
         "TAS_RUN_DIR=$TMP/no-tasd-here" "$@"
 }
 
+# until_ready LOG: wait (at most 5 s) for a server's READY line in LOG.
+until_ready() {
+    local i
+    for ((i = 0; i < 50; i++)); do
+        grep -q READY "$1" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 shim "$BIN/echo_server" --port 7020 --max-conns 3 --timeout 30 >"$TMP/srv.log" 2>&1 &
 srv=$!
-for ((i = 0; i < 50; i++)); do
-    grep -q READY "$TMP/srv.log" && break
-    sleep 0.1
-done
+until_ready "$TMP/srv.log" || fatal "echo_server under the shim did not start"
 check "no tasd: a client under the shim echoes over the kernel stack" \
     shim "$BIN/echo_client" --addr 127.0.0.1 --port 7020 --conns 3 --msgs 20 --size 1000 \
     --timeout 20
@@ -52,10 +59,7 @@ start_tasd || fatal "tasd did not start"
 timeout -k 5 60 ip netns exec "$NS_A" "$BIN/echo_server" --port 7022 --max-conns 2 \
     --timeout 30 >"$TMP/ksrv.log" 2>&1 &
 ksrv=$!
-for ((i = 0; i < 50; i++)); do
-    grep -q READY "$TMP/ksrv.log" && break
-    sleep 0.1
-done
+until_ready "$TMP/ksrv.log" || fatal "the kernel echo_server did not start"
 check "tasd up: 127.0.0.1 from under the shim goes to the kernel stack" \
     run_under_tasd -t 30 "$BIN/echo_client" --addr 127.0.0.1 --port 7022 --conns 2 \
     --msgs 10 --size 500 --timeout 20

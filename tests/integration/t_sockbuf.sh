@@ -8,21 +8,29 @@ tas_init t_sockbuf
 net_setup
 
 make_data "$TMP/data" 10
-start_bg -o "$TMP/rx" rx tasd -t 120 env TU_SOCKBUF=4096 "$BIN/tcp_recv" --listen \
-    --port 7040
-wait_ready rx || fatal "receiver did not start"
-start_bg -i "$TMP/data" tx peer -t 120 "$BIN/tcp_send" --addr "$SERVER_IP" --port 7040
-check "10 MB into an 8 KiB receive ring: sender done" wait_bg tx 110
-check "10 MB into an 8 KiB receive ring: receiver done" wait_bg rx 30
-check_eq "10 MB into an 8 KiB receive ring: sha256" "$(sha "$TMP/rx")" "$(sha "$TMP/data")"
-check "the accepted socket reports SO_RCVBUF 8192 SO_SNDBUF 8192" \
-    grep -q "SO_RCVBUF 8192 SO_SNDBUF 8192" "${BG_LOG[rx]}"
 
-start_bg -i "$TMP/data" tx2 tasd -t 120 env TU_SOCKBUF=4096 "$BIN/tcp_send" --listen \
-    --port 7041
-wait_ready tx2 || fatal "sender did not start"
-start_bg -o "$TMP/rx2" rx2 peer -t 120 "$BIN/tcp_recv" --addr "$SERVER_IP" --port 7041
-check "10 MB out of an 8 KiB send ring: sender done" wait_bg tx2 110
-check "10 MB out of an 8 KiB send ring: receiver done" wait_bg rx2 30
-check_eq "10 MB out of an 8 KiB send ring: sha256" "$(sha "$TMP/rx2")" "$(sha "$TMP/data")"
+# small_rings DESC LISTENER PEER PORT: LISTENER (tcp_recv or tcp_send) runs
+# under tasd with 4096-byte buffers asked; PEER connects from the Linux side.
+small_rings() {
+    local desc=$1 mine=$2 theirs=$3 port=$4
+    local -a min=() mout=() tin=() tout=()
+    if [[ $mine == tcp_recv ]]; then
+        mout=(-o "$TMP/got$port") tin=(-i "$TMP/data")
+    else
+        min=(-i "$TMP/data") tout=(-o "$TMP/got$port")
+    fi
+    start_bg "${min[@]}" "${mout[@]}" mine$port tasd -t 120 env TU_SOCKBUF=4096 \
+        "$BIN/$mine" --listen --port "$port"
+    wait_ready mine$port || fatal "$desc: $mine did not start"
+    start_bg "${tin[@]}" "${tout[@]}" theirs$port peer -t 120 "$BIN/$theirs" \
+        --addr "$SERVER_IP" --port "$port"
+    check "$desc: the Linux side is done" wait_bg theirs$port 110
+    check "$desc: the side under tasd is done" wait_bg mine$port 30
+    check_eq "$desc: sha256" "$(sha "$TMP/got$port")" "$(sha "$TMP/data")"
+    check "$desc: the accepted socket reports SO_RCVBUF 8192 SO_SNDBUF 8192" \
+        grep -q "SO_RCVBUF 8192 SO_SNDBUF 8192" "${BG_LOG[mine$port]}"
+}
+
+small_rings "10 MB into an 8 KiB receive ring" tcp_recv tcp_send 7040
+small_rings "10 MB out of an 8 KiB send ring" tcp_send tcp_recv 7041
 finish
