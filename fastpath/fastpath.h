@@ -163,6 +163,9 @@ struct fp_stats {
     uint64_t idle_sleeps;
 };
 
+/* Room for the per-core counters of fastpath/classify.h's reasons. */
+#define FP_RX_REASON_MAX 32
+
 #define FP_MAX_CTX 4096      /* context slots, shared numbering across apps */
 
 struct fp_core {
@@ -183,6 +186,9 @@ struct fp_core {
     uint64_t tx_drops;             /* frames the port did not take (freed) */
     uint64_t rx_ignored;           /* frames not for us: other MAC/IP/ethertype */
     uint64_t acks_sent;            /* pure ACKs and window updates sent */
+    /* frames dropped, ignored or noted, by reason (FP_RX_* in fastpath/classify.h;
+     * the BAD ones sum to stats.drops_bad, the IGN ones to rx_ignored) */
+    uint64_t rx_reason[FP_RX_REASON_MAX];
 };
 
 /* Shared by all cores. */

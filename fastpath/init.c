@@ -25,6 +25,7 @@
 #include <rte_ring_elem.h>
 
 #include "tasd/port.h"
+#include "fastpath/classify.h"
 #include "fastpath/clock.h"
 #include "fastpath/internal.h"
 
@@ -306,8 +307,13 @@ void fp_write_stats(FILE *f, bool json)
 #undef J
             fprintf(f,
                     ",\"tx_drops\":%" PRIu64 ",\"rx_ignored\":%" PRIu64
-                    ",\"acks_sent\":%" PRIu64 "}",
+                    ",\"acks_sent\":%" PRIu64,
                     c->tx_drops, c->rx_ignored, c->acks_sent);
+            fprintf(f, ",\"rx_reasons\":{");
+            for (unsigned r = 1; r < FP_RX_N; r++)
+                fprintf(f, "%s\"%s\":%" PRIu64, r > 1 ? "," : "", fp_rx_reason_name(r),
+                        c->rx_reason[r]);
+            fprintf(f, "}}");
         }
         fprintf(f, "]}\n");
         return;
@@ -333,4 +339,18 @@ void fp_write_stats(FILE *f, bool json)
     fprintf(f, "\n");
     X(tx_drops) X(rx_ignored) X(acks_sent)
 #undef X
+    /* Frames by reason: only the reasons that happened. */
+    for (unsigned r = 1; r < FP_RX_N; r++) {
+        bool any = false;
+        for (unsigned i = 0; i < fp.n_cores; i++)
+            any |= fp.cores[i].rx_reason[r] != 0;
+        if (!any)
+            continue;
+        char name[32];
+        snprintf(name, sizeof(name), "  %s", fp_rx_reason_name(r));
+        fprintf(f, "%-14s", name);
+        for (unsigned i = 0; i < fp.n_cores; i++)
+            fprintf(f, " %16" PRIu64, fp.cores[i].rx_reason[r]);
+        fprintf(f, "\n");
+    }
 }

@@ -1,28 +1,26 @@
 /* input.c - what happens to one received frame.
  *
- * Classify: Ethernet to our MAC or broadcast; ARP -> slow path; IPv4 to our
+ * Classify (classify.h, pure and shared with the unit tests and the
+ * fuzzer): Ethernet to our MAC or broadcast; ARP -> slow path; IPv4 to our
  * address with a sane header (ihl >= 5, total length within the frame, not a
- * fragment, header checksum good); TCP with a good checksum and a data
- * offset within the segment.  Then look the 4-tuple up in the core's flow
- * table: an installed flow gets its segment processed here (rx.c) unless it
- * carries SYN or RST; everything else for us (no flow, SYN/RST, ICMP and
- * other IPv4) goes to the slow path on the exception ring, as received.
- * Frames not for us are counted and dropped; malformed ones too.
+ * fragment, header checksum good; options skipped); TCP with a good checksum
+ * and a data offset within the segment.  Then look the 4-tuple up in the
+ * core's flow table: an installed flow gets its segment processed here
+ * (rx.c) unless it carries SYN or RST; everything else for us (no flow,
+ * SYN/RST, ICMP and other IPv4) goes to the slow path on the exception ring,
+ * as received.  Frames not for us and malformed ones are counted by reason
+ * (fp_core.rx_reason) and dropped.
  */
-#include <rte_ether.h>
 #include <rte_hash.h>
-#include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
-#include <rte_tcp.h>
 
 #include "tas/proto.h"
+#include "fastpath/classify.h"
 #include "fastpath/flow.h"
 #include "fastpath/internal.h"
 #include "fastpath/rx.h"
 #include "fastpath/tcp_opts.h"
-
-#define IP_ECN_CE 0x03
 
 void fp_exception(struct fp_core *c, struct rte_mbuf *m)
 {
@@ -35,81 +33,36 @@ void fp_exception(struct fp_core *c, struct rte_mbuf *m)
     fp_priv(c)->sp_kick = true;
 }
 
-static inline void drop_bad(struct fp_core *c, struct rte_mbuf *m)
+/* Count a frame that goes no further by its reason, and free it. */
+static inline void drop(struct fp_core *c, struct rte_mbuf *m, unsigned reason)
 {
-    c->stats.drops_bad++;
+    fp_rx_count(c->rx_reason, &c->stats.drops_bad, &c->rx_ignored, reason);
     rte_pktmbuf_free(m);
 }
 
-static inline void drop_ignored(struct fp_core *c, struct rte_mbuf *m)
+/* The port's checksum verdicts, when it offloads (else: software). */
+static inline enum fp_cksum_hint ck_hint(const struct rte_mbuf *m, uint64_t mask,
+                                         uint64_t good, uint64_t bad)
 {
-    c->rx_ignored++;
-    rte_pktmbuf_free(m);
+    if (!fp.rx_cksum)
+        return FP_CK_UNKNOWN;
+    uint64_t v = m->ol_flags & mask;
+    return v == good ? FP_CK_GOOD : v == bad ? FP_CK_BAD : FP_CK_UNKNOWN;
 }
 
-static inline bool eth_for_us(const struct rte_ether_hdr *eth)
-{
-    return rte_is_broadcast_ether_addr(&eth->dst_addr) ||
-           memcmp(&eth->dst_addr, fp.local_mac, RTE_ETHER_ADDR_LEN) == 0;
-}
-
-/* IPv4 header checksum: the port's verdict if it has one, else ours. */
-static inline bool ip_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
-{
-    if (fp.rx_cksum) {
-        uint64_t v = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
-        if (v == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
-            return true;
-        if (v == RTE_MBUF_F_RX_IP_CKSUM_BAD)
-            return false;
-    }
-    return rte_ipv4_cksum(ip) == 0;
-}
-
-static inline bool tcp_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
-                                const void *th)
-{
-    if (fp.rx_cksum) {
-        uint64_t v = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
-        if (v == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
-            return true;
-        if (v == RTE_MBUF_F_RX_L4_CKSUM_BAD)
-            return false;
-    }
-    return rte_ipv4_udptcp_cksum(ip, th) == 0;
-}
-
-/* A segment of an installed flow of this core (no SYN, no RST). */
-static void input_established(struct fp_core *c, uint32_t fid,
-                              const struct rte_ipv4_hdr *ip, const struct rte_tcp_hdr *th,
-                              uint32_t doff, uint32_t plen, uint64_t now)
+/* A segment of an installed flow of this core (no SYN, no RST).  Returns
+ * 0, or the reason it was dropped. */
+static unsigned input_established(struct fp_core *c, uint32_t fid,
+                                  const struct fp_frame *fr, uint64_t now)
 {
     struct fp_priv *p = fp_priv(c);
     struct fp_flow *f = &fp.flows[fid];
     struct fp_seg s;
-    uint32_t optlen = doff - sizeof(*th);
-    const uint8_t *opt = (const uint8_t *)(th + 1);
 
-    s.has_ts = false;
-    if (optlen > 0 && !fp_tcp_opts_ts_fast(opt, optlen, &s.ts_val, &s.ts_ecr)) {
-        struct fp_tcp_opts o;
-        if (unlikely(fp_tcp_opts_parse(opt, optlen, &o) != 0)) {
-            c->stats.drops_bad++;
-            return;
-        }
-        s.has_ts = o.has_ts;
-        s.ts_val = o.ts_val;
-        s.ts_ecr = o.ts_ecr;
-    } else if (optlen > 0) {
-        s.has_ts = true;
-    }
-    s.seq = rte_be_to_cpu_32(th->sent_seq);
-    s.ack = rte_be_to_cpu_32(th->recv_ack);
-    s.win = rte_be_to_cpu_16(th->rx_win);
-    s.flags = th->tcp_flags;
-    s.ce = (ip->type_of_service & IP_ECN_CE) == IP_ECN_CE;
-    s.data = (const uint8_t *)th + doff;
-    s.len = plen;
+    unsigned bad = fp_classify_seg(fr, &s);
+    if (unlikely(bad != 0))
+        return bad;
+    uint32_t plen = s.len;
 
     struct fp_rx_result r;
     fp_rx_segment(f, &s, now, &r);
@@ -143,6 +96,7 @@ static void input_established(struct fp_core *c, uint32_t fid,
         c->stats.drops_nobuf++;
     if (r.tx_ready && fp_flow_can_send(f))
         fp_qm_schedule(c, fid);
+    return 0;
 }
 
 void fp_input(struct fp_core *c, struct rte_mbuf *m, uint64_t now, bool reinjected)
@@ -154,67 +108,45 @@ void fp_input(struct fp_core *c, struct rte_mbuf *m, uint64_t now, bool reinject
         c->stats.rx_bytes += rte_pktmbuf_pkt_len(m);
     }
     /* Everything below reads the frame contiguously. */
-    if (unlikely(m->nb_segs != 1 || len < sizeof(struct rte_ether_hdr)))
-        return drop_bad(c, m);
+    if (unlikely(m->nb_segs != 1))
+        return drop(c, m, FP_RX_NONLINEAR);
 
-    const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
-    if (unlikely(!eth_for_us(eth)))
-        return drop_ignored(c, m);
-    if (unlikely(eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))) {
-        if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP))
+    struct fp_frame fr;
+    enum fp_verdict v = fp_classify(
+        rte_pktmbuf_mtod(m, const uint8_t *), len, fp.local_mac, fp.local_ip,
+        ck_hint(m, RTE_MBUF_F_RX_IP_CKSUM_MASK, RTE_MBUF_F_RX_IP_CKSUM_GOOD,
+                RTE_MBUF_F_RX_IP_CKSUM_BAD),
+        ck_hint(m, RTE_MBUF_F_RX_L4_CKSUM_MASK, RTE_MBUF_F_RX_L4_CKSUM_GOOD,
+                RTE_MBUF_F_RX_L4_CKSUM_BAD),
+        &fr);
+    if (unlikely(v != FP_V_TCP)) {
+        if (v == FP_V_ARP || v == FP_V_IP) {
+            if (unlikely(fr.reason != FP_RX_OK))
+                c->rx_reason[fr.reason]++; /* a note (IP options) */
             return fp_exception(c, m);
-        return drop_ignored(c, m);
+        }
+        return drop(c, m, fr.reason);
     }
+    if (unlikely(fr.reason != FP_RX_OK))
+        c->rx_reason[fr.reason]++; /* a note (IP options) */
 
-    /* IPv4 */
-    const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eth + 1);
-    uint32_t l3len = len - (uint32_t)sizeof(*eth);
-    if (unlikely(l3len < sizeof(*ip)))
-        return drop_bad(c, m);
-    uint32_t ihl = (uint32_t)(ip->version_ihl & 0x0f) * 4;
-    uint32_t tot = rte_be_to_cpu_16(ip->total_length);
-    if (unlikely((ip->version_ihl >> 4) != 4 || ihl < sizeof(*ip) || tot < ihl ||
-                 tot > l3len))
-        return drop_bad(c, m);
-    if (unlikely(ip->dst_addr != fp.local_ip))
-        return drop_ignored(c, m);
-    if (unlikely(ip->fragment_offset & rte_cpu_to_be_16(TAS_IP_MF | TAS_IP_OFFMASK)))
-        return drop_bad(c, m);
-    if (unlikely(!ip_cksum_ok(m, ip)))
-        return drop_bad(c, m);
-    if (unlikely(ip->next_proto_id != IPPROTO_TCP)) {
-        if (ip->next_proto_id == IPPROTO_ICMP &&
-            rte_raw_cksum((const uint8_t *)ip + ihl, tot - ihl) != 0xffff)
-            return drop_bad(c, m);
-        return fp_exception(c, m);
-    }
-
-    /* TCP */
-    const struct rte_tcp_hdr *th =
-        (const struct rte_tcp_hdr *)((const uint8_t *)ip + ihl);
-    uint32_t l4len = tot - ihl;
-    if (unlikely(l4len < sizeof(*th)))
-        return drop_bad(c, m);
-    uint32_t doff = (uint32_t)(th->data_off >> 4) * 4;
-    if (unlikely(doff < sizeof(*th) || doff > l4len))
-        return drop_bad(c, m);
-    if (unlikely(!tcp_cksum_ok(m, ip, th)))
-        return drop_bad(c, m);
-
-    struct fp_flow_key k = {.lip = ip->dst_addr,
-                            .rip = ip->src_addr,
-                            .lport = th->dst_port,
-                            .rport = th->src_port};
+    const struct tas_tcp_hdr *th = fr.th;
+    struct fp_flow_key k = {.lip = fr.ip->dst,
+                            .rip = fr.ip->src,
+                            .lport = th->dport,
+                            .rport = th->sport};
     void *data;
     if (rte_hash_lookup_data(c->flow_table, &k, &data) < 0)
         return fp_exception(c, m); /* no flow: the slow path's */
     uint32_t fid = (uint32_t)(uintptr_t)data;
     if (unlikely(!fp_flow_mine(c, fid) ||
-                 (th->tcp_flags & (TAS_TCP_SYN | TAS_TCP_RST)) != 0))
+                 (th->flags & (TAS_TCP_SYN | TAS_TCP_RST)) != 0))
         return fp_exception(c, m);
-    if (unlikely(!(th->tcp_flags & TAS_TCP_ACK)))
-        return drop_bad(c, m);
+    if (unlikely(!(th->flags & TAS_TCP_ACK)))
+        return drop(c, m, FP_RX_TCP_NOACK);
 
-    input_established(c, fid, ip, th, doff, l4len - doff, now);
+    unsigned bad = input_established(c, fid, &fr, now);
+    if (unlikely(bad != 0))
+        return drop(c, m, bad);
     rte_pktmbuf_free(m);
 }

@@ -2,14 +2,14 @@
 # The fast path is linked into tasd; its pure files (no DPDK) are also linked
 # straight into their unit tests.
 tasd_tasd_SOURCES += fastpath/fastpath.h fastpath/internal.h fastpath/clock.h \
-	fastpath/flow.h fastpath/init.c fastpath/tcp_opts.c fastpath/tcp_opts.h \
+	fastpath/flow.h fastpath/classify.h fastpath/init.c fastpath/tcp_opts.c fastpath/tcp_opts.h \
 	fastpath/rx.c fastpath/rx.h fastpath/input.c fastpath/tx.c fastpath/qman.c \
 	fastpath/appq.c fastpath/cmd.c fastpath/loop.c
 
 check_PROGRAMS += tests/unit/test_seq tests/unit/test_queue \
-	tests/unit/test_tcp_opts tests/unit/test_rx
+	tests/unit/test_tcp_opts tests/unit/test_rx tests/unit/test_classify
 TESTS += tests/unit/test_seq tests/unit/test_queue \
-	tests/unit/test_tcp_opts tests/unit/test_rx
+	tests/unit/test_tcp_opts tests/unit/test_rx tests/unit/test_classify
 
 tests_unit_test_seq_SOURCES = tests/unit/test_seq.c
 tests_unit_test_seq_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
@@ -26,3 +26,8 @@ tests_unit_test_tcp_opts_LDADD = $(CRITERION_LIBS)
 tests_unit_test_rx_SOURCES = tests/unit/test_rx.c fastpath/rx.c
 tests_unit_test_rx_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_unit_test_rx_LDADD = $(CRITERION_LIBS)
+
+tests_unit_test_classify_SOURCES = tests/unit/test_classify.c tests/unit/test_frames.h \
+	fastpath/rx.c fastpath/tcp_opts.c slowpath/frame.c
+tests_unit_test_classify_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_unit_test_classify_LDADD = $(CRITERION_LIBS)

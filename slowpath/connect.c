@@ -145,6 +145,7 @@ static void establish_active(struct sp_conn *c, const struct sp_pkt *p)
     struct fp_tcp_opts o;
     if (fp_tcp_opts_parse(p->opts, p->opt_len, &o) != 0) {
         sp.cnt.exc_bad++;
+        sp.cnt.exc_bad_opts++;
         return;
     }
     c->irs = p->seq;

@@ -314,6 +314,7 @@ void sp_listen_syn(const struct sp_pkt *p, struct rte_mbuf *m)
     }
     if (fp_tcp_opts_parse(p->opts, p->opt_len, &o) != 0) {
         sp.cnt.exc_bad++;
+        sp.cnt.exc_bad_opts++;
         goto out;
     }
     struct sp_conn *c = sp_conn_new(p->lip, p->rip, p->lport, p->rport);

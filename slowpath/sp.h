@@ -77,6 +77,10 @@ struct sp_counters {
     uint64_t out_parked, out_dropped;
     uint64_t mbuf_fail, tx_fail;
     uint64_t forks, fork_unknown, fork_expired, attaches, syn_drop_inactive;
+    /* exc_bad by reason: a frame the fast path passed up that does not parse
+     * (short, or failed sp_frame_parse_tcp), a SYN or SYN-ACK whose options
+     * are malformed (length 0/1 or past the header) */
+    uint64_t exc_bad_frame, exc_bad_opts;
 };
 
 /* A completion waiting for room in a context's sp_out queue. */

@@ -91,6 +91,8 @@ static const struct {
     C(app_entries),
     C(exc_pkts),
     C(exc_bad),
+    C(exc_bad_frame),
+    C(exc_bad_opts),
     C(exc_nontcp),
     C(exc_not_ours),
     C(pings),

@@ -100,6 +100,7 @@ void sp_exc_input(struct rte_mbuf *m)
     sp.cnt.exc_pkts++;
     if (len < sizeof(eth)) {
         sp.cnt.exc_bad++;
+        sp.cnt.exc_bad_frame++;
         rte_pktmbuf_free(m);
         return;
     }
@@ -115,6 +116,7 @@ void sp_exc_input(struct rte_mbuf *m)
     }
     if (rc != 0) {
         sp.cnt.exc_bad++;
+        sp.cnt.exc_bad_frame++;
         rte_pktmbuf_free(m);
         return;
     }
