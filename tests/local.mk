@@ -2,3 +2,4 @@
 # Unit test programs are added by each module's local.mk (tests/unit/*).
 include $(srcdir)/tests/unit/local.mk
 include $(srcdir)/tests/integration/local.mk
+include $(srcdir)/tests/fuzz/local.mk
