@@ -5,7 +5,9 @@
  * They come from application memory, so each is validated against the
  * flow (installed here, app and generation match, byte counts within the
  * ring) before it changes anything; a bad one is counted, reported to the
- * slow path (FP_EV_APP_BAD) and skipped.
+ * slow path (FP_EV_APP_BAD; FP_EV_APP_BAD_FLOW when it names the
+ * application's own flow with counts that do not fit: the slow path resets
+ * that connection) and skipped.
  *
  * Out: what the application and the slow path must hear about a flow (new
  * rx bytes, freed tx bytes, FIN; FIN received/acknowledged) accumulates in
@@ -34,10 +36,11 @@ int fp_ev_push(struct fp_core *c, uint32_t type, uint32_t flow, uint32_t gen,
     return 0;
 }
 
-static void app_bad(struct fp_core *c, uint32_t slot, uint32_t flow, uint32_t gen)
+static void app_bad(struct fp_core *c, uint32_t slot, uint32_t flow, uint32_t gen,
+                    uint32_t type)
 {
     c->stats.app_bad++;
-    if (fp_ev_push(c, FP_EV_APP_BAD, flow, gen, slot) != 0)
+    if (fp_ev_push(c, type, flow, gen, slot) != 0)
         c->stats.drops_ring++;
 }
 
@@ -45,16 +48,21 @@ static void apply(struct fp_core *c, const struct fp_ctx *ctx, uint32_t slot,
                   const struct tas_fpin *e)
 {
     if (unlikely(e->flow >= fp.max_flows || !fp_flow_mine(c, e->flow))) {
-        app_bad(c, slot, e->flow, e->gen);
+        app_bad(c, slot, e->flow, e->gen, FP_EV_APP_BAD);
         return;
     }
     struct fp_flow *f = &fp.flows[e->flow];
+    if (unlikely(f->app_id != ctx->app_id || f->gen != e->gen)) {
+        app_bad(c, slot, e->flow, e->gen, FP_EV_APP_BAD); /* not its flow (or stale) */
+        return;
+    }
+    /* Its own flow, but the counts do not fit the rings: the application's
+     * view of them is broken, and the slow path resets the connection. */
     if (unlikely(
-            f->app_id != ctx->app_id || f->gen != e->gen ||
             e->tx_bytes > f->tx_size - f->tx_sent - f->tx_avail ||
             e->rx_bytes > f->rx_size - f->rx_avail ||
             (e->tx_bytes > 0 && (f->flags & (FP_FLOW_FIN_QUEUED | FP_FLOW_FIN_TXED))))) {
-        app_bad(c, slot, e->flow, e->gen);
+        app_bad(c, slot, e->flow, e->gen, FP_EV_APP_BAD_FLOW);
         return;
     }
     if (e->tx_bytes > 0) {
@@ -82,7 +90,7 @@ static unsigned service_ctx(struct fp_core *c, uint32_t slot, unsigned max)
         if (t == 0)
             break;
         if (unlikely(t != TAS_FPIN_UPDATE)) {
-            app_bad(c, slot, FP_NONE, 0);
+            app_bad(c, slot, FP_NONE, 0, FP_EV_APP_BAD);
             continue;
         }
         struct tas_fpin e;

@@ -131,6 +131,8 @@ enum fp_event_type {
     FP_EV_FIN_RCVD = 1,  /* flow: the peer's FIN arrived in order (we ACKed it) */
     FP_EV_FIN_ACKED = 2, /* flow: our FIN was acknowledged */
     FP_EV_APP_BAD = 3,   /* flow (or ctx in arg): application entry failed validation */
+    FP_EV_APP_BAD_FLOW = 4, /* flow: its own application's entry does not fit its
+                             * rings (byte counts, data after FIN); ctx in arg */
 };
 struct fp_event {
     uint32_t type;

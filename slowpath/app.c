@@ -34,6 +34,10 @@
 
 #define SP_MAX_APPS         1024
 #define SP_APP_BAD_MSGS_MAX 16 /* protocol violations before we hang up */
+/* Bad queue entries (sp_in and fp_in) before we hang up: an application
+ * that writes garbage into its queues gets its connections reset.  A few
+ * are normal (a connection used by two processes after fork() at once). */
+#define SP_APP_BAD_ENTRIES_MAX 1024
 
 static uint64_t align_up(uint64_t x, uint64_t a)
 {
@@ -618,6 +622,15 @@ void sp_app_tick(void)
                 app_ctx_del(a);
             if (app_released(a))
                 app_free(a);
+            continue;
+        }
+        if (a->bad_entries >= SP_APP_BAD_ENTRIES_MAX) {
+            fprintf(stderr,
+                    "tasd: app %u (pid %d): %lu bad queue entries; disconnecting and "
+                    "resetting its connections\n",
+                    a->id, a->pid, (unsigned long)a->bad_entries);
+            sp.cnt.app_bad_disconnects++;
+            app_gone(a);
             continue;
         }
         for (unsigned i = 0; a->ctxs != NULL && i < a->max_ctx; i++)

@@ -450,6 +450,29 @@ void sp_conn_fp_event(const struct fp_event *ev)
         sp.cnt.fp_app_bad++;
         return;
     }
+    if (ev->type == FP_EV_APP_BAD_FLOW) {
+        /* The owner's view of its rings is broken (it wrote garbage into
+         * its queue): its connection cannot go on.  Reset it, as if the
+         * application had aborted it; it hears RESET (ECONNRESET). */
+        sp.cnt.fp_app_bad++;
+        struct sp_conn *c = ev->flow < sp.cfg.max_flows ? sp.flow_conn[ev->flow] : NULL;
+        if (c == NULL || c->gen != ev->gen || c->fstate != SP_FLOW_INSTALLED)
+            return;
+        if (c->app != NULL)
+            c->app->bad_entries++;
+        char l[16], r[16];
+        inet_ntop(AF_INET, &c->lip, l, sizeof(l));
+        inet_ntop(AF_INET, &c->rip, r, sizeof(r));
+        fprintf(stderr,
+                "tasd: flow %u %s:%u-%s:%u: app %u posted a ring update that does not "
+                "fit; resetting the connection\n",
+                c->flow, l, ntohs(c->lport), r, ntohs(c->rport),
+                c->app != NULL ? c->app->id : 0);
+        sp.cnt.app_bad_resets++;
+        sp.cnt.conn_reset++;
+        sp_conn_reset(c, ECONNRESET, true);
+        return;
+    }
     if (ev->flow >= sp.cfg.max_flows)
         return;
     struct sp_conn *c = sp.flow_conn[ev->flow];

@@ -81,6 +81,10 @@ struct sp_counters {
      * (short, or failed sp_frame_parse_tcp), a SYN or SYN-ACK whose options
      * are malformed (length 0/1 or past the header) */
     uint64_t exc_bad_frame, exc_bad_opts;
+    /* applications that wrote garbage: connections reset because their
+     * owner's ring update did not fit; applications disconnected after
+     * SP_APP_BAD_ENTRIES_MAX bad queue entries */
+    uint64_t app_bad_resets, app_bad_disconnects;
 };
 
 /* A completion waiting for room in a context's sp_out queue. */

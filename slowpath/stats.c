@@ -93,6 +93,8 @@ static const struct {
     C(exc_bad),
     C(exc_bad_frame),
     C(exc_bad_opts),
+    C(app_bad_resets),
+    C(app_bad_disconnects),
     C(exc_nontcp),
     C(exc_not_ours),
     C(pings),

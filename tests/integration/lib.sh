@@ -245,10 +245,29 @@ stop_tasd() {
 
 tasctl() { timeout 10 "$TASCTL" --run-dir "$RUN_DIR" "$@"; }
 
+# stat_sum KEY: the sum of every number named KEY anywhere in
+# `tasctl stats --json` (all cores, slow path, applications); empty if
+# tasctl fails.
+stat_sum() {
+    tasctl stats --json >"$TMP/stats.json" || return 1
+    python3 - "$TMP/stats.json" "$1" <<'PY'
+import json, sys
+def walk(v, key):
+    if isinstance(v, dict):
+        return sum((x if k == key and isinstance(x, (int, float)) else 0) + walk(x, key)
+                   for k, x in v.items())
+    if isinstance(v, list):
+        return sum(walk(x, key) for x in v)
+    return 0
+print(int(walk(json.load(open(sys.argv[1])), sys.argv[2])))
+PY
+}
+
 # ---- running programs ------------------------------------------------------
 
 # _mk_cmd WHERE [-t SECONDS] PROGRAM ARGS...: build CMD for WHERE = tasd
-# (ns A, under the shim in tasd mode) or peer (ns B, Linux).
+# (ns A, under the shim in tasd mode), tasd_raw (ns A, no shim, TAS_RUN_DIR
+# set) or peer (ns B, Linux).
 _mk_cmd() {
     local where=$1 t=$STEP_TIMEOUT
     shift
@@ -263,6 +282,11 @@ _mk_cmd() {
             # TAS_FALLBACK=0: never fall back to the kernel stack silently.
             CMD+=(env "LD_PRELOAD=$INTERPOSE" "TAS_RUN_DIR=$RUN_DIR" TAS_FALLBACK=0)
         fi
+        ;;
+    tasd_raw)
+        # ns A, talking to tasd directly (no shim): programs that speak the
+        # registration protocol themselves (garbage_app).
+        CMD=(timeout -k 5 "$t" ip netns exec "$NS_A" env "TAS_RUN_DIR=$RUN_DIR")
         ;;
     peer) CMD=(timeout -k 5 "$t" ip netns exec "$NS_B") ;;
     *) fatal "_mk_cmd: unknown place '$where'" ;;

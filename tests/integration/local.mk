@@ -9,7 +9,8 @@
 itest_progs = tests/integration/bin/echo_server tests/integration/bin/echo_client \
 	tests/integration/bin/tcp_send tests/integration/bin/tcp_recv \
 	tests/integration/bin/close_test tests/integration/bin/fork_server \
-	tests/integration/bin/dup_server tests/integration/bin/exec_server
+	tests/integration/bin/dup_server tests/integration/bin/exec_server \
+	tests/integration/bin/garbage_app
 check_PROGRAMS += $(itest_progs)
 # The demo server is built by plain `make` (tests/demo.sh needs it).
 noinst_PROGRAMS += tests/integration/bin/http_hello
@@ -23,6 +24,7 @@ tests_integration_bin_close_test_SOURCES = tests/integration/close_test.c $(ites
 tests_integration_bin_fork_server_SOURCES = tests/integration/fork_server.c $(itest_util)
 tests_integration_bin_dup_server_SOURCES = tests/integration/dup_server.c $(itest_util)
 tests_integration_bin_exec_server_SOURCES = tests/integration/exec_server.c $(itest_util)
+tests_integration_bin_garbage_app_SOURCES = tests/integration/garbage_app.c $(itest_util)
 tests_integration_bin_http_hello_SOURCES = tests/integration/http_hello.c $(itest_util)
 
 itest_scripts = tests/integration/t_echo.sh tests/integration/t_client.sh \
@@ -31,7 +33,7 @@ itest_scripts = tests/integration/t_echo.sh tests/integration/t_client.sh \
 	tests/integration/t_shutdown.sh tests/integration/t_systemd.sh tests/integration/t_loss.sh \
 	tests/integration/t_fork.sh tests/integration/t_dup.sh tests/integration/t_kill.sh \
 	tests/integration/t_fallback.sh tests/integration/t_exec.sh \
-	tests/integration/t_sockbuf.sh
+	tests/integration/t_sockbuf.sh tests/integration/t_garbage.sh
 TESTS += $(itest_scripts)
 AM_TESTS_ENVIRONMENT = BUILD='$(abs_top_builddir)'; SRCDIR='$(abs_top_srcdir)'; \
 	export BUILD SRCDIR;
