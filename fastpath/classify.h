@@ -42,24 +42,24 @@
  * tasctl stats.  X(id, name, kind): kind BAD counts into drops_bad, IGN
  * into rx_ignored, NOTE into neither (the frame went on). */
 #define FP_RX_REASONS(X)                                                                 \
-    X(NONLINEAR, "nonlinear", BAD)       /* mbuf chain: the port gave several segments */ \
-    X(ETH_TRUNC, "eth_trunc", BAD)       /* shorter than an Ethernet header */            \
-    X(IP_TRUNC, "ip_trunc", BAD)         /* shorter than a 20-byte IPv4 header */        \
-    X(IP_VERSION, "ip_version", BAD)     /* ethertype IPv4, version not 4 */              \
-    X(IP_HLEN, "ip_hlen", BAD)           /* ihl < 5 */                                    \
-    X(IP_LEN, "ip_len", BAD)             /* total length < ihl * 4 or beyond the frame */ \
-    X(IP_FRAG, "ip_frag", BAD)           /* MF set or fragment offset != 0 */             \
-    X(IP_CKSUM, "ip_cksum", BAD)         /* IPv4 header checksum */                       \
-    X(ICMP_CKSUM, "icmp_cksum", BAD)     /* ICMP checksum */                              \
-    X(TCP_TRUNC, "tcp_trunc", BAD)       /* IP payload shorter than a TCP header */       \
-    X(TCP_DOFF, "tcp_doff", BAD)         /* data offset < 5 or beyond the IP payload */   \
-    X(TCP_CKSUM, "tcp_cksum", BAD)       /* TCP checksum */                               \
-    X(TCP_OPTS, "tcp_opts", BAD)         /* option length 0/1 or past the header */       \
-    X(TCP_NOACK, "tcp_noack", BAD)       /* installed flow, no ACK, SYN or RST */         \
-    X(NOT_OUR_MAC, "not_our_mac", IGN)   /* unicast to another MAC */                     \
-    X(NOT_OUR_IP, "not_our_ip", IGN)     /* IPv4 to another address */                    \
-    X(ETHERTYPE, "ethertype", IGN)       /* neither IPv4 nor ARP (IPv6, VLAN, ...) */     \
-    X(IP_OPTS, "ip_opts", NOTE)          /* IPv4 options present: skipped, accepted */
+    X(NONLINEAR, "nonlinear", BAD)     /* mbuf chain: the port gave several segments */  \
+    X(ETH_TRUNC, "eth_trunc", BAD)     /* shorter than an Ethernet header */             \
+    X(IP_TRUNC, "ip_trunc", BAD)       /* shorter than a 20-byte IPv4 header */          \
+    X(IP_VERSION, "ip_version", BAD)   /* ethertype IPv4, version not 4 */               \
+    X(IP_HLEN, "ip_hlen", BAD)         /* ihl < 5 */                                     \
+    X(IP_LEN, "ip_len", BAD)           /* total length < ihl * 4 or beyond the frame */  \
+    X(IP_FRAG, "ip_frag", BAD)         /* MF set or fragment offset != 0 */              \
+    X(IP_CKSUM, "ip_cksum", BAD)       /* IPv4 header checksum */                        \
+    X(ICMP_CKSUM, "icmp_cksum", BAD)   /* ICMP checksum */                               \
+    X(TCP_TRUNC, "tcp_trunc", BAD)     /* IP payload shorter than a TCP header */        \
+    X(TCP_DOFF, "tcp_doff", BAD)       /* data offset < 5 or beyond the IP payload */    \
+    X(TCP_CKSUM, "tcp_cksum", BAD)     /* TCP checksum */                                \
+    X(TCP_OPTS, "tcp_opts", BAD)       /* option length 0/1 or past the header */        \
+    X(TCP_NOACK, "tcp_noack", BAD)     /* installed flow, no ACK, SYN or RST */          \
+    X(NOT_OUR_MAC, "not_our_mac", IGN) /* unicast to another MAC */                      \
+    X(NOT_OUR_IP, "not_our_ip", IGN)   /* IPv4 to another address */                     \
+    X(ETHERTYPE, "ethertype", IGN)     /* neither IPv4 nor ARP (IPv6, VLAN, ...) */      \
+    X(IP_OPTS, "ip_opts", NOTE)        /* IPv4 options present: skipped, accepted */
 
 enum fp_rx_reason {
     FP_RX_OK = 0,
@@ -76,10 +76,9 @@ enum fp_rx_kind { FP_RX_KIND_BAD, FP_RX_KIND_IGN, FP_RX_KIND_NOTE };
 /* Name and kind of a reason (1 .. FP_RX_N - 1). */
 static inline const char *fp_rx_reason_name(unsigned r)
 {
-    static const char *const names[FP_RX_N] = {
-        [FP_RX_OK] = "ok",
+    static const char *const names[FP_RX_N] = {[FP_RX_OK] = "ok",
 #define FP_RX_NAME(id, name, kind) [FP_RX_##id] = name,
-        FP_RX_REASONS(FP_RX_NAME)
+                                               FP_RX_REASONS(FP_RX_NAME)
 #undef FP_RX_NAME
     };
     return r < FP_RX_N ? names[r] : "?";
@@ -87,10 +86,9 @@ static inline const char *fp_rx_reason_name(unsigned r)
 
 static inline enum fp_rx_kind fp_rx_reason_kind(unsigned r)
 {
-    static const unsigned char kinds[FP_RX_N] = {
-        [FP_RX_OK] = FP_RX_KIND_NOTE,
+    static const unsigned char kinds[FP_RX_N] = {[FP_RX_OK] = FP_RX_KIND_NOTE,
 #define FP_RX_KIND(id, name, kind) [FP_RX_##id] = FP_RX_KIND_##kind,
-        FP_RX_REASONS(FP_RX_KIND)
+                                                 FP_RX_REASONS(FP_RX_KIND)
 #undef FP_RX_KIND
     };
     return r < FP_RX_N ? (enum fp_rx_kind)kinds[r] : FP_RX_KIND_BAD;
@@ -231,7 +229,8 @@ static inline enum fp_verdict fp_classify(const uint8_t *frame, uint32_t len,
         return fp_rx_ignore(fr, FP_RX_NOT_OUR_IP);
     if (unlikely((ipb[6] << 8 | ipb[7]) & (TAS_IP_MF | TAS_IP_OFFMASK)))
         return fp_rx_drop(fr, FP_RX_IP_FRAG);
-    if (unlikely(ip_ck == FP_CK_BAD || (ip_ck == FP_CK_UNKNOWN && !fp_ip_cksum_ok(ip, ihl))))
+    if (unlikely(ip_ck == FP_CK_BAD ||
+                 (ip_ck == FP_CK_UNKNOWN && !fp_ip_cksum_ok(ip, ihl))))
         return fp_rx_drop(fr, FP_RX_IP_CKSUM);
     if (unlikely(ihl > sizeof(*ip)))
         fr->reason = FP_RX_IP_OPTS; /* a note: the frame goes on */
@@ -280,7 +279,8 @@ static inline unsigned fp_classify_seg(const struct fp_frame *fr, struct fp_seg 
         s->has_ts = true;
     }
     s->seq = (uint32_t)tb[4] << 24 | (uint32_t)tb[5] << 16 | (uint32_t)tb[6] << 8 | tb[7];
-    s->ack = (uint32_t)tb[8] << 24 | (uint32_t)tb[9] << 16 | (uint32_t)tb[10] << 8 | tb[11];
+    s->ack =
+        (uint32_t)tb[8] << 24 | (uint32_t)tb[9] << 16 | (uint32_t)tb[10] << 8 | tb[11];
     s->win = (uint16_t)(tb[14] << 8 | tb[15]);
     s->flags = th->flags;
     s->ce = (fr->ip->tos & 0x03) == 0x03; /* ECN field CE */

@@ -112,13 +112,13 @@ void fp_input(struct fp_core *c, struct rte_mbuf *m, uint64_t now, bool reinject
         return drop(c, m, FP_RX_NONLINEAR);
 
     struct fp_frame fr;
-    enum fp_verdict v = fp_classify(
-        rte_pktmbuf_mtod(m, const uint8_t *), len, fp.local_mac, fp.local_ip,
-        ck_hint(m, RTE_MBUF_F_RX_IP_CKSUM_MASK, RTE_MBUF_F_RX_IP_CKSUM_GOOD,
-                RTE_MBUF_F_RX_IP_CKSUM_BAD),
-        ck_hint(m, RTE_MBUF_F_RX_L4_CKSUM_MASK, RTE_MBUF_F_RX_L4_CKSUM_GOOD,
-                RTE_MBUF_F_RX_L4_CKSUM_BAD),
-        &fr);
+    enum fp_verdict v =
+        fp_classify(rte_pktmbuf_mtod(m, const uint8_t *), len, fp.local_mac, fp.local_ip,
+                    ck_hint(m, RTE_MBUF_F_RX_IP_CKSUM_MASK, RTE_MBUF_F_RX_IP_CKSUM_GOOD,
+                            RTE_MBUF_F_RX_IP_CKSUM_BAD),
+                    ck_hint(m, RTE_MBUF_F_RX_L4_CKSUM_MASK, RTE_MBUF_F_RX_L4_CKSUM_GOOD,
+                            RTE_MBUF_F_RX_L4_CKSUM_BAD),
+                    &fr);
     if (unlikely(v != FP_V_TCP)) {
         if (v == FP_V_ARP || v == FP_V_IP) {
             if (unlikely(fr.reason != FP_RX_OK))
@@ -131,16 +131,13 @@ void fp_input(struct fp_core *c, struct rte_mbuf *m, uint64_t now, bool reinject
         c->rx_reason[fr.reason]++; /* a note (IP options) */
 
     const struct tas_tcp_hdr *th = fr.th;
-    struct fp_flow_key k = {.lip = fr.ip->dst,
-                            .rip = fr.ip->src,
-                            .lport = th->dport,
-                            .rport = th->sport};
+    struct fp_flow_key k = {
+        .lip = fr.ip->dst, .rip = fr.ip->src, .lport = th->dport, .rport = th->sport};
     void *data;
     if (rte_hash_lookup_data(c->flow_table, &k, &data) < 0)
         return fp_exception(c, m); /* no flow: the slow path's */
     uint32_t fid = (uint32_t)(uintptr_t)data;
-    if (unlikely(!fp_flow_mine(c, fid) ||
-                 (th->flags & (TAS_TCP_SYN | TAS_TCP_RST)) != 0))
+    if (unlikely(!fp_flow_mine(c, fid) || (th->flags & (TAS_TCP_SYN | TAS_TCP_RST)) != 0))
         return fp_exception(c, m);
     if (unlikely(!(th->flags & TAS_TCP_ACK)))
         return drop(c, m, FP_RX_TCP_NOACK);

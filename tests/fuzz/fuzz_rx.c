@@ -133,8 +133,8 @@ static void slow_path(uint8_t *fr, size_t len)
         struct sp_arp_table t;
         uint8_t reply[SP_ARP_FRAME_LEN];
         if (sp_arp_init(&t, 4, 1000) == 0) {
-            (void)sp_arp_input(&t, fr, len, OUR_IP, our_mac, 1, reply, sizeof(reply), NULL,
-                               NULL);
+            (void)sp_arp_input(&t, fr, len, OUR_IP, our_mac, 1, reply, sizeof(reply),
+                               NULL, NULL);
             sp_arp_fini(&t, NULL, NULL);
         }
     }
@@ -165,18 +165,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             sp_frame_cksum(fr, len);
 
         struct fp_frame c;
-        enum fp_verdict v = fp_classify(fr, (uint32_t)len, our_mac, OUR_IP, hint, hint, &c);
+        enum fp_verdict v =
+            fp_classify(fr, (uint32_t)len, our_mac, OUR_IP, hint, hint, &c);
         check(v <= FP_V_TCP, "verdict");
         check(c.reason < FP_RX_N, "reason");
         if (v == FP_V_DROP || v == FP_V_IGNORE) {
-            check(c.reason != FP_RX_OK && fp_rx_reason_kind(c.reason) !=
-                                              FP_RX_KIND_NOTE, "a drop has a reason");
+            check(c.reason != FP_RX_OK && fp_rx_reason_kind(c.reason) != FP_RX_KIND_NOTE,
+                  "a drop has a reason");
         } else if (v == FP_V_TCP) {
             check((const uint8_t *)c.th + c.doff <= fr + len, "TCP header inside frame");
             struct fp_seg s;
             if (fp_classify_seg(&c, &s) == 0) {
                 check(s.data >= fr && s.data + s.len <= fr + len, "payload inside frame");
-                bool established = (ctl[0] & 0x02) && !(s.flags & (TAS_TCP_SYN | TAS_TCP_RST)) &&
+                bool established = (ctl[0] & 0x02) &&
+                                   !(s.flags & (TAS_TCP_SYN | TAS_TCP_RST)) &&
                                    (s.flags & TAS_TCP_ACK);
                 if (established) {
                     if (!z.up)

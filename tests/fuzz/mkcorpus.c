@@ -50,20 +50,26 @@ static void save(const char *name)
     }
 }
 
-static const uint8_t syn_opts[20] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 9,
-                                     0, 0, 0, 0, 1, 3, 3, 7};
+static const uint8_t syn_opts[20] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0,
+                                     0, 9, 0,    0,    0, 0, 1, 3,  3, 7};
 static const uint8_t ts_opts[12] = {1, 1, 8, 10, 0, 0, 0, 10, 0, 0, 0, 5};
-static const uint8_t sack_opts[24] = {1, 1, 8, 10, 0, 0, 0, 11, 0, 0, 0, 5,
+static const uint8_t sack_opts[24] = {1, 1, 8, 10, 0, 0, 0,    11,   0, 0, 0,    5,
                                       1, 1, 5, 10, 0, 0, 0x13, 0x88, 0, 0, 0x13, 0x98};
-static const uint8_t data64[64] = "0123456789abcdef0123456789abcdef0123456789abcdef012345678";
+static const uint8_t data64[64] =
+    "0123456789abcdef0123456789abcdef0123456789abcdef012345678";
 static uint8_t big[1448];
 
-static size_t seg(uint8_t *f, uint8_t flags, uint32_t seq, const uint8_t *opt, size_t optlen,
-                  size_t plen)
+static size_t seg(uint8_t *f, uint8_t flags, uint32_t seq, const uint8_t *opt,
+                  size_t optlen, size_t plen)
 {
-    struct tf_spec s = {.flags = flags, .seq = seq, .ack = 2000, .win = 1024,
-                        .tcpopt = opt, .tcpopt_len = optlen,
-                        .payload = data64, .payload_len = plen};
+    struct tf_spec s = {.flags = flags,
+                        .seq = seq,
+                        .ack = 2000,
+                        .win = 1024,
+                        .tcpopt = opt,
+                        .tcpopt_len = optlen,
+                        .payload = data64,
+                        .payload_len = plen};
     return tf_build(f, &s);
 }
 
@@ -78,26 +84,104 @@ static void bad(const char *name, void (*mut)(uint8_t *f, size_t *n))
     save(name);
 }
 
-#define IPB(o) f[TF_IP + (o)]
+#define IPB(o)  f[TF_IP + (o)]
 #define TCPB(o) f[TF_IP + 20 + (o)]
-static void m_eth_trunc(uint8_t *f, size_t *n) { (void)f; *n = 10; }
-static void m_ip_trunc(uint8_t *f, size_t *n) { (void)f; *n = TF_IP + 12; }
-static void m_ip_version(uint8_t *f, size_t *n) { IPB(0) = 0x65; tf_recksum(f, *n); }
-static void m_ip_hlen(uint8_t *f, size_t *n) { (void)n; IPB(0) = 0x43; }
-static void m_ip_len(uint8_t *f, size_t *n) { (void)f; *n -= 3; }
-static void m_ip_frag_mf(uint8_t *f, size_t *n) { IPB(6) = 0x20; tf_recksum(f, *n); }
-static void m_ip_frag_off(uint8_t *f, size_t *n) { IPB(6) = 0; IPB(7) = 0x40; tf_recksum(f, *n); }
-static void m_ip_cksum(uint8_t *f, size_t *n) { (void)n; IPB(10) ^= 0xff; }
-static void m_tcp_cksum(uint8_t *f, size_t *n) { f[*n - 1] ^= 0x5a; }
-static void m_tcp_trunc(uint8_t *f, size_t *n) { (void)n; IPB(2) = 0; IPB(3) = 30; tf_ip_recksum(f); }
-static void m_doff_small(uint8_t *f, size_t *n) { TCPB(12) = 0x30; tf_recksum(f, *n); }
-static void m_doff_big(uint8_t *f, size_t *n) { TCPB(12) = 0xf0; *n = TF_IP + 20 + 40; IPB(2) = 0; IPB(3) = 60; tf_recksum(f, *n); }
-static void m_opt_zero(uint8_t *f, size_t *n) { TCPB(23) = 0; tf_recksum(f, *n); }
-static void m_opt_past(uint8_t *f, size_t *n) { TCPB(23) = 40; tf_recksum(f, *n); }
-static void m_not_our_ip(uint8_t *f, size_t *n) { IPB(19) = 77; tf_recksum(f, *n); }
-static void m_not_our_mac(uint8_t *f, size_t *n) { (void)n; f[0] = 0x04; }
-static void m_ipv6(uint8_t *f, size_t *n) { (void)n; f[12] = 0x86; f[13] = 0xdd; }
-static void m_no_ack(uint8_t *f, size_t *n) { TCPB(13) = TAS_TCP_PSH; tf_recksum(f, *n); }
+static void m_eth_trunc(uint8_t *f, size_t *n)
+{
+    (void)f;
+    *n = 10;
+}
+static void m_ip_trunc(uint8_t *f, size_t *n)
+{
+    (void)f;
+    *n = TF_IP + 12;
+}
+static void m_ip_version(uint8_t *f, size_t *n)
+{
+    IPB(0) = 0x65;
+    tf_recksum(f, *n);
+}
+static void m_ip_hlen(uint8_t *f, size_t *n)
+{
+    (void)n;
+    IPB(0) = 0x43;
+}
+static void m_ip_len(uint8_t *f, size_t *n)
+{
+    (void)f;
+    *n -= 3;
+}
+static void m_ip_frag_mf(uint8_t *f, size_t *n)
+{
+    IPB(6) = 0x20;
+    tf_recksum(f, *n);
+}
+static void m_ip_frag_off(uint8_t *f, size_t *n)
+{
+    IPB(6) = 0;
+    IPB(7) = 0x40;
+    tf_recksum(f, *n);
+}
+static void m_ip_cksum(uint8_t *f, size_t *n)
+{
+    (void)n;
+    IPB(10) ^= 0xff;
+}
+static void m_tcp_cksum(uint8_t *f, size_t *n)
+{
+    f[*n - 1] ^= 0x5a;
+}
+static void m_tcp_trunc(uint8_t *f, size_t *n)
+{
+    (void)n;
+    IPB(2) = 0;
+    IPB(3) = 30;
+    tf_ip_recksum(f);
+}
+static void m_doff_small(uint8_t *f, size_t *n)
+{
+    TCPB(12) = 0x30;
+    tf_recksum(f, *n);
+}
+static void m_doff_big(uint8_t *f, size_t *n)
+{
+    TCPB(12) = 0xf0;
+    *n = TF_IP + 20 + 40;
+    IPB(2) = 0;
+    IPB(3) = 60;
+    tf_recksum(f, *n);
+}
+static void m_opt_zero(uint8_t *f, size_t *n)
+{
+    TCPB(23) = 0;
+    tf_recksum(f, *n);
+}
+static void m_opt_past(uint8_t *f, size_t *n)
+{
+    TCPB(23) = 40;
+    tf_recksum(f, *n);
+}
+static void m_not_our_ip(uint8_t *f, size_t *n)
+{
+    IPB(19) = 77;
+    tf_recksum(f, *n);
+}
+static void m_not_our_mac(uint8_t *f, size_t *n)
+{
+    (void)n;
+    f[0] = 0x04;
+}
+static void m_ipv6(uint8_t *f, size_t *n)
+{
+    (void)n;
+    f[12] = 0x86;
+    f[13] = 0xdd;
+}
+static void m_no_ack(uint8_t *f, size_t *n)
+{
+    TCPB(13) = TAS_TCP_PSH;
+    tf_recksum(f, *n);
+}
 
 int main(int argc, char **argv)
 {
@@ -129,9 +213,14 @@ int main(int argc, char **argv)
     {
         for (size_t i = 0; i < sizeof(big); i++)
             big[i] = (uint8_t)(i * 13);
-        struct tf_spec s = {.flags = TAS_TCP_ACK | TAS_TCP_PSH, .seq = 1000, .ack = 2000,
-                            .win = 1024, .tcpopt = ts_opts, .tcpopt_len = sizeof(ts_opts),
-                            .payload = big, .payload_len = sizeof(big)};
+        struct tf_spec s = {.flags = TAS_TCP_ACK | TAS_TCP_PSH,
+                            .seq = 1000,
+                            .ack = 2000,
+                            .win = 1024,
+                            .tcpopt = ts_opts,
+                            .tcpopt_len = sizeof(ts_opts),
+                            .payload = big,
+                            .payload_len = sizeof(big)};
         begin(CTL_FLOW | CTL_TS);
         add(f, tf_build(f, &s));
         save("data_full_mss");
@@ -169,10 +258,16 @@ int main(int argc, char **argv)
     /* IP options (skipped) on a data segment. */
     {
         static const uint8_t ipopt[8] = {0x94, 4, 0, 0, 1, 1, 1, 0};
-        struct tf_spec s = {.flags = TAS_TCP_ACK, .seq = 1000, .ack = 2000, .win = 1,
-                            .ipopt = ipopt, .ipopt_len = 8,
-                            .tcpopt = ts_opts, .tcpopt_len = sizeof(ts_opts),
-                            .payload = data64, .payload_len = 20};
+        struct tf_spec s = {.flags = TAS_TCP_ACK,
+                            .seq = 1000,
+                            .ack = 2000,
+                            .win = 1,
+                            .ipopt = ipopt,
+                            .ipopt_len = 8,
+                            .tcpopt = ts_opts,
+                            .tcpopt_len = sizeof(ts_opts),
+                            .payload = data64,
+                            .payload_len = 20};
         begin(CTL_FLOW | CTL_TS);
         add(f, tf_build(f, &s));
         save("ip_options");
@@ -190,8 +285,8 @@ int main(int argc, char **argv)
     memset(f, 0xff, 6);
     memcpy(f + 6, tf_peer_mac, 6);
     f[12] = 0x08, f[13] = 0x06;
-    const uint8_t arp[28] = {0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, 1, 10, 0, 0, 1,
-                             0, 0, 0, 0, 0, 0, 10, 0, 0, 2};
+    const uint8_t arp[28] = {0,  1, 8, 0, 6, 4, 0, 1, 2, 0, 0,  0, 0, 1,
+                             10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 10, 0, 0, 2};
     memcpy(f + 14, arp, sizeof(arp));
     begin(0);
     add(f, 60);

@@ -88,7 +88,9 @@ static int recv_fds(struct tas_msg *m, int *fds, int max)
         struct cmsghdr align;
     } cb;
     struct iovec iov = {m, sizeof(*m)};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb.buf,
+    struct msghdr mh = {.msg_iov = &iov,
+                        .msg_iovlen = 1,
+                        .msg_control = cb.buf,
                         .msg_controllen = sizeof(cb.buf)};
     struct pollfd p = {.fd = app_fd, .events = POLLIN};
     if (poll(&p, 1, 10000) != 1)
@@ -164,7 +166,8 @@ static void attach(void)
     tas_q_init(&sp_out, queue(TAS_CQ_SP_OUT), hdr.q_ents);
     for (uint32_t i = 0; i < hdr.n_fp; i++)
         tas_q_init(&fp_in[i], queue(tas_cq_fp_in(i)), hdr.q_ents);
-    fprintf(stderr, PROG ": app %u, context %u, %u fast-path cores, %u entries per queue\n",
+    fprintf(stderr,
+            PROG ": app %u, context %u, %u fast-path cores, %u entries per queue\n",
             hdr.app_id, ctx, hdr.n_fp, hdr.q_ents);
 }
 
@@ -328,8 +331,8 @@ static int life(uint32_t peer, uint16_t port, unsigned nc)
 
     /* 1. A ring update for our first connection that cannot be true. */
     struct conn *c0 = &conns[0];
-    struct tas_fpin bad = {.flow = c0->flow, .gen = c0->gen,
-                           .tx_bytes = c0->bufs.tx_size + 1};
+    struct tas_fpin bad = {
+        .flow = c0->flow, .gen = c0->gen, .tx_bytes = c0->bufs.tx_size + 1};
     if (tas_q_put(&fp_in[c0->core], TAS_FPIN_UPDATE, &bad, sizeof(bad)) != 0)
         die("fp_in full");
     kick_fp(c0->core);
@@ -340,7 +343,8 @@ static int life(uint32_t peer, uint16_t port, unsigned nc)
     unsigned others_reset = 0;
     for (unsigned i = 1; i < n_conns; i++)
         others_reset += conns[i].reset;
-    fprintf(stderr, PROG ": bad ring update on flow %u: %s; other connections reset: %u\n",
+    fprintf(stderr,
+            PROG ": bad ring update on flow %u: %s; other connections reset: %u\n",
             c0->flow, c0->reset ? "connection reset" : "NOT reset", others_reset);
     bool ok = c0->reset && others_reset == 0;
 
@@ -373,11 +377,21 @@ int main(int argc, char **argv)
     int o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
-        case 'a': addr = optarg; break;
-        case 'p': port = tu_num(PROG, "--port", optarg, 1, 65535); break;
-        case 'n': nc = tu_num(PROG, "--conns", optarg, 2, MAX_CONNS); break;
-        case 's': seconds = tu_num(PROG, "--seconds", optarg, 1, 600); break;
-        case 'r': rng = (uint64_t)tu_num(PROG, "--seed", optarg, 1, 1L << 62); break;
+        case 'a':
+            addr = optarg;
+            break;
+        case 'p':
+            port = tu_num(PROG, "--port", optarg, 1, 65535);
+            break;
+        case 'n':
+            nc = tu_num(PROG, "--conns", optarg, 2, MAX_CONNS);
+            break;
+        case 's':
+            seconds = tu_num(PROG, "--seconds", optarg, 1, 600);
+            break;
+        case 'r':
+            rng = (uint64_t)tu_num(PROG, "--seed", optarg, 1, 1L << 62);
+            break;
         default:
             fprintf(stderr, "usage: " PROG " --addr PEER --port P [--conns N] "
                             "[--seconds S] [--seed X]\n");
@@ -385,7 +399,8 @@ int main(int argc, char **argv)
         }
     }
     if (addr == NULL || port == 0) {
-        fprintf(stderr, "usage: " PROG " --addr PEER --port P [--conns N] [--seconds S]\n");
+        fprintf(stderr,
+                "usage: " PROG " --addr PEER --port P [--conns N] [--seconds S]\n");
         return 2;
     }
     struct in_addr ip;

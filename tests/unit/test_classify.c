@@ -31,8 +31,8 @@ TestSuite(classify, .init = reset_counters);
 static enum fp_verdict feed(const uint8_t *f, size_t len)
 {
     struct fp_frame fr;
-    enum fp_verdict v =
-        fp_classify(f, (uint32_t)len, tf_our_mac, TF_OUR_IP, FP_CK_UNKNOWN, FP_CK_UNKNOWN, &fr);
+    enum fp_verdict v = fp_classify(f, (uint32_t)len, tf_our_mac, TF_OUR_IP,
+                                    FP_CK_UNKNOWN, FP_CK_UNKNOWN, &fr);
     if (v == FP_V_DROP || v == FP_V_IGNORE) {
         fp_rx_count(reasons, &bad, &ign, fr.reason);
         return v;
@@ -102,8 +102,11 @@ Test(classify, segment_reaches_the_receive_ring_through_rx)
     size_t n = good_data();
     cr_assert_eq(feed(frame, n), FP_V_TCP);
     uint8_t ring[64] = {0};
-    struct fp_flow f = {.rx_base = ring, .rx_size = 64, .rx_avail = 64,
-                        .rx_next_seq = 5000, .tx_una_seq = 9000,
+    struct fp_flow f = {.rx_base = ring,
+                        .rx_size = 64,
+                        .rx_avail = 64,
+                        .rx_next_seq = 5000,
+                        .tx_una_seq = 9000,
                         .flags = FP_FLOW_INSTALLED};
     struct fp_rx_result r;
     fp_rx_segment(&f, &seg, 0, &r);
@@ -113,10 +116,16 @@ Test(classify, segment_reaches_the_receive_ring_through_rx)
 
 Test(classify, ip_options_are_skipped_and_noted)
 {
-    static const uint8_t ipopt[8] = {0x94, 4, 0, 0, 1, 1, 1, 0}; /* router alert, NOPs, EOL */
-    struct tf_spec s = {.flags = TAS_TCP_ACK, .seq = 1, .ack = 2, .win = 100,
-                        .ipopt = ipopt, .ipopt_len = 8,
-                        .payload = payload, .payload_len = 5};
+    static const uint8_t ipopt[8] = {0x94, 4, 0, 0,
+                                     1,    1, 1, 0}; /* router alert, NOPs, EOL */
+    struct tf_spec s = {.flags = TAS_TCP_ACK,
+                        .seq = 1,
+                        .ack = 2,
+                        .win = 100,
+                        .ipopt = ipopt,
+                        .ipopt_len = 8,
+                        .payload = payload,
+                        .payload_len = 5};
     size_t n = tf_build(frame, &s);
     cr_assert_eq(feed(frame, n), FP_V_TCP);
     assert_only(FP_RX_IP_OPTS);
@@ -231,7 +240,7 @@ Test(classify, tcp_data_offset_beyond_the_segment_is_counted)
 {
     struct tf_spec s = {.flags = TAS_TCP_ACK, .seq = 1, .ack = 2, .win = 1};
     size_t n = tf_build(frame, &s); /* 20-byte TCP header, no payload */
-    TCP(12) = 6 << 4;                /* says 24 */
+    TCP(12) = 6 << 4;               /* says 24 */
     tf_recksum(frame, n);
     cr_assert_eq(feed(frame, n), FP_V_DROP);
     assert_only(FP_RX_TCP_DOFF);
@@ -249,8 +258,11 @@ Test(classify, tcp_option_with_length_0_is_counted)
 Test(classify, tcp_option_running_past_the_header_is_counted)
 {
     static const uint8_t opt[8] = {1, 1, 8, 10, 0, 0, 0, 1}; /* TS needs 10, 6 left */
-    struct tf_spec s = {.flags = TAS_TCP_ACK, .tcpopt = opt, .tcpopt_len = 8,
-                        .payload = payload, .payload_len = 8};
+    struct tf_spec s = {.flags = TAS_TCP_ACK,
+                        .tcpopt = opt,
+                        .tcpopt_len = 8,
+                        .payload = payload,
+                        .payload_len = 8};
     size_t n = tf_build(frame, &s);
     cr_assert_eq(feed(frame, n), FP_V_DROP);
     assert_only(FP_RX_TCP_OPTS);

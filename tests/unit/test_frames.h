@@ -15,22 +15,22 @@
 #include "tas/proto.h"
 #include "slowpath/tcp.h"
 
-#define TF_OUR_IP   0x0200000a /* 10.0.0.2, network order on little-endian */
-#define TF_PEER_IP  0x0100000a /* 10.0.0.1 */
-#define TF_OUR_PORT 7000
+#define TF_OUR_IP    0x0200000a /* 10.0.0.2, network order on little-endian */
+#define TF_PEER_IP   0x0100000a /* 10.0.0.1 */
+#define TF_OUR_PORT  7000
 #define TF_PEER_PORT 40000
-#define TF_MAX      2048
+#define TF_MAX       2048
 
 static const uint8_t tf_our_mac[6] = {0x02, 0, 0, 0, 0, 0x02};
 static const uint8_t tf_peer_mac[6] = {0x02, 0, 0, 0, 0, 0x01};
 
 struct tf_spec {
-    uint8_t flags;          /* TAS_TCP_* */
+    uint8_t flags; /* TAS_TCP_* */
     uint32_t seq, ack;
     uint16_t win;
-    const uint8_t *ipopt;   /* IP options (multiple of 4, <= 40) */
+    const uint8_t *ipopt; /* IP options (multiple of 4, <= 40) */
     size_t ipopt_len;
-    const uint8_t *tcpopt;  /* TCP options (multiple of 4, <= 40) */
+    const uint8_t *tcpopt; /* TCP options (multiple of 4, <= 40) */
     size_t tcpopt_len;
     const uint8_t *payload;
     size_t payload_len;
