@@ -134,15 +134,15 @@ struct fp_frame {
 static inline uint32_t fp_cksum_add(const void *buf, size_t n, uint32_t sum)
 {
     const uint8_t *p = buf;
-    size_t i;
-    for (i = 0; i + 1 < n; i += 2) {
+    const size_t even = n & ~(size_t)1;
+    for (size_t i = 0; i < even; i += 2) {
         uint16_t v;
         memcpy(&v, p + i, 2);
         sum += v;
     }
     if (n & 1) {
         uint16_t left = 0;
-        memcpy(&left, p + i, 1);
+        memcpy(&left, p + even, 1);
         sum += left;
     }
     return sum;
