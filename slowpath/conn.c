@@ -210,6 +210,7 @@ int sp_conn_install(struct sp_conn *c)
     c->rto_deadline_ms = 0;
 
     memset(f, 0, sizeof(*f));
+    memset(&fp.flowx[c->flow], 0, sizeof(fp.flowx[c->flow]));
     f->rx_base = buf;
     f->tx_base = buf + sp.cfg.rx_buf_size;
     f->rx_size = c->rx_size;
@@ -218,7 +219,7 @@ int sp_conn_install(struct sp_conn *c)
     f->tx_size = c->tx_size;
     f->tx_una_seq = c->iss + 1;
     f->tx_remote_win = c->peer_win;
-    f->flags = c->ts ? FP_FLOW_TS : 0;
+    f->flags = (uint16_t)((c->ts ? FP_FLOW_TS : 0) | (c->sack ? FP_FLOW_SACK : 0));
     f->remote_wscale = c->remote_ws;
     f->local_ip = c->lip;
     f->remote_ip = c->rip;

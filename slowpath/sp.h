@@ -77,6 +77,7 @@ struct sp_counters {
     uint64_t out_parked, out_dropped;
     uint64_t mbuf_fail, tx_fail;
     uint64_t forks, fork_unknown, fork_expired, attaches, syn_drop_inactive;
+    uint64_t tlp_probes;
 };
 
 /* A completion waiting for room in a context's sp_out queue. */
@@ -231,6 +232,8 @@ struct sp_conn {
     uint32_t rto_una;
     uint64_t rto_deadline_ms;
     uint32_t rto_retries;
+    uint64_t una_moved_ms; /* when SND.UNA last moved (tail loss probe) */
+    uint32_t tlp_una;      /* SND.UNA a tail loss probe was sent for */
 
     /* congestion control */
     struct sp_cc_state cc;

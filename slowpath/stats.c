@@ -133,6 +133,7 @@ static const struct {
     C(fork_expired),
     C(attaches),
     C(syn_drop_inactive),
+    C(tlp_probes),
     C(fp_events),
     C(cmd_backlogged),
     C(cmd_dropped),
