@@ -337,6 +337,9 @@ void sp_listen_syn(const struct sp_pkt *p, struct rte_mbuf *m)
     c->local_ws = c->ws ? sp.wscale : 0;
     c->remote_ws = c->ws ? o.wscale : 0;
     c->sack = sp.cfg.sack && o.sack_perm;
+    /* RFC 3168 6.1.1: an ECN-setup SYN has ECE and CWR. */
+    c->ecn = sp.cfg.ecn != 0 &&
+             (p->flags & (TAS_TCP_ECE | TAS_TCP_CWR)) == (TAS_TCP_ECE | TAS_TCP_CWR);
     c->peer_mss = o.has_mss ? o.mss : 536;
     c->mss = sp_conn_syn_mss(c->peer_mss);
     /* Answer the way the SYN came: the next hop's MAC if we know it,

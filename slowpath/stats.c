@@ -134,6 +134,7 @@ static const struct {
     C(attaches),
     C(syn_drop_inactive),
     C(tlp_probes),
+    C(challenge_limited),
     C(fp_events),
     C(cmd_backlogged),
     C(cmd_dropped),
