@@ -79,6 +79,7 @@ struct sp_counters {
     uint64_t mbuf_fail, tx_fail;
     uint64_t forks, fork_unknown, fork_expired, attaches, syn_drop_inactive;
     uint64_t tlp_probes, challenge_limited;
+    uint64_t syncookies_sent, syncookies_ok, syncookies_bad;
 };
 
 /* A completion waiting for room in a context's sp_out queue. */
@@ -414,6 +415,8 @@ void sp_unlisten(struct sp_app *a, uint32_t id);
 void sp_accepted(struct sp_app *a, uint32_t id, uint32_t count);
 struct sp_listener *sp_listener_get(uint32_t id);
 bool sp_listener_port_used(uint16_t port);
+/* An ACK for no known connection: a SYN cookie's?  Then true (mbuf consumed). */
+bool sp_listen_cookie_ack(const struct sp_pkt *p, struct rte_mbuf *m);
 /* A SYN for no known connection (mbuf consumed). */
 void sp_listen_syn(const struct sp_pkt *p, struct rte_mbuf *m);
 /* Segment for a SYN_RCVD record (mbuf consumed). */
