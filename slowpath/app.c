@@ -464,6 +464,7 @@ static void handle_entry(struct sp_app *a, uint16_t ctx, uint8_t type,
     case TAS_SPIN_CLOSE:
     case TAS_SPIN_ABORT:
     case TAS_SPIN_SHUTDOWN:
+    case TAS_SPIN_KEEPALIVE:
         sp_conn_app_req(a, ctx, type, body);
         break;
     case TAS_SPIN_ATTACH: {

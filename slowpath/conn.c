@@ -655,13 +655,14 @@ void sp_conn_app_req(struct sp_app *a, uint16_t ctx, uint8_t type, const void *b
     struct tas_spin_shutdown r = {0};
     memcpy(&r, body,
            type == TAS_SPIN_SHUTDOWN ? sizeof(r) : sizeof(struct tas_spin_flow));
+    /* (KEEPALIVE starts with flow and gen too.) */
 
     struct sp_conn *c = r.flow < sp.cfg.max_flows ? sp.flow_conn[r.flow] : NULL;
     if (c == NULL || c->gen != r.gen || !c->handed || !sp_conn_held(c, a)) {
         app_bad(a);
         return;
     }
-    if (type != TAS_SPIN_SHUTDOWN) {
+    if (type == TAS_SPIN_CLOSE || type == TAS_SPIN_ABORT) {
         /* close() of one of several copies (fork): only that copy goes. */
         if (!release(c, a)) {
             struct tas_spout_closed cl = {.flow = c->flow, .gen = c->gen};
@@ -673,6 +674,22 @@ void sp_conn_app_req(struct sp_app *a, uint16_t ctx, uint8_t type, const void *b
         c->ctx = ctx;
     }
     switch (type) {
+    case TAS_SPIN_KEEPALIVE: {
+        struct tas_spin_keepalive k;
+        memcpy(&k, body, sizeof(k));
+        /* Linux's ranges: idle and interval 1..32767 s, 1..127 probes. */
+        if (k.idle_s > 32767 || k.intvl_s == 0 || k.intvl_s > 32767 || k.cnt == 0 ||
+            k.cnt > 127) {
+            app_bad(a);
+            return;
+        }
+        c->ka_idle_ms = k.idle_s * 1000;
+        c->ka_intvl_ms = k.intvl_s * 1000;
+        c->ka_cnt = k.cnt;
+        c->ka_sent = 0;
+        c->ka_rx_ms = sp.now_ms;
+        break;
+    }
     case TAS_SPIN_CLOSE:
         if (c->app_closed) {
             app_bad(a);

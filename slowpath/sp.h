@@ -80,6 +80,7 @@ struct sp_counters {
     uint64_t forks, fork_unknown, fork_expired, attaches, syn_drop_inactive;
     uint64_t tlp_probes, challenge_limited;
     uint64_t syncookies_sent, syncookies_ok, syncookies_bad;
+    uint64_t keepalive_probes, keepalive_timeouts;
 };
 
 /* A completion waiting for room in a context's sp_out queue. */
@@ -236,6 +237,10 @@ struct sp_conn {
     uint64_t rto_deadline_ms;
     uint32_t rto_retries;
     uint64_t una_moved_ms; /* when SND.UNA last moved (tail loss probe) */
+    /* keepalive (SO_KEEPALIVE): idle 0 = off */
+    uint32_t ka_idle_ms, ka_intvl_ms, ka_cnt, ka_sent;
+    uint32_t ka_rx;        /* the fast path's cnt_rx when last seen */
+    uint64_t ka_rx_ms;     /* when it last moved */
     uint32_t tlp_una;      /* SND.UNA a tail loss probe was sent for */
 
     /* congestion control */

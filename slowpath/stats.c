@@ -138,6 +138,8 @@ static const struct {
     C(syncookies_sent),
     C(syncookies_ok),
     C(syncookies_bad),
+    C(keepalive_probes),
+    C(keepalive_timeouts),
     C(fp_events),
     C(cmd_backlogged),
     C(cmd_dropped),
