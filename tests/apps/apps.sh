@@ -1,0 +1,153 @@
+# apps.sh - what the tests of real programs (tests/apps/t_*.sh) add to the
+# integration helper library tests/integration/lib.sh, which they all use
+# for namespaces, tasd, bounded processes and assertions: checking that the
+# Debian programs are installed, waiting for a server that prints no READY
+# line, tasd's view after the programs are gone (no application or
+# connection left), and the "APPS-NUMBERS:" lines that carry measurements
+# into the test log.
+#
+#   . "$(dirname "$0")/apps.sh"
+#   apps_init t_example redis-server redis-cli
+#   net_setup
+#   start_bg redis tasd -t 300 redis-server --port 6379 ...
+#   wait_port redis "$SERVER_IP" 6379 || fatal "redis-server did not start"
+#   ...
+#   apps_check_idle
+#   finish
+# shellcheck shell=bash disable=SC2119,SC2120
+
+APPS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../integration/lib.sh
+. "$APPS_DIR/../integration/lib.sh"
+
+# apps_init NAME COMMAND...: as tas_init, and every COMMAND must be
+# installed (.ci/deps installs them; a missing one fails the test rather
+# than skipping it, so that CI cannot pass without running it).  Sets
+# APP[COMMAND] to its path.
+declare -A APP=()
+apps_init() {
+    local name=$1 c p
+    shift
+    if [[ $EUID -eq 0 ]]; then
+        for c in "$@"; do
+            p=$(command -v "$c" 2>/dev/null)
+            if [[ -z $p ]]; then
+                echo "== $name"
+                echo "FAIL: '$c' is not installed (run .ci/deps)"
+                exit 1
+            fi
+            APP[$c]=$p
+        done
+    fi
+    tas_init "$name" "$BIN/echo_client"
+}
+
+# wait_port NAME IP PORT [SECONDS]: wait until IP:PORT accepts a connection
+# (probed from the Linux peer's namespace, which reaches both sides) while
+# the background program NAME is running.  For servers without a READY line.
+wait_port() {
+    local name=$1 ip=$2 port=$3 secs=${4:-20} i
+    local pid=${BG_PID[$name]:-}
+    [[ -z $pid ]] && { echo "wait_port: no process '$name'"; return 1; }
+    for ((i = 0; i < secs * 5; i++)); do
+        if ! _alive "$pid"; then
+            echo "$name exited before it listened on $ip:$port:"
+            _show_log "${BG_LOG[$name]}"
+            return 1
+        fi
+        if timeout 2 ip netns exec "$NS_B" bash -c "exec 3<>/dev/tcp/$ip/$port" 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.2
+    done
+    echo "$name not listening on $ip:$port after $secs s:"
+    _show_log "${BG_LOG[$name]}"
+    return 1
+}
+
+# numbers TEXT...: one measurement line for the report, tagged with the mode.
+numbers() { echo "APPS-NUMBERS: $TEST_NAME [$TAS_TEST_MODE] $*"; }
+
+# stop_server NAME: SIGTERM a server that runs until told to stop; PASS if it
+# was still running (it did not die during the test) and ended.
+stop_server() {
+    local name=$1 pid=${BG_PID[$1]:-}
+    if [[ -z $pid ]] || ! _alive "$pid"; then
+        N_FAIL=$((N_FAIL + 1))
+        echo "FAIL: $name was not running any more before it was told to stop; its log:"
+        [[ -n $pid ]] && wait "$pid"
+        unset "BG_PID[$name]"
+        _show_log "${BG_LOG[$name]}"
+        return
+    fi
+    stop_bg "$name"
+    N_PASS=$((N_PASS + 1))
+    echo "PASS: $name ran until it was stopped"
+}
+
+# tasd_state: one line "apps=N conns=N time_wait=N syn_rcvd=N listeners=N
+# flows_free=N" from `tasctl stats --json`.
+tasd_state() {
+    tasctl stats --json >"$TMP/state.json" || return 1
+    python3 - "$TMP/state.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))["slowpath"]
+print("apps=%d conns=%d time_wait=%d syn_rcvd=%d listeners=%d flows_free=%d app_rows=%d"
+      % (s["n_apps"], s["conns"], s["time_wait"], s["syn_rcvd"], s["listeners"],
+         s["flows_free"], len(s["apps"])))
+PY
+}
+
+# apps_mark_idle: remember tasd's idle state (before any program ran), so
+# that apps_check_idle can compare the free flow ids with it.
+APPS_IDLE_STATE=
+apps_mark_idle() {
+    [[ $TAS_TEST_MODE == tasd ]] || return 0
+    APPS_IDLE_STATE=$(tasd_state) || fatal "tasctl stats --json failed"
+    echo "tasd before the programs: $APPS_IDLE_STATE"
+}
+
+# apps_check_idle [SECONDS]: after every program under tasd has exited, tasd
+# must within SECONDS (default 15; orphaned connections finish their FIN
+# exchange first) have no application, no connection other than TIME_WAIT
+# records, no half-open connection, no listener, and every flow id free that
+# was free before the programs ran (apps_mark_idle).
+apps_check_idle() {
+    local secs=${1:-15} i st=
+    if [[ $TAS_TEST_MODE != tasd ]]; then
+        echo "(tasd's leftover check does not apply in $TAS_TEST_MODE mode)"
+        return 0
+    fi
+    local want_free=${APPS_IDLE_STATE##*flows_free=}
+    want_free=${want_free%% *}
+    for ((i = 0; i < secs * 5; i++)); do
+        st=$(tasd_state) || st=
+        if [[ $st =~ apps=0\ conns=([0-9]+)\ time_wait=([0-9]+)\ syn_rcvd=0\ listeners=0\ flows_free=([0-9]+)\ app_rows=0 ]] &&
+            [[ ${BASH_REMATCH[1]} == "${BASH_REMATCH[2]}" ]] &&
+            [[ -z $want_free || ${BASH_REMATCH[3]} == "$want_free" ]]; then
+            break
+        fi
+        sleep 0.2
+    done
+    echo "tasd after the programs: $st"
+    check "tasctl stats: no application, connection (but TIME_WAIT), listener or flow left" \
+        _idle_ok "$st" "$want_free"
+}
+
+_idle_ok() {
+    local st=$1 want_free=$2
+    echo "state: $st (flows_free before: ${want_free:-unknown})"
+    [[ $st =~ apps=0\ conns=([0-9]+)\ time_wait=([0-9]+)\ syn_rcvd=0\ listeners=0\ flows_free=([0-9]+)\ app_rows=0 ]] || return 1
+    [[ ${BASH_REMATCH[1]} == "${BASH_REMATCH[2]}" ]] || return 1
+    [[ -z $want_free || ${BASH_REMATCH[3]} == "$want_free" ]]
+}
+
+# json_field FILE EXPR: evaluate a Python expression on the JSON document j
+# (for iperf3 -J output).
+json_field() {
+    python3 - "$1" "$2" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+print(eval(sys.argv[2], {"j": j}))
+PY
+}
