@@ -86,15 +86,20 @@ stop_server() {
 }
 
 # tasd_state: one line "apps=N conns=N time_wait=N syn_rcvd=N listeners=N
-# flows_free=N" from `tasctl stats --json`.
+# flows_free=N app_rows=N apps_total=N conn_passive=N conn_active=N" from
+# `tasctl stats --json` (app_rows: rows in its "apps" table; the last three
+# count since tasd started).
 tasd_state() {
     tasctl stats --json >"$TMP/state.json" || return 1
     python3 - "$TMP/state.json" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))["slowpath"]
+c = s["counters"]
 print("apps=%d conns=%d time_wait=%d syn_rcvd=%d listeners=%d flows_free=%d app_rows=%d"
+      " apps_total=%d conn_passive=%d conn_active=%d"
       % (s["n_apps"], s["conns"], s["time_wait"], s["syn_rcvd"], s["listeners"],
-         s["flows_free"], len(s["apps"])))
+         s["flows_free"], len(s["apps"]), c["apps_total"], c["conn_passive"],
+         c["conn_active"]))
 PY
 }
 
@@ -111,7 +116,10 @@ apps_mark_idle() {
 # must within SECONDS (default 15; orphaned connections finish their FIN
 # exchange first) have no application, no connection other than TIME_WAIT
 # records, no half-open connection, no listener, and every flow id free that
-# was free before the programs ran (apps_mark_idle).
+# was free before the programs ran (apps_mark_idle); and at least one
+# process must have registered with tasd and one connection been made.
+# Sets APPS_REGISTERED (processes registered since apps_mark_idle) and
+# APPS_CONNS (connections tasd opened or accepted in all).
 apps_check_idle() {
     local secs=${1:-15} i st=
     if [[ $TAS_TEST_MODE != tasd ]]; then
@@ -122,7 +130,7 @@ apps_check_idle() {
     want_free=${want_free%% *}
     for ((i = 0; i < secs * 5; i++)); do
         st=$(tasd_state) || st=
-        if [[ $st =~ apps=0\ conns=([0-9]+)\ time_wait=([0-9]+)\ syn_rcvd=0\ listeners=0\ flows_free=([0-9]+)\ app_rows=0 ]] &&
+        if [[ $st =~ apps=0\ conns=([0-9]+)\ time_wait=([0-9]+)\ syn_rcvd=0\ listeners=0\ flows_free=([0-9]+)\ app_rows=0\  ]] &&
             [[ ${BASH_REMATCH[1]} == "${BASH_REMATCH[2]}" ]] &&
             [[ -z $want_free || ${BASH_REMATCH[3]} == "$want_free" ]]; then
             break
@@ -132,12 +140,23 @@ apps_check_idle() {
     echo "tasd after the programs: $st"
     check "tasctl stats: no application, connection (but TIME_WAIT), listener or flow left" \
         _idle_ok "$st" "$want_free"
+    APPS_REGISTERED=$(($(_state_field "$st" apps_total) - $(_state_field "$APPS_IDLE_STATE" apps_total)))
+    APPS_CONNS=$(($(_state_field "$st" conn_passive) + $(_state_field "$st" conn_active)))
+    check "tasd served the programs: $APPS_REGISTERED processes registered, $APPS_CONNS connections" \
+        test "$APPS_REGISTERED" -ge 1 -a "$APPS_CONNS" -ge 1
+}
+
+# _state_field STATE NAME: one number of a tasd_state line (0 if absent)
+_state_field() {
+    local v=${1##*"$2"=}
+    [[ $1 == *"$2"=* ]] || v=0
+    echo "${v%% *}"
 }
 
 _idle_ok() {
     local st=$1 want_free=$2
     echo "state: $st (flows_free before: ${want_free:-unknown})"
-    [[ $st =~ apps=0\ conns=([0-9]+)\ time_wait=([0-9]+)\ syn_rcvd=0\ listeners=0\ flows_free=([0-9]+)\ app_rows=0 ]] || return 1
+    [[ $st =~ apps=0\ conns=([0-9]+)\ time_wait=([0-9]+)\ syn_rcvd=0\ listeners=0\ flows_free=([0-9]+)\ app_rows=0\  ]] || return 1
     [[ ${BASH_REMATCH[1]} == "${BASH_REMATCH[2]}" ]] || return 1
     [[ -z $want_free || ${BASH_REMATCH[3]} == "$want_free" ]]
 }
