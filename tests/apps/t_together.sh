@@ -44,7 +44,7 @@ check_eq "redis-benchmark reported all 4 tests" \
 check "memcslap (10 threads x 5000 sets) ended" wait_bg slap 120
 check "memcslap: no error" bash -c "! grep -i -E 'error|fail' '${BG_LOG[slap]}'"
 check_eq "memcslap: every set done" \
-    "$(sed -n 's/^Time to set *\([0-9]*\) keys by .*/\1/p' "${BG_LOG[slap]}")" 20000
+    "$(sed -n 's/^Time to set *\([0-9]*\) keys by .*/\1/p' "${BG_LOG[slap]}")" 50000
 check "40 curl downloads from http.server ended" wait_bg curls 120
 n=0
 for i in $(seq 40); do
