@@ -32,6 +32,6 @@ AM_TESTS_ENVIRONMENT = BUILD='$(abs_top_builddir)'; SRCDIR='$(abs_top_srcdir)'; 
 EXTRA_DIST += $(itest_scripts) tests/integration/lib.sh
 
 # Files of the test harness that live outside tests/integration/: the demo,
-# the apps placeholder, CI, and the man pages written with them.
-EXTRA_DIST += tests/demo.sh tests/apps/README .ci/run .ci/deps
+# CI, and the man pages written with them.
+EXTRA_DIST += tests/demo.sh .ci/run .ci/deps
 dist_man_MANS = doc/tasd.8 doc/tasctl.8 doc/libtas_interpose.7
