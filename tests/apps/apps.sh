@@ -121,29 +121,61 @@ apps_mark_idle() {
 # Sets APPS_REGISTERED (processes registered since apps_mark_idle) and
 # APPS_CONNS (connections tasd opened or accepted in all).
 apps_check_idle() {
-    local secs=${1:-15} i st=
+    local secs=${1:-15} st= t0=$SECONDS
     if [[ $TAS_TEST_MODE != tasd ]]; then
         echo "(tasd's leftover check does not apply in $TAS_TEST_MODE mode)"
         return 0
     fi
     local want_free=${APPS_IDLE_STATE##*flows_free=}
     want_free=${want_free%% *}
-    for ((i = 0; i < secs * 5; i++)); do
+    local noted=0
+    while true; do
         st=$(tasd_state) || st=
-        if [[ $st =~ apps=0\ conns=([0-9]+)\ time_wait=([0-9]+)\ syn_rcvd=0\ listeners=0\ flows_free=([0-9]+)\ app_rows=0\  ]] &&
-            [[ ${BASH_REMATCH[1]} == "${BASH_REMATCH[2]}" ]] &&
-            [[ -z $want_free || ${BASH_REMATCH[3]} == "$want_free" ]]; then
+        _idle_ok "$st" "$want_free" >/dev/null && break
+        if ((SECONDS - t0 >= secs)); then
+            # Known tasd bug: data that arrives after the application closed
+            # (its FIN sent) is taken into the dead connection's receive
+            # ring instead of being answered with RST as Linux does
+            # (TCPAbortOnData); the ring fills, the window closes, and the
+            # connection stays in FIN_WAIT_2 until the 60 s orphan timeout
+            # (SP_FIN_WAIT_2_MS).  iperf3's server hits it when the test
+            # ends while the client still has data in flight.  Wait for the
+            # timeout then: the check still fails if anything else is left.
+            if ((noted == 0 && secs < 75)) && _only_orphans; then
+                echo "KNOWN BUG: FIN_WAIT_2 orphans that received data after the close" \
+                    "(see apps_check_idle); waiting up to 75 s for tasd's orphan timeout"
+                tasctl flows | grep FIN_WAIT_2 | sed 's/^/    | /'
+                noted=1
+                secs=75
+                continue
+            fi
             break
         fi
         sleep 0.2
     done
-    echo "tasd after the programs: $st"
+    echo "tasd after the programs ($((SECONDS - t0)) s): $st"
     check "tasctl stats: no application, connection (but TIME_WAIT), listener or flow left" \
         _idle_ok "$st" "$want_free"
+    if ! _idle_ok "$st" "$want_free" >/dev/null; then
+        echo "tasctl flows and applications (TIME_WAIT rows left out):"
+        { tasctl flows | grep -v TIME_WAIT; tasctl stats | sed -n '/^applications:/,$p'; } 2>&1 |
+            head -n 40 | sed 's/^/    | /'
+    fi
     APPS_REGISTERED=$(($(_state_field "$st" apps_total) - $(_state_field "$APPS_IDLE_STATE" apps_total)))
     APPS_CONNS=$(($(_state_field "$st" conn_passive) + $(_state_field "$st" conn_active)))
     check "tasd served the programs: $APPS_REGISTERED processes registered, $APPS_CONNS connections" \
         test "$APPS_REGISTERED" -ge 1 -a "$APPS_CONNS" -ge 1
+}
+
+# _only_orphans: every connection tasd has left, other than TIME_WAIT, is in
+# FIN_WAIT_2 (and there is at least one).
+_only_orphans() {
+    tasctl flows --json >"$TMP/flows.json" 2>/dev/null || return 1
+    python3 - "$TMP/flows.json" <<'PY'
+import json, sys
+f = [c for c in json.load(open(sys.argv[1]))["flows"] if c["state"] != "TIME_WAIT"]
+sys.exit(0 if f and all(c["state"] == "FIN_WAIT_2" for c in f) else 1)
+PY
 }
 
 # _state_field STATE NAME: one number of a tasd_state line (0 if absent)
