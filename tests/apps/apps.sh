@@ -86,9 +86,10 @@ stop_server() {
 }
 
 # tasd_state: one line "apps=N conns=N time_wait=N syn_rcvd=N listeners=N
-# flows_free=N app_rows=N apps_total=N conn_passive=N conn_active=N" from
-# `tasctl stats --json` (app_rows: rows in its "apps" table; the last three
-# count since tasd started).
+# flows_free=N app_rows=N apps_total=N conn_passive=N conn_active=N
+# app_bad=N" from `tasctl stats --json` (app_rows: rows in its "apps" table;
+# the last four count since tasd started; app_bad: bad messages and queue
+# entries tasd received from applications).
 tasd_state() {
     tasctl stats --json >"$TMP/state.json" || return 1
     python3 - "$TMP/state.json" <<'PY'
@@ -96,10 +97,10 @@ import json, sys
 s = json.load(open(sys.argv[1]))["slowpath"]
 c = s["counters"]
 print("apps=%d conns=%d time_wait=%d syn_rcvd=%d listeners=%d flows_free=%d app_rows=%d"
-      " apps_total=%d conn_passive=%d conn_active=%d"
+      " apps_total=%d conn_passive=%d conn_active=%d app_bad=%d"
       % (s["n_apps"], s["conns"], s["time_wait"], s["syn_rcvd"], s["listeners"],
          s["flows_free"], len(s["apps"]), c["apps_total"], c["conn_passive"],
-         c["conn_active"]))
+         c["conn_active"], c["app_bad_msgs"] + c["app_bad_entries"] + c["fp_app_bad"]))
 PY
 }
 
@@ -116,8 +117,9 @@ apps_mark_idle() {
 # must within SECONDS (default 15; orphaned connections finish their FIN
 # exchange first) have no application, no connection other than TIME_WAIT
 # records, no half-open connection, no listener, and every flow id free that
-# was free before the programs ran (apps_mark_idle); and at least one
-# process must have registered with tasd and one connection been made.
+# was free before the programs ran (apps_mark_idle); at least one process
+# must have registered with tasd and one connection been made, and tasd
+# must have found no bad message or queue entry from them.
 # Sets APPS_REGISTERED (processes registered since apps_mark_idle) and
 # APPS_CONNS (connections tasd opened or accepted in all).
 apps_check_idle() {
@@ -165,6 +167,8 @@ apps_check_idle() {
     APPS_CONNS=$(($(_state_field "$st" conn_passive) + $(_state_field "$st" conn_active)))
     check "tasd served the programs: $APPS_REGISTERED processes registered, $APPS_CONNS connections" \
         test "$APPS_REGISTERED" -ge 1 -a "$APPS_CONNS" -ge 1
+    check_eq "tasd received no bad message or queue entry from the programs" \
+        "$(_state_field "$st" app_bad)" 0
 }
 
 # _only_orphans: every connection tasd has left, other than TIME_WAIT, is in

@@ -23,7 +23,7 @@ LRANGE_600_(first_600_elements) MSET_(10_keys)"
 # Foreground, no persistence, no config file: everything on the command line.
 start_bg redis tasd -t 600 "${APP[redis-server]}" --port "$PORT" --bind 0.0.0.0 \
     --protected-mode no --save '' --appendonly no --daemonize no --dir "$TMP" \
-    --logfile '' --enable-debug-command yes
+    --logfile ''
 wait_port redis "$SERVER_IP" "$PORT" || fatal "redis-server did not start"
 
 cli() { run_linux_peer -t 30 "${APP[redis-cli]}" -h "$SERVER_IP" -p "$PORT" "$@"; }
