@@ -14,7 +14,7 @@
 #   ...
 #   apps_check_idle
 #   finish
-# shellcheck shell=bash disable=SC2119,SC2120
+# shellcheck shell=bash disable=SC2119,SC2120,SC2034
 
 APPS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../integration/lib.sh
@@ -123,7 +123,7 @@ apps_mark_idle() {
 # Sets APPS_REGISTERED (processes registered since apps_mark_idle) and
 # APPS_CONNS (connections tasd opened or accepted in all).
 apps_check_idle() {
-    local secs=${1:-15} st= t0=$SECONDS
+    local secs=${1:-15} st='' t0=$SECONDS
     if [[ $TAS_TEST_MODE != tasd ]]; then
         echo "(tasd's leftover check does not apply in $TAS_TEST_MODE mode)"
         return 0

@@ -29,10 +29,12 @@ CONF
 start_bg lighttpd tasd -t 600 "${APP[lighttpd]}" -D -f "$TMP/lighttpd.conf"
 wait_port lighttpd "$SERVER_IP" "$PORT" || fatal "lighttpd did not start"
 
-# ab_run NAME ARGS...: 2000 requests, 20 at a time, for the 4 KiB file.
+# ab_run NAME ARGS...: 2000 requests, 20 at a time, for the 4 KiB file;
+# ab's report in AB_OUT.
 ab_run() {
     local name=$1 rc=0 out=$TMP/ab.$N_PASS
     shift
+    AB_OUT=$out
     run_linux_peer -t 120 "${APP[ab]}" -n 2000 -c 20 "$@" "http://$SERVER_IP:$PORT/small.txt" \
         >"$out" 2>&1 || rc=$?
     check_eq "ab $name: exit status" "$rc" 0
@@ -48,8 +50,7 @@ ab_run() {
 ab_run "(a connection per request)"
 ab_run "-k (keep-alive)" -k
 # ab -k counts keep-alive requests: all but the first on each connection
-out=$(ls -t "$TMP"/ab.* | head -n 1)
-kept=$(sed -n 's/^Keep-Alive requests: *\([0-9]*\)$/\1/p' "$out")
+kept=$(sed -n 's/^Keep-Alive requests: *\([0-9]*\)$/\1/p' "$AB_OUT")
 check "ab -k: connections were kept alive ($kept keep-alive requests)" test "${kept:-0}" -ge 1900
 
 wrk_secs=${APPS_WRK_SECS:-5}

@@ -42,7 +42,7 @@ bench() {
     got=$(awk -F'","' 'NR > 1 && $2 + 0 > 0 { gsub(/^"/, "", $1); gsub(/ /, "_", $1); print $1 }' \
         "$out" | sort | tr '\n' ' ')
     check_eq "redis-benchmark $name: every default test reported a rate" \
-        "$got" "$(echo $TESTS_WANT | tr ' ' '\n' | sort | tr '\n' ' ')"
+        "$got" "$(tr -s ' ' '\n' <<<"$TESTS_WANT" | sort | tr '\n' ' ')"
     check "redis-benchmark $name: no error" bash -c "! grep -i -E 'error|fail' '$out'"
     [[ $rc == 0 ]] || _show_log "$out"
     numbers "redis-benchmark $name:" \
