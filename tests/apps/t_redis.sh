@@ -5,8 +5,9 @@
 # pipelining (-P 16), each test reported and no error; a 1 MiB binary value
 # SET and read back with the same sha256; and a client blocked in BLPOP
 # that neither stalls another client's PING (answered in < 1 s) nor misses
-# the LPUSH that wakes it.  redis-server must still be running at the end,
-# and tasd must be left with no application or connection.
+# the LPUSH that wakes it; BGSAVE (a fork) saves, and the parent goes on
+# serving old and new connections.  redis-server must still be running at
+# the end, and tasd must be left with no application or connection.
 . "$(dirname "$0")/apps.sh"
 apps_init t_redis redis-server redis-cli redis-benchmark
 net_setup
@@ -76,6 +77,22 @@ check "the BLPOP client is still blocked" _alive "${BG_PID[blpop]}"
 check_eq "LPUSH to the blocked list" "$(cli LPUSH queue wake-up)" 1
 check "BLPOP returned after the LPUSH" wait_bg blpop 5
 check_eq "BLPOP got the pushed value" "$(tr '\n' ' ' <"$TMP/blpop.out")" "queue wake-up "
+
+# BGSAVE forks: the child writes the dump and closes its copies of the
+# listening and client sockets (tasd sockets, under tasd); the parent must
+# go on serving old and new connections.
+check_eq "BGSAVE starts" "$(cli BGSAVE)" "Background saving started"
+for ((i = 0; i < 100; i++)); do
+    [[ $(cli INFO persistence | tr -d '\r' | grep '^rdb_bgsave_in_progress:') == *:0 ]] && break
+    sleep 0.1
+done
+check_eq "BGSAVE's child saved the dump" \
+    "$(cli INFO persistence | tr -d '\r' | sed -n 's/^rdb_last_bgsave_status://p')" ok
+check "the dump is in the data directory" test -s "$TMP/dump.rdb"
+check_eq "after the fork: the 1 MiB value is still there" "$(cli STRLEN blob)" 1048576
+check "after the fork: 20 new connections x 1000 GETs" \
+    run_linux_peer -t 60 "${APP[redis-benchmark]}" -h "$SERVER_IP" -p "$PORT" -c 20 -n 20000 \
+    -t get -q
 
 check_eq "redis-server answers INFO after the load" \
     "$(cli INFO server | grep -c '^redis_version:')" 1
