@@ -65,6 +65,27 @@ wait_port() {
     return 1
 }
 
+# wait_log NAME REGEX [SECONDS]: wait until the background program NAME
+# logs a line matching REGEX (for servers such as iperf3 -s, which a probe
+# connection would disturb).
+wait_log() {
+    local name=$1 re=$2 secs=${3:-20} i
+    local pid=${BG_PID[$name]:-}
+    [[ -z $pid ]] && { echo "wait_log: no process '$name'"; return 1; }
+    for ((i = 0; i < secs * 10; i++)); do
+        grep -q -E "$re" "${BG_LOG[$name]}" 2>/dev/null && return 0
+        if ! _alive "$pid"; then
+            echo "$name exited before it logged '$re':"
+            _show_log "${BG_LOG[$name]}"
+            return 1
+        fi
+        sleep 0.1
+    done
+    echo "$name did not log '$re' within $secs s:"
+    _show_log "${BG_LOG[$name]}"
+    return 1
+}
+
 # numbers TEXT...: one measurement line for the report, tagged with the mode.
 numbers() { echo "APPS-NUMBERS: $TEST_NAME [$TAS_TEST_MODE] $*"; }
 

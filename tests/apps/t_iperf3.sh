@@ -19,16 +19,15 @@ PORT=5201
 # iperf_case NAME SERVER_SIDE CLIENT_SIDE [CLIENT ARGS...]: one test, server
 # in SERVER_SIDE (tasd|peer) handling one client and exiting.
 iperf_case() {
-    local name=$1 sside=$2 cside=$3 i
+    local name=$1 sside=$2 cside=$3
     shift 3
     PORT=$((PORT + 1))
     local srv=iperf_srv$PORT json=$TMP/iperf.$PORT.json
     start_bg "$srv" "$sside" -t $((SECS + 60)) "${APP[iperf3]}" -s -4 -1 -p "$PORT" --forceflush
-    for ((i = 0; i < 100; i++)); do
-        grep -q 'Server listening' "${BG_LOG[$srv]}" 2>/dev/null && break
-        _alive "${BG_PID[$srv]}" || break
-        sleep 0.1
-    done
+    if ! wait_log "$srv" 'Server listening' 10; then
+        check "$name: iperf3 server started" false
+        return
+    fi
     local rc=0
     _mk_cmd "$cside" -t $((SECS + 30)) "${APP[iperf3]}" -4 -c "$(where_ip "$sside")" -p "$PORT" \
         -t "$SECS" -J "$@"

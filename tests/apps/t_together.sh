@@ -21,11 +21,11 @@ start_bg redis tasd -t 300 "${APP[redis-server]}" --port 6379 --bind 0.0.0.0 \
     --protected-mode no --save '' --appendonly no --daemonize no --dir "$TMP" --logfile ''
 start_bg memcached tasd -t 300 "${APP[memcached]}" -u root -l 0.0.0.0 -p 11211 -U 0 -t 2 -m 64
 start_bg http tasd -t 300 /usr/bin/python3 -m http.server 8000 --bind 0.0.0.0 --directory "$WWW"
-start_bg iperf_srv peer -t 120 "${APP[iperf3]}" -s -4 -1 -p 5201
+start_bg iperf_srv peer -t 120 "${APP[iperf3]}" -s -4 -1 -p 5201 --forceflush
 wait_port redis "$SERVER_IP" 6379 || fatal "redis-server did not start"
 wait_port memcached "$SERVER_IP" 11211 || fatal "memcached did not start"
 wait_port http "$SERVER_IP" 8000 || fatal "python3 -m http.server did not start"
-sleep 0.5 # iperf3 -s prints nothing useful before its test; give it a moment
+wait_log iperf_srv 'Server listening' || fatal "iperf3 server on the peer did not start"
 
 # All at once: four load generators on the peer, one client under tasd.
 start_bg -o "$TMP/bench.csv" bench peer -t 120 "${APP[redis-benchmark]}" -h "$SERVER_IP" \
