@@ -42,6 +42,6 @@ EXTRA_DIST += $(itest_scripts) tests/integration/lib.sh tests/integration/hold_c
 	tests/integration/ka_server.py
 
 # Files of the test harness that live outside tests/integration/: the demo,
-# the apps placeholder, CI, and the man pages written with them.
-EXTRA_DIST += tests/demo.sh tests/apps/README .ci/run .ci/deps
+# CI, and the man pages written with them.
+EXTRA_DIST += tests/demo.sh .ci/run .ci/deps
 dist_man_MANS = doc/tasd.8 doc/tasctl.8 doc/libtas_interpose.7
