@@ -585,7 +585,7 @@ static uint64_t rx_consumed_queued(const struct sp_conn *c)
 
 /* Did the application leave received data unread?  (Then close() resets
  * the connection, as Linux does.) */
-static bool rx_unread(const struct sp_conn *c)
+bool sp_conn_rx_unread(const struct sp_conn *c)
 {
     uint64_t queued = rx_consumed_queued(c);
     uint32_t avail = sp_rd32(&fp.flows[c->flow].rx_avail);
@@ -698,7 +698,7 @@ void sp_conn_app_req(struct sp_app *a, uint16_t ctx, uint8_t type, const void *b
         c->app_closed = true;
         if (c->state == SP_TCP_CLOSED) {
             sp_conn_maybe_free(c);
-        } else if (c->fstate == SP_FLOW_INSTALLED && rx_unread(c)) {
+        } else if (c->fstate == SP_FLOW_INSTALLED && sp_conn_rx_unread(c)) {
             /* Unread data: abort, as Linux does (RFC 9293 3.10.4 allows). */
             sp.cnt.conn_reset++;
             sp_conn_reset(c, ECONNRESET, true);

@@ -80,7 +80,7 @@ struct sp_counters {
     uint64_t forks, fork_unknown, fork_expired, attaches, syn_drop_inactive;
     uint64_t tlp_probes, challenge_limited;
     uint64_t syncookies_sent, syncookies_ok, syncookies_bad;
-    uint64_t keepalive_probes, keepalive_timeouts;
+    uint64_t keepalive_probes, keepalive_timeouts, data_after_close;
 };
 
 /* A completion waiting for room in a context's sp_out queue. */
@@ -373,6 +373,8 @@ void sp_conn_fp_event(const struct fp_event *ev);
 /* Exception for a connection we know (mbuf consumed). */
 void sp_conn_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf *m);
 void sp_conn_app_gone(struct sp_app *a);
+/* Received bytes nobody read (counting consumption still queued to the core). */
+bool sp_conn_rx_unread(const struct sp_conn *c);
 /* a holds connection c (as creator or by inheritance). */
 bool sp_conn_held(const struct sp_conn *c, const struct sp_app *a);
 /* One inherited holder went away without closing (a; NULL: a fork record). */

@@ -140,6 +140,7 @@ static const struct {
     C(syncookies_bad),
     C(keepalive_probes),
     C(keepalive_timeouts),
+    C(data_after_close),
     C(fp_events),
     C(cmd_backlogged),
     C(cmd_dropped),

@@ -258,6 +258,13 @@ void sp_conn_tick(void)
                 cc_update(c, timeout);
             if (!gone && c->ka_idle_ms != 0)
                 keepalive_check(c);
+            /* Data for a connection every holder closed: nobody can read
+             * it, so reset, as Linux does (RFC 9293 3.10.7.4: no receiver). */
+            if (!gone && c->app_closed && c->handed && sp_conn_rx_unread(c)) {
+                sp.cnt.data_after_close++;
+                sp.cnt.conn_reset++;
+                sp_conn_reset(c, ECONNRESET, true);
+            }
         }
     }
 }

@@ -151,29 +151,10 @@ apps_check_idle() {
     fi
     local want_free=${APPS_IDLE_STATE##*flows_free=}
     want_free=${want_free%% *}
-    local noted=0
     while true; do
         st=$(tasd_state) || st=
         _idle_ok "$st" "$want_free" >/dev/null && break
-        if ((SECONDS - t0 >= secs)); then
-            # Known tasd bug: data that arrives after the application closed
-            # (its FIN sent) is taken into the dead connection's receive
-            # ring instead of being answered with RST as Linux does
-            # (TCPAbortOnData); the ring fills, the window closes, and the
-            # connection stays in FIN_WAIT_2 until the 60 s orphan timeout
-            # (SP_FIN_WAIT_2_MS).  iperf3's server hits it when the test
-            # ends while the client still has data in flight.  Wait for the
-            # timeout then: the check still fails if anything else is left.
-            if ((noted == 0 && secs < 75)) && _only_orphans; then
-                echo "KNOWN BUG: FIN_WAIT_2 orphans that received data after the close" \
-                    "(see apps_check_idle); waiting up to 75 s for tasd's orphan timeout"
-                tasctl flows | grep FIN_WAIT_2 | sed 's/^/    | /'
-                noted=1
-                secs=75
-                continue
-            fi
-            break
-        fi
+        ((SECONDS - t0 >= secs)) && break
         sleep 0.2
     done
     echo "tasd after the programs ($((SECONDS - t0)) s): $st"
@@ -192,16 +173,6 @@ apps_check_idle() {
         "$(_state_field "$st" app_bad)" 0
 }
 
-# _only_orphans: every connection tasd has left, other than TIME_WAIT, is in
-# FIN_WAIT_2 (and there is at least one).
-_only_orphans() {
-    tasctl flows --json >"$TMP/flows.json" 2>/dev/null || return 1
-    python3 - "$TMP/flows.json" <<'PY'
-import json, sys
-f = [c for c in json.load(open(sys.argv[1]))["flows"] if c["state"] != "TIME_WAIT"]
-sys.exit(0 if f and all(c["state"] == "FIN_WAIT_2" for c in f) else 1)
-PY
-}
 
 # _state_field STATE NAME: one number of a tasd_state line (0 if absent)
 _state_field() {

@@ -10,9 +10,9 @@
 # the end, log no error, and tasd must be left with no application or
 # connection.
 #
-# Under tasd this needs fork() inheritance of tasd sockets (today an
-# inherited socket fails with EOPNOTSUPP in the child), so it is not in
-# TESTS yet.  APPS_NGINX_MASTER=off runs nginx as one process instead
+# Under tasd the workers take the master's listeners over on their first
+# epoll_ctl (libtas/attach.c); the master, which never accepts, gets no
+# connections.  APPS_NGINX_MASTER=off runs nginx as one process instead
 # (master_process off; no fork): t_nginx_single.sh.
 . "$(dirname "$0")/apps.sh"
 MASTER=${APPS_NGINX_MASTER:-on}
