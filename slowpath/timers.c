@@ -208,6 +208,7 @@ static void cc_update(struct sp_conn *c, bool timeout)
     };
     c->last_acked = acked;
     c->last_fretx = fretx;
+    c->retx_events += in.fretx + (timeout ? 1u : 0u);
     c->tx_acked_total += in.acked;
     sp.cc->update(&c->cc, &in);
     if (sp_cc_changed(c->cc_sent_cwnd, c->cc.cwnd, c->cc.mss)) {
@@ -258,6 +259,8 @@ void sp_conn_tick(void)
                 cc_update(c, timeout);
             if (!gone && c->ka_idle_ms != 0)
                 keepalive_check(c);
+            if (!gone && c->info_ms + SP_INFO_MS <= sp.now_ms)
+                sp_conn_write_info(c);
             /* Data for a connection every holder closed: nobody can read
              * it, so reset, as Linux does (RFC 9293 3.10.7.4: no receiver). */
             if (!gone && c->app_closed && c->handed && sp_conn_rx_unread(c)) {
