@@ -8,7 +8,7 @@
  * frame that is not passed on gets one reason from FP_RX_REASONS; the
  * caller (fastpath/input.c) counts it per core and frees the frame.
  * fp_classify_seg() turns a classified TCP segment into the struct fp_seg
- * that fastpath/rx.c processes, parsing its options.
+ * that fastpath/rx.c processes, parsing its options (timestamps, SACK).
  *
  * Policy, after Linux: IP options are skipped (the TCP header starts at
  * ihl * 4; counted as ip_opts, not dropped); fragments are not reassembled
@@ -268,6 +268,7 @@ static inline unsigned fp_classify_seg(const struct fp_frame *fr, struct fp_seg 
     const uint8_t *opt = tb + sizeof(*th);
 
     s->has_ts = false;
+    s->n_sack = 0;
     if (optlen > 0 && !fp_tcp_opts_ts_fast(opt, optlen, &s->ts_val, &s->ts_ecr)) {
         struct fp_tcp_opts o;
         if (unlikely(fp_tcp_opts_parse(opt, optlen, &o) != 0))
@@ -275,6 +276,9 @@ static inline unsigned fp_classify_seg(const struct fp_frame *fr, struct fp_seg 
         s->has_ts = o.has_ts;
         s->ts_val = o.ts_val;
         s->ts_ecr = o.ts_ecr;
+        s->n_sack = o.n_sack;
+        memcpy(s->sack_start, o.sack_start, sizeof(s->sack_start));
+        memcpy(s->sack_end, o.sack_end, sizeof(s->sack_end));
     } else if (optlen > 0) {
         s->has_ts = true;
     }

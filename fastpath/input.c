@@ -65,7 +65,8 @@ static unsigned input_established(struct fp_core *c, uint32_t fid,
     uint32_t plen = s.len;
 
     struct fp_rx_result r;
-    fp_rx_segment(f, &s, now, &r);
+    f->cnt_rx++;
+    fp_rx_segment(f, &fp.flowx[fid], &s, now, &r);
 
     if (r.delivered != 0 || r.fin_rcvd || r.tx_freed != 0 || r.fin_acked) {
         struct fp_side *sd = &p->side[fid];
@@ -90,8 +91,13 @@ static unsigned input_established(struct fp_core *c, uint32_t fid,
         fp_ack_add(c, fid);
     if (unlikely(r.fast_retx))
         c->stats.retx_fast++;
+    if (unlikely(r.retx_len != 0))
+        fp_tx_retx(c, f, r.retx_seq, r.retx_len, now);
+    c->retx_bytes += r.goback;
     if (unlikely(r.ooo))
         c->stats.ooo_segs++;
+    if (unlikely(r.ce))
+        c->ce_marks++;
     if (unlikely(r.dropped) && plen > 0)
         c->stats.drops_nobuf++;
     if (r.tx_ready && fp_flow_can_send(f))

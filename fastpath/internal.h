@@ -168,6 +168,9 @@ void fp_exception(struct fp_core *c, struct rte_mbuf *m);
 unsigned fp_tx_flow(struct fp_core *c, uint32_t fid, unsigned max_segs, uint64_t now,
                     uint32_t *bytes);
 void fp_tx_ack(struct fp_core *c, struct fp_flow *f, uint64_t now);
+/* Send [seq, seq + len) again now (SACK recovery); seq within SND.UNA..NXT. */
+void fp_tx_retx(struct fp_core *c, struct fp_flow *f, uint32_t seq, uint32_t len,
+                uint64_t now);
 void fp_acks_flush(struct fp_core *c, uint64_t now);
 void fp_ack_delay(struct fp_core *c, uint32_t fid, uint64_t now);
 uint32_t fp_acks_due_us(const struct fp_core *c, uint64_t now);

@@ -330,6 +330,7 @@ TAS_HIDDEN void tas_fp_flush(void);
 TAS_HIDDEN bool tas_post_pending(void);
 TAS_HIDDEN void tas_post_drop_sock(struct tas_sock *s);
 TAS_HIDDEN int tas_post_flow_ctrl(struct tas_sock *s, uint8_t type, uint32_t how);
+TAS_HIDDEN int tas_post_keepalive(struct tas_sock *s);
 
 /* ---------------------------------------------------------------- events.c */
 

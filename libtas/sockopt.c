@@ -197,6 +197,11 @@ int tas_setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
     } else if (level == IPPROTO_TCP && opt == TCP_NODELAY) {
         s->nodelay = v != 0;
     }
+    /* Keepalive runs in tasd: tell it when the settings of a flow change. */
+    if ((level == SOL_SOCKET && opt == SO_KEEPALIVE) ||
+        (level == IPPROTO_TCP &&
+         (opt == TCP_KEEPIDLE || opt == TCP_KEEPINTVL || opt == TCP_KEEPCNT)))
+        tas_post_keepalive(s);
     tas_leave(s);
     return 0;
 }

@@ -47,6 +47,8 @@ struct rte_mbuf;
            */
 #define SP_MAX_LISTENERS_PER_APP 4096
 #define SP_MAX_BACKLOG           4096  /* like net.core.somaxconn */
+#define SP_CHALLENGE_PER_S       1000  /* like net.ipv4.tcp_challenge_ack_limit */
+#define SP_INFO_MS               64    /* struct tas_flow_info refresh period */
 #define SP_MAX_SYN_RCVD          65536 /* half-open connections, all listeners */
 #define SP_OUTQ_MAX              65536 /* completions parked per context when sp_out is full */
 #define SP_RST_PER_SEC           10000 /* resets sent for unknown segments */
@@ -77,6 +79,9 @@ struct sp_counters {
     uint64_t out_parked, out_dropped;
     uint64_t mbuf_fail, tx_fail;
     uint64_t forks, fork_unknown, fork_expired, attaches, syn_drop_inactive;
+    uint64_t tlp_probes, challenge_limited;
+    uint64_t syncookies_sent, syncookies_ok, syncookies_bad;
+    uint64_t keepalive_probes, keepalive_timeouts, data_after_close;
     /* exc_bad by reason: a frame the fast path passed up that does not parse
      * (short, or failed sp_frame_parse_tcp), a SYN or SYN-ACK whose options
      * are malformed (length 0/1 or past the header) */
@@ -141,7 +146,8 @@ struct sp_app {
     uint8_t *region;
     uint64_t region_size, ctx_off, ctx_stride, buf_off, buf_size;
     uint32_t q_ents;
-    uint32_t slot_size; /* rx_buf_size + tx_buf_size, cache-line aligned */
+    uint32_t slot_size; /* info_off + one cache line */
+    uint32_t info_off;  /* struct tas_flow_info in a slot: after the rings */
     uint16_t max_ctx;
     struct sp_app_ctx *ctxs;
     struct sp_slots bufs; /* buffer slots in the region's buffer area */
@@ -200,6 +206,7 @@ struct sp_conn {
     bool tw;               /* a TIME_WAIT record (counted in sp.n_tw) */
     bool half_open;        /* counted in sp.n_syn_rcvd and its listener's syn_rcvd */
     bool ts, ws, sack;     /* negotiated options */
+    bool ecn;              /* ECN: asked (SYN_SENT), then negotiated */
     uint32_t lip, rip;     /* network order */
     uint16_t lport, rport; /* network order */
     uint8_t peer_mac[6];
@@ -239,6 +246,12 @@ struct sp_conn {
     uint32_t rto_una;
     uint64_t rto_deadline_ms;
     uint32_t rto_retries;
+    uint64_t una_moved_ms; /* when SND.UNA last moved (tail loss probe) */
+    /* keepalive (SO_KEEPALIVE): idle 0 = off */
+    uint32_t ka_idle_ms, ka_intvl_ms, ka_cnt, ka_sent;
+    uint32_t ka_rx;        /* the fast path's cnt_rx when last seen */
+    uint64_t ka_rx_ms;     /* when it last moved */
+    uint32_t tlp_una;      /* SND.UNA a tail loss probe was sent for */
 
     /* congestion control */
     struct sp_cc_state cc;
@@ -246,6 +259,9 @@ struct sp_conn {
     uint32_t last_acked;
     uint16_t last_fretx;
     uint64_t tx_acked_total;
+    uint32_t retx_events;  /* fast retransmits and timeouts (TCP_INFO) */
+    uint32_t info_seq;     /* its struct tas_flow_info's seq */
+    uint64_t info_ms;      /* when it was last written */
 };
 
 struct sp_state {
@@ -291,6 +307,8 @@ struct sp_state {
     uint32_t n_conns, n_syn_rcvd, n_tw;
     struct sp_listener *listeners;
     uint32_t next_listener_id, n_listeners;
+    uint64_t challenge_start_ms; /* RFC 5961 challenge ACK rate limit */
+    uint32_t challenge_sent;
     struct sp_fork *forks; /* announced, not claimed */
     uint32_t n_forks;
     uint8_t isn_key[16];
@@ -368,6 +386,10 @@ void sp_conn_fp_event(const struct fp_event *ev);
 /* Exception for a connection we know (mbuf consumed). */
 void sp_conn_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf *m);
 void sp_conn_app_gone(struct sp_app *a);
+/* Refresh the connection's struct tas_flow_info (TCP_INFO) in its slot. */
+void sp_conn_write_info(struct sp_conn *c);
+/* Received bytes nobody read (counting consumption still queued to the core). */
+bool sp_conn_rx_unread(const struct sp_conn *c);
 /* a holds connection c (as creator or by inheritance). */
 bool sp_conn_held(const struct sp_conn *c, const struct sp_app *a);
 /* One inherited holder went away without closing (a; NULL: a fork record). */
@@ -415,6 +437,8 @@ void sp_unlisten(struct sp_app *a, uint32_t id);
 void sp_accepted(struct sp_app *a, uint32_t id, uint32_t count);
 struct sp_listener *sp_listener_get(uint32_t id);
 bool sp_listener_port_used(uint16_t port);
+/* An ACK for no known connection: a SYN cookie's?  Then true (mbuf consumed). */
+bool sp_listen_cookie_ack(const struct sp_pkt *p, struct rte_mbuf *m);
 /* A SYN for no known connection (mbuf consumed). */
 void sp_listen_syn(const struct sp_pkt *p, struct rte_mbuf *m);
 /* Segment for a SYN_RCVD record (mbuf consumed). */

@@ -17,6 +17,7 @@
  *       bit 2: timestamps negotiated      bit 3: ECN negotiated
  *       bit 4: our FIN was sent           bit 5: the port "verified"
  *              checksums (FP_CK_GOOD), bit 6: the port said bad
+ *       bit 7: SACK negotiated
  *   [1] RCV.NXT = first segment's seq - (int8)[1]
  *   [2] SND.UNA = first segment's ack - (int8)[2]
  *   [3] tx_sent, [4] tx_avail (bytes, within the tx ring)
@@ -32,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tas/seq.h"
 #include "fastpath/classify.h"
 #include "fastpath/flow.h"
 #include "fastpath/rx.h"
@@ -47,6 +49,7 @@ static const uint8_t our_mac[6] = {0x02, 0, 0, 0, 0, 0x02};
 
 struct fz_flow {
     struct fp_flow f;
+    struct fp_flow_x x; /* out-of-order intervals, SACK scoreboard */
     uint8_t *rx, *tx;
     bool up;
     uint32_t tx_total; /* tx_sent + tx_avail may only shrink (acks) */
@@ -67,6 +70,7 @@ static void flow_setup(struct fz_flow *z, const uint8_t *ctl, const struct fp_se
     uint32_t tx_size = 256;
 
     memset(f, 0, sizeof(*f));
+    memset(&z->x, 0, sizeof(z->x));
     z->rx = malloc(rx_size);
     z->tx = malloc(tx_size);
     if (z->rx == NULL || z->tx == NULL)
@@ -93,6 +97,8 @@ static void flow_setup(struct fz_flow *z, const uint8_t *ctl, const struct fp_se
         f->flags |= FP_FLOW_ECN;
     if (ctl[0] & 0x10)
         f->flags |= FP_FLOW_FIN_QUEUED | FP_FLOW_FIN_TXED;
+    if (ctl[0] & 0x80)
+        f->flags |= FP_FLOW_SACK;
     f->ts_recent = s->has_ts ? s->ts_val - 1 : 0;
     z->tx_total = f->tx_sent + f->tx_avail;
     z->up = true;
@@ -107,7 +113,16 @@ static void flow_check(const struct fz_flow *z, const struct fp_rx_result *r,
     check(f->tx_pos < f->tx_size, "tx_pos < tx_size");
     check(f->tx_sent + f->tx_avail <= z->tx_total, "acks only free tx bytes");
     check(r->delivered <= f->rx_size, "delivered fits the ring");
-    check(f->rx_ooo_len <= f->rx_size, "out-of-order interval fits the ring");
+    const struct fp_flow_x *x = &z->x;
+    check(x->n_ooo <= FP_OOO_MAX, "out-of-order intervals <= FP_OOO_MAX");
+    check(x->n_sack <= FP_SACK_MAX, "SACKed ranges <= FP_SACK_MAX");
+    for (unsigned i = 0; i < x->n_ooo; i++) {
+        check(tas_seq_lt(x->ooo_start[i], x->ooo_end[i]),
+              "out-of-order interval not empty");
+        check(x->ooo_end[i] - f->rx_next_seq <= f->rx_size,
+              "out-of-order interval within the ring");
+    }
+    check(f->tx_sacked <= z->tx_total, "SACKed bytes were sent");
     (void)s;
 }
 
@@ -215,7 +230,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     if (!z.up)
                         flow_setup(&z, ctl, &s);
                     struct fp_rx_result r;
-                    fp_rx_segment(&z.f, &s, (uint64_t)i * 1000, &r);
+                    fp_rx_segment(&z.f, &z.x, &s, (uint64_t)i * 1000, &r);
                     flow_check(&z, &r, &s);
                 } else {
                     slow_path(fr, len);

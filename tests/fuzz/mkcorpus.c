@@ -17,6 +17,7 @@
 #define CTL_CKSUM 0x01
 #define CTL_FLOW  0x02
 #define CTL_TS    0x04
+#define CTL_SACK  0x80
 
 static const char *dir;
 static uint8_t out[8 * (TF_MAX + 2) + 8];
@@ -226,10 +227,25 @@ int main(int argc, char **argv)
         save("data_full_mss");
     }
 
-    begin(CTL_FLOW | CTL_TS);
+    begin(CTL_FLOW | CTL_TS | CTL_SACK);
     n = seg(f, TAS_TCP_ACK, 1000, sack_opts, sizeof(sack_opts), 16);
     add(f, n);
     save("data_sack");
+
+    /* We send, the peer SACKs two ranges of our 100 bytes in flight
+     * (SND.UNA 2000): recovery resends the holes. */
+    {
+        static const uint8_t sack2[20] = {1,    1,    5, 18,   0,    0,   0x07,
+                                          0xe4, 0,    0, 0x07, 0xf8, 0,   0,
+                                          0x08, 0x0c, 0, 0,    0x08, 0x20};
+        begin(CTL_FLOW | CTL_SACK);
+        out[2] = 0;
+        out[3] = 100;
+        n = seg(f, TAS_TCP_ACK, 1000, sack2, sizeof(sack2), 0);
+        for (int i = 0; i < 4; i++)
+            add(f, n);
+        save("sack_recovery");
+    }
 
     /* Out of order, then the gap: the held interval merges. */
     begin(CTL_FLOW | CTL_TS);

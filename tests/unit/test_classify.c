@@ -109,7 +109,8 @@ Test(classify, segment_reaches_the_receive_ring_through_rx)
                         .tx_una_seq = 9000,
                         .flags = FP_FLOW_INSTALLED};
     struct fp_rx_result r;
-    fp_rx_segment(&f, &seg, 0, &r);
+    struct fp_flow_x x = {.n_ooo = 0};
+    fp_rx_segment(&f, &x, &seg, 0, &r);
     cr_assert_eq(r.delivered, sizeof(payload));
     cr_assert_arr_eq(ring, payload, sizeof(payload));
 }
