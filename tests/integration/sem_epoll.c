@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -619,6 +620,144 @@ static void closed_in_use(void)
     close(c);
 }
 
+/* ------------------------------------------------------------ connect, listen */
+
+static void connect_and_listen(void)
+{
+    struct epoll_event e;
+    /* Non-blocking connect: one EPOLLOUT when it completes (ET). */
+    int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), ep = epoll_create1(0);
+    struct sockaddr_in sa;
+    tu_addr(S.prog, S.peer_ip, S.data_port, &sa);
+    errno = 0;
+    CHECK(connect(c, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno == EINPROGRESS,
+          "connect: non-blocking: EINPROGRESS");
+    CHECK(ep_add(ep, c, EPOLLOUT | EPOLLIN | EPOLLET, TAG(40)) == 0, "connect: add (ET)");
+    int n = wait1(ep, EV_MS, &e);
+    CHECK(n == 1 && e.events == EPOLLOUT && e.data.u64 == TAG(40),
+          "connect: completes: one EPOLLOUT (n=%d events=%#x)", n, e.events);
+    CHECK(wait1(ep, QUIET_MS, NULL) == 0, "connect: once");
+    close(ep);
+    close(c);
+
+    /* Refused: everything, as Linux's tcp_poll says for a reset socket. */
+    c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    ep = epoll_create1(0);
+    tu_addr(S.prog, S.peer_ip, 9, &sa); /* nobody listens on the discard port */
+    connect(c, (struct sockaddr *)&sa, sizeof(sa));
+    ep_add(ep, c, EPOLLOUT | EPOLLIN | EPOLLRDHUP, TAG(41));
+    n = wait1(ep, EV_MS, &e);
+    CHECK(n == 1 && (e.events & (EPOLLERR | EPOLLHUP | EPOLLOUT)) ==
+                        (EPOLLERR | EPOLLHUP | EPOLLOUT),
+          "connect refused: EPOLLERR|EPOLLHUP|EPOLLOUT (events=%#x)", e.events);
+    int err = 0;
+    socklen_t el = sizeof(err);
+    getsockopt(c, SOL_SOCKET, SO_ERROR, &err, &el);
+    CHECK(err == ECONNREFUSED, "connect refused: SO_ERROR ECONNREFUSED (%s)", tu_errname(err));
+    close(ep);
+    close(c);
+
+    /* A fresh socket: EPOLLOUT|EPOLLHUP, as on Linux. */
+    c = socket(AF_INET, SOCK_STREAM, 0);
+    ep = epoll_create1(0);
+    ep_add(ep, c, EPOLLIN | EPOLLOUT, TAG(42));
+    n = wait1(ep, 0, &e);
+    CHECK(n == 1 && e.events == (EPOLLOUT | EPOLLHUP),
+          "fresh socket: EPOLLOUT|EPOLLHUP (events=%#x)", n == 1 ? e.events : 0);
+    close(ep);
+    close(c);
+
+    /* A listener, edge-triggered: one event per new connection. */
+    int l = tu_listen(S.listen_port, 16, 1);
+    ep = epoll_create1(0);
+    ep_add(ep, l, EPOLLIN | EPOLLET, TAG(43));
+    CHECK(wait1(ep, QUIET_MS, NULL) == 0, "listener ET: nothing before a connection");
+    char id[16];
+    sem_peer(id, sizeof(id), "connect %u", S.listen_port);
+    n = wait1(ep, EV_MS, &e);
+    CHECK(n == 1 && e.events == EPOLLIN && e.data.u64 == TAG(43),
+          "listener ET: a connection: one EPOLLIN (n=%d)", n);
+    CHECK(wait1(ep, QUIET_MS, NULL) == 0, "listener ET: not repeated while not accepted");
+    sem_peer(id, sizeof(id), "connect %u", S.listen_port);
+    n = wait1(ep, EV_MS, &e);
+    CHECK(n == 1, "listener ET: the next connection: one more (n=%d)", n);
+    int a1 = accept(l, NULL, NULL), a2 = accept(l, NULL, NULL);
+    errno = 0;
+    int a3 = accept(l, NULL, NULL);
+    CHECK(a1 >= 0 && a2 >= 0 && a3 < 0 && errno == EAGAIN,
+          "listener ET: two connections to accept, then EAGAIN");
+    CHECK(wait1(ep, QUIET_MS, NULL) == 0, "listener ET: accepting wakes nobody");
+    close(a1);
+    close(a2);
+    close(ep);
+    close(l);
+}
+
+/* ------------------------------------------------------------ threads on one set */
+
+static void *wait_thread_short(void *arg)
+{
+    struct waiter *w = arg;
+    struct epoll_event e;
+    w->n = wait1(w->ep, 1500, &e);
+    __atomic_store_n(&w->woke, tu_now_ms(), __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static void threads_on_one_set(void)
+{
+    char id[16];
+    int c = sem_connect(id), ep = epoll_create1(0), p[2];
+    CHECK(pipe(p) == 0, "threads: a pipe");
+    /* EPOLLONESHOT: two threads wait on one instance, one event: one of
+     * them gets it, the other runs to its timeout. */
+    ep_add(ep, c, EPOLLIN | EPOLLONESHOT, TAG(50));
+    struct waiter w[2] = {{.ep = ep}, {.ep = ep}};
+    for (int i = 0; i < 2; i++)
+        pthread_create(&w[i].thr, NULL, wait_thread_short, &w[i]);
+    sem_sleep_ms(300);
+    sem_peer(NULL, 0, "send %s 1", id);
+    for (int i = 0; i < 2; i++)
+        pthread_join(w[i].thr, NULL);
+    CHECK(w[0].n + w[1].n == 1 && w[0].n >= 0 && w[1].n >= 0,
+          "threads: ONESHOT event goes to exactly one of two waiting threads (%d, %d)", w[0].n,
+          w[1].n);
+    char one;
+    CHECK(sem_read_n(c, &one, 1, EV_MS) == 1, "threads: read that byte");
+    close(ep);
+
+    /* epoll_ctl from another thread: adding a ready socket wakes a waiter,
+     * whether the set had only kernel descriptors or already a TCP socket. */
+    for (int round = 0; round < 2; round++) {
+        char id2[16];
+        int c2 = sem_connect(id2);
+        sem_peer(NULL, 0, "send %s 1", id2);
+        char b;
+        struct pollfd pf = {.fd = c2, .events = POLLIN};
+        poll(&pf, 1, EV_MS); /* the byte is there */
+        ep = epoll_create1(0);
+        ep_add(ep, p[0], EPOLLIN, TAG(51));
+        if (round == 1)
+            ep_add(ep, c, EPOLLIN | EPOLLET, TAG(52)); /* a quiet TCP socket */
+        struct waiter wt = {.ep = ep};
+        pthread_create(&wt.thr, NULL, wait_thread_long, &wt);
+        sem_sleep_ms(300);
+        int64_t t0 = tu_now_ms();
+        ep_add(ep, c2, EPOLLIN, TAG(53));
+        pthread_join(wt.thr, NULL);
+        CHECK(wt.n == 1 && (uint64_t)wt.woke == TAG(53) && sem_since(t0) < 1000,
+              "threads: ADD of a ready socket from another thread wakes the waiter (%s set, "
+              "n=%d, %lld ms)",
+              round == 0 ? "kernel-only" : "TCP", wt.n, (long long)sem_since(t0));
+        (void)!read(c2, &b, 1);
+        close(ep);
+        close(c2);
+    }
+    close(p[0]);
+    close(p[1]);
+    close(c);
+}
+
 int main(int argc, char **argv)
 {
     sem_init("sem_epoll", argc, argv);
@@ -633,5 +772,7 @@ int main(int argc, char **argv)
     mixed();
     signal_masks();
     closed_in_use();
+    connect_and_listen();
+    threads_on_one_set();
     return sem_finish();
 }
