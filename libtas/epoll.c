@@ -18,7 +18,8 @@
  * (an "out" wake-up), or a change of state: connected, FIN, reset, shutdown,
  * a new error (wakes every item).  Reading data or writing while room is left
  * wakes nobody.  Each item keeps a snapshot of its socket taken at the last
- * change, and the wake-up is told from the difference (wake_key()).
+ * change (reads and writes are changes too), and the wake-up is told from
+ * the difference (wake_key()).
  *
  * epoll_wait() applies tasd's entries, collects ready tasd items, and asks
  * the kernel epoll with a zero timeout when something is ready; otherwise it
@@ -49,7 +50,7 @@
 #define KEY_OUT (EPOLLOUT | EPOLLWRNORM)
 #define KEY_ALL 0xffffffffu /* a change of state: wakes every item */
 /* What EPOLLEXCLUSIVE may be combined with (the kernel's EPOLLEXCLUSIVE_OK_BITS). */
-#define EXCLUSIVE_OK                                                                   \
+#define EXCLUSIVE_OK                                                                     \
     (EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE)
 
 struct tas_epoll;
@@ -215,6 +216,8 @@ static uint32_t wake_key(const struct ep_snap *o, const struct tas_sock *s)
     }
     if (s->tx_base != NULL && s->tx_base == o->tx_base && s->tx_size == o->tx_size) {
         uint32_t written = (s->tx_tail + s->tx_size - o->tx_tail) % s->tx_size;
+        if (written == 0 && s->tx_free < o->tx_free)
+            written = s->tx_size; /* one write filled the whole ring */
         uint32_t low = o->tx_free > written ? o->tx_free - written : 0;
         if (s->tx_free > low && !free_writable(low, s->tx_size) && tas_sock_writable(s))
             key |= KEY_OUT;

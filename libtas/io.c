@@ -253,6 +253,7 @@ static ssize_t do_send(struct tas_sock *s, const struct iovec *iov, int iovcnt, 
             s->tx_free -= (uint32_t)n;
             s->pend_tx += (uint32_t)n;
             tas_sock_mark_dirty(s);
+            tas_sock_changed(s); /* less room: epoll's edge-triggered EPOLLOUT */
             done += n;
             if (done == len)
                 break;
