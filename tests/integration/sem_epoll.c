@@ -66,7 +66,8 @@ static void level_triggered(void)
     sem_peer(NULL, 0, "send %s 10", id);
     int n = wait1(ep, EV_MS, &e);
     CHECK(n == 1 && e.events == EPOLLIN && e.data.u64 == TAG(1),
-          "LT: data arrives: EPOLLIN with data.u64 intact (n=%d events=%#x)", n, e.events);
+          "LT: data arrives: EPOLLIN with data.u64 intact (n=%d events=%#x)", n,
+          e.events);
     n = wait1(ep, 0, &e);
     CHECK(n == 1 && (e.events & EPOLLIN), "LT: reported again while the data is unread");
     char buf[16];
@@ -93,7 +94,8 @@ static void edge_triggered(void)
     CHECK(wait1(ep, QUIET_MS, NULL) == 0, "ET: a read does not re-arm");
     sem_peer(NULL, 0, "send %s 10", id);
     n = wait1(ep, EV_MS, &e);
-    CHECK(n == 1 && e.events == EPOLLIN, "ET: new data re-arms: one more EPOLLIN (n=%d)", n);
+    CHECK(n == 1 && e.events == EPOLLIN, "ET: new data re-arms: one more EPOLLIN (n=%d)",
+          n);
     CHECK(wait1(ep, QUIET_MS, NULL) == 0, "ET: and only one");
     CHECK(sem_read_n(c, buf, 16, EV_MS) == 16, "ET: all 16 unread bytes are there");
 
@@ -128,7 +130,8 @@ static void edge_triggered(void)
         quiet = wait1(ep2, QUIET_MS, NULL) == 0;
     }
     CHECK(eagain, "ET out: non-blocking writes fill up: EAGAIN (%zu bytes)", sent);
-    CHECK(quiet, "ET out: once full for good, no EPOLLOUT while full (%d rounds)", rounds);
+    CHECK(quiet, "ET out: once full for good, no EPOLLOUT while full (%d rounds)",
+          rounds);
     sem_peer(r, sizeof(r), "recv %s %zu 30000", id, sent);
     n = wait1(ep2, EV_MS, &e);
     CHECK(n == 1 && (e.events & EPOLLOUT),
@@ -146,15 +149,18 @@ static void oneshot(void)
     CHECK(ep_add(ep, c, EPOLLIN | EPOLLONESHOT, TAG(4)) == 0, "ONESHOT: add");
     sem_peer(NULL, 0, "send %s 8", id);
     int n = wait1(ep, EV_MS, &e);
-    CHECK(n == 1 && e.events == EPOLLIN && e.data.u64 == TAG(4), "ONESHOT: one event (n=%d)",
-          n);
-    CHECK(wait1(ep, QUIET_MS, NULL) == 0, "ONESHOT: disabled after it, data still unread");
+    CHECK(n == 1 && e.events == EPOLLIN && e.data.u64 == TAG(4),
+          "ONESHOT: one event (n=%d)", n);
+    CHECK(wait1(ep, QUIET_MS, NULL) == 0,
+          "ONESHOT: disabled after it, data still unread");
     CHECK(sem_read_n(c, buf, 8, EV_MS) == 8, "ONESHOT: read the data");
     sem_peer(NULL, 0, "send %s 8", id);
     CHECK(wait1(ep, QUIET_MS * 2, NULL) == 0, "ONESHOT: new data does not re-enable it");
-    CHECK(ep_mod(ep, c, EPOLLIN | EPOLLONESHOT, TAG(5)) == 0, "ONESHOT: EPOLL_CTL_MOD re-arms");
+    CHECK(ep_mod(ep, c, EPOLLIN | EPOLLONESHOT, TAG(5)) == 0,
+          "ONESHOT: EPOLL_CTL_MOD re-arms");
     n = wait1(ep, EV_MS, &e);
-    CHECK(n == 1 && e.data.u64 == TAG(5), "ONESHOT: reported after MOD with the new data.u64");
+    CHECK(n == 1 && e.data.u64 == TAG(5),
+          "ONESHOT: reported after MOD with the new data.u64");
     CHECK(wait1(ep, QUIET_MS, NULL) == 0, "ONESHOT: and disabled again");
     close(ep);
     close(c);
@@ -196,7 +202,8 @@ static void reset(void)
     int c = sem_connect(id), ep = epoll_create1(0), ep_et = epoll_create1(0);
     struct epoll_event e;
     CHECK(ep_add(ep, c, EPOLLIN, TAG(8)) == 0, "RST: add (EPOLLIN only)");
-    CHECK(ep_add(ep_et, c, EPOLLOUT | EPOLLET, TAG(9)) == 0, "RST: add to a second set (ET out)");
+    CHECK(ep_add(ep_et, c, EPOLLOUT | EPOLLET, TAG(9)) == 0,
+          "RST: add to a second set (ET out)");
     CHECK(wait1(ep_et, EV_MS, &e) == 1, "RST: ET set: writable once");
     sem_peer(NULL, 0, "rst %s", id);
     int n = wait1(ep, EV_MS, &e);
@@ -208,10 +215,12 @@ static void reset(void)
           "RST: the ET set gets the reset once (events=%#x)", e.events);
     CHECK(wait1(ep_et, QUIET_MS, NULL) == 0, "RST: the ET set only once");
     errno = 0;
-    CHECK(read(c, buf, sizeof(buf)) < 0 && errno == ECONNRESET, "RST: read says ECONNRESET");
+    CHECK(read(c, buf, sizeof(buf)) < 0 && errno == ECONNRESET,
+          "RST: read says ECONNRESET");
     n = wait1(ep, 0, &e);
     CHECK(n == 1 && (e.events & EPOLLHUP) && !(e.events & EPOLLERR),
-          "RST: after the error is read: EPOLLHUP without EPOLLERR (events=%#x)", e.events);
+          "RST: after the error is read: EPOLLHUP without EPOLLERR (events=%#x)",
+          e.events);
     close(ep_et);
     close(ep);
     close(c);
@@ -221,8 +230,8 @@ static void reset(void)
 
 struct waiter {
     int ep;
-    int n;          /* epoll_wait's result */
-    int64_t woke;   /* when (ms), 0 while waiting */
+    int n;        /* epoll_wait's result */
+    int64_t woke; /* when (ms), 0 while waiting */
     pthread_t thr;
 };
 
@@ -284,8 +293,8 @@ static void exclusive(void)
     while (woken(w, 2) == 0 && sem_since(t0) < EV_MS)
         sem_sleep_ms(10);
     sem_sleep_ms(500);
-    CHECK(woken(w, 2) == 1, "EXCLUSIVE: one connection woke exactly one of two waiters (%d)",
-          woken(w, 2));
+    CHECK(woken(w, 2) == 1,
+          "EXCLUSIVE: one connection woke exactly one of two waiters (%d)", woken(w, 2));
     CHECK(sem_peer(id, sizeof(id), "connect %u", S.listen_port) == 0,
           "EXCLUSIVE: the peer connects again");
     t0 = tu_now_ms();
@@ -352,7 +361,8 @@ static void ctl_errors(void)
     sem_peer(NULL, 0, "send %s 4", id);
     CHECK(wait1(ep, EV_MS, NULL) == 1, "ctl: data reported");
     close(c);
-    CHECK(wait1(ep, QUIET_MS, NULL) == 0, "ctl: closing the socket takes it out of the set");
+    CHECK(wait1(ep, QUIET_MS, NULL) == 0,
+          "ctl: closing the socket takes it out of the set");
     errno = 0;
     CHECK(epoll_ctl(ep, EPOLL_CTL_DEL, c, NULL) < 0 && errno == EBADF,
           "ctl: DEL of the closed socket: EBADF");
@@ -375,7 +385,8 @@ static void mixed(void)
     struct sockaddr_in lo = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
     socklen_t ll = sizeof(lo);
     CHECK(pipe2(p, O_NONBLOCK) == 0 && socketpair(AF_UNIX, SOCK_STREAM, 0, un) == 0 &&
-              efd >= 0 && udp >= 0 && bind(udp, (struct sockaddr *)&lo, sizeof(lo)) == 0 &&
+              efd >= 0 && udp >= 0 &&
+              bind(udp, (struct sockaddr *)&lo, sizeof(lo)) == 0 &&
               getsockname(udp, (struct sockaddr *)&lo, &ll) == 0,
           "mixed: pipe, eventfd, UDP and Unix sockets");
     int fds[5] = {c, p[0], efd, udp, un[0]};
@@ -405,12 +416,14 @@ static void mixed(void)
                 seen |= 1u << 8; /* garbage */
         }
     }
-    CHECK(seen == 0x1f, "mixed: all five reported with their own data.u64 (seen %#x, %d calls)",
-          seen, calls);
+    CHECK(seen == 0x1f,
+          "mixed: all five reported with their own data.u64 (seen %#x, %d calls)", seen,
+          calls);
     char buf[16];
     uint64_t v;
     CHECK(sem_read_n(c, buf, 3, EV_MS) == 3 && read(p[0], buf, 1) == 1 &&
-              read(efd, &v, 8) == 8 && recv(udp, buf, 1, 0) == 1 && read(un[0], buf, 1) == 1,
+              read(efd, &v, 8) == 8 && recv(udp, buf, 1, 0) == 1 &&
+              read(un[0], buf, 1) == 1,
           "mixed: read everything");
     CHECK(wait1(ep, QUIET_MS, NULL) == 0, "mixed: nothing ready afterwards");
     /* Blocking wait wakes for a kernel descriptor and for TCP alike. */
@@ -577,8 +590,8 @@ static void signal_masks(void)
     struct timespec ts = {0, 250 * 1000000L};
     int64_t t0 = tu_now_ms();
     n = epoll_pwait2(ep, ev, 4, &ts, NULL);
-    CHECK(n == 0 && sem_since(t0) >= 249, "epoll_pwait2: a 250 ms timeout is kept (%lld ms)",
-          (long long)sem_since(t0));
+    CHECK(n == 0 && sem_since(t0) >= 249,
+          "epoll_pwait2: a 250 ms timeout is kept (%lld ms)", (long long)sem_since(t0));
     signal(SIGUSR1, SIG_DFL);
     close(ep);
     close(kep);
@@ -607,7 +620,8 @@ static void closed_in_use(void)
     pthread_create(&w.thr, NULL, wait_thread_long, &w);
     sem_sleep_ms(200);
     int ep = w.ep;
-    CHECK(close(ep) == 0, "closed in use: close the epoll descriptor while a thread waits");
+    CHECK(close(ep) == 0,
+          "closed in use: close the epoll descriptor while a thread waits");
     sem_sleep_ms(200);
     sem_peer(NULL, 0, "send %s 1", id);
     pthread_join(w.thr, NULL);
@@ -653,7 +667,8 @@ static void connect_and_listen(void)
     int err = 0;
     socklen_t el = sizeof(err);
     getsockopt(c, SOL_SOCKET, SO_ERROR, &err, &el);
-    CHECK(err == ECONNREFUSED, "connect refused: SO_ERROR ECONNREFUSED (%s)", tu_errname(err));
+    CHECK(err == ECONNREFUSED, "connect refused: SO_ERROR ECONNREFUSED (%s)",
+          tu_errname(err));
     close(ep);
     close(c);
 
@@ -720,8 +735,8 @@ static void threads_on_one_set(void)
     for (int i = 0; i < 2; i++)
         pthread_join(w[i].thr, NULL);
     CHECK(w[0].n + w[1].n == 1 && w[0].n >= 0 && w[1].n >= 0,
-          "threads: ONESHOT event goes to exactly one of two waiting threads (%d, %d)", w[0].n,
-          w[1].n);
+          "threads: ONESHOT event goes to exactly one of two waiting threads (%d, %d)",
+          w[0].n, w[1].n);
     char one;
     CHECK(sem_read_n(c, &one, 1, EV_MS) == 1, "threads: read that byte");
     close(ep);
@@ -746,7 +761,8 @@ static void threads_on_one_set(void)
         ep_add(ep, c2, EPOLLIN, TAG(53));
         pthread_join(wt.thr, NULL);
         CHECK(wt.n == 1 && (uint64_t)wt.woke == TAG(53) && sem_since(t0) < 1000,
-              "threads: ADD of a ready socket from another thread wakes the waiter (%s set, "
+              "threads: ADD of a ready socket from another thread wakes the waiter (%s "
+              "set, "
               "n=%d, %lld ms)",
               round == 0 ? "kernel-only" : "TCP", wt.n, (long long)sem_since(t0));
         (void)!read(c2, &b, 1);

@@ -88,13 +88,15 @@ static void rdhup_hup_err(void)
     int c = sem_connect(id);
     sem_peer(NULL, 0, "shutwr %s", id);
     int r = poll_until(c, POLLIN | POLLRDHUP, POLLIN | POLLRDHUP);
-    CHECK(r == (POLLIN | POLLRDHUP), "poll: peer's FIN: POLLIN|POLLRDHUP, no HUP (%#x)", r);
+    CHECK(r == (POLLIN | POLLRDHUP), "poll: peer's FIN: POLLIN|POLLRDHUP, no HUP (%#x)",
+          r);
     r = poll1(c, POLLIN, 0);
     CHECK(r == POLLIN, "poll: POLLRDHUP only when asked (%#x)", r);
     CHECK(read(c, buf, sizeof(buf)) == 0, "poll: EOF");
     shutdown(c, SHUT_WR);
     r = poll1(c, POLLIN | POLLRDHUP, 0);
-    CHECK(r == (POLLIN | POLLRDHUP | POLLHUP), "poll: both ways shut: POLLHUP too (%#x)", r);
+    CHECK(r == (POLLIN | POLLRDHUP | POLLHUP), "poll: both ways shut: POLLHUP too (%#x)",
+          r);
     r = poll1(c, 0, 0);
     CHECK(r == POLLHUP, "poll: POLLHUP even with events 0 (%#x)", r);
     close(c);
@@ -102,7 +104,8 @@ static void rdhup_hup_err(void)
     c = sem_connect(id);
     sem_peer(NULL, 0, "rst %s", id);
     r = poll_until(c, 0, POLLERR | POLLHUP);
-    CHECK(r == (POLLERR | POLLHUP), "poll: reset: POLLERR|POLLHUP with events 0 (%#x)", r);
+    CHECK(r == (POLLERR | POLLHUP), "poll: reset: POLLERR|POLLHUP with events 0 (%#x)",
+          r);
     r = poll1(c, POLLIN | POLLOUT | POLLRDHUP, 0);
     CHECK(r == (POLLIN | POLLOUT | POLLRDHUP | POLLERR | POLLHUP),
           "poll: reset: everything asked for is ready (%#x)", r);
@@ -128,7 +131,8 @@ static void nval_and_negative(void)
     int n = poll(fds, 3, 0);
     CHECK(n == 2 && fds[0].revents == POLLOUT && fds[1].revents == POLLNVAL &&
               fds[2].revents == 0,
-          "poll: TCP + closed number + negative fd: 2, POLLOUT, POLLNVAL, 0 (n=%d %#x %#x %#x)",
+          "poll: TCP + closed number + negative fd: 2, POLLOUT, POLLNVAL, 0 (n=%d %#x "
+          "%#x %#x)",
           n, fds[0].revents, fds[1].revents, fds[2].revents);
     fd_set rs;
     FD_ZERO(&rs);
@@ -136,7 +140,8 @@ static void nval_and_negative(void)
     FD_SET(closed, &rs);
     struct timeval tv = {0, 0};
     errno = 0;
-    CHECK(select((c > closed ? c : closed) + 1, &rs, NULL, NULL, &tv) < 0 && errno == EBADF,
+    CHECK(select((c > closed ? c : closed) + 1, &rs, NULL, NULL, &tv) < 0 &&
+              errno == EBADF,
           "select: a closed number in the set: EBADF");
     close(p[0]);
     close(c);
@@ -190,7 +195,8 @@ static void selects(void)
     n = select(c + 1, &rs, NULL, NULL, &tv);
     CHECK(n == 1 && FD_ISSET(c, &rs), "select: a reset makes it readable");
     errno = 0;
-    CHECK(read(c, buf, sizeof(buf)) < 0 && errno == ECONNRESET, "select: read: ECONNRESET");
+    CHECK(read(c, buf, sizeof(buf)) < 0 && errno == ECONNRESET,
+          "select: read: ECONNRESET");
     close(c);
 }
 
@@ -205,7 +211,8 @@ static void mixed(void)
     struct sockaddr_in lo = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
     socklen_t ll = sizeof(lo);
     CHECK(pipe2(p, O_NONBLOCK) == 0 && socketpair(AF_UNIX, SOCK_STREAM, 0, un) == 0 &&
-              efd >= 0 && udp >= 0 && bind(udp, (struct sockaddr *)&lo, sizeof(lo)) == 0 &&
+              efd >= 0 && udp >= 0 &&
+              bind(udp, (struct sockaddr *)&lo, sizeof(lo)) == 0 &&
               getsockname(udp, (struct sockaddr *)&lo, &ll) == 0,
           "mixed: pipe, eventfd, UDP and Unix sockets");
     int ep = epoll_create1(0);
@@ -215,9 +222,10 @@ static void mixed(void)
     int c2 = sem_connect(id2);
     c2id_ok = epoll_ctl(ep, EPOLL_CTL_ADD, c2, &ee) == 0;
     CHECK(c2id_ok, "mixed: an epoll set holding a second TCP socket");
-    struct pollfd fds[6] = {{.fd = c, .events = POLLIN},      {.fd = p[0], .events = POLLIN},
-                            {.fd = efd, .events = POLLIN},    {.fd = udp, .events = POLLIN},
-                            {.fd = un[0], .events = POLLIN}, {.fd = ep, .events = POLLIN}};
+    struct pollfd fds[6] = {
+        {.fd = c, .events = POLLIN},     {.fd = p[0], .events = POLLIN},
+        {.fd = efd, .events = POLLIN},   {.fd = udp, .events = POLLIN},
+        {.fd = un[0], .events = POLLIN}, {.fd = ep, .events = POLLIN}};
     const char *names[6] = {"TCP", "pipe", "eventfd", "UDP", "unix", "epoll"};
     CHECK(poll(fds, 6, QUIET_MS) == 0, "mixed: nothing ready");
     /* Each alone wakes a blocking poll and is the only one reported. */
@@ -250,8 +258,8 @@ static void mixed(void)
         for (int k = 0; k < 6; k++)
             if ((k == i) != (fds[k].revents == POLLIN))
                 only = false;
-        CHECK(only && sem_since(t0) < EV_MS, "mixed: %s alone wakes poll and is reported (n=%d)",
-              names[i], n);
+        CHECK(only && sem_since(t0) < EV_MS,
+              "mixed: %s alone wakes poll and is reported (n=%d)", names[i], n);
         switch (i) {
         case 0:
             sem_read_n(c, b, 1, EV_MS);
@@ -347,7 +355,8 @@ static int wait_kind(int kind, int fd, const sigset_t *m, int ms)
     }
 }
 
-static int with_signal(int kind, int fd, const sigset_t *m, int ms, int *err, int64_t *took)
+static int with_signal(int kind, int fd, const sigset_t *m, int ms, int *err,
+                       int64_t *took)
 {
     pthread_t self = pthread_self(), t;
     got_usr1 = 0;

@@ -31,9 +31,9 @@
 #include "semutil.h"
 #include "tutil.h"
 
-#define EV_MS    3000
-#define WAKE_MS  1000 /* a wake-up must come within this */
-#define SETTLE   300  /* let a thread block before acting */
+#define EV_MS   3000
+#define WAKE_MS 1000 /* a wake-up must come within this */
+#define SETTLE  300  /* let a thread block before acting */
 
 enum { J_READ, J_ACCEPT, J_EPOLL, J_POLL, J_WRITE };
 
@@ -160,8 +160,7 @@ static void accept_while_reading(void)
     sem_sleep_ms(SETTLE);
     sem_peer(NULL, 0, "send %s 5", pid);
     waited = job_wait(&jr, EV_MS);
-    CHECK(waited && jr.r == 5, "accept+read: read on the accepted socket (%zd)",
-          jr.r);
+    CHECK(waited && jr.r == 5, "accept+read: read on the accepted socket (%zd)", jr.r);
     CHECK(!job_done(&ja), "accept+read: the second accept() still waits");
     int rc = sem_peer(pid, sizeof(pid), "connect %u", S.listen_port);
     waited = job_wait(&ja, EV_MS);
@@ -195,7 +194,8 @@ static void many_readers(void)
         ok += good;
         close(c[i]);
     }
-    CHECK(ok == N, "many readers: %d threads blocked in reads each got exactly their data (%d)", N,
+    CHECK(ok == N,
+          "many readers: %d threads blocked in reads each got exactly their data (%d)", N,
           ok);
 }
 
@@ -224,11 +224,12 @@ static void shutdown_wakes(void)
     t0 = tu_now_ms();
     shutdown(c, SHUT_RDWR);
     waited = job_wait(&j2, WAKE_MS);
-    CHECK(waited && j2.r == 1 &&
-              (j2.events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) ==
-                  (EPOLLIN | EPOLLRDHUP | EPOLLHUP),
-          "shutdown: wakes epoll_wait with EPOLLIN|EPOLLRDHUP|EPOLLHUP (r=%zd events=%#x)", j2.r,
-          j2.events);
+    CHECK(
+        waited && j2.r == 1 &&
+            (j2.events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) ==
+                (EPOLLIN | EPOLLRDHUP | EPOLLHUP),
+        "shutdown: wakes epoll_wait with EPOLLIN|EPOLLRDHUP|EPOLLHUP (r=%zd events=%#x)",
+        j2.r, j2.events);
     close(ep);
     close(c);
 
@@ -239,7 +240,8 @@ static void shutdown_wakes(void)
     shutdown(l, SHUT_RDWR);
     waited = job_wait(&j3, WAKE_MS);
     CHECK(waited && j3.r == -1 && j3.err == EINVAL,
-          "shutdown: wakes a blocked accept() with EINVAL (r=%zd, %s)", j3.r, tu_errname(j3.err));
+          "shutdown: wakes a blocked accept() with EINVAL (r=%zd, %s)", j3.r,
+          tu_errname(j3.err));
     close(l);
 }
 
@@ -257,7 +259,8 @@ static void close_wakes(void)
     if (S.tasd) {
         waited = job_wait(&j1, WAKE_MS);
         CHECK(waited && j1.r == -1 && j1.err == EBADF,
-              "close: under tasd the blocked read returns EBADF within 1 s (r=%zd, %s, %lld ms)",
+              "close: under tasd the blocked read returns EBADF within 1 s (r=%zd, %s, "
+              "%lld ms)",
               j1.r, tu_errname(j1.err), (long long)(j1.t_end - t0));
     }
     sem_peer(NULL, 0, "send %s 1", id); /* what wakes it on Linux */
@@ -272,8 +275,8 @@ static void close_wakes(void)
     if (S.tasd) {
         waited = job_wait(&j2, WAKE_MS);
         CHECK(waited && j2.r == -1 && j2.err == EBADF,
-              "close: under tasd a blocked accept() returns EBADF within 1 s (r=%zd, %s)", j2.r,
-              tu_errname(j2.err));
+              "close: under tasd a blocked accept() returns EBADF within 1 s (r=%zd, %s)",
+              j2.r, tu_errname(j2.err));
     }
     sem_peer(pid, sizeof(pid), "connect %u", S.listen_port); /* wakes it on Linux */
     waited = job_wait(&j2, EV_MS);
@@ -293,7 +296,8 @@ static void close_wakes(void)
     sem_peer(NULL, 0, "send %s 1", id);
     waited = job_wait(&j3, EV_MS);
     CHECK(waited && j3.r == 0 && j3.t_end - t0 >= 1000,
-          "close: epoll_wait on a set whose socket is closed runs to its timeout, as on Linux "
+          "close: epoll_wait on a set whose socket is closed runs to its timeout, as on "
+          "Linux "
           "(r=%zd after %lld ms)",
           j3.r, (long long)(j3.t_end - t0));
     close(ep);
