@@ -33,6 +33,11 @@
  * waiter holds the file): the instance lives on, on a private duplicate of
  * the kernel descriptor, until its last waiter returns.
  *
+ * An instance added to another epoll set (nested) is, to the kernel, its
+ * kernel epoll descriptor: the private eventfd is then kept readable exactly
+ * while a tasd item has something to report (nest_sync()), so the outer set
+ * sees the inner one readable as Linux would.
+ *
  * epoll_ctl() on a tasd socket checks its arguments in the kernel's order
  * (EFAULT, EINVAL for EPOLLEXCLUSIVE misuse, then EEXIST/ENOENT).
  */
@@ -88,6 +93,8 @@ struct tas_epoll {
     struct tas_epitem *rd_head, *rd_tail;
     uint32_t n_items, n_rd, n_kernel, kernel_waiters, turn;
     uint32_t sleepers; /* threads in epoll_wait that found nothing yet */
+    bool nested;       /* in another epoll set: ctl_fd mirrors has_ready() */
+    bool signalled;    /* ctl_fd holds a count */
 };
 
 /* ------------------------------------------------------------ lists */
@@ -248,6 +255,21 @@ static bool ep_cond(void *arg)
     return has_ready(arg);
 }
 
+/* A nested instance: make its eventfd readable while a tasd item is ready,
+ * and not otherwise, so that the outer set's kernel epoll agrees. */
+static void nest_sync(struct tas_epoll *ep)
+{
+    if (!ep->nested)
+        return;
+    bool want = has_ready(ep);
+    uint64_t v = 1;
+    if (want && !ep->signalled)
+        (void)!real_write(ep->ctl_fd, &v, sizeof(v));
+    else if (!want && ep->signalled)
+        (void)!real_read(ep->ctl_fd, &v, sizeof(v));
+    ep->signalled = want;
+}
+
 /* Take up to max ready tasd events off the ready list. */
 static int collect(struct tas_epoll *ep, struct epoll_event *out, int max)
 {
@@ -277,6 +299,7 @@ static int filter(struct tas_epoll *ep, struct epoll_event *ev, int n, bool *pok
         if (ev[i].data.u64 == EP_TAG) {
             uint64_t v;
             (void)!real_read(ep->ctl_fd, &v, sizeof(v));
+            ep->signalled = false; /* nest_sync() sets it again if need be */
             *poked = true;
             continue;
         }
@@ -310,10 +333,13 @@ void tas_epoll_sock_changed(struct tas_sock *s)
             continue;
         if (!(it->events & (EPOLLET | EPOLLEXCLUSIVE))) {
             rd_add(it->ep, it); /* level-triggered: judged when collected */
+            nest_sync(it->ep);
             continue;
         }
-        if (key == 0 || (key != KEY_ALL && !(key & it->events)))
+        if (key == 0 || (key != KEY_ALL && !(key & it->events))) {
+            nest_sync(it->ep);
             continue;
+        }
         if ((it->events & EPOLLEXCLUSIVE) && key != KEY_ALL) {
             /* As the kernel's exclusive wake-up: queue on instances until
              * one with a waiting thread got it. */
@@ -323,13 +349,17 @@ void tas_epoll_sock_changed(struct tas_sock *s)
                 exclusive_woken = true;
         }
         rd_add(it->ep, it);
+        nest_sync(it->ep);
     }
 }
 
 void tas_epoll_sock_gone(struct tas_sock *s)
 {
-    while (s->epitems != NULL)
+    while (s->epitems != NULL) {
+        struct tas_epoll *ep = s->epitems->ep;
         item_free(s->epitems);
+        nest_sync(ep);
+    }
 }
 
 /* The socket goes to the kernel stack: so do its registrations. */
@@ -455,6 +485,14 @@ int tas_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
         ep = ep_enter(epfd);
     if (ep == NULL) { /* a kernel descriptor, or a kernel epoll */
         int r = real_epoll_ctl(epfd, op, fd, ev);
+        if (r == 0 && op == EPOLL_CTL_ADD && t != NULL && t->kind == TAS_OBJ_EPOLL) {
+            struct tas_epoll *inner = ep_enter(fd); /* now in another set */
+            if (inner != NULL) {
+                inner->nested = true;
+                nest_sync(inner);
+                ep_leave(inner);
+            }
+        }
         if (r == 0 && (op == EPOLL_CTL_ADD || op == EPOLL_CTL_DEL) &&
             (ep = ep_enter(epfd)) != NULL) {
             if (op == EPOLL_CTL_ADD)
@@ -515,6 +553,7 @@ int tas_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
         else
             item_free(it);
         it = NULL;
+        nest_sync(ep);
     } else {
         r = -EINVAL;
         it = NULL;
@@ -525,6 +564,7 @@ int tas_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
         it->disabled = false;
         snap_take(&it->snap, s);
         rd_add(ep, it);
+        nest_sync(ep);
         tas_wake_all();
         if (ep->kernel_waiters > 0) {
             uint64_t one = 1;
@@ -603,6 +643,7 @@ int tas_epoll_pwait(int epfd, struct epoll_event *events, int max, int timeout,
             }
         }
     }
+    nest_sync(ep);
     ep_leave(ep);
     return (int)tas_ret(r);
 }

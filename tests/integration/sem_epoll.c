@@ -774,6 +774,34 @@ static void threads_on_one_set(void)
     close(c);
 }
 
+/* ------------------------------------------------------------ nested */
+
+/* An epoll instance inside another: the outer one reports the inner one
+ * readable exactly while the inner one has something to report. */
+static void nested(void)
+{
+    char id[16], buf[8];
+    int c = sem_connect(id), inner = epoll_create1(0), outer = epoll_create1(0);
+    struct epoll_event e;
+    CHECK(ep_add(inner, c, EPOLLIN, TAG(60)) == 0, "nested: TCP socket in the inner set");
+    CHECK(ep_add(outer, inner, EPOLLIN, TAG(61)) == 0,
+          "nested: inner set in the outer one");
+    CHECK(wait1(outer, QUIET_MS, NULL) == 0, "nested: nothing ready");
+    sem_peer(NULL, 0, "send %s 3", id);
+    int n = wait1(outer, EV_MS, &e);
+    CHECK(n == 1 && e.data.u64 == TAG(61) && e.events == EPOLLIN,
+          "nested: data on the socket wakes the outer set (n=%d)", n);
+    n = wait1(inner, 0, &e);
+    CHECK(n == 1 && e.data.u64 == TAG(60), "nested: the inner set reports the socket");
+    CHECK(wait1(outer, 0, NULL) == 1, "nested: still readable while the data is unread");
+    CHECK(sem_read_n(c, buf, 3, EV_MS) == 3, "nested: read it");
+    CHECK(wait1(outer, QUIET_MS, NULL) == 0,
+          "nested: the outer set is quiet once it is read");
+    close(outer);
+    close(inner);
+    close(c);
+}
+
 int main(int argc, char **argv)
 {
     sem_init("sem_epoll", argc, argv);
@@ -790,5 +818,6 @@ int main(int argc, char **argv)
     closed_in_use();
     connect_and_listen();
     threads_on_one_set();
+    nested();
     return sem_finish();
 }
