@@ -234,6 +234,10 @@ static ssize_t do_send(struct tas_sock *s, const struct iovec *iov, int iovcnt, 
                 return r;
             continue;
         }
+        if (s->app_closed) { /* close() by another thread: EBADF, not SIGPIPE */
+            r = -EBADF;
+            goto done;
+        }
         if (s->so_error != 0 && !s->dead) { /* ECONNRESET once, then EPIPE */
             r = -s->so_error;
             s->so_error = 0;

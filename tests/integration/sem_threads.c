@@ -5,11 +5,12 @@
  * their own data.
  *
  * close() from another thread: Linux does not wake a thread blocked in
- * read()/accept() on the socket (the blocked call holds the file; it returns
- * when data or a connection comes).  Under tasd the blocked call returns at
- * once with EBADF (the descriptor is gone, nothing can come any more): in
- * tasd mode these checks demand that within 1 s; in linux mode they only
- * check that the call returns once the peer acts.  A thread in epoll_wait on
+ * read()/write()/accept() on the socket (the blocked call holds the file; it
+ * returns when data, room or a connection comes).  Under tasd the blocked
+ * call returns at once with EBADF (the descriptor is gone, nothing can come
+ * any more), never EPIPE/SIGPIPE: in tasd mode these checks demand that
+ * within 1 s; in linux mode they only check that the call returns once the
+ * peer acts.  A thread in epoll_wait on
  * a set whose socket is closed keeps waiting in both (the socket just
  * leaves the set), and one in poll() gets POLLNVAL (at once under tasd, at
  * its timeout on Linux).
@@ -40,6 +41,7 @@ enum { J_READ, J_ACCEPT, J_EPOLL, J_POLL, J_WRITE };
 struct job {
     int kind, fd, ms;
     char buf[512];
+    char *big; /* J_WRITE: len bytes from here instead of buf */
     size_t len;
     ssize_t r;
     int err;
@@ -72,7 +74,7 @@ static void *job_run(void *arg)
         j->events = (uint32_t)(uint16_t)p.revents;
         break;
     case J_WRITE:
-        j->r = write(j->fd, j->buf, j->len);
+        j->r = write(j->fd, j->big != NULL ? j->big : j->buf, j->len);
         break;
     }
     j->err = errno;
@@ -85,7 +87,7 @@ static void job_start(struct job *j, int kind, int fd, size_t len, int ms)
 {
     j->kind = kind;
     j->fd = fd;
-    j->len = len < sizeof(j->buf) ? len : sizeof(j->buf);
+    j->len = j->big != NULL || len < sizeof(j->buf) ? len : sizeof(j->buf);
     j->ms = ms;
     j->done = 0;
     j->joined = false;
@@ -317,6 +319,67 @@ static void close_wakes(void)
               (long long)(j4.t_end - t0));
 }
 
+/* A writer blocked because the peer does not read, and close() from another
+ * thread: under tasd it returns at once (a short count, or EBADF) and never
+ * EPIPE/SIGPIPE; on Linux it goes on once the peer reads. */
+static volatile sig_atomic_t got_pipe;
+
+static void on_pipe(int sig)
+{
+    (void)sig;
+    got_pipe = 1;
+}
+
+static void close_wakes_writer(void)
+{
+    enum { BIG = 1 << 20 };
+    char id[16], r[64];
+    int c = sem_connect(id);
+    struct job j = {0};
+    j.big = calloc(1, BIG);
+    CHECK(j.big != NULL, "close writer: 1 MB to write");
+    /* Fill everything first (the peer does not read), so that the blocked
+     * write has written nothing when the socket is closed. */
+    tu_set_nonblock(c, 1);
+    size_t pre = 0;
+    int quiet = 0;
+    for (int round = 0; round < 200 && quiet < 3; round++) {
+        ssize_t w = write(c, j.big, BIG);
+        if (w > 0) {
+            pre += (size_t)w;
+            quiet = 0;
+        } else {
+            quiet++;
+        }
+        sem_sleep_ms(100);
+    }
+    tu_set_nonblock(c, 0);
+    CHECK(quiet == 3, "close writer: filled up (%zu bytes) and stays full", pre);
+    signal(SIGPIPE, on_pipe);
+    got_pipe = 0;
+    job_start(&j, J_WRITE, c, BIG, 0);
+    sem_sleep_ms(SETTLE);
+    CHECK(!job_done(&j), "close writer: the write blocks while the peer does not read");
+    int64_t t0 = tu_now_ms();
+    close(c);
+    if (S.tasd) {
+        waited = job_wait(&j, WAKE_MS);
+        CHECK(waited && j.r == -1 && j.err == EBADF,
+              "close writer: under tasd the blocked write returns EBADF within 1 s "
+              "(r=%zd, %s, %lld ms)",
+              j.r, tu_errname(j.err), (long long)(j.t_end - t0));
+    }
+    sem_peer(r, sizeof(r), "recv %s %zu 30000", id,
+             pre + BIG); /* lets it go on on Linux */
+    waited = job_wait(&j, EV_MS);
+    CHECK(waited && !got_pipe && !(j.r == -1 && j.err == EPIPE),
+          "close writer: the write has returned, without EPIPE or SIGPIPE (r=%zd, %s)",
+          j.r, tu_errname(j.err));
+    signal(SIGPIPE, SIG_IGN);
+    if (waited)
+        free(j.big);
+}
+
 int main(int argc, char **argv)
 {
     sem_init("sem_threads", argc, argv);
@@ -326,5 +389,6 @@ int main(int argc, char **argv)
     many_readers();
     shutdown_wakes();
     close_wakes();
+    close_wakes_writer();
     return sem_finish();
 }
