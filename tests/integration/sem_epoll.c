@@ -741,6 +741,25 @@ static void threads_on_one_set(void)
     CHECK(sem_read_n(c, &one, 1, EV_MS) == 1, "threads: read that byte");
     close(ep);
 
+    /* EPOLLET: likewise, one arrival wakes one of the threads waiting on
+     * the instance (the kernel's waiters on an epoll are exclusive). */
+    ep = epoll_create1(0);
+    ep_add(ep, c, EPOLLIN | EPOLLET, TAG(54));
+    memset(w, 0, sizeof(w));
+    for (int i = 0; i < 2; i++) {
+        w[i].ep = ep;
+        pthread_create(&w[i].thr, NULL, wait_thread_short, &w[i]);
+    }
+    sem_sleep_ms(300);
+    sem_peer(NULL, 0, "send %s 1", id);
+    for (int i = 0; i < 2; i++)
+        pthread_join(w[i].thr, NULL);
+    CHECK(w[0].n + w[1].n == 1 && w[0].n >= 0 && w[1].n >= 0,
+          "threads: an ET arrival goes to exactly one of two waiting threads (%d, %d)",
+          w[0].n, w[1].n);
+    CHECK(sem_read_n(c, &one, 1, EV_MS) == 1, "threads: read that byte too");
+    close(ep);
+
     /* epoll_ctl from another thread: adding a ready socket wakes a waiter,
      * whether the set had only kernel descriptors or already a TCP socket. */
     for (int round = 0; round < 2; round++) {
