@@ -2,7 +2,8 @@
  * tasd (test_libtas_fake.c), without a network: when edge-triggered items
  * report (new arrivals and room to write again, not reads), EPOLLEXCLUSIVE,
  * epoll_ctl's order of errors, an epoll descriptor closed while a thread
- * waits on it, and poll() on a listener that moves to the kernel.
+ * waits on it, poll() on a listener that moves to the kernel, and a signal
+ * (any number) whose handler lacks SA_RESTART interrupting a blocked read.
  *
  * Each test runs in its own process (Criterion forks) with its own fake
  * tasd; connections to FAKE_IP loop back through the fake, so both ends are
@@ -294,4 +295,43 @@ Test(epoll, poll_follows_a_listener_that_moves_to_the_kernel)
     pthread_join(t, NULL);
     cr_assert_eq(p.n, 1, "poll returned %d (revents %#x)", p.n, p.revents);
     cr_assert(p.revents & POLLIN);
+}
+
+static void on_sig(int sig)
+{
+    (void)sig;
+}
+
+struct reader {
+    int fd;
+    ssize_t r;
+    int err;
+};
+
+static void *read_run(void *arg)
+{
+    struct reader *rd = arg;
+    char b[4];
+    errno = 0;
+    rd->r = tas_read(rd->fd, b, sizeof(b));
+    rd->err = errno;
+    return NULL;
+}
+
+Test(epoll, a_handler_without_sa_restart_interrupts_a_blocking_read_for_any_signal)
+{
+    int l, c, s;
+    pair(7107, &l, &c, &s);
+    struct sigaction sa = {.sa_handler = on_sig}; /* no SA_RESTART */
+    cr_assert_eq(sigaction(SIGRTMAX, &sa, NULL), 0);
+    struct reader rd = {.fd = s};
+    pthread_t t;
+    pthread_create(&t, NULL, read_run, &rd);
+    usleep(100000);
+    pthread_kill(t, SIGRTMAX);
+    usleep(500000);
+    tas_write(c, "late", 4); /* ends the read if the signal did not */
+    pthread_join(t, NULL);
+    cr_assert_eq(rd.r, -1, "read returned %zd: the signal restarted it", rd.r);
+    cr_assert_eq(rd.err, EINTR);
 }
