@@ -42,6 +42,7 @@
  * (EFAULT, EINVAL for EPOLLEXCLUSIVE misuse, then EEXIST/ENOENT).
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -50,6 +51,8 @@
 #include "libtas/libtas.h"
 
 #define EP_TAG 0x7461736465706f6cULL /* "tasdepol": our eventfd's data */
+
+#define EP_MAX_EVENTS (INT_MAX / (int)sizeof(struct epoll_event)) /* as the kernel's */
 
 #define KEY_IN  (EPOLLIN | EPOLLRDNORM)
 #define KEY_OUT (EPOLLOUT | EPOLLWRNORM)
@@ -582,9 +585,10 @@ int tas_epoll_pwait(int epfd, struct epoll_event *events, int max, int timeout,
     struct tas_epoll *ep = ep_enter(epfd);
     if (ep == NULL)
         return real_epoll_pwait(epfd, events, max, timeout, mask);
-    if (max <= 0 || events == NULL) {
+    if (max <= 0 || max > EP_MAX_EVENTS || events == NULL) {
         ep_leave(ep);
-        return (int)tas_ret(max <= 0 ? -EINVAL : -EFAULT);
+        return (int)tas_ret(events != NULL || max <= 0 || max > EP_MAX_EVENTS ? -EINVAL
+                                                                              : -EFAULT);
     }
 
     struct timespec dl, *dlp = NULL;

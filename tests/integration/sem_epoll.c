@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -356,6 +357,10 @@ static void ctl_errors(void)
     struct epoll_event ev[1];
     errno = 0;
     CHECK(epoll_wait(ep, ev, 0, 0) < 0 && errno == EINVAL, "wait: maxevents 0: EINVAL");
+    volatile int huge = INT_MAX; /* hidden from the compiler's overflow check */
+    errno = 0;
+    CHECK(epoll_wait(ep, ev, huge, 0) < 0 && errno == EINVAL,
+          "wait: maxevents beyond the kernel's limit: EINVAL");
     /* A closed socket is gone from the set; its number is not valid. */
     ep_add(ep, c, EPOLLIN, TAG(12));
     sem_peer(NULL, 0, "send %s 4", id);
