@@ -207,11 +207,12 @@ static bool free_writable(uint32_t tx_free, uint32_t tx_size)
 }
 
 /* Which wake-up, if any, Linux would have given between the snapshot and
- * now: 0, KEY_ALL, or KEY_IN/KEY_OUT bits.  Reads move rx_head and writes
- * tx_tail without a call here, so the snapshot tells how much was read or
- * written since: an arrival is rx_ready growing by more than what was read
- * took away; room to write comes back when tasd freed space and the lowest
- * point since the snapshot was below the writable mark. */
+ * now: 0, KEY_ALL, or KEY_IN/KEY_OUT bits.  Every read and write is a change
+ * too (one call here each), so since the snapshot rx_head moved by at most
+ * one read and tx_tail by at most one write: an arrival is rx_ready growing
+ * by more than what was read took away; room to write comes back when tasd
+ * freed space and the lowest point since the snapshot was below the
+ * writable mark (ready.c's). */
 static uint32_t wake_key(const struct ep_snap *o, const struct tas_sock *s)
 {
     uint32_t f = state_flags(s), key = 0;
