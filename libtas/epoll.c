@@ -374,11 +374,13 @@ int tas_epoll_to_kernel(struct tas_sock *s)
         struct tas_epitem *it = s->epitems;
         struct epoll_event ev = {.events = it->disabled ? 0 : it->events,
                                  .data = it->data};
-        if (real_epoll_ctl(it->ep->fd, EPOLL_CTL_ADD, s->fd, &ev) == 0)
-            it->ep->n_kernel++;
+        struct tas_epoll *ep = it->ep;
+        if (real_epoll_ctl(ep->fd, EPOLL_CTL_ADD, s->fd, &ev) == 0)
+            ep->n_kernel++;
         else
             r = -errno;
         item_free(it);
+        nest_sync(ep);
     }
     return r;
 }
