@@ -515,6 +515,8 @@ int tas_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
         ep_leave(ep);
         return real_epoll_ctl(epfd, op, fd, ev);
     }
+    if (unlikely(s->need_attach) && op != EPOLL_CTL_DEL)
+        tas_sock_attach(s);
     /* The kernel's order of checks (fs/eventpoll.c, do_epoll_ctl). */
     int r = 0;
     struct epoll_event e = {0};
@@ -594,6 +596,7 @@ int tas_epoll_pwait(int epfd, struct epoll_event *events, int max, int timeout,
                                                                               : -EFAULT);
     }
 
+    tas_attach_pending(); /* listeners of a set made before fork() */
     struct timespec dl, *dlp = NULL;
     if (timeout >= 0) {
         tas_deadline_ms(&dl, timeout);

@@ -111,6 +111,13 @@ REAL(int, epoll_pwait,
 REAL(int, dup3, (int o, int n, int fl), (o, n, fl), syscall(SYS_dup3, o, n, fl))
 REAL(ssize_t, sendfile, (int o, int i, off_t *off, size_t n), (o, i, off, n),
      syscall(SYS_sendfile, o, i, off, n))
+REAL(pid_t, fork, (void), (), syscall(SYS_fork))
+REAL(int, execve, (const char *p, char *const a[], char *const e[]), (p, a, e),
+     syscall(SYS_execve, p, a, e))
+REAL(int, execvpe, (const char *f, char *const a[], char *const e[]), (f, a, e),
+     (errno = ENOSYS, -1))
+REAL(int, fexecve, (int fd, char *const a[], char *const e[]), (fd, a, e),
+     syscall(SYS_execveat, fd, "", a, e, 0x1000 /* AT_EMPTY_PATH */))
 
 /* fcntl and ioctl are variadic; the third argument is passed as a pointer,
  * which carries an int or a pointer alike in the Linux ABIs. */

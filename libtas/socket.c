@@ -15,6 +15,7 @@
  * the listener's accept list.  close() sends CLOSE (or ABORT with a zero
  * linger, UNLISTEN for listeners); the socket object lives on until CLOSED.
  */
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -239,6 +240,8 @@ int tas_listen(int fd, int backlog)
             .port = port,
             .flags = s->reuseport ? TAS_LISTEN_REUSEPORT : 0,
             .backlog = backlog > 0 ? (uint32_t)backlog : 1,
+            .rx_size = s->rcvbuf,
+            .tx_size = s->sndbuf,
         };
         s->state = TAS_SS_LISTEN_WAIT;
         s->so_error = 0;
@@ -288,6 +291,22 @@ static bool acceptable(void *arg)
     struct tas_sock *s = arg;
     return s->acc_head != NULL || s->dead || s->rd_shut || s->app_closed ||
            s->state != TAS_SS_LISTENING || s->moved_fd >= 0;
+}
+
+/* An accepted socket keeps its listener's keepalive settings (as Linux):
+ * onto its kernel socket, and to tasd. */
+static void inherit_keepalive(const struct tas_sock *l, struct tas_sock *c)
+{
+    static const int opts[] = {TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT};
+    int one = 1;
+    real_setsockopt(c->fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+        int v;
+        socklen_t vl = sizeof(v);
+        if (real_getsockopt(l->fd, IPPROTO_TCP, opts[i], &v, &vl) == 0)
+            real_setsockopt(c->fd, IPPROTO_TCP, opts[i], &v, sizeof(v));
+    }
+    tas_post_keepalive(c);
 }
 
 int tas_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
@@ -342,6 +361,8 @@ int tas_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
             c->acc_next = NULL;
             c->fd = nfd; /* the accept list's reference is now the table's */
             c->nonblock = (flags & SOCK_NONBLOCK) != 0;
+            if (c->keepalive)
+                inherit_keepalive(s, c);
             struct tas_spin_accepted m = {.listener = s->listener, .count = 1};
             tas_sp_post(TAS_SPIN_ACCEPTED, &m, sizeof(m));
             tas_sock_changed(s);
@@ -437,6 +458,8 @@ int tas_connect(int fd, const struct sockaddr *addr, socklen_t len)
         .remote_ip = sin->sin_addr.s_addr,
         .local_port = ntohs(s->local.sin_port),
         .remote_port = ntohs(sin->sin_port),
+        .rx_size = s->rcvbuf,
+        .tx_size = s->sndbuf,
     };
     s->so_error = 0;
     s->state = TAS_SS_CONNECTING;
@@ -559,9 +582,19 @@ int tas_fd_release(int fd)
     if (o->kind == TAS_OBJ_EPOLL)
         return tas_epoll_close(o);
 
-    struct tas_sock *s = tas_enter(fd);
+    struct tas_sock *s = tas_enter_noattach(fd);
     if (s == NULL)
         return 0;
+    if (s->n_dups > 0) {
+        /* One of several descriptors (dup): the socket stays open. */
+        tas_fd_clear(fd);
+        s->n_dups--;
+        if (s->fd == fd)
+            s->fd = tas_fd_find(&s->obj, fd);
+        tas_sock_put(s); /* the descriptor's reference */
+        tas_leave(s);
+        return 0;
+    }
     tas_epoll_sock_gone(s);
     if (!s->detached) {
         switch (s->state) {
@@ -580,6 +613,20 @@ int tas_fd_release(int fd)
     tas_wake_all();
     tas_leave(s);
     return 0;
+}
+
+void tas_fd_dup(int oldfd, int newfd)
+{
+    if (newfd < 0 || newfd == oldfd)
+        return;
+    struct tas_sock *s = tas_enter_noattach(oldfd);
+    if (s == NULL)
+        return;
+    if (tas_fd_get(newfd) == NULL && tas_fd_set(newfd, &s->obj) == 0) {
+        tas_sock_get(s);
+        s->n_dups++;
+    }
+    tas_leave(s);
 }
 
 int tas_close(int fd)

@@ -10,7 +10,9 @@
  * SO_KEEPALIVE (recorded only).
  *
  * getsockopt() answers from tasd's state for SO_ERROR, SO_ACCEPTCONN,
- * SO_RCVBUF/SO_SNDBUF (ring sizes once connected), TCP_MAXSEG and TCP_INFO.
+ * SO_RCVBUF/SO_SNDBUF (ring sizes once connected; set before listen() or
+ * connect(), they size the rings, up to tasd's configured sizes), TCP_MAXSEG
+ * and TCP_INFO.
  * fcntl(F_SETFL) and ioctl(FIONBIO) go to the kernel socket too, so
  * F_GETFL needs no emulation; FIONREAD/SIOCINQ and SIOCOUTQ are answered
  * from the rings.
@@ -181,10 +183,25 @@ int tas_setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
             if (s->sndtimeo_ms < 0)
                 s->sndtimeo_ms = 0;
             break;
+        case SO_RCVBUF:
+        case SO_SNDBUF: {
+            /* The kernel's value (doubled and bounded, as Linux reports it)
+             * sizes the rings of connections made after this. */
+            int k = 0;
+            socklen_t kl = sizeof(k);
+            if (real_getsockopt(fd, SOL_SOCKET, opt, &k, &kl) == 0 && k > 0)
+                *(opt == SO_RCVBUF ? &s->rcvbuf : &s->sndbuf) = (uint32_t)k;
+            break;
+        }
         }
     } else if (level == IPPROTO_TCP && opt == TCP_NODELAY) {
         s->nodelay = v != 0;
     }
+    /* Keepalive runs in tasd: tell it when the settings of a flow change. */
+    if ((level == SOL_SOCKET && opt == SO_KEEPALIVE) ||
+        (level == IPPROTO_TCP &&
+         (opt == TCP_KEEPIDLE || opt == TCP_KEEPINTVL || opt == TCP_KEEPCNT)))
+        tas_post_keepalive(s);
     tas_leave(s);
     return 0;
 }

@@ -98,12 +98,15 @@ void sp_conn_connect(struct sp_app *a, uint16_t ctx, const struct tas_spin_conne
     }
     c->ctx = ctx;
     c->opaque = req->opaque;
+    c->rx_size = sp_ring_size(req->rx_size, sp.cfg.rx_buf_size);
+    c->tx_size = sp_ring_size(req->tx_size, sp.cfg.tx_buf_size);
     c->state = SP_TCP_SYN_SENT;
     c->iss = sp_tcp_isn(sp.isn_key, c->lip, c->rip, c->lport, c->rport, sp.now_us);
     /* What we offer; narrowed to what the peer accepts on SYN-ACK. */
     c->ts = sp.cfg.timestamps;
     c->ws = sp.cfg.window_scaling;
     c->sack = sp.cfg.sack;
+    c->ecn = sp.cfg.ecn == 1;
     c->local_ws = c->ws ? sp.wscale : 0;
     sp_conn_hash_add(c);
     sp.cnt.conn_active++;
@@ -152,6 +155,8 @@ static void establish_active(struct sp_conn *c, const struct sp_pkt *p)
     c->local_ws = c->ws ? sp.wscale : 0;
     c->remote_ws = c->ws ? o.wscale : 0;
     c->sack = c->sack && o.sack_perm;
+    /* An ECN-setup SYN-ACK has ECE and not CWR. */
+    c->ecn = c->ecn && (p->flags & (TAS_TCP_ECE | TAS_TCP_CWR)) == TAS_TCP_ECE;
     c->peer_mss = o.has_mss ? o.mss : 536;
     c->mss = sp_conn_syn_mss(c->peer_mss);
     c->peer_win = p->win; /* never scaled in a SYN */
@@ -165,7 +170,7 @@ static void establish_active(struct sp_conn *c, const struct sp_pkt *p)
         return;
     }
     c->state = SP_TCP_ESTABLISHED;
-    uint32_t w = sp.cfg.rx_buf_size >> c->local_ws;
+    uint32_t w = c->rx_size >> c->local_ws;
     sp_send_ack(c, c->iss + 1, c->irs + 1, (uint16_t)(w > 0xffff ? 0xffff : w));
 
     struct tas_spout_connected r = {

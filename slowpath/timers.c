@@ -14,7 +14,10 @@
  *                 estimate comes from the handshake and the fast path's
  *                 srtt_us (timestamps).  A zero-window probe (the fast path
  *                 sends one byte into a zero window) backs off the same way
- *                 but never resets the connection.
+ *                 but never resets the connection.  With SACK, a tail loss
+ *                 probe goes first, after 2 SRTT (at least SP_TLP_MIN_MS).
+ *   keepalive     SO_KEEPALIVE flows idle for TCP_KEEPIDLE: probes every
+ *                 TCP_KEEPINTVL, ETIMEDOUT after TCP_KEEPCNT unanswered
  *   congestion    the flow's algorithm (cc.h) on the interval's acked bytes,
  *                 fast retransmits and timeouts; FP_CMD_FLOW_RATE when the
  *                 window moved enough.
@@ -24,6 +27,7 @@
 #include "slowpath/sp.h"
 
 #define CLOCK_G_US 1000 /* clock granularity G of RFC 6298: the 1 ms TS tick */
+#define SP_TLP_MIN_MS 5 /* a tail loss probe waits at least this (2 SRTT) */
 
 void sp_rto_sample(struct sp_conn *c, uint32_t rtt_us)
 {
@@ -111,16 +115,34 @@ static bool rto_check(struct sp_conn *c, bool *gone)
         c->rto_retries = 0;
         c->rto_ms = sp_rto_base(c);
         c->rto_deadline_ms = sp.now_ms + c->rto_ms;
+        c->una_moved_ms = sp.now_ms;
         return false;
     }
     if (c->rto_deadline_ms == 0) {
         c->rto_deadline_ms = sp.now_ms + c->rto_ms;
+        c->una_moved_ms = sp.now_ms;
         return false;
+    }
+    bool probe = sp_rd32(&f->tx_remote_win) == 0;
+    /* Tail loss probe (RFC 8985 7): long before the RTO, once per SND.UNA,
+     * send the last segment again; the peer's SACK then shows the holes
+     * (the last segments lost, or a lost retransmission) and recovery
+     * repairs them without waiting for the timeout. */
+    if (c->sack && !probe && c->rto_retries == 0 && c->tlp_una != una && sent > 0 &&
+        c->srtt_us != 0) {
+        uint64_t pto = 2 * (uint64_t)c->srtt_us / 1000 + 1;
+        if (pto < SP_TLP_MIN_MS)
+            pto = SP_TLP_MIN_MS;
+        if (sp.now_ms >= c->una_moved_ms + pto && sp.now_ms + pto < c->rto_deadline_ms) {
+            c->tlp_una = una;
+            sp.cnt.tlp_probes++;
+            sp_cmd(c->core, FP_CMD_FLOW_PROBE, c->flow, 0, 0, NULL, NULL);
+            return false;
+        }
     }
     if (sp.now_ms < c->rto_deadline_ms)
         return false;
 
-    bool probe = sp_rd32(&f->tx_remote_win) == 0;
     if (!probe && c->rto_retries >= sp.cfg.max_retries) {
         sp.cnt.conn_timeout++;
         sp_conn_reset(c, ETIMEDOUT, true);
@@ -136,6 +158,39 @@ static bool rto_check(struct sp_conn *c, bool *gone)
     c->rto_ms = backoff(c->rto_ms);
     c->rto_deadline_ms = sp.now_ms + c->rto_ms;
     return !probe;
+}
+
+/* Keepalive (RFC 9293 3.8.4, Linux's timing): after ka_idle_ms without a
+ * segment from the peer and with nothing in flight, an ACK one below
+ * SND.NXT (the peer must answer it), then every ka_intvl_ms; ka_cnt
+ * unanswered probes reset the connection with ETIMEDOUT. */
+static void keepalive_check(struct sp_conn *c)
+{
+    const struct fp_flow *f = &fp.flows[c->flow];
+    uint32_t rx = sp_rd32(&f->cnt_rx);
+
+    if (rx != c->ka_rx || sp_rd32(&f->tx_sent) != 0) {
+        c->ka_rx = rx;
+        c->ka_rx_ms = sp.now_ms;
+        c->ka_sent = 0;
+        return;
+    }
+    if (c->state != SP_TCP_ESTABLISHED && c->state != SP_TCP_CLOSE_WAIT)
+        return;
+    uint64_t due = c->ka_rx_ms + c->ka_idle_ms + (uint64_t)c->ka_sent * c->ka_intvl_ms;
+    if (sp.now_ms < due)
+        return;
+    if (c->ka_sent >= c->ka_cnt) {
+        sp.cnt.keepalive_timeouts++;
+        sp.cnt.conn_timeout++;
+        sp_conn_reset(c, ETIMEDOUT, true);
+        return;
+    }
+    c->ka_sent++;
+    sp.cnt.keepalive_probes++;
+    uint32_t w = sp_rd32(&f->rx_avail) >> c->local_ws;
+    sp_send_ack(c, sp_conn_snd_nxt(c) - 1, sp_rd32(&f->rx_next_seq),
+                (uint16_t)(w > 0xffff ? 0xffff : w));
 }
 
 static void cc_update(struct sp_conn *c, bool timeout)
@@ -201,6 +256,8 @@ void sp_conn_tick(void)
             bool timeout = rto_check(c, &gone);
             if (!gone)
                 cc_update(c, timeout);
+            if (!gone && c->ka_idle_ms != 0)
+                keepalive_check(c);
         }
     }
 }
