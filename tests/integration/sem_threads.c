@@ -4,7 +4,8 @@
  * read(), accept() or epoll_wait(); many threads blocked in reads each get
  * their own data.
  *
- * close() from another thread: Linux does not wake a thread blocked in
+ * close() of the last descriptor from another thread (closing one of two,
+ * after dup(), changes nothing in both): Linux does not wake a thread blocked in
  * read()/write()/accept() on the socket (the blocked call holds the file; it
  * returns when data, room or a connection comes).  Under tasd the blocked
  * call returns at once with EBADF (the descriptor is gone, nothing can come
@@ -380,6 +381,25 @@ static void close_wakes_writer(void)
         free(j.big);
 }
 
+/* close() of one of two descriptors (dup) is not the socket's end: a reader
+ * blocked on it goes on and gets the data, in both. */
+static void close_a_dup(void)
+{
+    char id[16];
+    int c = sem_connect(id), d = dup(c);
+    CHECK(d >= 0, "dup: a second descriptor");
+    struct job j = {0};
+    job_start(&j, J_READ, c, 3, 0);
+    sem_sleep_ms(SETTLE);
+    CHECK(close(d) == 0, "dup: close the copy from another thread");
+    sem_sleep_ms(SETTLE);
+    CHECK(!job_done(&j), "dup: the reader is still blocked (the socket is open)");
+    sem_peer(NULL, 0, "send %s 3", id);
+    waited = job_wait(&j, EV_MS);
+    CHECK(waited && j.r == 3, "dup: then it reads the data (r=%zd)", j.r);
+    close(c);
+}
+
 int main(int argc, char **argv)
 {
     sem_init("sem_threads", argc, argv);
@@ -390,5 +410,6 @@ int main(int argc, char **argv)
     shutdown_wakes();
     close_wakes();
     close_wakes_writer();
+    close_a_dup();
     return sem_finish();
 }
