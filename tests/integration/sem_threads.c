@@ -5,16 +5,15 @@
  * their own data.
  *
  * close() of the last descriptor from another thread (closing one of two,
- * after dup(), changes nothing in both): Linux does not wake a thread blocked in
- * read()/write()/accept() on the socket (the blocked call holds the file; it
- * returns when data, room or a connection comes).  Under tasd the blocked
- * call returns at once with EBADF (the descriptor is gone, nothing can come
- * any more), never EPIPE/SIGPIPE: in tasd mode these checks demand that
- * within 1 s; in linux mode they only check that the call returns once the
- * peer acts.  A thread in epoll_wait on
- * a set whose socket is closed keeps waiting in both (the socket just
- * leaves the set), and one in poll() gets POLLNVAL (at once under tasd, at
- * its timeout on Linux).
+ * after dup(), changes nothing, in both): Linux does not wake a thread
+ * blocked in read()/write()/accept() on the socket (the blocked call holds
+ * the file; it returns when data, room or a connection comes).  Under tasd
+ * the blocked call returns at once with EBADF (the descriptor is gone,
+ * nothing can come any more), never EPIPE/SIGPIPE: in tasd mode these checks
+ * demand that within 1 s; in linux mode they only check that the call
+ * returns once the peer acts.  A thread in epoll_wait on a set whose socket
+ * is closed keeps waiting in both (the socket just leaves the set), and one
+ * in poll() gets POLLNVAL (at once under tasd, at its timeout on Linux).
  *
  * A plain libc program: t_threads.sh runs it under tasd (or on Linux with
  * TAS_TEST_MODE=linux) against sem_peer.py.  Every wait is bounded.
