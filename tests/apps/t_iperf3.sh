@@ -7,13 +7,13 @@
 # 50 Mbit/s, and the bytes the receiver counted equal to the bytes the
 # sender counted less what can be in flight when iperf3 ends the test (see
 # iperf_case); the one-off server (-1) must exit 0 after its test.  The issue asks for 10 s
-# per run: APPS_IPERF_SECS=10 (default 3, to keep CI short).
+# per run: APPS_IPERF_SECS (default 10, as the issue asks; 3 for a quick run).
 . "$(dirname "$0")/apps.sh"
 apps_init t_iperf3 iperf3
 net_setup
 apps_mark_idle
 
-SECS=${APPS_IPERF_SECS:-3}
+SECS=${APPS_IPERF_SECS:-10}
 PORT=5201
 
 # iperf_case NAME SERVER_SIDE CLIENT_SIDE [CLIENT ARGS...]: one test, server

@@ -5,7 +5,7 @@
 # inherited sockets (worker_processes 2; master_process on; daemon off).
 # It serves a 100 MiB file with sendfile on (port 8080) and off (port
 # 8081): curl on the Linux peer in ns B fetches it from each with the same
-# sha256; then wrk -t2 -c100 for APPS_WRK_SECS seconds (default 5) must see
+# sha256; then wrk -t2 -c100 for APPS_WRK_SECS seconds (default 10) must see
 # no socket error and no non-2xx answer.  nginx must still be running at
 # the end, log no error, and tasd must be left with no application or
 # connection.
@@ -72,7 +72,7 @@ for port in 8080 8081; do
 done
 rm -f "$TMP/big.got"
 
-wrk_secs=${APPS_WRK_SECS:-5}
+wrk_secs=${APPS_WRK_SECS:-10}
 rc=0
 run_linux_peer -t $((wrk_secs + 60)) wrk -t2 -c100 -d"${wrk_secs}s" \
     "http://$SERVER_IP:8080/small.txt" >"$TMP/wrk.out" 2>&1 || rc=$?

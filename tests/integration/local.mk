@@ -10,6 +10,8 @@ itest_progs = tests/integration/bin/echo_server tests/integration/bin/echo_clien
 	tests/integration/bin/tcp_send tests/integration/bin/tcp_recv \
 	tests/integration/bin/close_test tests/integration/bin/fork_server \
 	tests/integration/bin/dup_server tests/integration/bin/exec_server \
+	tests/integration/bin/sem_epoll tests/integration/bin/sem_poll \
+	tests/integration/bin/sem_threads \
 	tests/integration/bin/garbage_app
 check_PROGRAMS += $(itest_progs)
 # The demo server is built by plain `make` (tests/demo.sh needs it).
@@ -25,6 +27,13 @@ tests_integration_bin_fork_server_SOURCES = tests/integration/fork_server.c $(it
 tests_integration_bin_dup_server_SOURCES = tests/integration/dup_server.c $(itest_util)
 tests_integration_bin_exec_server_SOURCES = tests/integration/exec_server.c $(itest_util)
 tests_integration_bin_garbage_app_SOURCES = tests/integration/garbage_app.c $(itest_util)
+sem_util = tests/integration/semutil.c tests/integration/semutil.h $(itest_util)
+tests_integration_bin_sem_epoll_SOURCES = tests/integration/sem_epoll.c $(sem_util)
+tests_integration_bin_sem_epoll_LDADD = -lpthread
+tests_integration_bin_sem_poll_SOURCES = tests/integration/sem_poll.c $(sem_util)
+tests_integration_bin_sem_poll_LDADD = -lpthread
+tests_integration_bin_sem_threads_SOURCES = tests/integration/sem_threads.c $(sem_util)
+tests_integration_bin_sem_threads_LDADD = -lpthread
 tests_integration_bin_http_hello_SOURCES = tests/integration/http_hello.c $(itest_util)
 
 itest_scripts = tests/integration/t_echo.sh tests/integration/t_client.sh \
@@ -35,6 +44,7 @@ itest_scripts = tests/integration/t_echo.sh tests/integration/t_client.sh \
 	tests/integration/t_fallback.sh tests/integration/t_exec.sh \
 	tests/integration/t_sockbuf.sh tests/integration/t_ecn.sh \
 	tests/integration/t_synflood.sh tests/integration/t_keepalive.sh \
+	tests/integration/t_epoll.sh tests/integration/t_poll.sh tests/integration/t_threads.sh \
 	tests/integration/t_garbage.sh tests/integration/t_malformed.sh
 TESTS += $(itest_scripts)
 AM_TESTS_ENVIRONMENT = BUILD='$(abs_top_builddir)'; SRCDIR='$(abs_top_srcdir)'; \
@@ -42,7 +52,8 @@ AM_TESTS_ENVIRONMENT = BUILD='$(abs_top_builddir)'; SRCDIR='$(abs_top_srcdir)'; 
 
 EXTRA_DIST += $(itest_scripts) tests/integration/lib.sh tests/integration/hold_conns.py \
 	tests/integration/forge_rst.py tests/integration/syn_flood.py \
-	tests/integration/ka_server.py tests/integration/raw_frames.py
+	tests/integration/ka_server.py tests/integration/sem_peer.py \
+	tests/integration/raw_frames.py
 
 # Files of the test harness that live outside tests/integration/: the demo,
 # CI, and the man pages written with them.
