@@ -12,7 +12,8 @@
  * fp.max_sleep_us while nothing happens; received frames cannot ring the
  * doorbell (no RX interrupts on af_packet), so the timeout bounds the
  * latency added to a frame arriving during the sleep, and a delayed ACK
- * that falls due shortens it.  Any work resets it.
+ * that falls due shortens it (as does a packet the port's test-only
+ * impairment holds: tasd_port_due_us).  Any work resets it.
  *
  * Several cores: each polls its own rx queue and trusts the port to spread
  * flows by their 4-tuple; no software steering is done yet, so a port without
@@ -67,6 +68,9 @@ static void idle_sleep(struct fp_core *c, uint32_t *sleep_us)
     uint32_t dack = fp_acks_due_us(c, fp_now_us());
     if (t > dack)
         t = dack > 0 ? dack : 1; /* a delayed ACK is due */
+    uint32_t held = tasd_port_due_us(c->port, (uint16_t)c->id);
+    if (t > held)
+        t = held > 0 ? held : 1; /* the port holds a packet (test impairment) */
     struct timespec ts = {.tv_sec = t / 1000000, .tv_nsec = (long)(t % 1000000) * 1000};
     struct pollfd pfd = {.fd = c->doorbell_fd, .events = POLLIN};
     if (ppoll(&pfd, 1, &ts, NULL) > 0 && (pfd.revents & POLLIN)) {

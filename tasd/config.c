@@ -136,6 +136,40 @@ static const struct setting settings[] = {
      "congestion control algorithm"},
     {"tcp.rate_limit_mbps", "rate-limit-mbps", K_UINT, OFF(rate_limit_mbps), 0, 1, 400000,
      F_ZERO, "MBPS", "pacing rate of each connection; 0 = none"},
+    {"impair.allow", "impair-allow", K_BOOL, OFF(impair_allow), 0, 0, 0, 0, "on|off",
+     "TEST ONLY: permit the impair.* settings (without it they are refused)"},
+    {"impair.seed", "impair-seed", K_UINT, OFF(impair_seed), 0, 1, UINT32_MAX, F_ZERO,
+     "N", "impairment PRNG seed; 0 = pick one (logged)"},
+    {"impair.rx_drop", "impair-rx-drop", K_UINT, OFF(impair_rx.drop), 0, 1,
+     TASD_IMPAIR_SHARE_MAX, F_ZERO, "PERMILLE",
+     "TEST ONLY: drop this share of received packets"},
+    {"impair.rx_dup", "impair-rx-dup", K_UINT, OFF(impair_rx.dup), 0, 1,
+     TASD_IMPAIR_SHARE_MAX, F_ZERO, "PERMILLE",
+     "TEST ONLY: duplicate this share of received packets"},
+    {"impair.rx_delay", "impair-rx-delay", K_UINT, OFF(impair_rx.delay), 0, 1,
+     TASD_IMPAIR_SHARE_MAX, F_ZERO, "PERMILLE",
+     "TEST ONLY: delay this share of received packets"},
+    {"impair.rx_delay_us", "impair-rx-delay-us", K_UINT, OFF(impair_rx.delay_us), 0, 1,
+     TASD_IMPAIR_DELAY_MAX_US, F_ZERO, "US",
+     "TEST ONLY: how long a delayed packet is held"},
+    {"impair.rx_reorder", "impair-rx-reorder", K_UINT, OFF(impair_rx.reorder), 0, 1,
+     TASD_IMPAIR_SHARE_MAX, F_ZERO, "PERMILLE",
+     "TEST ONLY: hold this share of received packets behind the next one"},
+    {"impair.tx_drop", "impair-tx-drop", K_UINT, OFF(impair_tx.drop), 0, 1,
+     TASD_IMPAIR_SHARE_MAX, F_ZERO, "PERMILLE",
+     "TEST ONLY: drop this share of transmitted packets"},
+    {"impair.tx_dup", "impair-tx-dup", K_UINT, OFF(impair_tx.dup), 0, 1,
+     TASD_IMPAIR_SHARE_MAX, F_ZERO, "PERMILLE",
+     "TEST ONLY: duplicate this share of transmitted packets"},
+    {"impair.tx_delay", "impair-tx-delay", K_UINT, OFF(impair_tx.delay), 0, 1,
+     TASD_IMPAIR_SHARE_MAX, F_ZERO, "PERMILLE",
+     "TEST ONLY: delay this share of transmitted packets"},
+    {"impair.tx_delay_us", "impair-tx-delay-us", K_UINT, OFF(impair_tx.delay_us), 0, 1,
+     TASD_IMPAIR_DELAY_MAX_US, F_ZERO, "US",
+     "TEST ONLY: how long a delayed packet is held"},
+    {"impair.tx_reorder", "impair-tx-reorder", K_UINT, OFF(impair_tx.reorder), 0, 1,
+     TASD_IMPAIR_SHARE_MAX, F_ZERO, "PERMILLE",
+     "TEST ONLY: hold this share of transmitted packets behind the next one"},
 };
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -692,6 +726,38 @@ static const struct src *origin(struct loader *L, const char *key)
     return &L->where[i];
 }
 
+/* The impairment breaks TCP on purpose: refuse any of it unless
+ * impair.allow says so; a delay needs both its share and its time. */
+static void check_impair(struct loader *L, struct tasd_config *c)
+{
+    static const char *const dirs[] = {"rx", "tx"};
+    const struct tasd_impair_dir *d[] = {&c->impair_rx, &c->impair_tx};
+    char key[40], other[40];
+
+    for (unsigned i = 0; i < 2; i++) {
+        if (!d[i]->delay != !d[i]->delay_us) {
+            bool share = d[i]->delay != 0;
+            snprintf(key, sizeof(key), "impair.%s_delay%s", dirs[i], share ? "" : "_us");
+            snprintf(other, sizeof(other), "impair.%s_delay%s", dirs[i],
+                     share ? "_us" : "");
+            report(L, origin(L, key), key, "needs %s too (%s)", other,
+                   share ? "how long to delay" : "the share of packets to delay");
+        }
+    }
+    if (c->impair_allow)
+        return;
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        const struct setting *s = &settings[i];
+        if (strncmp(s->key, "impair.", 7) || s->kind != K_UINT ||
+            !strcmp(s->key, "impair.seed") || *(uint32_t *)((char *)c + s->off) == 0)
+            continue;
+        report(L, origin(L, s->key), s->key,
+               "refused: the impairment drops, duplicates, delays and reorders "
+               "packets on purpose and is for tests only; set impair.allow = true "
+               "(--impair-allow on) to use it");
+    }
+}
+
 /* Cross-setting checks, after file and command line. */
 static void check_all(struct loader *L, struct tasd_config *c)
 {
@@ -731,6 +797,7 @@ static void check_all(struct loader *L, struct tasd_config *c)
         report(L, origin(L, "limits.app_mem_mb"), "limits.app_mem_mb",
                "too small for one connection's buffers (tcp.rx_buf_size + "
                "tcp.tx_buf_size)");
+    check_impair(L, c);
     memcpy(buf, c->dpdk_args, sizeof(buf));
     n = tasd_split_args(buf, args, TASD_MAX_EAL_ARGS);
     if (n < 0)

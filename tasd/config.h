@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "tasd/impair.h"
+
 #define TASD_MAX_ROUTES 64
 #define TASD_PATH_MAX 256
 #define TASD_ARGS_MAX 1024
@@ -68,6 +70,12 @@ struct tasd_config {
     uint32_t control_interval_us;    /* congestion control / RTO scan period */
     char cc[16];                     /* congestion control: "reno" or "none" */
     uint32_t rate_limit_mbps;        /* default per-flow pacing rate, 0 = none */
+
+    /* test-only impairment of the port (tasd/impair.h): refused unless
+     * impair_allow is also set */
+    bool impair_allow;
+    uint32_t impair_seed;            /* 0 = pick one at start (logged) */
+    struct tasd_impair_dir impair_rx, impair_tx;
 
     bool check_only;                 /* --check-config */
 };

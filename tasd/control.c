@@ -169,6 +169,8 @@ static void write_status(FILE *f, bool json)
     fputc('\n', f);
     if (c->host_if[0])
         fprintf(f, "host if:    %s %s\n", c->host_if, host);
+    if (p->impaired)
+        fprintf(f, "impair:     ON (test only; counters in tasctl stats)\n");
 }
 
 static void write_stats(FILE *f, bool json)
@@ -178,11 +180,16 @@ static void write_stats(FILE *f, bool json)
         fp_write_stats(f, true);
         fputs(", \"slowpath\": ", f);
         sp_write_stats(f, true);
+        if (ctl.port->impaired) {
+            fputs(", \"impair\": ", f);
+            tasd_impair_write_stats(f, true);
+        }
         fputs("}\n", f);
         return;
     }
     fp_write_stats(f, false);
     sp_write_stats(f, false);
+    tasd_impair_write_stats(f, false); /* only when the impairment is on */
 }
 
 /* Parse the request line and build the reply. */

@@ -2,7 +2,8 @@
 # that fastpath/local.mk and slowpath/local.mk add to tasd_tasd_SOURCES.
 sbin_PROGRAMS += tasd/tasd
 tasd_tasd_SOURCES = tasd/main.c tasd/config.c tasd/config.h tasd/args.c tasd/port.c \
-	tasd/port.h tasd/control.c tasd/control.h tasd/hostif.c tasd/hostif.h
+	tasd/port.h tasd/control.c tasd/control.h tasd/hostif.c tasd/hostif.h \
+	tasd/impair.c tasd/impair.h tasd/impair_port.c
 tasd_tasd_CFLAGS = $(AM_CFLAGS) $(DPDK_CFLAGS) $(NL_CFLAGS) $(CONFIG_CFLAGS) $(SYSTEMD_CFLAGS)
 tasd_tasd_LDADD = $(DPDK_LIBS) $(NL_LIBS) $(CONFIG_LIBS) $(SYSTEMD_LIBS) -lpthread
 
@@ -11,5 +12,12 @@ check_PROGRAMS += tests/unit/test_config
 TESTS += tests/unit/test_config
 tests_unit_test_config_SOURCES = tests/unit/test_config.c tasd/config.c tasd/args.c \
 	tasd/config.h
+
+# The impairment model has no DPDK in it either.
+check_PROGRAMS += tests/unit/test_impair
+TESTS += tests/unit/test_impair
+tests_unit_test_impair_SOURCES = tests/unit/test_impair.c tasd/impair.c tasd/impair.h
+tests_unit_test_impair_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_unit_test_impair_LDADD = $(CRITERION_LIBS) -lm
 tests_unit_test_config_CFLAGS = $(AM_CFLAGS) $(CONFIG_CFLAGS) $(CRITERION_CFLAGS)
 tests_unit_test_config_LDADD = $(CONFIG_LIBS) $(CRITERION_LIBS)

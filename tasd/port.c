@@ -13,8 +13,9 @@
  * core (fewer if the port or the EAL's worker lcores are fewer), checksum offloads where
  * the port has them, an mbuf pool shared by the fast path and the slow path, and starts
  * it.  What the port turned out to be (MAC, MTU, queues, offloads) is in
- * struct tasd_port for everyone else.  On failure nothing is left behind:
- * the EAL is cleaned up again, so the caller just exits.
+ * struct tasd_port for everyone else.  When the configuration asks for the
+ * test-only impairment, impair_port.c hooks into the started port.  On failure nothing is
+ * left behind: the EAL is cleaned up again, so the caller just exits.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -329,6 +330,8 @@ int tasd_port_init(struct tasd_port *p, const struct tasd_config *c, const char 
         break;
     }
     rc = port_configure(p, c);
+    if (rc == 0)
+        rc = tasd_impair_attach(p, c);
     if (rc) {
         tasd_port_stop(p);
         rte_eal_cleanup();
@@ -349,6 +352,7 @@ void tasd_port_stop(struct tasd_port *p)
         if (port_started)
             rte_eth_dev_stop(p->port_id);
         port_started = false;
+        tasd_impair_detach(p); /* frees what it held, before the pool goes */
         rte_eth_dev_close(p->port_id);
     }
     if (p->pool) {

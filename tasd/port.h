@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct rte_mempool;
 struct tasd_config;
@@ -19,6 +20,7 @@ struct tasd_port {
     bool tx_cksum;              /* port computes IPv4 + TCP checksums on tx */
     bool rx_cksum;              /* port validates checksums on rx (mbuf ol_flags) */
     struct rte_mempool *pool;   /* mbufs for rx and for packets tasd builds */
+    bool impaired;              /* the test-only impairment is on (impair_port.c) */
 };
 
 /* Start the EAL with c->dpdk_args, configure the first port with
@@ -27,5 +29,21 @@ struct tasd_port {
 int tasd_port_init(struct tasd_port *p, const struct tasd_config *c,
                    const char *argv0);
 void tasd_port_stop(struct tasd_port *p);
+
+/* Microseconds until queue `queue` of the port holds a packet that falls
+ * due (the test-only impairment delays and reorders packets inside the
+ * port); UINT32_MAX if it holds none.  A fast-path core caps its idle sleep
+ * with it.  Called by the core that owns the queue. */
+uint32_t tasd_port_due_us(const struct tasd_port *p, uint16_t queue);
+
+/* The test-only impairment (tasd/impair_port.c, model in tasd/impair.h).
+ * attach: after the port started, if c asks for any impairment (config.c
+ * has refused it unless c->impair_allow); 0 or -errno, message on stderr.
+ * detach: after the port stopped; frees the packets it held.
+ * write_stats: the "impair" counters for tasctl stats; false (nothing
+ * written) when the impairment is off. */
+int tasd_impair_attach(struct tasd_port *p, const struct tasd_config *c);
+void tasd_impair_detach(struct tasd_port *p);
+bool tasd_impair_write_stats(FILE *f, bool json);
 
 #endif /* TASD_PORT_H */

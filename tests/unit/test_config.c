@@ -415,3 +415,52 @@ Test(config, eal_arguments_split_on_spaces_and_quotes)
     char none[] = "   ";
     cr_assert_eq(tasd_split_args(none, argv, 3), 0);
 }
+
+Test(config, impairment_is_refused_unless_explicitly_allowed)
+{
+    struct tasd_config c;
+    const char *f = conf("ip = \"10.0.0.2/24\";\nimpair = { rx_drop = 20; };\n");
+
+    cr_assert_eq(load(&c, "--config", f, NULL), 2);
+    cr_assert(strstr(err, ":2: impair.rx_drop: refused:"), "stderr: %s", err);
+    cr_assert(strstr(err, "--impair-allow on"), "stderr: %s", err);
+    cr_assert_eq(load(&c, "--config", f, "--impair-allow", "on", NULL), 0, "%s", err);
+    cr_assert_eq(c.impair_rx.drop, 20u);
+    cr_assert(c.impair_allow);
+    /* Flags alone are refused the same way. */
+    cr_assert_eq(load(&c, "--config", conf("ip = \"10.0.0.2/24\";\n"), "--impair-tx-dup",
+                      "10", NULL),
+                 2);
+    cr_assert(strstr(err, "--impair-tx-dup 10: refused:"), "stderr: %s", err);
+}
+
+Test(config, impairment_is_off_by_default_and_allow_alone_changes_nothing)
+{
+    struct tasd_config c;
+
+    cr_assert_eq(load(&c, "--config", conf("ip = \"10.0.0.2/24\";\n"), "--impair-allow",
+                      "on", NULL),
+                 0, "%s", err);
+    cr_assert_not(tasd_impair_dir_active(&c.impair_rx));
+    cr_assert_not(tasd_impair_dir_active(&c.impair_tx));
+    cr_assert_eq(load(&c, "--config", conf("ip = \"10.0.0.2/24\";\n"), NULL), 0);
+    cr_assert_not(c.impair_allow);
+}
+
+Test(config, impairment_shares_and_delays_are_checked)
+{
+    struct tasd_config c;
+    const char *f = conf("ip = \"10.0.0.2/24\";\nimpair = { allow = true; };\n");
+
+    cr_assert_eq(load(&c, "--config", f, "--impair-rx-drop", "1001", NULL), 2);
+    cr_assert(strstr(err, "must be 0 or an integer between 1 and 1000"), "%s", err);
+    cr_assert_eq(load(&c, "--config", f, "--impair-tx-delay", "100", NULL), 2);
+    cr_assert(strstr(err, "--impair-tx-delay 100: needs impair.tx_delay_us"), "%s", err);
+    cr_assert_eq(load(&c, "--config", f, "--impair-rx-delay-us", "500", NULL), 2);
+    cr_assert(strstr(err, "--impair-rx-delay-us 500: needs impair.rx_delay "), "%s", err);
+    cr_assert_eq(load(&c, "--config", f, "--impair-rx-delay", "100",
+                      "--impair-rx-delay-us", "500", "--impair-seed", "4000000000", NULL),
+                 0, "%s", err);
+    cr_assert_eq(c.impair_rx.delay_us, 500u);
+    cr_assert_eq(c.impair_seed, 4000000000u);
+}
