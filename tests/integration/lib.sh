@@ -183,22 +183,35 @@ tas_cleanup() {
 
 # ---- tasd ----------------------------------------------------------------
 
-# start_tasd [--ns NS] [TASD ARGS...]: start tasd (default arguments: the
-# test network), wait until `tasctl status` succeeds.  0 or 1 with the log.
+# tasd_default_args: set TASD_ARGS to the arguments that run tasd on the
+# test network.
+tasd_default_args() {
+    # --config /dev/null: an installed /etc/tasd/tasd.conf must not leak in.
+    TASD_ARGS=(--config /dev/null --ip "$SERVER_IP/$NET_PREFIX" --run-dir "$RUN_DIR"
+        --dpdk "--no-huge --no-pci -m 512 --file-prefix $DPDK_PREFIX --vdev net_af_packet0,iface=$VETH_A")
+    # TASD_EXTRA="--flag value ...": more options after the defaults.
+    # shellcheck disable=SC2206
+    [[ -n ${TASD_EXTRA:-} ]] && TASD_ARGS+=($TASD_EXTRA)
+    return 0
+}
+
+# start_tasd [--ns NS] [--add] [TASD ARGS...]: start tasd (default arguments:
+# the test network; --add: the defaults and these), wait until `tasctl
+# status` succeeds.  0 or 1 with the log.
 start_tasd() {
-    local ns=$NS_A
+    local ns=$NS_A add=0
     if [[ ${1:-} == --ns ]]; then
         ns=$2
         shift 2
     fi
+    if [[ ${1:-} == --add ]]; then
+        add=1
+        shift
+    fi
     local args=("$@")
-    if [[ ${#args[@]} -eq 0 ]]; then
-        # --config /dev/null: an installed /etc/tasd/tasd.conf must not leak in.
-        args=(--config /dev/null --ip "$SERVER_IP/$NET_PREFIX" --run-dir "$RUN_DIR"
-            --dpdk "--no-huge --no-pci -m 512 --file-prefix $DPDK_PREFIX --vdev net_af_packet0,iface=$VETH_A")
-        # TASD_EXTRA="--flag value ...": more options after the defaults.
-        # shellcheck disable=SC2206
-        [[ -n ${TASD_EXTRA:-} ]] && args+=($TASD_EXTRA)
+    if [[ ${#args[@]} -eq 0 || $add == 1 ]]; then
+        tasd_default_args
+        args=("${TASD_ARGS[@]}" "${args[@]}")
     fi
     local f
     for f in "$TASD" "$TASCTL" "$INTERPOSE"; do
@@ -535,4 +548,61 @@ close_case() {
     check "$desc: client ($cwhere) result" wait_bg "$c" 30
     check "$desc: server ($swhere) result" wait_bg "$s" 30
     grep -h 'close_test' "${BG_LOG[$s]}" "${BG_LOG[$c]}" | grep -v READY | sed 's/^/    /'
+}
+
+# ---- fault tests: numbers for people ------------------------------------------
+
+# tasd_tx_totals: "TX_PKTS TX_BYTES RETX_BYTES" summed over tasd's fast-path
+# cores (tasctl stats); RETX_BYTES is "-" while the fast path has no such
+# counter.
+tasd_tx_totals() {
+    tasctl stats --json | python3 -c '
+import json, sys
+cores = json.load(sys.stdin)["fastpath"]["cores"]
+retx = "-"
+if cores and all("retx_bytes" in c for c in cores):
+    retx = sum(c["retx_bytes"] for c in cores)
+print(sum(c["tx_pkts"] for c in cores), sum(c["tx_bytes"] for c in cores), retx)'
+}
+
+# fault_transfer FAULT DESC FROM TO FILE PORT [SECONDS]: transfer (from the
+# side that listens: FROM = tasd listens, as in t_loss) and print one
+#   FAULT-NUMBERS: fault=F sender=tasd|linux mb=N seconds=S MBps=R retx_bytes=B (how)
+# line.  Linux senders report TCP_INFO's bytes_retrans; tasd reports its
+# retx_bytes counter, or, until the fast path has one, the payload it sent
+# beyond the data (tx bytes less 66 header bytes a frame: Ethernet, IPv4,
+# TCP with timestamps), an estimate good to a few hundred bytes.
+fault_transfer() {
+    local fault=$1 desc=$2 from=$3 to=$4 file=$5 port=$6 t=${7:-120}
+    local listener=to before= size
+    [[ $from == tasd ]] && listener=from
+    size=$(stat -c %s "$file")
+    local kernel_sender=1
+    [[ $from == tasd && $TAS_TEST_MODE == tasd ]] && kernel_sender=0
+    [[ $kernel_sender == 0 ]] && before=$(tasd_tx_totals)
+    transfer "$desc" "$from" "$to" "$listener" "$file" "$port" "$t"
+    local log=${BG_LOG[tx$port]} secs rate retx how
+    secs=$(sed -n 's/.*sent [0-9]* bytes in \([0-9.]*\) s.*/\1/p' "$log")
+    rate=$(sed -n 's/.*s (\([0-9.]*\) MB\/s).*/\1/p' "$log")
+    if [[ $kernel_sender == 1 ]]; then
+        retx=$(sed -n 's/.*bytes_retrans \([0-9]*\).*/\1/p' "$log")
+        how="Linux TCP_INFO bytes_retrans"
+    else
+        local p0 b0 r0 p1 b1 r1
+        read -r p0 b0 r0 <<<"$before"
+        read -r p1 b1 r1 <<<"$(tasd_tx_totals)"
+        if [[ $r1 != - ]]; then
+            retx=$((r1 - r0))
+            how="tasctl stats retx_bytes"
+        else
+            retx=$((b1 - b0 - (p1 - p0) * 66 - size))
+            how="estimate: tasd tx payload beyond the data, tasctl stats"
+        fi
+    fi
+    local who=tasd
+    [[ $from == peer ]] && who=linux
+    [[ $from == tasd && $kernel_sender == 1 ]] && who=linux-in-ns-A
+    [[ -z $secs ]] && return # the transfer failed: no numbers
+    echo "FAULT-NUMBERS: fault=$fault sender=$who" \
+        "mb=$((size / 1048576)) seconds=${secs:-?} MBps=${rate:-?} retx_bytes=${retx:-?} ($how)"
 }

@@ -12,7 +12,7 @@ itest_progs = tests/integration/bin/echo_server tests/integration/bin/echo_clien
 	tests/integration/bin/dup_server tests/integration/bin/exec_server \
 	tests/integration/bin/sem_epoll tests/integration/bin/sem_poll \
 	tests/integration/bin/sem_threads \
-	tests/integration/bin/garbage_app
+	tests/integration/bin/garbage_app tests/integration/bin/tcp_duplex
 check_PROGRAMS += $(itest_progs)
 # The demo server is built by plain `make` (tests/demo.sh needs it).
 noinst_PROGRAMS += tests/integration/bin/http_hello
@@ -34,6 +34,7 @@ tests_integration_bin_sem_poll_SOURCES = tests/integration/sem_poll.c $(sem_util
 tests_integration_bin_sem_poll_LDADD = -lpthread
 tests_integration_bin_sem_threads_SOURCES = tests/integration/sem_threads.c $(sem_util)
 tests_integration_bin_sem_threads_LDADD = -lpthread
+tests_integration_bin_tcp_duplex_SOURCES = tests/integration/tcp_duplex.c $(itest_util)
 tests_integration_bin_http_hello_SOURCES = tests/integration/http_hello.c $(itest_util)
 
 itest_scripts = tests/integration/t_echo.sh tests/integration/t_client.sh \
@@ -45,7 +46,8 @@ itest_scripts = tests/integration/t_echo.sh tests/integration/t_client.sh \
 	tests/integration/t_sockbuf.sh tests/integration/t_ecn.sh \
 	tests/integration/t_synflood.sh tests/integration/t_keepalive.sh \
 	tests/integration/t_epoll.sh tests/integration/t_poll.sh tests/integration/t_threads.sh \
-	tests/integration/t_garbage.sh tests/integration/t_malformed.sh
+	tests/integration/t_garbage.sh tests/integration/t_malformed.sh \
+	tests/integration/t_fault.sh tests/integration/t_impair.sh tests/integration/t_peer_gone.sh
 TESTS += $(itest_scripts)
 AM_TESTS_ENVIRONMENT = BUILD='$(abs_top_builddir)'; SRCDIR='$(abs_top_srcdir)'; \
 	export BUILD SRCDIR;

@@ -5,11 +5,14 @@
  *   tcp_send (--addr A | --listen) [--port P] [--timeout IDLE_SECONDS] < data
  *
  * Every wait is bounded by --timeout seconds without progress (default 30).
- * Prints the byte count on stderr; exits 0 only if every byte was written
- * and the peer then closed cleanly (EOF).
+ * Prints the byte count on stderr, and for a kernel socket Linux's count of
+ * retransmitted bytes (TCP_INFO; the fault tests report it).  Exits 0 only
+ * if every byte was written and the peer then closed cleanly (EOF).
  */
 #include <errno.h>
+#include <linux/tcp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +71,17 @@ int main(int argc, char **argv)
                 tu_errname((int)-r));
         return 1;
     }
+    /* Only a kernel socket that carried the data has these counters. */
+    struct tcp_info ti;
+    socklen_t tl = sizeof(ti);
+    memset(&ti, 0, sizeof(ti));
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 &&
+        tl >= offsetof(struct tcp_info, tcpi_bytes_retrans) +
+                  sizeof(ti.tcpi_bytes_retrans) &&
+        ti.tcpi_bytes_sent > 0)
+        fprintf(stderr, PROG ": kernel tcp_info: bytes_sent %llu bytes_retrans %llu\n",
+                (unsigned long long)ti.tcpi_bytes_sent,
+                (unsigned long long)ti.tcpi_bytes_retrans);
     close(fd);
     fprintf(stderr, PROG ": sent %llu bytes in %.2f s (%.1f MB/s), peer closed%s\n", sent,
             secs, secs > 0 ? (double)sent / secs / 1e6 : 0.0,
