@@ -312,7 +312,8 @@ int tasd_impair_attach(struct tasd_port *p, const struct tasd_config *c)
             fprintf(stderr,
                     "tasd: impairment: cannot add an rx callback on queue %u: %s\n", i,
                     rte_strerror(rte_errno));
-            imp.on = true; /* so that detach removes what was added */
+            imp.n_queues = i; /* detach removes what was added */
+            imp.on = true;
             tasd_impair_detach(p);
             return -(rte_errno ? rte_errno : ENOTSUP);
         }
@@ -357,6 +358,8 @@ void tasd_impair_detach(struct tasd_port *p)
             free_fifo(&d[k]->pending);
         }
     }
+    free(imp.q);
+    imp.q = NULL;
     imp.on = false;
     p->impaired = false;
 }
