@@ -62,6 +62,17 @@ print(len(json.load(sys.stdin)["flows"]))') && [[ $n == 0 ]] && break
     check_eq "$1: tasd freed the flow (flows left in tasctl flows)" "$n" 0
 }
 
+# established PORT: the application is running and its connection on
+# PORT is established (tasctl flows, or Linux's ss in linux mode).
+established() {
+    _alive "${BG_PID[app]}" || return 1
+    if [[ $TAS_TEST_MODE == tasd ]]; then
+        tasctl flows | grep -q "ESTABLISHED .*:$1 "
+    else
+        ip netns exec "$NS_A" ss -Htn state established "( sport = :$1 )" | grep -q .
+    fi
+}
+
 # gone METHOD DIR PORT: start a transfer, make the peer vanish by METHOD
 # (down | netns), check the error, the time it took and the flow.
 gone() {
@@ -84,7 +95,8 @@ gone() {
             --timeout 50
     fi
     sleep 1.5
-    check "$desc: the transfer is running" _alive "${BG_PID[app]}"
+    check "$desc: the connection is established and the application running" \
+        established "$port"
     local t0=$SECONDS
     if [[ $how == down ]]; then
         ip -n "$NS_B" link set "$VETH_B" down || fatal "cannot take $VETH_B down"
@@ -117,6 +129,7 @@ setup
 gone down tasd 7301
 ip -n "$NS_B" link set "$VETH_B" up || fatal "cannot bring $VETH_B up again"
 gone down peer 7302
+ip -n "$NS_B" link set "$VETH_B" up || fatal "cannot bring $VETH_B up again"
 if [[ $TAS_TEST_MODE == tasd ]]; then
     gone netns tasd 7303
     # The veth pair, and tasd's interface, are gone: start over.
