@@ -239,6 +239,8 @@ static ssize_t do_send(struct tas_sock *s, const struct iovec *iov, int iovcnt, 
             goto done;
         }
         if (s->so_error != 0 && !s->dead) { /* ECONNRESET once, then EPIPE */
+            if (done > 0)
+                break; /* the bytes written now; the error for the next call */
             r = -s->so_error;
             s->so_error = 0;
             goto done;
