@@ -95,6 +95,11 @@ TAS_HIDDEN int real_epoll_pwait(int epfd, struct epoll_event *ev, int max, int t
                                 const sigset_t *mask);
 TAS_HIDDEN int real_dup3(int oldfd, int newfd, int flags);
 TAS_HIDDEN ssize_t real_sendfile(int out, int in, off_t *off, size_t count);
+TAS_HIDDEN int real_sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags);
+TAS_HIDDEN int real_recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags,
+                             struct timespec *ts);
+TAS_HIDDEN ssize_t real_splice(int in, loff_t *off_in, int out, loff_t *off_out, size_t n,
+                               unsigned int flags);
 
 /* ----------------------------------------------------------------- fdtab.c */
 
@@ -144,6 +149,7 @@ struct tas_sock {
     bool bound;
     bool app_closed; /* close()d: no descriptor any more */
     bool reuseaddr, reuseport, keepalive, nodelay, linger_on;
+    bool rcvbuf_set, sndbuf_set; /* SO_RCVBUF/SO_SNDBUF set: the kernel's value */
     int linger_secs;
     int rcvtimeo_ms, sndtimeo_ms; /* 0 = none */
     struct sockaddr_in local;

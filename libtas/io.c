@@ -19,6 +19,8 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "libtas/internal.h"
@@ -58,8 +60,10 @@ static ssize_t do_recv(struct tas_sock *s, const struct iovec *iov, int iovcnt, 
 
     if (s->detached)
         return tas_detached_err();
-    if (flags & MSG_OOB)
+    if (flags & MSG_OOB) /* as Linux without urgent data */
         return -EINVAL;
+    if (flags & MSG_ERRQUEUE) /* TCP queues no errors here: nothing to read */
+        return -EAGAIN;
     if (s->state == TAS_SS_FRESH || s->state == TAS_SS_LISTENING ||
         s->state == TAS_SS_LISTEN_WAIT ||
         (s->state == TAS_SS_CLOSED && !s->was_connected)) {
@@ -392,4 +396,277 @@ ssize_t tas_sendfile(int out_fd, int in_fd, off_t *offset, size_t count)
     }
     free(buf);
     return (ssize_t)total;
+}
+
+/* ------------------------------------------------------------ many messages */
+
+/* sendmmsg() on a tasd socket: sendmsg() for each message in turn, as Linux
+ * does for TCP.  The count of messages sent if any was, else the error. */
+int tas_sendmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags)
+{
+    struct tas_sock *s = tas_enter(fd);
+    if (s == NULL)
+        return real_sendmmsg(fd, vec, n, flags);
+    bool pipe = false;
+    ssize_t r = 0;
+    unsigned int i;
+    if (n > IOV_MAX) /* Linux caps vlen at UIO_MAXIOV */
+        n = IOV_MAX;
+    for (i = 0; i < n; i++) {
+        struct msghdr *m = &vec[i].msg_hdr;
+        if (m->msg_iovlen > IOV_MAX)
+            r = -EMSGSIZE;
+        else
+            r = do_send(s, m->msg_iov, (int)m->msg_iovlen, flags, &pipe);
+        if (r < 0)
+            break;
+        vec[i].msg_len = (unsigned int)r;
+    }
+    tas_leave(s);
+    if (pipe && !(flags & MSG_NOSIGNAL))
+        raise(SIGPIPE);
+    return i > 0 ? (int)i : (int)tas_ret(r);
+}
+
+/* recvmmsg() on a tasd socket: recvmsg() for each message, as Linux does
+ * for TCP: MSG_WAITFORONE makes the calls after the first non-blocking, and
+ * the timeout is looked at after each message (not while one blocks). */
+int tas_recvmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags,
+                 struct timespec *timeout)
+{
+    struct tas_sock *s = tas_enter(fd);
+    if (s == NULL)
+        return real_recvmmsg(fd, vec, n, flags, timeout);
+    struct timespec end;
+    ssize_t r = 0;
+    unsigned int i = 0;
+    if (timeout != NULL) {
+        if (timeout->tv_sec < 0 || timeout->tv_nsec < 0 ||
+            timeout->tv_nsec >= 1000000000L) {
+            tas_leave(s);
+            return (int)tas_ret(-EINVAL);
+        }
+        tas_now(&end);
+        end.tv_sec += timeout->tv_sec;
+        end.tv_nsec += timeout->tv_nsec;
+        if (end.tv_nsec >= 1000000000L) {
+            end.tv_sec++;
+            end.tv_nsec -= 1000000000L;
+        }
+    }
+    while (i < n) {
+        struct msghdr *m = &vec[i].msg_hdr;
+        if (m->msg_iovlen > IOV_MAX)
+            r = -EMSGSIZE;
+        else
+            r = do_recv(s, m->msg_iov, (int)m->msg_iovlen, flags);
+        if (r < 0)
+            break;
+        vec[i].msg_len = (unsigned int)r;
+        m->msg_namelen = 0;
+        m->msg_controllen = 0;
+        m->msg_flags = 0;
+        i++;
+        if (flags & MSG_WAITFORONE)
+            flags |= MSG_DONTWAIT;
+        if (timeout != NULL) {
+            struct timespec now;
+            tas_now(&now);
+            long long left = (long long)(end.tv_sec - now.tv_sec) * 1000000000LL +
+                             (end.tv_nsec - now.tv_nsec);
+            if (left < 0)
+                left = 0;
+            timeout->tv_sec = (time_t)(left / 1000000000LL);
+            timeout->tv_nsec = (long)(left % 1000000000LL);
+            if (left == 0)
+                break;
+        }
+    }
+    tas_leave(s);
+    if (i > 0 || r >= 0)
+        return (int)i;
+    return (int)tas_ret(r);
+}
+
+/* ------------------------------------------------------------ splice */
+
+/* splice() with a tasd socket at one end.  As on Linux the other end must
+ * be a pipe, SPLICE_F_NONBLOCK makes the pipe side non-blocking and the
+ * socket's own O_NONBLOCK the socket side.  Pipe to socket: the pipe is read only when the socket has
+ * room for what is read, so no byte leaves the pipe that the socket cannot
+ * take.  Socket to pipe: the bytes are peeked, written to the pipe, and then
+ * consumed as far as the pipe took them (a second thread reading the same
+ * socket meanwhile would see them twice; TCP readers do not share a socket). */
+
+static bool is_pipe(int fd, int *err)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        *err = -errno;
+        return false;
+    }
+    *err = -EINVAL;
+    return S_ISFIFO(st.st_mode);
+}
+
+static bool fd_nonblock(int fd)
+{
+    int fl = real_fcntl(fd, F_GETFL, NULL);
+    return fl >= 0 && (fl & O_NONBLOCK);
+}
+
+/* Bytes in the pipe now (FIONREAD); 0 on error. */
+static size_t pipe_bytes(int fd)
+{
+    int n = 0;
+    return real_ioctl(fd, FIONREAD, &n) == 0 && n > 0 ? (size_t)n : 0;
+}
+
+static bool tx_room(void *arg)
+{
+    struct tx_want w = {arg, 1};
+    return tx_wakeup(&w);
+}
+
+static ssize_t splice_to_sock(int pfd, int sfd, size_t len, unsigned int flags)
+{
+    bool pipe_nb = (flags & SPLICE_F_NONBLOCK) || fd_nonblock(pfd);
+    size_t done = 0;
+    ssize_t r = 0;
+    bool sigpipe = false;
+    char *buf = malloc(SENDFILE_CHUNK);
+    if (buf == NULL)
+        return tas_ret(-ENOMEM);
+    while (done < len) {
+        size_t avail = pipe_bytes(pfd);
+        if (avail == 0) {
+            if (done > 0)
+                break;
+            struct pollfd p = {.fd = pfd, .events = POLLIN};
+            int pr = real_poll(&p, 1, pipe_nb ? 0 : -1);
+            if (pr < 0) {
+                r = -errno;
+                break;
+            }
+            if (pr == 0) {
+                r = -EAGAIN;
+                break;
+            }
+            if (pipe_bytes(pfd) == 0 && (p.revents & (POLLHUP | POLLERR)))
+                break; /* no writer left: 0, as Linux */
+            continue;
+        }
+        struct tas_sock *s = tas_enter(sfd);
+        if (s == NULL) {
+            r = -EBADF;
+            break;
+        }
+        bool nb = s->nonblock; /* SPLICE_F_NONBLOCK is about the pipe */
+        r = do_send(s, NULL, 0, MSG_DONTWAIT, &sigpipe); /* errors first */
+        while (r == 0 && s->tx_free == 0) {
+            tas_process();
+            if (s->tx_free > 0)
+                break;
+            if (nb)
+                r = -EAGAIN;
+            else if ((r = wait_again(tas_wait(tx_room, s, NULL, NULL, 0, NULL))) == 0)
+                r = do_send(s, NULL, 0, MSG_DONTWAIT, &sigpipe);
+        }
+        if (r == 0) {
+            size_t n = len - done;
+            if (n > avail)
+                n = avail;
+            if (n > s->tx_free)
+                n = s->tx_free;
+            if (n > SENDFILE_CHUNK)
+                n = SENDFILE_CHUNK;
+            ssize_t got = real_read(pfd, buf, n);
+            if (got < 0)
+                r = -errno;
+            else if (got > 0) {
+                struct iovec v = {buf, (size_t)got};
+                r = do_send(s, &v, 1, MSG_DONTWAIT, &sigpipe);
+                if (r > 0)
+                    done += (size_t)r;
+            }
+        }
+        tas_leave(s);
+        if (r < 0)
+            break;
+    }
+    free(buf);
+    if (done > 0)
+        return (ssize_t)done;
+    if (sigpipe)
+        raise(SIGPIPE);
+    return tas_ret(r);
+}
+
+static ssize_t splice_from_sock(int sfd, int pfd, size_t len, unsigned int flags)
+{
+    int cap = real_fcntl(pfd, F_GETPIPE_SZ, NULL);
+    size_t room = cap > 0 && (size_t)cap > pipe_bytes(pfd) ? (size_t)cap - pipe_bytes(pfd)
+                                                           : 0;
+    if (room == 0) {
+        struct pollfd p = {.fd = pfd, .events = POLLOUT};
+        bool nb = (flags & SPLICE_F_NONBLOCK) || fd_nonblock(pfd);
+        int pr = real_poll(&p, 1, nb ? 0 : -1);
+        if (pr < 0)
+            return -1;
+        if (pr == 0)
+            return tas_ret(-EAGAIN);
+        room = PIPE_BUF;
+    }
+    if (len > room)
+        len = room;
+    if (len > SENDFILE_CHUNK)
+        len = SENDFILE_CHUNK;
+    char *buf = malloc(len);
+    if (buf == NULL)
+        return tas_ret(-ENOMEM);
+    struct tas_sock *s = tas_enter(sfd);
+    if (s == NULL) {
+        free(buf);
+        return tas_ret(-EBADF);
+    }
+    struct iovec v = {buf, len};
+    ssize_t r = do_recv(s, &v, 1, MSG_PEEK); /* blocks unless O_NONBLOCK, as Linux */
+    tas_leave(s);
+    if (r > 0) {
+        ssize_t w = real_write(pfd, buf, (size_t)r);
+        if (w < 0) {
+            r = -errno;
+        } else {
+            r = w;
+            s = tas_enter(sfd);
+            if (s != NULL) { /* consume what the pipe took */
+                v.iov_len = (size_t)w;
+                do_recv(s, &v, 1, MSG_TRUNC | MSG_DONTWAIT);
+                tas_leave(s);
+            }
+        }
+    }
+    free(buf);
+    return tas_ret(r);
+}
+
+ssize_t tas_splice(int fd_in, loff_t *off_in, int fd_out, loff_t *off_out, size_t len,
+                   unsigned int flags)
+{
+    struct tas_obj *oi = tas_fd_get(fd_in), *oo = tas_fd_get(fd_out);
+    bool in_tas = oi != NULL && oi->kind == TAS_OBJ_SOCK;
+    bool out_tas = oo != NULL && oo->kind == TAS_OBJ_SOCK;
+    int err;
+    if (likely(!in_tas && !out_tas))
+        return real_splice(fd_in, off_in, fd_out, off_out, len, flags);
+    if (!is_pipe(in_tas ? fd_out : fd_in, &err)) /* one end must be a pipe */
+        return tas_ret(err);
+    if ((in_tas ? off_out : off_in) != NULL) /* a pipe has no offset */
+        return tas_ret(-ESPIPE);
+    if ((in_tas ? off_in : off_out) != NULL) /* nor has a socket */
+        return tas_ret(-EINVAL);
+    if (len == 0)
+        return 0;
+    return in_tas ? splice_from_sock(fd_in, fd_out, len, flags)
+                  : splice_to_sock(fd_in, fd_out, len, flags);
 }

@@ -25,6 +25,8 @@
 #include "libtas/internal.h"
 #include "libtas/libtas.h"
 
+#define TAS_CA_NAME_MAX 16 /* TCP_CA_NAME_MAX */
+
 static int put_int(void *val, socklen_t *len, int v)
 {
     if (val == NULL || len == NULL)
@@ -71,18 +73,57 @@ static uint8_t linux_tcp_state(const struct tas_sock *s)
     }
 }
 
-static int tcp_info(const struct tas_sock *s, void *val, socklen_t *len)
+/* TCP_INFO: the kernel socket gives the layout and length Linux would (its
+ * struct may be newer than ours), zeroed; then what libtas knows goes in.
+ * tasd keeps RTT, cwnd, retransmissions and the rest to itself for now. */
+static int tcp_info(const struct tas_sock *s, int fd, void *val, socklen_t *len)
 {
     struct tcp_info ti;
     if (val == NULL || len == NULL)
         return -EFAULT;
+    if ((int)*len < 0)
+        return -EINVAL;
+    if (real_getsockopt(fd, IPPROTO_TCP, TCP_INFO, val, len) != 0)
+        return -errno;
+    memset(val, 0, *len);
     memset(&ti, 0, sizeof(ti));
     ti.tcpi_state = linux_tcp_state(s);
     ti.tcpi_snd_mss = ti.tcpi_rcv_mss = ti.tcpi_advmss = s->mss;
-    ti.tcpi_unacked = 0;
-    socklen_t n = *len < sizeof(ti) ? *len : sizeof(ti);
-    memcpy(val, &ti, n);
+    if (s->flow_live && s->mss != 0)
+        ti.tcpi_unacked = (s->tx_size - s->tx_free + s->mss - 1u) / s->mss;
+    ti.tcpi_rcv_space = s->rx_size;
+    memcpy(val, &ti, *len < sizeof(ti) ? *len : sizeof(ti));
+    return 0;
+}
+
+/* TCP_CONGESTION: tasd's algorithm, whatever the application set (tasd's
+ * configuration chooses it; the region does not name it yet, and "reno" is
+ * tasd's default). */
+static int tcp_congestion(void *val, socklen_t *len)
+{
+    char name[TAS_CA_NAME_MAX] = "reno";
+    if (val == NULL || len == NULL)
+        return -EFAULT;
+    if ((int)*len < 0)
+        return -EINVAL;
+    socklen_t n = *len < sizeof(name) ? *len : sizeof(name);
+    memcpy(val, name, n);
     *len = n;
+    return 0;
+}
+
+static int peer_name(const struct tas_sock *s, void *val, socklen_t *len)
+{
+    if (s->state != TAS_SS_CONNECTED || s->reset || s->dead)
+        return -ENOTCONN;
+    if (val == NULL || len == NULL)
+        return -EFAULT;
+    if ((int)*len < 0)
+        return -EINVAL;
+    if (*len < sizeof(s->peer))
+        return -EINVAL; /* as Linux: the address does not fit */
+    memcpy(val, &s->peer, sizeof(s->peer));
+    *len = sizeof(s->peer);
     return 0;
 }
 
@@ -107,13 +148,16 @@ int tas_getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
         case SO_ACCEPTCONN:
             r = put_int(val, len, s->state == TAS_SS_LISTENING);
             break;
-        case SO_RCVBUF:
-            if (flow)
+        case SO_RCVBUF: /* what was set (doubled, by the kernel), else the ring */
+            if (flow && !s->rcvbuf_set)
                 r = put_int(val, len, (int)s->rx_size);
             break;
         case SO_SNDBUF:
-            if (flow)
+            if (flow && !s->sndbuf_set)
                 r = put_int(val, len, (int)s->tx_size);
+            break;
+        case SO_PEERNAME:
+            r = peer_name(s, val, len);
             break;
         }
     } else if (level == IPPROTO_TCP) {
@@ -124,7 +168,10 @@ int tas_getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
             break;
         case TCP_INFO:
             if (s->state != TAS_SS_FRESH)
-                r = tcp_info(s, val, len);
+                r = tcp_info(s, fd, val, len);
+            break;
+        case TCP_CONGESTION:
+            r = tcp_congestion(val, len);
             break;
         }
     }
@@ -132,6 +179,19 @@ int tas_getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
     if (r == 1)
         return real_getsockopt(fd, level, opt, val, len);
     return (int)tas_ret(r);
+}
+
+/* Options whose answer depends on the connection's state, which the
+ * reserved kernel socket (never connected) does not have. */
+static int set_check(const struct tas_sock *s, int level, int opt)
+{
+    bool open = s->state == TAS_SS_CONNECTING || s->state == TAS_SS_CONNECTED;
+    if (level == SOL_SOCKET && opt == SO_PEEK_OFF)
+        return -EOPNOTSUPP; /* peeking at an offset is not emulated */
+    if (level == IPPROTO_TCP && open &&
+        (opt == TCP_FASTOPEN || opt == TCP_FASTOPEN_CONNECT))
+        return -EINVAL; /* Linux: only before connect() or on a listener */
+    return 0;
 }
 
 int tas_setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
@@ -143,7 +203,9 @@ int tas_setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
     int r = 0;
     if (s->detached)
         r = tas_detached_err();
-    else if (real_setsockopt(fd, level, opt, val, len) != 0)
+    else
+        r = set_check(s, level, opt);
+    if (r == 0 && real_setsockopt(fd, level, opt, val, len) != 0)
         r = -errno;
     if (r != 0) {
         tas_leave(s);
@@ -162,6 +224,14 @@ int tas_setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
             break;
         case SO_KEEPALIVE:
             s->keepalive = v != 0;
+            break;
+        case SO_RCVBUF:
+        case SO_RCVBUFFORCE:
+            s->rcvbuf_set = true;
+            break;
+        case SO_SNDBUF:
+        case SO_SNDBUFFORCE:
+            s->sndbuf_set = true;
             break;
         case SO_LINGER:
             if (val != NULL && len >= sizeof(struct linger)) {

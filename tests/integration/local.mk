@@ -8,7 +8,8 @@
 # tasctl and the library through BUILD (the build directory).
 itest_progs = tests/integration/bin/echo_server tests/integration/bin/echo_client \
 	tests/integration/bin/tcp_send tests/integration/bin/tcp_recv \
-	tests/integration/bin/close_test
+	tests/integration/bin/close_test tests/integration/bin/sem_io \
+	tests/integration/bin/sem_sockopt tests/integration/bin/sem_fortify
 check_PROGRAMS += $(itest_progs)
 # The demo server is built by plain `make` (tests/demo.sh needs it).
 noinst_PROGRAMS += tests/integration/bin/http_hello
@@ -19,12 +20,21 @@ tests_integration_bin_echo_client_SOURCES = tests/integration/echo_client.c $(it
 tests_integration_bin_tcp_send_SOURCES = tests/integration/tcp_send.c $(itest_util)
 tests_integration_bin_tcp_recv_SOURCES = tests/integration/tcp_recv.c $(itest_util)
 tests_integration_bin_close_test_SOURCES = tests/integration/close_test.c $(itest_util)
+tests_integration_bin_sem_io_SOURCES = tests/integration/sem_io.c $(itest_util)
+tests_integration_bin_sem_sockopt_SOURCES = tests/integration/sem_sockopt.c $(itest_util)
+# Built as distributions build programs: the fortified entry points
+# (__read_chk, __recv_chk, __poll_chk, ...) must reach the shim too.
+tests_integration_bin_sem_fortify_SOURCES = tests/integration/sem_fortify.c $(itest_util)
+tests_integration_bin_sem_fortify_CPPFLAGS = $(AM_CPPFLAGS) -U_FORTIFY_SOURCE \
+	-D_FORTIFY_SOURCE=2
+tests_integration_bin_sem_fortify_CFLAGS = $(AM_CFLAGS) -O2
 tests_integration_bin_http_hello_SOURCES = tests/integration/http_hello.c $(itest_util)
 
 itest_scripts = tests/integration/t_echo.sh tests/integration/t_client.sh \
 	tests/integration/t_bulk.sh tests/integration/t_close.sh \
 	tests/integration/t_options.sh tests/integration/t_tasctl.sh \
-	tests/integration/t_shutdown.sh tests/integration/t_systemd.sh tests/integration/t_loss.sh
+	tests/integration/t_shutdown.sh tests/integration/t_systemd.sh tests/integration/t_loss.sh \
+	tests/integration/t_io.sh tests/integration/t_sockopt.sh tests/integration/t_fortify.sh
 TESTS += $(itest_scripts)
 AM_TESTS_ENVIRONMENT = BUILD='$(abs_top_builddir)'; SRCDIR='$(abs_top_srcdir)'; \
 	export BUILD SRCDIR;
