@@ -120,10 +120,9 @@ static int peer_name(const struct tas_sock *s, void *val, socklen_t *len)
         return -EFAULT;
     if ((int)*len < 0)
         return -EINVAL;
-    if (*len < sizeof(s->peer))
-        return -EINVAL; /* as Linux: the address does not fit */
-    memcpy(val, &s->peer, sizeof(s->peer));
-    *len = sizeof(s->peer);
+    if (*len > sizeof(s->peer))
+        return -EINVAL; /* as Linux: a buffer longer than the address */
+    memcpy(val, &s->peer, *len);
     return 0;
 }
 
@@ -174,6 +173,9 @@ int tas_getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
             r = tcp_congestion(val, len);
             break;
         }
+    } else if (level == IPPROTO_IP && opt == IP_MTU) {
+        if (s->state == TAS_SS_CONNECTED && !s->reset && !s->dead) /* tasd's port MTU */
+            r = put_int(val, len, (int)tas_ctx.hdr.mss + 40);
     }
     tas_leave(s);
     if (r == 1)
@@ -183,14 +185,22 @@ int tas_getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
 
 /* Options whose answer depends on the connection's state, which the
  * reserved kernel socket (never connected) does not have. */
-static int set_check(const struct tas_sock *s, int level, int opt)
+static int set_check(const struct tas_sock *s, int level, int opt, const void *val,
+                     socklen_t len)
 {
     bool open = s->state == TAS_SS_CONNECTING || s->state == TAS_SS_CONNECTED;
+    int v = 1;
+    if (val != NULL && len >= sizeof(int))
+        memcpy(&v, val, sizeof(v));
     if (level == SOL_SOCKET && opt == SO_PEEK_OFF)
         return -EOPNOTSUPP; /* peeking at an offset is not emulated */
+    if (level == SOL_SOCKET && opt == SO_ZEROCOPY)
+        return -EOPNOTSUPP; /* no completions on the error queue: refuse */
     if (level == IPPROTO_TCP && open &&
         (opt == TCP_FASTOPEN || opt == TCP_FASTOPEN_CONNECT))
         return -EINVAL; /* Linux: only before connect() or on a listener */
+    if (level == IPPROTO_TCP && open && opt == TCP_WINDOW_CLAMP && v == 0)
+        return -EINVAL; /* Linux: no clamp removal once connected */
     return 0;
 }
 
@@ -204,7 +214,7 @@ int tas_setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
     if (s->detached)
         r = tas_detached_err();
     else
-        r = set_check(s, level, opt);
+        r = set_check(s, level, opt, val, len);
     if (r == 0 && real_setsockopt(fd, level, opt, val, len) != 0)
         r = -errno;
     if (r != 0) {

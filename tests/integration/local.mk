@@ -39,7 +39,7 @@ TESTS += $(itest_scripts)
 AM_TESTS_ENVIRONMENT = BUILD='$(abs_top_builddir)'; SRCDIR='$(abs_top_srcdir)'; \
 	export BUILD SRCDIR;
 
-EXTRA_DIST += $(itest_scripts) tests/integration/lib.sh
+EXTRA_DIST += $(itest_scripts) tests/integration/lib.sh tests/integration/sem_sockopt.allowed
 
 # Files of the test harness that live outside tests/integration/: the demo,
 # the apps placeholder, CI, and the man pages written with them.
