@@ -12,8 +12,16 @@
  * after a reset the data already received, then ECONNRESET once, then EOF,
  * while writes see ECONNRESET once, then EPIPE; EPIPE raises SIGPIPE unless
  * MSG_NOSIGNAL; after tasd exited reads give ECONNRESET (after received data)
- * and writes EPIPE.  MSG_PEEK, MSG_DONTWAIT, MSG_WAITALL and MSG_TRUNC
- * (discard) work; SO_RCVTIMEO and SO_SNDTIMEO bound blocking calls.
+ * and writes EPIPE.  MSG_PEEK, MSG_DONTWAIT, MSG_WAITALL (with MSG_PEEK too:
+ * it waits for the whole length, or a full ring where Linux would wait for
+ * ever), MSG_TRUNC (discard) work; MSG_OOB gives EINVAL on receive (no urgent
+ * data, as Linux without any) and EOPNOTSUPP on send (tasd sends no urgent
+ * data; Linux would); MSG_ERRQUEUE gives EAGAIN (nothing is ever queued);
+ * SO_RCVTIMEO and SO_SNDTIMEO bound blocking calls.
+ *
+ * sendmmsg/recvmmsg loop over sendmsg/recvmsg as Linux does for TCP, and
+ * splice() moves bytes between a pipe and a tasd socket in either
+ * direction; sendfile() from a file reads and sends in chunks.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -42,10 +50,16 @@ static int wait_again(int r)
 
 /* ------------------------------------------------------------ receive */
 
+struct rx_want {
+    struct tas_sock *s;
+    uint32_t want; /* received bytes worth waking up for */
+};
+
 static bool rx_wakeup(void *arg)
 {
-    struct tas_sock *s = arg;
-    return s->rx_ready > 0 || s->rd_eof || s->rd_shut || s->so_error != 0 || s->dead ||
+    const struct rx_want *w = arg;
+    const struct tas_sock *s = w->s;
+    return s->rx_ready >= w->want || s->rd_eof || s->rd_shut || s->so_error != 0 || s->dead ||
            s->app_closed ||
            (s->state != TAS_SS_CONNECTED && s->state != TAS_SS_CONNECTING);
 }
@@ -55,7 +69,7 @@ static ssize_t do_recv(struct tas_sock *s, const struct iovec *iov, int iovcnt, 
     struct timespec dl, *dlp = NULL;
     size_t len = tas_iov_len(iov, iovcnt), copied = 0;
     bool nb = s->nonblock || (flags & MSG_DONTWAIT);
-    size_t target = (flags & MSG_WAITALL) && !(flags & MSG_PEEK) ? len : 1;
+    size_t target = (flags & MSG_WAITALL) ? len : 1;
     ssize_t r;
 
     if (s->detached)
@@ -80,13 +94,23 @@ static ssize_t do_recv(struct tas_sock *s, const struct iovec *iov, int iovcnt, 
     }
     for (;;) {
         tas_process();
-        if (s->rx_ready > 0 && copied < len) {
+        if ((flags & MSG_PEEK) && s->rx_ready > 0) {
+            /* Peeking copies from the read position each time; with
+             * MSG_WAITALL it waits until the whole length is there (or
+             * nothing more can come), as Linux does. */
+            bool more = !(s->rd_eof || s->rd_shut || s->state == TAS_SS_CLOSED ||
+                          s->dead || s->so_error != 0 || nb);
+            if (s->rx_ready >= target || s->rx_ready == s->rx_size || !more) {
+                copied = len < s->rx_ready ? len : s->rx_ready;
+                tas_ring_read(s->rx_base, s->rx_size, s->rx_head,
+                              (flags & MSG_TRUNC) ? NULL : iov, iovcnt, 0, copied);
+                break;
+            }
+        } else if (s->rx_ready > 0 && copied < len) {
             size_t n = len - copied < s->rx_ready ? len - copied : s->rx_ready;
             tas_ring_read(s->rx_base, s->rx_size, s->rx_head,
                           (flags & MSG_TRUNC) ? NULL : iov, iovcnt, copied, n);
             copied += n;
-            if (flags & MSG_PEEK)
-                break;
             s->rx_head = tas_ring_advance(s->rx_head, (uint32_t)n, s->rx_size);
             s->rx_ready -= (uint32_t)n;
             if (s->flow_live) {
@@ -117,7 +141,10 @@ static ssize_t do_recv(struct tas_sock *s, const struct iovec *iov, int iovcnt, 
             goto done;
         }
         tas_fp_flush(); /* window space goes back before we sleep */
-        r = wait_again(tas_wait(rx_wakeup, s, dlp, NULL, 0, NULL));
+        struct rx_want w = {s, 1};
+        if (flags & MSG_PEEK) /* a full ring ends the wait too */
+            w.want = (uint32_t)(target < s->rx_size ? target : s->rx_size);
+        r = wait_again(tas_wait(rx_wakeup, &w, dlp, NULL, 0, NULL));
         if (r < 0)
             goto done;
     }

@@ -184,6 +184,30 @@ static void case_waitall(void)
     close(fd);
 }
 
+/* MSG_PEEK|MSG_WAITALL waits for the whole length too (Linux). */
+static void case_peekwaitall(void)
+{
+    int fd = open_case("peekwaitall"); /* fits a receive buffer: it is not read */
+    if (fd < 0)
+        return failures++, (void)0;
+    size_t n = 50000;
+    uint8_t *b = malloc(n), *want = malloc(n);
+    tu_pattern(want, n, 7);
+    ssize_t r = recv(fd, b, n, MSG_PEEK | MSG_WAITALL);
+    CHECK(r == (ssize_t)n && memcmp(b, want, n) == 0,
+          "MSG_PEEK|MSG_WAITALL of 50000 bytes sent in 10 pieces: %zd", r);
+    memset(b, 0, n);
+    r = recv(fd, b, n, MSG_DONTWAIT);
+    CHECK(r == (ssize_t)n && memcmp(b, want, n) == 0, "then the same bytes: %zd", r);
+    r = recv(fd, b, 1000, MSG_PEEK | MSG_WAITALL);
+    CHECK(r == 500, "MSG_PEEK|MSG_WAITALL 1000 with 500 before EOF: %zd", r);
+    r = recv(fd, b, 1000, 0);
+    CHECK(r == 500 && memcmp(b, want, 500) == 0, "then those 500: %zd", r);
+    free(b);
+    free(want);
+    close(fd);
+}
+
 static void case_trunc(void)
 {
     int fd = open_case("pattern1000");
@@ -781,6 +805,16 @@ static void peer_conn(int fd)
         tu_write_all(fd, p, 500, WAIT_MS);
         free(p);
         shutdown(fd, SHUT_WR);
+    } else if (strcmp(name, "peekwaitall") == 0) {
+        uint8_t *p = malloc(50000);
+        tu_pattern(p, 50000, 7);
+        for (int i = 0; i < 10; i++) {
+            tu_write_all(fd, p + i * 5000, 5000, WAIT_MS);
+            usleep(10000);
+        }
+        tu_write_all(fd, p, 500, WAIT_MS);
+        free(p);
+        shutdown(fd, SHUT_WR);
     } else if (strcmp(name, "pattern1000") == 0) {
         tu_pattern(b, 1000, 3);
         tu_write_all(fd, b, 1000, WAIT_MS);
@@ -938,7 +972,7 @@ static const struct {
     void (*fn)(void);
 } cases[] = {
     {"peek", case_peek},     {"dontwait", case_dontwait}, {"waitall", case_waitall},
-    {"trunc", case_trunc},   {"oob", case_oob},           {"sigpipe", case_sigpipe},
+    {"peekwaitall", case_peekwaitall}, {"trunc", case_trunc},   {"oob", case_oob},           {"sigpipe", case_sigpipe},
     {"iov", case_iov},       {"sendfile", case_sendfile}, {"splice", case_splice},
     {"mmsg", case_mmsg},     {"ioctl", case_ioctl},       {"timeo", case_timeo},
     {"linger0", case_linger0}, {"refused", case_refused},

@@ -18,6 +18,7 @@ io_case() { # DESCRIPTION CASE
 io_case "MSG_PEEK (also with MSG_DONTWAIT, recvmsg, recvfrom) then read returns the same bytes" peek
 io_case "MSG_DONTWAIT on a blocking socket: EAGAIN from recv, recvfrom, recvmsg" dontwait
 io_case "MSG_WAITALL returns the full length across 20 segments, short only at EOF" waitall
+io_case "MSG_PEEK|MSG_WAITALL waits for the full length (or EOF), then read gets the same bytes" peekwaitall
 io_case "MSG_TRUNC discards on TCP (as Linux), MSG_TRUNC|MSG_PEEK counts" trunc
 io_case "MSG_OOB: recv EINVAL without urgent data; send EOPNOTSUPP under tasd; MSG_ERRQUEUE EAGAIN" oob
 io_case "SIGPIPE after RST/FIN kills by default; SIG_IGN -> EPIPE; handler once per EPIPE; MSG_NOSIGNAL" sigpipe
