@@ -36,15 +36,17 @@
 
 #define SENDFILE_CHUNK 65536
 
-/* A blocking call's tas_wait() returned r: 0 to go round again (woken, or
- * interrupted by a signal whose handler has SA_RESTART), else the error to
- * return (-EAGAIN when the SO_RCVTIMEO/SO_SNDTIMEO deadline passed). */
-static int wait_again(int r)
+/* A blocking call's tas_wait() returned r, with `done` bytes moved so far:
+ * 0 to go round again (woken, or interrupted by a signal whose handler has
+ * SA_RESTART, nothing moved yet and no SO_RCVTIMEO/SO_SNDTIMEO), else the error to return (-EAGAIN when
+ * the SO_RCVTIMEO/SO_SNDTIMEO deadline passed; the caller returns the count
+ * instead when there is one, as Linux does after a signal too). */
+static int wait_again(int r, size_t done, const struct timespec *deadline)
 {
     if (r == TAS_WAIT_TIMEOUT)
         return -EAGAIN;
-    if (r == -EINTR)
-        return tas_restart_signals() ? 0 : -EINTR;
+    if (r == -EINTR) /* with a socket timeout, never restarted (Linux) */
+        return done == 0 && deadline == NULL && tas_restart_signals() ? 0 : -EINTR;
     return r < 0 ? r : 0;
 }
 
@@ -144,7 +146,8 @@ static ssize_t do_recv(struct tas_sock *s, const struct iovec *iov, int iovcnt, 
         struct rx_want w = {s, 1};
         if (flags & MSG_PEEK) /* a full ring ends the wait too */
             w.want = (uint32_t)(target < s->rx_size ? target : s->rx_size);
-        r = wait_again(tas_wait(rx_wakeup, &w, dlp, NULL, 0, NULL));
+        r = wait_again(tas_wait(rx_wakeup, &w, dlp, NULL, 0, NULL),
+                       (flags & MSG_PEEK) ? 0 : copied, dlp);
         if (r < 0)
             goto done;
     }
@@ -260,7 +263,7 @@ static ssize_t do_send(struct tas_sock *s, const struct iovec *iov, int iovcnt, 
         if (s->state == TAS_SS_CONNECTING) { /* as Linux: wait for the handshake */
             if (nb)
                 return -EAGAIN;
-            r = wait_again(tas_wait(connect_over, s, dlp, NULL, 0, NULL));
+            r = wait_again(tas_wait(connect_over, s, dlp, NULL, 0, NULL), 0, dlp);
             if (r < 0)
                 return r;
             continue;
@@ -296,7 +299,7 @@ static ssize_t do_send(struct tas_sock *s, const struct iovec *iov, int iovcnt, 
         struct tx_want w = {s, len - done};
         if (w.want > s->tx_size / 4)
             w.want = s->tx_size / 4 > 0 ? s->tx_size / 4 : 1;
-        r = wait_again(tas_wait(tx_wakeup, &w, dlp, NULL, 0, NULL));
+        r = wait_again(tas_wait(tx_wakeup, &w, dlp, NULL, 0, NULL), done, dlp);
         if (r < 0)
             goto done;
     }
@@ -596,7 +599,7 @@ static ssize_t splice_to_sock(int pfd, int sfd, size_t len, unsigned int flags)
                 break;
             if (nb)
                 r = -EAGAIN;
-            else if ((r = wait_again(tas_wait(tx_room, s, NULL, NULL, 0, NULL))) == 0)
+            else if ((r = wait_again(tas_wait(tx_room, s, NULL, NULL, 0, NULL), 0, NULL)) == 0)
                 r = do_send(s, NULL, 0, MSG_DONTWAIT, &sigpipe);
         }
         if (r == 0) {

@@ -32,6 +32,7 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -726,6 +727,104 @@ static void case_timeo(void)
     close(fd);
 }
 
+/* A signal whose handler has SA_RESTART ends a blocking call that has
+ * moved bytes already (it returns the count), and restarts one that has
+ * not. */
+static void on_alarm(int sig)
+{
+    (void)sig;
+}
+
+static void case_signal(void)
+{
+    int fd = open_case("stall1000"); /* 1000 bytes, then nothing */
+    if (fd < 0)
+        return failures++, (void)0;
+    struct sigaction sa = {.sa_handler = on_alarm, .sa_flags = SA_RESTART};
+    sigaction(SIGALRM, &sa, NULL);
+    struct itimerval it = {{0, 0}, {0, 300000}};
+    size_t n = 64 << 20;
+    char *big = calloc(1, n);
+    CHECK(wait_inq(fd, 1000), "1000 bytes");
+    setitimer(ITIMER_REAL, &it, NULL);
+    int64_t t0 = tu_now_ms();
+    ssize_t r = recv(fd, big, 100000, MSG_WAITALL);
+    int64_t dt = tu_now_ms() - t0;
+    CHECK(r == 1000 && dt >= 250 && dt < 3000, "MSG_WAITALL cut by SIGALRM: %zd after %lld ms",
+          r, (long long)dt);
+    setitimer(ITIMER_REAL, &it, NULL);
+    t0 = tu_now_ms();
+    r = send(fd, big, n, 0); /* the peer reads nothing */
+    dt = tu_now_ms() - t0;
+    CHECK(r > 0 && r < (ssize_t)n && dt >= 250 && dt < 3000,
+          "blocking send cut by SIGALRM: %zd after %lld ms", r, (long long)dt);
+    it.it_value.tv_usec = 200000;
+    setitimer(ITIMER_REAL, &it, NULL);
+    struct timeval tv = {1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    t0 = tu_now_ms();
+    r = recv(fd, big, 10, 0); /* a socket timeout makes it not restartable (Linux) */
+    dt = tu_now_ms() - t0;
+    CHECK(r == -1 && errno == EINTR && dt >= 150 && dt < 900,
+          "with SO_RCVTIMEO, SA_RESTART or not: EINTR: %zd after %lld ms", r, (long long)dt);
+    close(fd);
+    fd = open_case("late"); /* 4 bytes after 600 ms */
+    if (fd < 0)
+        return failures++, (void)0;
+    setitimer(ITIMER_REAL, &it, NULL);
+    t0 = tu_now_ms();
+    r = recv(fd, big, 10, 0); /* nothing read yet: restarted, then the data */
+    dt = tu_now_ms() - t0;
+    CHECK(r == 4 && dt >= 450 && dt < 3000,
+          "recv with nothing read is restarted after the signal: %zd after %lld ms", r,
+          (long long)dt);
+    sa.sa_flags = 0;
+    sigaction(SIGALRM, &sa, NULL);
+    setitimer(ITIMER_REAL, &it, NULL);
+    r = recv(fd, big, 10, 0);
+    CHECK(r == -1 && errno == EINTR, "without SA_RESTART: EINTR: %zd", r);
+    signal(SIGALRM, SIG_DFL);
+    free(big);
+    close(fd);
+}
+
+/* Calls on sockets that are not connected (fresh, listening). */
+static void case_unconnected(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    int f = socket(AF_INET, SOCK_STREAM, 0), l = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK(f >= 0 && l >= 0 && listen(l, 4) == 0, "sockets");
+    char b[16];
+    struct iovec v = {b, sizeof(b)};
+    struct mmsghdr mm = {.msg_hdr = {.msg_iov = &v, .msg_iovlen = 1}};
+    int p[2];
+    CHECK(pipe(p) == 0 && write(p[1], "abc", 3) == 3, "pipe");
+    for (int i = 0; i < 2; i++) {
+        int fd = i == 0 ? f : l;
+        const char *k = i == 0 ? "fresh" : "listening";
+        CHECK_ERR(send(fd, "x", 1, MSG_NOSIGNAL), EPIPE, k);
+        CHECK_ERR(write(fd, "x", 1), EPIPE, k);
+        CHECK_ERR(writev(fd, &v, 1), EPIPE, k);
+        CHECK_ERR(sendmmsg(fd, &mm, 1, 0), EPIPE, k);
+        CHECK_ERR(splice(p[0], NULL, fd, NULL, 3, 0), EPIPE, k);
+        CHECK_ERR(recv(fd, b, sizeof(b), 0), ENOTCONN, k);
+        CHECK_ERR(read(fd, b, sizeof(b)), ENOTCONN, k);
+        CHECK_ERR(recvmmsg(fd, &mm, 1, 0, NULL), ENOTCONN, k);
+        if (i == 0)
+            CHECK_ERR(shutdown(fd, SHUT_WR), ENOTCONN, k);
+        else
+            CHECK(shutdown(fd, SHUT_WR) == 0, "shutdown(SHUT_WR) of a listener is 0");
+        socklen_t sl = sizeof(struct sockaddr_in);
+        struct sockaddr_in sin;
+        CHECK_ERR(getpeername(fd, (struct sockaddr *)&sin, &sl), ENOTCONN, k);
+    }
+    signal(SIGPIPE, SIG_DFL);
+    close(p[0]);
+    close(p[1]);
+    close(f);
+    close(l);
+}
+
 /* ------------------------------------------------------------ close and connect */
 
 static void case_linger0(void)
@@ -815,6 +914,9 @@ static void peer_conn(int fd)
         tu_write_all(fd, p, 500, WAIT_MS);
         free(p);
         shutdown(fd, SHUT_WR);
+    } else if (strcmp(name, "late") == 0) {
+        usleep(600000);
+        tu_write_all(fd, "late", 4, WAIT_MS);
     } else if (strcmp(name, "pattern1000") == 0) {
         tu_pattern(b, 1000, 3);
         tu_write_all(fd, b, 1000, WAIT_MS);
@@ -834,7 +936,12 @@ static void peer_conn(int fd)
             tu_pattern(b, 3000, 5);
             tu_write_all(fd, b, 3000, WAIT_MS);
         }
-    } else if (strcmp(name, "stall") == 0) { /* read nothing until the client goes */
+    } else if (strcmp(name, "stall") == 0 || strcmp(name, "stall1000") == 0) {
+        /* read nothing until the client goes */
+        if (name[5] == '1') {
+            tu_pattern(b, 1000, 9);
+            tu_write_all(fd, b, 1000, WAIT_MS);
+        }
         struct pollfd p = {.fd = fd, .events = POLLRDHUP};
         poll(&p, 1, 30000);
         _exit(0);
@@ -975,7 +1082,8 @@ static const struct {
     {"peekwaitall", case_peekwaitall}, {"trunc", case_trunc},   {"oob", case_oob},           {"sigpipe", case_sigpipe},
     {"iov", case_iov},       {"sendfile", case_sendfile}, {"splice", case_splice},
     {"mmsg", case_mmsg},     {"ioctl", case_ioctl},       {"timeo", case_timeo},
-    {"linger0", case_linger0}, {"refused", case_refused},
+    {"linger0", case_linger0}, {"refused", case_refused},   {"signal", case_signal},
+    {"unconnected", case_unconnected},
 };
 
 int main(int argc, char **argv)

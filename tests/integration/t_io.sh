@@ -36,6 +36,8 @@ io_case "sendmmsg/recvmmsg on TCP (loop over sendmsg/recvmsg, MSG_WAITFORONE) an
 io_case "fcntl O_NONBLOCK, FIONBIO, FIONREAD/SIOCINQ, SIOCOUTQ drains, EINVAL on a listener" ioctl
 io_case "SO_RCVTIMEO and SO_SNDTIMEO: EAGAIN (or a partial send) after 300 ms" timeo
 io_case "SO_LINGER {1,0}: close resets, the peer's read fails with ECONNRESET" linger0
+io_case "a signal (SA_RESTART) ends a blocking recv/send with its partial count, restarts an empty one" signal
+io_case "send/write/writev/sendmmsg/splice -> EPIPE, recv/read/recvmmsg -> ENOTCONN on fresh and listening sockets" unconnected
 io_case "non-blocking connect to a closed port: SO_ERROR is ECONNREFUSED once" refused
 
 # SO_REUSEPORT: two listeners of one process, then two processes, share a
