@@ -2,15 +2,26 @@
  *
  * Every setsockopt() is applied to the reserved kernel socket as well: the
  * kernel validates it exactly as Linux would (unknown levels and options give
- * ENOPROTOOPT, bad lengths EINVAL), getsockopt() of anything libtas does not
- * track reads back the value just set, and a socket that later goes to the
- * kernel stack keeps its options.  libtas records what matters to tasd or
- * to itself: SO_REUSEPORT (TAS_LISTEN_REUSEPORT), SO_LINGER with a zero
- * timeout (close sends ABORT), SO_RCVTIMEO/SO_SNDTIMEO, TCP_NODELAY and
- * SO_KEEPALIVE (recorded only).
+ * ENOPROTOOPT, bad lengths and ranges EINVAL), getsockopt() of anything
+ * libtas does not track reads back the value just set, and a socket that
+ * later goes to the kernel stack keeps its options.  The kernel socket is
+ * never connected, so the few answers that depend on a connection's state
+ * are given here: TCP_FASTOPEN(_CONNECT) and TCP_WINDOW_CLAMP 0 after
+ * connect() are EINVAL; SO_PEEK_OFF and SO_ZEROCOPY are refused (not
+ * emulated: no peek offset, no zero-copy completions).
+ *
+ * libtas records what matters to tasd or to itself: SO_REUSEPORT
+ * (TAS_LISTEN_REUSEPORT), SO_LINGER with a zero timeout (close sends ABORT),
+ * SO_RCVTIMEO/SO_SNDTIMEO, SO_RCVBUF/SO_SNDBUF having been set, TCP_NODELAY
+ * and SO_KEEPALIVE (recorded only: tasd sends no keepalives and does not
+ * cork).  Everything else is read back as set and changes nothing on the
+ * wire; doc/libtas_interpose.7 lists them.
  *
  * getsockopt() answers from tasd's state for SO_ERROR, SO_ACCEPTCONN,
- * SO_RCVBUF/SO_SNDBUF (ring sizes once connected), TCP_MAXSEG and TCP_INFO.
+ * SO_PEERNAME, SO_RCVBUF/SO_SNDBUF (the ring sizes once connected, unless
+ * set: then the kernel's doubled value, as Linux), TCP_MAXSEG (negotiated),
+ * TCP_INFO (state, MSS, unacked, rcv_space: tasd does not expose RTT, cwnd
+ * or retransmissions), TCP_CONGESTION (tasd's algorithm) and IP_MTU.
  * fcntl(F_SETFL) and ioctl(FIONBIO) go to the kernel socket too, so
  * F_GETFL needs no emulation; FIONREAD/SIOCINQ and SIOCOUTQ are answered
  * from the rings.
