@@ -38,8 +38,8 @@
 
 /* A blocking call's tas_wait() returned r, with `done` bytes moved so far:
  * 0 to go round again (woken, or interrupted by a signal whose handler has
- * SA_RESTART, nothing moved yet and no SO_RCVTIMEO/SO_SNDTIMEO), else the error to return (-EAGAIN when
- * the SO_RCVTIMEO/SO_SNDTIMEO deadline passed; the caller returns the count
+ * SA_RESTART, nothing moved yet and no SO_RCVTIMEO/SO_SNDTIMEO), else the error to return
+ * (-EAGAIN when the SO_RCVTIMEO/SO_SNDTIMEO deadline passed; the caller returns the count
  * instead when there is one, as Linux does after a signal too). */
 static int wait_again(int r, size_t done, const struct timespec *deadline)
 {
@@ -61,8 +61,8 @@ static bool rx_wakeup(void *arg)
 {
     const struct rx_want *w = arg;
     const struct tas_sock *s = w->s;
-    return s->rx_ready >= w->want || s->rd_eof || s->rd_shut || s->so_error != 0 || s->dead ||
-           s->app_closed ||
+    return s->rx_ready >= w->want || s->rd_eof || s->rd_shut || s->so_error != 0 ||
+           s->dead || s->app_closed ||
            (s->state != TAS_SS_CONNECTED && s->state != TAS_SS_CONNECTING);
 }
 
@@ -522,8 +522,8 @@ int tas_recvmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags,
 
 /* splice() with a tasd socket at one end.  As on Linux the other end must
  * be a pipe, SPLICE_F_NONBLOCK makes the pipe side non-blocking and the
- * socket's own O_NONBLOCK the socket side.  Pipe to socket: the pipe is read only when the socket has
- * room for what is read, so no byte leaves the pipe that the socket cannot
+ * socket's own O_NONBLOCK the socket side.  Pipe to socket: the pipe is read only when
+ * the socket has room for what is read, so no byte leaves the pipe that the socket cannot
  * take.  Socket to pipe: the bytes are peeked, written to the pipe, and then
  * consumed as far as the pipe took them (a second thread reading the same
  * socket meanwhile would see them twice; TCP readers do not share a socket). */
@@ -599,7 +599,8 @@ static ssize_t splice_to_sock(int pfd, int sfd, size_t len, unsigned int flags)
                 break;
             if (nb)
                 r = -EAGAIN;
-            else if ((r = wait_again(tas_wait(tx_room, s, NULL, NULL, 0, NULL), 0, NULL)) == 0)
+            else if ((r = wait_again(tas_wait(tx_room, s, NULL, NULL, 0, NULL), 0,
+                                     NULL)) == 0)
                 r = do_send(s, NULL, 0, MSG_DONTWAIT, &sigpipe);
         }
         if (r == 0) {
@@ -635,8 +636,8 @@ static ssize_t splice_to_sock(int pfd, int sfd, size_t len, unsigned int flags)
 static ssize_t splice_from_sock(int sfd, int pfd, size_t len, unsigned int flags)
 {
     int cap = real_fcntl(pfd, F_GETPIPE_SZ, NULL);
-    size_t room = cap > 0 && (size_t)cap > pipe_bytes(pfd) ? (size_t)cap - pipe_bytes(pfd)
-                                                           : 0;
+    size_t room =
+        cap > 0 && (size_t)cap > pipe_bytes(pfd) ? (size_t)cap - pipe_bytes(pfd) : 0;
     if (room == 0) {
         struct pollfd p = {.fd = pfd, .events = POLLOUT};
         bool nb = (flags & SPLICE_F_NONBLOCK) || fd_nonblock(pfd);

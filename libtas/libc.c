@@ -118,7 +118,8 @@ REAL(int, recvmmsg,
      (fd, v, n, fl, ts), syscall(SYS_recvmmsg, fd, v, n, fl, ts))
 REAL(ssize_t, splice,
      (int in, loff_t *off_in, int out, loff_t *off_out, size_t n, unsigned int fl),
-     (in, off_in, out, off_out, n, fl), syscall(SYS_splice, in, off_in, out, off_out, n, fl))
+     (in, off_in, out, off_out, n, fl),
+     syscall(SYS_splice, in, off_in, out, off_out, n, fl))
 
 /* fcntl and ioctl are variadic; the third argument is passed as a pointer,
  * which carries an int or a pointer alike in the Linux ABIs. */

@@ -30,7 +30,8 @@ static volatile nfds_t one = 1;
 static void fail(const char *what)
 {
     failures++;
-    fprintf(stderr, "%s: FAIL: %s (errno %s)\n", PROG, what, strerrorname_np(errno) ?: "?");
+    fprintf(stderr, "%s: FAIL: %s (errno %s)\n", PROG, what,
+            strerrorname_np(errno) ?: "?");
 }
 
 /* Wait for readability through the fortified poll/ppoll/select. */
@@ -65,7 +66,8 @@ static void round_trip(int fd, int how, uint64_t seed)
     for (int i = 0; i < 1000 && have < N; i++) {
         if (!wait_in(fd, (i + how) % 3))
             return fail("waiting for the echo");
-        size_t n = (N - have < sizeof(buf) ? N - have : sizeof(buf)) * extra; /* unproven */
+        size_t n =
+            (N - have < sizeof(buf) ? N - have : sizeof(buf)) * extra; /* unproven */
         ssize_t r = how == 0   ? read(fd, buf, n)
                     : how == 1 ? recv(fd, buf, n, 0)
                                : recvfrom(fd, buf, n, 0, NULL, NULL);
@@ -106,7 +108,8 @@ static void must_abort(const char *what, int fd, int how)
         _exit(0);
     }
     int st = 0;
-    if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFSIGNALED(st) || WTERMSIG(st) != SIGABRT) {
+    if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFSIGNALED(st) ||
+        WTERMSIG(st) != SIGABRT) {
         fprintf(stderr, "%s: %s: status %#x\n", PROG, what, st);
         fail(what);
     }

@@ -39,7 +39,7 @@
 
 #include "tutil.h"
 
-#define PROG "sem_io"
+#define PROG    "sem_io"
 #define WAIT_MS 5000
 
 static int failures;
@@ -59,7 +59,7 @@ static const char *tmpdir = "/tmp";
 
 /* r == -1 with errno e */
 #define CHECK_ERR(r, e, what)                                                            \
-    CHECK((r) == -1 && errno == (e), "%s: got %zd, want -1/%s", what, (ssize_t)(r),       \
+    CHECK((r) == -1 && errno == (e), "%s: got %zd, want -1/%s", what, (ssize_t)(r),      \
           strerrorname_np(e))
 
 static const char *ename(int e)
@@ -222,7 +222,8 @@ static void case_trunc(void)
     r = recv(fd, b, 10, MSG_TRUNC | MSG_PEEK);
     CHECK(r == 10, "MSG_TRUNC|MSG_PEEK 10: %zd", r);
     r = recv(fd, b, sizeof(b), 0);
-    CHECK(r == 600 && memcmp(b, want + 400, 600) == 0, "the rest after discarding: %zd", r);
+    CHECK(r == 600 && memcmp(b, want + 400, 600) == 0, "the rest after discarding: %zd",
+          r);
     close(fd);
 }
 
@@ -324,8 +325,8 @@ static void case_sigpipe(void)
     pipe_case("write after FIN, default action", "fin", PIPE_DEFAULT, false);
     pipe_case("send after RST, default action", "rst", PIPE_DEFAULT, true);
     pipe_case("write after RST, SIG_IGN", "rst", PIPE_IGNORE, false);
-    pipe_case("write after FIN, handler counts one SIGPIPE per EPIPE", "fin", PIPE_HANDLER,
-              false);
+    pipe_case("write after FIN, handler counts one SIGPIPE per EPIPE", "fin",
+              PIPE_HANDLER, false);
     pipe_case("send MSG_NOSIGNAL after RST, default action", "rst", PIPE_NOSIGNAL, true);
     pipe_case("send MSG_NOSIGNAL after FIN, default action", "fin", PIPE_NOSIGNAL, true);
 }
@@ -373,8 +374,8 @@ static void case_iov(void)
         CHECK(n == IOV_MAX, "want %d iovecs, cut %d", IOV_MAX, n);
         struct msghdr m = {.msg_iov = v, .msg_iovlen = (size_t)n};
         ssize_t r = round == 0 ? writev(fd, v, n) : sendmsg(fd, &m, 0);
-        CHECK(r == (ssize_t)len, "%s of %d iovecs: %zd of %zu", round ? "sendmsg" : "writev",
-              n, r, len);
+        CHECK(r == (ssize_t)len, "%s of %d iovecs: %zd of %zu",
+              round ? "sendmsg" : "writev", n, r, len);
         memset(dst, 0, len);
         size_t got = 0;
         for (int i = 0; i < 1000 && got < len; i++) {
@@ -387,8 +388,9 @@ static void case_iov(void)
                 break;
             got += (size_t)r;
         }
-        CHECK(got == len && memcmp(src, dst, len) == 0, "%s: %zu of %zu bytes back, equal %d",
-              round ? "recvmsg" : "readv", got, len, memcmp(src, dst, len) == 0);
+        CHECK(got == len && memcmp(src, dst, len) == 0,
+              "%s: %zu of %zu bytes back, equal %d", round ? "recvmsg" : "readv", got,
+              len, memcmp(src, dst, len) == 0);
     }
     for (int i = 0; i <= IOV_MAX; i++)
         v[i] = (struct iovec){src, 1};
@@ -454,7 +456,8 @@ static void case_sendfile(void)
     for (int i = 0; i < 100; i++) { /* file position advances */
         ssize_t r = sendfile(fd, f, NULL, 65536);
         if (r <= 0) {
-            CHECK(r == 0 && total == size, "sendfile without offset: %zd after %zu", r, total);
+            CHECK(r == 0 && total == size, "sendfile without offset: %zd after %zu", r,
+                  total);
             break;
         }
         CHECK(echo_to(fd, out, (size_t)r), "echo of %zd bytes", r);
@@ -472,7 +475,8 @@ static void case_sendfile(void)
         CHECK(echo_to(fd, out, (size_t)r), "echo of %zd bytes", r);
         total += (size_t)r;
     }
-    CHECK(lseek(f, 0, SEEK_CUR) == 100, "file position untouched by sendfile with offset");
+    CHECK(lseek(f, 0, SEEK_CUR) == 100,
+          "file position untouched by sendfile with offset");
     off = (off_t)size - 5000;
     ssize_t r = sendfile(fd, f, &off, 60000); /* beyond EOF */
     CHECK(r == 5000 && off == (off_t)size, "count beyond EOF: %zd (offset %lld)", r,
@@ -529,8 +533,8 @@ static void case_splice(void)
                 saved += w;
             }
         }
-        CHECK(moved == n && back == n && saved == n, "chunk %d: %zd/%zd/%zd of %zd", i, moved,
-              back, saved, n);
+        CHECK(moved == n && back == n && saved == n, "chunk %d: %zd/%zd/%zd of %zd", i,
+              moved, back, saved, n);
         if (saved != n)
             break;
         total += (size_t)n;
@@ -540,7 +544,8 @@ static void case_splice(void)
     /* errors, as Linux */
     loff_t off = 0;
     lseek(f, 0, SEEK_SET);
-    CHECK_ERR(splice(f, NULL, fd, NULL, 100, 0), EINVAL, "splice file -> socket (no pipe)");
+    CHECK_ERR(splice(f, NULL, fd, NULL, 100, 0), EINVAL,
+              "splice file -> socket (no pipe)");
     CHECK(write(p1[1], "abc", 3) == 3, "fill pipe");
     CHECK_ERR(splice(p1[0], &off, fd, NULL, 3, 0), ESPIPE, "splice with a pipe offset");
     CHECK_ERR(splice(p1[0], NULL, fd, &off, 3, 0), EINVAL, "splice with a socket offset");
@@ -594,7 +599,8 @@ static void case_mmsg(void)
     }
     int r = sendmmsg(fd, mm, 3, 0);
     CHECK(r == 3 && mm[0].msg_len == 3 && mm[1].msg_len == 4 && mm[2].msg_len == 5,
-          "sendmmsg on TCP: %d (%u %u %u)", r, mm[0].msg_len, mm[1].msg_len, mm[2].msg_len);
+          "sendmmsg on TCP: %d (%u %u %u)", r, mm[0].msg_len, mm[1].msg_len,
+          mm[2].msg_len);
     CHECK(wait_inq(fd, 12), "12 echoed bytes");
     char b[3][4];
     memset(mm, 0, sizeof(mm));
@@ -616,7 +622,8 @@ static void case_mmsg(void)
 
     /* UDP sockets are the kernel's: the calls pass through */
     int a = socket(AF_INET, SOCK_DGRAM, 0), u = socket(AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in lo = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in lo = {.sin_family = AF_INET,
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t sl = sizeof(lo);
     CHECK(bind(u, (struct sockaddr *)&lo, sizeof(lo)) == 0 &&
               getsockname(u, (struct sockaddr *)&lo, &sl) == 0 &&
@@ -658,7 +665,8 @@ static void case_ioctl(void)
     CHECK(fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0, "F_SETFL O_NONBLOCK");
     CHECK(fcntl(fd, F_GETFL) & O_NONBLOCK, "F_GETFL shows O_NONBLOCK");
     CHECK_ERR(read(fd, b, sizeof(b)), EAGAIN, "non-blocking read, no data");
-    CHECK(fcntl(fd, F_SETFL, fl) == 0 && !(fcntl(fd, F_GETFL) & O_NONBLOCK), "back to blocking");
+    CHECK(fcntl(fd, F_SETFL, fl) == 0 && !(fcntl(fd, F_GETFL) & O_NONBLOCK),
+          "back to blocking");
     int on = 1, off = 0;
     CHECK(ioctl(fd, FIONBIO, &on) == 0, "FIONBIO 1");
     CHECK(fcntl(fd, F_GETFL) & O_NONBLOCK, "F_GETFL shows FIONBIO");
@@ -673,7 +681,8 @@ static void case_ioctl(void)
     CHECK(ioctl(fd, FIONREAD, &q) == 0 && q == 0, "FIONREAD after reading %d", q);
     static uint8_t big[100000];
     CHECK(tu_write_all(fd, big, sizeof(big), WAIT_MS) == 0, "write 100000");
-    CHECK(ioctl(fd, SIOCOUTQ, &q) == 0 && q >= 0 && q <= (int)sizeof(big), "SIOCOUTQ %d", q);
+    CHECK(ioctl(fd, SIOCOUTQ, &q) == 0 && q >= 0 && q <= (int)sizeof(big), "SIOCOUTQ %d",
+          q);
     for (int i = 0; i < 500 && q != 0; i++) {
         usleep(10000);
         ioctl(fd, SIOCOUTQ, &q);
@@ -750,8 +759,8 @@ static void case_signal(void)
     int64_t t0 = tu_now_ms();
     ssize_t r = recv(fd, big, 100000, MSG_WAITALL);
     int64_t dt = tu_now_ms() - t0;
-    CHECK(r == 1000 && dt >= 250 && dt < 3000, "MSG_WAITALL cut by SIGALRM: %zd after %lld ms",
-          r, (long long)dt);
+    CHECK(r == 1000 && dt >= 250 && dt < 3000,
+          "MSG_WAITALL cut by SIGALRM: %zd after %lld ms", r, (long long)dt);
     setitimer(ITIMER_REAL, &it, NULL);
     t0 = tu_now_ms();
     r = send(fd, big, n, 0); /* the peer reads nothing */
@@ -766,7 +775,8 @@ static void case_signal(void)
     r = recv(fd, big, 10, 0); /* a socket timeout makes it not restartable (Linux) */
     dt = tu_now_ms() - t0;
     CHECK(r == -1 && errno == EINTR && dt >= 150 && dt < 900,
-          "with SO_RCVTIMEO, SA_RESTART or not: EINTR: %zd after %lld ms", r, (long long)dt);
+          "with SO_RCVTIMEO, SA_RESTART or not: EINTR: %zd after %lld ms", r,
+          (long long)dt);
     close(fd);
     fd = open_case("late"); /* 4 bytes after 600 ms */
     if (fd < 0)
@@ -1013,9 +1023,12 @@ static int reuseport_serve(uint16_t port, int n, int base, int conns, int timeou
         l[i] = socket(AF_INET, SOCK_STREAM, 0);
         int one = 1;
         struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
-        if (l[i] < 0 || setsockopt(l[i], SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
-            bind(l[i], (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(l[i], 64) != 0) {
-            fprintf(stderr, "sem_io: listener %d on port %u: %s\n", i, port, ename(errno));
+        if (l[i] < 0 ||
+            setsockopt(l[i], SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
+            bind(l[i], (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+            listen(l[i], 64) != 0) {
+            fprintf(stderr, "sem_io: listener %d on port %u: %s\n", i, port,
+                    ename(errno));
             return 1;
         }
         p[i] = (struct pollfd){.fd = l[i], .events = POLLIN};
@@ -1059,7 +1072,9 @@ static int reuseport_client(int conns)
             ok++;
         } else {
             fprintf(stderr, "sem_io: connection %d: %s\n", i,
-                    fd < 0 ? "connect failed" : r == 0 ? "EOF" : ename((int)-r));
+                    fd < 0   ? "connect failed"
+                    : r == 0 ? "EOF"
+                             : ename((int)-r));
         }
         if (fd >= 0)
             close(fd);
@@ -1078,11 +1093,22 @@ static const struct {
     const char *name;
     void (*fn)(void);
 } cases[] = {
-    {"peek", case_peek},     {"dontwait", case_dontwait}, {"waitall", case_waitall},
-    {"peekwaitall", case_peekwaitall}, {"trunc", case_trunc},   {"oob", case_oob},           {"sigpipe", case_sigpipe},
-    {"iov", case_iov},       {"sendfile", case_sendfile}, {"splice", case_splice},
-    {"mmsg", case_mmsg},     {"ioctl", case_ioctl},       {"timeo", case_timeo},
-    {"linger0", case_linger0}, {"refused", case_refused},   {"signal", case_signal},
+    {"peek", case_peek},
+    {"dontwait", case_dontwait},
+    {"waitall", case_waitall},
+    {"peekwaitall", case_peekwaitall},
+    {"trunc", case_trunc},
+    {"oob", case_oob},
+    {"sigpipe", case_sigpipe},
+    {"iov", case_iov},
+    {"sendfile", case_sendfile},
+    {"splice", case_splice},
+    {"mmsg", case_mmsg},
+    {"ioctl", case_ioctl},
+    {"timeo", case_timeo},
+    {"linger0", case_linger0},
+    {"refused", case_refused},
+    {"signal", case_signal},
     {"unconnected", case_unconnected},
 };
 
@@ -1107,20 +1133,41 @@ int main(int argc, char **argv)
     int timeout_s = 60, serve = 0, client = 0, base = 0, conns = 0, o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
-        case 'P': peer = true; break;
-        case 'c': cname = optarg; break;
-        case 'a': addr = optarg; break;
-        case 'p': port = (uint16_t)tu_num(PROG, "--port", optarg, 1, 65534); break;
-        case 'd': tmpdir = optarg; break;
-        case 't': timeout_s = (int)tu_num(PROG, "--timeout", optarg, 1, 3600); break;
-        case 'S': serve = (int)tu_num(PROG, "--reuseport-serve", optarg, 1, 8); break;
-        case 'C': client = (int)tu_num(PROG, "--reuseport-client", optarg, 1, 1000); break;
-        case 'b': base = (int)tu_num(PROG, "--base", optarg, 0, 16); break;
-        case 'n': conns = (int)tu_num(PROG, "--conns", optarg, 1, 1000); break;
+        case 'P':
+            peer = true;
+            break;
+        case 'c':
+            cname = optarg;
+            break;
+        case 'a':
+            addr = optarg;
+            break;
+        case 'p':
+            port = (uint16_t)tu_num(PROG, "--port", optarg, 1, 65534);
+            break;
+        case 'd':
+            tmpdir = optarg;
+            break;
+        case 't':
+            timeout_s = (int)tu_num(PROG, "--timeout", optarg, 1, 3600);
+            break;
+        case 'S':
+            serve = (int)tu_num(PROG, "--reuseport-serve", optarg, 1, 8);
+            break;
+        case 'C':
+            client = (int)tu_num(PROG, "--reuseport-client", optarg, 1, 1000);
+            break;
+        case 'b':
+            base = (int)tu_num(PROG, "--base", optarg, 0, 16);
+            break;
+        case 'n':
+            conns = (int)tu_num(PROG, "--conns", optarg, 1, 1000);
+            break;
         default:
-            fprintf(stderr, "usage: %s --peer --port P | --case NAME --addr A --port P "
-                            "[--tmp DIR] | --reuseport-serve N --port P --conns C [--base B] "
-                            "| --reuseport-client C --addr A --port P\n",
+            fprintf(stderr,
+                    "usage: %s --peer --port P | --case NAME --addr A --port P "
+                    "[--tmp DIR] | --reuseport-serve N --port P --conns C [--base B] "
+                    "| --reuseport-client C --addr A --port P\n",
                     PROG);
             return 2;
         }

@@ -295,8 +295,10 @@ int main(int argc, char **argv)
         int e = -1;
         socklen_t el = sizeof(e);
         rc = getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el);
-        printf("refused SO_ERROR %d: %s\n", k, rc != 0 ? "failed" : e == 0 ? "0"
-                                                                     : strerrorname_np(e));
+        printf("refused SO_ERROR %d: %s\n", k,
+               rc != 0  ? "failed"
+               : e == 0 ? "0"
+                        : strerrorname_np(e));
     }
     close(fd);
     return 0;
