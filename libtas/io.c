@@ -50,6 +50,25 @@ static int wait_again(int r, size_t done, const struct timespec *deadline)
     return r < 0 ? r : 0;
 }
 
+/* An iovec array from the application: 0, or -EINVAL (bad count) or
+ * -EFAULT (no array), as readv/writev say. */
+static int iov_check(const struct iovec *iov, int iovcnt)
+{
+    if (iovcnt < 0 || iovcnt > IOV_MAX)
+        return -EINVAL;
+    return iov == NULL && iovcnt > 0 ? -EFAULT : 0;
+}
+
+/* A msghdr from the application: as sendmsg/recvmsg say. */
+static int msg_check(const struct msghdr *m)
+{
+    if (m == NULL)
+        return -EFAULT;
+    if (m->msg_iovlen > IOV_MAX)
+        return -EMSGSIZE;
+    return m->msg_iov == NULL && m->msg_iovlen > 0 ? -EFAULT : 0;
+}
+
 /* ------------------------------------------------------------ receive */
 
 struct rx_want {
@@ -164,7 +183,9 @@ ssize_t tas_readv(int fd, const struct iovec *iov, int iovcnt)
     struct tas_sock *s = tas_enter(fd);
     if (s == NULL)
         return real_readv(fd, iov, iovcnt);
-    ssize_t r = iovcnt < 0 || iovcnt > IOV_MAX ? -EINVAL : do_recv(s, iov, iovcnt, 0);
+    ssize_t r = iov_check(iov, iovcnt);
+    if (r == 0)
+        r = do_recv(s, iov, iovcnt, 0);
     tas_leave(s);
     return tas_ret(r);
 }
@@ -204,12 +225,8 @@ ssize_t tas_recvmsg(int fd, struct msghdr *msg, int flags)
     struct tas_sock *s = tas_enter(fd);
     if (s == NULL)
         return real_recvmsg(fd, msg, flags);
-    ssize_t r;
-    if (msg == NULL)
-        r = -EFAULT;
-    else if (msg->msg_iovlen > IOV_MAX)
-        r = -EMSGSIZE;
-    else
+    ssize_t r = msg_check(msg);
+    if (r == 0)
         r = do_recv(s, msg->msg_iov, (int)msg->msg_iovlen, flags);
     tas_leave(s);
     if (r >= 0) {
@@ -326,8 +343,9 @@ ssize_t tas_writev(int fd, const struct iovec *iov, int iovcnt)
     if (s == NULL)
         return real_writev(fd, iov, iovcnt);
     bool pipe = false;
-    ssize_t r =
-        iovcnt < 0 || iovcnt > IOV_MAX ? -EINVAL : do_send(s, iov, iovcnt, 0, &pipe);
+    ssize_t r = iov_check(iov, iovcnt);
+    if (r == 0)
+        r = do_send(s, iov, iovcnt, 0, &pipe);
     tas_leave(s);
     return send_finish(r, pipe, 0);
 }
@@ -368,12 +386,8 @@ ssize_t tas_sendmsg(int fd, const struct msghdr *msg, int flags)
     if (s == NULL)
         return real_sendmsg(fd, msg, flags);
     bool pipe = false;
-    ssize_t r;
-    if (msg == NULL)
-        r = -EFAULT;
-    else if (msg->msg_iovlen > IOV_MAX)
-        r = -EMSGSIZE;
-    else
+    ssize_t r = msg_check(msg);
+    if (r == 0)
         r = do_send(s, msg->msg_iov, (int)msg->msg_iovlen, flags, &pipe);
     tas_leave(s);
     return send_finish(r, pipe, flags);
@@ -442,11 +456,14 @@ int tas_sendmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags)
     unsigned int i;
     if (n > IOV_MAX) /* Linux caps vlen at UIO_MAXIOV */
         n = IOV_MAX;
+    if (vec == NULL && n > 0) {
+        r = -EFAULT;
+        n = 0;
+    }
     for (i = 0; i < n; i++) {
         struct msghdr *m = &vec[i].msg_hdr;
-        if (m->msg_iovlen > IOV_MAX)
-            r = -EMSGSIZE;
-        else
+        r = msg_check(m);
+        if (r == 0)
             r = do_send(s, m->msg_iov, (int)m->msg_iovlen, flags, &pipe);
         if (r < 0)
             break;
@@ -484,11 +501,14 @@ int tas_recvmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags,
             end.tv_nsec -= 1000000000L;
         }
     }
+    if (vec == NULL && n > 0) {
+        r = -EFAULT;
+        n = 0;
+    }
     while (i < n) {
         struct msghdr *m = &vec[i].msg_hdr;
-        if (m->msg_iovlen > IOV_MAX)
-            r = -EMSGSIZE;
-        else
+        r = msg_check(m);
+        if (r == 0)
             r = do_recv(s, m->msg_iov, (int)m->msg_iovlen, flags);
         if (r < 0)
             break;
