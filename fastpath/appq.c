@@ -134,6 +134,18 @@ static bool notify_app(struct fp_core *c, struct fp_flow *f, struct fp_side *sd)
         sd->pend &= (uint8_t)~FP_PEND_APP_FIN;
         return true;
     }
+    if (unlikely(sd->pend & FP_PEND_APP_SYNC)) {
+        struct tas_fpout_sync *y = tas_q_slot(&ctx->out);
+        if (y == NULL)
+            return false;
+        y->flow = fp_flow_id(f);
+        y->gen = f->gen;
+        fp_flow_sync(f, &y->st);
+        tas_q_push(&ctx->out, TAS_FPOUT_SYNC);
+        sd->pend_rx = sd->pend_freed = 0;
+        sd->pend &= (uint8_t)~(FP_PEND_APP_FIN | FP_PEND_APP_SYNC);
+        goto kick;
+    }
     struct tas_fpout *o = tas_q_slot(&ctx->out);
     if (unlikely(o == NULL))
         return false;
@@ -145,6 +157,7 @@ static bool notify_app(struct fp_core *c, struct fp_flow *f, struct fp_side *sd)
     tas_q_push(&ctx->out, TAS_FPOUT_UPDATE);
     sd->pend_rx = sd->pend_freed = 0;
     sd->pend &= (uint8_t)~FP_PEND_APP_FIN;
+kick:
     if (p->ctx_stamp[f->ctx] != p->stamp) {
         p->ctx_stamp[f->ctx] = p->stamp;
         p->kick_list[p->n_kick++] = f->ctx;
@@ -183,7 +196,8 @@ void fp_notify_flush(struct fp_core *c)
             sd->pend_rx = sd->pend_freed = 0;
             sd->pend = 0;
         } else {
-            if (sd->pend_rx != 0 || sd->pend_freed != 0 || (sd->pend & FP_PEND_APP_FIN))
+            if (sd->pend_rx != 0 || sd->pend_freed != 0 ||
+                (sd->pend & (FP_PEND_APP_FIN | FP_PEND_APP_SYNC)))
                 done = notify_app(c, f, sd);
             done &= notify_ev(c, f, sd, FP_PEND_EV_FIN_RCVD, FP_EV_FIN_RCVD);
             done &= notify_ev(c, f, sd, FP_PEND_EV_FIN_ACKED, FP_EV_FIN_ACKED);

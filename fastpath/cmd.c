@@ -60,7 +60,6 @@ static void flow_add(struct fp_core *c, uint32_t fid, uint64_t now)
     struct fp_side *sd = &p->side[fid];
     sd->pend_rx = sd->pend_freed = 0;
     sd->pend = 0; /* list membership (sd->in) may be left from a previous use */
-    f->rx_ooo_len = 0;
     f->dupacks = 0;
     f->qm_next_us = (uint32_t)now;
     f->flags |= FP_FLOW_INSTALLED;
@@ -159,10 +158,35 @@ static void cmd_run(struct fp_core *c, const struct fp_cmd *cmd, uint64_t now)
         if (f->tx_sent == 0 &&
             (f->flags & (FP_FLOW_FIN_SENT | FP_FLOW_FIN_ACKED)) != FP_FLOW_FIN_SENT)
             return; /* acknowledged meanwhile */
+        c->retx_bytes += f->tx_sent;
         fp_flow_go_back(f);
         f->dupacks = 0;
+        /* Everything goes again: the recovery and the scoreboard are over. */
+        fp.flowx[id].in_recovery = 0;
+        fp.flowx[id].n_sack = 0;
+        fp.flowx[id].rtx_hi = 0;
         c->stats.retx_timeout++;
         break;
+    case FP_CMD_FLOW_MOVE: {
+        if (cmd->arg >= FP_MAX_CTX)
+            return;
+        /* What the old owner posted before the move still counts. */
+        fp_appq_drain_app(c, f->app_id);
+        struct fp_side *sd = &fp_priv(c)->side[id];
+        f->ctx = (uint16_t)cmd->arg;
+        f->app_id = cmd->arg2;
+        /* The SYNC carries the absolute state: no deltas before it. */
+        sd->pend_rx = sd->pend_freed = 0;
+        sd->pend = (uint8_t)((sd->pend & ~FP_PEND_APP_FIN) | FP_PEND_APP_SYNC);
+        fp_notify_add(c, id);
+        return;
+    }
+    case FP_CMD_FLOW_PROBE: {
+        uint32_t seg = fp_flow_seg_max(f), len = f->tx_sent < seg ? f->tx_sent : seg;
+        if (len > 0)
+            fp_tx_retx(c, f, f->tx_una_seq + f->tx_sent - len, len, now);
+        return;
+    }
     case FP_CMD_FLOW_RATE:
         f->rate_kbps = cmd->arg;
         f->cwnd = cmd->arg2;

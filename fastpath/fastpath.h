@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "tas/ctxq.h"
 #include "tas/queue.h"
 #include "tas/shm.h"
 
@@ -42,6 +43,7 @@ struct tasd_port;
 #define FP_FLOW_FIN_RCVD 0x10  /* peer's FIN received in order */
 #define FP_FLOW_ECN 0x20       /* ECN negotiated */
 #define FP_FLOW_ACK_NOW 0x40   /* an ACK is owed */
+#define FP_FLOW_SACK 0x80      /* SACK negotiated (RFC 2018): send and use blocks */
 /* Bits 0x0100..0x4000 are private to the fast path (fastpath/internal.h);
  * the slow path sets only FP_FLOW_TS / FP_FLOW_ECN when it fills a flow. */
 #define FP_FLOW_INSTALLED 0x8000 /* fp: in this core's flow table (FLOW_ADD done) */
@@ -62,8 +64,7 @@ struct fp_flow {
     uint32_t tx_avail;      /* sp: 0; bytes written by the app, not yet sent */
     uint32_t tx_una_seq;    /* sp: SND.UNA (= ISS + 1 after the handshake) */
     uint32_t tx_remote_win; /* sp: peer's window in bytes (already scaled) */
-    uint32_t rx_ooo_start;  /* sp: 0; seq of the held out-of-order interval */
-    uint32_t rx_ooo_len;    /* sp: 0; its length, 0 = none */
+    uint32_t tx_sacked;     /* sp: 0; bytes above SND.UNA the peer SACKed (not in flight) */
     uint16_t flags;         /* sp: FP_FLOW_TS / FP_FLOW_ECN; then FP_FLOW_* */
     uint8_t dupacks;        /* sp: 0; consecutive duplicate ACKs */
     uint8_t remote_wscale;  /* sp: peer's window scale shift */
@@ -90,6 +91,45 @@ struct fp_flow {
 };
 static_assert(sizeof(struct fp_flow) <= 128, "flow state fits two cache lines");
 
+/* Per-flow state off the common path, in its own array (fp.flowx) so that
+ * struct fp_flow stays two cache lines: received data held out of order
+ * (sent back as SACK blocks), and on the sending side what the peer SACKed
+ * and the loss recovery in progress (RFC 6675).  The slow path zeroes it
+ * before FLOW_ADD; the owning core writes it afterwards. */
+#define FP_OOO_MAX  4 /* out-of-order intervals a receiver holds */
+#define FP_SACK_MAX 4 /* SACKed ranges a sender remembers */
+struct fp_flow_x {
+    /* receiving: disjoint, non-adjacent, sorted by sequence, above RCV.NXT */
+    uint32_t ooo_start[FP_OOO_MAX];
+    uint32_t ooo_end[FP_OOO_MAX];
+    uint32_t ooo_last; /* start of the interval that grew last: first block */
+    uint8_t n_ooo;
+    /* sending: SACKed ranges within (SND.UNA, SND.NXT], sorted */
+    uint8_t n_sack;
+    uint8_t in_recovery;
+    uint8_t pad;
+    uint32_t sack_start[FP_SACK_MAX];
+    uint32_t sack_end[FP_SACK_MAX];
+    uint32_t recover; /* SND.NXT when recovery began (RFC 6675 RecoveryPoint) */
+    uint32_t rtx_nxt; /* holes below this were retransmitted in this recovery */
+    uint32_t rtx_hi;  /* SND.NXT at the last retransmission: data above it
+                       * SACKed while a retransmitted hole is not means the
+                       * retransmission was lost too (0 = none pending) */
+};
+
+/* A flow's ring state as the application must see it (TAS_FPOUT_SYNC,
+ * TAS_SPOUT_ATTACHED): only by the owning core, or once it let go. */
+static inline void fp_flow_sync(const struct fp_flow *f, struct tas_flow_sync *st)
+{
+    uint32_t unread = f->rx_size - f->rx_avail;
+    uint32_t queued = f->tx_sent + f->tx_avail;
+    st->rx_unread = unread;
+    st->rx_head = f->rx_size ? (f->rx_pos + f->rx_size - unread) % f->rx_size : 0;
+    st->tx_tail = f->tx_size ? (f->tx_pos + queued) % f->tx_size : 0;
+    st->tx_free = f->tx_size - queued;
+    st->flags = (f->flags & FP_FLOW_FIN_RCVD) ? TAS_FPOUT_FIN : 0;
+}
+
 /* Commands, slow path -> a fast-path core. */
 enum fp_cmd_type {
     FP_CMD_FLOW_ADD = 1,  /* flow: entry is filled; insert it in the flow table */
@@ -100,6 +140,10 @@ enum fp_cmd_type {
     FP_CMD_CTX_ADD = 6,   /* ctx: entry in fp_ctxs is filled; start polling it */
     FP_CMD_CTX_DEL = 7,   /* ctx: stop polling it */
     FP_CMD_PKT = 8,       /* mbuf: process as if just received (re-injection) */
+    FP_CMD_FLOW_MOVE = 9, /* flow: events go to ctx slot arg, app arg2 from now on;
+                           * the new context first gets TAS_FPOUT_SYNC */
+    FP_CMD_FLOW_PROBE = 10, /* flow: send the last segment in flight again (a
+                             * tail loss probe: its ACK shows what is missing) */
 };
 struct fp_cmd {
     uint32_t type;
@@ -167,11 +211,14 @@ struct fp_core {
     uint64_t tx_drops;             /* frames the port did not take (freed) */
     uint64_t rx_ignored;           /* frames not for us: other MAC/IP/ethertype */
     uint64_t acks_sent;            /* pure ACKs and window updates sent */
+    uint64_t retx_bytes;           /* payload bytes sent again (any cause) */
+    uint64_t retx_sack;            /* segments retransmitted for SACK holes */
 };
 
 /* Shared by all cores. */
 struct fp_global {
     struct fp_flow *flows;         /* max_flows entries */
+    struct fp_flow_x *flowx;       /* max_flows entries: cold per-flow state */
     uint32_t max_flows;
     struct fp_ctx *ctxs[TAS_MAX_FP_CORES]; /* per core: FP_MAX_CTX slots */
     struct fp_core cores[TAS_MAX_FP_CORES];

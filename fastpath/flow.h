@@ -60,13 +60,18 @@ static inline uint32_t fp_flow_seg_max(const struct fp_flow *f)
     return m;
 }
 
-/* Bytes beyond SND.UNA the peer's window and cwnd still allow. */
+/* Bytes the peer's window (counted from SND.UNA) and cwnd (counted against
+ * what is in flight: sent, less what the peer SACKed) still allow. */
 static inline uint32_t fp_flow_tx_room(const struct fp_flow *f)
 {
-    uint32_t wnd = f->tx_remote_win;
-    if (f->cwnd != 0 && f->cwnd < wnd)
-        wnd = f->cwnd;
-    return wnd > f->tx_sent ? wnd - f->tx_sent : 0;
+    uint32_t room = f->tx_remote_win > f->tx_sent ? f->tx_remote_win - f->tx_sent : 0;
+    if (f->cwnd != 0) {
+        uint32_t flight = f->tx_sent - f->tx_sacked;
+        uint32_t c = f->cwnd > flight ? f->cwnd - flight : 0;
+        if (c < room)
+            room = c;
+    }
+    return room;
 }
 
 /* Our FIN is due: the app closed, every byte went out, FIN not in flight. */
@@ -111,6 +116,7 @@ static inline void fp_flow_go_back(struct fp_flow *f)
 {
     f->tx_avail += f->tx_sent;
     f->tx_sent = 0;
+    f->tx_sacked = 0;
     if ((f->flags & (FP_FLOW_FIN_SENT | FP_FLOW_FIN_ACKED)) == FP_FLOW_FIN_SENT)
         f->flags &= (uint16_t)~FP_FLOW_FIN_SENT;
 }

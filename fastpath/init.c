@@ -179,7 +179,8 @@ int fp_init(struct tasd_port *port, unsigned n_cores, uint32_t max_flows,
     clock_init();
 
     fp.flows = zalloc("fp_flows", max_flows, sizeof(struct fp_flow));
-    if (fp.flows == NULL) {
+    fp.flowx = zalloc("fp_flowx", max_flows, sizeof(struct fp_flow_x));
+    if (fp.flows == NULL || fp.flowx == NULL) {
         rc = -ENOMEM;
         goto fail;
     }
@@ -249,6 +250,8 @@ void fp_fini(void)
     if (sp_efd >= 0)
         close(sp_efd);
     rte_free(fp.flows);
+    rte_free(fp.flowx);
+    fp.flowx = NULL;
     fp.flows = NULL;
     fp.n_cores = 0;
 }
@@ -306,8 +309,9 @@ void fp_write_stats(FILE *f, bool json)
 #undef J
             fprintf(f,
                     ",\"tx_drops\":%" PRIu64 ",\"rx_ignored\":%" PRIu64
-                    ",\"acks_sent\":%" PRIu64 "}",
-                    c->tx_drops, c->rx_ignored, c->acks_sent);
+                    ",\"acks_sent\":%" PRIu64 ",\"retx_bytes\":%" PRIu64
+                    ",\"retx_sack\":%" PRIu64 "}",
+                    c->tx_drops, c->rx_ignored, c->acks_sent, c->retx_bytes, c->retx_sack);
         }
         fprintf(f, "]}\n");
         return;
@@ -331,6 +335,6 @@ void fp_write_stats(FILE *f, bool json)
     for (unsigned i = 0; i < fp.n_cores; i++)                                            \
         fprintf(f, " %16" PRIu64, fp.cores[i].n);                                        \
     fprintf(f, "\n");
-    X(tx_drops) X(rx_ignored) X(acks_sent)
+    X(tx_drops) X(rx_ignored) X(acks_sent) X(retx_bytes) X(retx_sack)
 #undef X
 }

@@ -9,6 +9,8 @@
  * other IPv4) goes to the slow path on the exception ring, as received.
  * Frames not for us are counted and dropped; malformed ones too.
  */
+#include <string.h>
+
 #include <rte_ether.h>
 #include <rte_hash.h>
 #include <rte_ip.h>
@@ -91,6 +93,7 @@ static void input_established(struct fp_core *c, uint32_t fid,
     const uint8_t *opt = (const uint8_t *)(th + 1);
 
     s.has_ts = false;
+    s.n_sack = 0;
     if (optlen > 0 && !fp_tcp_opts_ts_fast(opt, optlen, &s.ts_val, &s.ts_ecr)) {
         struct fp_tcp_opts o;
         if (unlikely(fp_tcp_opts_parse(opt, optlen, &o) != 0)) {
@@ -100,6 +103,9 @@ static void input_established(struct fp_core *c, uint32_t fid,
         s.has_ts = o.has_ts;
         s.ts_val = o.ts_val;
         s.ts_ecr = o.ts_ecr;
+        s.n_sack = o.n_sack;
+        memcpy(s.sack_start, o.sack_start, sizeof(s.sack_start));
+        memcpy(s.sack_end, o.sack_end, sizeof(s.sack_end));
     } else if (optlen > 0) {
         s.has_ts = true;
     }
@@ -112,7 +118,7 @@ static void input_established(struct fp_core *c, uint32_t fid,
     s.len = plen;
 
     struct fp_rx_result r;
-    fp_rx_segment(f, &s, now, &r);
+    fp_rx_segment(f, &fp.flowx[fid], &s, now, &r);
 
     if (r.delivered != 0 || r.fin_rcvd || r.tx_freed != 0 || r.fin_acked) {
         struct fp_side *sd = &p->side[fid];
@@ -137,6 +143,9 @@ static void input_established(struct fp_core *c, uint32_t fid,
         fp_ack_add(c, fid);
     if (unlikely(r.fast_retx))
         c->stats.retx_fast++;
+    if (unlikely(r.retx_len != 0))
+        fp_tx_retx(c, f, r.retx_seq, r.retx_len, now);
+    c->retx_bytes += r.goback;
     if (unlikely(r.ooo))
         c->stats.ooo_segs++;
     if (unlikely(r.dropped) && plen > 0)

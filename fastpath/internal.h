@@ -47,6 +47,7 @@
 #define FP_PEND_APP_FIN      0x01 /* TAS_FPOUT_FIN to the application */
 #define FP_PEND_EV_FIN_RCVD  0x02 /* FP_EV_FIN_RCVD to the slow path */
 #define FP_PEND_EV_FIN_ACKED 0x04 /* FP_EV_FIN_ACKED to the slow path */
+#define FP_PEND_APP_SYNC     0x08 /* TAS_FPOUT_SYNC to the (new) owner context */
 /* fp_side.in: lists the flow is on (each at most once) */
 #define FP_IN_READY  0x01 /* queue manager ready FIFO */
 #define FP_IN_WHEEL  0x02 /* queue manager timing wheel */
@@ -167,6 +168,9 @@ void fp_exception(struct fp_core *c, struct rte_mbuf *m);
 unsigned fp_tx_flow(struct fp_core *c, uint32_t fid, unsigned max_segs, uint64_t now,
                     uint32_t *bytes);
 void fp_tx_ack(struct fp_core *c, struct fp_flow *f, uint64_t now);
+/* Send [seq, seq + len) again now (SACK recovery); seq within SND.UNA..NXT. */
+void fp_tx_retx(struct fp_core *c, struct fp_flow *f, uint32_t seq, uint32_t len,
+                uint64_t now);
 void fp_acks_flush(struct fp_core *c, uint64_t now);
 void fp_ack_delay(struct fp_core *c, uint32_t fid, uint64_t now);
 uint32_t fp_acks_due_us(const struct fp_core *c, uint64_t now);

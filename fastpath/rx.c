@@ -3,14 +3,24 @@
  * Order of work for one segment, after RFC 9293 3.10.7.4:
  *   1. PAWS (RFC 7323 5.3) for segments with data.
  *   2. ACK field: advance SND.UNA and free tx bytes, detect our FIN being
- *      acknowledged, count duplicate ACKs (fast retransmit on the third),
- *      take the peer's window, sample the RTT from the echoed timestamp.
+ *      acknowledged, take the peer's SACK blocks, detect loss and drive the
+ *      recovery, take the peer's window, sample the RTT from the echoed
+ *      timestamp.
  *   3. TS.Recent (RFC 7323 4.3) and ECN marks.
  *   4. Payload: trim to [RCV.NXT, RCV.NXT + rx_avail); in order -> into the
- *      ring at rx_pos, merging the held out-of-order interval when reached;
- *      out of order -> into the ring at its offset, extending the single held
- *      interval (data that neither touches nor overlaps it is dropped).
+ *      ring at rx_pos, then past every held interval it reaches; out of order
+ *      -> into the ring at its offset, as one of up to FP_OOO_MAX intervals
+ *      (struct fp_flow_x), which our ACKs report as SACK blocks.
  *   5. The peer's FIN, when it is the next sequence number.
+ *
+ * Loss recovery with SACK (RFC 6675, simplified): the scoreboard is up to
+ * FP_SACK_MAX SACKed ranges above SND.UNA.  Recovery begins at the third
+ * duplicate ACK or once 3 segments' worth is SACKed; it lasts until SND.UNA
+ * passes the SND.NXT of that moment.  Each ACK during recovery (duplicate or
+ * partial) sends one segment of the lowest hole not yet resent (the ACK
+ * clock), so only what is missing goes again.  The slow path sees one
+ * fast-retransmit event per recovery and halves cwnd.  Without SACK the
+ * third duplicate ACK goes back to SND.UNA (go-back-N).
  *
  * Sending side bookkeeping: SND.UNA = tx_una_seq, SND.NXT = SND.UNA + tx_sent
  * (+1 while our FIN is in flight).  After a go-back (fast retransmit or
@@ -47,11 +57,129 @@ static void rx_rtt_sample(struct fp_flow *f, uint32_t ts_ecr, uint64_t now_us)
         f->srtt_us = (uint32_t)((int64_t)f->srtt_us + ((int64_t)sample - f->srtt_us) / 8);
 }
 
+/* Merge [st, en) into n sorted disjoint ranges (arrays of max + 1); ranges
+ * that touch are joined.  Returns the new count, at most max: the highest
+ * range falls off when there are too many. */
+static unsigned ranges_add(uint32_t *start, uint32_t *end, unsigned n, unsigned max,
+                           uint32_t st, uint32_t en)
+{
+    unsigned i = 0;
+    while (i < n && tas_seq_lt(start[i], st))
+        i++;
+    for (unsigned j = n; j > i; j--) {
+        start[j] = start[j - 1];
+        end[j] = end[j - 1];
+    }
+    start[i] = st;
+    end[i] = en;
+    n++;
+    unsigned k = 0; /* merge in one pass */
+    for (unsigned j = 1; j < n; j++) {
+        if (tas_seq_leq(start[j], end[k])) {
+            if (tas_seq_gt(end[j], end[k]))
+                end[k] = end[j];
+        } else {
+            k++;
+            start[k] = start[j];
+            end[k] = end[j];
+        }
+    }
+    n = k + 1;
+    return n > max ? max : n;
+}
+
+static uint32_t sacked_bytes(const struct fp_flow_x *x)
+{
+    uint32_t b = 0;
+    for (unsigned i = 0; i < x->n_sack; i++)
+        b += x->sack_end[i] - x->sack_start[i];
+    return b;
+}
+
+/* The scoreboard after the ACK and the segment's blocks: ranges within
+ * (SND.UNA, SND.NXT]; blocks outside (D-SACK, stale, forged) are ignored. */
+static void sack_update(struct fp_flow *f, struct fp_flow_x *x, const struct fp_seg *s)
+{
+    uint32_t una = f->tx_una_seq, nxt = una + f->tx_sent;
+    uint32_t st[FP_SACK_MAX + 1], en[FP_SACK_MAX + 1];
+    unsigned n = 0;
+
+    for (unsigned i = 0; i < x->n_sack; i++) {
+        if (tas_seq_leq(x->sack_end[i], una) || tas_seq_gt(x->sack_end[i], nxt))
+            continue;
+        st[n] = tas_seq_max(x->sack_start[i], una);
+        en[n++] = x->sack_end[i];
+    }
+    for (unsigned i = 0; i < s->n_sack; i++) {
+        uint32_t a = s->sack_start[i], b = s->sack_end[i];
+        if (!tas_seq_lt(a, b) || tas_seq_leq(b, una) || tas_seq_gt(b, nxt))
+            continue;
+        n = ranges_add(st, en, n, FP_SACK_MAX, tas_seq_max(a, una), b);
+        /* Data sent after our last retransmission arrived, but a hole we
+         * resent is still open: that retransmission was lost as well. */
+        if (x->in_recovery && x->rtx_hi != 0 && tas_seq_gt(b, x->rtx_hi) &&
+            tas_seq_lt(una, x->rtx_nxt)) {
+            x->rtx_nxt = una;
+            x->rtx_hi = 0;
+        }
+    }
+    memcpy(x->sack_start, st, n * sizeof(st[0]));
+    memcpy(x->sack_end, en, n * sizeof(en[0]));
+    x->n_sack = (uint8_t)n;
+    f->tx_sacked = sacked_bytes(x);
+}
+
+/* During recovery: the next segment of the lowest hole not resent yet. */
+static void next_hole(struct fp_flow *f, struct fp_flow_x *x, struct fp_rx_result *r)
+{
+    uint32_t una = f->tx_una_seq, nxt = una + f->tx_sent;
+    uint32_t st = tas_seq_max(x->rtx_nxt, una), en = 0;
+    bool bounded = false;
+
+    for (unsigned i = 0; i < x->n_sack; i++) {
+        if (tas_seq_leq(x->sack_start[i], st)) {
+            if (tas_seq_gt(x->sack_end[i], st))
+                st = x->sack_end[i]; /* SACKed: skip it */
+            continue;
+        }
+        en = x->sack_start[i]; /* the hole ends where the next SACKed range starts */
+        bounded = true;
+        break;
+    }
+    if (!bounded) {
+        /* Nothing SACKed above: only the first segment counts as lost (the
+         * peer's duplicate ACKs say so, as in NewReno). */
+        if (st != una)
+            return;
+        en = nxt;
+    }
+    if (!tas_seq_lt(st, en) || !tas_seq_lt(st, nxt))
+        return;
+    uint32_t len = en - st, seg = fp_flow_seg_max(f);
+    if (len > seg)
+        len = seg;
+    r->retx_seq = st;
+    r->retx_len = len;
+    x->rtx_nxt = st + len;
+    x->rtx_hi = nxt;
+}
+
+static void recovery_begin(struct fp_flow *f, struct fp_flow_x *x, struct fp_rx_result *r)
+{
+    x->in_recovery = 1;
+    x->recover = f->tx_una_seq + f->tx_sent;
+    x->rtx_nxt = f->tx_una_seq;
+    f->cnt_fretx++;
+    r->fast_retx = true;
+    next_hole(f, x, r);
+}
+
 /* Step 2.  Returns false if the segment must be dropped (it acknowledges
  * something we never sent: RFC 9293 says ACK it and drop it). */
-static bool rx_ack(struct fp_flow *f, const struct fp_seg *s, uint64_t now_us,
-                   struct fp_rx_result *r)
+static bool rx_ack(struct fp_flow *f, struct fp_flow_x *x, const struct fp_seg *s,
+                   uint64_t now_us, struct fp_rx_result *r)
 {
+    bool sack = (f->flags & FP_FLOW_SACK) != 0;
     uint32_t una = f->tx_una_seq;
     uint32_t win = (uint32_t)s->win << f->remote_wscale;
     bool fin_out =
@@ -85,17 +213,48 @@ static bool rx_ack(struct fp_flow *f, const struct fp_seg *s, uint64_t now_us,
         r->tx_ready = true;
         if ((f->flags & FP_FLOW_TS) && s->has_ts)
             rx_rtt_sample(f, s->ts_ecr, now_us);
+        if (sack) {
+            sack_update(f, x, s);
+            if (x->in_recovery && tas_seq_geq(s->ack, x->recover))
+                x->in_recovery = 0; /* everything lost then is repaired */
+            if (x->in_recovery)
+                next_hole(f, x, r); /* a partial ACK: the next hole */
+            else if (f->tx_sacked >= 3 * fp_flow_seg_max(f))
+                recovery_begin(f, x, r);
+        }
         return true;
     }
     if (s->ack != una)
         return true; /* an old ACK: ignore the field, keep the data */
 
     bool pure = s->len == 0 && !(s->flags & TAS_TCP_FIN);
+    if (sack && pure && s->n_sack > 0 && f->tx_sent > 0) {
+        /* With SACK an ACK that reports data is a duplicate whatever its
+         * window says (RFC 6675 2; receivers keep opening the window). */
+        if (f->dupacks < UINT8_MAX)
+            f->dupacks++;
+        sack_update(f, x, s);
+        if (x->in_recovery)
+            next_hole(f, x, r);
+        else if (f->dupacks >= 3 ||
+                 (f->tx_sacked >= 3 * fp_flow_seg_max(f)))
+            recovery_begin(f, x, r);
+        if (win > f->tx_remote_win)
+            r->tx_ready = true;
+        f->tx_remote_win = win;
+        return true;
+    }
     if (pure && win == f->tx_remote_win && f->tx_sent > 0) {
         /* RFC 5681: duplicate ACK. */
         if (f->dupacks < UINT8_MAX)
             f->dupacks++;
-        if (f->dupacks == 3) {
+        if (sack) {
+            if (x->in_recovery)
+                next_hole(f, x, r);
+            else if (f->dupacks >= 3)
+                recovery_begin(f, x, r);
+        } else if (f->dupacks == 3) {
+            r->goback = f->tx_sent;
             fp_flow_go_back(f);
             f->cnt_fretx++;
             r->fast_retx = true;
@@ -123,8 +282,52 @@ static inline void rx_advance(struct fp_flow *f, uint32_t n)
     f->rx_next_seq += n;
 }
 
+/* Held intervals RCV.NXT has reached are in order now: past them. */
+static void ooo_reached(struct fp_flow *f, struct fp_flow_x *x, struct fp_rx_result *r)
+{
+    unsigned k = 0;
+    while (k < x->n_ooo && tas_seq_leq(x->ooo_start[k], f->rx_next_seq)) {
+        if (tas_seq_gt(x->ooo_end[k], f->rx_next_seq)) {
+            uint32_t extra = x->ooo_end[k] - f->rx_next_seq;
+            rx_advance(f, extra);
+            r->delivered += extra;
+        }
+        k++;
+    }
+    if (k == 0)
+        return;
+    for (unsigned i = k; i < x->n_ooo; i++) {
+        x->ooo_start[i - k] = x->ooo_start[i];
+        x->ooo_end[i - k] = x->ooo_end[i];
+    }
+    x->n_ooo = (uint8_t)(x->n_ooo - k);
+}
+
+/* Hold [seq, end) (already in the ring).  False if it could not be kept:
+ * FP_OOO_MAX intervals and this one lies above them all. */
+static bool ooo_hold(struct fp_flow_x *x, uint32_t seq, uint32_t end)
+{
+    uint32_t st[FP_OOO_MAX + 1], en[FP_OOO_MAX + 1];
+    memcpy(st, x->ooo_start, x->n_ooo * sizeof(st[0]));
+    memcpy(en, x->ooo_end, x->n_ooo * sizeof(en[0]));
+    unsigned n = ranges_add(st, en, x->n_ooo, FP_OOO_MAX + 1, seq, end);
+    if (n > FP_OOO_MAX) {
+        n = FP_OOO_MAX; /* the highest goes: the peer sends it again */
+        if (tas_seq_geq(seq, st[FP_OOO_MAX]))
+            return false;
+    }
+    memcpy(x->ooo_start, st, n * sizeof(st[0]));
+    memcpy(x->ooo_end, en, n * sizeof(en[0]));
+    x->n_ooo = (uint8_t)n;
+    for (unsigned i = 0; i < n; i++)
+        if (tas_seq_leq(st[i], seq) && tas_seq_lt(seq, en[i]))
+            x->ooo_last = st[i];
+    return true;
+}
+
 /* Steps 4 and 5. */
-static void rx_data(struct fp_flow *f, const struct fp_seg *s, struct fp_rx_result *r)
+static void rx_data(struct fp_flow *f, struct fp_flow_x *x, const struct fp_seg *s,
+                    struct fp_rx_result *r)
 {
     uint32_t nxt = f->rx_next_seq;
     uint32_t seq = s->seq;
@@ -169,19 +372,11 @@ static void rx_data(struct fp_flow *f, const struct fp_seg *s, struct fp_rx_resu
             r->delivered += len;
         }
         uint32_t fin_seq = f->rx_next_seq;
-        if (unlikely(f->rx_ooo_len != 0) &&
-            tas_seq_leq(f->rx_ooo_start, f->rx_next_seq)) {
-            uint32_t end = f->rx_ooo_start + f->rx_ooo_len;
-            if (tas_seq_gt(end, f->rx_next_seq)) {
-                uint32_t extra = end - f->rx_next_seq;
-                rx_advance(f, extra);
-                r->delivered += extra;
-            }
-            f->rx_ooo_len = 0;
-        }
+        if (unlikely(x->n_ooo != 0))
+            ooo_reached(f, x, r);
         if (unlikely(fin) && f->rx_next_seq == fin_seq) {
             f->rx_next_seq++;
-            f->rx_ooo_len = 0; /* nothing can follow the FIN */
+            x->n_ooo = 0; /* nothing can follow the FIN */
             f->flags |= FP_FLOW_FIN_RCVD;
             r->fin_rcvd = true;
         }
@@ -192,27 +387,14 @@ static void rx_data(struct fp_flow *f, const struct fp_seg *s, struct fp_rx_resu
     r->ooo = true;
     if (len == 0)
         return;
-    uint32_t end = seq + len;
-    if (f->rx_ooo_len == 0) {
-        f->rx_ooo_start = seq;
-        f->rx_ooo_len = len;
-    } else {
-        uint32_t ostart = f->rx_ooo_start;
-        uint32_t oend = ostart + f->rx_ooo_len;
-        if (tas_seq_gt(seq, oend) || tas_seq_lt(end, ostart)) {
-            r->dropped = true; /* a second interval: keep the first one */
-            return;
-        }
-        uint32_t nstart = tas_seq_min(seq, ostart);
-        f->rx_ooo_start = nstart;
-        f->rx_ooo_len = tas_seq_max(end, oend) - nstart;
-    }
     fp_ring_write(f->rx_base, f->rx_size, fp_ring_add(f->rx_pos, off, f->rx_size), data,
                   len);
+    if (!ooo_hold(x, seq, seq + len))
+        r->dropped = true;
 }
 
-void fp_rx_segment(struct fp_flow *f, const struct fp_seg *s, uint64_t now_us,
-                   struct fp_rx_result *r)
+void fp_rx_segment(struct fp_flow *f, struct fp_flow_x *x, const struct fp_seg *s,
+                   uint64_t now_us, struct fp_rx_result *r)
 {
     memset(r, 0, sizeof(*r));
     bool ts = (f->flags & FP_FLOW_TS) && s->has_ts;
@@ -227,7 +409,7 @@ void fp_rx_segment(struct fp_flow *f, const struct fp_seg *s, uint64_t now_us,
     }
 
     /* 2. ACK (a segment without ACK never gets here: input.c drops it). */
-    if (likely(s->flags & TAS_TCP_ACK) && unlikely(!rx_ack(f, s, now_us, r)))
+    if (likely(s->flags & TAS_TCP_ACK) && unlikely(!rx_ack(f, x, s, now_us, r)))
         goto out;
 
     /* 3. TS.Recent: only from a segment that starts at or before the last
@@ -247,7 +429,7 @@ void fp_rx_segment(struct fp_flow *f, const struct fp_seg *s, uint64_t now_us,
     }
 
     /* 4, 5. */
-    rx_data(f, s, r);
+    rx_data(f, x, s, r);
 out:
     if (r->ack_now)
         f->flags |= FP_FLOW_ACK_NOW;

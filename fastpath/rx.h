@@ -29,6 +29,9 @@ struct fp_seg {
     uint32_t ts_ecr;
     const uint8_t *data; /* payload */
     uint32_t len;        /* payload bytes */
+    uint8_t n_sack;      /* SACK blocks in the segment */
+    uint32_t sack_start[4];
+    uint32_t sack_end[4];
 };
 
 struct fp_rx_result {
@@ -37,7 +40,11 @@ struct fp_rx_result {
     bool fin_rcvd;      /* the peer's FIN arrived in order (now FP_FLOW_FIN_RCVD) */
     bool fin_acked;     /* our FIN was acknowledged (now FP_FLOW_FIN_ACKED) */
     bool ack_now;       /* an ACK must be sent (FP_FLOW_ACK_NOW is set too) */
-    bool fast_retx;     /* third duplicate ACK: went back to SND.UNA */
+    bool fast_retx;     /* loss detected: recovery began (or, without SACK,
+                         * the third duplicate ACK went back to SND.UNA) */
+    uint32_t retx_seq;  /* SACK recovery: send [retx_seq, +retx_len) again now */
+    uint32_t retx_len;
+    uint32_t goback;    /* without SACK: bytes that will go again (go-back-N) */
     bool tx_ready;      /* ACK/window/go-back: the flow may be able to send */
     bool ooo;           /* the segment was out of order */
     bool dropped;       /* payload dropped: beyond the window, old ack, no room */
@@ -52,7 +59,7 @@ static inline uint32_t fp_ts_from_us(uint64_t now_us)
 
 /* Process one segment of flow f received at now_us (fp clock).  Copies the
  * payload (s->data) into the rx ring at most once. */
-void fp_rx_segment(struct fp_flow *f, const struct fp_seg *s, uint64_t now_us,
-                   struct fp_rx_result *r);
+void fp_rx_segment(struct fp_flow *f, struct fp_flow_x *x, const struct fp_seg *s,
+                   uint64_t now_us, struct fp_rx_result *r);
 
 #endif /* FP_RX_H */

@@ -65,8 +65,19 @@ int fp_tcp_opts_parse(const uint8_t *opt, size_t len, struct fp_tcp_opts *o)
                 o->has_ts = true;
             }
             break;
+        case TAS_TCPOPT_SACK:
+            /* 8 bytes a block; a bad length is ignored like other options. */
+            if (olen >= 10 && (olen - 2) % 8 == 0) {
+                unsigned nb = (olen - 2) / 8u;
+                for (unsigned b = 0; b < nb && o->n_sack < 4; b++) {
+                    o->sack_start[o->n_sack] = get32(v + 8 * b);
+                    o->sack_end[o->n_sack] = get32(v + 8 * b + 4);
+                    o->n_sack++;
+                }
+            }
+            break;
         default:
-            break; /* SACK blocks and unknown options: skipped */
+            break; /* unknown options: skipped */
         }
         i += olen;
     }
@@ -124,4 +135,18 @@ size_t fp_tcp_opts_write_ts(uint8_t *buf, uint32_t val, uint32_t ecr)
     put32(buf + 4, val);
     put32(buf + 8, ecr);
     return FP_TCPOPT_TS_LEN;
+}
+
+size_t fp_tcp_opts_write_sack(uint8_t *buf, const uint32_t *start, const uint32_t *end,
+                              unsigned n)
+{
+    buf[0] = TAS_TCPOPT_NOP;
+    buf[1] = TAS_TCPOPT_NOP;
+    buf[2] = TAS_TCPOPT_SACK;
+    buf[3] = (uint8_t)(2 + 8 * n);
+    for (unsigned i = 0; i < n; i++) {
+        put32(buf + 4 + 8 * i, start[i]);
+        put32(buf + 8 + 8 * i, end[i]);
+    }
+    return 4 + 8 * (size_t)n;
 }

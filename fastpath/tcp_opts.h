@@ -20,8 +20,11 @@ struct fp_tcp_opts {
     bool has_ws;
     bool sack_perm; /* SACK-permitted seen */
     bool has_ts;
+    uint8_t n_sack;  /* SACK blocks (RFC 2018), at most 4 */
     uint32_t ts_val; /* host order (has_ts) */
     uint32_t ts_ecr;
+    uint32_t sack_start[4]; /* host order: left edges */
+    uint32_t sack_end[4];   /* right edges (first sequence after the block) */
 };
 
 /* Bytes written by fp_tcp_opts_write_ts(): NOP NOP TS. */
@@ -45,6 +48,10 @@ size_t fp_tcp_opts_write_syn(uint8_t *buf, const struct fp_tcp_opts *o);
 /* Write NOP NOP TS(val, ecr) (12 bytes) for a data segment or an ACK.
  * Returns FP_TCPOPT_TS_LEN. */
 size_t fp_tcp_opts_write_ts(uint8_t *buf, uint32_t val, uint32_t ecr);
+
+/* Write NOP NOP SACK with n blocks (1..4): 4 + 8n bytes; returns that. */
+size_t fp_tcp_opts_write_sack(uint8_t *buf, const uint32_t *start, const uint32_t *end,
+                              unsigned n);
 
 /* Fast check for the layout nearly every segment of a timestamp flow
  * carries (NOP NOP TS, 12 bytes); fills val/ecr and returns true on a match.

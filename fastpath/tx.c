@@ -95,6 +95,26 @@ static struct rte_mbuf *tx_build(struct fp_core *c, struct fp_flow *f, uint32_t 
     }
     bool ts = (f->flags & FP_FLOW_TS) != 0;
     uint32_t optlen = ts ? FP_TCPOPT_TS_LEN : 0;
+    /* SACK blocks (RFC 2018) go on pure ACKs only, so that data segments
+     * keep their size: the interval that grew last first, then the others
+     * from the lowest, as many as fit beside the timestamp. */
+    const struct fp_flow_x *x = &fp.flowx[fp_flow_id(f)];
+    uint32_t bst[FP_OOO_MAX], ben[FP_OOO_MAX];
+    unsigned nb = 0;
+    if (unlikely(x->n_ooo > 0) && len == 0 && (f->flags & FP_FLOW_SACK)) {
+        unsigned room = ts ? 3 : 4;
+        for (unsigned i = 0; i < x->n_ooo; i++)
+            if (x->ooo_start[i] == x->ooo_last) {
+                bst[nb] = x->ooo_start[i];
+                ben[nb++] = x->ooo_end[i];
+            }
+        for (unsigned i = 0; i < x->n_ooo && nb < room; i++)
+            if (x->ooo_start[i] != x->ooo_last) {
+                bst[nb] = x->ooo_start[i];
+                ben[nb++] = x->ooo_end[i];
+            }
+        optlen += 4 + 8 * nb;
+    }
     uint32_t flen = (uint32_t)HDRS + optlen + len;
     uint8_t *b = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)flen);
     if (unlikely(b == NULL)) {
@@ -139,6 +159,8 @@ static struct rte_mbuf *tx_build(struct fp_core *c, struct fp_flow *f, uint32_t 
     uint8_t *q = (uint8_t *)(th + 1);
     if (ts)
         q += fp_tcp_opts_write_ts(q, fp_ts_from_us(now), f->ts_recent);
+    if (nb > 0)
+        q += fp_tcp_opts_write_sack(q, bst, ben, nb);
     if (len > 0)
         fp_ring_read(f->tx_base, f->tx_size, pos, q, len);
 
@@ -189,6 +211,24 @@ unsigned fp_tx_flow(struct fp_core *c, uint32_t fid, unsigned max_segs, uint64_t
             break;
     }
     return n;
+}
+
+/* SACK recovery: send [seq, seq + len) of the tx ring again, at once. */
+void fp_tx_retx(struct fp_core *c, struct fp_flow *f, uint32_t seq, uint32_t len,
+                uint64_t now)
+{
+    uint32_t off = seq - f->tx_una_seq;
+    if (off >= f->tx_sent || len > f->tx_sent - off)
+        return;
+    if (len > fp_priv(c)->max_payload)
+        len = fp_priv(c)->max_payload;
+    struct rte_mbuf *m =
+        tx_build(c, f, seq, TAS_TCP_PSH, fp_ring_add(f->tx_pos, off, f->tx_size), len, now);
+    if (likely(m != NULL)) {
+        fp_tx_enqueue(c, m);
+        c->retx_bytes += len;
+        c->retx_sack++;
+    }
 }
 
 /* A pure ACK (or window update) at SND.NXT. */

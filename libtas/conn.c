@@ -25,9 +25,15 @@
  * requests an application queued before it went.
  *
  * fork(): a child does not share its parent's context (that would give the
- * queues two producers).  The child closes its copies of the registration
- * descriptors, unmaps the region, and marks inherited tasd sockets detached:
- * they fail with EOPNOTSUPP.  Its own new sockets register it afresh.
+ * queues two producers); it registers as an application of its own.  When
+ * the parent holds tasd sockets, tas_fork() first asks tasd to record them
+ * for the child (TAS_MSG_FORK, see msg.h), so both hold them afterwards, as
+ * with kernel sockets; the child registers at once with the token it got
+ * and keeps the parent's region mapped (the inherited connections' rings
+ * are there).  Inherited sockets are taken over on first use (attach.c).
+ * If tasd cannot record them (or fork() is called some other way, as
+ * clone()), the child's inherited tasd sockets are detached: they fail with
+ * EOPNOTSUPP.  exec() is exec.c's.
  */
 #include <fcntl.h>
 #include <stdarg.h>
@@ -45,6 +51,7 @@ struct tas_ctx tas_ctx = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .state = TAS_CTX_NONE,
     .app_fd = -1,
+    .region_fd = -1,
     .sp_db_fd = -1,
     .efd = -1,
     .fp_db_fd = {-1, -1, -1, -1, -1, -1, -1, -1},
@@ -52,6 +59,10 @@ struct tas_ctx tas_ctx = {
 };
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t fork_token;  /* set around real_fork(): the child claims it */
+static uint32_t fork_parent; /* the parent's app id */
+static uint64_t reg_token;   /* do_register(): HELLO as this fork child */
+static bool reg_claimed;     /* ... and tasd agreed */
 static bool atfork_done;
 static int said_unreachable, said_dead, said_fork;
 static char app_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -132,9 +143,21 @@ static int recv_msg(int fd, struct tas_msg *m, int *fds, int max_fds, int *n_fds
     return err;
 }
 
+static int send_full(int fd, const struct tas_msg *m)
+{
+    ssize_t r = real_sendto(fd, m, sizeof(*m), MSG_NOSIGNAL, NULL, 0);
+    if (r < 0)
+        return -errno;
+    return (size_t)r == sizeof(*m) ? 0 : -EPROTO;
+}
+
 static int send_msg(int fd, uint32_t type)
 {
     struct tas_msg m = {.type = type, .version = TAS_ABI_VERSION, .pid = getpid()};
+    if (type == TAS_MSG_HELLO && reg_token != 0) {
+        m.token = reg_token;
+        m.parent_app = fork_parent;
+    }
     ssize_t r = real_sendto(fd, &m, sizeof(m), MSG_NOSIGNAL, NULL, 0);
     if (r < 0)
         return -errno;
@@ -240,7 +263,13 @@ static int setup(int app_fd, const struct tas_msg *w, int *fds, int n_fds,
     }
     if (err != 0)
         goto unmap;
-    c->flows = calloc(c->hdr.max_flows, sizeof(*c->flows));
+    if (c->flows != NULL && c->flows_n != c->hdr.max_flows) {
+        free(c->flows); /* inherited, for a tasd of another size: useless */
+        c->flows = NULL;
+    }
+    if (c->flows == NULL)
+        c->flows = calloc(c->hdr.max_flows, sizeof(*c->flows));
+    c->flows_n = c->hdr.max_flows;
     if (c->flows == NULL) {
         real_close(efd);
         err = -ENOMEM;
@@ -258,7 +287,7 @@ static int setup(int app_fd, const struct tas_msg *w, int *fds, int n_fds,
     c->efd = efd;
     for (uint32_t i = 0; i < c->hdr.n_fp; i++)
         c->fp_db_fd[i] = fds[3 + i];
-    real_close(fds[0]);
+    c->region_fd = fds[0]; /* close-on-exec; exec.c passes a copy on */
     real_close(fds[2]);
 
     const struct tas_region_hdr *h = &c->hdr;
@@ -282,6 +311,7 @@ static int setup(int app_fd, const struct tas_msg *w, int *fds, int n_fds,
                    h->q_ents);
     }
     tas_fd_internal(c->app_fd);
+    tas_fd_internal(c->region_fd);
     tas_fd_internal(c->sp_db_fd);
     tas_fd_internal(c->efd);
     for (uint32_t i = 0; i < h->n_fp; i++)
@@ -314,6 +344,90 @@ static void atfork_parent(void)
 }
 
 TAS_HIDDEN void tas_wait_atfork_child(void);
+TAS_HIDDEN void tas_stash_clear(void);
+static void do_register(void);
+
+/* Drop a flow of the parent's from our tables without telling tasd. */
+static void forget_flow(struct tas_sock *s)
+{
+    struct tas_ctx *c = &tas_ctx;
+    if (s->flow_live && c->flows != NULL && s->flow < c->flows_n && c->flows[s->flow] == s) {
+        c->flows[s->flow] = NULL;
+        s->flow_live = false;
+        tas_sock_put(s);
+    }
+    s->flow_live = false;
+}
+
+/* Connections waiting in the parent's accept queues stay the parent's, but
+ * tasd counted the child as holding them too: the child lets go of them
+ * once registered. */
+static struct tas_spin_flow *unheld;
+static uint32_t n_unheld;
+
+/* In the child: which inherited sockets it holds (tasd recorded them) and
+ * which it cannot use (requests the parent had in flight; connections
+ * waiting in the parent's accept queues). */
+static void inherit(bool keep)
+{
+    struct tas_ctx *c = &tas_ctx;
+    uint32_t n_acc = 0;
+
+    for (struct tas_sock *l = c->listeners; l != NULL; l = l->lnext)
+        n_acc += l->acc_len;
+    free(unheld);
+    n_unheld = 0;
+    unheld = keep && n_acc > 0 ? calloc(n_acc, sizeof(*unheld)) : NULL;
+
+    while (c->pending != NULL) {
+        struct tas_sock *s = c->pending;
+        c->pending = s->pnext;
+        s->pnext = NULL;
+        s->pending = false;
+        s->detached = true;
+        tas_sock_put(s);
+    }
+    for (struct tas_sock *l = c->listeners; l != NULL; l = l->lnext) {
+        while (l->acc_head != NULL) {
+            struct tas_sock *a = l->acc_head;
+            l->acc_head = a->acc_next;
+            a->acc_next = NULL;
+            a->app_closed = true;
+            if (unheld != NULL && n_unheld < n_acc && a->flow_live)
+                unheld[n_unheld++] = (struct tas_spin_flow){.flow = a->flow, .gen = a->gen};
+            forget_flow(a);
+            tas_sock_put(a);
+        }
+        l->acc_tail = NULL;
+        l->acc_len = 0;
+    }
+    c->dirty = NULL;
+    for (struct tas_sock *s = c->all; s != NULL; s = s->all_next) {
+        s->dirty = false;
+        s->dnext = NULL;
+        s->n_ctrl = 0;
+        s->pend_rx = s->pend_tx = 0;
+        s->attach_wait = false;
+        if (s->detached || s->app_closed)
+            continue;
+        bool held = s->state == TAS_SS_LISTENING || s->flow_live;
+        if (keep && held) {
+            s->need_attach = true;
+            c->attach_pending = true;
+        } else if (s->state != TAS_SS_FRESH && s->state != TAS_SS_CLOSED) {
+            s->detached = true;
+        }
+        if (!keep || s->detached) {
+            forget_flow(s);
+            s->rx_base = s->tx_base = NULL;
+            s->rx_ready = 0;
+        }
+    }
+    if (!keep) {
+        while (c->listeners != NULL)
+            tas_listener_remove(c->listeners);
+    }
+}
 
 static void atfork_child(void)
 {
@@ -324,32 +438,182 @@ static void atfork_child(void)
     tas_wait_atfork_child();
     if (c->state != TAS_CTX_READY && c->state != TAS_CTX_DEAD)
         return;
-    /* Forget the parent's context; keep its socket objects as detached. */
-    for (struct tas_sock *s = c->all; s != NULL; s = s->all_next) {
-        s->detached = true;
-        s->flow_live = false;
-        s->dirty = false;
-        s->rx_base = s->tx_base = NULL;
-        s->rx_ready = 0;
-    }
+    bool keep = fork_token != 0 && c->state == TAS_CTX_READY;
+    inherit(keep);
     tas_fd_internal_close(c->app_fd);
     tas_fd_internal_close(c->sp_db_fd);
     tas_fd_internal_close(c->efd);
     for (int i = 0; i < TAS_MAX_FP_CORES; i++)
         tas_fd_internal_close(c->fp_db_fd[i]);
-    munmap(c->region, c->region_size);
+    /* Inherited connections keep their rings in the parent's region: the
+     * mapping (and its descriptor, for exec) stays for the life of this
+     * process. */
+    struct tas_map maps[TAS_MAX_MAPS];
+    int n_maps = 0;
+    if (keep) {
+        for (int i = 0; i < c->n_maps; i++)
+            maps[n_maps++] = c->maps[i];
+        if (n_maps < TAS_MAX_MAPS) {
+            maps[n_maps++] = (struct tas_map){c->region, c->region_size, c->region_fd};
+        } else {
+            tas_fd_internal_close(c->region_fd);
+        }
+    } else {
+        munmap(c->region, c->region_size);
+        tas_fd_internal_close(c->region_fd);
+        for (int i = 0; i < c->n_maps; i++) {
+            munmap(c->maps[i].base, c->maps[i].size);
+            tas_fd_internal_close(c->maps[i].fd);
+        }
+    }
     munmap((void *)c->global, c->global_size);
-    struct tas_sock *all = c->all;
-    bool fallback_ok = c->fallback_ok;
+    tas_stash_clear();
+    struct tas_sock *all = c->all, *listeners = c->listeners, **flows = c->flows;
+    uint32_t flows_n = c->flows_n;
+    uint64_t serial = c->next_serial;
+    bool fallback_ok = c->fallback_ok, pend = c->attach_pending;
     int spin = c->spin_us;
     memset((char *)c + sizeof(c->lock), 0, sizeof(*c) - sizeof(c->lock));
-    c->app_fd = c->sp_db_fd = c->efd = -1;
+    c->app_fd = c->sp_db_fd = c->efd = c->region_fd = -1;
     for (int i = 0; i < TAS_MAX_FP_CORES; i++)
         c->fp_db_fd[i] = -1;
+    memcpy(c->maps, maps, sizeof(maps));
+    c->n_maps = n_maps;
     c->all = all;
+    c->listeners = listeners;
+    c->flows = keep ? flows : NULL;
+    c->flows_n = keep ? flows_n : 0;
+    if (!keep)
+        free(flows);
+    c->next_serial = serial;
+    c->attach_pending = pend;
     c->fallback_ok = fallback_ok;
     c->spin_us = spin;
     c->state = TAS_CTX_NONE;
+    if (!keep)
+        return;
+    /* Claim what the parent recorded for us, before anything else. */
+    reg_token = fork_token;
+    do_register();
+    reg_token = 0;
+    if (c->state == TAS_CTX_READY && reg_claimed) {
+        for (uint32_t i = 0; i < n_unheld; i++)
+            tas_sp_post(TAS_SPIN_CLOSE, &unheld[i], sizeof(unheld[i]));
+        free(unheld);
+        unheld = NULL;
+        n_unheld = 0;
+        return;
+    }
+    for (struct tas_sock *s = c->all; s != NULL; s = s->all_next) {
+        if (s->need_attach) {
+            s->need_attach = false;
+            s->detached = true;
+        }
+    }
+}
+
+void tas_reg_lock(void)
+{
+    pthread_mutex_lock(&reg_lock);
+}
+void tas_reg_unlock(void)
+{
+    pthread_mutex_unlock(&reg_lock);
+}
+
+void tas_ctx_add_map(void *base, size_t size, int fd)
+{
+    struct tas_ctx *c = &tas_ctx;
+    if (c->n_maps < TAS_MAX_MAPS) {
+        c->maps[c->n_maps++] = (struct tas_map){base, size, fd};
+        if (fd >= 0) {
+            real_fcntl(fd, F_SETFD, (void *)(long)FD_CLOEXEC);
+            tas_fd_internal(fd);
+        }
+    } else if (fd >= 0) {
+        real_close(fd); /* the mapping stays; it cannot go to another exec */
+    }
+}
+
+void tas_fork_done(uint64_t token, pid_t pid)
+{
+    struct tas_msg m = {.type = TAS_MSG_FORK_DONE,
+                        .version = TAS_ABI_VERSION,
+                        .pid = pid > 0 ? pid : -1,
+                        .token = token};
+    send_full(tas_ctx.app_fd, &m);
+}
+
+int tas_ctx_register_inherited(uint64_t token, uint32_t parent_app)
+{
+    pthread_mutex_lock(&reg_lock);
+    if (tas_ctx.state == TAS_CTX_NONE) {
+        reg_token = token;
+        fork_parent = parent_app;
+        do_register();
+        reg_token = 0;
+    }
+    int r = tas_ctx.state == TAS_CTX_READY && reg_claimed ? 0 : -ENOENT;
+    pthread_mutex_unlock(&reg_lock);
+    return r;
+}
+
+/* Before fork(): tasd records what we hold, for the child.  Token or 0. */
+uint64_t tas_fork_request(void)
+{
+    struct tas_ctx *c = &tas_ctx;
+    struct tas_msg m = {.type = TAS_MSG_FORK, .version = TAS_ABI_VERSION, .pid = getpid()};
+    struct tas_msg r;
+    int fds[1], n = 0;
+
+    tas_fp_flush();
+    tas_sp_flush();
+    if (tas_post_pending())
+        return 0; /* requests that could not be queued would come after */
+    if (send_full(c->app_fd, &m) != 0)
+        return 0;
+    struct pollfd p = {.fd = c->app_fd, .events = POLLIN};
+    if (real_poll(&p, 1, REG_TIMEOUT_S * 1000) != 1)
+        return 0;
+    if (recv_msg(c->app_fd, &r, fds, 1, &n) != 0 || r.type != TAS_MSG_FORK_OK) {
+        close_fds(fds, n);
+        return 0;
+    }
+    close_fds(fds, n);
+    return r.token;
+}
+
+pid_t tas_fork(void)
+{
+    struct tas_ctx *c = &tas_ctx;
+    uint64_t token = 0;
+
+    if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == TAS_CTX_READY) {
+        pthread_mutex_lock(&reg_lock);
+        tas_lock();
+        if (c->state == TAS_CTX_READY && c->all != NULL) {
+            token = tas_fork_request();
+            fork_parent = c->hdr.app_id;
+        }
+        tas_unlock();
+        pthread_mutex_unlock(&reg_lock);
+    }
+    fork_token = token;
+    pid_t pid = real_fork();
+    int err = errno;
+    fork_token = 0;
+    if (pid != 0 && token != 0) {
+        tas_lock();
+        if (c->state == TAS_CTX_READY) {
+            tas_fork_done(token, pid);
+            /* tasd stopped giving our listeners connections. */
+            for (struct tas_sock *s = c->listeners; s != NULL; s = s->lnext)
+                tas_mark_need_attach(s);
+        }
+        tas_unlock();
+    }
+    errno = err;
+    return pid;
 }
 
 /* ------------------------------------------------------------ registration */
@@ -420,6 +684,7 @@ static void do_register(void)
         err = recv_msg(fd, &w, fds, 3 + TAS_MAX_FP_CORES, &n_fds);
     if (err == 0)
         err = setup(fd, &w, fds, n_fds, &why);
+    reg_claimed = err == 0 && reg_token != 0 && w.token == reg_token;
     if (err != 0) {
         real_close(fd);
         give_up(why != NULL ? why : strerror(-err));

@@ -347,6 +347,8 @@ int tas_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
         ep_leave(ep);
         return real_epoll_ctl(epfd, op, fd, ev);
     }
+    if (unlikely(s->need_attach) && op != EPOLL_CTL_DEL)
+        tas_sock_attach(s);
     struct tas_epitem *it = item_find(ep, s);
     if (fd == epfd) {
         r = -EINVAL;
@@ -413,6 +415,7 @@ int tas_epoll_pwait(int epfd, struct epoll_event *events, int max, int timeout,
         return (int)tas_ret(max <= 0 ? -EINVAL : -EFAULT);
     }
 
+    tas_attach_pending(); /* listeners of a set made before fork() */
     struct timespec dl, *dlp = NULL;
     if (timeout >= 0) {
         tas_deadline_ms(&dl, timeout);

@@ -1,8 +1,9 @@
 /* events.c - applying what tasd tells the application.
  *
  * tas_process() drains the context's sp_out queue (slow path: LISTEN_DONE,
- * NEW_CONN, CONNECTED, RESET, CLOSED) and then each fp_out[c] queue (fast
- * path: FPOUT_UPDATE) in batches, and applies every entry to the socket it
+ * NEW_CONN, CONNECTED, RESET, CLOSED; ATTACHED and DETACHED go to attach.c)
+ * and then each fp_out[c] queue (fast path: FPOUT_UPDATE; FPOUT_SYNC to
+ * attach.c) in batches, and applies every entry to the socket it
  * names.  Everything in these entries comes from shared memory and is
  * checked first: ids in range, generation current, ring offsets inside the
  * region's buffer area, byte counts within the ring.  A bad entry is counted
@@ -31,6 +32,18 @@ struct tas_stash {
 };
 
 TAS_HIDDEN void tas_stash_apply(struct tas_sock *s);
+TAS_HIDDEN void tas_stash_clear(void);
+
+/* Forget every stashed update (a fork child: they were the parent's). */
+void tas_stash_clear(void)
+{
+    while (tas_ctx.stash != NULL) {
+        struct tas_stash *n = tas_ctx.stash->next;
+        free(tas_ctx.stash);
+        tas_ctx.stash = n;
+    }
+    tas_ctx.n_stash = 0;
+}
 
 /* ------------------------------------------------------------ slow path */
 
@@ -206,6 +219,12 @@ static int process_sp(void)
         case TAS_SPOUT_CLOSED:
             on_closed((const void *)body);
             break;
+        case TAS_SPOUT_ATTACHED:
+            tas_on_attached((const void *)body);
+            break;
+        case TAS_SPOUT_DETACHED:
+            tas_on_detached((const void *)body);
+            break;
         default:
             c->stats.bad_entries++;
             break;
@@ -221,8 +240,8 @@ static void apply_update(struct tas_sock *s, const struct tas_fpout *u)
     struct tas_ctx *c = &tas_ctx;
     bool changed = false;
 
-    if (s->app_closed || !s->flow_live)
-        return;
+    if (s->app_closed || !s->flow_live || s->need_attach)
+        return; /* (need_attach: a SYNC will say it all) */
     if (u->rx_bytes != 0) {
         uint32_t room = s->rx_size - s->rx_ready;
         uint32_t n = u->rx_bytes;
@@ -335,6 +354,12 @@ static int process_fp(uint32_t core)
         if (t == 0)
             break;
         n++;
+        if (t == TAS_FPOUT_SYNC) {
+            struct tas_fpout_sync y;
+            memcpy(&y, body, sizeof(y));
+            tas_on_sync(&y);
+            continue;
+        }
         if (t != TAS_FPOUT_UPDATE) {
             c->stats.bad_entries++;
             continue;

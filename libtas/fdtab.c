@@ -79,3 +79,34 @@ void tas_fd_internal_close(int fd)
         tas_fd_clear(fd);
     real_close(fd);
 }
+
+int tas_fd_find(const struct tas_obj *o, int skip)
+{
+    for (unsigned i = 0; i < N_CHUNKS; i++) {
+        slot_t *c = atomic_load_explicit(&chunks[i], memory_order_acquire);
+        if (c == NULL)
+            continue;
+        for (unsigned j = 0; j < CHUNK; j++) {
+            int fd = (int)(i * CHUNK + j);
+            if (fd != skip && atomic_load_explicit(&c[j], memory_order_acquire) == o)
+                return fd;
+        }
+    }
+    return -1;
+}
+
+int tas_fd_next(int from)
+{
+    if (from < 0)
+        from = 0;
+    for (unsigned i = (unsigned)from >> CHUNK_BITS; i < N_CHUNKS; i++) {
+        slot_t *c = atomic_load_explicit(&chunks[i], memory_order_acquire);
+        if (c == NULL)
+            continue;
+        unsigned j0 = i == ((unsigned)from >> CHUNK_BITS) ? (unsigned)from & (CHUNK - 1) : 0;
+        for (unsigned j = j0; j < CHUNK; j++)
+            if (atomic_load_explicit(&c[j], memory_order_acquire) != NULL)
+                return (int)(i * CHUNK + j);
+    }
+    return -1;
+}

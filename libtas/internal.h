@@ -5,7 +5,9 @@
  *              system-call bootstrap for calls made while resolving
  *   fdtab.c    descriptor number -> library object (socket, epoll, internal)
  *   conn.c     registration with tasd on app.sock, the shared region, the
- *              process's one context and its lock, fallback, tasd's exit
+ *              process's one context and its lock, fallback, tasd's exit,
+ *              fork()
+ *   attach.c   taking over a socket another process (parent, child) used
  *   post.c     entries the library produces (sp_in, fp_in) and doorbells
  *   events.c   entries tasd produces (sp_out, fp_out) applied to sockets
  *   sock.c     socket objects: lifetime, flows, rings, readiness hooks
@@ -100,6 +102,10 @@ TAS_HIDDEN int real_recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flag
                              struct timespec *ts);
 TAS_HIDDEN ssize_t real_splice(int in, loff_t *off_in, int out, loff_t *off_out, size_t n,
                                unsigned int flags);
+TAS_HIDDEN pid_t real_fork(void);
+TAS_HIDDEN int real_execve(const char *path, char *const argv[], char *const envp[]);
+TAS_HIDDEN int real_execvpe(const char *file, char *const argv[], char *const envp[]);
+TAS_HIDDEN int real_fexecve(int fd, char *const argv[], char *const envp[]);
 
 /* ----------------------------------------------------------------- fdtab.c */
 
@@ -121,6 +127,10 @@ TAS_HIDDEN int tas_fd_set(int fd, struct tas_obj *o);
 TAS_HIDDEN void tas_fd_clear(int fd);
 TAS_HIDDEN void tas_fd_internal(int fd); /* mark as libtas's own */
 TAS_HIDDEN void tas_fd_internal_close(int fd);
+/* The lowest descriptor >= from that names an object, or -1. */
+TAS_HIDDEN int tas_fd_next(int from);
+/* Another descriptor than skip naming o, or -1. */
+TAS_HIDDEN int tas_fd_find(const struct tas_obj *o, int skip);
 
 /* ------------------------------------------------------------- sock state */
 
@@ -140,6 +150,7 @@ struct tas_sock {
     uint8_t state;      /* enum tas_sock_state */
     int fd;             /* reserved kernel descriptor; -1 when not in the table */
     int moved_fd;       /* listener moved to the kernel when tasd exited, or -1 */
+    uint32_t n_dups;    /* more descriptors naming it (dup): each holds a ref */
     uint32_t refs;      /* fd table, flow table, pending list, callers */
     uint64_t serial;    /* opaque of LISTEN/CONNECT */
     uint64_t ev_seq;    /* bumped on every change that may affect readiness */
@@ -149,9 +160,10 @@ struct tas_sock {
     bool bound;
     bool app_closed; /* close()d: no descriptor any more */
     bool reuseaddr, reuseport, keepalive, nodelay, linger_on;
-    bool rcvbuf_set, sndbuf_set; /* SO_RCVBUF/SO_SNDBUF set: the kernel's value */
     int linger_secs;
     int rcvtimeo_ms, sndtimeo_ms; /* 0 = none */
+    uint32_t rcvbuf, sndbuf;      /* SO_RCVBUF/SO_SNDBUF as the kernel keeps them
+                                   * (doubled): ring sizes asked of tasd; 0 = its */
     struct sockaddr_in local;
     struct sockaddr_in peer;
 
@@ -163,7 +175,11 @@ struct tas_sock {
     bool reset;         /* RESET received */
     bool dead;          /* tasd exited: reads ECONNRESET, writes EPIPE */
     bool close_posted;  /* CLOSE already sent (at exit) */
-    bool detached;      /* inherited across fork(): unusable in this process */
+    bool detached;      /* inherited across fork() but tasd did not agree:
+                         * unusable in this process */
+    bool need_attach;   /* held, not owned: ATTACH before use (attach.c) */
+    bool attach_wait;   /* ATTACH sent, answer pending */
+    uint64_t attach_serial;
     int so_error;       /* pending error (SO_ERROR), positive errno, 0 = none */
 
     /* Listener. */
@@ -228,6 +244,15 @@ struct tas_stats {
     uint64_t fp_full;      /* fp_in queue full when flushing */
 };
 
+#define TAS_MAX_MAPS 16 /* regions of other applications we keep mapped */
+
+/* A region mapped for inherited connections (fork, exec). */
+struct tas_map {
+    void *base;
+    size_t size;
+    int fd; /* for exec(); -1 if not kept */
+};
+
 struct tas_waiter;
 struct tas_sp_pending;
 struct tas_stash;
@@ -239,6 +264,9 @@ struct tas_ctx {
     int fp_db_fd[TAS_MAX_FP_CORES];
     void *region;
     size_t region_size;
+    int region_fd; /* kept (close-on-exec) for exec() */
+    struct tas_map maps[TAS_MAX_MAPS];
+    int n_maps;
     const struct tas_global *global;
     size_t global_size;
     struct tas_region_hdr hdr; /* private copy, validated */
@@ -248,6 +276,7 @@ struct tas_ctx {
     struct tas_q fp_in[TAS_MAX_FP_CORES], fp_out[TAS_MAX_FP_CORES];
 
     struct tas_sock **flows; /* max_flows entries */
+    uint32_t flows_n;        /* entries of flows */
     struct tas_sock *all;    /* every socket object */
     struct tas_sock *listeners;
     struct tas_sock *pending;
@@ -263,6 +292,7 @@ struct tas_ctx {
     struct tas_waiter *waiters;
 
     struct tas_stats stats;
+    bool attach_pending; /* some listener may need an ATTACH (attach.c) */
     bool fallback_ok; /* TAS_FALLBACK != 0 */
     int spin_us;      /* TAS_SPIN_US */
 };
@@ -274,6 +304,24 @@ TAS_HIDDEN void tas_lock(void);
 TAS_HIDDEN void tas_unlock(void);
 TAS_HIDDEN void tas_ctx_mark_dead(void);
 TAS_HIDDEN int tas_detached_err(void); /* says so once; -EOPNOTSUPP */
+TAS_HIDDEN pid_t tas_fork(void);
+TAS_HIDDEN void tas_reg_lock(void);
+TAS_HIDDEN void tas_reg_unlock(void);
+/* Locks held: TAS_MSG_FORK.  The token, or 0. */
+TAS_HIDDEN uint64_t tas_fork_request(void);
+/* Lock held: TAS_MSG_FORK_DONE. */
+TAS_HIDDEN void tas_fork_done(uint64_t token, pid_t pid);
+/* Keep a mapping of another region (inherited rings). */
+TAS_HIDDEN void tas_ctx_add_map(void *base, size_t size, int fd);
+/* Register as the program that exec() started: claim the token.  0 or -errno. */
+TAS_HIDDEN int tas_ctx_register_inherited(uint64_t token, uint32_t parent_app);
+
+/* ------------------------------------------------------------------ exec.c */
+
+struct tas_exec_state;
+TAS_HIDDEN char **tas_exec_prepare(char *const envp[], struct tas_exec_state **st);
+TAS_HIDDEN void tas_exec_failed(struct tas_exec_state *st);
+TAS_HIDDEN void tas_inherit_init(void);
 TAS_HIDDEN void tas_ctx_check_alive(bool force);
 TAS_HIDDEN void tas_say_once(int *flag, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -301,6 +349,8 @@ TAS_HIDDEN struct tas_sock *tas_sock_lookup(int fd); /* lock held, gets a ref */
 /* If fd is a tasd socket: take tas_lock and a reference and return it;
  * otherwise NULL (without the lock).  tas_leave() undoes it. */
 TAS_HIDDEN struct tas_sock *tas_enter(int fd);
+/* The same, without taking the socket over (close). */
+TAS_HIDDEN struct tas_sock *tas_enter_noattach(int fd);
 TAS_HIDDEN void tas_leave(struct tas_sock *s);
 TAS_HIDDEN void tas_sock_changed(struct tas_sock *s);
 TAS_HIDDEN bool tas_bufs_valid(const struct tas_conn_bufs *b);
@@ -315,6 +365,16 @@ TAS_HIDDEN void tas_listener_add(struct tas_sock *s);
 TAS_HIDDEN void tas_listener_remove(struct tas_sock *s);
 TAS_HIDDEN struct tas_sock *tas_listener_find(uint32_t id);
 TAS_HIDDEN void tas_sock_kill_all(int err); /* tasd exited */
+
+/* ---------------------------------------------------------------- attach.c */
+
+TAS_HIDDEN void tas_mark_need_attach(struct tas_sock *s);
+/* With the lock held: take s over (waits for tasd).  0 or -errno. */
+TAS_HIDDEN int tas_sock_attach(struct tas_sock *s);
+TAS_HIDDEN void tas_attach_pending(void);
+TAS_HIDDEN void tas_on_sync(const struct tas_fpout_sync *y);
+TAS_HIDDEN void tas_on_attached(const struct tas_spout_attached *e);
+TAS_HIDDEN void tas_on_detached(const struct tas_spout_detached *e);
 
 /* ----------------------------------------------------------------- ready.c */
 
@@ -366,6 +426,8 @@ TAS_HIDDEN uint32_t tas_epoll_ready(struct tas_obj *o, int *kernel_fd);
 TAS_HIDDEN int tas_sock_to_kernel(struct tas_sock *s);
 TAS_HIDDEN void tas_sock_unlink_fd(struct tas_sock *s);
 TAS_HIDDEN int tas_fd_release(int fd);
+/* newfd (from the kernel's dup of oldfd) names oldfd's socket too. */
+TAS_HIDDEN void tas_fd_dup(int oldfd, int newfd);
 
 /* Set errno from a -errno result and return -1, or return the value. */
 static inline long tas_ret(long r)

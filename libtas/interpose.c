@@ -10,9 +10,11 @@
  *
  * epoll_pwait2 is covered too where the kernel headers know it.
  *
- * Not covered yet: dup()/dup2()/dup3()/F_DUPFD of a tasd socket give a plain
- * kernel socket (a warning says so once); stdio streams opened on a tasd
- * socket (fdopen) bypass the library because glibc calls its internal write.
+ * dup()/dup2()/dup3()/F_DUPFD of a tasd socket give another descriptor of
+ * the same socket (the kernel duplicates the reserved descriptor; libtas
+ * maps the new number to the same object; closing one keeps the others).
+ * Not covered: stdio streams opened on a tasd socket (fdopen) bypass the
+ * library because glibc calls its internal write.
  */
 #include <fcntl.h>
 #include <stdarg.h>
@@ -32,18 +34,21 @@ extern void __chk_fail(void) __attribute__((noreturn));
 __attribute__((constructor)) static void interpose_init(void)
 {
     tas_libc_init();
+    tas_inherit_init(); /* sockets kept across exec() (exec.c) */
 }
 
-static int said_dup;
-
-static void warn_dup(int fd)
+static bool is_sock(int fd)
 {
     struct tas_obj *o = tas_fd_get(fd);
-    if (unlikely(o != NULL) && o->kind == TAS_OBJ_SOCK)
-        tas_say_once(&said_dup,
-                     "libtas: duplicating tasd socket %d: the copy is a kernel "
-                     "socket that does not share its connection",
-                     fd);
+    return unlikely(o != NULL) && o->kind == TAS_OBJ_SOCK;
+}
+
+/* The kernel made newfd (r) a copy of oldfd: name the same socket. */
+static int dup_done(int oldfd, int r)
+{
+    if (r >= 0 && is_sock(oldfd))
+        tas_fd_dup(oldfd, r);
+    return r;
 }
 
 /* dup2/dup3 onto a tasd descriptor replace it: drop our state for it first
@@ -169,7 +174,7 @@ EXPORT int setsockopt(int fd, int lv, int o, const void *v, socklen_t l)
 static int fcntl_common(int fd, int cmd, void *arg)
 {
     if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
-        warn_dup(fd);
+        return dup_done(fd, real_fcntl(fd, cmd, arg));
     return tas_fcntl(fd, cmd, arg);
 }
 
@@ -202,16 +207,14 @@ EXPORT int ioctl(int fd, unsigned long req, ...)
 
 EXPORT int dup(int fd)
 {
-    warn_dup(fd);
-    return real_fcntl(fd, F_DUPFD, (void *)0L);
+    return dup_done(fd, real_fcntl(fd, F_DUPFD, (void *)0L));
 }
 
 EXPORT int dup3(int oldfd, int newfd, int flags)
 {
-    warn_dup(oldfd);
     if (oldfd != newfd && real_fcntl(oldfd, F_GETFD, NULL) >= 0)
         drop_target(newfd);
-    return real_dup3(oldfd, newfd, flags);
+    return dup_done(oldfd, real_dup3(oldfd, newfd, flags));
 }
 
 EXPORT int dup2(int oldfd, int newfd)
@@ -311,4 +314,96 @@ EXPORT int __ppoll_chk(struct pollfd *f, nfds_t n, const struct timespec *ts,
     if (fdslen / sizeof(*f) < n)
         __chk_fail();
     return tas_ppoll(f, n, ts, m);
+}
+
+/* fork(): the child keeps the parent's tasd sockets (conn.c). */
+EXPORT pid_t fork(void)
+{
+    return tas_fork();
+}
+
+/* exec*(): tasd sockets without FD_CLOEXEC go on in the new program
+ * (exec.c).  The variants that take no environment pass environ. */
+extern char **environ;
+
+static int exec_common(int how, const char *path, int fd, char *const argv[],
+                       char *const envp[])
+{
+    struct tas_exec_state *st;
+    char **env = tas_exec_prepare(envp, &st);
+    int r = how == 0   ? real_execve(path, argv, env)
+            : how == 1 ? real_execvpe(path, argv, env)
+                       : real_fexecve(fd, argv, env);
+    int err = errno;
+    tas_exec_failed(st);
+    errno = err;
+    return r;
+}
+
+EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+    return exec_common(0, path, -1, argv, envp);
+}
+EXPORT int execv(const char *path, char *const argv[])
+{
+    return exec_common(0, path, -1, argv, environ);
+}
+EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    return exec_common(1, file, -1, argv, envp);
+}
+EXPORT int execvp(const char *file, char *const argv[])
+{
+    return exec_common(1, file, -1, argv, environ);
+}
+EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+    return exec_common(2, NULL, fd, argv, envp);
+}
+
+/* execl, execlp, execle: the arguments as an array (bounded). */
+#define EXECL_MAX 4096
+static int execl_common(int how, const char *path, const char *arg0, va_list ap,
+                        bool with_env)
+{
+    char *argv[EXECL_MAX + 1];
+    int n = 0;
+    argv[n++] = (char *)arg0;
+    while (arg0 != NULL && n <= EXECL_MAX) {
+        char *a = va_arg(ap, char *);
+        argv[n++] = a;
+        if (a == NULL)
+            break;
+    }
+    if (arg0 != NULL && argv[n - 1] != NULL) {
+        errno = E2BIG;
+        return -1;
+    }
+    char *const *envp = with_env ? va_arg(ap, char *const *) : environ;
+    return exec_common(how, path, -1, argv, envp);
+}
+
+EXPORT int execl(const char *path, const char *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    int r = execl_common(0, path, arg, ap, false);
+    va_end(ap);
+    return r;
+}
+EXPORT int execlp(const char *file, const char *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    int r = execl_common(1, file, arg, ap, false);
+    va_end(ap);
+    return r;
+}
+EXPORT int execle(const char *path, const char *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    int r = execl_common(0, path, arg, ap, true);
+    va_end(ap);
+    return r;
 }

@@ -120,6 +120,13 @@ REAL(ssize_t, splice,
      (int in, loff_t *off_in, int out, loff_t *off_out, size_t n, unsigned int fl),
      (in, off_in, out, off_out, n, fl),
      syscall(SYS_splice, in, off_in, out, off_out, n, fl))
+REAL(pid_t, fork, (void), (), syscall(SYS_fork))
+REAL(int, execve, (const char *p, char *const a[], char *const e[]), (p, a, e),
+     syscall(SYS_execve, p, a, e))
+REAL(int, execvpe, (const char *f, char *const a[], char *const e[]), (f, a, e),
+     (errno = ENOSYS, -1))
+REAL(int, fexecve, (int fd, char *const a[], char *const e[]), (fd, a, e),
+     syscall(SYS_execveat, fd, "", a, e, 0x1000 /* AT_EMPTY_PATH */))
 
 /* fcntl and ioctl are variadic; the third argument is passed as a pointer,
  * which carries an int or a pointer alike in the Linux ABIs. */

@@ -54,6 +54,8 @@ static int eval_tas(struct pollfd *fds, nfds_t n, bool write)
         if (o == NULL || (o->kind != TAS_OBJ_SOCK && o->kind != TAS_OBJ_EPOLL))
             continue;
         uint32_t m;
+        if (o->kind == TAS_OBJ_SOCK && unlikely(((struct tas_sock *)o)->need_attach))
+            tas_sock_attach((struct tas_sock *)o);
         if (o->kind == TAS_OBJ_SOCK)
             m = tas_sock_ready((struct tas_sock *)o) &
                 ((uint32_t)(uint16_t)fds[i].events | POLLERR | POLLHUP);

@@ -30,6 +30,8 @@ uint32_t tas_sock_ready(const struct tas_sock *s)
 
     if (s->detached)
         return POLLERR | POLLHUP;
+    if (s->need_attach)
+        return 0; /* another process owns it now (attach.c) */
     if (s->so_error != 0)
         m |= POLLERR;
     if (s->dead)

@@ -72,7 +72,7 @@ struct tas_sock *tas_sock_lookup(int fd)
     return s;
 }
 
-struct tas_sock *tas_enter(int fd)
+struct tas_sock *tas_enter_noattach(int fd)
 {
     struct tas_obj *o = tas_fd_get(fd);
     if (likely(o == NULL) || o->kind != TAS_OBJ_SOCK)
@@ -81,6 +81,14 @@ struct tas_sock *tas_enter(int fd)
     struct tas_sock *s = tas_sock_lookup(fd);
     if (s == NULL)
         tas_unlock(); /* closed meanwhile: libc will say EBADF */
+    return s;
+}
+
+struct tas_sock *tas_enter(int fd)
+{
+    struct tas_sock *s = tas_enter_noattach(fd);
+    if (s != NULL && unlikely(s->need_attach))
+        tas_sock_attach(s); /* on failure it stays marked, and looks idle */
     return s;
 }
 

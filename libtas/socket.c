@@ -239,6 +239,8 @@ int tas_listen(int fd, int backlog)
             .port = port,
             .flags = s->reuseport ? TAS_LISTEN_REUSEPORT : 0,
             .backlog = backlog > 0 ? (uint32_t)backlog : 1,
+            .rx_size = s->rcvbuf,
+            .tx_size = s->sndbuf,
         };
         s->state = TAS_SS_LISTEN_WAIT;
         s->so_error = 0;
@@ -437,6 +439,8 @@ int tas_connect(int fd, const struct sockaddr *addr, socklen_t len)
         .remote_ip = sin->sin_addr.s_addr,
         .local_port = ntohs(s->local.sin_port),
         .remote_port = ntohs(sin->sin_port),
+        .rx_size = s->rcvbuf,
+        .tx_size = s->sndbuf,
     };
     s->so_error = 0;
     s->state = TAS_SS_CONNECTING;
@@ -559,9 +563,19 @@ int tas_fd_release(int fd)
     if (o->kind == TAS_OBJ_EPOLL)
         return tas_epoll_close(o);
 
-    struct tas_sock *s = tas_enter(fd);
+    struct tas_sock *s = tas_enter_noattach(fd);
     if (s == NULL)
         return 0;
+    if (s->n_dups > 0) {
+        /* One of several descriptors (dup): the socket stays open. */
+        tas_fd_clear(fd);
+        s->n_dups--;
+        if (s->fd == fd)
+            s->fd = tas_fd_find(&s->obj, fd);
+        tas_sock_put(s); /* the descriptor's reference */
+        tas_leave(s);
+        return 0;
+    }
     tas_epoll_sock_gone(s);
     if (!s->detached) {
         switch (s->state) {
@@ -580,6 +594,20 @@ int tas_fd_release(int fd)
     tas_wake_all();
     tas_leave(s);
     return 0;
+}
+
+void tas_fd_dup(int oldfd, int newfd)
+{
+    if (newfd < 0 || newfd == oldfd)
+        return;
+    struct tas_sock *s = tas_enter_noattach(oldfd);
+    if (s == NULL)
+        return;
+    if (tas_fd_get(newfd) == NULL && tas_fd_set(newfd, &s->obj) == 0) {
+        tas_sock_get(s);
+        s->n_dups++;
+    }
+    tas_leave(s);
 }
 
 int tas_close(int fd)

@@ -12,16 +12,18 @@
  *
  * libtas records what matters to tasd or to itself: SO_REUSEPORT
  * (TAS_LISTEN_REUSEPORT), SO_LINGER with a zero timeout (close sends ABORT),
- * SO_RCVTIMEO/SO_SNDTIMEO, SO_RCVBUF/SO_SNDBUF having been set, TCP_NODELAY
+ * SO_RCVTIMEO/SO_SNDTIMEO, SO_RCVBUF/SO_SNDBUF (ring sizes), TCP_NODELAY
  * and SO_KEEPALIVE (recorded only: tasd sends no keepalives and does not
  * cork).  Everything else is read back as set and changes nothing on the
  * wire; doc/libtas_interpose.7 lists them.
  *
  * getsockopt() answers from tasd's state for SO_ERROR, SO_ACCEPTCONN,
- * SO_PEERNAME, SO_RCVBUF/SO_SNDBUF (the ring sizes once connected, unless
- * set: then the kernel's doubled value, as Linux), TCP_MAXSEG (negotiated),
- * TCP_INFO (state, MSS, unacked, rcv_space: tasd does not expose RTT, cwnd
- * or retransmissions), TCP_CONGESTION (tasd's algorithm) and IP_MTU.
+ * SO_PEERNAME, SO_RCVBUF/SO_SNDBUF (ring sizes once connected; set before
+ * listen() or connect(), they size the rings, up to tasd's configured sizes,
+ * and read back as the kernel keeps them: doubled, as Linux), TCP_MAXSEG
+ * (negotiated), TCP_INFO (state, MSS, unacked, rcv_space: tasd does not
+ * expose RTT, cwnd or retransmissions), TCP_CONGESTION (tasd's algorithm)
+ * and IP_MTU.
  * fcntl(F_SETFL) and ioctl(FIONBIO) go to the kernel socket too, so
  * F_GETFL needs no emulation; FIONREAD/SIOCINQ and SIOCOUTQ are answered
  * from the rings.
@@ -159,11 +161,11 @@ int tas_getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
             r = put_int(val, len, s->state == TAS_SS_LISTENING);
             break;
         case SO_RCVBUF: /* what was set (doubled, by the kernel), else the ring */
-            if (flow && !s->rcvbuf_set)
+            if (flow && s->rcvbuf == 0)
                 r = put_int(val, len, (int)s->rx_size);
             break;
         case SO_SNDBUF:
-            if (flow && !s->sndbuf_set)
+            if (flow && s->sndbuf == 0)
                 r = put_int(val, len, (int)s->tx_size);
             break;
         case SO_PEERNAME:
@@ -246,14 +248,6 @@ int tas_setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
         case SO_KEEPALIVE:
             s->keepalive = v != 0;
             break;
-        case SO_RCVBUF:
-        case SO_RCVBUFFORCE:
-            s->rcvbuf_set = true;
-            break;
-        case SO_SNDBUF:
-        case SO_SNDBUFFORCE:
-            s->sndbuf_set = true;
-            break;
         case SO_LINGER:
             if (val != NULL && len >= sizeof(struct linger)) {
                 struct linger l;
@@ -272,6 +266,21 @@ int tas_setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
             if (s->sndtimeo_ms < 0)
                 s->sndtimeo_ms = 0;
             break;
+        case SO_RCVBUF:
+        case SO_SNDBUF:
+        case SO_RCVBUFFORCE:
+        case SO_SNDBUFFORCE: {
+            /* The kernel's value (doubled and bounded, as Linux reports it)
+             * sizes the rings of connections made after this. */
+            bool rcv = opt == SO_RCVBUF || opt == SO_RCVBUFFORCE;
+            int k = 0;
+            socklen_t kl = sizeof(k);
+            if (real_getsockopt(fd, SOL_SOCKET, rcv ? SO_RCVBUF : SO_SNDBUF, &k, &kl) ==
+                    0 &&
+                k > 0)
+                *(rcv ? &s->rcvbuf : &s->sndbuf) = (uint32_t)k;
+            break;
+        }
         }
     } else if (level == IPPROTO_TCP && opt == TCP_NODELAY) {
         s->nodelay = v != 0;

@@ -202,6 +202,9 @@ static void app_hello(struct sp_app *a, const struct tas_msg *in)
         app_gone(a);
         return;
     }
+    /* A fork child: what its parent recorded for it is its own now. */
+    if (in->token != 0 && sp_fork_claim(a, in->token, in->parent_app) == 0)
+        out.token = in->token;
     int fds[3 + TAS_MAX_FP_CORES];
     unsigned n = 0;
     fds[n++] = a->memfd;
@@ -278,6 +281,23 @@ static void app_ctx_new(struct sp_app *a)
         app_gone(a);
 }
 
+/* fork() is about to happen: requests already queued (a close() just
+ * before fork()) count first, then the holds are recorded for the child. */
+static void app_fork(struct sp_app *a)
+{
+    struct tas_msg out = {.type = TAS_MSG_FORK_OK, .version = TAS_ABI_VERSION};
+
+    do
+        app_drain(a);
+    while (a->more && !a->dying);
+    if (a->dying)
+        return;
+    out.token = sp_fork_begin(a);
+    out.status = out.token != 0 ? 0 : -ENOMEM;
+    if (send_msg(a->sock, &out, NULL, 0) != 0)
+        app_gone(a);
+}
+
 static void app_bad_msg(struct sp_app *a, const char *why)
 {
     sp.cnt.app_bad_msgs++;
@@ -313,6 +333,10 @@ static void on_app_sock(int fd, uint32_t events, void *arg)
             app_hello(a, &msg);
         } else if (msg.type == TAS_MSG_CTX_NEW && a->welcomed) {
             app_ctx_new(a);
+        } else if (msg.type == TAS_MSG_FORK && a->welcomed) {
+            app_fork(a);
+        } else if (msg.type == TAS_MSG_FORK_DONE && a->welcomed) {
+            sp_fork_done(a, msg.token, msg.pid);
         } else {
             app_bad_msg(a, "unexpected message");
         }
@@ -440,8 +464,21 @@ static void handle_entry(struct sp_app *a, uint16_t ctx, uint8_t type,
     case TAS_SPIN_CLOSE:
     case TAS_SPIN_ABORT:
     case TAS_SPIN_SHUTDOWN:
-        sp_conn_app_req(a, type, body);
+        sp_conn_app_req(a, ctx, type, body);
         break;
+    case TAS_SPIN_ATTACH: {
+        struct tas_spin_attach r;
+        memcpy(&r, body, sizeof(r));
+        if (r.kind == TAS_ATTACH_LISTENER) {
+            sp_listen_attach(a, ctx, &r);
+        } else if (r.kind == TAS_ATTACH_FLOW) {
+            sp_conn_attach(a, ctx, &r);
+        } else {
+            a->bad_entries++;
+            sp.cnt.app_bad_entries++;
+        }
+        break;
+    }
     default:
         a->bad_entries++;
         sp.cnt.app_bad_entries++;
@@ -516,7 +553,8 @@ static void app_ctx_del(struct sp_app *a)
 
 static bool app_released(const struct sp_app *a)
 {
-    if (a->n_conns > 0 || !a->ctx_del_sent)
+    /* Listeners and connections children still hold point here. */
+    if (a->n_conns > 0 || a->n_listeners > 0 || !a->ctx_del_sent)
         return false;
     for (unsigned i = 0; a->ctxs != NULL && i < a->max_ctx; i++) {
         if (!a->ctxs[i].used)
@@ -554,6 +592,7 @@ static void app_free(struct sp_app *a)
         sp_slots_free(&sp.gslots, x->gslot);
     }
     free(a->ctxs);
+    free(a->holds.v);
     sp_slots_fini(&a->bufs);
     if (a->region != NULL)
         munmap(a->region, a->region_size);
@@ -571,6 +610,7 @@ static void app_free(struct sp_app *a)
 void sp_app_tick(void)
 {
     struct sp_app *next;
+    sp_fork_tick();
     for (struct sp_app *a = sp.apps; a != NULL; a = next) {
         next = a->next;
         if (a->dying) {
@@ -675,6 +715,7 @@ void sp_app_fini(void)
         if (sp.app_path[0] != '\0')
             unlink(sp.app_path);
     }
+    sp_fork_fini();
     for (struct sp_app *a = sp.apps; a != NULL; a = a->next)
         app_gone(a);
 }

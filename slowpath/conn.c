@@ -161,9 +161,19 @@ int sp_conn_reserve(struct sp_conn *c, struct sp_app *a)
     sp.flow_conn[id] = c;
     c->buf_slot = slot;
     c->app = a;
+    c->oapp = a;
+    c->chold = true;
+    c->holders = 1;
     a->n_conns++;
     c->fstate = SP_FLOW_RESERVED;
     return 0;
+}
+
+uint32_t sp_ring_size(uint32_t req, uint32_t max)
+{
+    if (req == 0 || req > max)
+        return max;
+    return req < 2048 ? (max < 2048 ? max : 2048) : req;
 }
 
 uint16_t sp_conn_syn_mss(uint16_t peer_mss)
@@ -182,9 +192,9 @@ void sp_conn_bufs(const struct sp_conn *c, struct tas_conn_bufs *b)
 {
     const struct sp_app *a = c->app;
     b->rx_off = a->buf_off + (uint64_t)c->buf_slot * a->slot_size;
-    b->tx_off = b->rx_off + sp.cfg.rx_buf_size;
-    b->rx_size = sp.cfg.rx_buf_size;
-    b->tx_size = sp.cfg.tx_buf_size;
+    b->tx_off = b->rx_off + sp.cfg.rx_buf_size; /* slot layout: fixed */
+    b->rx_size = c->rx_size;
+    b->tx_size = c->tx_size;
 }
 
 int sp_conn_install(struct sp_conn *c)
@@ -200,15 +210,16 @@ int sp_conn_install(struct sp_conn *c)
     c->rto_deadline_ms = 0;
 
     memset(f, 0, sizeof(*f));
+    memset(&fp.flowx[c->flow], 0, sizeof(fp.flowx[c->flow]));
     f->rx_base = buf;
     f->tx_base = buf + sp.cfg.rx_buf_size;
-    f->rx_size = sp.cfg.rx_buf_size;
+    f->rx_size = c->rx_size;
     f->rx_avail = f->rx_size;
     f->rx_next_seq = c->irs + 1;
-    f->tx_size = sp.cfg.tx_buf_size;
+    f->tx_size = c->tx_size;
     f->tx_una_seq = c->iss + 1;
     f->tx_remote_win = c->peer_win;
-    f->flags = c->ts ? FP_FLOW_TS : 0;
+    f->flags = (uint16_t)((c->ts ? FP_FLOW_TS : 0) | (c->sack ? FP_FLOW_SACK : 0));
     f->remote_wscale = c->remote_ws;
     f->local_ip = c->lip;
     f->remote_ip = c->rip;
@@ -294,9 +305,9 @@ void sp_conn_maybe_free(struct sp_conn *c)
     if (c->fstate == SP_FLOW_INSTALLED || c->fstate == SP_FLOW_DELETING)
         return;
     struct sp_app *a = c->app;
-    bool app_alive = a != NULL && !a->dying;
-    /* The application may still read the rx ring until it closes. */
-    if (app_alive && c->handed && !c->app_closed)
+    /* An application may still read the rx ring until the last one holding
+     * the connection closes it (or dies: that sets app_closed too). */
+    if (a != NULL && c->handed && !c->app_closed)
         return;
     if (c->flow != SP_NO_FLOW) {
         sp.flow_conn[c->flow] = NULL;
@@ -305,9 +316,9 @@ void sp_conn_maybe_free(struct sp_conn *c)
     if (a != NULL) {
         if (c->buf_slot >= 0)
             sp_slots_free(&a->bufs, (uint32_t)c->buf_slot);
-        if (app_alive && c->handed) {
+        if (c->handed && c->oapp != NULL && !c->oapp->dying) {
             struct tas_spout_closed cl = {.flow = c->flow, .gen = c->gen};
-            sp_app_post(a, c->ctx, TAS_SPOUT_CLOSED, &cl, sizeof(cl));
+            sp_app_post(c->oapp, c->ctx, TAS_SPOUT_CLOSED, &cl, sizeof(cl));
         }
         a->n_conns--;
         sp.cnt.conn_closed++;
@@ -328,8 +339,11 @@ static void notify_reset(struct sp_conn *c, int err)
 {
     if (c->app == NULL || !c->handed || c->app_closed || c->notified)
         return;
+    c->reset_err = err;
+    if (c->oapp == NULL)
+        return; /* whoever attaches next hears it (sp_conn_attach) */
     struct tas_spout_reset r = {.flow = c->flow, .gen = c->gen, .error = err};
-    sp_app_post(c->app, c->ctx, TAS_SPOUT_RESET, &r, sizeof(r));
+    sp_app_post(c->oapp, c->ctx, TAS_SPOUT_RESET, &r, sizeof(r));
     c->notified = true;
 }
 
@@ -356,6 +370,7 @@ static void enter_time_wait(struct sp_conn *c)
             tw->core = c->core;
             tw->ts = c->ts;
             tw->local_ws = c->local_ws;
+            tw->rx_size = c->rx_size;
             tw->iss = c->iss;
             tw->irs = c->irs;
             memcpy(tw->peer_mac, c->peer_mac, 6);
@@ -374,7 +389,7 @@ static void enter_time_wait(struct sp_conn *c)
 
 static void time_wait_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf *m)
 {
-    uint16_t win = sp_syn_window();
+    uint16_t win = sp_syn_window(c);
 
     if (p->flags & TAS_TCP_RST) {
         sp.cnt.rst_ignored++; /* RFC 1337: no TIME_WAIT assassination */
@@ -521,7 +536,7 @@ void sp_conn_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf *m
  * changes the FIN-or-RST choice. */
 static uint64_t rx_consumed_queued(const struct sp_conn *c)
 {
-    const struct sp_app *a = c->app;
+    const struct sp_app *a = c->oapp != NULL ? c->oapp : c->app;
     uint64_t sum = 0;
 
     for (uint32_t i = 0; i < a->max_ctx; i++) {
@@ -547,7 +562,7 @@ static bool rx_unread(const struct sp_conn *c)
 {
     uint64_t queued = rx_consumed_queued(c);
     uint32_t avail = sp_rd32(&fp.flows[c->flow].rx_avail);
-    return (uint64_t)avail + queued < sp.cfg.rx_buf_size;
+    return (uint64_t)avail + queued < c->rx_size;
 }
 
 static void app_bad(struct sp_app *a)
@@ -556,16 +571,79 @@ static void app_bad(struct sp_app *a)
     sp.cnt.app_bad_entries++;
 }
 
-void sp_conn_app_req(struct sp_app *a, uint8_t type, const void *body)
+bool sp_conn_held(const struct sp_conn *c, const struct sp_app *a)
+{
+    return (c->app == a && c->chold) ||
+           sp_holds_find(&a->holds, SP_HOLD_FLOW, c->flow, c->gen) >= 0;
+}
+
+/* a (which holds c) lets go of it; true if it was the last holder. */
+static bool release(struct sp_conn *c, struct sp_app *a)
+{
+    if (c->app == a && c->chold) {
+        c->chold = false;
+    } else {
+        int i = sp_holds_find(&a->holds, SP_HOLD_FLOW, c->flow, c->gen);
+        if (i >= 0)
+            sp_holds_del(&a->holds, i);
+    }
+    if (c->oapp == a)
+        c->oapp = NULL;
+    return --c->holders == 0;
+}
+
+/* Nobody holds c any more and the last holder did not close it (it died):
+ * a connection closed before finishes on its own (an orphan, as in Linux:
+ * FIN after the queued data, then TIME_WAIT or an orphan timeout); the
+ * others are reset. */
+static void orphaned(struct sp_conn *c)
+{
+    if (c->state == SP_TCP_CLOSED) {
+        c->app_closed = true;
+        sp_conn_maybe_free(c);
+    } else if (c->state == SP_TCP_SYN_SENT) {
+        c->app_closed = true;
+        sp_conn_unflow(c, false);
+        sp_conn_finish(c);
+    } else if (c->app_closed) {
+        if (c->state == SP_TCP_FIN_WAIT_2 && c->timer_ms == 0)
+            c->timer_ms = sp.now_ms + SP_FIN_WAIT_2_MS;
+    } else {
+        c->app_closed = true;
+        sp.cnt.conn_reset++;
+        sp_conn_reset(c, ECONNRESET, true);
+    }
+}
+
+void sp_conn_release_inherited(struct sp_conn *c, struct sp_app *a)
+{
+    if (a != NULL && c->oapp == a)
+        c->oapp = NULL;
+    if (c->holders > 0 && --c->holders == 0)
+        orphaned(c);
+}
+
+void sp_conn_app_req(struct sp_app *a, uint16_t ctx, uint8_t type, const void *body)
 {
     struct tas_spin_shutdown r = {0};
     memcpy(&r, body,
            type == TAS_SPIN_SHUTDOWN ? sizeof(r) : sizeof(struct tas_spin_flow));
 
     struct sp_conn *c = r.flow < sp.cfg.max_flows ? sp.flow_conn[r.flow] : NULL;
-    if (c == NULL || c->app != a || c->gen != r.gen || !c->handed) {
+    if (c == NULL || c->gen != r.gen || !c->handed || !sp_conn_held(c, a)) {
         app_bad(a);
         return;
+    }
+    if (type != TAS_SPIN_SHUTDOWN) {
+        /* close() of one of several copies (fork): only that copy goes. */
+        if (!release(c, a)) {
+            struct tas_spout_closed cl = {.flow = c->flow, .gen = c->gen};
+            sp_app_post(a, ctx, TAS_SPOUT_CLOSED, &cl, sizeof(cl));
+            return;
+        }
+        /* The last one: it hears CLOSED when the flow is freed. */
+        c->oapp = a;
+        c->ctx = ctx;
     }
     switch (type) {
     case TAS_SPIN_CLOSE:
@@ -606,10 +684,11 @@ void sp_conn_app_req(struct sp_app *a, uint8_t type, const void *body)
     }
 }
 
-/* The application is gone.  Connections it had closed finish on their own
- * (orphans, as in Linux: FIN after the queued data, then TIME_WAIT or an
- * orphan timeout); the others are reset.  Buffers and ids are released as
- * the cores acknowledge; the region stays mapped until then. */
+/* The application is gone: it lets go of everything it held (see
+ * orphaned() for what happens to a connection nobody holds any more).
+ * Connections other applications still hold (fork) go on, in this one's
+ * region: buffers and ids are released as the cores acknowledge, and the
+ * region stays mapped until then. */
 void sp_conn_app_gone(struct sp_app *a)
 {
     struct sp_conn *next;
@@ -617,26 +696,58 @@ void sp_conn_app_gone(struct sp_app *a)
         next = c->lnext;
         if (c->app != a)
             continue;
-        if (c->state == SP_TCP_CLOSED) {
-            c->app_closed = true;
-            sp_conn_maybe_free(c);
+        if (c->chold) {
+            if (!release(c, a))
+                continue;
+        } else if (c->holders > 0) {
             continue;
         }
-        if (c->state == SP_TCP_SYN_SENT) {
-            c->app_closed = true;
-            sp_conn_unflow(c, false);
-            sp_conn_finish(c);
-            continue;
-        }
-        if (c->app_closed) {
-            if (c->state == SP_TCP_FIN_WAIT_2 && c->timer_ms == 0)
-                c->timer_ms = sp.now_ms + SP_FIN_WAIT_2_MS;
-            continue;
-        }
-        c->app_closed = true;
-        sp.cnt.conn_reset++;
-        sp_conn_reset(c, ECONNRESET, true);
+        orphaned(c);
     }
+    sp_holds_release_all(&a->holds, a);
+}
+
+static void attached_flow(struct sp_app *a, uint16_t ctx, const struct tas_spin_attach *r,
+                          int status, const struct tas_flow_sync *st)
+{
+    struct tas_spout_attached o = {.opaque = r->opaque,
+                                   .status = status,
+                                   .kind = TAS_ATTACH_FLOW,
+                                   .id = r->id,
+                                   .gen = r->gen};
+    if (st != NULL)
+        o.st = *st;
+    sp_app_post(a, ctx, TAS_SPOUT_ATTACHED, &o, sizeof(o));
+}
+
+void sp_conn_attach(struct sp_app *a, uint16_t ctx, const struct tas_spin_attach *r)
+{
+    struct sp_conn *c = r->id < sp.cfg.max_flows ? sp.flow_conn[r->id] : NULL;
+    if (c == NULL || c->gen != r->gen || !c->handed || !sp_conn_held(c, a) ||
+        ctx >= a->max_ctx) {
+        attached_flow(a, ctx, r, -EBADF, NULL);
+        return;
+    }
+    sp.cnt.attaches++;
+    if (c->oapp != NULL && (c->oapp != a || c->ctx != ctx)) {
+        struct tas_spout_detached d = {.flow = c->flow, .gen = c->gen};
+        sp_app_post(c->oapp, c->ctx, TAS_SPOUT_DETACHED, &d, sizeof(d));
+    }
+    c->oapp = a;
+    c->ctx = ctx;
+    if (c->fstate == SP_FLOW_INSTALLED) {
+        /* The core answers with TAS_FPOUT_SYNC to the new context. */
+        if (sp_cmd(c->core, FP_CMD_FLOW_MOVE, c->flow, a->ctxs[ctx].gslot, a->id, NULL,
+                   NULL) != 0)
+            attached_flow(a, ctx, r, -ENOBUFS, NULL);
+        return;
+    }
+    /* The core let go of it: its state is final. */
+    struct tas_flow_sync st;
+    fp_flow_sync(&fp.flows[c->flow], &st);
+    if (c->reset_err != 0)
+        c->notified = true;
+    attached_flow(a, ctx, r, c->reset_err != 0 ? -c->reset_err : 0, &st);
 }
 
 /* Shutdown: RST every synchronized connection now (the cores still run),

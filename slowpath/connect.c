@@ -98,6 +98,8 @@ void sp_conn_connect(struct sp_app *a, uint16_t ctx, const struct tas_spin_conne
     }
     c->ctx = ctx;
     c->opaque = req->opaque;
+    c->rx_size = sp_ring_size(req->rx_size, sp.cfg.rx_buf_size);
+    c->tx_size = sp_ring_size(req->tx_size, sp.cfg.tx_buf_size);
     c->state = SP_TCP_SYN_SENT;
     c->iss = sp_tcp_isn(sp.isn_key, c->lip, c->rip, c->lport, c->rport, sp.now_us);
     /* What we offer; narrowed to what the peer accepts on SYN-ACK. */
@@ -165,7 +167,7 @@ static void establish_active(struct sp_conn *c, const struct sp_pkt *p)
         return;
     }
     c->state = SP_TCP_ESTABLISHED;
-    uint32_t w = sp.cfg.rx_buf_size >> c->local_ws;
+    uint32_t w = c->rx_size >> c->local_ws;
     sp_send_ack(c, c->iss + 1, c->irs + 1, (uint16_t)(w > 0xffff ? 0xffff : w));
 
     struct tas_spout_connected r = {

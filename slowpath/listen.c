@@ -12,6 +12,13 @@
  * posts TAS_SPOUT_NEW_CONN; if that ACK carries data or FIN it is handed to
  * the fast path to process (FP_CMD_PKT).
  *
+ * fork(): the child inherits the listener (fork.c).  When it first uses it
+ * (ATTACH) it gets a listener of its own in the same group on the same
+ * port, and the parent's stops getting connections until the parent uses it
+ * again: a prefork master that never accepts gets none.  A listener lives
+ * while anyone holds it; when none on a port is active, SYNs are dropped
+ * (the peer retries) rather than refused.
+ *
  * Backlog: `pending` counts NEW_CONN posted and not yet ACCEPTED.  A full
  * backlog drops SYNs and handshake-completing ACKs (the peer retries), as
  * Linux does with tcp_abort_on_overflow = 0.
@@ -52,6 +59,33 @@ static void listen_done(struct sp_app *a, uint16_t ctx, uint64_t opaque, int sta
     sp_app_post(a, ctx, TAS_SPOUT_LISTEN_DONE, &r, sizeof(r));
 }
 
+static struct sp_listener *listener_new(struct sp_app *a, uint16_t ctx, uint32_t ip,
+                                        uint16_t port, uint16_t flags, uint32_t backlog,
+                                        uint32_t group)
+{
+    struct sp_listener *l = calloc(1, sizeof(*l));
+    if (l == NULL)
+        return NULL;
+    if (++sp.next_listener_id == 0)
+        sp.next_listener_id = 1;
+    l->id = sp.next_listener_id;
+    l->app = a;
+    l->ctx = ctx;
+    l->ip = ip;
+    l->port = port;
+    l->flags = flags;
+    l->backlog = backlog == 0 ? 1 : backlog > SP_MAX_BACKLOG ? SP_MAX_BACKLOG : backlog;
+    l->group = group != 0 ? group : l->id;
+    l->active = true;
+    l->chold = true;
+    l->holders = 1;
+    l->next = sp.listeners;
+    sp.listeners = l;
+    sp.n_listeners++;
+    a->n_listeners++;
+    return l;
+}
+
 void sp_listen_req(struct sp_app *a, uint16_t ctx, const struct tas_spin_listen *req)
 {
     if (req->port == 0) {
@@ -71,32 +105,20 @@ void sp_listen_req(struct sp_app *a, uint16_t ctx, const struct tas_spin_listen 
             continue;
         /* Wildcard and our address overlap: there is only one address. */
         bool shared = (l->flags & TAS_LISTEN_REUSEPORT) &&
-                      (req->flags & TAS_LISTEN_REUSEPORT) && l->app == a;
+                      (req->flags & TAS_LISTEN_REUSEPORT);
         if (!shared) {
             listen_done(a, ctx, req->opaque, -EADDRINUSE, 0);
             return;
         }
     }
-    struct sp_listener *l = calloc(1, sizeof(*l));
+    struct sp_listener *l = listener_new(a, ctx, req->ip, req->port,
+                                         req->flags & TAS_LISTEN_REUSEPORT, req->backlog, 0);
     if (l == NULL) {
         listen_done(a, ctx, req->opaque, -ENOMEM, 0);
         return;
     }
-    if (++sp.next_listener_id == 0)
-        sp.next_listener_id = 1;
-    l->id = sp.next_listener_id;
-    l->app = a;
-    l->ctx = ctx;
-    l->ip = req->ip;
-    l->port = req->port;
-    l->flags = req->flags & TAS_LISTEN_REUSEPORT;
-    l->backlog = req->backlog == 0               ? 1
-                 : req->backlog > SP_MAX_BACKLOG ? SP_MAX_BACKLOG
-                                                 : req->backlog;
-    l->next = sp.listeners;
-    sp.listeners = l;
-    sp.n_listeners++;
-    a->n_listeners++;
+    l->rx_size = sp_ring_size(req->rx_size, sp.cfg.rx_buf_size);
+    l->tx_size = sp_ring_size(req->tx_size, sp.cfg.tx_buf_size);
     listen_done(a, ctx, req->opaque, 0, l->id);
 }
 
@@ -121,15 +143,77 @@ static void listener_free(struct sp_listener *l)
     free(l);
 }
 
+bool sp_listener_held(const struct sp_listener *l, const struct sp_app *a)
+{
+    return (l->app == a && l->chold) ||
+           sp_holds_find(&a->holds, SP_HOLD_LISTENER, l->id, 0) >= 0;
+}
+
+void sp_listener_unhold(struct sp_listener *l)
+{
+    if (--l->holders == 0)
+        listener_free(l);
+}
+
+/* a lets go of l: its own listener stops taking connections. */
+static void listener_release(struct sp_listener *l, struct sp_app *a)
+{
+    if (l->app == a && l->chold) {
+        l->chold = false;
+        l->active = false;
+    } else {
+        int i = sp_holds_find(&a->holds, SP_HOLD_LISTENER, l->id, 0);
+        if (i < 0)
+            return;
+        sp_holds_del(&a->holds, i);
+    }
+    sp_listener_unhold(l);
+}
+
 void sp_unlisten(struct sp_app *a, uint32_t id)
 {
     struct sp_listener *l = sp_listener_get(id);
-    if (l == NULL || l->app != a) {
+    if (l == NULL || !sp_listener_held(l, a)) {
         a->bad_entries++;
         sp.cnt.app_bad_entries++;
         return;
     }
-    listener_free(l);
+    listener_release(l, a);
+}
+
+static void attached(struct sp_app *a, uint16_t ctx, uint64_t opaque, int status,
+                     uint32_t id)
+{
+    struct tas_spout_attached r = {
+        .opaque = opaque, .status = status, .kind = TAS_ATTACH_LISTENER, .id = id};
+    sp_app_post(a, ctx, TAS_SPOUT_ATTACHED, &r, sizeof(r));
+}
+
+void sp_listen_attach(struct sp_app *a, uint16_t ctx, const struct tas_spin_attach *r)
+{
+    struct sp_listener *l = sp_listener_get(r->id);
+    if (l == NULL || !sp_listener_held(l, a)) {
+        attached(a, ctx, r->opaque, -EBADF, 0);
+        return;
+    }
+    sp.cnt.attaches++;
+    if (l->app == a && l->chold) { /* its own again, after a fork() */
+        l->active = true;
+        l->ctx = ctx;
+        attached(a, ctx, r->opaque, 0, l->id);
+        return;
+    }
+    /* Inherited: a listener of its own in the same group replaces the hold. */
+    struct sp_listener *n =
+        listener_new(a, ctx, l->ip, l->port, l->flags, l->backlog, l->group);
+    if (n == NULL) {
+        attached(a, ctx, r->opaque, -ENOMEM, 0);
+        return;
+    }
+    n->rx_size = l->rx_size;
+    n->tx_size = l->tx_size;
+    listener_release(l, a);
+    attached(a, ctx, r->opaque, 0, n->id);
 }
 
 void sp_accepted(struct sp_app *a, uint32_t id, uint32_t count)
@@ -152,8 +236,8 @@ void sp_listen_app_gone(struct sp_app *a)
     struct sp_listener *next;
     for (struct sp_listener *l = sp.listeners; l != NULL; l = next) {
         next = l->next;
-        if (l->app == a)
-            listener_free(l);
+        if (l->app == a && l->chold)
+            listener_release(l, a);
     }
 }
 
@@ -167,18 +251,24 @@ void sp_listen_fini(void)
     sp.n_listeners = 0;
 }
 
-/* The listener for a SYN: among those on the port (several with
- * REUSEPORT), one picked by the 4-tuple, preferring those with room. */
-static struct sp_listener *listener_for(const struct sp_pkt *p)
+/* The listener for a SYN: among the active ones on the port (several with
+ * REUSEPORT or after fork()), one picked by the 4-tuple, preferring those
+ * with room.  *idle: the port has listeners, none active. */
+static struct sp_listener *listener_for(const struct sp_pkt *p, bool *idle)
 {
     struct sp_listener *cand[SP_MAX_REUSEPORT];
     unsigned n = 0, n_room = 0;
     uint16_t port = ntohs(p->lport);
 
+    *idle = false;
     for (struct sp_listener *l = sp.listeners; l != NULL && n < SP_MAX_REUSEPORT;
          l = l->next) {
         if (l->port != port || (l->ip != 0 && l->ip != p->lip) || l->app->dying)
             continue;
+        if (!l->active) {
+            *idle = true;
+            continue;
+        }
         /* Listeners with room first. */
         if (l->pending < l->backlog) {
             cand[n] = cand[n_room];
@@ -200,7 +290,12 @@ void sp_listen_syn(const struct sp_pkt *p, struct rte_mbuf *m)
     struct fp_tcp_opts o;
 
     sp.cnt.syn_rcvd++;
-    struct sp_listener *l = listener_for(p);
+    bool idle;
+    struct sp_listener *l = listener_for(p, &idle);
+    if (l == NULL && idle) {
+        sp.cnt.syn_drop_inactive++;
+        goto out;
+    }
     if (l == NULL) {
         sp.cnt.syn_no_listener++;
         sp_tcp_reply_rst(p);
@@ -229,6 +324,8 @@ void sp_listen_syn(const struct sp_pkt *p, struct rte_mbuf *m)
     c->passive = true;
     c->state = SP_TCP_SYN_RCVD;
     c->listener = l->id;
+    c->rx_size = l->rx_size;
+    c->tx_size = l->tx_size;
     c->half_open = true;
     l->syn_rcvd++;
     sp.n_syn_rcvd++;
@@ -271,6 +368,20 @@ static void complete(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf 
     struct sp_listener *l = sp_listener_get(c->listener);
     struct fp_tcp_opts o;
 
+    if (l != NULL && !l->active) {
+        /* Its app forked meanwhile: another active one of the port, if any. */
+        bool idle;
+        struct sp_listener *o2 = listener_for(p, &idle);
+        if (o2 == NULL) {
+            sp.cnt.syn_drop_inactive++;
+            rte_pktmbuf_free(m);
+            return;
+        }
+        l->syn_rcvd--;
+        o2->syn_rcvd++;
+        c->listener = o2->id;
+        l = o2;
+    }
     if (l == NULL || l->app->dying) {
         sp_send_rst(c, p->ack, 0, false);
         sp_conn_finish(c);
@@ -346,7 +457,7 @@ void sp_listen_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf 
     uint32_t rcv_nxt = c->irs + 1;
 
     if (p->flags & TAS_TCP_RST) {
-        if (tas_seq_in(p->seq, rcv_nxt, rcv_nxt + sp_syn_window())) {
+        if (tas_seq_in(p->seq, rcv_nxt, rcv_nxt + sp_syn_window(c))) {
             sp.cnt.rst_rcvd++;
             sp_conn_finish(c);
         } else {
@@ -380,9 +491,9 @@ void sp_listen_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf 
         rte_pktmbuf_free(m);
         return;
     }
-    if (!tas_seq_in(p->seq, rcv_nxt, rcv_nxt + sp_syn_window() + 1)) {
+    if (!tas_seq_in(p->seq, rcv_nxt, rcv_nxt + sp_syn_window(c) + 1)) {
         /* Unacceptable sequence number: ACK and drop (RFC 9293 3.10.7.4). */
-        sp_send_ack(c, c->iss + 1, rcv_nxt, sp_syn_window());
+        sp_send_ack(c, c->iss + 1, rcv_nxt, sp_syn_window(c));
         rte_pktmbuf_free(m);
         return;
     }

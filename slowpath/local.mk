@@ -3,7 +3,7 @@
 # linked straight into their unit tests.
 tasd_tasd_SOURCES += slowpath/slowpath.h slowpath/sp.h \
 	slowpath/loop.c slowpath/cmd.c slowpath/app.c \
-	slowpath/conn.c slowpath/connect.c slowpath/listen.c slowpath/timers.c \
+	slowpath/conn.c slowpath/connect.c slowpath/listen.c slowpath/fork.c slowpath/timers.c \
 	slowpath/tcp_in.c slowpath/tcp_out.c slowpath/neigh.c slowpath/stats.c \
 	slowpath/tcp.h slowpath/tcp_state.c slowpath/isn.c slowpath/frame.c \
 	slowpath/icmp.c slowpath/slots.h slowpath/slots.c \

@@ -6,6 +6,9 @@
  *   struct sp_app       a registered application (one app.sock connection):
  *                       its shared-memory region, contexts, buffer slots
  *   struct sp_listener  a listening (ip, port) owned by one app context
+ *   struct sp_hold      a listener or connection an app inherited across
+ *                       fork() (fork.c); struct sp_fork, a fork() announced
+ *                       by a parent and not yet claimed by its child
  *   struct sp_conn      one TCP connection from SYN to free: handshake
  *                       record, installed flow, or TIME_WAIT record
  *
@@ -73,6 +76,8 @@ struct sp_counters {
     uint64_t cmd_backlogged, cmd_dropped;
     uint64_t out_parked, out_dropped;
     uint64_t mbuf_fail, tx_fail;
+    uint64_t forks, fork_unknown, fork_expired, attaches, syn_drop_inactive;
+    uint64_t tlp_probes;
 };
 
 /* A completion waiting for room in a context's sp_out queue. */
@@ -94,6 +99,31 @@ struct sp_app_ctx {
     struct sp_wait del_wait[TAS_MAX_FP_CORES];
 };
 
+/* A reference to a listener or connection that an application inherited
+ * across fork().  The creator's own reference is a flag on the object
+ * (chold); these are the others. */
+enum { SP_HOLD_LISTENER = 1, SP_HOLD_FLOW = 2 };
+struct sp_hold {
+    uint32_t kind; /* SP_HOLD_* */
+    uint32_t id;   /* listener id or flow id */
+    uint32_t gen;  /* flow generation */
+};
+struct sp_holds {
+    struct sp_hold *v;
+    uint32_t n, cap;
+};
+
+/* fork() announced by a parent (TAS_MSG_FORK): what the child will hold. */
+struct sp_fork {
+    struct sp_fork *next;
+    uint64_t token;
+    uint32_t parent; /* app id */
+    int32_t pid;     /* the child, from FORK_DONE; 0 = not known yet */
+    uint64_t check_ms; /* next look at whether the child still exists */
+    uint64_t expire_ms; /* without FORK_DONE, give up then */
+    struct sp_holds holds;
+};
+
 struct sp_app {
     struct sp_app *next;
     uint32_t id;
@@ -112,8 +142,10 @@ struct sp_app {
     bool dying;           /* socket closed: tearing down */
     bool more;            /* sp_in entries left after a bounded drain */
     bool ctx_del_sent;    /* dying: FP_CMD_CTX_DEL sent for its contexts */
-    uint32_t n_conns, n_listeners;
+    uint32_t n_conns, n_listeners; /* connections with buffers here; listeners */
     uint64_t bad_entries, bad_msgs, entries;
+    uint32_t parent;       /* fork child: the parent's app id, else 0 */
+    struct sp_holds holds; /* what it inherited and still holds */
 };
 
 struct sp_listener {
@@ -125,6 +157,12 @@ struct sp_listener {
     uint16_t port;  /* host order */
     uint16_t flags; /* TAS_LISTEN_* */
     uint32_t backlog;
+    uint32_t group;    /* id of the first listener of a fork family */
+    uint32_t rx_size, tx_size; /* rings of its connections */
+    bool active;       /* gets connections (else its app forked and has not
+                        * used it since: a prefork master) */
+    bool chold;        /* its app still holds it (no UNLISTEN yet) */
+    uint32_t holders;  /* chold + inherited holds: freed at 0 */
     uint32_t pending;  /* NEW_CONN posted, not yet ACCEPTED */
     uint32_t syn_rcvd; /* half-open connections */
     uint64_t accepted_total, drops;
@@ -160,8 +198,13 @@ struct sp_conn {
     uint8_t peer_mac[6];
     uint32_t arp_ip; /* next hop being resolved (arp_wait) */
 
-    struct sp_app *app; /* NULL for handshakes of passive opens, TIME_WAIT */
-    uint16_t ctx;       /* app context for completions */
+    struct sp_app *app; /* buffers' region; NULL for handshakes, TIME_WAIT */
+    struct sp_app *oapp; /* owner: hears about it (ctx); NULL = none now */
+    uint16_t ctx;       /* owner's context for completions */
+    bool chold;         /* app (the creator) still holds it */
+    uint32_t holders;   /* chold + inherited holds; app_closed once 0 */
+    int reset_err;      /* why it was reset (for a later ATTACH), or 0 */
+    uint32_t rx_size, tx_size; /* its rings (<= the configured sizes) */
     uint32_t listener;  /* passive: listener id */
     uint64_t opaque;    /* active: echoed in CONNECTED */
 
@@ -189,6 +232,8 @@ struct sp_conn {
     uint32_t rto_una;
     uint64_t rto_deadline_ms;
     uint32_t rto_retries;
+    uint64_t una_moved_ms; /* when SND.UNA last moved (tail loss probe) */
+    uint32_t tlp_una;      /* SND.UNA a tail loss probe was sent for */
 
     /* congestion control */
     struct sp_cc_state cc;
@@ -241,6 +286,8 @@ struct sp_state {
     uint32_t n_conns, n_syn_rcvd, n_tw;
     struct sp_listener *listeners;
     uint32_t next_listener_id, n_listeners;
+    struct sp_fork *forks; /* announced, not claimed */
+    uint32_t n_forks;
     uint8_t isn_key[16];
     uint32_t rst_tokens;
     uint64_t rst_refill_ms;
@@ -311,15 +358,23 @@ void sp_conn_maybe_free(struct sp_conn *c);
 /* Reset a connection: RST to the peer (if installed), RESET(err) to the app. */
 void sp_conn_reset(struct sp_conn *c, int err, bool send_rst);
 void sp_conn_connect(struct sp_app *a, uint16_t ctx, const struct tas_spin_connect *req);
-void sp_conn_app_req(struct sp_app *a, uint8_t type, const void *body);
+void sp_conn_app_req(struct sp_app *a, uint16_t ctx, uint8_t type, const void *body);
 void sp_conn_fp_event(const struct fp_event *ev);
 /* Exception for a connection we know (mbuf consumed). */
 void sp_conn_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf *m);
 void sp_conn_app_gone(struct sp_app *a);
+/* a holds connection c (as creator or by inheritance). */
+bool sp_conn_held(const struct sp_conn *c, const struct sp_app *a);
+/* One inherited holder went away without closing (a; NULL: a fork record). */
+void sp_conn_release_inherited(struct sp_conn *c, struct sp_app *a);
+/* ATTACH of a flow a holds. */
+void sp_conn_attach(struct sp_app *a, uint16_t ctx, const struct tas_spin_attach *r);
 void sp_conn_arp_done(struct sp_conn *c, const uint8_t *mac);
 /* MSS for a flow given the peer's MSS option; what the app sees. */
 uint16_t sp_conn_syn_mss(uint16_t peer_mss);
 uint16_t sp_conn_app_mss(const struct sp_conn *c);
+/* Ring size for a request (SO_RCVBUF/SO_SNDBUF; 0 = max): within [2048, max]. */
+uint32_t sp_ring_size(uint32_t req, uint32_t max);
 /* The connection's buffers as region offsets, for NEW_CONN/CONNECTED. */
 void sp_conn_bufs(const struct sp_conn *c, struct tas_conn_bufs *b);
 
@@ -362,6 +417,29 @@ void sp_listen_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf 
 /* A SYN_RCVD record ran out of SYN-ACK retransmissions. */
 void sp_listen_expire(struct sp_conn *c);
 void sp_listen_app_gone(struct sp_app *a);
+/* a holds listener l (as creator or by inheritance). */
+bool sp_listener_held(const struct sp_listener *l, const struct sp_app *a);
+/* Drop one holder; frees l at the last. */
+void sp_listener_unhold(struct sp_listener *l);
+/* ATTACH of a listener a holds: answered with ATTACHED. */
+void sp_listen_attach(struct sp_app *a, uint16_t ctx, const struct tas_spin_attach *r);
+
+/* ---- fork.c ---- */
+int sp_holds_add(struct sp_holds *h, uint32_t kind, uint32_t id, uint32_t gen);
+/* Index of the hold, or -1. */
+int sp_holds_find(const struct sp_holds *h, uint32_t kind, uint32_t id, uint32_t gen);
+void sp_holds_del(struct sp_holds *h, int i);
+/* TAS_MSG_FORK: record what a holds for its child.  Token, or 0 (no memory). */
+uint64_t sp_fork_begin(struct sp_app *a);
+/* TAS_MSG_FORK_DONE. */
+void sp_fork_done(struct sp_app *a, uint64_t token, int32_t pid);
+/* HELLO of a fork child: take over the record's holds.  0 or -errno. */
+int sp_fork_claim(struct sp_app *a, uint64_t token, uint32_t parent);
+/* Release records whose child is gone or never came. */
+void sp_fork_tick(void);
+void sp_fork_fini(void);
+/* Release every hold in h: its app a went away (NULL: a fork record). */
+void sp_holds_release_all(struct sp_holds *h, struct sp_app *a);
 void sp_listen_write(FILE *f, bool json, bool *first);
 void sp_listen_fini(void);
 
@@ -378,7 +456,7 @@ int sp_send_ack(struct sp_conn *c, uint32_t seq, uint32_t ack, uint16_t win);
 int sp_send_rst(struct sp_conn *c, uint32_t seq, uint32_t ack, bool with_ack);
 uint32_t sp_ts_now(void);
 /* Our window advertised in a SYN/SYN-ACK (never scaled). */
-uint16_t sp_syn_window(void);
+uint16_t sp_syn_window(const struct sp_conn *c);
 
 /* ---- neigh.c ---- */
 int sp_neigh_init(void);

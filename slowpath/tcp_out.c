@@ -22,9 +22,9 @@ uint32_t sp_ts_now(void)
     return fp_ts_now();
 }
 
-uint16_t sp_syn_window(void)
+uint16_t sp_syn_window(const struct sp_conn *c)
 {
-    return (uint16_t)(sp.cfg.rx_buf_size > 0xffff ? 0xffff : sp.cfg.rx_buf_size);
+    return (uint16_t)(c->rx_size > 0xffff ? 0xffff : c->rx_size);
 }
 
 int sp_tcp_send(unsigned core, const struct sp_seg *s)
@@ -83,7 +83,7 @@ int sp_send_syn(struct sp_conn *c)
         s.flags |= TAS_TCP_ACK;
         s.ack = c->irs + 1;
     }
-    s.win = sp_syn_window();
+    s.win = sp_syn_window(c);
     s.opts = opts;
     s.opt_len = (uint8_t)fp_tcp_opts_write_syn(opts, &o);
     return sp_tcp_send(c->core, &s);

@@ -14,7 +14,8 @@
  *                 estimate comes from the handshake and the fast path's
  *                 srtt_us (timestamps).  A zero-window probe (the fast path
  *                 sends one byte into a zero window) backs off the same way
- *                 but never resets the connection.
+ *                 but never resets the connection.  With SACK, a tail loss
+ *                 probe goes first, after 2 SRTT (at least SP_TLP_MIN_MS).
  *   congestion    the flow's algorithm (cc.h) on the interval's acked bytes,
  *                 fast retransmits and timeouts; FP_CMD_FLOW_RATE when the
  *                 window moved enough.
@@ -24,6 +25,7 @@
 #include "slowpath/sp.h"
 
 #define CLOCK_G_US 1000 /* clock granularity G of RFC 6298: the 1 ms TS tick */
+#define SP_TLP_MIN_MS 5 /* a tail loss probe waits at least this (2 SRTT) */
 
 void sp_rto_sample(struct sp_conn *c, uint32_t rtt_us)
 {
@@ -111,16 +113,34 @@ static bool rto_check(struct sp_conn *c, bool *gone)
         c->rto_retries = 0;
         c->rto_ms = sp_rto_base(c);
         c->rto_deadline_ms = sp.now_ms + c->rto_ms;
+        c->una_moved_ms = sp.now_ms;
         return false;
     }
     if (c->rto_deadline_ms == 0) {
         c->rto_deadline_ms = sp.now_ms + c->rto_ms;
+        c->una_moved_ms = sp.now_ms;
         return false;
+    }
+    bool probe = sp_rd32(&f->tx_remote_win) == 0;
+    /* Tail loss probe (RFC 8985 7): long before the RTO, once per SND.UNA,
+     * send the last segment again; the peer's SACK then shows the holes
+     * (the last segments lost, or a lost retransmission) and recovery
+     * repairs them without waiting for the timeout. */
+    if (c->sack && !probe && c->rto_retries == 0 && c->tlp_una != una && sent > 0 &&
+        c->srtt_us != 0) {
+        uint64_t pto = 2 * (uint64_t)c->srtt_us / 1000 + 1;
+        if (pto < SP_TLP_MIN_MS)
+            pto = SP_TLP_MIN_MS;
+        if (sp.now_ms >= c->una_moved_ms + pto && sp.now_ms + pto < c->rto_deadline_ms) {
+            c->tlp_una = una;
+            sp.cnt.tlp_probes++;
+            sp_cmd(c->core, FP_CMD_FLOW_PROBE, c->flow, 0, 0, NULL, NULL);
+            return false;
+        }
     }
     if (sp.now_ms < c->rto_deadline_ms)
         return false;
 
-    bool probe = sp_rd32(&f->tx_remote_win) == 0;
     if (!probe && c->rto_retries >= sp.cfg.max_retries) {
         sp.cnt.conn_timeout++;
         sp_conn_reset(c, ETIMEDOUT, true);

@@ -11,9 +11,19 @@
  *                                 "I consumed rx_bytes from the rx head"
  *   fp -> app   TAS_FPOUT_UPDATE  "rx_bytes more arrived in order" (+FIN)
  *                                 and/or "tx_freed bytes were acknowledged"
+ *               TAS_FPOUT_SYNC    the flow's whole ring state: the first
+ *                                 entry after the flow moved to this context
  * Control (sp = slow path):
- *   app -> sp   LISTEN, CONNECT, ACCEPTED, CLOSE, SHUTDOWN, ABORT, UNLISTEN
- *   sp -> app   LISTEN_DONE, NEW_CONN, CONNECTED, RESET, CLOSED
+ *   app -> sp   LISTEN, CONNECT, ACCEPTED, CLOSE, SHUTDOWN, ABORT, UNLISTEN,
+ *               ATTACH
+ *   sp -> app   LISTEN_DONE, NEW_CONN, CONNECTED, RESET, CLOSED, ATTACHED,
+ *               DETACHED
+ * Sharing across fork(): every application holding a listener or flow (the
+ * one that made it and the children that inherited it) may CLOSE/UNLISTEN
+ * it; tasd closes it when the last one does.  One context at a time is its
+ * owner and hears about it; ATTACH makes the sender the owner (the previous
+ * owner gets DETACHED) and is answered by FPOUT_SYNC from the fast path, or
+ * by ATTACHED.
  * Ring buffers: a flow's rx and tx rings live in the application's region at
  * rx_off/tx_off (region offsets) with sizes rx_size/tx_size.  Positions wrap
  * modulo the size.  The fast path writes rx data at (rx head + unread bytes);
@@ -39,7 +49,7 @@ struct tas_fpin {
 };
 
 /* ---- fast path -> application ---- */
-enum { TAS_FPOUT_UPDATE = 1 };
+enum { TAS_FPOUT_UPDATE = 1, TAS_FPOUT_SYNC = 2 };
 #define TAS_FPOUT_FIN 0x1 /* the peer's FIN follows the rx bytes */
 struct tas_fpout {
     uint32_t flow;
@@ -47,6 +57,20 @@ struct tas_fpout {
     uint32_t rx_bytes; /* new in-order bytes in the rx ring */
     uint32_t tx_freed; /* tx bytes acknowledged: space free again */
     uint32_t flags;    /* TAS_FPOUT_* */
+};
+
+/* A flow's ring state, absolute (FPOUT_SYNC, ATTACHED). */
+struct tas_flow_sync {
+    uint32_t rx_head;   /* ring position of the first unread byte */
+    uint32_t rx_unread; /* bytes received in order, not yet consumed */
+    uint32_t tx_tail;   /* ring position where the next written byte goes */
+    uint32_t tx_free;   /* tx ring bytes free */
+    uint32_t flags;     /* TAS_FPOUT_FIN: the peer's FIN follows rx_unread */
+};
+struct tas_fpout_sync {
+    uint32_t flow;
+    uint32_t gen;
+    struct tas_flow_sync st;
 };
 
 /* ---- application -> slow path ---- */
@@ -58,6 +82,7 @@ enum {
     TAS_SPIN_SHUTDOWN = 5,
     TAS_SPIN_ABORT = 6,
     TAS_SPIN_UNLISTEN = 7,
+    TAS_SPIN_ATTACH = 8,
 };
 struct tas_spin_listen {
     uint64_t opaque;  /* echoed in LISTEN_DONE */
@@ -65,6 +90,8 @@ struct tas_spin_listen {
     uint16_t port;    /* local port, host order; must be != 0 */
     uint16_t flags;   /* TAS_LISTEN_REUSEPORT */
     uint32_t backlog; /* max connections established but not accepted */
+    uint32_t rx_size; /* ring sizes for its connections (SO_RCVBUF, */
+    uint32_t tx_size; /* SO_SNDBUF); 0 = tasd's; capped at tasd's */
 };
 #define TAS_LISTEN_REUSEPORT 0x1
 struct tas_spin_connect {
@@ -73,6 +100,8 @@ struct tas_spin_connect {
     uint32_t remote_ip;  /* network order */
     uint16_t local_port; /* host order; 0 = pick an ephemeral port */
     uint16_t remote_port;
+    uint32_t rx_size; /* ring sizes, as in LISTEN */
+    uint32_t tx_size;
 };
 struct tas_spin_accepted {
     uint32_t listener; /* listener id */
@@ -91,6 +120,14 @@ struct tas_spin_shutdown {
 struct tas_spin_unlisten {
     uint32_t listener;
 };
+/* ATTACH: take over a listener or flow this application holds. */
+enum { TAS_ATTACH_LISTENER = 1, TAS_ATTACH_FLOW = 2 };
+struct tas_spin_attach {
+    uint64_t opaque; /* echoed in ATTACHED */
+    uint32_t kind;   /* TAS_ATTACH_* */
+    uint32_t id;     /* listener id or flow id */
+    uint32_t gen;    /* flow generation */
+};
 
 /* ---- slow path -> application ---- */
 enum {
@@ -99,6 +136,8 @@ enum {
     TAS_SPOUT_CONNECTED = 3,
     TAS_SPOUT_RESET = 4,
     TAS_SPOUT_CLOSED = 5,
+    TAS_SPOUT_ATTACHED = 6,
+    TAS_SPOUT_DETACHED = 7,
 };
 struct tas_spout_listen_done {
     uint64_t opaque;
@@ -146,7 +185,26 @@ struct tas_spout_closed {
     uint32_t gen;
 };
 
+/* ATTACHED: a listener attach (id: the listener to use from now on), or a
+ * flow attach that failed or found the flow no longer in the fast path
+ * (then st is its final ring state). */
+struct tas_spout_attached {
+    uint64_t opaque;
+    int32_t status; /* 0 or -errno (-EBADF: not held; -ECONNRESET) */
+    uint32_t kind;
+    uint32_t id;
+    uint32_t gen;
+    struct tas_flow_sync st;
+};
+/* DETACHED: another context took the flow over; post nothing more for it. */
+struct tas_spout_detached {
+    uint32_t flow;
+    uint32_t gen;
+};
+
 static_assert(sizeof(struct tas_fpin) <= TAS_QE_BODY, "fits an entry");
+static_assert(sizeof(struct tas_fpout_sync) <= TAS_QE_BODY, "fits an entry");
+static_assert(sizeof(struct tas_spout_attached) <= TAS_QE_BODY, "fits an entry");
 static_assert(sizeof(struct tas_fpout) <= TAS_QE_BODY, "fits an entry");
 static_assert(sizeof(struct tas_spin_listen) <= TAS_QE_BODY, "fits an entry");
 static_assert(sizeof(struct tas_spin_connect) <= TAS_QE_BODY, "fits an entry");

@@ -11,6 +11,16 @@
  *   app  -> tasd  TAS_MSG_CTX_NEW
  *   tasd -> app   TAS_MSG_CTX       + SCM_RIGHTS: the context's eventfd
  *
+ * fork() (the parent, before and after forking):
+ *   app  -> tasd  TAS_MSG_FORK      tasd first takes every request already
+ *                                   on the app's sp_in queues, then records
+ *                                   what the app holds for the child
+ *   tasd -> app   TAS_MSG_FORK_OK   token naming that record
+ *   app  -> tasd  TAS_MSG_FORK_DONE token, pid of the child (or -1: failed)
+ * The child then says HELLO with the token and its parent's app id; its app
+ * holds the parent's listeners and connections until it closes them, and
+ * takes one over (TAS_SPIN_ATTACH) when it first uses it.
+ *
  * After posting to its sp_in queue an application writes the slow-path
  * doorbell (eventfd_write 1).  Errors come back as status = -errno.
  */
@@ -28,19 +38,23 @@ enum {
     TAS_MSG_WELCOME = 2,
     TAS_MSG_CTX_NEW = 3,
     TAS_MSG_CTX = 4,
+    TAS_MSG_FORK = 5,
+    TAS_MSG_FORK_OK = 6,
+    TAS_MSG_FORK_DONE = 7,
 };
 
 struct tas_msg {
     uint32_t type;    /* TAS_MSG_* */
     uint32_t version; /* TAS_ABI_VERSION (HELLO, WELCOME) */
     int32_t status;   /* replies: 0 or -errno */
-    int32_t pid;      /* HELLO: the application's pid */
+    int32_t pid;      /* HELLO: the application's pid; FORK_DONE: the child's */
     uint32_t app_id;  /* WELCOME */
     uint32_t ctx;     /* CTX: the new context's index */
     uint64_t region_size;  /* WELCOME: bytes to map of the region memfd */
     uint64_t global_size;  /* WELCOME: bytes to map of the global memfd */
     uint32_t n_fp;         /* WELCOME: number of fp doorbells that follow */
-    uint32_t pad;
+    uint32_t parent_app;   /* HELLO of a fork child: the parent's app id */
+    uint64_t token;        /* FORK_OK, FORK_DONE, HELLO of a fork child; 0 = none */
 };
 
 #endif /* TAS_MSG_H */

@@ -8,8 +8,10 @@
 # tasctl and the library through BUILD (the build directory).
 itest_progs = tests/integration/bin/echo_server tests/integration/bin/echo_client \
 	tests/integration/bin/tcp_send tests/integration/bin/tcp_recv \
-	tests/integration/bin/close_test tests/integration/bin/sem_io \
-	tests/integration/bin/sem_sockopt tests/integration/bin/sem_fortify
+	tests/integration/bin/close_test tests/integration/bin/fork_server \
+	tests/integration/bin/dup_server tests/integration/bin/exec_server \
+	tests/integration/bin/sem_io tests/integration/bin/sem_sockopt \
+	tests/integration/bin/sem_fortify
 check_PROGRAMS += $(itest_progs)
 # The demo server is built by plain `make` (tests/demo.sh needs it).
 noinst_PROGRAMS += tests/integration/bin/http_hello
@@ -20,6 +22,9 @@ tests_integration_bin_echo_client_SOURCES = tests/integration/echo_client.c $(it
 tests_integration_bin_tcp_send_SOURCES = tests/integration/tcp_send.c $(itest_util)
 tests_integration_bin_tcp_recv_SOURCES = tests/integration/tcp_recv.c $(itest_util)
 tests_integration_bin_close_test_SOURCES = tests/integration/close_test.c $(itest_util)
+tests_integration_bin_fork_server_SOURCES = tests/integration/fork_server.c $(itest_util)
+tests_integration_bin_dup_server_SOURCES = tests/integration/dup_server.c $(itest_util)
+tests_integration_bin_exec_server_SOURCES = tests/integration/exec_server.c $(itest_util)
 tests_integration_bin_sem_io_SOURCES = tests/integration/sem_io.c $(itest_util)
 tests_integration_bin_sem_sockopt_SOURCES = tests/integration/sem_sockopt.c $(itest_util)
 # Built as distributions build programs: the fortified entry points
@@ -34,12 +39,16 @@ itest_scripts = tests/integration/t_echo.sh tests/integration/t_client.sh \
 	tests/integration/t_bulk.sh tests/integration/t_close.sh \
 	tests/integration/t_options.sh tests/integration/t_tasctl.sh \
 	tests/integration/t_shutdown.sh tests/integration/t_systemd.sh tests/integration/t_loss.sh \
-	tests/integration/t_io.sh tests/integration/t_sockopt.sh tests/integration/t_fortify.sh
+	tests/integration/t_fork.sh tests/integration/t_dup.sh tests/integration/t_kill.sh \
+	tests/integration/t_fallback.sh tests/integration/t_exec.sh \
+	tests/integration/t_sockbuf.sh tests/integration/t_io.sh tests/integration/t_sockopt.sh \
+	tests/integration/t_fortify.sh
 TESTS += $(itest_scripts)
 AM_TESTS_ENVIRONMENT = BUILD='$(abs_top_builddir)'; SRCDIR='$(abs_top_srcdir)'; \
 	export BUILD SRCDIR;
 
-EXTRA_DIST += $(itest_scripts) tests/integration/lib.sh tests/integration/sem_sockopt.allowed
+EXTRA_DIST += $(itest_scripts) tests/integration/lib.sh tests/integration/hold_conns.py \
+	tests/integration/sem_sockopt.allowed
 
 # Files of the test harness that live outside tests/integration/: the demo,
 # the apps placeholder, CI, and the man pages written with them.

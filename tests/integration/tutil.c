@@ -63,11 +63,42 @@ int tu_set_nonblock(int fd, int on)
     return fcntl(fd, F_SETFL, fl) < 0 ? -errno : 0;
 }
 
+/* TU_SOCKBUF=N in the environment: SO_RCVBUF and SO_SNDBUF of N on every
+ * listening and connecting socket, before listen()/connect(). */
+static int set_bufs(int fd)
+{
+    const char *v = getenv("TU_SOCKBUF");
+    if (v == NULL || *v == '\0')
+        return 0;
+    int n = atoi(v);
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &n, sizeof(n)) < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &n, sizeof(n)) < 0)
+        return -1;
+    return 0;
+}
+
+void tu_print_bufs(const char *prog, int fd)
+{
+    int r = 0, s = 0;
+    socklen_t l = sizeof(r);
+    if (getenv("TU_SOCKBUF") == NULL)
+        return;
+    getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &r, &l);
+    l = sizeof(s);
+    getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &s, &l);
+    fprintf(stderr, "%s: SO_RCVBUF %d SO_SNDBUF %d\n", prog, r, s);
+}
+
 int tu_listen(uint16_t port, int backlog, int nonblock)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0)
         return -errno;
+    if (set_bufs(fd) < 0) {
+        int err = errno;
+        close(fd);
+        return -err;
+    }
     int one = 1;
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof(sa));
@@ -109,7 +140,7 @@ int tu_connect(const struct sockaddr_in *sa, int timeout_ms)
     if (fd < 0)
         return -errno;
     int err = 0;
-    if (tu_set_nonblock(fd, 1) < 0) {
+    if (set_bufs(fd) < 0 || tu_set_nonblock(fd, 1) < 0) {
         err = errno;
     } else if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0) {
         if (errno != EINPROGRESS) {
@@ -224,6 +255,7 @@ int tu_open_one(const char *prog, const char *addr, uint16_t port, int timeout_m
                 tu_errname(-fd));
         return -1;
     }
+    tu_print_bufs(prog, fd);
     return fd;
 }
 

@@ -58,6 +58,8 @@ void tu_pattern(uint8_t *buf, size_t len, uint64_t seed);
 
 /* Tell the test harness we are listening (one line on stderr). */
 void tu_ready(const char *prog, uint16_t port);
+/* With TU_SOCKBUF set (see tu_listen): print SO_RCVBUF/SO_SNDBUF of fd. */
+void tu_print_bufs(const char *prog, int fd);
 
 /* One connection: with addr == NULL listen on port, say READY and accept
  * one connection; otherwise connect to addr:port.  On failure it says why

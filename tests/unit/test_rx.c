@@ -1,6 +1,7 @@
 /* test_rx.c - receive processing of an established flow (fastpath/rx.c):
- * in-order and out-of-order data, duplicates, the receive window, ring
- * wrap-around, ACK processing, fast retransmit, window updates, FIN. */
+ * in-order and out-of-order data (several held intervals), duplicates, the
+ * receive window, ring wrap-around, ACK processing, fast retransmit (go-back
+ * without SACK; hole by hole with SACK), window updates, FIN. */
 #include <criterion/criterion.h>
 
 #include "tas/proto.h"
@@ -14,12 +15,14 @@
 
 static uint8_t rxbuf[RX_SIZE], txbuf[TX_SIZE];
 static struct fp_flow f;
+static struct fp_flow_x x;
 static struct fp_rx_result r;
 static uint8_t pattern[256]; /* byte i of the peer's stream is pattern[i] */
 
 static void setup(void)
 {
     memset(&f, 0, sizeof(f));
+    memset(&x, 0, sizeof(x));
     memset(rxbuf, 0, sizeof(rxbuf));
     for (unsigned i = 0; i < sizeof(pattern); i++)
         pattern[i] = (uint8_t)(i * 7 + 1);
@@ -46,14 +49,14 @@ static void data(uint32_t from, uint32_t len, uint8_t extra_flags)
                        .flags = TAS_TCP_ACK | extra_flags,
                        .data = pattern + from,
                        .len = len};
-    fp_rx_segment(&f, &s, 0, &r);
+    fp_rx_segment(&f, &x, &s, 0, &r);
 }
 
 static void ack(uint32_t ackno, uint16_t win)
 {
     struct fp_seg s = {
         .seq = f.rx_next_seq, .ack = ackno, .win = win, .flags = TAS_TCP_ACK};
-    fp_rx_segment(&f, &s, 0, &r);
+    fp_rx_segment(&f, &x, &s, 0, &r);
 }
 
 /* The app consumed n bytes. */
@@ -117,11 +120,12 @@ Test(rx, out_of_order_segment_is_held_until_gap_fills)
     cr_assert(r.ack_now);
     cr_assert_eq(r.delivered, 0);
     cr_assert_eq(f.rx_next_seq, ISN_PEER);
-    cr_assert_eq(f.rx_ooo_start, ISN_PEER + 10);
-    cr_assert_eq(f.rx_ooo_len, 10);
+    cr_assert_eq(x.n_ooo, 1);
+    cr_assert_eq(x.ooo_start[0], ISN_PEER + 10);
+    cr_assert_eq(x.ooo_end[0], ISN_PEER + 20);
     data(0, 10, 0);
     cr_assert_eq(r.delivered, 20);
-    cr_assert_eq(f.rx_ooo_len, 0);
+    cr_assert_eq(x.n_ooo, 0);
     cr_assert_eq(f.rx_next_seq, ISN_PEER + 20);
     cr_assert_eq(f.rx_avail, RX_SIZE - 20);
     assert_ring_holds(0, 20);
@@ -132,23 +136,48 @@ Test(rx, adjacent_out_of_order_segments_extend_the_interval)
     data(10, 5, 0);
     data(15, 5, 0);
     data(5, 5, 0);
-    cr_assert_eq(f.rx_ooo_start, ISN_PEER + 5);
-    cr_assert_eq(f.rx_ooo_len, 15);
+    cr_assert_eq(x.n_ooo, 1);
+    cr_assert_eq(x.ooo_start[0], ISN_PEER + 5);
+    cr_assert_eq(x.ooo_end[0], ISN_PEER + 20);
     data(0, 5, 0);
     cr_assert_eq(r.delivered, 20);
     assert_ring_holds(0, 20);
 }
 
-Test(rx, disjoint_second_interval_is_dropped_and_first_kept)
+Test(rx, disjoint_intervals_are_all_held_and_delivered_as_gaps_fill)
 {
     data(10, 5, 0);
     data(30, 5, 0);
-    cr_assert(r.dropped);
-    cr_assert_eq(f.rx_ooo_start, ISN_PEER + 10);
-    cr_assert_eq(f.rx_ooo_len, 5);
+    data(20, 5, 0);
+    cr_assert_not(r.dropped);
+    cr_assert_eq(x.n_ooo, 3);
+    cr_assert_eq(x.ooo_last, ISN_PEER + 20, "the interval that grew last");
     data(0, 10, 0);
     cr_assert_eq(r.delivered, 15);
     cr_assert_eq(f.rx_next_seq, ISN_PEER + 15);
+    cr_assert_eq(x.n_ooo, 2);
+    data(15, 5, 0);
+    cr_assert_eq(r.delivered, 10, "fills the gap before [20, 25)");
+    data(25, 5, 0);
+    cr_assert_eq(r.delivered, 10);
+    cr_assert_eq(x.n_ooo, 0);
+    assert_ring_holds(0, 35);
+}
+
+Test(rx, a_fifth_interval_above_the_others_is_dropped)
+{
+    data(4, 2, 0);
+    data(8, 2, 0);
+    data(12, 2, 0);
+    data(16, 2, 0);
+    data(20, 2, 0);
+    cr_assert(r.dropped);
+    cr_assert_eq(x.n_ooo, FP_OOO_MAX);
+    data(2, 1, 0); /* below them all: the highest goes instead */
+    cr_assert_not(r.dropped);
+    cr_assert_eq(x.n_ooo, FP_OOO_MAX);
+    cr_assert_eq(x.ooo_start[0], ISN_PEER + 2);
+    cr_assert_eq(x.ooo_end[FP_OOO_MAX - 1], ISN_PEER + 14);
 }
 
 Test(rx, in_order_segment_covering_the_interval_clears_it)
@@ -156,7 +185,7 @@ Test(rx, in_order_segment_covering_the_interval_clears_it)
     data(10, 5, 0);
     data(0, 20, 0);
     cr_assert_eq(r.delivered, 20);
-    cr_assert_eq(f.rx_ooo_len, 0);
+    cr_assert_eq(x.n_ooo, 0);
     assert_ring_holds(0, 20);
 }
 
@@ -177,7 +206,7 @@ Test(rx, segment_entirely_beyond_the_window_is_dropped)
     data(8, 4, 0);
     cr_assert(r.dropped);
     cr_assert(r.ack_now);
-    cr_assert_eq(f.rx_ooo_len, 0);
+    cr_assert_eq(x.n_ooo, 0);
 }
 
 Test(rx, zero_window_probe_is_acked_not_stored)
@@ -384,7 +413,7 @@ Test(rx, timestamps_update_ts_recent_and_sample_rtt)
                        .ts_ecr = 5000,
                        .data = pattern,
                        .len = 4};
-    fp_rx_segment(&f, &s, 5003 * 1000 + 10, &r); /* 3 ticks later */
+    fp_rx_segment(&f, &x, &s, 5003 * 1000 + 10, &r); /* 3 ticks later */
     cr_assert_eq(f.ts_recent, 150);
     cr_assert_eq(f.srtt_us, 3500);
     cr_assert_eq(r.delivered, 4);
@@ -402,7 +431,7 @@ Test(rx, out_of_order_segment_does_not_update_ts_recent)
                        .ts_val = 150,
                        .data = pattern + 10,
                        .len = 4};
-    fp_rx_segment(&f, &s, 0, &r);
+    fp_rx_segment(&f, &x, &s, 0, &r);
     cr_assert_eq(f.ts_recent, 100);
 }
 
@@ -418,7 +447,7 @@ Test(rx, data_with_an_old_timestamp_fails_paws)
                        .ts_val = 90,
                        .data = pattern,
                        .len = 4};
-    fp_rx_segment(&f, &s, 0, &r);
+    fp_rx_segment(&f, &x, &s, 0, &r);
     cr_assert(r.dropped);
     cr_assert(r.ack_now);
     cr_assert_eq(r.delivered, 0);
@@ -445,7 +474,7 @@ Test(rx, keepalive_below_rcv_nxt_is_answered)
     f.flags &= (uint16_t)~FP_FLOW_ACK_NOW;
     struct fp_seg s = {
         .seq = ISN_PEER + 9, .ack = f.tx_una_seq, .win = 1000, .flags = TAS_TCP_ACK};
-    fp_rx_segment(&f, &s, 0, &r);
+    fp_rx_segment(&f, &x, &s, 0, &r);
     cr_assert(r.ack_now);
     cr_assert_eq(r.delivered, 0);
 }
@@ -469,14 +498,14 @@ Test(rx, ecn_marks_are_counted_and_echoed)
                        .ce = true,
                        .data = pattern,
                        .len = 4};
-    fp_rx_segment(&f, &s, 0, &r);
+    fp_rx_segment(&f, &x, &s, 0, &r);
     cr_assert_eq(f.cnt_ecn, 1);
     cr_assert(f.flags & FP_FLOW_CWR, "our next data segment says CWR");
     cr_assert(f.flags & FP_FLOW_ECE, "CE is echoed");
     s.seq += 4;
     s.flags = TAS_TCP_ACK | TAS_TCP_CWR;
     s.ce = false;
-    fp_rx_segment(&f, &s, 0, &r);
+    fp_rx_segment(&f, &x, &s, 0, &r);
     cr_assert_not(f.flags & FP_FLOW_ECE, "until the peer's CWR");
 }
 
@@ -487,7 +516,79 @@ Test(rx, segment_without_ecn_negotiated_counts_nothing)
                        .win = 1000,
                        .flags = TAS_TCP_ACK | TAS_TCP_ECE,
                        .ce = true};
-    fp_rx_segment(&f, &s, 0, &r);
+    fp_rx_segment(&f, &x, &s, 0, &r);
     cr_assert_eq(f.cnt_ecn, 0);
     cr_assert_not(f.flags & (FP_FLOW_ECE | FP_FLOW_CWR));
+}
+
+/* ---- SACK: the sending side (we sent 160 bytes in 10 segments of 16) ---- */
+
+static void sent(uint32_t n)
+{
+    f.flags |= FP_FLOW_SACK;
+    f.tx_sent = n;
+}
+
+/* A duplicate ACK of our una with SACK blocks [a, b) relative to ISN_OURS. */
+static void sack_ack(unsigned n, const uint32_t *a, const uint32_t *b)
+{
+    struct fp_seg s = {
+        .seq = f.rx_next_seq, .ack = f.tx_una_seq, .win = 1000, .flags = TAS_TCP_ACK};
+    s.n_sack = (uint8_t)n;
+    for (unsigned i = 0; i < n; i++) {
+        s.sack_start[i] = ISN_OURS + a[i];
+        s.sack_end[i] = ISN_OURS + b[i];
+    }
+    fp_rx_segment(&f, &x, &s, 0, &r);
+}
+
+Test(rx, sack_recovery_resends_only_the_holes)
+{
+    sent(160);
+    /* Segments 0 and 3 were lost; the peer SACKs 16..48 then 64..112. */
+    sack_ack(1, (uint32_t[]){16}, (uint32_t[]){48});
+    cr_assert_not(r.fast_retx);
+    sack_ack(1, (uint32_t[]){64}, (uint32_t[]){80});
+    cr_assert(r.fast_retx, "3 segments' worth SACKed starts recovery (RFC 6675)");
+    cr_assert(x.in_recovery);
+    cr_assert_eq(x.n_sack, 2);
+    cr_assert_eq(r.retx_seq, ISN_OURS);
+    cr_assert_eq(r.retx_len, 16, "the first hole, one segment");
+    cr_assert_eq(f.tx_sent, 160, "nothing goes back: no go-back-N");
+    sack_ack(2, (uint32_t[]){64, 16}, (uint32_t[]){112, 48});
+    cr_assert_not(r.fast_retx, "one recovery");
+    cr_assert_eq(x.sack_end[1], ISN_OURS + 112, "the scoreboard grew");
+    cr_assert_eq(r.retx_seq, ISN_OURS + 48, "the next hole, after the SACKed range");
+    cr_assert_eq(r.retx_len, 16);
+    sack_ack(2, (uint32_t[]){64, 16}, (uint32_t[]){112, 48});
+    cr_assert_eq(r.retx_len, 0, "no hole left below the highest SACKed byte");
+    /* The retransmissions arrive: a partial ACK, then the whole flight. */
+    ack(ISN_OURS + 64, 1000);
+    cr_assert(x.in_recovery, "64 < recovery point 160");
+    cr_assert_eq(r.retx_len, 0);
+    ack(ISN_OURS + 160, 1000);
+    cr_assert_not(x.in_recovery);
+    cr_assert_eq(x.n_sack, 0);
+    cr_assert_eq(f.cnt_fretx, 1, "one loss event for the congestion control");
+}
+
+Test(rx, sack_blocks_outside_the_flight_are_ignored)
+{
+    sent(64);
+    sack_ack(3, (uint32_t[]){0, 80, 30}, (uint32_t[]){0, 100, 20});
+    cr_assert_eq(x.n_sack, 0, "empty, beyond SND.NXT, reversed");
+    sack_ack(1, (uint32_t[]){(uint32_t)-32}, (uint32_t[]){(uint32_t)-16});
+    cr_assert_eq(x.n_sack, 0, "below SND.UNA (D-SACK)");
+}
+
+Test(rx, without_sack_the_third_duplicate_goes_back)
+{
+    f.tx_sent = 64;
+    ack(ISN_OURS, 1000);
+    ack(ISN_OURS, 1000);
+    ack(ISN_OURS, 1000);
+    cr_assert(r.fast_retx);
+    cr_assert_eq(r.goback, 64);
+    cr_assert_eq(f.tx_sent, 0);
+    cr_assert_eq(f.tx_avail, 64);
 }

@@ -90,7 +90,7 @@ Test(tcp_opts, window_scale_above_14_is_clamped)
     cr_assert_eq(o.wscale, 14);
 }
 
-Test(tcp_opts, sack_blocks_are_skipped)
+Test(tcp_opts, sack_blocks_are_parsed_beside_timestamps)
 {
     const uint8_t opt[] = {1, 1, 5, 10, 0, 0, 0, 1, 0, 0, 0, 2,
                            1, 1, 8, 10, 0, 0, 0, 9, 0, 0, 0, 8};
@@ -99,6 +99,32 @@ Test(tcp_opts, sack_blocks_are_skipped)
     cr_assert(o.has_ts);
     cr_assert_eq(o.ts_val, 9);
     cr_assert_eq(o.ts_ecr, 8);
+    cr_assert_eq(o.n_sack, 1);
+    cr_assert_eq(o.sack_start[0], 1);
+    cr_assert_eq(o.sack_end[0], 2);
+}
+
+Test(tcp_opts, sack_option_of_a_bad_length_is_ignored)
+{
+    const uint8_t opt[] = {5, 9, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1};
+    struct fp_tcp_opts o;
+    cr_assert_eq(fp_tcp_opts_parse(opt, sizeof(opt), &o), 0);
+    cr_assert_eq(o.n_sack, 0);
+}
+
+Test(tcp_opts, sack_blocks_round_trip_through_the_parser)
+{
+    uint32_t st[4] = {100, 300, 0xfffffff0u, 7}, en[4] = {200, 400, 16, 8};
+    uint8_t buf[40];
+    size_t n = fp_tcp_opts_write_sack(buf, st, en, 4);
+    cr_assert_eq(n, 36);
+    struct fp_tcp_opts o;
+    cr_assert_eq(fp_tcp_opts_parse(buf, n, &o), 0);
+    cr_assert_eq(o.n_sack, 4);
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(o.sack_start[i], st[i]);
+        cr_assert_eq(o.sack_end[i], en[i]);
+    }
 }
 
 Test(tcp_opts, syn_options_round_trip_through_the_parser)
