@@ -42,36 +42,23 @@ io_case "non-blocking connect to a closed port: SO_ERROR is ECONNREFUSED once" r
 
 # SO_REUSEPORT: two listeners of one process, then two processes, share a
 # port; every connection from the peer is served.
-start_bg rp1 tasd -t 60 "$BIN/sem_io" --reuseport-serve 2 --port 7200 --conns 20 --timeout 50
+start_bg rp1 tasd -t 60 "$BIN/sem_io" --reuseport-serve 2 --port 7200 --conns 60 --timeout 50
 wait_ready rp1 || fatal "reuseport server did not start"
-check "SO_REUSEPORT, two sockets of one process: 20 connections all served" \
-    run_linux_peer -t 60 "$BIN/sem_io" --reuseport-client 20 --addr "$SERVER_IP" --port 7200
+check "SO_REUSEPORT, two sockets of one process: 60 connections all served (1 byte written right after accept)" \
+    run_linux_peer -t 60 "$BIN/sem_io" --reuseport-client 60 --addr "$SERVER_IP" --port 7200
 check "the reuseport server exited cleanly" wait_bg rp1 30
 show_bg_log rp1
-if [[ $TAS_TEST_MODE == linux ]]; then
-    start_bg rpa tasd -t 60 "$BIN/sem_io" --reuseport-serve 1 --port 7201 --conns 30 --timeout 15
-    wait_ready rpa || fatal "reuseport server A did not start"
-    start_bg rpb tasd -t 60 "$BIN/sem_io" --reuseport-serve 1 --base 1 --port 7201 --conns 30 \
-        --timeout 15
-    wait_ready rpb || fatal "reuseport server B did not start"
-    check "SO_REUSEPORT, two processes: 30 connections all served" \
-        run_linux_peer -t 60 "$BIN/sem_io" --reuseport-client 30 --addr "$SERVER_IP" --port 7201
-    check "reuseport server A exited cleanly" wait_bg rpa 30
-    check "reuseport server B exited cleanly" wait_bg rpb 30
-    show_bg_log rpa
-    show_bg_log rpb
-    check "both processes were given connections" \
-        bash -c "grep -q 'listener a served [1-9]' '${BG_LOG[rpa]}' && grep -q 'listener b served [1-9]' '${BG_LOG[rpb]}'"
-else
-    # Known limitation (libtas_interpose(7)): tasd shares a port only
-    # between the sockets of one process (slowpath/listen.c); a second
-    # process's listen() fails with EADDRINUSE instead of joining.
-    start_bg rpa tasd -t 60 "$BIN/sem_io" --reuseport-serve 1 --port 7201 --conns 1 --timeout 10
-    wait_ready rpa || fatal "reuseport server A did not start"
-    _mk_cmd tasd -t 20 "$BIN/sem_io" --reuseport-serve 1 --port 7201 --conns 1 --timeout 2
-    "${CMD[@]}" >"$TMP/rpb.out" 2>&1
-    check "SO_REUSEPORT, second process under tasd: listen() fails with EADDRINUSE (known limitation)" \
-        grep -q 'EADDRINUSE' "$TMP/rpb.out"
-    stop_bg rpa
-fi
+start_bg rpa tasd -t 60 "$BIN/sem_io" --reuseport-serve 1 --port 7201 --conns 30 --timeout 15
+wait_ready rpa || fatal "reuseport server A did not start"
+start_bg rpb tasd -t 60 "$BIN/sem_io" --reuseport-serve 1 --base 1 --port 7201 --conns 30 \
+    --timeout 15
+wait_ready rpb || fatal "reuseport server B did not start"
+check "SO_REUSEPORT, two processes: 30 connections all served" \
+    run_linux_peer -t 60 "$BIN/sem_io" --reuseport-client 30 --addr "$SERVER_IP" --port 7201
+check "reuseport server A exited cleanly" wait_bg rpa 30
+check "reuseport server B exited cleanly" wait_bg rpb 30
+show_bg_log rpa
+show_bg_log rpb
+check "both processes were given connections" \
+    bash -c "grep -q 'listener a served [1-9]' '${BG_LOG[rpa]}' && grep -q 'listener b served [1-9]' '${BG_LOG[rpb]}'"
 finish
