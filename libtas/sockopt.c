@@ -22,8 +22,8 @@
  * listen() or connect(), they size the rings, up to tasd's configured sizes,
  * and read back as the kernel keeps them: doubled, as Linux), TCP_MAXSEG
  * (negotiated), TCP_INFO (state, MSS, unacked, rcv_space: tasd does not
- * expose RTT, cwnd or retransmissions), TCP_CONGESTION (tasd's algorithm)
- * and IP_MTU.
+ * expose RTT, cwnd or retransmissions), TCP_CONGESTION (tasd's algorithm,
+ * from the region header) and IP_MTU.
  * fcntl(F_SETFL) and ioctl(FIONBIO) go to the kernel socket too, so
  * F_GETFL needs no emulation; FIONREAD/SIOCINQ and SIOCOUTQ are answered
  * from the rings.
@@ -109,12 +109,17 @@ static int tcp_info(const struct tas_sock *s, int fd, void *val, socklen_t *len)
     return 0;
 }
 
-/* TCP_CONGESTION: tasd's algorithm, whatever the application set (tasd's
- * configuration chooses it; the region does not name it yet, and "reno" is
- * tasd's default). */
+/* TCP_CONGESTION: tasd's algorithm (tcp.cc in its configuration, named in
+ * the region header), whatever the application set. */
 static int tcp_congestion(void *val, socklen_t *len)
 {
-    char name[TAS_CA_NAME_MAX] = "reno";
+    char name[TAS_CA_NAME_MAX] = "reno"; /* tasd's default, if unnamed */
+    const char *h = tas_ctx.hdr.cc_name;
+    size_t hl = strnlen(h, sizeof(tas_ctx.hdr.cc_name));
+    if (hl > 0 && hl < sizeof(name)) { /* from tasd: take it only if it fits */
+        memset(name, 0, sizeof(name));
+        memcpy(name, h, hl);
+    }
     if (val == NULL || len == NULL)
         return -EFAULT;
     if ((int)*len < 0)

@@ -165,6 +165,7 @@ static int app_region_create(struct sp_app *a)
     h->local_ip = sp.ip;
     h->local_prefix = sp.prefix;
     h->mss = sp.mss;
+    snprintf(h->cc_name, sizeof(h->cc_name), "%s", sp.cc != NULL ? sp.cc->name : "");
 
     a->ctxs = calloc(a->max_ctx, sizeof(*a->ctxs));
     if (a->ctxs == NULL)

@@ -56,6 +56,8 @@ struct tas_region_hdr {
     uint8_t pad0[3];
     uint32_t mss;          /* tasd's default MSS (from the port MTU) */
     uint32_t pad1;
+    char cc_name[16];      /* tasd's congestion control ("reno"), NUL-padded;
+                            * libtas answers TCP_CONGESTION with it */
 };
 static_assert(sizeof(struct tas_region_hdr) <= TAS_PAGE, "header fits a page");
 

@@ -12,6 +12,7 @@
  *
  *   sem_sockopt --addr PEER --port P    (P+1 must have no listener)
  *   sem_sockopt --sink --port P         the peer: accepts, reads, discards
+ *   sem_sockopt --congestion            TCP_CONGESTION of a fresh socket
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -260,8 +261,17 @@ int main(int argc, char **argv)
     if (argc == 6 && strcmp(argv[1], "--sink") == 0)
         return sink((uint16_t)tu_num(PROG, "--port", argv[3], 1, 65535),
                     (int)tu_num(PROG, "--timeout", argv[5], 1, 3600));
+    if (argc == 2 && strcmp(argv[1], "--congestion") == 0) { /* a fresh socket's */
+        char name[16] = "";
+        socklen_t len = sizeof(name);
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, &len) != 0)
+            return 1;
+        printf("%.*s\n", (int)len, name);
+        return 0;
+    }
     if (argc != 5 || strcmp(argv[1], "--addr") != 0 || strcmp(argv[3], "--port") != 0) {
-        fprintf(stderr, "usage: %s --addr PEER --port P | --sink --port P --timeout S\n",
+        fprintf(stderr, "usage: %s --addr PEER --port P | --sink --port P --timeout S | --congestion\n",
                 PROG);
         return 2;
     }

@@ -3,7 +3,8 @@
 # table of get/set steps on a fresh, a connected and a listening socket runs
 # in ns A (under tasd, or Linux in linux mode) and in ns B (Linux), and the
 # two results must be equal line by line, except the differences listed with
-# their reason in sem_sockopt.allowed (tasd mode only).
+# their reason in sem_sockopt.allowed (tasd mode only).  TCP_CONGESTION
+# names tasd's algorithm (checked with --cc none too).
 . "$(dirname "$0")/lib.sh"
 tas_init t_sockopt "$BIN/sem_sockopt"
 net_setup
@@ -55,4 +56,16 @@ sys.exit(1 if bad else 0)
 PY
 stop_bg sinkA
 stop_bg sinkB
+
+# TCP_CONGESTION names tasd's configured algorithm, not a constant.
+if [[ $TAS_TEST_MODE == tasd ]]; then
+    check_eq "TCP_CONGESTION under tasd's default configuration" \
+        "$(run_under_tasd -t 20 "$BIN/sem_sockopt" --congestion)" reno
+    stop_tasd
+    start_tasd --config /dev/null --ip "$SERVER_IP/$NET_PREFIX" --run-dir "$RUN_DIR" --cc none \
+        --dpdk "--no-huge --no-pci -m 512 --file-prefix $DPDK_PREFIX --vdev net_af_packet0,iface=$VETH_A" ||
+        fatal "tasd --cc none did not start"
+    check_eq "TCP_CONGESTION under tasd --cc none" \
+        "$(run_under_tasd -t 20 "$BIN/sem_sockopt" --congestion)" none
+fi
 finish
