@@ -217,6 +217,7 @@ struct fp_core {
     uint64_t acks_sent;            /* pure ACKs and window updates sent */
     uint64_t retx_bytes;           /* payload bytes sent again (any cause) */
     uint64_t retx_sack;            /* segments retransmitted for SACK holes */
+    uint64_t ce_marks;             /* ECN flows: segments received with CE (DCTCP) */
 };
 
 /* Shared by all cores. */

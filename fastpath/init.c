@@ -310,8 +310,9 @@ void fp_write_stats(FILE *f, bool json)
             fprintf(f,
                     ",\"tx_drops\":%" PRIu64 ",\"rx_ignored\":%" PRIu64
                     ",\"acks_sent\":%" PRIu64 ",\"retx_bytes\":%" PRIu64
-                    ",\"retx_sack\":%" PRIu64 "}",
-                    c->tx_drops, c->rx_ignored, c->acks_sent, c->retx_bytes, c->retx_sack);
+                    ",\"retx_sack\":%" PRIu64 ",\"ce_marks\":%" PRIu64 "}",
+                    c->tx_drops, c->rx_ignored, c->acks_sent, c->retx_bytes, c->retx_sack,
+                    c->ce_marks);
         }
         fprintf(f, "]}\n");
         return;
@@ -335,6 +336,6 @@ void fp_write_stats(FILE *f, bool json)
     for (unsigned i = 0; i < fp.n_cores; i++)                                            \
         fprintf(f, " %16" PRIu64, fp.cores[i].n);                                        \
     fprintf(f, "\n");
-    X(tx_drops) X(rx_ignored) X(acks_sent) X(retx_bytes) X(retx_sack)
+    X(tx_drops) X(rx_ignored) X(acks_sent) X(retx_bytes) X(retx_sack) X(ce_marks)
 #undef X
 }

@@ -148,6 +148,8 @@ static void input_established(struct fp_core *c, uint32_t fid,
     c->retx_bytes += r.goback;
     if (unlikely(r.ooo))
         c->stats.ooo_segs++;
+    if (unlikely(r.ce))
+        c->ce_marks++;
     if (unlikely(r.dropped) && plen > 0)
         c->stats.drops_nobuf++;
     if (r.tx_ready && fp_flow_can_send(f))

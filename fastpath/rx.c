@@ -424,8 +424,10 @@ void fp_rx_segment(struct fp_flow *f, struct fp_flow_x *x, const struct fp_seg *
         }
         if (s->flags & TAS_TCP_CWR)
             f->flags &= (uint16_t)~FP_FLOW_ECE;
-        if (s->ce)
+        if (s->ce) {
             f->flags |= FP_FLOW_ECE;
+            r->ce = true;
+        }
     }
 
     /* 4, 5. */

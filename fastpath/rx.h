@@ -47,6 +47,7 @@ struct fp_rx_result {
     uint32_t goback;    /* without SACK: bytes that will go again (go-back-N) */
     bool tx_ready;      /* ACK/window/go-back: the flow may be able to send */
     bool ooo;           /* the segment was out of order */
+    bool ce;            /* ECN flow: the segment carried CE */
     bool dropped;       /* payload dropped: beyond the window, old ack, no room */
 };
 

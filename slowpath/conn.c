@@ -219,7 +219,8 @@ int sp_conn_install(struct sp_conn *c)
     f->tx_size = c->tx_size;
     f->tx_una_seq = c->iss + 1;
     f->tx_remote_win = c->peer_win;
-    f->flags = (uint16_t)((c->ts ? FP_FLOW_TS : 0) | (c->sack ? FP_FLOW_SACK : 0));
+    f->flags = (uint16_t)((c->ts ? FP_FLOW_TS : 0) | (c->sack ? FP_FLOW_SACK : 0) |
+                          (c->ecn ? FP_FLOW_ECN : 0));
     f->remote_wscale = c->remote_ws;
     f->local_ip = c->lip;
     f->remote_ip = c->rip;
@@ -464,17 +465,41 @@ void sp_conn_fp_event(const struct fp_event *ev)
 
 /* ---- segments for synchronized connections ---- */
 
+/* RFC 5961 challenge ACK, at most SP_CHALLENGE_PER_S a second in all
+ * (RFC 5961 7: the limit keeps it from being an amplifier). */
+static void challenge_ack(struct sp_conn *c, uint32_t rcv_nxt)
+{
+    if (sp.now_ms - sp.challenge_start_ms >= 1000) {
+        sp.challenge_start_ms = sp.now_ms;
+        sp.challenge_sent = 0;
+    }
+    if (sp.challenge_sent >= SP_CHALLENGE_PER_S) {
+        sp.cnt.challenge_limited++;
+        return;
+    }
+    sp.challenge_sent++;
+    sp.cnt.challenge_acks++;
+    uint32_t w = sp_rd32(&fp.flows[c->flow].rx_avail) >> c->local_ws;
+    sp_send_ack(c, sp_conn_snd_nxt(c), rcv_nxt, (uint16_t)(w > 0xffff ? 0xffff : w));
+}
+
 static void sync_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf *m)
 {
     const struct fp_flow *f = &fp.flows[c->flow];
     uint32_t rcv_nxt = sp_rd32(&f->rx_next_seq);
 
     if (p->flags & TAS_TCP_RST) {
+        /* RFC 5961 3.2: only an RST at exactly RCV.NXT resets; one elsewhere
+         * in the window gets a (rate-limited) challenge ACK, which a real
+         * peer answers with the exact RST; outside the window it is dropped. */
         uint32_t wnd = sp_rd32(&f->rx_avail);
-        if (p->seq == rcv_nxt || tas_seq_in(p->seq, rcv_nxt, rcv_nxt + (wnd ? wnd : 1))) {
+        if (p->seq == rcv_nxt) {
             sp.cnt.rst_rcvd++;
             sp.cnt.conn_reset++;
             sp_conn_reset(c, ECONNRESET, false);
+        } else if (tas_seq_in(p->seq, rcv_nxt, rcv_nxt + (wnd ? wnd : 1))) {
+            sp.cnt.rst_ignored++;
+            challenge_ack(c, rcv_nxt);
         } else {
             sp.cnt.rst_ignored++;
         }
@@ -485,10 +510,12 @@ static void sync_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbu
         /* Our handshake ACK was lost (a retransmitted SYN-ACK), or a SYN
          * in a synchronized state: answer with an ACK either way (RFC 5961
          * 4 challenge ACK). */
-        if (!((p->flags & TAS_TCP_ACK) && !c->passive && p->seq == c->irs))
-            sp.cnt.challenge_acks++;
-        uint32_t w = sp_rd32(&f->rx_avail) >> c->local_ws;
-        sp_send_ack(c, sp_conn_snd_nxt(c), rcv_nxt, (uint16_t)(w > 0xffff ? 0xffff : w));
+        if ((p->flags & TAS_TCP_ACK) && !c->passive && p->seq == c->irs) {
+            uint32_t w = sp_rd32(&f->rx_avail) >> c->local_ws;
+            sp_send_ack(c, sp_conn_snd_nxt(c), rcv_nxt, (uint16_t)(w > 0xffff ? 0xffff : w));
+        } else {
+            challenge_ack(c, rcv_nxt);
+        }
         rte_pktmbuf_free(m);
         return;
     }

@@ -106,6 +106,7 @@ void sp_conn_connect(struct sp_app *a, uint16_t ctx, const struct tas_spin_conne
     c->ts = sp.cfg.timestamps;
     c->ws = sp.cfg.window_scaling;
     c->sack = sp.cfg.sack;
+    c->ecn = sp.cfg.ecn == 1;
     c->local_ws = c->ws ? sp.wscale : 0;
     sp_conn_hash_add(c);
     sp.cnt.conn_active++;
@@ -154,6 +155,8 @@ static void establish_active(struct sp_conn *c, const struct sp_pkt *p)
     c->local_ws = c->ws ? sp.wscale : 0;
     c->remote_ws = c->ws ? o.wscale : 0;
     c->sack = c->sack && o.sack_perm;
+    /* An ECN-setup SYN-ACK has ECE and not CWR. */
+    c->ecn = c->ecn && (p->flags & (TAS_TCP_ECE | TAS_TCP_CWR)) == TAS_TCP_ECE;
     c->peer_mss = o.has_mss ? o.mss : 536;
     c->mss = sp_conn_syn_mss(c->peer_mss);
     c->peer_win = p->win; /* never scaled in a SYN */

@@ -1,4 +1,5 @@
-/* isn.c - initial sequence numbers (RFC 6528) and window-scale choice.
+/* isn.c - initial sequence numbers (RFC 6528), SYN cookies (RFC 4987 3.6)
+ * and window-scale choice.
  *
  * ISN = M + F(local ip, local port, remote ip, remote port, secret), with M
  * a clock ticking every 4 microseconds and F SipHash-2-4 keyed with a
@@ -83,4 +84,52 @@ uint8_t sp_tcp_wscale_for(uint32_t bytes)
     while (s < TAS_TCP_MAX_WSCALE && (bytes >> s) > 65535)
         s++;
     return s;
+}
+
+/* SYN cookie layout: 5 bits of a 64-second counter, 3 bits of MSS index,
+ * 24 bits of SipHash over the connection, the peer's ISN and the counter. */
+static const uint16_t cookie_mss[8] = {536, 1024, 1220, 1360, 1400, 1440, 1460, 8960};
+#define COOKIE_PERIOD_MS 64000u
+
+static uint32_t cookie_hash(const uint8_t key[16], uint32_t lip, uint32_t rip,
+                            uint16_t lport, uint16_t rport, uint32_t peer_isn, uint32_t t)
+{
+    uint8_t m[20];
+    memcpy(m, &lip, 4);
+    memcpy(m + 4, &rip, 4);
+    memcpy(m + 8, &lport, 2);
+    memcpy(m + 10, &rport, 2);
+    memcpy(m + 12, &peer_isn, 4);
+    memcpy(m + 16, &t, 4);
+    return (uint32_t)siphash24(key, m, sizeof(m)) & 0xffffffu;
+}
+
+uint32_t sp_syncookie_make(const uint8_t key[16], uint32_t lip, uint32_t rip,
+                           uint16_t lport, uint16_t rport, uint32_t peer_isn,
+                           uint16_t peer_mss, uint64_t now_ms)
+{
+    uint32_t t = (uint32_t)(now_ms / COOKIE_PERIOD_MS);
+    uint32_t idx = 0;
+    for (uint32_t i = 1; i < 8; i++)
+        if (cookie_mss[i] <= peer_mss)
+            idx = i;
+    return (t & 31u) << 27 | idx << 24 |
+           cookie_hash(key, lip, rip, lport, rport, peer_isn, t);
+}
+
+int sp_syncookie_check(const uint8_t key[16], uint32_t lip, uint32_t rip, uint16_t lport,
+                       uint16_t rport, uint32_t peer_isn, uint32_t cookie, uint64_t now_ms,
+                       uint16_t *mss)
+{
+    uint32_t now_t = (uint32_t)(now_ms / COOKIE_PERIOD_MS);
+    for (uint32_t d = 0; d < 2 && d <= now_t; d++) {
+        uint32_t t = now_t - d;
+        if ((t & 31u) != cookie >> 27)
+            continue;
+        if (cookie_hash(key, lip, rip, lport, rport, peer_isn, t) != (cookie & 0xffffffu))
+            return -1;
+        *mss = cookie_mss[(cookie >> 24) & 7u];
+        return 0;
+    }
+    return -1;
 }

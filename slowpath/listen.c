@@ -19,6 +19,13 @@
  * while anyone holds it; when none on a port is active, SYNs are dropped
  * (the peer retries) rather than refused.
  *
+ * SYN cookies (tcp.syncookies): once a listener has 2 x backlog (at least
+ * 256) half-open connections, or all listeners SP_MAX_SYN_RCVD, a SYN is
+ * answered with a SYN-ACK whose ISS is a cookie (isn.c) and nothing is
+ * kept; an ACK for no known connection that carries a valid cookie makes
+ * the connection then (with the MSS the cookie kept, without window scale,
+ * timestamps or SACK), so a SYN flood cannot fill the half-open table.
+ *
  * Backlog: `pending` counts NEW_CONN posted and not yet ACCEPTED.  A full
  * backlog drops SYNs and handshake-completing ACKs (the peer retries), as
  * Linux does with tcp_abort_on_overflow = 0.
@@ -285,6 +292,82 @@ static struct sp_listener *listener_for(const struct sp_pkt *p, bool *idle)
     return cand[h % pool];
 }
 
+static void complete(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf *m);
+
+/* The MAC to answer a segment with: the next hop's if known, else the
+ * frame's source (the router, for a remote peer). */
+static void reply_mac(const struct sp_pkt *p, uint8_t mac[6])
+{
+    uint32_t nh;
+    const struct sp_neigh *n = NULL;
+    if (sp_route_lookup(&sp.routes, p->rip, &nh) == 0)
+        n = sp_arp_lookup(&sp.arp, nh, sp.now_ms);
+    memcpy(mac, n != NULL ? n->mac : p->src_mac, 6);
+}
+
+/* SYN-ACK whose ISS is a SYN cookie; no record is kept.  Options other than
+ * the MSS are not offered (the cookie cannot remember them). */
+static void send_cookie(const struct sp_pkt *p, const struct fp_tcp_opts *o,
+                        const struct sp_listener *l)
+{
+    struct sp_conn t;
+    memset(&t, 0, sizeof(t));
+    t.lip = p->lip;
+    t.rip = p->rip;
+    t.lport = p->lport;
+    t.rport = p->rport;
+    t.core = (uint8_t)fp_flow_core(p->lip, p->rip, p->lport, p->rport);
+    if (t.core >= sp.n_cores)
+        t.core = 0;
+    t.passive = true;
+    t.irs = p->seq;
+    t.rx_size = l->rx_size;
+    t.iss = sp_syncookie_make(sp.isn_key, p->lip, p->rip, p->lport, p->rport, p->seq,
+                              o->has_mss ? o->mss : 536, sp.now_ms);
+    reply_mac(p, t.peer_mac);
+    sp_send_syn(&t);
+    sp.cnt.syncookies_sent++;
+}
+
+bool sp_listen_cookie_ack(const struct sp_pkt *p, struct rte_mbuf *m)
+{
+    uint16_t mss;
+    bool idle;
+
+    if ((p->flags & (TAS_TCP_SYN | TAS_TCP_RST | TAS_TCP_ACK)) != TAS_TCP_ACK ||
+        !sp.cfg.syncookies)
+        return false;
+    struct sp_listener *l = listener_for(p, &idle);
+    if (l == NULL)
+        return false;
+    if (sp_syncookie_check(sp.isn_key, p->lip, p->rip, p->lport, p->rport, p->seq - 1,
+                           p->ack - 1, sp.now_ms, &mss) != 0) {
+        sp.cnt.syncookies_bad++;
+        return false;
+    }
+    struct sp_conn *c = sp_conn_new(p->lip, p->rip, p->lport, p->rport);
+    if (c == NULL)
+        return false;
+    sp.cnt.syncookies_ok++;
+    c->passive = true;
+    c->state = SP_TCP_SYN_RCVD;
+    c->listener = l->id;
+    c->rx_size = l->rx_size;
+    c->tx_size = l->tx_size;
+    c->half_open = true;
+    l->syn_rcvd++;
+    sp.n_syn_rcvd++;
+    c->irs = p->seq - 1;
+    c->iss = p->ack - 1;
+    c->peer_mss = mss;
+    c->mss = sp_conn_syn_mss(mss);
+    c->syn_retx = true; /* no RTT sample from a handshake we did not time */
+    reply_mac(p, c->peer_mac);
+    sp_conn_hash_add(c);
+    complete(c, p, m);
+    return true;
+}
+
 void sp_listen_syn(const struct sp_pkt *p, struct rte_mbuf *m)
 {
     struct fp_tcp_opts o;
@@ -306,19 +389,23 @@ void sp_listen_syn(const struct sp_pkt *p, struct rte_mbuf *m)
         l->drops++;
         goto out;
     }
-    uint32_t half_max = 2 * l->backlog > 256 ? 2 * l->backlog : 256;
-    if (sp.n_syn_rcvd >= SP_MAX_SYN_RCVD || l->syn_rcvd >= half_max) {
-        sp.cnt.syn_drop_limit++;
-        l->drops++;
-        goto out;
-    }
     if (fp_tcp_opts_parse(p->opts, p->opt_len, &o) != 0) {
         sp.cnt.exc_bad++;
         goto out;
     }
-    struct sp_conn *c = sp_conn_new(p->lip, p->rip, p->lport, p->rport);
+    uint32_t half_max = 2 * l->backlog > 256 ? 2 * l->backlog : 256;
+    struct sp_conn *c = NULL;
+    if (sp.n_syn_rcvd < SP_MAX_SYN_RCVD && l->syn_rcvd < half_max)
+        c = sp_conn_new(p->lip, p->rip, p->lport, p->rport);
     if (c == NULL) {
-        sp.cnt.syn_drop_limit++;
+        /* Too many half-open connections (a SYN flood?): answer without
+         * keeping anything, or drop when SYN cookies are off. */
+        if (sp.cfg.syncookies) {
+            send_cookie(p, &o, l);
+        } else {
+            sp.cnt.syn_drop_limit++;
+            l->drops++;
+        }
         goto out;
     }
     c->passive = true;
@@ -337,15 +424,12 @@ void sp_listen_syn(const struct sp_pkt *p, struct rte_mbuf *m)
     c->local_ws = c->ws ? sp.wscale : 0;
     c->remote_ws = c->ws ? o.wscale : 0;
     c->sack = sp.cfg.sack && o.sack_perm;
+    /* RFC 3168 6.1.1: an ECN-setup SYN has ECE and CWR. */
+    c->ecn = sp.cfg.ecn != 0 &&
+             (p->flags & (TAS_TCP_ECE | TAS_TCP_CWR)) == (TAS_TCP_ECE | TAS_TCP_CWR);
     c->peer_mss = o.has_mss ? o.mss : 536;
     c->mss = sp_conn_syn_mss(c->peer_mss);
-    /* Answer the way the SYN came: the next hop's MAC if we know it,
-     * else the frame's source (the router, for a remote peer). */
-    uint32_t nh;
-    const struct sp_neigh *n = NULL;
-    if (sp_route_lookup(&sp.routes, c->rip, &nh) == 0)
-        n = sp_arp_lookup(&sp.arp, nh, sp.now_ms);
-    memcpy(c->peer_mac, n != NULL ? n->mac : p->src_mac, 6);
+    reply_mac(p, c->peer_mac); /* answer the way the SYN came */
     sp_conn_hash_add(c);
 
     c->syn_time_us = sp.now_us;

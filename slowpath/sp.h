@@ -47,6 +47,7 @@ struct rte_mbuf;
            */
 #define SP_MAX_LISTENERS_PER_APP 4096
 #define SP_MAX_BACKLOG           4096  /* like net.core.somaxconn */
+#define SP_CHALLENGE_PER_S       1000  /* like net.ipv4.tcp_challenge_ack_limit */
 #define SP_MAX_SYN_RCVD          65536 /* half-open connections, all listeners */
 #define SP_OUTQ_MAX              65536 /* completions parked per context when sp_out is full */
 #define SP_RST_PER_SEC           10000 /* resets sent for unknown segments */
@@ -77,7 +78,8 @@ struct sp_counters {
     uint64_t out_parked, out_dropped;
     uint64_t mbuf_fail, tx_fail;
     uint64_t forks, fork_unknown, fork_expired, attaches, syn_drop_inactive;
-    uint64_t tlp_probes;
+    uint64_t tlp_probes, challenge_limited;
+    uint64_t syncookies_sent, syncookies_ok, syncookies_bad;
 };
 
 /* A completion waiting for room in a context's sp_out queue. */
@@ -193,6 +195,7 @@ struct sp_conn {
     bool tw;               /* a TIME_WAIT record (counted in sp.n_tw) */
     bool half_open;        /* counted in sp.n_syn_rcvd and its listener's syn_rcvd */
     bool ts, ws, sack;     /* negotiated options */
+    bool ecn;              /* ECN: asked (SYN_SENT), then negotiated */
     uint32_t lip, rip;     /* network order */
     uint16_t lport, rport; /* network order */
     uint8_t peer_mac[6];
@@ -286,6 +289,8 @@ struct sp_state {
     uint32_t n_conns, n_syn_rcvd, n_tw;
     struct sp_listener *listeners;
     uint32_t next_listener_id, n_listeners;
+    uint64_t challenge_start_ms; /* RFC 5961 challenge ACK rate limit */
+    uint32_t challenge_sent;
     struct sp_fork *forks; /* announced, not claimed */
     uint32_t n_forks;
     uint8_t isn_key[16];
@@ -410,6 +415,8 @@ void sp_unlisten(struct sp_app *a, uint32_t id);
 void sp_accepted(struct sp_app *a, uint32_t id, uint32_t count);
 struct sp_listener *sp_listener_get(uint32_t id);
 bool sp_listener_port_used(uint16_t port);
+/* An ACK for no known connection: a SYN cookie's?  Then true (mbuf consumed). */
+bool sp_listen_cookie_ack(const struct sp_pkt *p, struct rte_mbuf *m);
 /* A SYN for no known connection (mbuf consumed). */
 void sp_listen_syn(const struct sp_pkt *p, struct rte_mbuf *m);
 /* Segment for a SYN_RCVD record (mbuf consumed). */

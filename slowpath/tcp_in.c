@@ -132,6 +132,8 @@ void sp_exc_input(struct rte_mbuf *m)
         sp_listen_syn(&p, m);
         return;
     }
+    if (sp_listen_cookie_ack(&p, m))
+        return;
     sp_tcp_reply_rst(&p);
     rte_pktmbuf_free(m);
 }

@@ -83,6 +83,8 @@ int sp_send_syn(struct sp_conn *c)
         s.flags |= TAS_TCP_ACK;
         s.ack = c->irs + 1;
     }
+    if (c->ecn) /* RFC 3168 6.1.1: SYN asks with ECE|CWR, SYN-ACK agrees with ECE */
+        s.flags |= c->passive ? TAS_TCP_ECE : (uint8_t)(TAS_TCP_ECE | TAS_TCP_CWR);
     s.win = sp_syn_window(c);
     s.opts = opts;
     s.opt_len = (uint8_t)fp_tcp_opts_write_syn(opts, &o);

@@ -114,6 +114,10 @@ static const struct setting settings[] = {
     {"tcp.window_scaling", "window-scaling", K_BOOL, OFF(window_scaling), 0, 0, 0, 0,
      "on|off", "offer window scaling"},
     {"tcp.sack", "sack", K_BOOL, OFF(sack), 0, 0, 0, 0, "on|off", "offer SACK-permitted"},
+    {"tcp.syncookies", "syncookies", K_BOOL, OFF(syncookies), 0, 0, 0, 0, "on|off",
+     "SYN cookies once the half-open connections overflow (RFC 4987)"},
+    {"tcp.ecn", "ecn", K_UINT, OFF(ecn), 0, 0, 2, F_ZERO, "0|1|2",
+     "ECN (RFC 3168): 0 off, 1 ask on connect and accept, 2 accept only"},
     {"tcp.rto_min_ms", "rto-min-ms", K_UINT, OFF(rto_min_ms), 0, 1, 60000, 0, "MS",
      "lower bound of the retransmission timeout"},
     {"tcp.rto_initial_ms", "rto-initial-ms", K_UINT, OFF(rto_initial_ms), 0, 1, 60000, 0,
@@ -178,6 +182,8 @@ static void set_defaults(struct tasd_config *c)
     c->timestamps = true;
     c->window_scaling = true;
     c->sack = true;
+    c->ecn = 2;
+    c->syncookies = true;
     c->rto_min_ms = 200;
     c->rto_initial_ms = 1000;
     c->rto_max_ms = 60000;

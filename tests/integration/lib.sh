@@ -196,6 +196,9 @@ start_tasd() {
         # --config /dev/null: an installed /etc/tasd/tasd.conf must not leak in.
         args=(--config /dev/null --ip "$SERVER_IP/$NET_PREFIX" --run-dir "$RUN_DIR"
             --dpdk "--no-huge --no-pci -m 512 --file-prefix $DPDK_PREFIX --vdev net_af_packet0,iface=$VETH_A")
+        # TASD_EXTRA="--flag value ...": more options after the defaults.
+        # shellcheck disable=SC2206
+        [[ -n ${TASD_EXTRA:-} ]] && args+=($TASD_EXTRA)
     fi
     local f
     for f in "$TASD" "$TASCTL" "$INTERPOSE"; do

@@ -408,3 +408,30 @@ Test(icmp, a_short_ping_is_recognised_as_not_tcp)
     cr_assert_lt(n, TAS_FRAME_HDRS);
     cr_assert_eq(sp_frame_parse_tcp(f, n, &p), -EPROTONOSUPPORT);
 }
+
+Test(syncookie, a_cookie_checks_out_with_its_mss_for_two_periods)
+{
+    uint8_t key[16] = {9, 8, 7};
+    uint16_t mss = 0;
+    uint32_t ck = sp_syncookie_make(key, 1, 2, 3, 4, 777, 1460, 1000000);
+    cr_assert_eq(sp_syncookie_check(key, 1, 2, 3, 4, 777, ck, 1000000, &mss), 0);
+    cr_assert_eq(mss, 1460);
+    cr_assert_eq(sp_syncookie_check(key, 1, 2, 3, 4, 777, ck, 1000000 + 64000, &mss), 0,
+                 "the next period still accepts it");
+    cr_assert_eq(sp_syncookie_check(key, 1, 2, 3, 4, 777, ck, 1000000 + 130000, &mss), -1,
+                 "two periods later it is stale");
+}
+
+Test(syncookie, a_cookie_is_bound_to_the_connection_and_the_peer_isn)
+{
+    uint8_t key[16] = {1};
+    uint16_t mss;
+    uint32_t ck = sp_syncookie_make(key, 1, 2, 3, 4, 777, 1000, 5000);
+    cr_assert_eq(sp_syncookie_check(key, 1, 2, 3, 5, 777, ck, 5000, &mss), -1);
+    cr_assert_eq(sp_syncookie_check(key, 1, 2, 3, 4, 778, ck, 5000, &mss), -1);
+    cr_assert_eq(sp_syncookie_check(key, 1, 2, 3, 4, 777, ck ^ 1, 5000, &mss), -1);
+    uint8_t other[16] = {2};
+    cr_assert_eq(sp_syncookie_check(other, 1, 2, 3, 4, 777, ck, 5000, &mss), -1);
+    cr_assert_eq(sp_syncookie_check(key, 1, 2, 3, 4, 777, ck, 5000, &mss), 0);
+    cr_assert_eq(mss, 536, "1000 rounds down to the largest table value below it");
+}
