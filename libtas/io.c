@@ -572,6 +572,17 @@ static size_t pipe_bytes(int fd)
     return real_ioctl(fd, FIONREAD, &n) == 0 && n > 0 ? (size_t)n : 0;
 }
 
+/* Read what the pipe holds without ever blocking (the tas lock is held):
+ * RWF_NOWAIT, as if the pipe were O_NONBLOCK.  -errno on error. */
+static ssize_t pipe_read_now(int fd, void *buf, size_t n)
+{
+    struct iovec v = {buf, n};
+    ssize_t r = preadv2(fd, &v, 1, -1, RWF_NOWAIT);
+    if (r < 0 && errno == EOPNOTSUPP) /* kernels before pipes took RWF_NOWAIT */
+        r = real_read(fd, buf, n);
+    return r < 0 ? -errno : r;
+}
+
 static bool tx_room(void *arg)
 {
     struct tx_want w = {arg, 1};
@@ -631,9 +642,9 @@ static ssize_t splice_to_sock(int pfd, int sfd, size_t len, unsigned int flags)
                 n = s->tx_free;
             if (n > SENDFILE_CHUNK)
                 n = SENDFILE_CHUNK;
-            ssize_t got = real_read(pfd, buf, n);
+            ssize_t got = pipe_read_now(pfd, buf, n);
             if (got < 0)
-                r = -errno;
+                r = got == -EAGAIN ? 0 : (int)got; /* another reader was first */
             else if (got > 0) {
                 struct iovec v = {buf, (size_t)got};
                 r = do_send(s, &v, 1, MSG_DONTWAIT, &sigpipe);
