@@ -38,9 +38,10 @@
 
 /* A blocking call's tas_wait() returned r, with `done` bytes moved so far:
  * 0 to go round again (woken, or interrupted by a signal whose handler has
- * SA_RESTART, nothing moved yet and no SO_RCVTIMEO/SO_SNDTIMEO), else the error to return
- * (-EAGAIN when the SO_RCVTIMEO/SO_SNDTIMEO deadline passed; the caller returns the count
- * instead when there is one, as Linux does after a signal too). */
+ * SA_RESTART while nothing has moved and no SO_RCVTIMEO/SO_SNDTIMEO is
+ * set), else the error to return (-EAGAIN when the deadline passed).  The
+ * caller returns the count instead when there is one, as Linux does after
+ * a signal too. */
 static int wait_again(int r, size_t done, const struct timespec *deadline)
 {
     if (r == TAS_WAIT_TIMEOUT)
@@ -542,11 +543,12 @@ int tas_recvmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags,
 
 /* splice() with a tasd socket at one end.  As on Linux the other end must
  * be a pipe, SPLICE_F_NONBLOCK makes the pipe side non-blocking and the
- * socket's own O_NONBLOCK the socket side.  Pipe to socket: the pipe is read only when
- * the socket has room for what is read, so no byte leaves the pipe that the socket cannot
- * take.  Socket to pipe: the bytes are peeked, written to the pipe, and then
- * consumed as far as the pipe took them (a second thread reading the same
- * socket meanwhile would see them twice; TCP readers do not share a socket). */
+ * socket's own O_NONBLOCK the socket side.  Pipe to socket: the pipe is
+ * read only when the socket has room for what is read, so no byte leaves
+ * the pipe that the socket cannot take.  Socket to pipe: the bytes are
+ * peeked, written to the pipe, and then consumed as far as the pipe took
+ * them (a second thread reading the same socket meanwhile would see them
+ * twice; TCP readers do not share a socket). */
 
 static bool is_pipe(int fd, int *err)
 {
