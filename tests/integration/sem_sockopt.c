@@ -271,7 +271,9 @@ int main(int argc, char **argv)
         return 0;
     }
     if (argc != 5 || strcmp(argv[1], "--addr") != 0 || strcmp(argv[3], "--port") != 0) {
-        fprintf(stderr, "usage: %s --addr PEER --port P | --sink --port P --timeout S | --congestion\n",
+        fprintf(stderr,
+                "usage: %s --addr PEER --port P | --sink --port P --timeout S"
+                " | --congestion\n",
                 PROG);
         return 2;
     }
