@@ -788,6 +788,18 @@ static void case_signal(void)
     CHECK(r == 4 && dt >= 450 && dt < 3000,
           "recv with nothing read is restarted after the signal: %zd after %lld ms", r,
           (long long)dt);
+    int l = socket(AF_INET, SOCK_STREAM, 0); /* accept() with SO_RCVTIMEO too */
+    CHECK(l >= 0 && listen(l, 4) == 0, "listener");
+    tv.tv_sec = 2;
+    setsockopt(l, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setitimer(ITIMER_REAL, &it, NULL);
+    t0 = tu_now_ms();
+    int a = accept(l, NULL, NULL);
+    dt = tu_now_ms() - t0;
+    CHECK(a == -1 && errno == EINTR && dt >= 150 && dt < 1500,
+          "accept with SO_RCVTIMEO, SA_RESTART: EINTR: %d after %lld ms", a,
+          (long long)dt);
+    close(l);
     sa.sa_flags = 0;
     sigaction(SIGALRM, &sa, NULL);
     setitimer(ITIMER_REAL, &it, NULL);
@@ -963,11 +975,14 @@ static void peer_conn(int fd)
         fprintf(stderr, "sem_io peer: linger0: the read after the close gave %s\n", res);
         /* for the next connection (case linger_result), via a file */
         char path[PATH_MAX];
+        char tmp[PATH_MAX];
         snprintf(path, sizeof(path), "%s/linger_result", tmpdir);
-        FILE *f = fopen(path, "w");
-        if (f != NULL) {
+        snprintf(tmp, sizeof(tmp), "%s/linger_result.tmp", tmpdir);
+        FILE *f = fopen(tmp, "w");
+        if (f != NULL) { /* complete before it has its name: rename */
             fputs(res, f);
             fclose(f);
+            rename(tmp, path);
         }
         _exit(0);
     } else if (strcmp(name, "linger_result") == 0) {
