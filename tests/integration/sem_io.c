@@ -22,6 +22,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <linux/sockios.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -810,6 +811,30 @@ static void case_signal(void)
     close(fd);
 }
 
+/* TCP_INFO follows the connection: ESTABLISHED with the MSS TCP_MAXSEG
+ * gives, CLOSE_WAIT once the peer's FIN is read. */
+static void case_tcpinfo(void)
+{
+    int fd = open_case("fin");
+    if (fd < 0)
+        return failures++, (void)0;
+    struct tcp_info ti;
+    socklen_t tl = sizeof(ti);
+    int mss = 0;
+    socklen_t ml = sizeof(mss);
+    memset(&ti, 0, sizeof(ti));
+    CHECK(getsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, &ml) == 0 && mss > 500 &&
+              mss <= 1460,
+          "TCP_MAXSEG %d", mss);
+    char b[8];
+    CHECK(tu_read_wait(fd, b, sizeof(b), WAIT_MS) == 0, "the peer's FIN");
+    CHECK(getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 &&
+              ti.tcpi_state == TCP_CLOSE_WAIT && ti.tcpi_snd_mss == (unsigned)mss,
+          "after EOF: state %u (want %u), snd_mss %u", ti.tcpi_state, TCP_CLOSE_WAIT,
+          ti.tcpi_snd_mss);
+    close(fd);
+}
+
 /* Calls on sockets that are not connected (fresh, listening). */
 static void case_unconnected(void)
 {
@@ -1125,6 +1150,7 @@ static const struct {
     {"refused", case_refused},
     {"signal", case_signal},
     {"unconnected", case_unconnected},
+    {"tcpinfo", case_tcpinfo},
 };
 
 int main(int argc, char **argv)
