@@ -88,6 +88,7 @@ struct fp_flow {
     uint16_t cnt_fretx;     /* fp: fast retransmits (wraps) */
     uint16_t cnt_ecn;       /* fp: ECN-echo marks seen (wraps) */
     uint32_t qm_next_us;    /* fp: queue manager: earliest next transmit (fp clock, us) */
+    uint32_t cnt_rx;        /* fp: segments received (wraps; keepalive sees it move) */
 };
 static_assert(sizeof(struct fp_flow) <= 128, "flow state fits two cache lines");
 

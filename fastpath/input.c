@@ -118,6 +118,7 @@ static void input_established(struct fp_core *c, uint32_t fid,
     s.len = plen;
 
     struct fp_rx_result r;
+    f->cnt_rx++;
     fp_rx_segment(f, &fp.flowx[fid], &s, now, &r);
 
     if (r.delivered != 0 || r.fin_rcvd || r.tx_freed != 0 || r.fin_acked) {

@@ -154,6 +154,8 @@ static void on_connected(const struct tas_spout_connected *e)
         if (s->app_closed) { /* close() raced the handshake */
             struct tas_spin_flow cl = {.flow = e->flow, .gen = e->gen};
             tas_sp_post(TAS_SPIN_CLOSE, &cl, sizeof(cl));
+        } else if (s->keepalive) {
+            tas_post_keepalive(s);
         }
     }
     tas_sock_changed(s);

@@ -8,6 +8,8 @@
  *              process's one context and its lock, fallback, tasd's exit,
  *              fork()
  *   attach.c   taking over a socket another process (parent, child) used
+ *   exec.c     tasd sockets that survive exec()
+ *   info.c     tasd's per-connection report (TCP_INFO)
  *   post.c     entries the library produces (sp_in, fp_in) and doorbells
  *   events.c   entries tasd produces (sp_out, fp_out) applied to sockets
  *   sock.c     socket objects: lifetime, flows, rings, readiness hooks
@@ -335,6 +337,7 @@ TAS_HIDDEN void tas_fp_flush(void);
 TAS_HIDDEN bool tas_post_pending(void);
 TAS_HIDDEN void tas_post_drop_sock(struct tas_sock *s);
 TAS_HIDDEN int tas_post_flow_ctrl(struct tas_sock *s, uint8_t type, uint32_t how);
+TAS_HIDDEN int tas_post_keepalive(struct tas_sock *s);
 
 /* ---------------------------------------------------------------- events.c */
 
@@ -375,6 +378,11 @@ TAS_HIDDEN void tas_attach_pending(void);
 TAS_HIDDEN void tas_on_sync(const struct tas_fpout_sync *y);
 TAS_HIDDEN void tas_on_attached(const struct tas_spout_attached *e);
 TAS_HIDDEN void tas_on_detached(const struct tas_spout_detached *e);
+
+/* ------------------------------------------------------------------ info.c */
+
+/* tasd's report on s's connection (TCP_INFO).  0, or -ENODATA/-EAGAIN. */
+TAS_HIDDEN int tas_flow_info_read(const struct tas_sock *s, struct tas_flow_info *out);
 
 /* ----------------------------------------------------------------- ready.c */
 

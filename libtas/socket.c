@@ -15,6 +15,7 @@
  * the listener's accept list.  close() sends CLOSE (or ABORT with a zero
  * linger, UNLISTEN for listeners); the socket object lives on until CLOSED.
  */
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -292,6 +293,22 @@ static bool acceptable(void *arg)
            s->state != TAS_SS_LISTENING || s->moved_fd >= 0;
 }
 
+/* An accepted socket keeps its listener's keepalive settings (as Linux):
+ * onto its kernel socket, and to tasd. */
+static void inherit_keepalive(const struct tas_sock *l, struct tas_sock *c)
+{
+    static const int opts[] = {TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT};
+    int one = 1;
+    real_setsockopt(c->fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+        int v;
+        socklen_t vl = sizeof(v);
+        if (real_getsockopt(l->fd, IPPROTO_TCP, opts[i], &v, &vl) == 0)
+            real_setsockopt(c->fd, IPPROTO_TCP, opts[i], &v, sizeof(v));
+    }
+    tas_post_keepalive(c);
+}
+
 int tas_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
     struct tas_sock *s = tas_enter(fd);
@@ -344,6 +361,8 @@ int tas_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
             c->acc_next = NULL;
             c->fd = nfd; /* the accept list's reference is now the table's */
             c->nonblock = (flags & SOCK_NONBLOCK) != 0;
+            if (c->keepalive)
+                inherit_keepalive(s, c);
             struct tas_spin_accepted m = {.listener = s->listener, .count = 1};
             tas_sp_post(TAS_SPIN_ACCEPTED, &m, sizeof(m));
             tas_sock_changed(s);

@@ -13,17 +13,18 @@
  * libtas records what matters to tasd or to itself: SO_REUSEPORT
  * (TAS_LISTEN_REUSEPORT), SO_LINGER with a zero timeout (close sends ABORT),
  * SO_RCVTIMEO/SO_SNDTIMEO, SO_RCVBUF/SO_SNDBUF (ring sizes), TCP_NODELAY
- * and SO_KEEPALIVE (recorded only: tasd sends no keepalives and does not
- * cork).  Everything else is read back as set and changes nothing on the
- * wire; doc/libtas_interpose.7 lists them.
+ * (recorded), SO_KEEPALIVE with TCP_KEEPIDLE/KEEPINTVL/KEEPCNT (passed on to
+ * tasd, which sends the probes).  Everything else is read back as set and
+ * changes nothing on the wire; doc/libtas_interpose.7 lists them.
  *
  * getsockopt() answers from tasd's state for SO_ERROR, SO_ACCEPTCONN,
  * SO_PEERNAME, SO_RCVBUF/SO_SNDBUF (ring sizes once connected; set before
  * listen() or connect(), they size the rings, up to tasd's configured sizes,
  * and read back as the kernel keeps them: doubled, as Linux), TCP_MAXSEG
- * (negotiated), TCP_INFO (state, MSS, unacked, rcv_space: tasd does not
- * expose RTT, cwnd or retransmissions), TCP_CONGESTION (tasd's algorithm,
- * from the region header) and IP_MTU.
+ * (negotiated), TCP_INFO (state and rings from libtas; RTT, RTO, cwnd,
+ * options, retransmissions and byte counts from tasd's per-connection
+ * report), TCP_CONGESTION (tasd's algorithm, from the region header) and
+ * IP_MTU.
  * fcntl(F_SETFL) and ioctl(FIONBIO) go to the kernel socket too, so
  * F_GETFL needs no emulation; FIONREAD/SIOCINQ and SIOCOUTQ are answered
  * from the rings.
@@ -32,6 +33,7 @@
 #include <linux/sockios.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -86,12 +88,25 @@ static uint8_t linux_tcp_state(const struct tas_sock *s)
     }
 }
 
+/* Linux's struct tcp_info goes on past glibc's (linux/tcp.h); these are the
+ * next fields, up to the byte counts tasd reports. */
+struct tcp_info_ext {
+    struct tcp_info base;
+    uint64_t pacing_rate, max_pacing_rate;
+    uint64_t bytes_acked, bytes_received;
+};
+static_assert(offsetof(struct tcp_info_ext, bytes_acked) == 120, "Linux's layout");
+
 /* TCP_INFO: the kernel socket gives the layout and length Linux would (its
- * struct may be newer than ours), zeroed; then what libtas knows goes in.
- * tasd keeps RTT, cwnd, retransmissions and the rest to itself for now. */
+ * struct may be longer than ours), zeroed; then what libtas knows (state,
+ * from the application's side of the connection, and the rings) and what
+ * tasd reports every ~64 ms (info.c: RTT, RTO, cwnd, options, window
+ * scales, retransmissions, bytes) go in. */
 static int tcp_info(const struct tas_sock *s, int fd, void *val, socklen_t *len)
 {
-    struct tcp_info ti;
+    struct tcp_info_ext x;
+    struct tcp_info *ti = &x.base;
+    struct tas_flow_info fi;
     if (val == NULL || len == NULL)
         return -EFAULT;
     if ((int)*len < 0)
@@ -99,13 +114,33 @@ static int tcp_info(const struct tas_sock *s, int fd, void *val, socklen_t *len)
     if (real_getsockopt(fd, IPPROTO_TCP, TCP_INFO, val, len) != 0)
         return -errno;
     memset(val, 0, *len);
-    memset(&ti, 0, sizeof(ti));
-    ti.tcpi_state = linux_tcp_state(s);
-    ti.tcpi_snd_mss = ti.tcpi_rcv_mss = ti.tcpi_advmss = s->mss;
+    memset(&x, 0, sizeof(x));
+    ti->tcpi_state = linux_tcp_state(s);
+    ti->tcpi_snd_mss = ti->tcpi_rcv_mss = ti->tcpi_advmss = s->mss;
     if (s->flow_live && s->mss != 0)
-        ti.tcpi_unacked = (s->tx_size - s->tx_free + s->mss - 1u) / s->mss;
-    ti.tcpi_rcv_space = s->rx_size;
-    memcpy(val, &ti, *len < sizeof(ti) ? *len : sizeof(ti));
+        ti->tcpi_unacked = (s->tx_size - s->tx_free + s->mss - 1u) / s->mss;
+    ti->tcpi_rcv_space = s->rx_size;
+    if (tas_flow_info_read(s, &fi) == 0) {
+        ti->tcpi_ca_state = fi.ca_state;
+        ti->tcpi_retransmits = fi.retransmits;
+        ti->tcpi_options = fi.options; /* TAS_INFO_OPT_* are TCPI_OPT_* */
+        ti->tcpi_snd_wscale = fi.snd_wscale & 0xf;
+        ti->tcpi_rcv_wscale = fi.rcv_wscale & 0xf;
+        ti->tcpi_rto = fi.rto_us;
+        ti->tcpi_rtt = fi.rtt_us;
+        ti->tcpi_rttvar = fi.rttvar_us;
+        if (fi.snd_mss != 0) {
+            ti->tcpi_snd_mss = fi.snd_mss;
+            ti->tcpi_unacked = (fi.unacked + fi.snd_mss - 1u) / fi.snd_mss;
+        }
+        if (fi.rcv_mss != 0)
+            ti->tcpi_rcv_mss = fi.rcv_mss;
+        ti->tcpi_snd_cwnd = fi.snd_cwnd;
+        ti->tcpi_total_retrans = fi.total_retrans;
+        x.bytes_acked = fi.bytes_acked;
+        x.bytes_received = fi.bytes_received;
+    }
+    memcpy(val, &x, *len < sizeof(x) ? *len : sizeof(x));
     return 0;
 }
 
@@ -290,6 +325,11 @@ int tas_setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
     } else if (level == IPPROTO_TCP && opt == TCP_NODELAY) {
         s->nodelay = v != 0;
     }
+    /* Keepalive runs in tasd: tell it when the settings of a flow change. */
+    if ((level == SOL_SOCKET && opt == SO_KEEPALIVE) ||
+        (level == IPPROTO_TCP &&
+         (opt == TCP_KEEPIDLE || opt == TCP_KEEPINTVL || opt == TCP_KEEPCNT)))
+        tas_post_keepalive(s);
     tas_leave(s);
     return 0;
 }

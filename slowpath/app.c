@@ -130,8 +130,10 @@ static int app_region_create(struct sp_app *a)
     a->ctx_stride = tas_ctx_stride(sp.n_cores, a->q_ents);
     a->buf_off = align_up(a->ctx_off + a->ctx_stride * a->max_ctx, TAS_PAGE);
     a->buf_size = (uint64_t)c->app_mem_mb << 20;
-    a->slot_size =
+    /* Each slot: rx ring, tx ring, then one line of struct tas_flow_info. */
+    a->info_off =
         (uint32_t)align_up((uint64_t)c->rx_buf_size + c->tx_buf_size, TAS_CACHELINE);
+    a->slot_size = a->info_off + TAS_CACHELINE;
     a->region_size = align_up(a->buf_off + a->buf_size, TAS_PAGE);
 
     char name[32];
@@ -165,6 +167,8 @@ static int app_region_create(struct sp_app *a)
     h->local_ip = sp.ip;
     h->local_prefix = sp.prefix;
     h->mss = sp.mss;
+    h->slot_size = a->slot_size;
+    h->info_off = a->info_off;
     snprintf(h->cc_name, sizeof(h->cc_name), "%s", sp.cc != NULL ? sp.cc->name : "");
 
     a->ctxs = calloc(a->max_ctx, sizeof(*a->ctxs));
@@ -465,6 +469,7 @@ static void handle_entry(struct sp_app *a, uint16_t ctx, uint8_t type,
     case TAS_SPIN_CLOSE:
     case TAS_SPIN_ABORT:
     case TAS_SPIN_SHUTDOWN:
+    case TAS_SPIN_KEEPALIVE:
         sp_conn_app_req(a, ctx, type, body);
         break;
     case TAS_SPIN_ATTACH: {

@@ -585,7 +585,56 @@ static uint64_t rx_consumed_queued(const struct sp_conn *c)
 
 /* Did the application leave received data unread?  (Then close() resets
  * the connection, as Linux does.) */
-static bool rx_unread(const struct sp_conn *c)
+void sp_conn_write_info(struct sp_conn *c)
+{
+    /* Our states in Linux's TCP_* numbering (netinet/tcp.h). */
+    static const uint8_t linux_state[SP_TCP_N_STATES] = {
+        [SP_TCP_CLOSED] = 7,     [SP_TCP_SYN_SENT] = 2,   [SP_TCP_SYN_RCVD] = 3,
+        [SP_TCP_ESTABLISHED] = 1, [SP_TCP_FIN_WAIT_1] = 4, [SP_TCP_FIN_WAIT_2] = 5,
+        [SP_TCP_CLOSING] = 11,   [SP_TCP_TIME_WAIT] = 6,  [SP_TCP_CLOSE_WAIT] = 8,
+        [SP_TCP_LAST_ACK] = 9,
+    };
+    c->info_ms = sp.now_ms;
+    if (c->app == NULL || c->buf_slot < 0 || c->flow == SP_NO_FLOW)
+        return;
+    const struct fp_flow *f = &fp.flows[c->flow];
+    struct tas_flow_info *in =
+        (struct tas_flow_info *)(sp_app_buf(c->app, c->buf_slot) + c->app->info_off);
+    struct tas_flow_info v = {0};
+    uint16_t fl = sp_rd16(&f->flags);
+    v.flow = c->flow;
+    v.state = c->state < SP_TCP_N_STATES ? linux_state[c->state] : 7;
+    v.ca_state = c->rto_retries > 0                     ? 4
+                 : fp.flowx[c->flow].in_recovery != 0   ? 3
+                                                        : 0;
+    v.retransmits = (uint8_t)(c->rto_retries > 255 ? 255 : c->rto_retries);
+    v.options = (uint8_t)((c->ts ? TAS_INFO_OPT_TIMESTAMPS : 0) |
+                          (c->sack ? TAS_INFO_OPT_SACK : 0) |
+                          (c->ws ? TAS_INFO_OPT_WSCALE : 0) |
+                          ((fl & FP_FLOW_ECN) ? TAS_INFO_OPT_ECN : 0));
+    v.snd_wscale = c->remote_ws;
+    v.rcv_wscale = c->local_ws;
+    v.rto_us = c->rto_ms * 1000;
+    v.rtt_us = c->srtt_us;
+    v.rttvar_us = c->rttvar_us;
+    v.snd_mss = sp_conn_app_mss(c);
+    v.rcv_mss = sp_conn_app_mss(c);
+    v.snd_cwnd = c->mss != 0 ? c->cc.cwnd / c->mss : 0;
+    v.total_retrans = c->retx_events;
+    v.unacked = sp_rd32(&f->tx_sent);
+    v.bytes_acked = c->tx_acked_total;
+    v.bytes_received = (uint32_t)(sp_rd32(&f->rx_next_seq) - c->irs - 1);
+    /* Odd while writing, so a reader sees a torn copy and tries again. */
+    c->info_seq += 2;
+    __atomic_store_n(&in->seq, c->info_seq - 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    v.seq = c->info_seq;
+    memcpy((uint8_t *)in + sizeof(in->seq), (uint8_t *)&v + sizeof(v.seq),
+           sizeof(v) - sizeof(v.seq));
+    __atomic_store_n(&in->seq, c->info_seq, __ATOMIC_RELEASE);
+}
+
+bool sp_conn_rx_unread(const struct sp_conn *c)
 {
     uint64_t queued = rx_consumed_queued(c);
     uint32_t avail = sp_rd32(&fp.flows[c->flow].rx_avail);
@@ -655,13 +704,14 @@ void sp_conn_app_req(struct sp_app *a, uint16_t ctx, uint8_t type, const void *b
     struct tas_spin_shutdown r = {0};
     memcpy(&r, body,
            type == TAS_SPIN_SHUTDOWN ? sizeof(r) : sizeof(struct tas_spin_flow));
+    /* (KEEPALIVE starts with flow and gen too.) */
 
     struct sp_conn *c = r.flow < sp.cfg.max_flows ? sp.flow_conn[r.flow] : NULL;
     if (c == NULL || c->gen != r.gen || !c->handed || !sp_conn_held(c, a)) {
         app_bad(a);
         return;
     }
-    if (type != TAS_SPIN_SHUTDOWN) {
+    if (type == TAS_SPIN_CLOSE || type == TAS_SPIN_ABORT) {
         /* close() of one of several copies (fork): only that copy goes. */
         if (!release(c, a)) {
             struct tas_spout_closed cl = {.flow = c->flow, .gen = c->gen};
@@ -673,6 +723,22 @@ void sp_conn_app_req(struct sp_app *a, uint16_t ctx, uint8_t type, const void *b
         c->ctx = ctx;
     }
     switch (type) {
+    case TAS_SPIN_KEEPALIVE: {
+        struct tas_spin_keepalive k;
+        memcpy(&k, body, sizeof(k));
+        /* Linux's ranges: idle and interval 1..32767 s, 1..127 probes. */
+        if (k.idle_s > 32767 || k.intvl_s == 0 || k.intvl_s > 32767 || k.cnt == 0 ||
+            k.cnt > 127) {
+            app_bad(a);
+            return;
+        }
+        c->ka_idle_ms = k.idle_s * 1000;
+        c->ka_intvl_ms = k.intvl_s * 1000;
+        c->ka_cnt = k.cnt;
+        c->ka_sent = 0;
+        c->ka_rx_ms = sp.now_ms;
+        break;
+    }
     case TAS_SPIN_CLOSE:
         if (c->app_closed) {
             app_bad(a);
@@ -681,7 +747,7 @@ void sp_conn_app_req(struct sp_app *a, uint16_t ctx, uint8_t type, const void *b
         c->app_closed = true;
         if (c->state == SP_TCP_CLOSED) {
             sp_conn_maybe_free(c);
-        } else if (c->fstate == SP_FLOW_INSTALLED && rx_unread(c)) {
+        } else if (c->fstate == SP_FLOW_INSTALLED && sp_conn_rx_unread(c)) {
             /* Unread data: abort, as Linux does (RFC 9293 3.10.4 allows). */
             sp.cnt.conn_reset++;
             sp_conn_reset(c, ECONNRESET, true);

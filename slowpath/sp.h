@@ -48,6 +48,7 @@ struct rte_mbuf;
 #define SP_MAX_LISTENERS_PER_APP 4096
 #define SP_MAX_BACKLOG           4096  /* like net.core.somaxconn */
 #define SP_CHALLENGE_PER_S       1000  /* like net.ipv4.tcp_challenge_ack_limit */
+#define SP_INFO_MS               64    /* struct tas_flow_info refresh period */
 #define SP_MAX_SYN_RCVD          65536 /* half-open connections, all listeners */
 #define SP_OUTQ_MAX              65536 /* completions parked per context when sp_out is full */
 #define SP_RST_PER_SEC           10000 /* resets sent for unknown segments */
@@ -80,6 +81,7 @@ struct sp_counters {
     uint64_t forks, fork_unknown, fork_expired, attaches, syn_drop_inactive;
     uint64_t tlp_probes, challenge_limited;
     uint64_t syncookies_sent, syncookies_ok, syncookies_bad;
+    uint64_t keepalive_probes, keepalive_timeouts, data_after_close;
 };
 
 /* A completion waiting for room in a context's sp_out queue. */
@@ -136,7 +138,8 @@ struct sp_app {
     uint8_t *region;
     uint64_t region_size, ctx_off, ctx_stride, buf_off, buf_size;
     uint32_t q_ents;
-    uint32_t slot_size; /* rx_buf_size + tx_buf_size, cache-line aligned */
+    uint32_t slot_size; /* info_off + one cache line */
+    uint32_t info_off;  /* struct tas_flow_info in a slot: after the rings */
     uint16_t max_ctx;
     struct sp_app_ctx *ctxs;
     struct sp_slots bufs; /* buffer slots in the region's buffer area */
@@ -236,6 +239,10 @@ struct sp_conn {
     uint64_t rto_deadline_ms;
     uint32_t rto_retries;
     uint64_t una_moved_ms; /* when SND.UNA last moved (tail loss probe) */
+    /* keepalive (SO_KEEPALIVE): idle 0 = off */
+    uint32_t ka_idle_ms, ka_intvl_ms, ka_cnt, ka_sent;
+    uint32_t ka_rx;        /* the fast path's cnt_rx when last seen */
+    uint64_t ka_rx_ms;     /* when it last moved */
     uint32_t tlp_una;      /* SND.UNA a tail loss probe was sent for */
 
     /* congestion control */
@@ -244,6 +251,9 @@ struct sp_conn {
     uint32_t last_acked;
     uint16_t last_fretx;
     uint64_t tx_acked_total;
+    uint32_t retx_events;  /* fast retransmits and timeouts (TCP_INFO) */
+    uint32_t info_seq;     /* its struct tas_flow_info's seq */
+    uint64_t info_ms;      /* when it was last written */
 };
 
 struct sp_state {
@@ -368,6 +378,10 @@ void sp_conn_fp_event(const struct fp_event *ev);
 /* Exception for a connection we know (mbuf consumed). */
 void sp_conn_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf *m);
 void sp_conn_app_gone(struct sp_app *a);
+/* Refresh the connection's struct tas_flow_info (TCP_INFO) in its slot. */
+void sp_conn_write_info(struct sp_conn *c);
+/* Received bytes nobody read (counting consumption still queued to the core). */
+bool sp_conn_rx_unread(const struct sp_conn *c);
 /* a holds connection c (as creator or by inheritance). */
 bool sp_conn_held(const struct sp_conn *c, const struct sp_app *a);
 /* One inherited holder went away without closing (a; NULL: a fork record). */

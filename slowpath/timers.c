@@ -16,6 +16,8 @@
  *                 sends one byte into a zero window) backs off the same way
  *                 but never resets the connection.  With SACK, a tail loss
  *                 probe goes first, after 2 SRTT (at least SP_TLP_MIN_MS).
+ *   keepalive     SO_KEEPALIVE flows idle for TCP_KEEPIDLE: probes every
+ *                 TCP_KEEPINTVL, ETIMEDOUT after TCP_KEEPCNT unanswered
  *   congestion    the flow's algorithm (cc.h) on the interval's acked bytes,
  *                 fast retransmits and timeouts; FP_CMD_FLOW_RATE when the
  *                 window moved enough.
@@ -158,6 +160,39 @@ static bool rto_check(struct sp_conn *c, bool *gone)
     return !probe;
 }
 
+/* Keepalive (RFC 9293 3.8.4, Linux's timing): after ka_idle_ms without a
+ * segment from the peer and with nothing in flight, an ACK one below
+ * SND.NXT (the peer must answer it), then every ka_intvl_ms; ka_cnt
+ * unanswered probes reset the connection with ETIMEDOUT. */
+static void keepalive_check(struct sp_conn *c)
+{
+    const struct fp_flow *f = &fp.flows[c->flow];
+    uint32_t rx = sp_rd32(&f->cnt_rx);
+
+    if (rx != c->ka_rx || sp_rd32(&f->tx_sent) != 0) {
+        c->ka_rx = rx;
+        c->ka_rx_ms = sp.now_ms;
+        c->ka_sent = 0;
+        return;
+    }
+    if (c->state != SP_TCP_ESTABLISHED && c->state != SP_TCP_CLOSE_WAIT)
+        return;
+    uint64_t due = c->ka_rx_ms + c->ka_idle_ms + (uint64_t)c->ka_sent * c->ka_intvl_ms;
+    if (sp.now_ms < due)
+        return;
+    if (c->ka_sent >= c->ka_cnt) {
+        sp.cnt.keepalive_timeouts++;
+        sp.cnt.conn_timeout++;
+        sp_conn_reset(c, ETIMEDOUT, true);
+        return;
+    }
+    c->ka_sent++;
+    sp.cnt.keepalive_probes++;
+    uint32_t w = sp_rd32(&f->rx_avail) >> c->local_ws;
+    sp_send_ack(c, sp_conn_snd_nxt(c) - 1, sp_rd32(&f->rx_next_seq),
+                (uint16_t)(w > 0xffff ? 0xffff : w));
+}
+
 static void cc_update(struct sp_conn *c, bool timeout)
 {
     const struct fp_flow *f = &fp.flows[c->flow];
@@ -173,6 +208,7 @@ static void cc_update(struct sp_conn *c, bool timeout)
     };
     c->last_acked = acked;
     c->last_fretx = fretx;
+    c->retx_events += in.fretx + (timeout ? 1u : 0u);
     c->tx_acked_total += in.acked;
     sp.cc->update(&c->cc, &in);
     if (sp_cc_changed(c->cc_sent_cwnd, c->cc.cwnd, c->cc.mss)) {
@@ -221,6 +257,17 @@ void sp_conn_tick(void)
             bool timeout = rto_check(c, &gone);
             if (!gone)
                 cc_update(c, timeout);
+            if (!gone && c->ka_idle_ms != 0)
+                keepalive_check(c);
+            if (!gone && c->info_ms + SP_INFO_MS <= sp.now_ms)
+                sp_conn_write_info(c);
+            /* Data for a connection every holder closed: nobody can read
+             * it, so reset, as Linux does (RFC 9293 3.10.7.4: no receiver). */
+            if (!gone && c->app_closed && c->handed && sp_conn_rx_unread(c)) {
+                sp.cnt.data_after_close++;
+                sp.cnt.conn_reset++;
+                sp_conn_reset(c, ECONNRESET, true);
+            }
         }
     }
 }

@@ -1,4 +1,6 @@
-# tests/local.mk - unit tests (Criterion) and the integration suite.
+# tests/local.mk - unit tests (Criterion), the integration suite and the
+# real programs (tests/apps).
 # Unit test programs are added by each module's local.mk (tests/unit/*).
 include $(srcdir)/tests/unit/local.mk
 include $(srcdir)/tests/integration/local.mk
+include $(srcdir)/tests/apps/local.mk

@@ -15,7 +15,7 @@
  *                                 entry after the flow moved to this context
  * Control (sp = slow path):
  *   app -> sp   LISTEN, CONNECT, ACCEPTED, CLOSE, SHUTDOWN, ABORT, UNLISTEN,
- *               ATTACH
+ *               ATTACH, KEEPALIVE
  *   sp -> app   LISTEN_DONE, NEW_CONN, CONNECTED, RESET, CLOSED, ATTACHED,
  *               DETACHED
  * Sharing across fork(): every application holding a listener or flow (the
@@ -83,6 +83,7 @@ enum {
     TAS_SPIN_ABORT = 6,
     TAS_SPIN_UNLISTEN = 7,
     TAS_SPIN_ATTACH = 8,
+    TAS_SPIN_KEEPALIVE = 9,
 };
 struct tas_spin_listen {
     uint64_t opaque;  /* echoed in LISTEN_DONE */
@@ -119,6 +120,14 @@ struct tas_spin_shutdown {
 };
 struct tas_spin_unlisten {
     uint32_t listener;
+};
+/* KEEPALIVE: SO_KEEPALIVE with TCP_KEEPIDLE/KEEPINTVL/KEEPCNT for a flow. */
+struct tas_spin_keepalive {
+    uint32_t flow;
+    uint32_t gen;
+    uint32_t idle_s;  /* 0: off */
+    uint32_t intvl_s; /* between unanswered probes */
+    uint32_t cnt;     /* unanswered probes before ETIMEDOUT */
 };
 /* ATTACH: take over a listener or flow this application holds. */
 enum { TAS_ATTACH_LISTENER = 1, TAS_ATTACH_FLOW = 2 };

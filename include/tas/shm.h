@@ -32,7 +32,7 @@
 #include "tas/queue.h"
 
 #define TAS_REGION_MAGIC 0x54415352u /* "TASR" */
-#define TAS_ABI_VERSION 2u
+#define TAS_ABI_VERSION 3u
 #define TAS_MAX_FP_CORES 8
 #define TAS_CACHELINE 64
 #define TAS_PAGE 4096
@@ -55,11 +55,39 @@ struct tas_region_hdr {
     uint8_t local_prefix;  /* its prefix length */
     uint8_t pad0[3];
     uint32_t mss;          /* tasd's default MSS (from the port MTU) */
+    uint32_t slot_size;    /* bytes per connection slot of the buffer area */
+    uint32_t info_off;     /* offset of its struct tas_flow_info in a slot */
     uint32_t pad1;
     char cc_name[16];      /* tasd's congestion control ("reno"), NUL-padded;
                             * libtas answers TCP_CONGESTION with it */
 };
 static_assert(sizeof(struct tas_region_hdr) <= TAS_PAGE, "header fits a page");
+
+/* What tasd knows of a connection, for TCP_INFO: written by the slow path
+ * now and then (about every 64 ms) into the connection's buffer slot after
+ * its rings, never read back by tasd.  A reader copies it and retries while
+ * seq changes (odd: being written). */
+#define TAS_INFO_OPT_TIMESTAMPS 0x1 /* as Linux's TCPI_OPT_* */
+#define TAS_INFO_OPT_SACK       0x2
+#define TAS_INFO_OPT_WSCALE     0x4
+#define TAS_INFO_OPT_ECN        0x8
+struct tas_flow_info {
+    uint32_t seq;          /* even when stable; 0 = never written */
+    uint32_t flow;         /* the flow id it describes */
+    uint8_t state;         /* Linux numbering: 1 ESTABLISHED ... (TCP_* of netinet/tcp.h) */
+    uint8_t ca_state;      /* 0 open, 3 recovery, 4 loss (RTO) */
+    uint8_t retransmits;   /* RTOs in a row */
+    uint8_t options;       /* TAS_INFO_OPT_* */
+    uint8_t snd_wscale, rcv_wscale;
+    uint16_t pad;
+    uint32_t rto_us, rtt_us, rttvar_us;
+    uint32_t snd_mss, rcv_mss;
+    uint32_t snd_cwnd;      /* segments */
+    uint32_t total_retrans; /* retransmission events (fast and timeout) */
+    uint32_t unacked;       /* bytes in flight */
+    uint64_t bytes_acked, bytes_received;
+};
+static_assert(sizeof(struct tas_flow_info) <= TAS_CACHELINE, "one cache line");
 
 /* Per context; first cache line of the context's slice of the region. */
 struct tas_ctx_hdr {

@@ -42,17 +42,17 @@ itest_scripts = tests/integration/t_echo.sh tests/integration/t_client.sh \
 	tests/integration/t_fork.sh tests/integration/t_dup.sh tests/integration/t_kill.sh \
 	tests/integration/t_fallback.sh tests/integration/t_exec.sh \
 	tests/integration/t_sockbuf.sh tests/integration/t_ecn.sh \
-	tests/integration/t_synflood.sh tests/integration/t_io.sh tests/integration/t_sockopt.sh \
-	tests/integration/t_fortify.sh
+	tests/integration/t_synflood.sh tests/integration/t_keepalive.sh \
+	tests/integration/t_io.sh tests/integration/t_sockopt.sh tests/integration/t_fortify.sh
 TESTS += $(itest_scripts)
 AM_TESTS_ENVIRONMENT = BUILD='$(abs_top_builddir)'; SRCDIR='$(abs_top_srcdir)'; \
 	export BUILD SRCDIR;
 
 EXTRA_DIST += $(itest_scripts) tests/integration/lib.sh tests/integration/hold_conns.py \
 	tests/integration/forge_rst.py tests/integration/syn_flood.py \
-	tests/integration/sem_sockopt.allowed
+	tests/integration/ka_server.py tests/integration/sem_sockopt.allowed
 
 # Files of the test harness that live outside tests/integration/: the demo,
-# the apps placeholder, CI, and the man pages written with them.
-EXTRA_DIST += tests/demo.sh tests/apps/README .ci/run .ci/deps
+# CI, and the man pages written with them.
+EXTRA_DIST += tests/demo.sh .ci/run .ci/deps
 dist_man_MANS = doc/tasd.8 doc/tasctl.8 doc/libtas_interpose.7

@@ -835,6 +835,41 @@ static void case_tcpinfo(void)
     close(fd);
 }
 
+/* After 100000 bytes each way, TCP_INFO reports an RTT, a congestion
+ * window and the byte counts (Linux's struct goes on past glibc's). */
+struct tcp_info_ext {
+    struct tcp_info base;
+    uint64_t pacing_rate, max_pacing_rate, bytes_acked, bytes_received;
+};
+
+static void case_tcpinfo_data(void)
+{
+    int fd = open_case("echo");
+    if (fd < 0)
+        return failures++, (void)0;
+    static uint8_t out[100000], in[100000];
+    tu_pattern(out, sizeof(out), 17);
+    CHECK(tu_write_all(fd, out, sizeof(out), WAIT_MS) == 0, "write");
+    CHECK(read_full(fd, in, sizeof(in)) == (ssize_t)sizeof(in) &&
+              memcmp(in, out, sizeof(in)) == 0,
+          "echo");
+    struct tcp_info_ext x;
+    bool ok = false;
+    for (int i = 0; i < 200 && !ok; i++) { /* tasd refreshes it every ~64 ms */
+        socklen_t xl = sizeof(x);
+        memset(&x, 0, sizeof(x));
+        ok = getsockopt(fd, IPPROTO_TCP, TCP_INFO, &x, &xl) == 0 && xl == sizeof(x) &&
+             x.base.tcpi_rtt > 0 && x.base.tcpi_rto > 0 && x.base.tcpi_snd_cwnd > 0 &&
+             x.bytes_acked >= sizeof(out) && x.bytes_received >= sizeof(in);
+        if (!ok)
+            usleep(10000);
+    }
+    CHECK(ok, "TCP_INFO: rtt %u rto %u cwnd %u acked %llu received %llu", x.base.tcpi_rtt,
+          x.base.tcpi_rto, x.base.tcpi_snd_cwnd, (unsigned long long)x.bytes_acked,
+          (unsigned long long)x.bytes_received);
+    close(fd);
+}
+
 /* Calls on sockets that are not connected (fresh, listening). */
 static void case_unconnected(void)
 {
@@ -1151,6 +1186,7 @@ static const struct {
     {"signal", case_signal},
     {"unconnected", case_unconnected},
     {"tcpinfo", case_tcpinfo},
+    {"tcpinfo_data", case_tcpinfo_data},
 };
 
 int main(int argc, char **argv)

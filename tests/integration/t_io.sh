@@ -39,6 +39,7 @@ io_case "SO_LINGER {1,0}: close resets, the peer's read fails with ECONNRESET" l
 io_case "a signal (SA_RESTART) ends a blocking recv/send with its partial count, restarts an empty one" signal
 io_case "send/write/writev/sendmmsg/splice -> EPIPE, recv/read/recvmmsg -> ENOTCONN on fresh and listening sockets" unconnected
 io_case "TCP_INFO: CLOSE_WAIT after the peer's FIN, tcpi_snd_mss equals TCP_MAXSEG" tcpinfo
+io_case "TCP_INFO after 100 KB each way: RTT, RTO, cwnd and byte counts (from tasd's report)" tcpinfo_data
 io_case "non-blocking connect to a closed port: SO_ERROR is ECONNREFUSED once" refused
 
 # SO_REUSEPORT: two listeners of one process, then two processes, share a

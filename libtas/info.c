@@ -1,0 +1,34 @@
+/* info.c - what tasd reports about a connection (struct tas_flow_info in
+ * the connection's buffer slot, right after its rings), for TCP_INFO.
+ *
+ * The slow path rewrites it every ~64 ms with a sequence count that is odd
+ * while it writes; a copy taken between two equal, even reads is whole.
+ * It lies in shared memory the application could scribble on itself, so the
+ * copy is only used if it names this socket's flow.
+ */
+#include <string.h>
+
+#include "libtas/internal.h"
+
+int tas_flow_info_read(const struct tas_sock *s, struct tas_flow_info *out)
+{
+    const struct tas_region_hdr *h = &tas_ctx.hdr;
+
+    if (!s->flow_live || s->rx_base == NULL || s->rx_priv != NULL || h->info_off == 0 ||
+        h->info_off > h->slot_size - sizeof(*out))
+        return -ENODATA;
+    const struct tas_flow_info *in =
+        (const struct tas_flow_info *)(s->rx_base + h->info_off);
+    for (int tries = 0; tries < 8; tries++) {
+        uint32_t a = __atomic_load_n(&in->seq, __ATOMIC_ACQUIRE);
+        if (a == 0)
+            return -ENODATA; /* not written yet */
+        if (a & 1)
+            continue;
+        memcpy(out, in, sizeof(*out));
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&in->seq, __ATOMIC_RELAXED) == a)
+            return out->flow == s->flow ? 0 : -ENODATA;
+    }
+    return -EAGAIN;
+}
