@@ -3,11 +3,23 @@
  * A libtas epoll instance is a real kernel epoll descriptor (so kernel
  * descriptors in the set work natively, and the number is a real one) plus a
  * user-space interest list for tasd sockets.  Each interest item sits on the
- * instance's ready list whenever its socket changed since it was last looked
- * at; epoll_wait() walks only that list, like the kernel does:
- *   level-triggered  reported while ready, stays on the list;
- *   EPOLLET          reported once per change of the socket (ev_seq);
- *   EPOLLONESHOT     disabled after one report until EPOLL_CTL_MOD.
+ * instance's ready list when its socket may have something to report;
+ * epoll_wait() walks only that list, like the kernel does:
+ *   level-triggered  put on the list at every change of its socket, and
+ *                    kept there while it reports something;
+ *   EPOLLET          put on the list only at a *wake-up*, taken off when
+ *                    reported: one event per new arrival, not repeated while
+ *                    data stays unread;
+ *   EPOLLONESHOT     disabled after one report until EPOLL_CTL_MOD;
+ *   EPOLLEXCLUSIVE   at a wake-up, queued on instances in turn until one that
+ *                    has a thread waiting, so one waiter wakes, not all.
+ * A wake-up is what makes Linux's TCP wake a socket's wait queue: new data or
+ * a new connection (an "in" wake-up), room to write again after running out
+ * (an "out" wake-up), or a change of state: connected, FIN, reset, shutdown,
+ * a new error (wakes every item).  Reading data or writing while room is left
+ * wakes nobody.  Each item keeps a snapshot of its socket taken at the last
+ * change (reads and writes are changes too), and the wake-up is told from
+ * the difference (wake_key()).
  *
  * epoll_wait() applies tasd's entries, collects ready tasd items, and asks
  * the kernel epoll with a zero timeout when something is ready; otherwise it
@@ -16,8 +28,21 @@
  * a private eventfd in its kernel set (data = EP_TAG, never reported) lets
  * epoll_ctl() from another thread wake such a waiter when a tasd socket is
  * added.  Closing a tasd socket removes it from every instance, as closing
- * its last descriptor would on Linux.
+ * its last descriptor would on Linux.  Closing the epoll descriptor while
+ * another thread waits on it does not end that wait (as on Linux, where the
+ * waiter holds the file): the instance lives on, on a private duplicate of
+ * the kernel descriptor, until its last waiter returns.
+ *
+ * An instance added to another epoll set (nested) is, to the kernel, its
+ * kernel epoll descriptor: the private eventfd is then kept readable exactly
+ * while a tasd item has something to report (nest_sync()), so the outer set
+ * sees the inner one readable as Linux would.
+ *
+ * epoll_ctl() on a tasd socket checks its arguments in the kernel's order
+ * (EFAULT, EINVAL for EPOLLEXCLUSIVE misuse, then EEXIST/ENOENT).
  */
+#include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -27,7 +52,25 @@
 
 #define EP_TAG 0x7461736465706f6cULL /* "tasdepol": our eventfd's data */
 
+#define EP_MAX_EVENTS (INT_MAX / (int)sizeof(struct epoll_event)) /* as the kernel's */
+
+#define KEY_IN  (EPOLLIN | EPOLLRDNORM)
+#define KEY_OUT (EPOLLOUT | EPOLLWRNORM)
+#define KEY_ALL 0xffffffffu /* a change of state: wakes every item */
+/* What EPOLLEXCLUSIVE may be combined with (the kernel's EPOLLEXCLUSIVE_OK_BITS). */
+#define EXCLUSIVE_OK                                                                     \
+    (EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE)
+
 struct tas_epoll;
+
+/* What an item last saw of its socket: enough to tell a wake-up. */
+struct ep_snap {
+    const uint8_t *rx_base, *tx_base;
+    uint32_t rx_size, rx_head, rx_ready;
+    uint32_t tx_size, tx_tail, tx_free;
+    uint32_t acc_len;
+    uint32_t flags; /* state_flags() */
+};
 
 struct tas_epitem {
     struct tas_epoll *ep;
@@ -35,8 +78,8 @@ struct tas_epitem {
     int fd;
     uint32_t events;
     epoll_data_t data;
-    uint64_t seen_seq; /* EPOLLET: socket change last reported */
-    bool disabled;     /* EPOLLONESHOT fired */
+    struct ep_snap snap;
+    bool disabled; /* EPOLLONESHOT fired */
     bool on_rd;
     struct tas_epitem *next, *prev;       /* ep->items */
     struct tas_epitem *rd_next, *rd_prev; /* ep ready list */
@@ -45,13 +88,16 @@ struct tas_epitem {
 
 struct tas_epoll {
     struct tas_obj obj; /* TAS_OBJ_EPOLL */
-    int fd;             /* the kernel epoll */
+    int fd;             /* the kernel epoll (a private duplicate once closed) */
     int ctl_fd;         /* eventfd in the kernel set, data EP_TAG */
-    uint32_t refs;
-    bool closed;
+    uint32_t refs;      /* the fd table, and every call in progress */
+    bool closed;        /* the application closed it; fd is ours */
     struct tas_epitem *items;
     struct tas_epitem *rd_head, *rd_tail;
     uint32_t n_items, n_rd, n_kernel, kernel_waiters, turn;
+    uint32_t sleepers; /* threads in epoll_wait that found nothing yet */
+    bool nested;       /* in another epoll set: ctl_fd mirrors has_ready() */
+    bool signalled;    /* ctl_fd holds a count */
 };
 
 /* ------------------------------------------------------------ lists */
@@ -123,7 +169,71 @@ static void ep_put(struct tas_epoll *ep)
     while (ep->items != NULL)
         item_free(ep->items);
     tas_fd_internal_close(ep->ctl_fd);
+    if (ep->closed && ep->fd >= 0)
+        tas_fd_internal_close(ep->fd);
     free(ep);
+}
+
+/* ------------------------------------------------------------ wake-ups */
+
+/* The socket's state, as bits that are only ever set while it lives (an
+ * error being read clears so_error: that wakes nobody). */
+static uint32_t state_flags(const struct tas_sock *s)
+{
+    return (uint32_t)s->state | (uint32_t)s->rd_eof << 4 | (uint32_t)s->rd_shut << 5 |
+           (uint32_t)s->wr_shut << 6 | (uint32_t)s->reset << 7 | (uint32_t)s->dead << 8 |
+           (uint32_t)(s->so_error != 0) << 9 | (uint32_t)s->detached << 10;
+}
+
+static void snap_take(struct ep_snap *o, const struct tas_sock *s)
+{
+    *o = (struct ep_snap){
+        .rx_base = s->rx_base,
+        .tx_base = s->tx_base,
+        .rx_size = s->rx_size,
+        .rx_head = s->rx_head,
+        .rx_ready = s->rx_ready,
+        .tx_size = s->tx_size,
+        .tx_tail = s->tx_tail,
+        .tx_free = s->tx_free,
+        .acc_len = s->acc_len,
+        .flags = state_flags(s),
+    };
+}
+
+static bool free_writable(uint32_t tx_free, uint32_t tx_size)
+{
+    return tx_free > 0 && tx_free >= tx_size / 4;
+}
+
+/* Which wake-up, if any, Linux would have given between the snapshot and
+ * now: 0, KEY_ALL, or KEY_IN/KEY_OUT bits.  Every read and write is a change
+ * too (one call here each), so since the snapshot rx_head moved by at most
+ * one read and tx_tail by at most one write: an arrival is rx_ready growing
+ * by more than what was read took away; room to write comes back when tasd
+ * freed space and the lowest point since the snapshot was below the
+ * writable mark (ready.c's). */
+static uint32_t wake_key(const struct ep_snap *o, const struct tas_sock *s)
+{
+    uint32_t f = state_flags(s), key = 0;
+    if ((f & 0xf) != (o->flags & 0xf) || (f & ~o->flags) != 0)
+        return KEY_ALL;
+    if (s->acc_len > o->acc_len)
+        key |= KEY_IN;
+    if (s->rx_base != NULL && s->rx_base == o->rx_base && s->rx_size == o->rx_size) {
+        uint32_t consumed = (s->rx_head + s->rx_size - o->rx_head) % s->rx_size;
+        if ((uint64_t)s->rx_ready + consumed > o->rx_ready)
+            key |= KEY_IN;
+    }
+    if (s->tx_base != NULL && s->tx_base == o->tx_base && s->tx_size == o->tx_size) {
+        uint32_t written = (s->tx_tail + s->tx_size - o->tx_tail) % s->tx_size;
+        if (written == 0 && s->tx_free < o->tx_free)
+            written = s->tx_size; /* one write filled the whole ring */
+        uint32_t low = o->tx_free > written ? o->tx_free - written : 0;
+        if (s->tx_free > low && !free_writable(low, s->tx_size) && tas_sock_writable(s))
+            key |= KEY_OUT;
+    }
+    return key;
 }
 
 /* ------------------------------------------------------------ readiness */
@@ -133,10 +243,7 @@ static uint32_t item_events(const struct tas_epitem *it)
 {
     if (it->disabled)
         return 0;
-    uint32_t m = tas_sock_ready(it->s) & (it->events | EPOLLERR | EPOLLHUP);
-    if (m != 0 && (it->events & EPOLLET) && it->seen_seq == it->s->ev_seq)
-        return 0;
-    return m;
+    return tas_sock_ready(it->s) & (it->events | EPOLLERR | EPOLLHUP);
 }
 
 static bool has_ready(struct tas_epoll *ep)
@@ -152,6 +259,21 @@ static bool ep_cond(void *arg)
     return has_ready(arg);
 }
 
+/* A nested instance: make its eventfd readable while a tasd item is ready,
+ * and not otherwise, so that the outer set's kernel epoll agrees. */
+static void nest_sync(struct tas_epoll *ep)
+{
+    if (!ep->nested)
+        return;
+    bool want = has_ready(ep);
+    uint64_t v = 1;
+    if (want && !ep->signalled)
+        (void)!real_write(ep->ctl_fd, &v, sizeof(v));
+    else if (!want && ep->signalled)
+        (void)!real_read(ep->ctl_fd, &v, sizeof(v));
+    ep->signalled = want;
+}
+
 /* Take up to max ready tasd events off the ready list. */
 static int collect(struct tas_epoll *ep, struct epoll_event *out, int max)
 {
@@ -164,9 +286,7 @@ static int collect(struct tas_epoll *ep, struct epoll_event *out, int max)
             continue; /* back on the list at its socket's next change */
         if (it->events & EPOLLONESHOT)
             it->disabled = true;
-        else if (it->events & EPOLLET)
-            it->seen_seq = it->s->ev_seq;
-        else
+        else if (!(it->events & EPOLLET))
             rd_add(ep, it); /* level-triggered: look again next time, at the back */
         out[n].events = m;
         out[n].data = it->data;
@@ -183,6 +303,7 @@ static int filter(struct tas_epoll *ep, struct epoll_event *ev, int n, bool *pok
         if (ev[i].data.u64 == EP_TAG) {
             uint64_t v;
             (void)!real_read(ep->ctl_fd, &v, sizeof(v));
+            ep->signalled = false; /* nest_sync() sets it again if need be */
             *poked = true;
             continue;
         }
@@ -208,15 +329,41 @@ static int kernel_now(struct tas_epoll *ep, struct epoll_event *ev, int max)
 
 void tas_epoll_sock_changed(struct tas_sock *s)
 {
-    for (struct tas_epitem *it = s->epitems; it != NULL; it = it->s_next)
-        if (!it->disabled)
-            rd_add(it->ep, it);
+    bool exclusive_woken = false;
+    for (struct tas_epitem *it = s->epitems; it != NULL; it = it->s_next) {
+        uint32_t key = wake_key(&it->snap, s);
+        snap_take(&it->snap, s);
+        if (it->disabled)
+            continue;
+        if (!(it->events & (EPOLLET | EPOLLEXCLUSIVE))) {
+            rd_add(it->ep, it); /* level-triggered: judged when collected */
+            nest_sync(it->ep);
+            continue;
+        }
+        if (key == 0 || (key != KEY_ALL && !(key & it->events))) {
+            nest_sync(it->ep);
+            continue;
+        }
+        if ((it->events & EPOLLEXCLUSIVE) && key != KEY_ALL) {
+            /* As the kernel's exclusive wake-up: queue on instances until
+             * one with a waiting thread got it. */
+            if (exclusive_woken)
+                continue;
+            if (it->ep->sleepers > 0)
+                exclusive_woken = true;
+        }
+        rd_add(it->ep, it);
+        nest_sync(it->ep);
+    }
 }
 
 void tas_epoll_sock_gone(struct tas_sock *s)
 {
-    while (s->epitems != NULL)
+    while (s->epitems != NULL) {
+        struct tas_epoll *ep = s->epitems->ep;
         item_free(s->epitems);
+        nest_sync(ep);
+    }
 }
 
 /* The socket goes to the kernel stack: so do its registrations. */
@@ -227,11 +374,13 @@ int tas_epoll_to_kernel(struct tas_sock *s)
         struct tas_epitem *it = s->epitems;
         struct epoll_event ev = {.events = it->disabled ? 0 : it->events,
                                  .data = it->data};
-        if (real_epoll_ctl(it->ep->fd, EPOLL_CTL_ADD, s->fd, &ev) == 0)
-            it->ep->n_kernel++;
+        struct tas_epoll *ep = it->ep;
+        if (real_epoll_ctl(ep->fd, EPOLL_CTL_ADD, s->fd, &ev) == 0)
+            ep->n_kernel++;
         else
             r = -errno;
         item_free(it);
+        nest_sync(ep);
     }
     return r;
 }
@@ -244,16 +393,28 @@ uint32_t tas_epoll_ready(struct tas_obj *o, int *kernel_fd)
     return has_ready(ep) ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
+/* The application closes the descriptor.  Threads still waiting on the
+ * instance go on waiting, as on Linux: they hold references, and a private
+ * duplicate of the kernel epoll replaces the number the caller closes next. */
 int tas_epoll_close(struct tas_obj *o)
 {
     tas_lock();
     struct tas_epoll *ep = (struct tas_epoll *)o;
     if (tas_fd_get(ep->fd) == o) {
         tas_fd_clear(ep->fd);
-        while (ep->items != NULL)
-            item_free(ep->items);
+        int dup = -1;
+        if (ep->refs > 1) {
+            dup = real_fcntl(ep->fd, F_DUPFD_CLOEXEC, (void *)0L);
+            if (dup >= 0)
+                tas_fd_internal(dup);
+        }
+        ep->fd = dup;
         ep->closed = true;
-        tas_wake_all();
+        if (dup < 0) { /* nobody waits (or no descriptor left): end it now */
+            while (ep->items != NULL)
+                item_free(ep->items);
+            tas_wake_all();
+        }
         ep_put(ep);
     }
     tas_unlock();
@@ -330,6 +491,14 @@ int tas_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
         ep = ep_enter(epfd);
     if (ep == NULL) { /* a kernel descriptor, or a kernel epoll */
         int r = real_epoll_ctl(epfd, op, fd, ev);
+        if (r == 0 && op == EPOLL_CTL_ADD && t != NULL && t->kind == TAS_OBJ_EPOLL) {
+            struct tas_epoll *inner = ep_enter(fd); /* now in another set */
+            if (inner != NULL) {
+                inner->nested = true;
+                nest_sync(inner);
+                ep_leave(inner);
+            }
+        }
         if (r == 0 && (op == EPOLL_CTL_ADD || op == EPOLL_CTL_DEL) &&
             (ep = ep_enter(epfd)) != NULL) {
             if (op == EPOLL_CTL_ADD)
@@ -341,7 +510,6 @@ int tas_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
         return r;
     }
 
-    int r = 0;
     struct tas_sock *s = tas_sock_lookup(fd);
     if (s == NULL) { /* closed meanwhile */
         ep_leave(ep);
@@ -349,14 +517,25 @@ int tas_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
     }
     if (unlikely(s->need_attach) && op != EPOLL_CTL_DEL)
         tas_sock_attach(s);
-    struct tas_epitem *it = item_find(ep, s);
-    if (fd == epfd) {
+    /* The kernel's order of checks (fs/eventpoll.c, do_epoll_ctl). */
+    int r = 0;
+    struct epoll_event e = {0};
+    bool has_event = op != EPOLL_CTL_DEL;
+    if (has_event) {
+        if (ev == NULL)
+            r = -EFAULT;
+        else
+            e = *ev;
+    }
+    if (r == 0 && has_event && (e.events & EPOLLEXCLUSIVE) &&
+        (op == EPOLL_CTL_MOD || (op == EPOLL_CTL_ADD && (e.events & ~EXCLUSIVE_OK))))
         r = -EINVAL;
+    struct tas_epitem *it = r == 0 ? item_find(ep, s) : NULL;
+    if (r != 0) {
+        /* already decided */
     } else if (op == EPOLL_CTL_ADD) {
         if (it != NULL)
             r = -EEXIST;
-        else if (ev == NULL)
-            r = -EFAULT;
         else if ((it = calloc(1, sizeof(*it))) == NULL)
             r = -ENOMEM;
         else {
@@ -374,9 +553,7 @@ int tas_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
     } else if (op == EPOLL_CTL_MOD) {
         if (it == NULL)
             r = -ENOENT;
-        else if (ev == NULL)
-            r = -EFAULT;
-        else if ((ev->events & EPOLLEXCLUSIVE) || (it->events & EPOLLEXCLUSIVE))
+        else if (it->events & EPOLLEXCLUSIVE)
             r = -EINVAL;
     } else if (op == EPOLL_CTL_DEL) {
         if (it == NULL)
@@ -384,15 +561,18 @@ int tas_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
         else
             item_free(it);
         it = NULL;
+        nest_sync(ep);
     } else {
         r = -EINVAL;
+        it = NULL;
     }
     if (r == 0 && it != NULL) { /* ADD or MOD: (re)arm and look at it now */
-        it->events = ev->events;
-        it->data = ev->data;
+        it->events = e.events;
+        it->data = e.data;
         it->disabled = false;
-        it->seen_seq = s->ev_seq - 1;
+        snap_take(&it->snap, s);
         rd_add(ep, it);
+        nest_sync(ep);
         tas_wake_all();
         if (ep->kernel_waiters > 0) {
             uint64_t one = 1;
@@ -410,9 +590,10 @@ int tas_epoll_pwait(int epfd, struct epoll_event *events, int max, int timeout,
     struct tas_epoll *ep = ep_enter(epfd);
     if (ep == NULL)
         return real_epoll_pwait(epfd, events, max, timeout, mask);
-    if (max <= 0 || events == NULL) {
+    if (max <= 0 || max > EP_MAX_EVENTS || events == NULL) {
         ep_leave(ep);
-        return (int)tas_ret(max <= 0 ? -EINVAL : -EFAULT);
+        return (int)tas_ret(events != NULL || max <= 0 || max > EP_MAX_EVENTS ? -EINVAL
+                                                                              : -EFAULT);
     }
 
     tas_attach_pending(); /* listeners of a set made before fork() */
@@ -423,7 +604,7 @@ int tas_epoll_pwait(int epfd, struct epoll_event *events, int max, int timeout,
     }
     int r;
     for (;;) {
-        if (ep->closed) {
+        if (ep->fd < 0) { /* closed, and no duplicate could be made */
             r = -EBADF;
             break;
         }
@@ -458,7 +639,9 @@ int tas_epoll_pwait(int epfd, struct epoll_event *events, int max, int timeout,
             break;
         }
         struct pollfd pfd = {.fd = ep->fd, .events = POLLIN};
+        ep->sleepers++;
         r = tas_wait(ep_cond, ep, dlp, &pfd, 1, mask);
+        ep->sleepers--;
         if (r < 0)
             break;
         if (r == TAS_WAIT_EXTRA) { /* the kernel part has something */
@@ -470,6 +653,7 @@ int tas_epoll_pwait(int epfd, struct epoll_event *events, int max, int timeout,
             }
         }
     }
+    nest_sync(ep);
     ep_leave(ep);
     return (int)tas_ret(r);
 }

@@ -286,6 +286,10 @@ static ssize_t do_send(struct tas_sock *s, const struct iovec *iov, int iovcnt, 
                 return r;
             continue;
         }
+        if (s->app_closed) { /* close() by another thread: EBADF, not SIGPIPE */
+            r = -EBADF;
+            goto done;
+        }
         if (s->so_error != 0 && !s->dead) { /* ECONNRESET once, then EPIPE */
             r = -s->so_error;
             s->so_error = 0;
@@ -305,6 +309,7 @@ static ssize_t do_send(struct tas_sock *s, const struct iovec *iov, int iovcnt, 
             s->tx_free -= (uint32_t)n;
             s->pend_tx += (uint32_t)n;
             tas_sock_mark_dirty(s);
+            tas_sock_changed(s); /* less room: epoll's edge-triggered EPOLLOUT */
             done += n;
             if (done == len)
                 break;

@@ -5,7 +5,9 @@
  * descriptors by the kernel.  If a tasd socket is ready (or the timeout is
  * zero) the kernel part is polled with a zero timeout and the answers are
  * merged; if not, the thread sleeps in tas_wait() with the kernel part as
- * its extra descriptors, so it wakes for whichever side is first.
+ * its extra descriptors, so it wakes for whichever side is first.  A tasd
+ * socket closed by another thread meanwhile is reported POLLNVAL at once; one
+ * that moves to the kernel (tasd exited) is polled there for the time left.
  *
  * An epoll descriptor wrapped by libtas in the set counts as readable when
  * one of its tasd sockets is ready, and is also polled by the kernel for its
@@ -109,6 +111,8 @@ static int poll_emulate(struct pollfd *fds, nfds_t n, const struct timespec *dea
         }
     }
     tas_lock();
+split:
+    nk = 0;
     for (nfds_t i = 0; i < n; i++) {
         struct tas_obj *o = tas_fd_get(fds[i].fd);
         fds[i].revents = 0;
@@ -139,6 +143,7 @@ static int poll_emulate(struct pollfd *fds, nfds_t n, const struct timespec *dea
                 continue; /* re-evaluate at the top */
         }
         /* Merge the kernel's answers with ours. */
+        bool moved = false;
         for (nfds_t k = 0; k < nk; k++)
             fds[kmap[k]].revents = kfds[k].revents;
         for (nfds_t i = 0, k = 0; i < n; i++) {
@@ -147,15 +152,22 @@ static int poll_emulate(struct pollfd *fds, nfds_t n, const struct timespec *dea
                 continue;
             }
             struct tas_obj *o = tas_fd_get(fds[i].fd);
-            if ((o == NULL || o->kind != TAS_OBJ_SOCK) &&
-                real_fcntl(fds[i].fd, F_GETFD, NULL) < 0)
+            if (o != NULL && o->kind == TAS_OBJ_SOCK)
+                continue;
+            if (real_fcntl(fds[i].fd, F_GETFD, NULL) < 0)
                 fds[i].revents = POLLNVAL; /* closed while we waited */
+            else
+                moved = true; /* now the kernel's (tasd exited) */
         }
         eval_tas(fds, n, true);
         r = 0;
         for (nfds_t i = 0; i < n; i++)
             if (fds[i].revents != 0)
                 r++;
+        /* Nothing to report but a socket went to the kernel: poll it there
+         * for the rest of the time, instead of returning 0 early. */
+        if (r == 0 && moved && tas_ms_left(deadline) != 0)
+            goto split;
         break;
     }
     tas_unlock();

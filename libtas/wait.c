@@ -185,7 +185,7 @@ void tas_wake_all(void)
  * with EINTR.  Only asked after an interruption. */
 bool tas_restart_signals(void)
 {
-    for (int sig = 1; sig < SIGRTMAX; sig++) {
+    for (int sig = 1; sig <= SIGRTMAX; sig++) {
         struct sigaction sa;
         if (sigaction(sig, NULL, &sa) != 0)
             continue;

@@ -10,8 +10,9 @@ itest_progs = tests/integration/bin/echo_server tests/integration/bin/echo_clien
 	tests/integration/bin/tcp_send tests/integration/bin/tcp_recv \
 	tests/integration/bin/close_test tests/integration/bin/fork_server \
 	tests/integration/bin/dup_server tests/integration/bin/exec_server \
-	tests/integration/bin/sem_io tests/integration/bin/sem_sockopt \
-	tests/integration/bin/sem_fortify
+	tests/integration/bin/sem_epoll tests/integration/bin/sem_poll \
+	tests/integration/bin/sem_threads tests/integration/bin/sem_io \
+	tests/integration/bin/sem_sockopt tests/integration/bin/sem_fortify
 check_PROGRAMS += $(itest_progs)
 # The demo server is built by plain `make` (tests/demo.sh needs it).
 noinst_PROGRAMS += tests/integration/bin/http_hello
@@ -25,6 +26,13 @@ tests_integration_bin_close_test_SOURCES = tests/integration/close_test.c $(ites
 tests_integration_bin_fork_server_SOURCES = tests/integration/fork_server.c $(itest_util)
 tests_integration_bin_dup_server_SOURCES = tests/integration/dup_server.c $(itest_util)
 tests_integration_bin_exec_server_SOURCES = tests/integration/exec_server.c $(itest_util)
+sem_util = tests/integration/semutil.c tests/integration/semutil.h $(itest_util)
+tests_integration_bin_sem_epoll_SOURCES = tests/integration/sem_epoll.c $(sem_util)
+tests_integration_bin_sem_epoll_LDADD = -lpthread
+tests_integration_bin_sem_poll_SOURCES = tests/integration/sem_poll.c $(sem_util)
+tests_integration_bin_sem_poll_LDADD = -lpthread
+tests_integration_bin_sem_threads_SOURCES = tests/integration/sem_threads.c $(sem_util)
+tests_integration_bin_sem_threads_LDADD = -lpthread
 tests_integration_bin_sem_io_SOURCES = tests/integration/sem_io.c $(itest_util)
 tests_integration_bin_sem_sockopt_SOURCES = tests/integration/sem_sockopt.c $(itest_util)
 # Built as distributions build programs: the fortified entry points
@@ -43,6 +51,7 @@ itest_scripts = tests/integration/t_echo.sh tests/integration/t_client.sh \
 	tests/integration/t_fallback.sh tests/integration/t_exec.sh \
 	tests/integration/t_sockbuf.sh tests/integration/t_ecn.sh \
 	tests/integration/t_synflood.sh tests/integration/t_keepalive.sh \
+	tests/integration/t_epoll.sh tests/integration/t_poll.sh tests/integration/t_threads.sh \
 	tests/integration/t_io.sh tests/integration/t_sockopt.sh tests/integration/t_fortify.sh
 TESTS += $(itest_scripts)
 AM_TESTS_ENVIRONMENT = BUILD='$(abs_top_builddir)'; SRCDIR='$(abs_top_srcdir)'; \
@@ -50,7 +59,8 @@ AM_TESTS_ENVIRONMENT = BUILD='$(abs_top_builddir)'; SRCDIR='$(abs_top_srcdir)'; 
 
 EXTRA_DIST += $(itest_scripts) tests/integration/lib.sh tests/integration/hold_conns.py \
 	tests/integration/forge_rst.py tests/integration/syn_flood.py \
-	tests/integration/ka_server.py tests/integration/sem_sockopt.allowed
+	tests/integration/ka_server.py tests/integration/sem_peer.py \
+	tests/integration/sem_sockopt.allowed
 
 # Files of the test harness that live outside tests/integration/: the demo,
 # CI, and the man pages written with them.
