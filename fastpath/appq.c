@@ -7,7 +7,13 @@
  * ring) before it changes anything; a bad one is counted, reported to the
  * slow path (FP_EV_APP_BAD; FP_EV_APP_BAD_FLOW when it names the
  * application's own flow with counts that do not fit: the slow path resets
- * that connection) and skipped.
+ * that connection) and skipped.  The slow path queues FLOW_ADD before it
+ * tells the application of a connection (NEW_CONN, CONNECTED), so the
+ * application's first update can arrive before this core has run the
+ * command: an update for a flow of this core and generation that is not
+ * installed yet is held (its context waits) and retried for a few rounds
+ * before it counts as bad, so the bytes written right after accept() or
+ * connect() are not lost.
  *
  * Out: what the application and the slow path must hear about a flow (new
  * rx bytes, freed tx bytes, FIN; FIN received/acknowledged) accumulates in
@@ -78,13 +84,31 @@ static void apply(struct fp_core *c, const struct fp_ctx *ctx, uint32_t slot,
     }
 }
 
+/* A flow the slow path is installing on this core (FLOW_ADD queued, not
+ * run yet)?  The slow path fills the entry before it sends FLOW_ADD.  False
+ * for every installed flow, so the common case costs one flag test. */
+static bool flow_coming(const struct fp_core *c, const struct tas_fpin *e)
+{
+    if (e->flow >= fp.max_flows)
+        return false;
+    const struct fp_flow *f = &fp.flows[e->flow];
+    return !(f->flags & FP_FLOW_INSTALLED) && f->core == c->id && f->gen == e->gen;
+}
+
 /* Take up to max entries from one context. */
 static unsigned service_ctx(struct fp_core *c, uint32_t slot, unsigned max)
 {
     struct fp_ctx *ctx = &fp.ctxs[c->id][slot];
-    unsigned n;
+    unsigned n = 0;
 
-    for (n = 0; n < max; n++) {
+    if (unlikely(ctx->held_rounds != 0)) {
+        if (!fp_flow_mine(c, ctx->held.flow) && ctx->held_rounds++ < FP_APPQ_HOLD_ROUNDS)
+            return 1; /* still waiting: count it as work, do not sleep */
+        ctx->held_rounds = 0;
+        apply(c, ctx, slot, &ctx->held); /* installed now, or bad */
+        n++;
+    }
+    for (; n < max; n++) {
         uint8_t body[TAS_QE_BODY];
         uint8_t t = tas_q_get(&ctx->in, body);
         if (t == 0)
@@ -95,6 +119,11 @@ static unsigned service_ctx(struct fp_core *c, uint32_t slot, unsigned max)
         }
         struct tas_fpin e;
         memcpy(&e, body, sizeof(e));
+        if (unlikely(flow_coming(c, &e))) {
+            ctx->held = e;
+            ctx->held_rounds = 1;
+            return n + 1;
+        }
         apply(c, ctx, slot, &e);
     }
     return n;

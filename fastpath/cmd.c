@@ -97,6 +97,7 @@ static void ctx_add(struct fp_core *c, uint32_t slot)
         return;
     }
     ctx->active = true;
+    ctx->held_rounds = 0;
     if (p->ctx_pos[slot] == 0) {
         p->ctx_list[p->n_ctx++] = (uint16_t)slot;
         p->ctx_pos[slot] = p->n_ctx;
@@ -109,6 +110,7 @@ static void ctx_del(struct fp_core *c, uint32_t slot)
     uint32_t pos = p->ctx_pos[slot];
 
     fp.ctxs[c->id][slot].active = false;
+    fp.ctxs[c->id][slot].held_rounds = 0;
     if (pos == 0)
         return;
     uint16_t last = p->ctx_list[--p->n_ctx];

@@ -179,6 +179,10 @@ struct fp_ctx {
     int efd;                  /* the context's eventfd */
     uint32_t app_id;
     bool active;
+    /* appq.c: an update for a flow whose FLOW_ADD this core has not run
+     * yet, held (the context waits) for up to FP_APPQ_HOLD_ROUNDS rounds. */
+    struct tas_fpin held;
+    uint32_t held_rounds; /* 0 = nothing held */
 };
 
 /* Per-core counters (written by the core, read by anyone). */

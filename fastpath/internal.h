@@ -27,6 +27,7 @@
 #define FP_CMD_BURST     32   /* commands per iteration */
 #define FP_SPTX_BURST    32   /* slow-path frames per iteration */
 #define FP_APPQ_BATCH    32   /* entries per context per iteration */
+#define FP_APPQ_HOLD_ROUNDS 8 /* rounds an update may wait for its FLOW_ADD */
 #define FP_QM_BUDGET     256  /* data segments per iteration (all flows) */
 #define FP_QM_FLOW_BURST 16   /* segments per unlimited flow before it yields */
 #define FP_QM_RATE_BURST 8    /* segments per rate-limited flow per release */

@@ -99,6 +99,11 @@ TAS_HIDDEN int real_epoll_pwait(int epfd, struct epoll_event *ev, int max, int t
                                 const sigset_t *mask);
 TAS_HIDDEN int real_dup3(int oldfd, int newfd, int flags);
 TAS_HIDDEN ssize_t real_sendfile(int out, int in, off_t *off, size_t count);
+TAS_HIDDEN int real_sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags);
+TAS_HIDDEN int real_recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags,
+                             struct timespec *ts);
+TAS_HIDDEN ssize_t real_splice(int in, loff_t *off_in, int out, loff_t *off_out, size_t n,
+                               unsigned int flags);
 TAS_HIDDEN pid_t real_fork(void);
 TAS_HIDDEN int real_execve(const char *path, char *const argv[], char *const envp[]);
 TAS_HIDDEN int real_execvpe(const char *file, char *const argv[], char *const envp[]);

@@ -18,6 +18,7 @@
  */
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/syscall.h>
@@ -132,6 +133,18 @@ EXPORT ssize_t sendfile(int o, int i, off_t *off, size_t n)
 EXPORT ssize_t sendfile64(int o, int i, off_t *off, size_t n)
 {
     return tas_sendfile(o, i, off, n);
+}
+EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int f)
+{
+    return tas_sendmmsg(fd, v, n, f);
+}
+EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int f, struct timespec *ts)
+{
+    return tas_recvmmsg(fd, v, n, f, ts);
+}
+EXPORT ssize_t splice(int in, loff_t *oi, int out, loff_t *oo, size_t n, unsigned int f)
+{
+    return tas_splice(in, oi, out, oo, n, f);
 }
 EXPORT int close(int fd)
 {

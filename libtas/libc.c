@@ -111,6 +111,15 @@ REAL(int, epoll_pwait,
 REAL(int, dup3, (int o, int n, int fl), (o, n, fl), syscall(SYS_dup3, o, n, fl))
 REAL(ssize_t, sendfile, (int o, int i, off_t *off, size_t n), (o, i, off, n),
      syscall(SYS_sendfile, o, i, off, n))
+REAL(int, sendmmsg, (int fd, struct mmsghdr *v, unsigned int n, int fl), (fd, v, n, fl),
+     syscall(SYS_sendmmsg, fd, v, n, fl))
+REAL(int, recvmmsg,
+     (int fd, struct mmsghdr *v, unsigned int n, int fl, struct timespec *ts),
+     (fd, v, n, fl, ts), syscall(SYS_recvmmsg, fd, v, n, fl, ts))
+REAL(ssize_t, splice,
+     (int in, loff_t *off_in, int out, loff_t *off_out, size_t n, unsigned int fl),
+     (in, off_in, out, off_out, n, fl),
+     syscall(SYS_splice, in, off_in, out, off_out, n, fl))
 REAL(pid_t, fork, (void), (), syscall(SYS_fork))
 REAL(int, execve, (const char *p, char *const a[], char *const e[]), (p, a, e),
      syscall(SYS_execve, p, a, e))
@@ -175,14 +184,16 @@ int tas_libc_init(void)
         "sendto",      "recvmsg",       "sendmsg",    "close",       "shutdown",
         "getsockname", "getpeername",   "getsockopt", "setsockopt",  "ppoll",
         "pselect",     "epoll_create1", "epoll_ctl",  "epoll_pwait", "dup3",
-        "sendfile",    "fcntl",         "ioctl",      "poll",        "select"};
+        "sendfile",    "fcntl",         "ioctl",      "poll",        "select",
+        "sendmmsg",    "recvmmsg",      "splice"};
     static void **slots[] = {
         &p_socket,      &p_bind,          &p_listen,     &p_accept4,     &p_connect,
         &p_read,        &p_write,         &p_readv,      &p_writev,      &p_recvfrom,
         &p_sendto,      &p_recvmsg,       &p_sendmsg,    &p_close,       &p_shutdown,
         &p_getsockname, &p_getpeername,   &p_getsockopt, &p_setsockopt,  &p_ppoll,
         &p_pselect,     &p_epoll_create1, &p_epoll_ctl,  &p_epoll_pwait, &p_dup3,
-        &p_sendfile,    &p_fcntl,         &p_ioctl,      &p_poll,        &p_select};
+        &p_sendfile,    &p_fcntl,         &p_ioctl,      &p_poll,        &p_select,
+        &p_sendmmsg,    &p_recvmmsg,      &p_splice};
     static_assert(sizeof(names) / sizeof(names[0]) == sizeof(slots) / sizeof(slots[0]),
                   "one slot per name");
     int missing = 0;

@@ -68,6 +68,13 @@ ssize_t tas_sendto(int fd, const void *buf, size_t n, int flags,
                    const struct sockaddr *addr, socklen_t len);
 ssize_t tas_sendmsg(int fd, const struct msghdr *msg, int flags);
 ssize_t tas_sendfile(int out_fd, int in_fd, off_t *offset, size_t count);
+#ifdef _GNU_SOURCE /* struct mmsghdr, loff_t */
+int tas_sendmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags);
+int tas_recvmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags,
+                 struct timespec *timeout);
+ssize_t tas_splice(int fd_in, loff_t *off_in, int fd_out, loff_t *off_out, size_t len,
+                   unsigned int flags);
+#endif
 
 int tas_getsockopt(int fd, int level, int opt, void *val, socklen_t *len);
 int tas_setsockopt(int fd, int level, int opt, const void *val, socklen_t len);

@@ -387,8 +387,8 @@ int tas_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
             r = -EAGAIN;
             goto out;
         }
-        if (r == -EINTR && restart_after_eintr())
-            continue;
+        if (r == -EINTR && dlp == NULL && restart_after_eintr())
+            continue; /* with SO_RCVTIMEO: EINTR, never restarted (Linux) */
         if (r < 0)
             goto out;
     }
@@ -479,8 +479,8 @@ int tas_connect(int fd, const struct sockaddr *addr, socklen_t len)
     deadline_for(s->sndtimeo_ms, &dl, &dlp);
     for (;;) {
         r = tas_wait(connect_done, s, dlp, NULL, 0, NULL);
-        if (r == -EINTR && restart_after_eintr())
-            continue;
+        if (r == -EINTR && dlp == NULL && restart_after_eintr())
+            continue; /* with SO_SNDTIMEO: EINTR, never restarted (Linux) */
         break;
     }
     if (r == TAS_WAIT_TIMEOUT) {

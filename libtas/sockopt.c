@@ -2,17 +2,29 @@
  *
  * Every setsockopt() is applied to the reserved kernel socket as well: the
  * kernel validates it exactly as Linux would (unknown levels and options give
- * ENOPROTOOPT, bad lengths EINVAL), getsockopt() of anything libtas does not
- * track reads back the value just set, and a socket that later goes to the
- * kernel stack keeps its options.  libtas records what matters to tasd or
- * to itself: SO_REUSEPORT (TAS_LISTEN_REUSEPORT), SO_LINGER with a zero
- * timeout (close sends ABORT), SO_RCVTIMEO/SO_SNDTIMEO, TCP_NODELAY and
- * SO_KEEPALIVE (recorded only).
+ * ENOPROTOOPT, bad lengths and ranges EINVAL), getsockopt() of anything
+ * libtas does not track reads back the value just set, and a socket that
+ * later goes to the kernel stack keeps its options.  The kernel socket is
+ * never connected, so the few answers that depend on a connection's state
+ * are given here: TCP_FASTOPEN(_CONNECT) and TCP_WINDOW_CLAMP 0 after
+ * connect() are EINVAL; SO_PEEK_OFF and SO_ZEROCOPY are refused (not
+ * emulated: no peek offset, no zero-copy completions).
+ *
+ * libtas records what matters to tasd or to itself: SO_REUSEPORT
+ * (TAS_LISTEN_REUSEPORT), SO_LINGER with a zero timeout (close sends ABORT),
+ * SO_RCVTIMEO/SO_SNDTIMEO, SO_RCVBUF/SO_SNDBUF (ring sizes), TCP_NODELAY
+ * (recorded), SO_KEEPALIVE with TCP_KEEPIDLE/KEEPINTVL/KEEPCNT (passed on to
+ * tasd, which sends the probes).  Everything else is read back as set and
+ * changes nothing on the wire; doc/libtas_interpose.7 lists them.
  *
  * getsockopt() answers from tasd's state for SO_ERROR, SO_ACCEPTCONN,
- * SO_RCVBUF/SO_SNDBUF (ring sizes once connected; set before listen() or
- * connect(), they size the rings, up to tasd's configured sizes), TCP_MAXSEG
- * and TCP_INFO.
+ * SO_PEERNAME, SO_RCVBUF/SO_SNDBUF (ring sizes once connected; set before
+ * listen() or connect(), they size the rings, up to tasd's configured sizes,
+ * and read back as the kernel keeps them: doubled, as Linux), TCP_MAXSEG
+ * (negotiated), TCP_INFO (state and rings from libtas; RTT, RTO, cwnd,
+ * options, retransmissions and byte counts from tasd's per-connection
+ * report), TCP_CONGESTION (tasd's algorithm, from the region header) and
+ * IP_MTU.
  * fcntl(F_SETFL) and ioctl(FIONBIO) go to the kernel socket too, so
  * F_GETFL needs no emulation; FIONREAD/SIOCINQ and SIOCOUTQ are answered
  * from the rings.
@@ -21,11 +33,14 @@
 #include <linux/sockios.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
 #include "libtas/internal.h"
 #include "libtas/libtas.h"
+
+#define TAS_CA_NAME_MAX 16 /* TCP_CA_NAME_MAX */
 
 static int put_int(void *val, socklen_t *len, int v)
 {
@@ -73,18 +88,94 @@ static uint8_t linux_tcp_state(const struct tas_sock *s)
     }
 }
 
-static int tcp_info(const struct tas_sock *s, void *val, socklen_t *len)
+/* Linux's struct tcp_info goes on past glibc's (linux/tcp.h); these are the
+ * next fields, up to the byte counts tasd reports. */
+struct tcp_info_ext {
+    struct tcp_info base;
+    uint64_t pacing_rate, max_pacing_rate;
+    uint64_t bytes_acked, bytes_received;
+};
+static_assert(offsetof(struct tcp_info_ext, bytes_acked) == 120, "Linux's layout");
+
+/* TCP_INFO: the kernel socket gives the layout and length Linux would (its
+ * struct may be longer than ours), zeroed; then what libtas knows (state,
+ * from the application's side of the connection, and the rings) and what
+ * tasd reports every ~64 ms (info.c: RTT, RTO, cwnd, options, window
+ * scales, retransmissions, bytes) go in. */
+static int tcp_info(const struct tas_sock *s, int fd, void *val, socklen_t *len)
 {
-    struct tcp_info ti;
+    struct tcp_info_ext x;
+    struct tcp_info *ti = &x.base;
+    struct tas_flow_info fi;
     if (val == NULL || len == NULL)
         return -EFAULT;
-    memset(&ti, 0, sizeof(ti));
-    ti.tcpi_state = linux_tcp_state(s);
-    ti.tcpi_snd_mss = ti.tcpi_rcv_mss = ti.tcpi_advmss = s->mss;
-    ti.tcpi_unacked = 0;
-    socklen_t n = *len < sizeof(ti) ? *len : sizeof(ti);
-    memcpy(val, &ti, n);
+    if ((int)*len < 0)
+        return -EINVAL;
+    if (real_getsockopt(fd, IPPROTO_TCP, TCP_INFO, val, len) != 0)
+        return -errno;
+    memset(val, 0, *len);
+    memset(&x, 0, sizeof(x));
+    ti->tcpi_state = linux_tcp_state(s);
+    ti->tcpi_snd_mss = ti->tcpi_rcv_mss = ti->tcpi_advmss = s->mss;
+    if (s->flow_live && s->mss != 0)
+        ti->tcpi_unacked = (s->tx_size - s->tx_free + s->mss - 1u) / s->mss;
+    ti->tcpi_rcv_space = s->rx_size;
+    if (tas_flow_info_read(s, &fi) == 0) {
+        ti->tcpi_ca_state = fi.ca_state;
+        ti->tcpi_retransmits = fi.retransmits;
+        ti->tcpi_options = fi.options; /* TAS_INFO_OPT_* are TCPI_OPT_* */
+        ti->tcpi_snd_wscale = fi.snd_wscale & 0xf;
+        ti->tcpi_rcv_wscale = fi.rcv_wscale & 0xf;
+        ti->tcpi_rto = fi.rto_us;
+        ti->tcpi_rtt = fi.rtt_us;
+        ti->tcpi_rttvar = fi.rttvar_us;
+        if (fi.snd_mss != 0) {
+            ti->tcpi_snd_mss = fi.snd_mss;
+            ti->tcpi_unacked = (fi.unacked + fi.snd_mss - 1u) / fi.snd_mss;
+        }
+        if (fi.rcv_mss != 0)
+            ti->tcpi_rcv_mss = fi.rcv_mss;
+        ti->tcpi_snd_cwnd = fi.snd_cwnd;
+        ti->tcpi_total_retrans = fi.total_retrans;
+        x.bytes_acked = fi.bytes_acked;
+        x.bytes_received = fi.bytes_received;
+    }
+    memcpy(val, &x, *len < sizeof(x) ? *len : sizeof(x));
+    return 0;
+}
+
+/* TCP_CONGESTION: tasd's algorithm (tcp.cc in its configuration, named in
+ * the region header), whatever the application set. */
+static int tcp_congestion(void *val, socklen_t *len)
+{
+    char name[TAS_CA_NAME_MAX] = "reno"; /* tasd's default, if unnamed */
+    const char *h = tas_ctx.hdr.cc_name;
+    size_t hl = strnlen(h, sizeof(tas_ctx.hdr.cc_name));
+    if (hl > 0 && hl < sizeof(name)) { /* from tasd: take it only if it fits */
+        memset(name, 0, sizeof(name));
+        memcpy(name, h, hl);
+    }
+    if (val == NULL || len == NULL)
+        return -EFAULT;
+    if ((int)*len < 0)
+        return -EINVAL;
+    socklen_t n = *len < sizeof(name) ? *len : sizeof(name);
+    memcpy(val, name, n);
     *len = n;
+    return 0;
+}
+
+static int peer_name(const struct tas_sock *s, void *val, socklen_t *len)
+{
+    if (s->state != TAS_SS_CONNECTED || s->reset || s->dead)
+        return -ENOTCONN;
+    if (val == NULL || len == NULL)
+        return -EFAULT;
+    if ((int)*len < 0)
+        return -EINVAL;
+    if (*len > sizeof(s->peer))
+        return -EINVAL; /* as Linux: a buffer longer than the address */
+    memcpy(val, &s->peer, *len);
     return 0;
 }
 
@@ -109,13 +200,16 @@ int tas_getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
         case SO_ACCEPTCONN:
             r = put_int(val, len, s->state == TAS_SS_LISTENING);
             break;
-        case SO_RCVBUF:
-            if (flow)
+        case SO_RCVBUF: /* what was set (doubled, by the kernel), else the ring */
+            if (flow && s->rcvbuf == 0)
                 r = put_int(val, len, (int)s->rx_size);
             break;
         case SO_SNDBUF:
-            if (flow)
+            if (flow && s->sndbuf == 0)
                 r = put_int(val, len, (int)s->tx_size);
+            break;
+        case SO_PEERNAME:
+            r = peer_name(s, val, len);
             break;
         }
     } else if (level == IPPROTO_TCP) {
@@ -126,14 +220,41 @@ int tas_getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
             break;
         case TCP_INFO:
             if (s->state != TAS_SS_FRESH)
-                r = tcp_info(s, val, len);
+                r = tcp_info(s, fd, val, len);
+            break;
+        case TCP_CONGESTION:
+            r = tcp_congestion(val, len);
             break;
         }
+    } else if (level == IPPROTO_IP && opt == IP_MTU) {
+        if (s->state == TAS_SS_CONNECTED && !s->reset && !s->dead) /* tasd's port MTU */
+            r = put_int(val, len, (int)tas_ctx.hdr.mss + 40);
     }
     tas_leave(s);
     if (r == 1)
         return real_getsockopt(fd, level, opt, val, len);
     return (int)tas_ret(r);
+}
+
+/* Options whose answer depends on the connection's state, which the
+ * reserved kernel socket (never connected) does not have. */
+static int set_check(const struct tas_sock *s, int level, int opt, const void *val,
+                     socklen_t len)
+{
+    bool open = s->state == TAS_SS_CONNECTING || s->state == TAS_SS_CONNECTED;
+    int v = 1;
+    if (val != NULL && len >= sizeof(int))
+        memcpy(&v, val, sizeof(v));
+    if (level == SOL_SOCKET && opt == SO_PEEK_OFF)
+        return -EOPNOTSUPP; /* peeking at an offset is not emulated */
+    if (level == SOL_SOCKET && opt == SO_ZEROCOPY)
+        return -EOPNOTSUPP; /* no completions on the error queue: refuse */
+    if (level == IPPROTO_TCP && open &&
+        (opt == TCP_FASTOPEN || opt == TCP_FASTOPEN_CONNECT))
+        return -EINVAL; /* Linux: only before connect() or on a listener */
+    if (level == IPPROTO_TCP && open && opt == TCP_WINDOW_CLAMP && v == 0)
+        return -EINVAL; /* Linux: no clamp removal once connected */
+    return 0;
 }
 
 int tas_setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
@@ -145,7 +266,9 @@ int tas_setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
     int r = 0;
     if (s->detached)
         r = tas_detached_err();
-    else if (real_setsockopt(fd, level, opt, val, len) != 0)
+    else
+        r = set_check(s, level, opt, val, len);
+    if (r == 0 && real_setsockopt(fd, level, opt, val, len) != 0)
         r = -errno;
     if (r != 0) {
         tas_leave(s);
@@ -184,13 +307,18 @@ int tas_setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
                 s->sndtimeo_ms = 0;
             break;
         case SO_RCVBUF:
-        case SO_SNDBUF: {
+        case SO_SNDBUF:
+        case SO_RCVBUFFORCE:
+        case SO_SNDBUFFORCE: {
             /* The kernel's value (doubled and bounded, as Linux reports it)
              * sizes the rings of connections made after this. */
+            bool rcv = opt == SO_RCVBUF || opt == SO_RCVBUFFORCE;
             int k = 0;
             socklen_t kl = sizeof(k);
-            if (real_getsockopt(fd, SOL_SOCKET, opt, &k, &kl) == 0 && k > 0)
-                *(opt == SO_RCVBUF ? &s->rcvbuf : &s->sndbuf) = (uint32_t)k;
+            if (real_getsockopt(fd, SOL_SOCKET, rcv ? SO_RCVBUF : SO_SNDBUF, &k, &kl) ==
+                    0 &&
+                k > 0)
+                *(rcv ? &s->rcvbuf : &s->sndbuf) = (uint32_t)k;
             break;
         }
         }

@@ -173,6 +173,7 @@ static int app_region_create(struct sp_app *a)
     h->mss = sp.mss;
     h->slot_size = a->slot_size;
     h->info_off = a->info_off;
+    snprintf(h->cc_name, sizeof(h->cc_name), "%s", sp.cc != NULL ? sp.cc->name : "");
 
     a->ctxs = calloc(a->max_ctx, sizeof(*a->ctxs));
     if (a->ctxs == NULL)

@@ -58,6 +58,8 @@ struct tas_region_hdr {
     uint32_t slot_size;    /* bytes per connection slot of the buffer area */
     uint32_t info_off;     /* offset of its struct tas_flow_info in a slot */
     uint32_t pad1;
+    char cc_name[16];      /* tasd's congestion control ("reno"), NUL-padded;
+                            * libtas answers TCP_CONGESTION with it */
 };
 static_assert(sizeof(struct tas_region_hdr) <= TAS_PAGE, "header fits a page");
 

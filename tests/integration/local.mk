@@ -11,7 +11,8 @@ itest_progs = tests/integration/bin/echo_server tests/integration/bin/echo_clien
 	tests/integration/bin/close_test tests/integration/bin/fork_server \
 	tests/integration/bin/dup_server tests/integration/bin/exec_server \
 	tests/integration/bin/sem_epoll tests/integration/bin/sem_poll \
-	tests/integration/bin/sem_threads \
+	tests/integration/bin/sem_threads tests/integration/bin/sem_io \
+	tests/integration/bin/sem_sockopt tests/integration/bin/sem_fortify \
 	tests/integration/bin/garbage_app tests/integration/bin/tcp_duplex
 check_PROGRAMS += $(itest_progs)
 # The demo server is built by plain `make` (tests/demo.sh needs it).
@@ -35,6 +36,14 @@ tests_integration_bin_sem_poll_LDADD = -lpthread
 tests_integration_bin_sem_threads_SOURCES = tests/integration/sem_threads.c $(sem_util)
 tests_integration_bin_sem_threads_LDADD = -lpthread
 tests_integration_bin_tcp_duplex_SOURCES = tests/integration/tcp_duplex.c $(itest_util)
+tests_integration_bin_sem_io_SOURCES = tests/integration/sem_io.c $(itest_util)
+tests_integration_bin_sem_sockopt_SOURCES = tests/integration/sem_sockopt.c $(itest_util)
+# Built as distributions build programs: the fortified entry points
+# (__read_chk, __recv_chk, __poll_chk, ...) must reach the shim too.
+tests_integration_bin_sem_fortify_SOURCES = tests/integration/sem_fortify.c $(itest_util)
+tests_integration_bin_sem_fortify_CPPFLAGS = $(AM_CPPFLAGS) -U_FORTIFY_SOURCE \
+	-D_FORTIFY_SOURCE=2
+tests_integration_bin_sem_fortify_CFLAGS = $(AM_CFLAGS) -O2
 tests_integration_bin_http_hello_SOURCES = tests/integration/http_hello.c $(itest_util)
 
 itest_scripts = tests/integration/t_echo.sh tests/integration/t_client.sh \
@@ -47,7 +56,8 @@ itest_scripts = tests/integration/t_echo.sh tests/integration/t_client.sh \
 	tests/integration/t_synflood.sh tests/integration/t_keepalive.sh \
 	tests/integration/t_epoll.sh tests/integration/t_poll.sh tests/integration/t_threads.sh \
 	tests/integration/t_garbage.sh tests/integration/t_malformed.sh \
-	tests/integration/t_fault.sh tests/integration/t_impair.sh tests/integration/t_peer_gone.sh
+	tests/integration/t_fault.sh tests/integration/t_impair.sh tests/integration/t_peer_gone.sh \
+	tests/integration/t_io.sh tests/integration/t_sockopt.sh tests/integration/t_fortify.sh
 TESTS += $(itest_scripts)
 AM_TESTS_ENVIRONMENT = BUILD='$(abs_top_builddir)'; SRCDIR='$(abs_top_srcdir)'; \
 	export BUILD SRCDIR;
@@ -55,7 +65,7 @@ AM_TESTS_ENVIRONMENT = BUILD='$(abs_top_builddir)'; SRCDIR='$(abs_top_srcdir)'; 
 EXTRA_DIST += $(itest_scripts) tests/integration/lib.sh tests/integration/hold_conns.py \
 	tests/integration/forge_rst.py tests/integration/syn_flood.py \
 	tests/integration/ka_server.py tests/integration/sem_peer.py \
-	tests/integration/raw_frames.py
+	tests/integration/raw_frames.py tests/integration/sem_sockopt.allowed
 
 # Files of the test harness that live outside tests/integration/: the demo,
 # CI, and the man pages written with them.
