@@ -184,9 +184,20 @@ static void cmd_run(struct fp_core *c, const struct fp_cmd *cmd, uint64_t now)
         return;
     }
     case FP_CMD_FLOW_PROBE: {
+        /* In recovery the first hole again (its retransmission was lost,
+         * or nothing clocks the rest out); otherwise the last segment. */
+        struct fp_flow_x *x = &fp.flowx[id];
         uint32_t seg = fp_flow_seg_max(f), len = f->tx_sent < seg ? f->tx_sent : seg;
+        uint32_t seq = f->tx_una_seq + f->tx_sent - len;
+        if (x->in_recovery) {
+            uint32_t hole = x->n_sack > 0 ? x->sack_start[0] - f->tx_una_seq : f->tx_sent;
+            seq = f->tx_una_seq;
+            len = hole < seg ? hole : seg;
+            x->rtx_nxt = seq + len;
+            x->rtx_hi = f->tx_una_seq + f->tx_sent;
+        }
         if (len > 0)
-            fp_tx_retx(c, f, f->tx_una_seq + f->tx_sent - len, len, now);
+            fp_tx_retx(c, f, seq, len, now);
         return;
     }
     case FP_CMD_FLOW_RATE:

@@ -15,7 +15,8 @@
  *
  * Loss recovery with SACK (RFC 6675, simplified): the scoreboard is up to
  * FP_SACK_MAX SACKed ranges above SND.UNA.  Recovery begins at the third
- * duplicate ACK or once 3 segments' worth is SACKed; it lasts until SND.UNA
+ * duplicate ACK, once 3 segments' worth is SACKed, or once the last segment
+ * sent is SACKed with a hole below it (RACK's reasoning); it lasts until SND.UNA
  * passes the SND.NXT of that moment.  Each ACK during recovery (duplicate or
  * partial) sends one segment of the lowest hole not yet resent (the ACK
  * clock), so only what is missing goes again.  The slow path sees one
@@ -164,6 +165,14 @@ static void next_hole(struct fp_flow *f, struct fp_flow_x *x, struct fp_rx_resul
     x->rtx_hi = nxt;
 }
 
+/* The last segment sent arrived (SACKed) while bytes below it did not: as
+ * RACK (RFC 8985) reasons, what was sent before a delivered segment and is
+ * still missing is lost, whatever the number of duplicate ACKs. */
+static bool tail_sacked(const struct fp_flow *f, const struct fp_flow_x *x)
+{
+    return x->n_sack > 0 && x->sack_end[x->n_sack - 1] == f->tx_una_seq + f->tx_sent;
+}
+
 static void recovery_begin(struct fp_flow *f, struct fp_flow_x *x, struct fp_rx_result *r)
 {
     x->in_recovery = 1;
@@ -219,7 +228,7 @@ static bool rx_ack(struct fp_flow *f, struct fp_flow_x *x, const struct fp_seg *
                 x->in_recovery = 0; /* everything lost then is repaired */
             if (x->in_recovery)
                 next_hole(f, x, r); /* a partial ACK: the next hole */
-            else if (f->tx_sacked >= 3 * fp_flow_seg_max(f))
+            else if (f->tx_sacked >= 3 * fp_flow_seg_max(f) || tail_sacked(f, x))
                 recovery_begin(f, x, r);
         }
         return true;
@@ -229,15 +238,23 @@ static bool rx_ack(struct fp_flow *f, struct fp_flow_x *x, const struct fp_seg *
 
     bool pure = s->len == 0 && !(s->flags & TAS_TCP_FIN);
     if (sack && pure && s->n_sack > 0 && f->tx_sent > 0) {
-        /* With SACK an ACK that reports data is a duplicate whatever its
-         * window says (RFC 6675 2; receivers keep opening the window). */
+        /* With SACK a duplicate ACK is one that SACKs new data, whatever
+         * its window says (RFC 6675 2; receivers keep opening the window).
+         * A copy of an earlier ACK or a D-SACK (RFC 2883) is not one. */
+        uint32_t before = f->tx_sacked;
+        sack_update(f, x, s);
+        if (f->tx_sacked <= before) {
+            f->tx_remote_win = win;
+            if (!x->in_recovery && tail_sacked(f, x))
+                recovery_begin(f, x, r); /* e.g. the answer to a tail loss probe */
+            return true;
+        }
         if (f->dupacks < UINT8_MAX)
             f->dupacks++;
-        sack_update(f, x, s);
         if (x->in_recovery)
             next_hole(f, x, r);
-        else if (f->dupacks >= 3 ||
-                 (f->tx_sacked >= 3 * fp_flow_seg_max(f)))
+        else if (f->dupacks >= 3 || f->tx_sacked >= 3 * fp_flow_seg_max(f) ||
+                 tail_sacked(f, x))
             recovery_begin(f, x, r);
         if (win > f->tx_remote_win)
             r->tx_ready = true;
@@ -245,15 +262,13 @@ static bool rx_ack(struct fp_flow *f, struct fp_flow_x *x, const struct fp_seg *
         return true;
     }
     if (pure && win == f->tx_remote_win && f->tx_sent > 0) {
-        /* RFC 5681: duplicate ACK. */
+        /* RFC 5681: duplicate ACK.  With SACK, one without blocks reports
+         * nothing new (a duplicated packet): loss shows in SACK blocks. */
+        if (sack)
+            return true;
         if (f->dupacks < UINT8_MAX)
             f->dupacks++;
-        if (sack) {
-            if (x->in_recovery)
-                next_hole(f, x, r);
-            else if (f->dupacks >= 3)
-                recovery_begin(f, x, r);
-        } else if (f->dupacks == 3) {
+        if (f->dupacks == 3) {
             r->goback = f->tx_sent;
             fp_flow_go_back(f);
             f->cnt_fretx++;

@@ -251,7 +251,8 @@ struct sp_conn {
     uint32_t ka_idle_ms, ka_intvl_ms, ka_cnt, ka_sent;
     uint32_t ka_rx;        /* the fast path's cnt_rx when last seen */
     uint64_t ka_rx_ms;     /* when it last moved */
-    uint32_t tlp_una;      /* SND.UNA a tail loss probe was sent for */
+    uint32_t tlp_una;      /* SND.UNA the tail loss probes were sent for */
+    uint32_t tlp_n;        /* how many (at most SP_TLP_MAX) */
 
     /* congestion control */
     struct sp_cc_state cc;

@@ -28,6 +28,7 @@
 
 #define CLOCK_G_US 1000 /* clock granularity G of RFC 6298: the 1 ms TS tick */
 #define SP_TLP_MIN_MS 5 /* a tail loss probe waits at least this (2 SRTT) */
+#define SP_TLP_MAX    3 /* probes per SND.UNA before the RTO's turn */
 
 void sp_rto_sample(struct sp_conn *c, uint32_t rtt_us)
 {
@@ -124,17 +125,23 @@ static bool rto_check(struct sp_conn *c, bool *gone)
         return false;
     }
     bool probe = sp_rd32(&f->tx_remote_win) == 0;
-    /* Tail loss probe (RFC 8985 7): long before the RTO, once per SND.UNA,
-     * send the last segment again; the peer's SACK then shows the holes
-     * (the last segments lost, or a lost retransmission) and recovery
-     * repairs them without waiting for the timeout. */
-    if (c->sack && !probe && c->rto_retries == 0 && c->tlp_una != una && sent > 0 &&
+    /* Tail loss probe (RFC 8985 7): long before the RTO, up to SP_TLP_MAX
+     * times per SND.UNA with back-off, send the last segment again (or, in
+     * recovery, the first hole: a lost retransmission); the peer's SACK
+     * then shows what is missing and recovery repairs it without waiting
+     * for the timeout. */
+    if (c->tlp_una != una) {
+        c->tlp_una = una;
+        c->tlp_n = 0;
+    }
+    if (c->sack && !probe && c->rto_retries == 0 && c->tlp_n < SP_TLP_MAX && sent > 0 &&
         c->srtt_us != 0) {
         uint64_t pto = 2 * (uint64_t)c->srtt_us / 1000 + 1;
         if (pto < SP_TLP_MIN_MS)
             pto = SP_TLP_MIN_MS;
+        pto <<= c->tlp_n; /* the next probe waits twice as long */
         if (sp.now_ms >= c->una_moved_ms + pto && sp.now_ms + pto < c->rto_deadline_ms) {
-            c->tlp_una = una;
+            c->tlp_n++;
             sp.cnt.tlp_probes++;
             sp_cmd(c->core, FP_CMD_FLOW_PROBE, c->flow, 0, 0, NULL, NULL);
             return false;

@@ -592,3 +592,29 @@ Test(rx, without_sack_the_third_duplicate_goes_back)
     cr_assert_eq(f.tx_sent, 0);
     cr_assert_eq(f.tx_avail, 64);
 }
+
+Test(rx, copies_of_an_ack_and_dsacks_do_not_start_recovery)
+{
+    sent(160);
+    sack_ack(1, (uint32_t[]){16}, (uint32_t[]){32});
+    for (int i = 0; i < 5; i++)
+        sack_ack(1, (uint32_t[]){16}, (uint32_t[]){32}); /* the same ACK, duplicated */
+    cr_assert_not(x.in_recovery, "no new SACK information, no duplicate ACKs");
+    for (int i = 0; i < 5; i++)
+        ack(ISN_OURS, 1000); /* no blocks at all */
+    cr_assert_not(x.in_recovery);
+    cr_assert_eq(f.dupacks, 1);
+    cr_assert_eq(f.cnt_fretx, 0);
+}
+
+Test(rx, the_last_segment_sacked_over_a_hole_starts_recovery)
+{
+    sent(64);
+    /* A burst took segments 0..2; the last one arrived (or a tail loss
+     * probe of it did): what was sent before it is lost. */
+    sack_ack(1, (uint32_t[]){48}, (uint32_t[]){64});
+    cr_assert(x.in_recovery);
+    cr_assert(r.fast_retx);
+    cr_assert_eq(r.retx_seq, ISN_OURS);
+    cr_assert_eq(r.retx_len, 16);
+}
