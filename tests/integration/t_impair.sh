@@ -7,7 +7,7 @@
 #     1 ms each (the delay is real) and not much more (held packets are
 #     released on time although the core sleeps when idle);
 #   - drop + duplicate + delay + reorder in both directions, with a fixed
-#     seed: TAS_FAULT_MB (default 20, as t_fault.sh) each way, server under tasd sending
+#     seed: TAS_FAULT_MB (default 100, as t_fault.sh) each way, server under tasd sending
 #     to Linux and Linux sending to a server under tasd, sha256 compared,
 #     every impairment counter non-zero, FAULT-NUMBERS printed.
 # The impairment is inside tasd: in linux mode there is nothing to test.
@@ -18,7 +18,7 @@ if [[ $TAS_TEST_MODE == linux ]]; then
     exit 77
 fi
 net_setup
-MB=${TAS_FAULT_MB:-20}
+MB=${TAS_FAULT_MB:-100}
 T=$((60 + MB * 6))
 make_data "$TMP/data" "$MB"
 
