@@ -1,0 +1,432 @@
+#!/usr/bin/python3
+"""fork_patterns.py - the ways real servers fork, exec and pass sockets,
+each as one echo server for t_forkpy and t_forkexec (run under tasd, or
+on Linux to validate the test).  Every mode prints READY once it listens,
+serves CONNS connections (the peer is fork_client.py), checks what its own
+processes did, prints "MODE: ok ..." and exits 0, or exits 1 saying what
+went wrong.  Every wait is bounded.
+
+  fork_patterns.py MODE PORT CONNS
+
+forking   socketserver.ForkingTCPServer: a child per connection.
+prefork   3 workers forked after listen(); each has its own epoll with
+          EPOLLEXCLUSIVE on the inherited listener and accepts and echoes
+          non-blocking; the master, told by a pipe, SIGTERMs them once
+          CONNS are served, closes the listener and listens on the port
+          again.
+threads   a thread blocks in recv() on connection 1 while the main thread
+          forks and execs /bin/true three ways (os.fork + os.execv,
+          subprocess close_fds=False and close_fds=True, with the socket
+          inheritable); then GO, and the thread echoes; connections
+          2..CONNS are echoed by further threads (the listener works).
+passfd    each accepted connection goes to a new program
+          (subprocess pass_fds=[fd], python3 -c: socket(fileno=N), echo);
+          the parent closes its copy.
+bgsave    all CONNS connections are served by one epoll loop; while the
+          clients keep sending, it forks children that touch no socket
+          (one _exit()s, one returns through sys.exit, one execs
+          /bin/true), as Redis's BGSAVE does, and reaps them.
+inetd     each connection becomes stdin and stdout of a new program
+          (dup2 onto 0 and 1, then exec: `cat` through subprocess, and
+          os.fork + os.dup2 + os.execv of python3 copying sys.stdin.buffer);
+          the parent then still writes to its own stdout.
+"""
+import os
+import select
+import signal
+import socket
+import socketserver
+import subprocess
+import sys
+import threading
+import time
+
+mode, port, nconns = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+DEADLINE = time.monotonic() + 60
+
+
+def die(msg):
+    print("%s: FAIL %s" % (mode, msg), flush=True)
+    sys.exit(1)
+
+
+def left():
+    return max(0.1, DEADLINE - time.monotonic())
+
+
+def listener(backlog=64):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", port))
+    s.listen(backlog)
+    return s
+
+
+def echo(c):
+    """Echo until EOF; the number of bytes."""
+    n = 0
+    while True:
+        d = c.recv(65536)
+        if not d:
+            return n
+        c.sendall(d)
+        n += len(d)
+
+
+def reap(pid, what):
+    """Wait (bounded) for a child; its exit status or die."""
+    while time.monotonic() < DEADLINE:
+        p, st = os.waitpid(pid, os.WNOHANG)
+        if p == pid:
+            return os.waitstatus_to_exitcode(st)
+        time.sleep(0.01)
+    die("%s (pid %d) did not end" % (what, pid))
+
+
+def ready():
+    print("%s: READY listening on port %d" % (mode, port), flush=True)
+
+
+# ---------------------------------------------------------------- forking
+def m_forking():
+    class H(socketserver.BaseRequestHandler):
+        def handle(self):
+            self.request.settimeout(30)
+            echo(self.request)
+
+    class S(socketserver.ForkingTCPServer):
+        allow_reuse_address = True
+        request_queue_size = 64
+        block_on_close = True
+
+    srv = S(("0.0.0.0", port), H)
+    srv.timeout = 1
+    ready()
+    served = 0
+    while served < nconns and time.monotonic() < DEADLINE:
+        r, _, _ = select.select([srv], [], [], 1)
+        if r:
+            srv._handle_request_noblock()
+            served += 1
+    if served < nconns:
+        die("only %d of %d connections accepted" % (served, nconns))
+    # Reap the children (ForkingMixIn keeps their pids) and check them.
+    bad = 0
+    for pid in list(srv.active_children or ()):
+        if reap(pid, "handler child") != 0:
+            bad += 1
+    srv.active_children = None
+    srv.server_close()
+    if bad:
+        die("%d handler children failed" % bad)
+    print("%s: ok %d connections, a child each" % (mode, served), flush=True)
+
+
+# ---------------------------------------------------------------- prefork
+def m_prefork():
+    l = listener()
+    l.setblocking(False)
+    rd, wr = os.pipe()
+    workers = []
+    for w in range(3):
+        pid = os.fork()
+        if pid == 0:
+            os.close(rd)
+            try:
+                prefork_worker(l, wr, w)
+            finally:
+                os._exit(3)
+        workers.append(pid)
+    os.close(wr)
+    ready()
+    served, per = 0, {}
+    buf = b""
+    while served < nconns and time.monotonic() < DEADLINE:
+        r, _, _ = select.select([rd], [], [], 1)
+        if not r:
+            continue
+        d = os.read(rd, 4096)
+        if not d:
+            break
+        buf += d
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            served += 1
+            per[line] = per.get(line, 0) + 1
+    if served < nconns:
+        die("only %d of %d connections served" % (served, nconns))
+    for pid in workers:
+        os.kill(pid, signal.SIGTERM)
+    for pid in workers:
+        st = reap(pid, "worker")
+        if st != -signal.SIGTERM:
+            die("worker %d ended with %d, not by SIGTERM" % (pid, st))
+    l.close()
+    # The port is free again once the last holder is gone.
+    t_end = time.monotonic() + 5
+    while True:
+        try:
+            l2 = listener()
+            break
+        except OSError as e:
+            if time.monotonic() > t_end:
+                die("listen again after close: %s" % e)
+            time.sleep(0.05)
+    l2.close()
+    print("%s: ok %d connections by %d workers %s; port free again"
+          % (mode, served, len(per), sorted(per.values())), flush=True)
+
+
+def prefork_worker(l, wr, w):
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    ep = select.epoll()
+    ep.register(l.fileno(), select.EPOLLIN | select.EPOLLEXCLUSIVE)
+    conns = {}
+    while True:
+        for fd, ev in ep.poll(1):
+            if fd == l.fileno():
+                while True:
+                    try:
+                        c, _ = l.accept()
+                    except BlockingIOError:
+                        break
+                    c.setblocking(False)
+                    conns[c.fileno()] = c
+                    ep.register(c.fileno(), select.EPOLLIN)
+                continue
+            c = conns[fd]
+            try:
+                d = c.recv(65536)
+            except BlockingIOError:
+                continue
+            if d:
+                # Small echoes: the send buffer has room (bounded retry).
+                view = memoryview(d)
+                t_end = time.monotonic() + 10
+                while view and time.monotonic() < t_end:
+                    try:
+                        view = view[c.send(view):]
+                    except BlockingIOError:
+                        select.select([], [c], [], 0.1)
+                continue
+            ep.unregister(fd)
+            c.close()
+            del conns[fd]
+            os.write(wr, b"%d\n" % w)
+
+
+# ---------------------------------------------------------------- threads
+def m_threads():
+    l = listener()
+    ready()
+    l.settimeout(left())
+    c, _ = l.accept()
+    c.settimeout(left())
+    result = {}
+
+    def serve(conn, key):
+        try:
+            result[key] = echo(conn)
+        except OSError as e:
+            result[key] = e
+        finally:
+            conn.close()
+
+    # GO arrives only after the forks, so the thread blocks in recv() on
+    # the connection meanwhile (the GO line itself is ours, not echoed).
+    t = threading.Thread(target=serve, args=(c, 0))
+    t.start()
+    time.sleep(0.2)
+    c.set_inheritable(True)
+    l.set_inheritable(True)
+    pid = os.fork()
+    if pid == 0:
+        os.execv("/bin/true", ["true"])
+    if reap(pid, "fork+exec child") != 0:
+        die("fork+exec of /bin/true failed")
+    for close_fds in (False, True):
+        p = subprocess.Popen(["/bin/true"], close_fds=close_fds)
+        if p.wait(timeout=left()) != 0:
+            die("Popen(close_fds=%s) of /bin/true failed" % close_fds)
+    c.sendall(b"GO\n")
+    threads = [t]
+    for i in range(1, nconns):
+        c2, _ = l.accept()
+        c2.settimeout(left())
+        c2.sendall(b"GO\n")
+        ti = threading.Thread(target=serve, args=(c2, i))
+        ti.start()
+        threads.append(ti)
+    for ti in threads:
+        ti.join(left())
+    bad = {k: v for k, v in result.items() if not isinstance(v, int)}
+    if len(result) != nconns or bad:
+        die("echo threads: %r" % result)
+    print("%s: ok the blocked recv() went on after 3 fork+exec; %d connections"
+          % (mode, nconns), flush=True)
+
+
+# ---------------------------------------------------------------- passfd
+CHILD_ECHO = """
+import socket, sys
+fd = int(sys.argv[1])
+c = socket.socket(fileno=fd)
+c.settimeout(30)
+n = 0
+while True:
+    d = c.recv(65536)
+    if not d:
+        break
+    c.sendall(d)
+    n += len(d)
+c.close()
+print("passfd child: echoed %d bytes on fd %d" % (n, fd), flush=True)
+"""
+
+
+def m_passfd():
+    l = listener()
+    ready()
+    l.settimeout(left())
+    kids = []
+    for _ in range(nconns):
+        c, _ = l.accept()
+        fd = c.fileno()
+        kids.append(subprocess.Popen([sys.executable, "-c", CHILD_ECHO, str(fd)],
+                                     pass_fds=[fd]))
+        c.close()
+    for p in kids:
+        if p.wait(timeout=left()) != 0:
+            die("a child echo program exited %d" % p.returncode)
+    print("%s: ok %d connections handed to new programs" % (mode, nconns), flush=True)
+
+
+# ---------------------------------------------------------------- bgsave
+def m_bgsave():
+    l = listener()
+    l.setblocking(False)
+    ep = select.epoll()
+    ep.register(l.fileno(), select.EPOLLIN)
+    ready()
+    conns, pend, done, accepted = {}, {}, 0, 0
+    forks = []
+    kinds = ["_exit", "sys.exit", "exec"]
+    next_fork = None
+    while done < nconns and time.monotonic() < DEADLINE:
+        if next_fork is not None and time.monotonic() >= next_fork and kinds:
+            kind = kinds.pop(0)
+            pid = os.fork()
+            if pid == 0:
+                bgsave_child(kind)
+            forks.append((pid, kind))
+            next_fork = time.monotonic() + 0.3
+        for fd, ev in ep.poll(0.05):
+            if fd == l.fileno():
+                while True:
+                    try:
+                        c, _ = l.accept()
+                    except BlockingIOError:
+                        break
+                    c.setblocking(False)
+                    conns[c.fileno()] = c
+                    pend[c.fileno()] = b""
+                    ep.register(c.fileno(), select.EPOLLIN)
+                    accepted += 1
+                    if accepted == nconns:
+                        next_fork = time.monotonic() + 0.2  # all are sending
+                continue
+            c = conns[fd]
+            if ev & select.EPOLLIN:
+                try:
+                    d = c.recv(65536)
+                except BlockingIOError:
+                    d = None
+                if d == b"":
+                    if pend[fd]:
+                        die("EOF with %d bytes still to echo" % len(pend[fd]))
+                    ep.unregister(fd)
+                    c.close()
+                    del conns[fd]
+                    done += 1
+                    continue
+                if d:
+                    pend[fd] += d
+            if pend[fd]:
+                try:
+                    n = c.send(pend[fd])
+                    pend[fd] = pend[fd][n:]
+                except BlockingIOError:
+                    pass
+                ep.modify(fd, select.EPOLLIN | (select.EPOLLOUT if pend[fd] else 0))
+    if done < nconns:
+        die("only %d of %d connections finished" % (done, nconns))
+    if kinds:
+        die("the clients finished before every fork (%d left)" % len(kinds))
+    for pid, kind in forks:
+        st = reap(pid, "bgsave child")
+        if st != 0:
+            die("bgsave child (%s) exited %d" % (kind, st))
+    l.close()
+    print("%s: ok %d connections echoed while %d children forked and exited"
+          % (mode, nconns, len(forks)), flush=True)
+
+
+def bgsave_child(kind):
+    # Like Redis's BGSAVE: work that touches no socket, then leave.
+    time.sleep(0.2)
+    if kind == "_exit":
+        os._exit(0)
+    if kind == "exec":
+        os.execv("/bin/true", ["true"])
+    sys.exit(0)
+
+
+# ---------------------------------------------------------------- inetd
+STDIN_ECHO = """
+import sys
+n = 0
+while True:
+    d = sys.stdin.buffer.read1(65536)
+    if not d:
+        break
+    sys.stdout.buffer.write(d)
+    sys.stdout.buffer.flush()
+    n += len(d)
+sys.stderr.write("inetd child: %d bytes from stdin to stdout\\n" % n)
+"""
+
+
+def m_inetd():
+    l = listener()
+    ready()
+    l.settimeout(left())
+    kids = []
+    for i in range(nconns):
+        c, _ = l.accept()
+        if i % 2 == 0:
+            p = subprocess.Popen(["cat"], stdin=c, stdout=c)
+            kids.append(("cat", p.pid, p))
+        else:
+            pid = os.fork()
+            if pid == 0:
+                os.dup2(c.fileno(), 0)
+                os.dup2(c.fileno(), 1)
+                os.execv(sys.executable, [sys.executable, "-c", STDIN_ECHO])
+            kids.append(("python", pid, None))
+        c.close()
+        # Our own stdout is still ours (the log), not the connection.
+        print("%s: handed connection %d to a child" % (mode, i), flush=True)
+    for what, pid, p in kids:
+        st = p.wait(timeout=left()) if p is not None else reap(pid, what)
+        if st != 0:
+            die("%s child exited %d" % (what, st))
+    print("%s: ok %d connections through stdin/stdout of new programs" % (mode, nconns),
+          flush=True)
+
+
+modes = {"forking": m_forking, "prefork": m_prefork, "threads": m_threads,
+         "passfd": m_passfd, "bgsave": m_bgsave, "inetd": m_inetd}
+if mode not in modes:
+    die("unknown mode")
+modes[mode]()
+sys.exit(0)
