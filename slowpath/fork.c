@@ -80,6 +80,39 @@ void sp_holds_release_all(struct sp_holds *h, struct sp_app *a)
     h->cap = 0;
 }
 
+static bool is_new_conn(uint8_t type, const void *body, const struct sp_conn *c)
+{
+    struct tas_spout_new_conn n;
+    if (type != TAS_SPOUT_NEW_CONN)
+        return false;
+    memcpy(&n, body, sizeof(n));
+    return n.flow == c->flow && n.gen == c->gen;
+}
+
+/* Has a not read the NEW_CONN of c yet?  Then its library cannot know of
+ * c at fork() time, and the child will never let go of it (it releases
+ * the connections waiting in its parent's accept queues, the ones it
+ * knows): c stays the parent's alone.  Peeks at the application's sp_out
+ * (its own memory: a scribbled entry only changes what its child holds)
+ * and at the entries still parked for it. */
+static bool new_conn_unread(const struct sp_app *a, const struct sp_conn *c)
+{
+    for (uint32_t i = 0; i < a->max_ctx; i++) {
+        const struct sp_app_ctx *x = &a->ctxs[i];
+        if (!x->used)
+            continue;
+        for (uint32_t j = 0; j <= x->sp_out.mask; j++) {
+            const struct tas_qe *e = &x->sp_out.ents[j];
+            if (is_new_conn(atomic_load_explicit(&e->type, memory_order_acquire), e->body, c))
+                return true;
+        }
+        for (const struct sp_outq_ent *p = x->park_head; p != NULL; p = p->next)
+            if (is_new_conn(p->type, p->body, c))
+                return true;
+    }
+    return false;
+}
+
 static int snapshot(struct sp_app *a, struct sp_holds *h)
 {
     for (struct sp_listener *l = sp.listeners; l != NULL; l = l->next) {
@@ -93,7 +126,7 @@ static int snapshot(struct sp_app *a, struct sp_holds *h)
         l->active = false;
     }
     for (struct sp_conn *c = sp.conns; c != NULL; c = c->lnext) {
-        if (c->app != a || !c->chold || !c->handed)
+        if (c->app != a || !c->chold || !c->handed || new_conn_unread(a, c))
             continue;
         if (sp_holds_add(h, SP_HOLD_FLOW, c->flow, c->gen) != 0)
             return -ENOMEM;
