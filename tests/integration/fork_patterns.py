@@ -19,17 +19,23 @@ threads   a thread blocks in recv() on connection 1 while the main thread
           subprocess close_fds=False and close_fds=True, with the socket
           inheritable); then GO, and the thread echoes; connections
           2..CONNS are echoed by further threads (the listener works).
-passfd    each accepted connection goes to a new program
-          (subprocess pass_fds=[fd], python3 -c: socket(fileno=N), echo);
-          the parent closes its copy.
+passfd    each accepted connection goes to a new program (made
+          inheritable, os.fork + os.execv of python3 -c: socket(fileno=N),
+          echo); the parent closes its copy.
 bgsave    all CONNS connections are served by one epoll loop; while the
           clients keep sending, it forks children that touch no socket
           (one _exit()s, one returns through sys.exit, one execs
-          /bin/true), as Redis's BGSAVE does, and reaps them.
+          /bin/true; BGSAVE_KINDS=a,b picks some), as Redis's BGSAVE
+          does, and reaps them.
+passfd_popen  the same through subprocess.Popen(pass_fds=[fd]).
+cgi       one connection; for every read the parent (in epoll) forks a
+          child that writes the answer on the inherited connection and
+          _exit()s; the parent goes on with the connection.
 inetd     each connection becomes stdin and stdout of a new program
-          (dup2 onto 0 and 1, then exec: `cat` through subprocess, and
-          os.fork + os.dup2 + os.execv of python3 copying sys.stdin.buffer);
-          the parent then still writes to its own stdout.
+          (os.fork, os.dup2 onto 0 and 1, os.execv of `cat` or of python3
+          copying sys.stdin.buffer); the parent then still writes to its
+          own stdout.
+inetd_popen  the same through subprocess.Popen(stdin=conn, stdout=conn).
 """
 import os
 import select
@@ -284,7 +290,7 @@ print("passfd child: echoed %d bytes on fd %d" % (n, fd), flush=True)
 """
 
 
-def m_passfd():
+def m_passfd(popen):
     l = listener()
     ready()
     l.settimeout(left())
@@ -292,13 +298,26 @@ def m_passfd():
     for _ in range(nconns):
         c, _ = l.accept()
         fd = c.fileno()
-        kids.append(subprocess.Popen([sys.executable, "-c", CHILD_ECHO, str(fd)],
-                                     pass_fds=[fd]))
+        argv = [sys.executable, "-c", CHILD_ECHO, str(fd)]
+        if popen:
+            p = subprocess.Popen(argv, pass_fds=[fd])
+            kids.append(("echo program", p.pid, p))
+        else:
+            c.set_inheritable(True)
+            pid = os.fork()
+            if pid == 0:
+                os.execv(argv[0], argv)
+            kids.append(("echo program", pid, None))
         c.close()
-    for p in kids:
-        if p.wait(timeout=left()) != 0:
-            die("a child echo program exited %d" % p.returncode)
+    wait_kids(kids)
     print("%s: ok %d connections handed to new programs" % (mode, nconns), flush=True)
+
+
+def wait_kids(kids):
+    for what, pid, p in kids:
+        st = p.wait(timeout=left()) if p is not None else reap(pid, what)
+        if st != 0:
+            die("%s child exited %d" % (what, st))
 
 
 # ---------------------------------------------------------------- bgsave
@@ -310,7 +329,7 @@ def m_bgsave():
     ready()
     conns, pend, done, accepted = {}, {}, 0, 0
     forks = []
-    kinds = ["_exit", "sys.exit", "exec"]
+    kinds = os.environ.get("BGSAVE_KINDS", "_exit,sys.exit,exec").split(",")
     next_fork = None
     while done < nconns and time.monotonic() < DEADLINE:
         if next_fork is not None and time.monotonic() >= next_fork and kinds:
@@ -381,6 +400,40 @@ def bgsave_child(kind):
     sys.exit(0)
 
 
+# ---------------------------------------------------------------- cgi
+def m_cgi():
+    """Per request a child answers on the inherited connection and exits,
+    while the parent keeps the connection in its epoll set for the next
+    request (a CGI-style helper on a keep-alive connection)."""
+    l = listener()
+    ready()
+    l.settimeout(left())
+    c, _ = l.accept()
+    c.setblocking(False)
+    ep = select.epoll()
+    ep.register(c.fileno(), select.EPOLLIN)
+    total = 0
+    while time.monotonic() < DEADLINE:
+        if not ep.poll(1):
+            continue
+        try:
+            d = c.recv(65536)
+        except BlockingIOError:
+            continue
+        if not d:
+            break
+        pid = os.fork()
+        if pid == 0:
+            c.setblocking(True)
+            c.sendall(d)
+            os._exit(0)
+        if reap(pid, "cgi child") != 0:
+            die("cgi child failed")
+        total += len(d)
+    c.close()
+    print("%s: ok %d bytes answered by one child per read" % (mode, total), flush=True)
+
+
 # ---------------------------------------------------------------- inetd
 STDIN_ECHO = """
 import sys
@@ -396,36 +449,36 @@ sys.stderr.write("inetd child: %d bytes from stdin to stdout\\n" % n)
 """
 
 
-def m_inetd():
+def m_inetd(popen):
     l = listener()
     ready()
     l.settimeout(left())
     kids = []
     for i in range(nconns):
         c, _ = l.accept()
-        if i % 2 == 0:
-            p = subprocess.Popen(["cat"], stdin=c, stdout=c)
-            kids.append(("cat", p.pid, p))
+        argv = ["/bin/cat"] if i % 2 == 0 else [sys.executable, "-c", STDIN_ECHO]
+        if popen:
+            p = subprocess.Popen(argv, stdin=c, stdout=c)
+            kids.append((argv[0], p.pid, p))
         else:
             pid = os.fork()
             if pid == 0:
                 os.dup2(c.fileno(), 0)
                 os.dup2(c.fileno(), 1)
-                os.execv(sys.executable, [sys.executable, "-c", STDIN_ECHO])
-            kids.append(("python", pid, None))
+                os.execv(argv[0], argv)
+            kids.append((argv[0], pid, None))
         c.close()
         # Our own stdout is still ours (the log), not the connection.
         print("%s: handed connection %d to a child" % (mode, i), flush=True)
-    for what, pid, p in kids:
-        st = p.wait(timeout=left()) if p is not None else reap(pid, what)
-        if st != 0:
-            die("%s child exited %d" % (what, st))
+    wait_kids(kids)
     print("%s: ok %d connections through stdin/stdout of new programs" % (mode, nconns),
           flush=True)
 
 
 modes = {"forking": m_forking, "prefork": m_prefork, "threads": m_threads,
-         "passfd": m_passfd, "bgsave": m_bgsave, "inetd": m_inetd}
+         "passfd": lambda: m_passfd(False), "passfd_popen": lambda: m_passfd(True),
+         "bgsave": m_bgsave, "inetd": lambda: m_inetd(False),
+         "inetd_popen": lambda: m_inetd(True), "cgi": m_cgi}
 if mode not in modes:
     die("unknown mode")
 modes[mode]()

@@ -32,14 +32,16 @@ itest_scripts = tests/integration/t_echo.sh tests/integration/t_client.sh \
 	tests/integration/t_fork.sh tests/integration/t_dup.sh tests/integration/t_kill.sh \
 	tests/integration/t_fallback.sh tests/integration/t_exec.sh \
 	tests/integration/t_sockbuf.sh tests/integration/t_ecn.sh \
-	tests/integration/t_synflood.sh tests/integration/t_keepalive.sh
+	tests/integration/t_synflood.sh tests/integration/t_keepalive.sh \
+	tests/integration/t_forkpy.sh tests/integration/t_forkexec.sh
 TESTS += $(itest_scripts)
 AM_TESTS_ENVIRONMENT = BUILD='$(abs_top_builddir)'; SRCDIR='$(abs_top_srcdir)'; \
 	export BUILD SRCDIR;
 
 EXTRA_DIST += $(itest_scripts) tests/integration/lib.sh tests/integration/hold_conns.py \
 	tests/integration/forge_rst.py tests/integration/syn_flood.py \
-	tests/integration/ka_server.py
+	tests/integration/ka_server.py tests/integration/fork_patterns.py \
+	tests/integration/fork_client.py
 
 # Files of the test harness that live outside tests/integration/: the demo,
 # CI, and the man pages written with them.

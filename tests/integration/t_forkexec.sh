@@ -1,56 +1,21 @@
 #!/bin/bash
 # t_forkexec.sh - accepted connections handed to new programs, as inetd
-# and process-per-connection servers do (fork_patterns.py): through
-# subprocess pass_fds (the child wraps the descriptor with
-# socket(fileno=N)), and as stdin and stdout of `cat` or of a Python
+# and process-per-connection servers do (fork_patterns.py): made
+# inheritable and passed by number through fork + exec (the child wraps it
+# with socket(fileno=N)), and as stdin and stdout of `cat` or of a Python
 # program reading sys.stdin.buffer (dup2, then exec).  A Linux client
-# checks every echoed byte; afterwards tasd must hold nothing.
+# checks every echoed byte; afterwards tasd must hold nothing.  The same
+# through subprocess.Popen is a known bug under tasd (see below).
 . "$(dirname "$0")/lib.sh"
 tas_init t_forkexec
 net_setup
-PY=/usr/bin/python3
-SRV=$SRCDIR/tests/integration/fork_patterns.py
-CLI=$SRCDIR/tests/integration/fork_client.py
-# idle: tasd has no application, connection (but TIME_WAIT), half-open
-# connection or listener left, and received no bad entry (within 10 s).
-idle() {
-    [[ $TAS_TEST_MODE == tasd ]] || return 0
-    local i
-    for ((i = 0; i < 50; i++)); do
-        tasctl stats --json >"$TMP/state.json" || return 1
-        "$PY" - "$TMP/state.json" <<'PYEOF' && return 0
-import json, sys
-s = json.load(open(sys.argv[1]))["slowpath"]
-c = s["counters"]
-st = "apps=%d conns=%d time_wait=%d syn_rcvd=%d listeners=%d bad=%d" % (
-    s["n_apps"], s["conns"], s["time_wait"], s["syn_rcvd"], s["listeners"],
-    c["app_bad_msgs"] + c["app_bad_entries"] + c["fp_app_bad"])
-print(st)
-ok = (s["n_apps"] == 0 and s["conns"] == s["time_wait"] and s["syn_rcvd"] == 0
-      and s["listeners"] == 0)
-sys.exit(0 if ok else 1)
-PYEOF
-        sleep 0.2
-    done
-    tasctl flows | grep -v TIME_WAIT
-    return 1
-}
-
-# pattern NAME PORT CONNS BYTES [CLIENT OPTIONS...]: the server in ns A,
-# the client in ns B; both must exit 0; then tasd must be idle.
-pattern() {
-    local name=$1 port=$2 conns=$3 bytes=$4
-    shift 4
-    start_bg "$name" tasd -t 90 "$PY" "$SRV" "$name" "$port" "$conns"
-    wait_ready "$name" || { fatal "$name server did not start"; }
-    check "$name: $conns clients get back every byte they sent" \
-        run_linux_peer -t 70 "$PY" "$CLI" "$SERVER_IP" "$port" "$conns" "$bytes" "$@"
-    check "$name: the server and its children did what they should (exit 0)" \
-        wait_bg "$name" 30
-    grep -h "$name: ok" "${BG_LOG[$name]}" | sed 's/^/    /'
-    check "$name: tasd holds nothing of it afterwards" idle
-}
-
-pattern passfd 7111 6 200000
-pattern inetd 7112 6 200000
+fork_pattern passfd 7111 6 200000
+fork_pattern inetd 7112 6 200000
+# Python's subprocess closes every descriptor but the ones it passes
+# (close_range(), not interposed) before exec, libtas's app.sock and
+# region descriptors too: the new program cannot take the socket over.
+fork_pattern --known-bug "subprocess close_fds closes libtas's descriptors before exec" \
+    passfd_popen 7113 2 20000
+fork_pattern --known-bug "subprocess close_fds closes libtas's descriptors before exec" \
+    inetd_popen 7114 2 20000
 finish
