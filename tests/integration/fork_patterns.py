@@ -22,15 +22,19 @@ threads   a thread blocks in recv() on connection 1 while the main thread
 passfd    each accepted connection goes to a new program (made
           inheritable, os.fork + os.execv of python3 -c: socket(fileno=N),
           echo); the parent closes its copy.
+passfd_popen  the same through subprocess.Popen(pass_fds=[fd]).
 bgsave    all CONNS connections are served by one epoll loop; while the
           clients keep sending, it forks children that touch no socket
           (one _exit()s, one returns through sys.exit, one execs
           /bin/true; BGSAVE_KINDS=a,b picks some), as Redis's BGSAVE
           does, and reaps them.
-passfd_popen  the same through subprocess.Popen(pass_fds=[fd]).
 cgi       one connection; for every read the parent (in epoll) forks a
           child that writes the answer on the inherited connection and
           _exit()s; the parent goes on with the connection.
+exit      a child per connection echoes until EOF and calls os._exit()
+          with the connection still open; the parent closes its copy.
+chain     one connection through 20 exec()s of this program, each
+          echoing a read, then a fork() whose child echoes the rest.
 inetd     each connection becomes stdin and stdout of a new program
           (os.fork, os.dup2 onto 0 and 1, os.execv of `cat` or of python3
           copying sys.stdin.buffer); the parent then still writes to its
@@ -434,6 +438,68 @@ def m_cgi():
     print("%s: ok %d bytes answered by one child per read" % (mode, total), flush=True)
 
 
+# ---------------------------------------------------------------- chain
+CHAIN_GENS = 20
+
+
+def m_chain():
+    """One connection through CHAIN_GENS exec()s of this program (each
+    echoes one read, then execs the next with the socket inheritable),
+    then the last one forks a child that echoes the rest."""
+    if len(sys.argv) > 5:
+        g, c = int(sys.argv[4]), socket.socket(fileno=int(sys.argv[5]))
+    else:
+        l = listener()
+        ready()
+        l.settimeout(left())
+        c, _ = l.accept()
+        l.close()
+        g = 0
+    c.settimeout(left())
+    if g < CHAIN_GENS:
+        try:
+            d = c.recv(65536)
+            c.sendall(d)
+        except OSError as e:
+            die("generation %d: %s" % (g, e))
+        if not d:
+            die("EOF in generation %d" % g)
+        c.set_inheritable(True)
+        os.execv(sys.executable, [sys.executable, os.path.abspath(__file__), mode, str(port),
+                                  str(nconns), str(g + 1), str(c.fileno())])
+    pid = os.fork()
+    if pid == 0:
+        echo(c)
+        c.close()
+        os._exit(0)
+    c.close()
+    if reap(pid, "child of the last generation") != 0:
+        die("the child of the last generation failed")
+    print("%s: ok through %d exec()s and a fork()" % (mode, g), flush=True)
+
+
+# ---------------------------------------------------------------- exit
+def m_exit():
+    """Per connection a child echoes until EOF and leaves with os._exit()
+    without closing it (the kernel closes it: FIN); the parent closes its
+    copy at once."""
+    l = listener()
+    ready()
+    l.settimeout(left())
+    kids = []
+    for _ in range(nconns):
+        c, _ = l.accept()
+        pid = os.fork()
+        if pid == 0:
+            c.settimeout(30)
+            echo(c)
+            os._exit(0)
+        kids.append(("echo child", pid, None))
+        c.close()
+    wait_kids(kids)
+    print("%s: ok %d children left by _exit()" % (mode, nconns), flush=True)
+
+
 # ---------------------------------------------------------------- inetd
 STDIN_ECHO = """
 import sys
@@ -478,7 +544,8 @@ def m_inetd(popen):
 modes = {"forking": m_forking, "prefork": m_prefork, "threads": m_threads,
          "passfd": lambda: m_passfd(False), "passfd_popen": lambda: m_passfd(True),
          "bgsave": m_bgsave, "inetd": lambda: m_inetd(False),
-         "inetd_popen": lambda: m_inetd(True), "cgi": m_cgi}
+         "inetd_popen": lambda: m_inetd(True), "cgi": m_cgi, "chain": m_chain,
+         "exit": m_exit}
 if mode not in modes:
     die("unknown mode")
 modes[mode]()

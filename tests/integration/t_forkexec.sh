@@ -11,6 +11,7 @@ tas_init t_forkexec
 net_setup
 fork_pattern passfd 7111 6 200000
 fork_pattern inetd 7112 6 200000
+fork_pattern chain 7115 1 600000 2000 --pace 20
 # Python's subprocess closes every descriptor but the ones it passes
 # (close_range(), not interposed) before exec, libtas's app.sock and
 # region descriptors too: the new program cannot take the socket over.
