@@ -31,6 +31,8 @@ bgsave    all CONNS connections are served by one epoll loop; while the
 cgi       one connection; for every read the parent (in epoll) forks a
           child that writes the answer on the inherited connection and
           _exit()s; the parent goes on with the connection.
+execq     exec() of itself while CONNS connections wait unaccepted in
+          the listener's queue; the new program accepts and echoes them.
 exit      a child per connection echoes until EOF and calls os._exit()
           with the connection still open; the parent closes its copy.
 chain     one connection through 20 exec()s of this program, each
@@ -478,6 +480,34 @@ def m_chain():
     print("%s: ok through %d exec()s and a fork()" % (mode, g), flush=True)
 
 
+# ---------------------------------------------------------------- execq
+def m_execq():
+    """exec() while connections wait in the listener's queue: the new
+    program (this one again, with the listener inheritable) accepts and
+    echoes them, as after a binary upgrade or a re-exec on reload."""
+    if len(sys.argv) > 4:
+        l = socket.socket(fileno=int(sys.argv[4]))
+        l.settimeout(left())
+        kids = []
+        for _ in range(nconns):
+            c, _ = l.accept()
+            c.settimeout(left())
+            t = threading.Thread(target=echo, args=(c,))
+            t.start()
+            kids.append(t)
+        for t in kids:
+            t.join(left())
+        print("%s: ok the new program accepted %d queued connections" % (mode, nconns),
+              flush=True)
+        return
+    l = listener()
+    ready()
+    time.sleep(3)  # the clients connect meanwhile; nothing accepts them
+    l.set_inheritable(True)
+    os.execv(sys.executable, [sys.executable, os.path.abspath(__file__), mode, str(port),
+                              str(nconns), str(l.fileno())])
+
+
 # ---------------------------------------------------------------- exit
 def m_exit():
     """Per connection a child echoes until EOF and leaves with os._exit()
@@ -545,7 +575,7 @@ modes = {"forking": m_forking, "prefork": m_prefork, "threads": m_threads,
          "passfd": lambda: m_passfd(False), "passfd_popen": lambda: m_passfd(True),
          "bgsave": m_bgsave, "inetd": lambda: m_inetd(False),
          "inetd_popen": lambda: m_inetd(True), "cgi": m_cgi, "chain": m_chain,
-         "exit": m_exit}
+         "exit": m_exit, "execq": m_execq}
 if mode not in modes:
     die("unknown mode")
 modes[mode]()

@@ -19,4 +19,10 @@ fork_pattern --known-bug "subprocess close_fds closes libtas's descriptors befor
     passfd_popen 7113 2 20000
 fork_pattern --known-bug "subprocess close_fds closes libtas's descriptors before exec" \
     inetd_popen 7114 2 20000
+# Connections waiting unaccepted when the program execs: Linux keeps them
+# in the listener's queue for the new program; tasd resets them (unread
+# NEW_CONN: not recorded for the new program, the old one's exit resets
+# them; read but not accepted: a hold the new program does not know of).
+fork_pattern --known-bug "exec() resets connections waiting in the accept queue" \
+    execq 7116 4 20000
 finish
