@@ -434,6 +434,7 @@ static void atfork_child(void)
 {
     struct tas_ctx *c = &tas_ctx;
 
+    tas_fd_owner(); /* before anything changes a slot */
     pthread_mutex_init(&reg_lock, NULL);
     pthread_mutex_init(&c->lock, NULL);
     tas_wait_atfork_child();
@@ -667,6 +668,7 @@ static void do_register(void)
     int err;
 
     env_settings();
+    tas_fd_owner();
     if (dir == NULL || *dir == '\0')
         dir = TAS_DEFAULT_RUN_DIR;
     if (snprintf(app_path, sizeof(app_path), "%s/%s", dir, TAS_APP_SOCK) >=
