@@ -42,6 +42,8 @@ inetd     each connection becomes stdin and stdout of a new program
           copying sys.stdin.buffer); the parent then still writes to its
           own stdout.
 inetd_popen  the same through subprocess.Popen(stdin=conn, stdout=conn).
+popen_stdout  Popen(["/bin/true"], stdin=conn, stdout=conn), then our own
+          stdout is written and the connection echoed by us.
 """
 import os
 import select
@@ -508,6 +510,31 @@ def m_execq():
                               str(nconns), str(l.fileno())])
 
 
+# ---------------------------------------------------------------- popen_stdout
+def m_popen_stdout():
+    """subprocess.Popen(stdin=conn, stdout=conn) of a program that exits at
+    once (/bin/true): the dup2() onto 0 and 1 happens in a vfork() child;
+    afterwards our own stdout must still be the log, and the connection
+    is ours to echo on."""
+    l = listener()
+    ready()
+    l.settimeout(left())
+    conns = []
+    for i in range(nconns):
+        c, _ = l.accept()
+        c.settimeout(left())
+        p = subprocess.Popen(["/bin/true"], stdin=c, stdout=c)
+        if p.wait(timeout=left()) != 0:
+            die("/bin/true failed")
+        print("%s: our stdout after Popen(stdout=conn) %d" % (mode, i), flush=True)
+        t = threading.Thread(target=echo, args=(c,))
+        t.start()
+        conns.append(t)
+    for t in conns:
+        t.join(left())
+    print("%s: ok %d connections echoed after Popen(stdout=conn)" % (mode, nconns), flush=True)
+
+
 # ---------------------------------------------------------------- exit
 def m_exit():
     """Per connection a child echoes until EOF and leaves with os._exit()
@@ -575,7 +602,7 @@ modes = {"forking": m_forking, "prefork": m_prefork, "threads": m_threads,
          "passfd": lambda: m_passfd(False), "passfd_popen": lambda: m_passfd(True),
          "bgsave": m_bgsave, "inetd": lambda: m_inetd(False),
          "inetd_popen": lambda: m_inetd(True), "cgi": m_cgi, "chain": m_chain,
-         "exit": m_exit, "execq": m_execq}
+         "exit": m_exit, "execq": m_execq, "popen_stdout": m_popen_stdout}
 if mode not in modes:
     die("unknown mode")
 modes[mode]()

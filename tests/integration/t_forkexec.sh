@@ -12,6 +12,9 @@ net_setup
 fork_pattern passfd 7111 6 200000
 fork_pattern inetd 7112 6 200000
 fork_pattern chain 7115 1 600000 2000 --pace 20
+# The vfork() child of subprocess dup2()s the connection onto 0 and 1 in
+# our memory: our own stdout must not become the connection.
+fork_pattern popen_stdout 7117 3 50000
 # Python's subprocess closes every descriptor but the ones it passes
 # (close_range(), not interposed) before exec, libtas's app.sock and
 # region descriptors too: the new program cannot take the socket over.
