@@ -33,6 +33,12 @@ cgi       one connection; for every read the parent (in epoll) forks a
           _exit()s; the parent goes on with the connection.
 execq     exec() of itself while CONNS connections wait unaccepted in
           the listener's queue; the new program accepts and echoes them.
+lclose    a child closes the inherited listener and lives on; the
+          parent accepts and echoes CONNS connections on it.
+grand     double fork per connection: the child exits at once, the
+          grandchild echoes; the parent closes its copy.
+connfork  (active side, no READY) CONNS non-blocking connect()s to
+          $PEER_ADDR:PORT, fork() while in progress, then echo checks.
 exit      a child per connection echoes until EOF and calls os._exit()
           with the connection still open; the parent closes its copy.
 chain     one connection through 20 exec()s of this program, each
@@ -45,6 +51,7 @@ inetd_popen  the same through subprocess.Popen(stdin=conn, stdout=conn).
 popen_stdout  Popen(["/bin/true"], stdin=conn, stdout=conn), then our own
           stdout is written and the connection echoed by us.
 """
+import errno
 import os
 import select
 import signal
@@ -535,6 +542,112 @@ def m_popen_stdout():
     print("%s: ok %d connections echoed after Popen(stdout=conn)" % (mode, nconns), flush=True)
 
 
+# ---------------------------------------------------------------- lclose
+def m_lclose():
+    """A child closes the inherited listener at once and lives on for a
+    while; the parent keeps accepting on it and echoes every connection."""
+    l = listener()
+    pid = os.fork()
+    if pid == 0:
+        l.close()
+        time.sleep(2)
+        sys.exit(0)
+    ready()
+    l.settimeout(left())
+    threads = []
+    for _ in range(nconns):
+        c, _ = l.accept()
+        c.settimeout(left())
+        t = threading.Thread(target=echo, args=(c,))
+        t.start()
+        threads.append(t)
+    for t in threads:
+        t.join(left())
+    if reap(pid, "child that closed the listener") != 0:
+        die("the child failed")
+    print("%s: ok %d connections accepted after a child closed the listener" % (mode, nconns),
+          flush=True)
+
+
+# ---------------------------------------------------------------- grand
+def m_grand():
+    """Double fork per connection (as a daemon detaches): the child forks a
+    grandchild that echoes the connection and exits at once; the parent
+    closes its copy; the grandchild reports through a pipe."""
+    l = listener()
+    ready()
+    l.settimeout(left())
+    rd, wr = os.pipe()
+    for _ in range(nconns):
+        c, _ = l.accept()
+        pid = os.fork()
+        if pid == 0:
+            if os.fork() == 0:
+                os.close(rd)
+                c.settimeout(30)
+                n = echo(c)
+                c.close()
+                os.write(wr, b"%d\n" % n)
+                os._exit(0)
+            os._exit(0)
+        c.close()
+        if reap(pid, "child") != 0:
+            die("a child failed")
+    os.close(wr)
+    done, buf = 0, b""
+    while done < nconns and time.monotonic() < DEADLINE:
+        r, _, _ = select.select([rd], [], [], 1)
+        if r:
+            d = os.read(rd, 4096)
+            if not d:
+                break
+            buf += d
+            done = buf.count(b"\n")
+    if done < nconns:
+        die("%d of %d grandchildren reported" % (done, nconns))
+    print("%s: ok %d connections echoed by grandchildren" % (mode, nconns), flush=True)
+
+
+# ---------------------------------------------------------------- connfork
+def m_connfork():
+    """Active side: CONNS non-blocking connect()s to the echo server at
+    $PEER_ADDR:PORT, a fork() while they are in progress (the child leaves
+    through sys.exit without touching them), then each connection sends
+    100 kB and must read back exactly that."""
+    peer = os.environ["PEER_ADDR"]
+    socks = []
+    for _ in range(nconns):
+        s = socket.socket()
+        s.setblocking(False)
+        err = s.connect_ex((peer, port))
+        if err not in (0, errno.EINPROGRESS):
+            die("connect: %s" % os.strerror(err))
+        socks.append(s)
+    pid = os.fork()
+    if pid == 0:
+        time.sleep(0.3)
+        sys.exit(0)
+    data = os.urandom(100000)
+    for s in socks:
+        _, w, _ = select.select([], [s], [], left())
+        if not w or s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) != 0:
+            die("connect did not complete after the fork")
+        s.settimeout(left())
+        s.sendall(data)
+        got = b""
+        while len(got) < len(data):
+            d = s.recv(65536)
+            if not d:
+                die("EOF after %d bytes" % len(got))
+            got += d
+        if got != data:
+            die("echo differs")
+        s.close()
+    if reap(pid, "child") != 0:
+        die("the child failed")
+    print("%s: ok %d connections made across a fork()" % (mode, nconns), flush=True)
+
+
 # ---------------------------------------------------------------- exit
 def m_exit():
     """Per connection a child echoes until EOF and leaves with os._exit()
@@ -602,7 +715,9 @@ modes = {"forking": m_forking, "prefork": m_prefork, "threads": m_threads,
          "passfd": lambda: m_passfd(False), "passfd_popen": lambda: m_passfd(True),
          "bgsave": m_bgsave, "inetd": lambda: m_inetd(False),
          "inetd_popen": lambda: m_inetd(True), "cgi": m_cgi, "chain": m_chain,
-         "exit": m_exit, "execq": m_execq, "popen_stdout": m_popen_stdout}
+         "exit": m_exit, "execq": m_execq, "popen_stdout": m_popen_stdout,
+         "lclose": m_lclose, "grand": m_grand,
+         "connfork": m_connfork}
 if mode not in modes:
     die("unknown mode")
 modes[mode]()
