@@ -96,12 +96,14 @@ static uint32_t unread_new_conns(const struct sp_app *a, struct sp_hold *v, uint
             continue;
         for (uint32_t j = 0; j <= x->sp_out.mask; j++) {
             const struct tas_qe *e = &x->sp_out.ents[j];
-            if (atomic_load_explicit(&e->type, memory_order_acquire) != TAS_SPOUT_NEW_CONN)
+            if (atomic_load_explicit(&e->type, memory_order_acquire) !=
+                TAS_SPOUT_NEW_CONN)
                 continue;
             struct tas_spout_new_conn nc;
             memcpy(&nc, e->body, sizeof(nc));
             if (n < max)
-                v[n++] = (struct sp_hold){.kind = SP_HOLD_FLOW, .id = nc.flow, .gen = nc.gen};
+                v[n++] =
+                    (struct sp_hold){.kind = SP_HOLD_FLOW, .id = nc.flow, .gen = nc.gen};
         }
         for (const struct sp_outq_ent *p = x->park_head; p != NULL; p = p->next) {
             if (p->type != TAS_SPOUT_NEW_CONN)
@@ -109,7 +111,8 @@ static uint32_t unread_new_conns(const struct sp_app *a, struct sp_hold *v, uint
             struct tas_spout_new_conn nc;
             memcpy(&nc, p->body, sizeof(nc));
             if (n < max)
-                v[n++] = (struct sp_hold){.kind = SP_HOLD_FLOW, .id = nc.flow, .gen = nc.gen};
+                v[n++] =
+                    (struct sp_hold){.kind = SP_HOLD_FLOW, .id = nc.flow, .gen = nc.gen};
         }
     }
     return n;
