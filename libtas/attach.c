@@ -149,7 +149,9 @@ void tas_on_attached(const struct tas_spout_attached *e)
             s->detached = true;
     } else if (e->kind == TAS_ATTACH_FLOW && s->flow_live && e->id == s->flow &&
                e->gen == s->gen) {
-        if (e->status == 0 || e->status == -ECONNRESET || e->status == -ETIMEDOUT) {
+        if (e->status == -EALREADY) {
+            /* Ours already: tasd gave it to us unasked (FPOUT_SYNC). */
+        } else if (e->status == 0 || e->status == -ECONNRESET || e->status == -ETIMEDOUT) {
             apply_sync(s, &e->st);
             if (e->status != 0) {
                 s->reset = true;

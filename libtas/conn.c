@@ -69,6 +69,7 @@ static char app_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 
 #define REG_TIMEOUT_S  5
 #define ALIVE_CHECK_NS 100000000L /* look at app.sock at most every 100 ms */
+#define FORK_FLUSH_MS  1000       /* fork(), exec(): wait for full queues */
 
 void tas_lock(void)
 {
@@ -433,6 +434,7 @@ static void atfork_child(void)
 {
     struct tas_ctx *c = &tas_ctx;
 
+    tas_fd_owner(); /* before anything changes a slot */
     pthread_mutex_init(&reg_lock, NULL);
     pthread_mutex_init(&c->lock, NULL);
     tas_wait_atfork_child();
@@ -566,10 +568,19 @@ uint64_t tas_fork_request(void)
     struct tas_msg r;
     int fds[1], n = 0;
 
-    tas_fp_flush();
-    tas_sp_flush();
-    if (tas_post_pending())
-        return 0; /* requests that could not be queued would come after */
+    /* Requests that could not be queued yet (a full sp_in or fp_in
+     * under load) would come after the record: wait for tasd to take
+     * them, rather than fork a child whose sockets cannot work. */
+    struct timespec ms = {0, 1000000L};
+    for (int i = 0; i < FORK_FLUSH_MS; i++) {
+        tas_fp_flush();
+        tas_sp_flush();
+        if (!tas_post_pending() || c->state != TAS_CTX_READY)
+            break;
+        nanosleep(&ms, NULL);
+    }
+    if (tas_post_pending() || c->state != TAS_CTX_READY)
+        return 0;
     if (send_full(c->app_fd, &m) != 0)
         return 0;
     struct pollfd p = {.fd = c->app_fd, .events = POLLIN};
@@ -657,6 +668,7 @@ static void do_register(void)
     int err;
 
     env_settings();
+    tas_fd_owner();
     if (dir == NULL || *dir == '\0')
         dir = TAS_DEFAULT_RUN_DIR;
     if (snprintf(app_path, sizeof(app_path), "%s/%s", dir, TAS_APP_SOCK) >=

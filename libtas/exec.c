@@ -178,17 +178,33 @@ static int write_table(struct tas_exec_state *st)
         goto out;
     }
 
-    /* The regions, as descriptors the new program inherits. */
+    /* The regions, as descriptors the new program inherits: ours, and
+     * those holding the rings of a socket that goes on.  (Passing every
+     * region we have mapped would grow the list by one per exec(), and
+     * past TAS_MAX_MAPS a program that execs itself again and again
+     * would drop the oldest, where its first connection lives.) */
+    bool used[TAS_MAX_MAPS + 1] = {true};
+    int index[TAS_MAX_MAPS + 1];
+    for (uint32_t i = 0; i < n_socks; i++)
+        if (socks[i].map >= 0 && socks[i].map <= c->n_maps)
+            used[socks[i].map] = true;
     struct inh_map maps[TAS_MAX_MAPS + 1];
     uint32_t n_maps = 0;
     for (int i = 0; i <= c->n_maps; i++) {
+        index[i] = -1;
+        if (!used[i])
+            continue;
         int rfd = i == 0 ? c->region_fd : c->maps[i - 1].fd;
         size_t size = i == 0 ? c->region_size : c->maps[i - 1].size;
         int d = rfd >= 0 ? real_fcntl(rfd, F_DUPFD, (void *)3L) : -1;
+        index[i] = (int)n_maps;
         maps[n_maps++] = (struct inh_map){.fd = d, .size = size};
         if (d >= 0)
             st->map_fds[st->n_map_fds++] = d;
     }
+    for (uint32_t i = 0; i < n_socks; i++)
+        if (socks[i].map >= 0)
+            socks[i].map = index[socks[i].map];
 
     st->memfd = memfd_create("tas-inherit", 0);
     if (st->memfd < 0) {

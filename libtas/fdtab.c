@@ -8,8 +8,15 @@
  * before touching it.  Descriptor numbers are unique while open, and libtas
  * clears a slot before it closes the kernel descriptor, so a number cannot
  * name a stale object once the kernel hands it out again.
+ *
+ * The table is the process's: a vfork() child (Python's subprocess, which
+ * dup2()s a connection onto 0 and 1 before exec) runs in our memory until
+ * it execs, and what it does to its own descriptors must not change what
+ * ours name.  Slots are changed only by the process that registered with
+ * tasd (tas_fd_owner); in another one the kernel call alone happens.
  */
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "libtas/internal.h"
 
@@ -25,6 +32,21 @@ static slot_t *_Atomic chunks[N_CHUNKS];
  * application fails with EBADF, as it would without libtas. */
 static struct tas_obj internal_obj = {.kind = TAS_OBJ_INTERNAL};
 
+static _Atomic pid_t owner;
+
+/* This process is the table's (at registration and in a fork() child). */
+void tas_fd_owner(void)
+{
+    atomic_store_explicit(&owner, getpid(), memory_order_relaxed);
+}
+
+/* A vfork() child, in our memory: its descriptors are not ours. */
+static bool foreign(void)
+{
+    pid_t o = atomic_load_explicit(&owner, memory_order_relaxed);
+    return o != 0 && o != getpid();
+}
+
 struct tas_obj *tas_fd_get(int fd)
 {
     if (unlikely((unsigned)fd >= TAS_FD_MAX))
@@ -39,6 +61,8 @@ int tas_fd_set(int fd, struct tas_obj *o)
 {
     if ((unsigned)fd >= TAS_FD_MAX)
         return -EMFILE;
+    if (foreign())
+        return -EPERM;
     slot_t *c = atomic_load_explicit(&chunks[fd >> CHUNK_BITS], memory_order_acquire);
     if (c == NULL) {
         slot_t *n = calloc(CHUNK, sizeof(*n));
@@ -58,7 +82,7 @@ int tas_fd_set(int fd, struct tas_obj *o)
 
 void tas_fd_clear(int fd)
 {
-    if ((unsigned)fd >= TAS_FD_MAX)
+    if ((unsigned)fd >= TAS_FD_MAX || foreign())
         return;
     slot_t *c = atomic_load_explicit(&chunks[fd >> CHUNK_BITS], memory_order_acquire);
     if (c != NULL)

@@ -127,6 +127,7 @@ struct tas_obj {
 TAS_HIDDEN struct tas_obj *tas_fd_get(int fd); /* lock-free */
 TAS_HIDDEN int tas_fd_set(int fd, struct tas_obj *o);
 TAS_HIDDEN void tas_fd_clear(int fd);
+TAS_HIDDEN void tas_fd_owner(void); /* this process owns the table */
 TAS_HIDDEN void tas_fd_internal(int fd); /* mark as libtas's own */
 TAS_HIDDEN void tas_fd_internal_close(int fd);
 /* The lowest descriptor >= from that names an object, or -1. */

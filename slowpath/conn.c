@@ -714,12 +714,48 @@ static void orphaned(struct sp_conn *c)
     }
 }
 
+/* The owner of c let go of it (closed its copy, or died) while others
+ * still hold it: the connection goes to one of them at once, the creator
+ * if it still holds it, else the first application that inherited it.
+ * The core sends the new owner TAS_FPOUT_SYNC, which ends its need for
+ * ATTACH; so a holder that only waits in poll() or epoll_wait() (which do
+ * not attach connections) sees data and EOF again, as every holder of a
+ * kernel socket does.  Without this, the connection had no owner until a
+ * holder happened to read or write it. */
+static void owner_gone(struct sp_conn *c, const struct sp_app *gone)
+{
+    if (c->oapp != NULL || c->holders == 0 || c->fstate != SP_FLOW_INSTALLED)
+        return;
+    struct sp_app *n = NULL;
+    if (c->app != NULL && c->app != gone && c->chold && !c->app->dying)
+        n = c->app;
+    for (struct sp_app *a = sp.apps; n == NULL && a != NULL; a = a->next)
+        if (a != gone && !a->dying &&
+            sp_holds_find(&a->holds, SP_HOLD_FLOW, c->flow, c->gen) >= 0)
+            n = a;
+    if (n == NULL)
+        return;
+    for (uint16_t i = 0; i < n->max_ctx; i++) {
+        if (!n->ctxs[i].used)
+            continue;
+        if (sp_cmd(c->core, FP_CMD_FLOW_MOVE, c->flow, n->ctxs[i].gslot, n->id, NULL,
+                   NULL) == 0) {
+            c->oapp = n;
+            c->ctx = i;
+            sp.cnt.attaches++;
+        }
+        return;
+    }
+}
+
 void sp_conn_release_inherited(struct sp_conn *c, struct sp_app *a)
 {
     if (a != NULL && c->oapp == a)
         c->oapp = NULL;
     if (c->holders > 0 && --c->holders == 0)
         orphaned(c);
+    else
+        owner_gone(c, a);
 }
 
 void sp_conn_app_req(struct sp_app *a, uint16_t ctx, uint8_t type, const void *body)
@@ -739,6 +775,7 @@ void sp_conn_app_req(struct sp_app *a, uint16_t ctx, uint8_t type, const void *b
         if (!release(c, a)) {
             struct tas_spout_closed cl = {.flow = c->flow, .gen = c->gen};
             sp_app_post(a, ctx, TAS_SPOUT_CLOSED, &cl, sizeof(cl));
+            owner_gone(c, a);
             return;
         }
         /* The last one: it hears CLOSED when the flow is freed. */
@@ -810,11 +847,18 @@ void sp_conn_app_gone(struct sp_app *a)
     struct sp_conn *next;
     for (struct sp_conn *c = sp.conns; c != NULL; c = next) {
         next = c->lnext;
+        /* It may own a connection it no longer holds (it closed the last
+         * copy, which waits for its FIN exchange): the record must not
+         * point at it once it is freed. */
+        if (c->oapp == a)
+            c->oapp = NULL;
         if (c->app != a)
             continue;
         if (c->chold) {
-            if (!release(c, a))
+            if (!release(c, a)) {
+                owner_gone(c, a);
                 continue;
+            }
         } else if (c->holders > 0) {
             continue;
         }
@@ -845,6 +889,12 @@ void sp_conn_attach(struct sp_app *a, uint16_t ctx, const struct tas_spin_attach
         return;
     }
     sp.cnt.attaches++;
+    if (c->oapp == a && c->ctx == ctx && c->fstate == SP_FLOW_INSTALLED) {
+        /* It came to this context already (owner_gone); the SYNC it got
+         * then is the state, a second one would undo its use since. */
+        attached_flow(a, ctx, r, -EALREADY, NULL);
+        return;
+    }
     if (c->oapp != NULL && (c->oapp != a || c->ctx != ctx)) {
         struct tas_spout_detached d = {.flow = c->flow, .gen = c->gen};
         sp_app_post(c->oapp, c->ctx, TAS_SPOUT_DETACHED, &d, sizeof(d));

@@ -80,6 +80,44 @@ void sp_holds_release_all(struct sp_holds *h, struct sp_app *a)
     h->cap = 0;
 }
 
+/* The connections whose NEW_CONN a has not read yet: its library cannot
+ * know of them at fork() time, and the child would never let go of them
+ * (it releases the connections waiting in its parent's accept queues, the
+ * ones it knows), so they stay the parent's alone.  Peeks at the
+ * application's sp_out (its own memory: a scribbled entry only changes
+ * what its child holds) and at the entries still parked for it.  Returns
+ * how many were found (at most max) in v. */
+static uint32_t unread_new_conns(const struct sp_app *a, struct sp_hold *v, uint32_t max)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < a->max_ctx; i++) {
+        const struct sp_app_ctx *x = &a->ctxs[i];
+        if (!x->used)
+            continue;
+        for (uint32_t j = 0; j <= x->sp_out.mask; j++) {
+            const struct tas_qe *e = &x->sp_out.ents[j];
+            if (atomic_load_explicit(&e->type, memory_order_acquire) !=
+                TAS_SPOUT_NEW_CONN)
+                continue;
+            struct tas_spout_new_conn nc;
+            memcpy(&nc, e->body, sizeof(nc));
+            if (n < max)
+                v[n++] =
+                    (struct sp_hold){.kind = SP_HOLD_FLOW, .id = nc.flow, .gen = nc.gen};
+        }
+        for (const struct sp_outq_ent *p = x->park_head; p != NULL; p = p->next) {
+            if (p->type != TAS_SPOUT_NEW_CONN)
+                continue;
+            struct tas_spout_new_conn nc;
+            memcpy(&nc, p->body, sizeof(nc));
+            if (n < max)
+                v[n++] =
+                    (struct sp_hold){.kind = SP_HOLD_FLOW, .id = nc.flow, .gen = nc.gen};
+        }
+    }
+    return n;
+}
+
 static int snapshot(struct sp_app *a, struct sp_holds *h)
 {
     for (struct sp_listener *l = sp.listeners; l != NULL; l = l->next) {
@@ -92,13 +130,22 @@ static int snapshot(struct sp_app *a, struct sp_holds *h)
          * connections again once it uses the listener (ATTACH). */
         l->active = false;
     }
+    struct sp_holds unread = {0};
+    uint32_t max = a->n_conns;
+    unread.v = max > 0 ? calloc(max, sizeof(*unread.v)) : NULL;
+    if (unread.v != NULL)
+        unread.n = unread_new_conns(a, unread.v, max);
     for (struct sp_conn *c = sp.conns; c != NULL; c = c->lnext) {
-        if (c->app != a || !c->chold || !c->handed)
+        if (c->app != a || !c->chold || !c->handed ||
+            (unread.n > 0 && sp_holds_find(&unread, SP_HOLD_FLOW, c->flow, c->gen) >= 0))
             continue;
-        if (sp_holds_add(h, SP_HOLD_FLOW, c->flow, c->gen) != 0)
+        if (sp_holds_add(h, SP_HOLD_FLOW, c->flow, c->gen) != 0) {
+            free(unread.v);
             return -ENOMEM;
+        }
         c->holders++;
     }
+    free(unread.v);
     /* What it inherited itself goes on to the grandchild. */
     for (uint32_t i = 0; i < a->holds.n; i++) {
         struct sp_hold x = a->holds.v[i];

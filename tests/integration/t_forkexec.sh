@@ -1,0 +1,31 @@
+#!/bin/bash
+# t_forkexec.sh - accepted connections handed to new programs, as inetd
+# and process-per-connection servers do (fork_patterns.py): made
+# inheritable and passed by number through fork + exec (the child wraps it
+# with socket(fileno=N)), and as stdin and stdout of `cat` or of a Python
+# program reading sys.stdin.buffer (dup2, then exec).  A Linux client
+# checks every echoed byte; afterwards tasd must hold nothing.  The same
+# through subprocess.Popen is a known bug under tasd (see below).
+. "$(dirname "$0")/lib.sh"
+tas_init t_forkexec
+net_setup
+fork_pattern passfd 7111 6 200000
+fork_pattern inetd 7112 6 200000
+fork_pattern chain 7115 1 600000 2000 --pace 20
+# The vfork() child of subprocess dup2()s the connection onto 0 and 1 in
+# our memory: our own stdout must not become the connection.
+fork_pattern popen_stdout 7117 3 50000
+# Python's subprocess closes every descriptor but the ones it passes
+# (close_range(), not interposed) before exec, libtas's app.sock and
+# region descriptors too: the new program cannot take the socket over.
+fork_pattern --known-bug "subprocess close_fds closes libtas's descriptors before exec" \
+    passfd_popen 7113 2 20000
+fork_pattern --known-bug "subprocess close_fds closes libtas's descriptors before exec" \
+    inetd_popen 7114 2 20000
+# Connections waiting unaccepted when the program execs: Linux keeps them
+# in the listener's queue for the new program; tasd resets them (unread
+# NEW_CONN: not recorded for the new program, the old one's exit resets
+# them; read but not accepted: a hold the new program does not know of).
+fork_pattern --known-bug "exec() resets connections waiting in the accept queue" \
+    execq 7116 4 20000
+finish
