@@ -40,6 +40,8 @@ int tas_sock_attach(struct tas_sock *s)
 {
     struct tas_ctx *c = &tas_ctx;
 
+    if (tas_fd_foreign())
+        return 0; /* a vfork() child (about to exec): the socket stays ours */
     if (c->state != TAS_CTX_READY) {
         s->need_attach = false;
         return 0; /* tasd is gone: the socket fails as every other */

@@ -758,7 +758,7 @@ static bool exit_flush(void)
     return true;
 }
 
-__attribute__((destructor)) static void at_exit(void)
+void tas_exit_close_all(void)
 {
     struct tas_ctx *c = &tas_ctx;
 
@@ -773,6 +773,11 @@ __attribute__((destructor)) static void at_exit(void)
         }
     if (exit_flush())
         tas_unlock();
+}
+
+__attribute__((destructor)) static void at_exit(void)
+{
+    tas_exit_close_all();
 }
 
 /* ------------------------------------------------------------ tasd's exit */

@@ -41,7 +41,7 @@ void tas_fd_owner(void)
 }
 
 /* A vfork() child, in our memory: its descriptors are not ours. */
-static bool foreign(void)
+bool tas_fd_foreign(void)
 {
     pid_t o = atomic_load_explicit(&owner, memory_order_relaxed);
     return o != 0 && o != getpid();
@@ -61,7 +61,7 @@ int tas_fd_set(int fd, struct tas_obj *o)
 {
     if ((unsigned)fd >= TAS_FD_MAX)
         return -EMFILE;
-    if (foreign())
+    if (tas_fd_foreign())
         return -EPERM;
     slot_t *c = atomic_load_explicit(&chunks[fd >> CHUNK_BITS], memory_order_acquire);
     if (c == NULL) {
@@ -82,7 +82,7 @@ int tas_fd_set(int fd, struct tas_obj *o)
 
 void tas_fd_clear(int fd)
 {
-    if ((unsigned)fd >= TAS_FD_MAX || foreign())
+    if ((unsigned)fd >= TAS_FD_MAX || tas_fd_foreign())
         return;
     slot_t *c = atomic_load_explicit(&chunks[fd >> CHUNK_BITS], memory_order_acquire);
     if (c != NULL)

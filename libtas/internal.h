@@ -128,6 +128,8 @@ TAS_HIDDEN struct tas_obj *tas_fd_get(int fd); /* lock-free */
 TAS_HIDDEN int tas_fd_set(int fd, struct tas_obj *o);
 TAS_HIDDEN void tas_fd_clear(int fd);
 TAS_HIDDEN void tas_fd_owner(void); /* this process owns the table */
+/* A vfork() child running in our memory: it must change nothing of ours. */
+TAS_HIDDEN bool tas_fd_foreign(void);
 TAS_HIDDEN void tas_fd_internal(int fd); /* mark as libtas's own */
 TAS_HIDDEN void tas_fd_internal_close(int fd);
 /* The lowest descriptor >= from that names an object, or -1. */
@@ -308,6 +310,9 @@ TAS_HIDDEN void tas_unlock(void);
 TAS_HIDDEN void tas_ctx_mark_dead(void);
 TAS_HIDDEN int tas_detached_err(void); /* says so once; -EOPNOTSUPP */
 TAS_HIDDEN pid_t tas_fork(void);
+/* The process is about to end (exit, _exit): CLOSE its open connections so
+ * that they end with FIN, as the kernel's would. */
+TAS_HIDDEN void tas_exit_close_all(void);
 TAS_HIDDEN void tas_reg_lock(void);
 TAS_HIDDEN void tas_reg_unlock(void);
 /* Locks held: TAS_MSG_FORK.  The token, or 0. */

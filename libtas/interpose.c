@@ -407,3 +407,19 @@ EXPORT int execle(const char *path, const char *arg, ...)
     va_end(ap);
     return r;
 }
+
+/* _exit() and _Exit() skip destructors; the kernel still closes sockets
+ * gracefully then, so tasd connections get their CLOSE too (fork children
+ * often leave this way).  A vfork() child's _exit is the parent's business. */
+EXPORT void _exit(int status)
+{
+    if (!tas_fd_foreign())
+        tas_exit_close_all();
+    syscall(SYS_exit_group, status);
+    __builtin_unreachable();
+}
+
+EXPORT void _Exit(int status)
+{
+    _exit(status);
+}

@@ -577,6 +577,8 @@ int tas_fd_release(int fd)
     struct tas_obj *o = tas_fd_get(fd);
     if (likely(o == NULL))
         return 0;
+    if (unlikely(tas_fd_foreign()))
+        return 0; /* a vfork() child: its copy of the descriptor goes, ours stays */
     if (o->kind == TAS_OBJ_INTERNAL)
         return -EBADF;
     if (o->kind == TAS_OBJ_EPOLL)
@@ -639,7 +641,7 @@ int tas_close(int fd)
 
 int tas_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 {
-    struct tas_sock *s = tas_enter(fd);
+    struct tas_sock *s = tas_enter_noattach(fd);
     if (s == NULL)
         return real_getsockname(fd, addr, len);
     struct sockaddr_in sin = s->local;
@@ -651,7 +653,7 @@ int tas_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 
 int tas_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 {
-    struct tas_sock *s = tas_enter(fd);
+    struct tas_sock *s = tas_enter_noattach(fd);
     if (s == NULL)
         return real_getpeername(fd, addr, len);
     bool ok = s->state == TAS_SS_CONNECTED && !s->reset && !s->dead;

@@ -550,7 +550,6 @@ close_case() {
     grep -h 'close_test' "${BG_LOG[$s]}" "${BG_LOG[$c]}" | grep -v READY | sed 's/^/    /'
 }
 
-<<<<<<< HEAD
 # ---- fault tests: numbers for people ------------------------------------------
 
 # tasd_tx_totals: "TX_PKTS TX_BYTES RETX_BYTES" summed over tasd's fast-path
@@ -606,7 +605,8 @@ fault_transfer() {
     [[ -z $secs ]] && return # the transfer failed: no numbers
     echo "FAULT-NUMBERS: fault=$fault sender=$who" \
         "mb=$((size / 1048576)) seconds=${secs:-?} MBps=${rate:-?} retx_bytes=${retx:-?} ($how)"
-=======
+}
+
 # tasd_idle: (tasd mode) within 10 s tasd has no application, connection
 # other than TIME_WAIT records, half-open connection or listener left.
 tasd_idle() {
@@ -666,5 +666,4 @@ fork_pattern() {
         grep -h "$name: ok" "${BG_LOG[$name]}" | sed 's/^/    /'
     fi
     check "$name: tasd holds nothing of it afterwards" tasd_idle
->>>>>>> forktest
 }
