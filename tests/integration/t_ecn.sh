@@ -3,7 +3,7 @@
 #   - A Linux peer that asks for ECN gets an ECN-setup SYN-ACK (ECE); tasd's
 #     data then carries ECT(0); CE marks that nftables sets on the peer's
 #     data are counted (ce_marks) and echoed with ECE, and the peer answers
-#     with CWR.  5 MB cross with sha256 compared.
+#     with CWR.  5 MB (captured) and 100 MB cross each way with sha256 compared.
 #   - tasd started with --ecn 1 asks for ECN on connect (SYN with ECE|CWR).
 #   - An RST inside the window but not at RCV.NXT does not end a connection
 #     (a challenge ACK goes out); an RST at exactly RCV.NXT does.
@@ -14,7 +14,8 @@ ip netns exec "$NS_B" sysctl -qw net.ipv4.tcp_ecn=1
 # Linux mode: the server side's kernel asks on connect too, like --ecn 1.
 [[ $TAS_TEST_MODE == linux ]] && ip netns exec "$NS_A" sysctl -qw net.ipv4.tcp_ecn=1
 
-make_data "$TMP/data" 5
+make_data "$TMP/small" 5
+make_data "$TMP/data" 100
 ip netns exec "$NS_B" timeout 60 tshark -i "$VETH_B" -w "$TMP/ecn.pcap" -q 2>/dev/null &
 tsh=$!
 for ((i = 0; i < 50; i++)); do # tshark is capturing once the file exists
@@ -31,11 +32,15 @@ table inet tasecn {
     }
 }
 NFT
-transfer "ECN: Linux client sends 5 MB to a server under tasd" peer tasd to "$TMP/data" 7050 60
-transfer "ECN: a client under tasd sends 5 MB to a Linux server" tasd peer to "$TMP/data" 7051 60
+# Captured (what the checks below read): 5 MB each way.
+transfer "ECN: Linux client sends 5 MB to a server under tasd" peer tasd to "$TMP/small" 7050 60
+transfer "ECN: a client under tasd sends 5 MB to a Linux server" tasd peer to "$TMP/small" 7051 60
 sleep 0.5
 kill "$tsh" 2>/dev/null
 wait "$tsh" 2>/dev/null
+# Not captured: 100 MB each way through the same CE marking.
+transfer "ECN: Linux client sends 100 MB to a server under tasd" peer tasd to "$TMP/data" 7053 120
+transfer "ECN: a client under tasd sends 100 MB to a Linux server" tasd peer to "$TMP/data" 7054 120
 count() { tshark -r "$TMP/ecn.pcap" -Y "$1" 2>/dev/null | wc -l; }
 check "the server side's SYN-ACK to an ECN-setup SYN has ECE, not CWR" \
     test "$(count "tcp.port==7050 && tcp.flags.syn==1 && tcp.flags.ack==1 && tcp.flags.ece==1 && tcp.flags.cwr==0")" -ge 1

@@ -20,7 +20,7 @@ table inet tasflood {
 }
 NFT
 
-make_data "$TMP/data" 20
+make_data "$TMP/data" 100
 start_bg -o "$TMP/rx" rx tasd -t 120 "$BIN/tcp_recv" --listen --port 7061
 wait_ready rx || fatal "receiver did not start"
 start_bg srv tasd -t 120 "$BIN/echo_server" --port 7060 --max-conns 20 --timeout 100
@@ -30,7 +30,7 @@ wait_ready srv || fatal "echo server did not start"
 # through a FIFO, half of it now and the rest once the flood is over.
 mkfifo "$TMP/fifo"
 start_bg -i "$TMP/fifo" tx peer -t 120 "$BIN/tcp_send" --addr "$SERVER_IP" --port 7061
-{ head -c 10485760 "$TMP/data"; sleep 4; tail -c +10485761 "$TMP/data"; } >"$TMP/fifo" &
+{ head -c 52428800 "$TMP/data"; sleep 4; tail -c +52428801 "$TMP/data"; } >"$TMP/fifo" &
 feeder=$!
 check "the flood: $N SYNs to the echo server's port" \
     run_linux_peer -t 60 /usr/bin/python3 "$SRCDIR/tests/integration/syn_flood.py" \
