@@ -294,6 +294,19 @@ static struct sp_listener *listener_for(const struct sp_pkt *p, bool *idle)
 
 static void complete(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf *m);
 
+/* c becomes a half-open connection (SYN_RCVD) of listener l. */
+static void half_open(struct sp_conn *c, struct sp_listener *l)
+{
+    c->passive = true;
+    c->state = SP_TCP_SYN_RCVD;
+    c->listener = l->id;
+    c->rx_size = l->rx_size;
+    c->tx_size = l->tx_size;
+    c->half_open = true;
+    l->syn_rcvd++;
+    sp.n_syn_rcvd++;
+}
+
 /* The MAC to answer a segment with: the next hop's if known, else the
  * frame's source (the router, for a remote peer). */
 static void reply_mac(const struct sp_pkt *p, uint8_t mac[6])
@@ -349,14 +362,7 @@ bool sp_listen_cookie_ack(const struct sp_pkt *p, struct rte_mbuf *m)
     if (c == NULL)
         return false;
     sp.cnt.syncookies_ok++;
-    c->passive = true;
-    c->state = SP_TCP_SYN_RCVD;
-    c->listener = l->id;
-    c->rx_size = l->rx_size;
-    c->tx_size = l->tx_size;
-    c->half_open = true;
-    l->syn_rcvd++;
-    sp.n_syn_rcvd++;
+    half_open(c, l);
     c->irs = p->seq - 1;
     c->iss = p->ack - 1;
     c->peer_mss = mss;
@@ -409,14 +415,7 @@ void sp_listen_syn(const struct sp_pkt *p, struct rte_mbuf *m)
         }
         goto out;
     }
-    c->passive = true;
-    c->state = SP_TCP_SYN_RCVD;
-    c->listener = l->id;
-    c->rx_size = l->rx_size;
-    c->tx_size = l->tx_size;
-    c->half_open = true;
-    l->syn_rcvd++;
-    sp.n_syn_rcvd++;
+    half_open(c, l);
     c->irs = p->seq;
     c->iss = sp_tcp_isn(sp.isn_key, c->lip, c->rip, c->lport, c->rport, sp.now_us);
     c->ts = sp.cfg.timestamps && o.has_ts;
