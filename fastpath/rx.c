@@ -173,6 +173,13 @@ static bool tail_sacked(const struct fp_flow *f, const struct fp_flow_x *x)
     return x->n_sack > 0 && x->sack_end[x->n_sack - 1] == f->tx_una_seq + f->tx_sent;
 }
 
+/* What the scoreboard alone says is lost (RFC 6675 IsLost, simplified):
+ * 3 segments' worth SACKed above a hole, or the last segment SACKed. */
+static bool sack_loss(const struct fp_flow *f, const struct fp_flow_x *x)
+{
+    return f->tx_sacked >= 3 * fp_flow_seg_max(f) || tail_sacked(f, x);
+}
+
 static void recovery_begin(struct fp_flow *f, struct fp_flow_x *x, struct fp_rx_result *r)
 {
     x->in_recovery = 1;
@@ -228,7 +235,7 @@ static bool rx_ack(struct fp_flow *f, struct fp_flow_x *x, const struct fp_seg *
                 x->in_recovery = 0; /* everything lost then is repaired */
             if (x->in_recovery)
                 next_hole(f, x, r); /* a partial ACK: the next hole */
-            else if (f->tx_sacked >= 3 * fp_flow_seg_max(f) || tail_sacked(f, x))
+            else if (sack_loss(f, x))
                 recovery_begin(f, x, r);
         }
         return true;
@@ -253,8 +260,7 @@ static bool rx_ack(struct fp_flow *f, struct fp_flow_x *x, const struct fp_seg *
             f->dupacks++;
         if (x->in_recovery)
             next_hole(f, x, r);
-        else if (f->dupacks >= 3 || f->tx_sacked >= 3 * fp_flow_seg_max(f) ||
-                 tail_sacked(f, x))
+        else if (f->dupacks >= 3 || sack_loss(f, x))
             recovery_begin(f, x, r);
         if (win > f->tx_remote_win)
             r->tx_ready = true;

@@ -488,6 +488,12 @@ void sp_conn_fp_event(const struct fp_event *ev)
 
 /* ---- segments for synchronized connections ---- */
 
+uint16_t sp_conn_adv_win(const struct sp_conn *c)
+{
+    uint32_t w = sp_rd32(&fp.flows[c->flow].rx_avail) >> c->local_ws;
+    return (uint16_t)(w > 0xffff ? 0xffff : w);
+}
+
 /* RFC 5961 challenge ACK, at most SP_CHALLENGE_PER_S a second in all
  * (RFC 5961 7: the limit keeps it from being an amplifier). */
 static void challenge_ack(struct sp_conn *c, uint32_t rcv_nxt)
@@ -502,8 +508,7 @@ static void challenge_ack(struct sp_conn *c, uint32_t rcv_nxt)
     }
     sp.challenge_sent++;
     sp.cnt.challenge_acks++;
-    uint32_t w = sp_rd32(&fp.flows[c->flow].rx_avail) >> c->local_ws;
-    sp_send_ack(c, sp_conn_snd_nxt(c), rcv_nxt, (uint16_t)(w > 0xffff ? 0xffff : w));
+    sp_send_ack(c, sp_conn_snd_nxt(c), rcv_nxt, sp_conn_adv_win(c));
 }
 
 static void sync_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf *m)
@@ -534,8 +539,7 @@ static void sync_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbu
          * in a synchronized state: answer with an ACK either way (RFC 5961
          * 4 challenge ACK). */
         if ((p->flags & TAS_TCP_ACK) && !c->passive && p->seq == c->irs) {
-            uint32_t w = sp_rd32(&f->rx_avail) >> c->local_ws;
-            sp_send_ack(c, sp_conn_snd_nxt(c), rcv_nxt, (uint16_t)(w > 0xffff ? 0xffff : w));
+            sp_send_ack(c, sp_conn_snd_nxt(c), rcv_nxt, sp_conn_adv_win(c));
         } else {
             challenge_ack(c, rcv_nxt);
         }

@@ -413,6 +413,9 @@ void sp_conn_connect_fail(struct sp_conn *c, int err);
 void sp_connect_input(struct sp_conn *c, const struct sp_pkt *p);
 /* Our SND.NXT for an installed flow, from the fast path's state. */
 uint32_t sp_conn_snd_nxt(const struct sp_conn *c);
+/* The window field for a segment the slow path sends on an installed flow:
+ * the fast path's rx_avail, scaled, at most 65535. */
+uint16_t sp_conn_adv_win(const struct sp_conn *c);
 /* A deleting flow's core is done with it: RST if asked, free if possible. */
 void sp_conn_flow_gone(struct sp_conn *c);
 /* Did the core refuse FLOW_ADD (executed, yet not installed)? */

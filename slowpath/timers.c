@@ -195,9 +195,7 @@ static void keepalive_check(struct sp_conn *c)
     }
     c->ka_sent++;
     sp.cnt.keepalive_probes++;
-    uint32_t w = sp_rd32(&f->rx_avail) >> c->local_ws;
-    sp_send_ack(c, sp_conn_snd_nxt(c) - 1, sp_rd32(&f->rx_next_seq),
-                (uint16_t)(w > 0xffff ? 0xffff : w));
+    sp_send_ack(c, sp_conn_snd_nxt(c) - 1, sp_rd32(&f->rx_next_seq), sp_conn_adv_win(c));
 }
 
 static void cc_update(struct sp_conn *c, bool timeout)
