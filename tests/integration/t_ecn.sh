@@ -53,14 +53,7 @@ check "the client side's SYN asks for ECN (ECE and CWR)" \
 check "the client side's data carries ECT(0)" \
     test "$(count "tcp.port==7051 && ip.src==$SERVER_IP && tcp.len>0 && ip.dsfield.ecn==2")" -ge 1
 if [[ $TAS_TEST_MODE == tasd ]]; then
-    ce=$(tasctl stats --json | python3 -c 'import json,sys
-def walk(d):
-    if isinstance(d, dict):
-        return sum(walk(v) if k != "ce_marks" else v for k, v in d.items())
-    if isinstance(d, list):
-        return sum(walk(v) for v in d)
-    return 0
-print(walk(json.load(sys.stdin)))')
+    ce=$(stat_sum ce_marks)
     check "tasd counted the CE marks (ce_marks $ce)" test "${ce:-0}" -gt 0
 fi
 ip netns exec "$NS_B" nft delete table inet tasecn
