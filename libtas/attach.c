@@ -152,8 +152,13 @@ void tas_on_attached(const struct tas_spout_attached *e)
     } else if (e->kind == TAS_ATTACH_FLOW && s->flow_live && e->id == s->flow &&
                e->gen == s->gen) {
         if (e->status == -EALREADY) {
-            /* Ours already: tasd gave it to us unasked (FPOUT_SYNC). */
-        } else if (e->status == 0 || e->status == -ECONNRESET || e->status == -ETIMEDOUT) {
+            /* Ours already: tasd gave it to us unasked, and the core's
+             * FPOUT_SYNC is on its way (it comes on another queue, so it
+             * may come after this answer).  Until it is here the state we
+             * have is the one from before: wait on. */
+            return;
+        }
+        if (e->status == 0 || e->status == -ECONNRESET || e->status == -ETIMEDOUT) {
             apply_sync(s, &e->st);
             if (e->status != 0) {
                 s->reset = true;

@@ -177,6 +177,12 @@ static void on_reset(const struct tas_spout_reset *e)
     s->rd_eof = true;
     s->so_error = err;
     s->tx_free = 0;
+    if (s->need_attach) {
+        /* Reset while it came to us: no SYNC follows, and what we knew of
+         * its rings is another process's view. */
+        s->need_attach = s->attach_wait = false;
+        s->rx_ready = 0;
+    }
     tas_sock_changed(s);
 }
 

@@ -18,12 +18,12 @@ check "prefork: 20 connections x 10 messages echoed by 2 workers" \
 check "prefork: every connection served, each worker served some" wait_bg prefork 30
 show_bg_log prefork
 
-start_bg perconn tasd -t 120 "$BIN/fork_server" --mode perconn --port 7002 --conns 10 \
+start_bg perconn tasd -t 120 "$BIN/fork_server" --mode perconn --port 7002 --conns 30 \
     --timeout 100
 wait_ready perconn || fatal "perconn server did not start"
-check "perconn: 10 connections x 20 messages of 5000 B echoed by forked children" \
+check "perconn: 30 connections x 20 messages of 5000 B echoed by forked children" \
     run_linux_peer -t 70 "$BIN/echo_client" --addr "$SERVER_IP" --port 7002 \
-    --conns 10 --msgs 20 --size 5000 --timeout 60
+    --conns 30 --msgs 20 --size 5000 --timeout 60
 check "perconn: the parent's close did not end the children's connections" \
     wait_bg perconn 30
 show_bg_log perconn
