@@ -24,11 +24,13 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "libtas/internal.h"
 
 #define INH_MAGIC   0x74617369u /* "tasi" */
+#define INH_VERSION (TAS_ABI_VERSION << 8 | 2) /* the table's own format: 2 */
 #define INH_ENV     "TAS_INHERIT"
 #define INH_MAX     65536       /* sockets or descriptors */
 
@@ -45,9 +47,12 @@ struct inh_map {
 struct inh_sock {
     uint8_t state; /* TAS_SS_LISTENING or TAS_SS_CONNECTED/CLOSED with a flow */
     uint8_t nonblock, nodelay, keepalive, reuseaddr, reuseport, rd_eof, rd_shut;
-    uint8_t wr_shut, linger_on, pad[2];
+    uint8_t wr_shut, linger_on;
+    uint8_t release; /* only to let go of: the new program has no descriptor */
+    uint8_t pad;
     int32_t linger_secs, rcvtimeo_ms, sndtimeo_ms, map;
     uint32_t listener, backlog, flow, gen;
+    uint32_t acc_of; /* waits in the accept queue of socks[acc_of - 1] */
     uint16_t fp_core, mss;
     uint32_t rx_size, tx_size;
     uint64_t rx_off, tx_off;
@@ -70,6 +75,80 @@ static bool inheritable(const struct tas_sock *s)
 {
     return !s->app_closed && !s->detached && !s->dead &&
            (s->state == TAS_SS_LISTENING || s->flow_live);
+}
+
+/* The descriptors open now, in the order /proc/self/fd lists them, or,
+ * without /proc, the ones our table names.  The kernel's list also has the
+ * copies libtas did not see made: a vfork() child's dup2() of a socket onto
+ * 0 and 1 (subprocess's stdin=conn) changes only its own descriptors. */
+struct fd_iter {
+    int dfd;
+    long n, pos;
+    int tab; /* next number to look at in our table, without /proc */
+    char buf[2048] __attribute__((aligned(8)));
+};
+struct dent64 {
+    uint64_t ino;
+    int64_t off;
+    unsigned short reclen;
+    unsigned char type;
+    char name[];
+};
+
+static void fdi_start(struct fd_iter *it)
+{
+    it->dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    it->n = it->pos = 0;
+    it->tab = 0;
+}
+
+static int fdi_next(struct fd_iter *it)
+{
+    if (it->dfd < 0) {
+        int fd = tas_fd_next(it->tab);
+        it->tab = fd + 1;
+        return fd;
+    }
+    for (;;) {
+        if (it->pos >= it->n) {
+            it->n = syscall(SYS_getdents64, it->dfd, it->buf, sizeof(it->buf));
+            it->pos = 0;
+            if (it->n <= 0)
+                return -1;
+        }
+        const struct dent64 *d = (const void *)(it->buf + it->pos);
+        it->pos += d->reclen;
+        char *end;
+        long fd = strtol(d->name, &end, 10);
+        if (d->name[0] >= '0' && d->name[0] <= '9' && *end == '\0' && fd != it->dfd &&
+            fd <= INT32_MAX)
+            return (int)fd;
+    }
+}
+
+static void fdi_end(struct fd_iter *it)
+{
+    if (it->dfd >= 0)
+        real_close(it->dfd);
+}
+
+/* The tasd socket descriptor fd names, found by the identity of the kernel
+ * socket behind it (our table may say another one: see fd_iter). */
+static struct tas_sock *sock_of(int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
+        return NULL;
+    struct tas_obj *o = tas_fd_get(fd);
+    if (o != NULL && o->kind != TAS_OBJ_SOCK)
+        return NULL; /* one of ours, or an epoll set */
+    struct tas_sock *s = (struct tas_sock *)o;
+    if (s != NULL && s->kino == st.st_ino && s->kdev == st.st_dev)
+        return s;
+    for (s = tas_ctx.all; s != NULL; s = s->all_next)
+        if (s->kino != 0 && s->kino == st.st_ino && s->kdev == st.st_dev)
+            return s;
+    return NULL;
 }
 
 /* Which of our mappings holds p: 0 = the current region, i + 1 = maps[i]. */
@@ -96,86 +175,139 @@ static void undo(struct tas_exec_state *st)
     st->n_map_fds = 0;
 }
 
+/* The table being written. */
+struct table {
+    struct inh_fd *fds;
+    struct inh_sock *socks;
+    uint32_t n_fds, n_socks, cap_fds, cap_socks;
+};
+
+static bool grow(void **v, uint32_t *cap, uint32_t n, size_t size)
+{
+    if (n < *cap)
+        return true;
+    uint32_t nc = *cap ? 2 * *cap : 64;
+    void *p = realloc(*v, nc * size);
+    if (p == NULL)
+        return false;
+    *v = p;
+    *cap = nc;
+    return true;
+}
+
+/* s as an entry of the table (the next one); its index + 1 is kept in
+ * s->attach_serial.  False if its rings cannot be named or memory is out. */
+static bool add_sock(struct table *t, struct tas_sock *s, uint32_t acc_of)
+{
+    const struct tas_ctx *c = &tas_ctx;
+    if (t->n_socks >= INH_MAX ||
+        !grow((void **)&t->socks, &t->cap_socks, t->n_socks, sizeof(*t->socks)))
+        return false;
+    struct inh_sock *x = &t->socks[t->n_socks];
+    memset(x, 0, sizeof(*x));
+    x->state = s->state;
+    x->nonblock = s->nonblock;
+    x->nodelay = s->nodelay;
+    x->keepalive = s->keepalive;
+    x->reuseaddr = s->reuseaddr;
+    x->reuseport = s->reuseport;
+    x->rd_eof = s->rd_eof;
+    x->rd_shut = s->rd_shut;
+    x->wr_shut = s->wr_shut;
+    x->linger_on = s->linger_on;
+    x->linger_secs = s->linger_secs;
+    x->rcvtimeo_ms = s->rcvtimeo_ms;
+    x->sndtimeo_ms = s->sndtimeo_ms;
+    x->listener = s->listener;
+    x->backlog = s->backlog;
+    x->local = s->local;
+    x->peer = s->peer;
+    x->map = -1;
+    x->acc_of = acc_of;
+    if (s->state != TAS_SS_LISTENING) {
+        x->flow = s->flow;
+        x->gen = s->gen;
+        x->fp_core = s->fp_core;
+        x->mss = s->mss;
+        x->map = map_of(s->rx_base);
+        if (x->map < 0 || map_of(s->tx_base) != x->map)
+            return false; /* rings we cannot name: it will not survive */
+        const uint8_t *base = x->map == 0 ? c->region : c->maps[x->map - 1].base;
+        x->rx_off = (uint64_t)(s->rx_base - base);
+        x->tx_off = (uint64_t)(s->tx_base - base);
+        x->rx_size = s->rx_size;
+        x->tx_size = s->tx_size;
+    }
+    s->attach_serial = ++t->n_socks;
+    return true;
+}
+
 /* Write the table; 0 or -errno.  Lock held. */
 static int write_table(struct tas_exec_state *st)
 {
     struct tas_ctx *c = &tas_ctx;
-    uint32_t n_socks = 0, n_fds = 0;
+    struct table t = {0};
 
     for (struct tas_sock *s = c->all; s != NULL; s = s->all_next)
         s->attach_serial = inheritable(s) ? 0 : UINT64_MAX; /* index below */
-    /* Descriptors that stay open, and the sockets they name. */
-    size_t cap = 64;
-    struct inh_fd *fds = malloc(cap * sizeof(*fds));
-    struct inh_sock *socks = malloc(cap * sizeof(*socks));
     int err = 0;
-    if (fds == NULL || socks == NULL) {
-        err = -ENOMEM;
-        goto out;
-    }
-    for (int fd = tas_fd_next(0); fd >= 0 && n_fds < INH_MAX; fd = tas_fd_next(fd + 1)) {
-        struct tas_obj *o = tas_fd_get(fd);
-        if (o == NULL || o->kind != TAS_OBJ_SOCK)
+    struct fd_iter it;
+    /* Descriptors that stay open, and the sockets they name. */
+    fdi_start(&it);
+    for (int fd = fdi_next(&it); fd >= 0 && t.n_fds < INH_MAX; fd = fdi_next(&it)) {
+        struct tas_sock *s = sock_of(fd);
+        if (s == NULL)
             continue;
-        struct tas_sock *s = (struct tas_sock *)o;
         int fl = real_fcntl(fd, F_GETFD, NULL);
         if (s->attach_serial == UINT64_MAX || fl < 0 || (fl & FD_CLOEXEC))
             continue;
-        if (n_fds == cap || n_socks == cap) {
-            cap *= 2;
-            struct inh_fd *f2 = realloc(fds, cap * sizeof(*fds));
-            if (f2 != NULL)
-                fds = f2;
-            struct inh_sock *s2 = realloc(socks, cap * sizeof(*socks));
-            if (s2 != NULL)
-                socks = s2;
-            if (f2 == NULL || s2 == NULL) {
-                err = -ENOMEM;
-                goto out;
-            }
+        if (!grow((void **)&t.fds, &t.cap_fds, t.n_fds, sizeof(*t.fds))) {
+            err = -ENOMEM;
+            break;
         }
-        if (s->attach_serial == 0) { /* first descriptor of this socket */
-            struct inh_sock *x = &socks[n_socks];
-            memset(x, 0, sizeof(*x));
-            x->state = s->state;
-            x->nonblock = s->nonblock;
-            x->nodelay = s->nodelay;
-            x->keepalive = s->keepalive;
-            x->reuseaddr = s->reuseaddr;
-            x->reuseport = s->reuseport;
-            x->rd_eof = s->rd_eof;
-            x->rd_shut = s->rd_shut;
-            x->wr_shut = s->wr_shut;
-            x->linger_on = s->linger_on;
-            x->linger_secs = s->linger_secs;
-            x->rcvtimeo_ms = s->rcvtimeo_ms;
-            x->sndtimeo_ms = s->sndtimeo_ms;
-            x->listener = s->listener;
-            x->backlog = s->backlog;
-            x->local = s->local;
-            x->peer = s->peer;
-            x->map = -1;
-            if (s->state != TAS_SS_LISTENING) {
-                x->flow = s->flow;
-                x->gen = s->gen;
-                x->fp_core = s->fp_core;
-                x->mss = s->mss;
-                x->map = map_of(s->rx_base);
-                if (x->map < 0 || map_of(s->tx_base) != x->map)
-                    continue; /* rings we cannot name: it will not survive */
-                const uint8_t *base = x->map == 0 ? c->region : c->maps[x->map - 1].base;
-                x->rx_off = (uint64_t)(s->rx_base - base);
-                x->tx_off = (uint64_t)(s->tx_base - base);
-                x->rx_size = s->rx_size;
-                x->tx_size = s->tx_size;
-            }
-            s->attach_serial = ++n_socks; /* index + 1 */
-        }
-        fds[n_fds++] = (struct inh_fd){.fd = fd, .sock = (uint32_t)(s->attach_serial - 1)};
+        if (s->attach_serial == 0 && !add_sock(&t, s, 0))
+            continue;
+        t.fds[t.n_fds++] = (struct inh_fd){.fd = fd, .sock = (uint32_t)(s->attach_serial - 1)};
     }
-    if (n_fds == 0) {
+    fdi_end(&it);
+    it.dfd = -1;
+    if (err != 0)
+        goto out;
+    if (t.n_fds == 0) {
         err = -ENOENT; /* nothing to keep */
         goto out;
+    }
+    /* Connections waiting to be accepted on a listener that goes on: the
+     * new program accepts them, unless this is a vfork() child, whose
+     * parent (in whose memory we run) keeps them. */
+    uint32_t n_kept = t.n_socks;
+    for (uint32_t i = 0; i < n_kept && !tas_fd_foreign(); i++) {
+        if (t.socks[i].state != TAS_SS_LISTENING)
+            continue;
+        struct tas_sock *l = NULL;
+        for (struct tas_sock *s = c->listeners; s != NULL && l == NULL; s = s->lnext)
+            if (s->attach_serial == i + 1)
+                l = s;
+        for (struct tas_sock *a = l != NULL ? l->acc_head : NULL; a != NULL; a = a->acc_next)
+            if (a->attach_serial == 0 && !add_sock(&t, a, i + 1))
+                a->attach_serial = 0;
+    }
+    /* What tasd recorded for the new program but it will not have: it lets
+     * go of these at once. */
+    for (struct tas_sock *s = c->all; s != NULL; s = s->all_next) {
+        if (s->attach_serial != 0)
+            continue;
+        struct inh_sock *x;
+        if (!add_sock(&t, s, 0)) {
+            if (t.n_socks >= INH_MAX || t.n_socks >= t.cap_socks)
+                continue; /* out of memory: it stays held until the program exits */
+            x = &t.socks[t.n_socks++]; /* (its rings do not matter) */
+        } else {
+            x = &t.socks[t.n_socks - 1];
+        }
+        x->release = 1;
+        x->map = -1;
+        x->acc_of = 0;
     }
 
     /* The regions, as descriptors the new program inherits: ours, and
@@ -185,9 +317,9 @@ static int write_table(struct tas_exec_state *st)
      * would drop the oldest, where its first connection lives.) */
     bool used[TAS_MAX_MAPS + 1] = {true};
     int index[TAS_MAX_MAPS + 1];
-    for (uint32_t i = 0; i < n_socks; i++)
-        if (socks[i].map >= 0 && socks[i].map <= c->n_maps)
-            used[socks[i].map] = true;
+    for (uint32_t i = 0; i < t.n_socks; i++)
+        if (t.socks[i].map >= 0 && t.socks[i].map <= c->n_maps)
+            used[t.socks[i].map] = true;
     struct inh_map maps[TAS_MAX_MAPS + 1];
     uint32_t n_maps = 0;
     for (int i = 0; i <= c->n_maps; i++) {
@@ -202,9 +334,9 @@ static int write_table(struct tas_exec_state *st)
         if (d >= 0)
             st->map_fds[st->n_map_fds++] = d;
     }
-    for (uint32_t i = 0; i < n_socks; i++)
-        if (socks[i].map >= 0)
-            socks[i].map = index[socks[i].map];
+    for (uint32_t i = 0; i < t.n_socks; i++)
+        if (t.socks[i].map >= 0)
+            t.socks[i].map = index[t.socks[i].map];
 
     st->memfd = memfd_create("tas-inherit", 0);
     if (st->memfd < 0) {
@@ -212,26 +344,27 @@ static int write_table(struct tas_exec_state *st)
         goto out;
     }
     struct inh_hdr h = {.magic = INH_MAGIC,
-                        .version = TAS_ABI_VERSION,
+                        .version = INH_VERSION,
                         .token = st->token,
                         .parent_app = c->hdr.app_id,
                         .n_maps = n_maps,
-                        .n_socks = n_socks,
-                        .n_fds = n_fds};
+                        .n_socks = t.n_socks,
+                        .n_fds = t.n_fds};
     struct iovec v[4] = {{&h, sizeof(h)},
                          {maps, n_maps * sizeof(*maps)},
-                         {socks, n_socks * sizeof(*socks)},
-                         {fds, n_fds * sizeof(*fds)}};
+                         {t.socks, t.n_socks * sizeof(*t.socks)},
+                         {t.fds, t.n_fds * sizeof(*t.fds)}};
     size_t total = 0;
     for (int i = 0; i < 4; i++)
         total += v[i].iov_len;
     if ((size_t)real_writev(st->memfd, v, 4) != total)
         err = -EIO;
 out:
+    fdi_end(&it);
     for (struct tas_sock *s = c->all; s != NULL; s = s->all_next)
         s->attach_serial = 0;
-    free(fds);
-    free(socks);
+    free(t.fds);
+    free(t.socks);
     return err;
 }
 
@@ -240,15 +373,18 @@ out:
  * subprocess does that, with close-on-exec sockets). */
 static bool anything_to_keep(void)
 {
-    for (int fd = tas_fd_next(0); fd >= 0; fd = tas_fd_next(fd + 1)) {
-        struct tas_obj *o = tas_fd_get(fd);
-        if (o == NULL || o->kind != TAS_OBJ_SOCK || !inheritable((struct tas_sock *)o))
+    struct fd_iter it;
+    bool keep = false;
+    fdi_start(&it);
+    for (int fd = fdi_next(&it); fd >= 0 && !keep; fd = fdi_next(&it)) {
+        const struct tas_sock *s = sock_of(fd);
+        if (s == NULL || !inheritable(s))
             continue;
         int fl = real_fcntl(fd, F_GETFD, NULL);
-        if (fl >= 0 && !(fl & FD_CLOEXEC))
-            return true;
+        keep = fl >= 0 && !(fl & FD_CLOEXEC);
     }
-    return false;
+    fdi_end(&it);
+    return keep;
 }
 
 /* Before exec: returns the environment to pass (envp itself when there is
@@ -269,6 +405,10 @@ char **tas_exec_prepare(char *const envp[], struct tas_exec_state **out)
     tas_lock();
     int err = -ENOENT;
     if (c->state == TAS_CTX_READY && c->all != NULL) {
+        /* Connections tasd announced that we have not read yet would be
+         * left out of the record: read them into the accept queues. */
+        if (!tas_fd_foreign())
+            tas_process();
         st->token = tas_fork_request();
         err = st->token != 0 ? write_table(st) : -EPROTO;
         if (err != 0 && st->token != 0)
@@ -330,11 +470,90 @@ static bool read_all(int fd, void *buf, size_t len, off_t off)
     return pread(fd, buf, len, off) == (ssize_t)len;
 }
 
+/* A socket of the table, made with fd (-1: one waiting to be accepted);
+ * NULL if its entry does not hold up. */
+static struct tas_sock *make(const struct inh_hdr *h, const struct inh_map *maps,
+                             void *const *bases, const struct inh_sock *x, int fd)
+{
+    struct tas_ctx *c = &tas_ctx;
+    bool listening = x->state == TAS_SS_LISTENING;
+    if (x->release || (listening && fd < 0))
+        return NULL;
+    if (!listening &&
+        (x->map < 0 || (uint32_t)x->map >= h->n_maps || bases[x->map] == NULL ||
+         x->flow >= c->flows_n || c->flows[x->flow] != NULL || x->fp_core >= c->hdr.n_fp ||
+         x->rx_size == 0 || x->tx_size == 0 || x->rx_off > maps[x->map].size ||
+         x->rx_size > maps[x->map].size - x->rx_off || x->tx_off > maps[x->map].size ||
+         x->tx_size > maps[x->map].size - x->tx_off))
+        return NULL;
+    struct tas_sock *s = tas_sock_new(fd);
+    if (s == NULL)
+        return NULL;
+    if (fd >= 0 && tas_fd_set(fd, &s->obj) != 0) {
+        s->fd = -1;
+        tas_sock_put(s);
+        return NULL;
+    }
+    /* (Its one reference is the descriptor's, or the accept list's.) */
+    s->nonblock = x->nonblock;
+    s->nodelay = x->nodelay;
+    s->keepalive = x->keepalive;
+    s->reuseaddr = x->reuseaddr;
+    s->reuseport = x->reuseport;
+    s->linger_on = x->linger_on;
+    s->linger_secs = x->linger_secs;
+    s->rcvtimeo_ms = x->rcvtimeo_ms;
+    s->sndtimeo_ms = x->sndtimeo_ms;
+    s->local = x->local;
+    s->peer = x->peer;
+    s->local.sin_family = s->peer.sin_family = AF_INET;
+    s->bound = true;
+    if (listening) {
+        s->state = TAS_SS_LISTENING;
+        s->listener = x->listener;
+        s->backlog = x->backlog;
+        tas_listener_add(s);
+    } else {
+        s->state = x->state == TAS_SS_CLOSED ? TAS_SS_CLOSED : TAS_SS_CONNECTED;
+        s->was_connected = true;
+        s->flow = x->flow;
+        s->gen = x->gen;
+        s->fp_core = x->fp_core;
+        s->mss = x->mss;
+        s->rx_base = (uint8_t *)bases[x->map] + x->rx_off;
+        s->rx_size = x->rx_size;
+        s->tx_base = (uint8_t *)bases[x->map] + x->tx_off;
+        s->tx_size = x->tx_size;
+        s->rd_eof = x->rd_eof;
+        s->rd_shut = x->rd_shut;
+        s->wr_shut = x->wr_shut;
+        c->flows[x->flow] = s;
+        tas_sock_get(s);
+        s->flow_live = true;
+    }
+    s->need_attach = true;
+    c->attach_pending = true;
+    return s;
+}
+
+/* tasd recorded for us all the old program held; what we did not rebuild
+ * (its descriptors were closed, or its entry is bad) we let go of at once,
+ * as the kernel would have closed it. */
+static void release(const struct inh_sock *x)
+{
+    if (x->state == TAS_SS_LISTENING) {
+        struct tas_spin_unlisten u = {.listener = x->listener};
+        tas_sp_post(TAS_SPIN_UNLISTEN, &u, sizeof(u));
+    } else {
+        struct tas_spin_flow f = {.flow = x->flow, .gen = x->gen};
+        tas_sp_post(TAS_SPIN_CLOSE, &f, sizeof(f));
+    }
+}
+
 static void rebuild(const struct inh_hdr *h, const struct inh_map *maps,
                     void *const *bases, const struct inh_sock *socks,
                     const struct inh_fd *fds)
 {
-    struct tas_ctx *c = &tas_ctx;
     struct tas_sock **made = calloc(h->n_socks, sizeof(*made));
     if (made == NULL)
         return;
@@ -351,65 +570,32 @@ static void rebuild(const struct inh_hdr *h, const struct inh_map *maps,
             }
             continue;
         }
-        const struct inh_sock *x = &socks[f->sock];
-        bool listening = x->state == TAS_SS_LISTENING;
-        if (!listening) {
-            if (x->map < 0 || (uint32_t)x->map >= h->n_maps || bases[x->map] == NULL ||
-                x->flow >= c->flows_n || c->flows[x->flow] != NULL ||
-                x->fp_core >= c->hdr.n_fp || x->rx_size == 0 || x->tx_size == 0 ||
-                x->rx_off > maps[x->map].size ||
-                x->rx_size > maps[x->map].size - x->rx_off ||
-                x->tx_off > maps[x->map].size || x->tx_size > maps[x->map].size - x->tx_off)
-                continue;
-        }
-        s = tas_sock_new(f->fd);
+        made[f->sock] = make(h, maps, bases, &socks[f->sock], f->fd);
+    }
+    /* Connections that waited in a kept listener's accept queue wait in
+     * ours (the old program was this process: nobody else takes them). */
+    for (uint32_t i = 0; i < h->n_socks; i++) {
+        const struct inh_sock *x = &socks[i];
+        if (x->acc_of == 0 || x->acc_of > h->n_socks || made[i] != NULL)
+            continue;
+        struct tas_sock *l = made[x->acc_of - 1];
+        if (l == NULL || l->state != TAS_SS_LISTENING)
+            continue;
+        struct tas_sock *s = make(h, maps, bases, x, -1);
         if (s == NULL)
             continue;
-        s->nonblock = x->nonblock;
-        s->nodelay = x->nodelay;
-        s->keepalive = x->keepalive;
-        s->reuseaddr = x->reuseaddr;
-        s->reuseport = x->reuseport;
-        s->linger_on = x->linger_on;
-        s->linger_secs = x->linger_secs;
-        s->rcvtimeo_ms = x->rcvtimeo_ms;
-        s->sndtimeo_ms = x->sndtimeo_ms;
-        s->local = x->local;
-        s->peer = x->peer;
-        s->local.sin_family = s->peer.sin_family = AF_INET;
-        s->bound = true;
-        if (listening) {
-            s->state = TAS_SS_LISTENING;
-            s->listener = x->listener;
-            s->backlog = x->backlog;
-            tas_listener_add(s);
-        } else {
-            s->state = x->state == TAS_SS_CLOSED ? TAS_SS_CLOSED : TAS_SS_CONNECTED;
-            s->was_connected = true;
-            s->flow = x->flow;
-            s->gen = x->gen;
-            s->fp_core = x->fp_core;
-            s->mss = x->mss;
-            s->rx_base = (uint8_t *)bases[x->map] + x->rx_off;
-            s->rx_size = x->rx_size;
-            s->tx_base = (uint8_t *)bases[x->map] + x->tx_off;
-            s->tx_size = x->tx_size;
-            s->rd_eof = x->rd_eof;
-            s->rd_shut = x->rd_shut;
-            s->wr_shut = x->wr_shut;
-            c->flows[x->flow] = s;
-            tas_sock_get(s);
-            s->flow_live = true;
-        }
-        s->need_attach = true;
-        c->attach_pending = true;
-        if (tas_fd_set(f->fd, &s->obj) != 0) {
-            s->fd = -1;
-            tas_sock_put(s);
-            continue;
-        }
-        made[f->sock] = s;
+        s->acc_inherited = true;
+        if (l->acc_tail != NULL)
+            l->acc_tail->acc_next = s;
+        else
+            l->acc_head = s;
+        l->acc_tail = s;
+        l->acc_len++;
+        made[i] = s;
     }
+    for (uint32_t i = 0; i < h->n_socks; i++)
+        if (made[i] == NULL)
+            release(&socks[i]);
     free(made);
 }
 
@@ -426,7 +612,7 @@ void tas_inherit_init(void)
     struct inh_hdr h;
     struct stat sb;
     if (fstat((int)mfd, &sb) != 0 || !read_all((int)mfd, &h, sizeof(h), 0) ||
-        h.magic != INH_MAGIC || h.version != TAS_ABI_VERSION || h.n_maps == 0 ||
+        h.magic != INH_MAGIC || h.version != INH_VERSION || h.n_maps == 0 ||
         h.n_maps > TAS_MAX_MAPS + 1 || h.n_socks == 0 || h.n_socks > INH_MAX ||
         h.n_fds == 0 || h.n_fds > INH_MAX) {
         real_close((int)mfd);

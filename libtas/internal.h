@@ -79,6 +79,7 @@ TAS_HIDDEN ssize_t real_sendto(int fd, const void *buf, size_t n, int flags,
 TAS_HIDDEN ssize_t real_recvmsg(int fd, struct msghdr *m, int flags);
 TAS_HIDDEN ssize_t real_sendmsg(int fd, const struct msghdr *m, int flags);
 TAS_HIDDEN int real_close(int fd);
+TAS_HIDDEN int real_close_range(unsigned int lo, unsigned int hi, int flags);
 TAS_HIDDEN int real_shutdown(int fd, int how);
 TAS_HIDDEN int real_getsockname(int fd, struct sockaddr *a, socklen_t *len);
 TAS_HIDDEN int real_getpeername(int fd, struct sockaddr *a, socklen_t *len);
@@ -155,6 +156,7 @@ struct tas_sock {
     uint8_t state;      /* enum tas_sock_state */
     int fd;             /* reserved kernel descriptor; -1 when not in the table */
     int moved_fd;       /* listener moved to the kernel when tasd exited, or -1 */
+    uint64_t kdev, kino; /* the reserved kernel socket's identity (exec.c) */
     uint32_t n_dups;    /* more descriptors naming it (dup): each holds a ref */
     uint32_t refs;      /* fd table, flow table, pending list, callers */
     uint64_t serial;    /* opaque of LISTEN/CONNECT */
@@ -174,6 +176,7 @@ struct tas_sock {
 
     /* Connection state. */
     bool was_connected; /* a flow was installed at some point */
+    bool acc_inherited; /* in the accept queue the program before exec() had */
     bool rd_eof;        /* the peer's FIN (after rx_ready bytes) */
     bool rd_shut;       /* shutdown(SHUT_RD) */
     bool wr_shut;       /* shutdown(SHUT_WR): no more writes */
@@ -352,6 +355,7 @@ TAS_HIDDEN int tas_process(void);
 /* ------------------------------------------------------------------ sock.c */
 
 TAS_HIDDEN struct tas_sock *tas_sock_new(int fd);
+TAS_HIDDEN void tas_sock_set_fd(struct tas_sock *s, int fd);
 TAS_HIDDEN void tas_sock_get(struct tas_sock *s);
 TAS_HIDDEN void tas_sock_put(struct tas_sock *s);
 TAS_HIDDEN struct tas_sock *tas_sock_lookup(int fd); /* lock held, gets a ref */
@@ -440,6 +444,8 @@ TAS_HIDDEN uint32_t tas_epoll_ready(struct tas_obj *o, int *kernel_fd);
 TAS_HIDDEN int tas_sock_to_kernel(struct tas_sock *s);
 TAS_HIDDEN void tas_sock_unlink_fd(struct tas_sock *s);
 TAS_HIDDEN int tas_fd_release(int fd);
+/* close_range(2) and closefrom(3): our own descriptors stay open. */
+TAS_HIDDEN int tas_close_range(unsigned int first, unsigned int last, int flags);
 /* newfd (from the kernel's dup of oldfd) names oldfd's socket too. */
 TAS_HIDDEN void tas_fd_dup(int oldfd, int newfd);
 

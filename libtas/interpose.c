@@ -150,6 +150,15 @@ EXPORT int close(int fd)
 {
     return tas_close(fd);
 }
+EXPORT int close_range(unsigned int first, unsigned int last, int flags)
+{
+    return tas_close_range(first, last, flags);
+}
+EXPORT void closefrom(int lowfd)
+{
+    /* glibc's: never fails; from below 0 is from 0. */
+    (void)tas_close_range(lowfd < 0 ? 0u : (unsigned int)lowfd, ~0u, 0);
+}
 EXPORT int shutdown(int fd, int how)
 {
     return tas_shutdown(fd, how);

@@ -86,6 +86,8 @@ REAL(ssize_t, recvmsg, (int fd, struct msghdr *m, int fl), (fd, m, fl),
 REAL(ssize_t, sendmsg, (int fd, const struct msghdr *m, int fl), (fd, m, fl),
      syscall(SYS_sendmsg, fd, m, fl))
 REAL(int, close, (int fd), (fd), syscall(SYS_close, fd))
+REAL(int, close_range, (unsigned int lo, unsigned int hi, int fl), (lo, hi, fl),
+     syscall(SYS_close_range, lo, hi, fl))
 REAL(int, shutdown, (int fd, int how), (fd, how), syscall(SYS_shutdown, fd, how))
 REAL(int, getsockname, (int fd, struct sockaddr *a, socklen_t *l), (fd, a, l),
      syscall(SYS_getsockname, fd, a, l))

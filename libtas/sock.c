@@ -15,10 +15,23 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "libtas/internal.h"
 
 TAS_HIDDEN void tas_stash_apply(struct tas_sock *s);
+
+/* fd is s's reserved kernel socket from now on: remember which one it is,
+ * to find it under other numbers later (exec.c). */
+void tas_sock_set_fd(struct tas_sock *s, int fd)
+{
+    struct stat st;
+    s->fd = fd;
+    if (fd >= 0 && fstat(fd, &st) == 0) {
+        s->kdev = st.st_dev;
+        s->kino = st.st_ino;
+    }
+}
 
 struct tas_sock *tas_sock_new(int fd)
 {
@@ -27,7 +40,7 @@ struct tas_sock *tas_sock_new(int fd)
     if (s == NULL)
         return NULL;
     s->obj.kind = TAS_OBJ_SOCK;
-    s->fd = fd;
+    tas_sock_set_fd(s, fd);
     s->moved_fd = -1;
     s->refs = 1;
     s->serial = ++c->next_serial;

@@ -359,12 +359,14 @@ int tas_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
                 s->acc_tail = NULL;
             s->acc_len--;
             c->acc_next = NULL;
-            c->fd = nfd; /* the accept list's reference is now the table's */
+            tas_sock_set_fd(c, nfd); /* the accept list's reference is the table's */
             c->nonblock = (flags & SOCK_NONBLOCK) != 0;
             if (c->keepalive)
                 inherit_keepalive(s, c);
-            struct tas_spin_accepted m = {.listener = s->listener, .count = 1};
-            tas_sp_post(TAS_SPIN_ACCEPTED, &m, sizeof(m));
+            if (!c->acc_inherited) { /* (those count for the old listener) */
+                struct tas_spin_accepted m = {.listener = s->listener, .count = 1};
+                tas_sp_post(TAS_SPIN_ACCEPTED, &m, sizeof(m));
+            }
             tas_sock_changed(s);
             copy_addr(&c->peer, addr, len);
             r = nfd;
@@ -635,6 +637,38 @@ int tas_close(int fd)
 {
     int r = tas_fd_release(fd);
     return r < 0 ? (int)tas_ret(r) : real_close(fd);
+}
+
+/* close_range() and closefrom() close every descriptor in a range: what a
+ * program does before exec (Python's subprocess with close_fds, daemons).
+ * Our sockets in the range close as with close(); libtas's own descriptors
+ * (app.sock, the regions, eventfds) stay open, since the program cannot
+ * know of them and the exec that follows needs them to pass the sockets it
+ * kept.  Setting close-on-exec on the range (CLOSE_RANGE_CLOEXEC) changes
+ * nothing of ours, which have it already, and goes to the kernel as is. */
+int tas_close_range(unsigned int first, unsigned int last, int flags)
+{
+    if (first > last || (flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) != 0 ||
+        (flags & CLOSE_RANGE_CLOEXEC) || first >= TAS_FD_MAX)
+        return real_close_range(first, last, flags);
+    /* (A range of no open descriptor: the kernel only unshares the table.) */
+    if ((flags & CLOSE_RANGE_UNSHARE) && real_close_range(~0u, ~0u, flags) != 0)
+        return -1;
+    unsigned int from = first;
+    for (int fd = tas_fd_next((int)first); fd >= 0 && (unsigned int)fd <= last;
+         fd = tas_fd_next(fd + 1)) {
+        const struct tas_obj *o = tas_fd_get(fd);
+        if (o == NULL)
+            continue;
+        if (o->kind != TAS_OBJ_INTERNAL) {
+            (void)tas_fd_release(fd); /* the kernel descriptor goes below */
+            continue;
+        }
+        if ((unsigned int)fd > from && real_close_range(from, (unsigned int)fd - 1, 0) != 0)
+            return -1;
+        from = (unsigned int)fd + 1;
+    }
+    return from <= last ? real_close_range(from, last, 0) : 0;
 }
 
 /* ------------------------------------------------------------ names */

@@ -934,6 +934,47 @@ static void case_linger0(void)
     close(fd);
 }
 
+/* close_range() and closefrom() close sockets as close() does; a child
+ * that closes every descriptor from 3 up (as daemons and subprocess do)
+ * still has a working socket layer, and the parent's copies stay open. */
+static bool hello_on(int fd)
+{
+    char b[16];
+    return fd >= 0 && read_full(fd, b, 12) == 12 && memcmp(b, "hello, world", 12) == 0;
+}
+
+static void case_closerange(void)
+{
+    int fd = open_case("hello");
+    CHECK(hello_on(fd), "hello on the first connection");
+    CHECK(close_range((unsigned)fd, (unsigned)fd, CLOSE_RANGE_CLOEXEC) == 0,
+          "close_range CLOSE_RANGE_CLOEXEC");
+    CHECK((fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0, "FD_CLOEXEC is set after it");
+    CHECK(write(fd, "x", 1) == 1, "the socket still works after CLOSE_RANGE_CLOEXEC");
+    CHECK(close_range((unsigned)fd, (unsigned)fd, 0) == 0, "close_range of one socket");
+    CHECK(fcntl(fd, F_GETFD) == -1 && errno == EBADF, "fcntl after close_range: EBADF");
+    CHECK_ERR(write(fd, "x", 1), EBADF, "write after close_range");
+    int fd2 = open_case("hello");
+    CHECK(fd2 == fd, "the number is free again: %d, want %d", fd2, fd);
+    CHECK(hello_on(fd2), "hello on the connection that reuses the number");
+    closefrom(fd2);
+    CHECK(fcntl(fd2, F_GETFD) == -1 && errno == EBADF, "fcntl after closefrom: EBADF");
+    CHECK(close_range(5, 4, 0) == -1 && errno == EINVAL, "close_range(5, 4): EINVAL");
+
+    int keep = open_case("hello");
+    pid_t pid = fork();
+    if (pid == 0) {
+        close_range(3, ~0u, 0);
+        int c = open_case("hello");
+        _exit(hello_on(c) && close(c) == 0 ? 0 : 1);
+    }
+    int st = 0;
+    CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+          "a child that closed every descriptor from 3 connects and reads (status %d)", st);
+    CHECK(hello_on(keep), "the parent's connection is still open after the child's close_range");
+    close(keep);
+}
+
 static void case_refused(void)
 {
     struct sockaddr_in sa = peer_sa;
@@ -1183,6 +1224,7 @@ static const struct {
     {"timeo", case_timeo},
     {"linger0", case_linger0},
     {"refused", case_refused},
+    {"closerange", case_closerange},
     {"signal", case_signal},
     {"unconnected", case_unconnected},
     {"tcpinfo", case_tcpinfo},

@@ -5,7 +5,7 @@
 # with socket(fileno=N)), and as stdin and stdout of `cat` or of a Python
 # program reading sys.stdin.buffer (dup2, then exec).  A Linux client
 # checks every echoed byte; afterwards tasd must hold nothing.  The same
-# through subprocess.Popen is a known bug under tasd (see below).
+# through subprocess.Popen (close_fds, pass_fds).
 . "$(dirname "$0")/lib.sh"
 tas_init t_forkexec
 net_setup
@@ -16,16 +16,12 @@ fork_pattern chain 7115 1 600000 2000 --pace 20
 # our memory: our own stdout must not become the connection.
 fork_pattern popen_stdout 7117 3 50000
 # Python's subprocess closes every descriptor but the ones it passes
-# (close_range(), not interposed) before exec, libtas's app.sock and
-# region descriptors too: the new program cannot take the socket over.
-fork_pattern --known-bug "subprocess close_fds closes libtas's descriptors before exec" \
-    passfd_popen 7113 2 20000
-fork_pattern --known-bug "subprocess close_fds closes libtas's descriptors before exec" \
-    inetd_popen 7114 2 20000
-# Connections waiting unaccepted when the program execs: Linux keeps them
-# in the listener's queue for the new program; tasd resets them (unread
-# NEW_CONN: not recorded for the new program, the old one's exit resets
-# them; read but not accepted: a hold the new program does not know of).
-fork_pattern --known-bug "exec() resets connections waiting in the accept queue" \
-    execq 7116 4 20000
+# (close_range(), in its vfork() child) before exec: libtas's own stay open,
+# and the socket goes on in the new program under the number it was passed
+# as, or as 0 and 1 (dup2 in the vfork child, which our table does not see).
+fork_pattern passfd_popen 7113 4 20000
+fork_pattern inetd_popen 7114 4 20000
+# Connections waiting unaccepted when the program execs itself stay in the
+# listener's queue for the new program, as with Linux.
+fork_pattern execq 7116 4 20000
 finish
