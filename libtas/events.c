@@ -114,14 +114,7 @@ static void on_new_conn(const struct tas_spout_new_conn *e)
     s->peer.sin_port = htons(e->remote_port);
     s->nodelay = l->nodelay;
     s->keepalive = l->keepalive;
-    /* The accept list keeps the reference tas_sock_new gave us. */
-    if (l->acc_tail != NULL)
-        l->acc_tail->acc_next = s;
-    else
-        l->acc_head = s;
-    l->acc_tail = s;
-    l->acc_len++;
-    tas_sock_changed(l);
+    tas_listener_enqueue(l, s); /* with the reference tas_sock_new gave us */
 }
 
 static void on_connected(const struct tas_spout_connected *e)

@@ -585,12 +585,7 @@ static void rebuild(const struct inh_hdr *h, const struct inh_map *maps,
         if (s == NULL)
             continue;
         s->acc_inherited = true;
-        if (l->acc_tail != NULL)
-            l->acc_tail->acc_next = s;
-        else
-            l->acc_head = s;
-        l->acc_tail = s;
-        l->acc_len++;
+        tas_listener_enqueue(l, s);
         made[i] = s;
     }
     for (uint32_t i = 0; i < h->n_socks; i++)

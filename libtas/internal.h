@@ -375,6 +375,7 @@ TAS_HIDDEN void tas_flow_release(struct tas_sock *s);
 TAS_HIDDEN void tas_pending_add(struct tas_sock *s);
 TAS_HIDDEN struct tas_sock *tas_pending_take(uint64_t opaque);
 TAS_HIDDEN void tas_listener_add(struct tas_sock *s);
+TAS_HIDDEN void tas_listener_enqueue(struct tas_sock *l, struct tas_sock *s);
 TAS_HIDDEN void tas_listener_remove(struct tas_sock *s);
 TAS_HIDDEN struct tas_sock *tas_listener_find(uint32_t id);
 TAS_HIDDEN void tas_sock_kill_all(int err); /* tasd exited */

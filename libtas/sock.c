@@ -265,6 +265,19 @@ void tas_listener_add(struct tas_sock *s)
     tas_ctx.listeners = s;
 }
 
+/* s (a connection) waits to be accepted on l; the accept queue takes the
+ * caller's reference. */
+void tas_listener_enqueue(struct tas_sock *l, struct tas_sock *s)
+{
+    if (l->acc_tail != NULL)
+        l->acc_tail->acc_next = s;
+    else
+        l->acc_head = s;
+    l->acc_tail = s;
+    l->acc_len++;
+    tas_sock_changed(l);
+}
+
 void tas_listener_remove(struct tas_sock *s)
 {
     if (!s->listed)
