@@ -116,6 +116,8 @@ struct fp_flow_x {
     uint32_t rtx_hi;  /* SND.NXT at the last retransmission: data above it
                        * SACKed while a retransmitted hole is not means the
                        * retransmission was lost too (0 = none pending) */
+    uint32_t rx_late; /* in-order bytes received after FIN_QUEUED (wraps): the
+                       * slow path resets a connection nobody can read any more */
 };
 
 /* A flow's ring state as the application must see it (TAS_FPOUT_SYNC,

@@ -72,6 +72,8 @@ static unsigned input_established(struct fp_core *c, uint32_t fid,
         struct fp_side *sd = &p->side[fid];
         sd->pend_rx += r.delivered;
         sd->pend_freed += r.tx_freed;
+        if (unlikely(f->flags & FP_FLOW_FIN_QUEUED))
+            fp.flowx[fid].rx_late += r.delivered;
         if (unlikely(r.fin_rcvd))
             sd->pend |= FP_PEND_APP_FIN | FP_PEND_EV_FIN_RCVD;
         if (unlikely(r.fin_acked))

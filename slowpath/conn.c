@@ -809,6 +809,7 @@ void sp_conn_app_req(struct sp_app *a, uint16_t ctx, uint8_t type, const void *b
             return;
         }
         c->app_closed = true;
+        c->rx_late_mark = sp_rd32(&fp.flowx[c->flow].rx_late);
         if (c->state == SP_TCP_CLOSED) {
             sp_conn_maybe_free(c);
         } else if (c->fstate == SP_FLOW_INSTALLED && sp_conn_rx_unread(c)) {

@@ -199,6 +199,7 @@ struct sp_conn {
     bool passive;
     bool handed;           /* NEW_CONN / CONNECTED(0) posted: the app knows it */
     bool app_closed;       /* CLOSE/ABORT received (or app died) */
+    uint32_t rx_late_mark; /* the core's fp_flow_x.rx_late at CLOSE */
     bool notified;         /* RESET posted */
     bool rst_on_del;       /* send RST once the core dropped the flow */
     bool syn_retx;         /* SYN/SYN-ACK was retransmitted (Karn) */

@@ -267,8 +267,13 @@ void sp_conn_tick(void)
             if (!gone && c->info_ms + SP_INFO_MS <= sp.now_ms)
                 sp_conn_write_info(c);
             /* Data for a connection every holder closed: nobody can read
-             * it, so reset, as Linux does (RFC 9293 3.10.7.4: no receiver). */
-            if (!gone && c->app_closed && c->handed && sp_conn_rx_unread(c)) {
+             * it, so reset, as Linux does (RFC 9293 3.10.7.4: no receiver).
+             * The core counts what arrives once it has queued our FIN (and
+             * with it taken every update the application posted before
+             * close); what the application consumed before is no such data,
+             * even while its last updates are still on their way. */
+            if (!gone && c->app_closed && c->handed &&
+                sp_rd32(&fp.flowx[c->flow].rx_late) != c->rx_late_mark) {
                 sp.cnt.data_after_close++;
                 sp.cnt.conn_reset++;
                 sp_conn_reset(c, ECONNRESET, true);

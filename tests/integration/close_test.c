@@ -9,13 +9,16 @@
  *   --how fin  close() (the peer must see EOF: read returns 0)
  *   --how rst  SO_LINGER {1, 0} then close() (the peer must see ECONNRESET
  *              on read, then EPIPE or ECONNRESET on write)
+ *   --how late close() as with fin; the peer reads EOF and then writes on:
+ *              the closed side has nobody to read that and answers with
+ *              RST, so a later write fails with EPIPE or ECONNRESET
  * With --closer none neither side closes: after the hello exchange both
  * observe, and something outside (the test stopping tasd) ends the
  * connection; --how says what each side must see.
  * and the other side (the observer) reports what it saw.  Each side prints
  * what it did or saw and exits 0 only if that was the expected result.
  *
- *   close_test --role server|client --closer server|client|none --how fin|rst
+ *   close_test --role server|client --closer server|client|none --how fin|rst|late
  *              [--addr A] [--port P] [--timeout SECONDS]
  */
 #include <errno.h>
@@ -75,7 +78,25 @@ static int do_close(int fd, bool rst)
     return 0;
 }
 
-static int observe(int fd, bool rst, int timeout_ms)
+/* After EOF, write until the closed side's RST makes a write fail. */
+static int write_on(int fd, int timeout_ms)
+{
+    for (int waited = 0; waited < timeout_ms; waited += 100) {
+        if (write(fd, "late data\n", 10) < 0) {
+            int err = errno;
+            if (err != EPIPE && err != ECONNRESET)
+                return fail("write after EOF: expected EPIPE or ECONNRESET", err);
+            fprintf(stderr, PROG " %s: saw EOF, wrote on, then %s (the peer reset)\n", role,
+                    tu_errname(err));
+            close(fd);
+            return 0;
+        }
+        usleep(100000);
+    }
+    return fail("writes after EOF kept succeeding: the closed side never reset", 0);
+}
+
+static int observe(int fd, bool rst, bool late, int timeout_ms)
 {
     char buf[64];
     ssize_t r = tu_read_wait(fd, buf, sizeof(buf), timeout_ms);
@@ -86,6 +107,8 @@ static int observe(int fd, bool rst, int timeout_ms)
     if (!rst) {
         if (r < 0)
             return fail("read: expected EOF, got an error", (int)-r);
+        if (late)
+            return write_on(fd, timeout_ms);
         fprintf(stderr, PROG " %s: saw EOF (read returned 0)\n", role);
         close(fd);
         return 0;
@@ -109,7 +132,7 @@ static int observe(int fd, bool rst, int timeout_ms)
 static void usage(void)
 {
     fprintf(stderr, "usage: " PROG " --role server|client --closer server|client|none "
-                    "--how fin|rst [--addr A] [--port P] [--timeout S]\n");
+                    "--how fin|rst|late [--addr A] [--port P] [--timeout S]\n");
     exit(2);
 }
 
@@ -154,10 +177,10 @@ int main(int argc, char **argv)
         (strcmp(role, "server") != 0 && strcmp(role, "client") != 0) ||
         (strcmp(closer, "server") != 0 && strcmp(closer, "client") != 0 &&
          strcmp(closer, "none") != 0) ||
-        (strcmp(how, "fin") != 0 && strcmp(how, "rst") != 0))
+        (strcmp(how, "fin") != 0 && strcmp(how, "rst") != 0 && strcmp(how, "late") != 0))
         usage();
     bool server = strcmp(role, "server") == 0;
-    bool rst = strcmp(how, "rst") == 0;
+    bool rst = strcmp(how, "rst") == 0, late = strcmp(how, "late") == 0;
     bool i_close = strcmp(role, closer) == 0;
     bool nobody = strcmp(closer, "none") == 0;
     if (!server && addr == NULL)
@@ -202,5 +225,5 @@ int main(int argc, char **argv)
                 return fail("writing the go-ahead", -w);
         }
     }
-    return i_close ? do_close(fd, rst) : observe(fd, rst, timeout_ms);
+    return i_close ? do_close(fd, rst) : observe(fd, rst, late, timeout_ms);
 }
