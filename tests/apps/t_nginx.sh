@@ -8,7 +8,8 @@
 # sha256; then wrk -t2 -c100 for APPS_WRK_SECS seconds (default 10) must see
 # no socket error and no non-2xx answer.  nginx must still be running at
 # the end, log no error, and tasd must be left with no application or
-# connection.
+# connection.  With the master on, two reloads (SIGHUP) under wrk load must
+# give no non-2xx answer, and the 100 MiB file again afterwards.
 #
 # Under tasd the workers take the master's listeners over on their first
 # epoll_ctl (libtas/attach.c); the master, which never accepts, gets no
@@ -83,6 +84,45 @@ check "wrk: no non-2xx response" bash -c "! grep -q 'Non-2xx' '$TMP/wrk.out'"
 check "wrk: requests done" grep -q -E '^ *[1-9][0-9]* requests in' "$TMP/wrk.out"
 numbers "wrk -t2 -c100 ${wrk_secs}s (master_process $MASTER):" \
     "$(sed -n 's/^Requests\/sec: *\([0-9.]*\)/\1/p' "$TMP/wrk.out") req/s"
+
+if [[ $MASTER == on ]]; then
+    # A reload (SIGHUP) twice under load: the master forks new workers,
+    # which take the listeners over; the old ones finish their requests and
+    # exit (the keep-alive connections they close count as wrk read errors,
+    # on Linux too).
+    run_linux_peer -t 60 wrk -t2 -c50 -d4s "http://$SERVER_IP:8080/small.txt" \
+        >"$TMP/wrk2.out" 2>&1 &
+    wrk_pid=$!
+    sleep 1
+    kill -HUP "$master"
+    sleep 1.5
+    kill -HUP "$master"
+    rc=0
+    wait "$wrk_pid" || rc=$?
+    sed 's/^/    | /' "$TMP/wrk2.out"
+    check_eq "wrk across two reloads: exit status" "$rc" 0
+    check "wrk across two reloads: no non-2xx response" \
+        bash -c "! grep -q 'Non-2xx' '$TMP/wrk2.out'"
+    check "wrk across two reloads: requests done" \
+        grep -q -E '^ *[1-9][0-9]* requests in' "$TMP/wrk2.out"
+    rm -f "$TMP/big.got"
+    check "after the reloads curl fetches 100 MiB" \
+        run_linux_peer -t 120 curl -sS --fail -o "$TMP/big.got" "http://$SERVER_IP:8080/big.bin"
+    check_eq "sha256 of the 100 MiB file after the reloads" "$(sha "$TMP/big.got" 2>/dev/null)" \
+        "$want"
+    rm -f "$TMP/big.got"
+    # (the old workers exit once their last connection is closed)
+    workers_back() {
+        local i
+        for ((i = 0; i < 50; i++)); do
+            [[ $(pgrep -P "$master" -x nginx | wc -l) == 2 ]] && return 0
+            sleep 0.2
+        done
+        pgrep -a -P "$master"
+        return 1
+    }
+    check "2 workers again after the reloads" workers_back
+fi
 
 stop_server nginx
 nginx_errors() {
