@@ -30,7 +30,7 @@
 #include "libtas/internal.h"
 
 #define INH_MAGIC   0x74617369u /* "tasi" */
-#define INH_VERSION (TAS_ABI_VERSION << 8 | 2) /* the table's own format: 2 */
+#define INH_VERSION (TAS_ABI_VERSION << 8 | 3) /* the table's own format: 3 */
 #define INH_ENV     "TAS_INHERIT"
 #define INH_MAX     65536       /* sockets or descriptors */
 
@@ -49,7 +49,7 @@ struct inh_sock {
     uint8_t nonblock, nodelay, keepalive, reuseaddr, reuseport, rd_eof, rd_shut;
     uint8_t wr_shut, linger_on;
     uint8_t release; /* only to let go of: the new program has no descriptor */
-    uint8_t pad;
+    uint8_t v6;
     int32_t linger_secs, rcvtimeo_ms, sndtimeo_ms, map;
     uint32_t listener, backlog, flow, gen;
     uint32_t acc_of; /* waits in the accept queue of socks[acc_of - 1] */
@@ -207,6 +207,7 @@ static bool add_sock(struct table *t, struct tas_sock *s, uint32_t acc_of)
     memset(x, 0, sizeof(*x));
     x->state = s->state;
     x->nonblock = s->nonblock;
+    x->v6 = s->v6;
     x->nodelay = s->nodelay;
     x->keepalive = s->keepalive;
     x->reuseaddr = s->reuseaddr;
@@ -496,6 +497,7 @@ static struct tas_sock *make(const struct inh_hdr *h, const struct inh_map *maps
     }
     /* (Its one reference is the descriptor's, or the accept list's.) */
     s->nonblock = x->nonblock;
+    s->v6 = x->v6 != 0;
     s->nodelay = x->nodelay;
     s->keepalive = x->keepalive;
     s->reuseaddr = x->reuseaddr;

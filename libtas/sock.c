@@ -33,6 +33,24 @@ void tas_sock_set_fd(struct tas_sock *s, int fd)
     }
 }
 
+socklen_t tas_sock_addr(const struct tas_sock *s, const struct sockaddr_in *sin,
+                        struct sockaddr_storage *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!s->v6) {
+        memcpy(out, sin, sizeof(*sin));
+        return sizeof(*sin);
+    }
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)out;
+    a->sin6_family = AF_INET6;
+    a->sin6_port = sin->sin_port;
+    if (sin->sin_addr.s_addr != INADDR_ANY) {
+        a->sin6_addr.s6_addr[10] = a->sin6_addr.s6_addr[11] = 0xff;
+        memcpy(&a->sin6_addr.s6_addr[12], &sin->sin_addr.s_addr, 4);
+    }
+    return sizeof(*a);
+}
+
 struct tas_sock *tas_sock_new(int fd)
 {
     struct tas_ctx *c = &tas_ctx;
@@ -323,9 +341,12 @@ static void listener_to_kernel(struct tas_sock *s)
         return;
     int one = 1; /* old connections in TIME_WAIT must not block the port */
     real_setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (real_bind(s->fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+    struct sockaddr_storage k;
+    socklen_t kl = tas_sock_addr(s, &a, &k);
+    if (real_bind(s->fd, (struct sockaddr *)&k, kl) != 0) {
         a.sin_addr.s_addr = INADDR_ANY;
-        if (real_bind(s->fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+        kl = tas_sock_addr(s, &a, &k);
+        if (real_bind(s->fd, (struct sockaddr *)&k, kl) != 0)
             return;
     }
     if (real_listen(s->fd, s->backlog > 0 ? (int)s->backlog : 1) != 0)

@@ -1,7 +1,10 @@
 /* socket.c - the life of a tasd socket: socket, bind, listen, accept,
  * connect, shutdown, close, and its names.
  *
- * socket(AF_INET, SOCK_STREAM) asks the kernel for a real TCP socket first:
+ * socket(AF_INET or AF_INET6, SOCK_STREAM) asks the kernel for a real TCP
+ * socket first (an AF_INET6 one is tasd's for IPv4 as a dual-stack socket:
+ * bound to :: or an IPv4-mapped address, unless IPV6_V6ONLY; addresses of
+ * IPv6 proper make it the kernel's):
  * its descriptor number names the tasd socket (so numbering, select() and
  * mixing with kernel descriptors all work), and it is the kernel socket the
  * program falls back to.  A socket leaves tasd ("goes to the kernel") when it
@@ -30,14 +33,50 @@
 
 /* ------------------------------------------------------------ helpers */
 
-static int copy_addr(const struct sockaddr_in *sin, struct sockaddr *addr, socklen_t *len)
+/* An address for the application (accept, getsockname, getpeername): sin
+ * in the family of the socket (v6: see tas_sock_addr). */
+static int copy_addr(bool v6, const struct sockaddr_in *sin, struct sockaddr *addr,
+                     socklen_t *len)
 {
     if (addr == NULL || len == NULL)
         return addr == NULL ? 0 : -EFAULT;
     if ((int)*len < 0)
         return -EINVAL;
-    memcpy(addr, sin, *len < sizeof(*sin) ? *len : sizeof(*sin));
-    *len = sizeof(*sin);
+    struct tas_sock fam = {.v6 = v6};
+    struct sockaddr_storage a;
+    socklen_t n = tas_sock_addr(&fam, sin, &a);
+    memcpy(addr, &a, *len < n ? *len : n);
+    *len = n;
+    return 0;
+}
+
+static bool v6only(const struct tas_sock *s)
+{
+    int v = 0;
+    socklen_t l = sizeof(v);
+    return real_getsockopt(s->fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &l) == 0 && v != 0;
+}
+
+/* The IPv4 address an AF_INET6 socket is given (an IPv4-mapped address,
+ * or :: to bind to any unless the socket is IPV6_V6ONLY): 1 and *out; 0
+ * for an address of IPv6 proper, which is the kernel's; or -errno. */
+static int v4_of(const struct tas_sock *s, const struct sockaddr *addr, socklen_t len,
+                 bool bind, struct sockaddr_in *out)
+{
+    const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)addr;
+    if (len < sizeof(*a))
+        return -EINVAL;
+    if (a->sin6_family != AF_INET6)
+        return -EAFNOSUPPORT;
+    memset(out, 0, sizeof(*out));
+    out->sin_family = AF_INET;
+    out->sin_port = a->sin6_port;
+    if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr) && !v6only(s)) {
+        memcpy(&out->sin_addr.s_addr, &a->sin6_addr.s6_addr[12], 4);
+        return 1;
+    }
+    if (bind && IN6_IS_ADDR_UNSPECIFIED(&a->sin6_addr) && !v6only(s))
+        return 1; /* INADDR_ANY */
     return 0;
 }
 
@@ -104,15 +143,19 @@ static int go_kernel(struct tas_sock *s)
 {
     int fd = s->fd, r = 0;
     struct sockaddr_in local = s->local;
-    bool bound = s->bound;
+    struct sockaddr_storage k;
+    socklen_t kl = tas_sock_addr(s, &local, &k);
+    bool bound = s->bound, v6 = s->v6;
 
     tas_sock_to_kernel(s);
     tas_leave(s);
-    if (bound && real_bind(fd, (struct sockaddr *)&local, sizeof(local)) != 0) {
+    if (bound && real_bind(fd, (struct sockaddr *)&k, kl) != 0) {
         r = -errno;
         if (r == -EADDRNOTAVAIL) { /* tasd's own address: any will do */
             local.sin_addr.s_addr = INADDR_ANY;
-            if (real_bind(fd, (struct sockaddr *)&local, sizeof(local)) == 0)
+            struct tas_sock fam = {.v6 = v6};
+            kl = tas_sock_addr(&fam, &local, &k);
+            if (real_bind(fd, (struct sockaddr *)&k, kl) == 0)
                 r = 0;
         }
     }
@@ -125,7 +168,7 @@ int tas_socket(int domain, int type, int protocol)
 {
     int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-    if (domain != AF_INET || base != SOCK_STREAM ||
+    if ((domain != AF_INET && domain != AF_INET6) || base != SOCK_STREAM ||
         (protocol != 0 && protocol != IPPROTO_TCP))
         return real_socket(domain, type, protocol);
     if (tas_ctx_ensure() != TAS_CTX_READY) {
@@ -144,6 +187,7 @@ int tas_socket(int domain, int type, int protocol)
         return (int)tas_ret(-ENOMEM);
     }
     s->nonblock = (type & SOCK_NONBLOCK) != 0;
+    s->v6 = domain == AF_INET6;
     if (tas_fd_set(fd, &s->obj) != 0) {
         s->fd = -1;
         tas_sock_put(s); /* stays a kernel socket */
@@ -159,23 +203,28 @@ int tas_bind(int fd, const struct sockaddr *addr, socklen_t len)
         return real_bind(fd, addr, len);
 
     const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
-    int r = 0;
+    struct sockaddr_in v4;
+    int r = 0, mine = 1;
     if (s->detached)
         r = tas_detached_err();
     else if (addr == NULL)
         r = -EFAULT;
+    else if (s->v6 && (r = mine = v4_of(s, addr, len, true, &v4)) > 0)
+        r = 0, sin = &v4;
+    else if (s->v6)
+        ; /* an error, or IPv6 proper: the kernel's */
     else if (len < sizeof(*sin))
         r = -EINVAL;
     else if (sin->sin_family != AF_INET)
         r = -EAFNOSUPPORT;
-    else if (s->bound || s->state != TAS_SS_FRESH)
+    if (r == 0 && (s->bound || s->state != TAS_SS_FRESH))
         r = -EINVAL;
     if (r != 0) {
         tas_leave(s);
         return (int)tas_ret(r);
     }
     uint32_t ip = sin->sin_addr.s_addr;
-    if (tas_ctx.state == TAS_CTX_READY &&
+    if (mine && tas_ctx.state == TAS_CTX_READY &&
         (ip == INADDR_ANY || ip == tas_ctx.hdr.local_ip)) {
         s->local.sin_addr.s_addr = ip;
         s->local.sin_port = sin->sin_port;
@@ -338,7 +387,7 @@ int tas_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
             return real_accept4(kfd, addr, len, flags);
         }
         if (s->acc_head != NULL) {
-            int nfd = real_socket(AF_INET, SOCK_STREAM | flags, 0);
+            int nfd = real_socket(s->v6 ? AF_INET6 : AF_INET, SOCK_STREAM | flags, 0);
             if (nfd < 0) {
                 r = -errno;
                 goto out;
@@ -368,7 +417,8 @@ int tas_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
                 tas_sp_post(TAS_SPIN_ACCEPTED, &m, sizeof(m));
             }
             tas_sock_changed(s);
-            copy_addr(&c->peer, addr, len);
+            c->v6 = s->v6;
+            copy_addr(c->v6, &c->peer, addr, len);
             r = nfd;
             goto out;
         }
@@ -418,9 +468,27 @@ int tas_connect(int fd, const struct sockaddr *addr, socklen_t len)
         return real_connect(fd, addr, len);
 
     const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
+    const struct sockaddr *orig = addr;
+    socklen_t orig_len = len;
+    struct sockaddr_in v4;
     struct timespec dl, *dlp;
     int r = 0;
 
+    if (s->v6 && addr != NULL && len >= sizeof(sa_family_t) && sin->sin_family != AF_UNSPEC &&
+        !s->detached) {
+        /* An AF_INET6 socket connects over tasd to IPv4-mapped addresses. */
+        int k = v4_of(s, addr, len, false, &v4);
+        if (k < 0) {
+            tas_leave(s);
+            return (int)tas_ret(k);
+        }
+        if (k == 0 && s->state == TAS_SS_FRESH) {
+            r = go_kernel(s);
+            return r != 0 ? (int)tas_ret(r) : real_connect(fd, orig, orig_len);
+        }
+        sin = &v4;
+        len = sizeof(v4);
+    }
     if (s->detached)
         r = tas_detached_err();
     else if (addr == NULL)
@@ -451,7 +519,7 @@ int tas_connect(int fd, const struct sockaddr *addr, socklen_t len)
         r = go_kernel(s);
         if (r != 0)
             return (int)tas_ret(r);
-        return real_connect(fd, addr, len);
+        return real_connect(fd, orig, orig_len);
     }
 
     struct tas_spin_connect m = {
@@ -679,10 +747,11 @@ int tas_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
     if (s == NULL)
         return real_getsockname(fd, addr, len);
     struct sockaddr_in sin = s->local;
+    bool v6 = s->v6;
     tas_leave(s);
     if (addr == NULL || len == NULL)
         return (int)tas_ret(-EFAULT);
-    return (int)tas_ret(copy_addr(&sin, addr, len));
+    return (int)tas_ret(copy_addr(v6, &sin, addr, len));
 }
 
 int tas_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
@@ -692,12 +761,13 @@ int tas_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
         return real_getpeername(fd, addr, len);
     bool ok = s->state == TAS_SS_CONNECTED && !s->reset && !s->dead;
     struct sockaddr_in sin = s->peer;
+    bool v6 = s->v6;
     tas_leave(s);
     if (!ok)
         return (int)tas_ret(-ENOTCONN);
     if (addr == NULL || len == NULL)
         return (int)tas_ret(-EFAULT);
-    return (int)tas_ret(copy_addr(&sin, addr, len));
+    return (int)tas_ret(copy_addr(v6, &sin, addr, len));
 }
 
 /* ------------------------------------------------------------ misc API */

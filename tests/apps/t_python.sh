@@ -29,6 +29,19 @@ stop_server http
 check "http.server logged 4 answers 200 for /big.bin" \
     test "$(grep -c '"GET /big.bin HTTP/1.1" 200' "${BG_LOG[http]:-$TMP/http.log}")" -eq 4
 
+# With --bind :: (its default where the host has IPv6 addresses),
+# http.server listens on an AF_INET6 socket that also takes IPv4 (dual
+# stack, IPV6_V6ONLY 0): IPv4 clients show as ::ffff:a.b.c.d.
+start_bg http6 tasd -t 300 /usr/bin/python3 -m http.server 8001 --bind :: --directory "$WWW"
+wait_port http6 "$SERVER_IP" 8001 || fatal "python3 -m http.server (dual stack) did not start"
+check "curl from the peer fetches the 10 MiB file from http.server on :: (dual stack)" \
+    run_linux_peer -t 60 curl -sS --fail -o "$TMP/got.6" "http://$SERVER_IP:8001/big.bin"
+check_eq "sha256 equal to the served file's (dual stack)" "$(sha "$TMP/got.6")" \
+    "$(sha "$WWW/big.bin")"
+stop_server http6
+check "http.server on :: saw the client as ::ffff:$PEER_IP" \
+    grep -q "^::ffff:$PEER_IP .*GET /big.bin" "${BG_LOG[http6]}"
+
 # 20 + 4 + 100 connections; the asyncio server exits after the last one.
 start_bg echo tasd -t 200 /usr/bin/python3 "$APPS_DIR/echo_asyncio.py" --port 7000 \
     --max-conns 124 --timeout 180

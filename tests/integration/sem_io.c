@@ -2,8 +2,9 @@
  * (MSG_PEEK, MSG_DONTWAIT, MSG_WAITALL, MSG_TRUNC, MSG_OOB, MSG_ERRQUEUE),
  * SIGPIPE/EPIPE/MSG_NOSIGNAL, many and empty iovecs, sendfile, splice,
  * copy_file_range, sendmmsg/recvmmsg, fcntl/ioctl, SO_RCVTIMEO/SO_SNDTIMEO,
- * SO_LINGER with a zero timeout, SO_ERROR after a refused connect, and
- * SO_REUSEPORT listeners sharing a port.
+ * SO_LINGER with a zero timeout, SO_ERROR after a refused connect,
+ * close_range/closefrom, AF_INET6 (dual stack) sockets, and SO_REUSEPORT
+ * listeners sharing a port.
  *
  * One program, three roles:
  *   sem_io --peer --port P            the Linux side (ns B): accepts, reads
@@ -975,6 +976,46 @@ static void case_closerange(void)
     close(keep);
 }
 
+/* An AF_INET6 socket is dual stack as on Linux: it connects to an
+ * IPv4-mapped address, and its names are IPv4-mapped sockaddr_in6. */
+static bool mapped_is(const struct sockaddr_in6 *a, socklen_t len, uint32_t ip)
+{
+    return len == sizeof(*a) && a->sin6_family == AF_INET6 &&
+           IN6_IS_ADDR_V4MAPPED(&a->sin6_addr) && memcmp(&a->sin6_addr.s6_addr[12], &ip, 4) == 0;
+}
+
+static void case_dualstack(void)
+{
+    int fd = socket(AF_INET6, SOCK_STREAM, 0), v = -1;
+    socklen_t vl = sizeof(v);
+    CHECK(fd >= 0, "socket(AF_INET6, SOCK_STREAM)");
+    CHECK(getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &vl) == 0 && v == 0,
+          "IPV6_V6ONLY is 0 (dual stack): %d", v);
+    CHECK_ERR(connect(fd, (struct sockaddr *)&peer_sa, sizeof(peer_sa)), EINVAL,
+              "connect with a sockaddr_in");
+    struct sockaddr_in6 to = {.sin6_family = AF_INET6, .sin6_port = peer_sa.sin_port};
+    to.sin6_addr.s6_addr[10] = to.sin6_addr.s6_addr[11] = 0xff;
+    memcpy(&to.sin6_addr.s6_addr[12], &peer_sa.sin_addr.s_addr, 4);
+    CHECK(connect(fd, (struct sockaddr *)&to, sizeof(to)) == 0, "connect to ::ffff:peer");
+    CHECK(write(fd, "hello\n", 6) == 6, "write the case name");
+    CHECK(hello_on(fd), "hello over the AF_INET6 socket");
+    struct sockaddr_in6 a;
+    socklen_t al = sizeof(a);
+    CHECK(getpeername(fd, (struct sockaddr *)&a, &al) == 0 &&
+              mapped_is(&a, al, peer_sa.sin_addr.s_addr) && a.sin6_port == peer_sa.sin_port,
+          "getpeername: the peer as ::ffff:a.b.c.d, port %u (len %u)", ntohs(a.sin6_port), al);
+    al = sizeof(a);
+    CHECK(getsockname(fd, (struct sockaddr *)&a, &al) == 0 && al == sizeof(a) &&
+              a.sin6_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&a.sin6_addr) &&
+              a.sin6_port != 0,
+          "getsockname: an IPv4-mapped address with a port (len %u)", al);
+    struct sockaddr_in short_a;
+    al = sizeof(short_a);
+    CHECK(getsockname(fd, (struct sockaddr *)&short_a, &al) == 0 && al == sizeof(a),
+          "getsockname into a short buffer says the full length: %u", al);
+    close(fd);
+}
+
 static void case_refused(void)
 {
     struct sockaddr_in sa = peer_sa;
@@ -1225,6 +1266,7 @@ static const struct {
     {"linger0", case_linger0},
     {"refused", case_refused},
     {"closerange", case_closerange},
+    {"dualstack", case_dualstack},
     {"signal", case_signal},
     {"unconnected", case_unconnected},
     {"tcpinfo", case_tcpinfo},

@@ -42,6 +42,7 @@ io_case "TCP_INFO: CLOSE_WAIT after the peer's FIN, tcpi_snd_mss equals TCP_MAXS
 io_case "TCP_INFO after 100 KB each way: RTT, RTO, cwnd and byte counts (from tasd's report)" tcpinfo_data
 io_case "non-blocking connect to a closed port: SO_ERROR is ECONNREFUSED once" refused
 io_case "close_range/closefrom close sockets as close(); a child that closes every descriptor from 3 still connects" closerange
+io_case "AF_INET6 dual stack: connect to ::ffff:peer, names as IPv4-mapped sockaddr_in6, sockaddr_in -> EINVAL" dualstack
 
 # SO_REUSEPORT: two listeners of one process, then two processes, share a
 # port; every connection from the peer is served.
