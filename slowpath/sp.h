@@ -74,7 +74,7 @@ struct sp_counters {
     uint64_t conn_timeout, conn_closed;
     uint64_t rto_retx, persist_probes, challenge_acks;
     uint64_t tw_created, tw_reacks, tw_reused;
-    uint64_t reinjected, flow_refused, fp_app_bad, fp_events;
+    uint64_t reinjected, flow_refused, fp_app_bad, fp_app_late, fp_events;
     uint64_t cmd_backlogged, cmd_dropped;
     uint64_t out_parked, out_dropped;
     uint64_t mbuf_fail, tx_fail;

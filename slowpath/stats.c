@@ -132,6 +132,7 @@ static const struct {
     C(reinjected),
     C(flow_refused),
     C(fp_app_bad),
+    C(fp_app_late),
     C(forks),
     C(fork_unknown),
     C(fork_expired),
