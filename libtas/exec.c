@@ -290,8 +290,8 @@ static int write_table(struct tas_exec_state *st)
             if (s->attach_serial == i + 1)
                 l = s;
         for (struct tas_sock *a = l != NULL ? l->acc_head : NULL; a != NULL; a = a->acc_next)
-            if (a->attach_serial == 0 && !add_sock(&t, a, i + 1))
-                a->attach_serial = 0;
+            if (a->attach_serial == 0)
+                (void)add_sock(&t, a, i + 1); /* (if not, it is released below) */
     }
     /* What tasd recorded for the new program but it will not have: it lets
      * go of these at once. */

@@ -357,9 +357,9 @@ TAS_HIDDEN int tas_process(void);
 
 TAS_HIDDEN struct tas_sock *tas_sock_new(int fd);
 TAS_HIDDEN void tas_sock_set_fd(struct tas_sock *s, int fd);
-/* sin as s's family sees it (sockaddr_in6 with an IPv4-mapped address, or
- * ::, for an AF_INET6 socket); returns its length. */
-TAS_HIDDEN socklen_t tas_sock_addr(const struct tas_sock *s, const struct sockaddr_in *sin,
+/* sin as a socket of its family sees it (v6: sockaddr_in6 with an
+ * IPv4-mapped address, or :: for any); returns its length. */
+TAS_HIDDEN socklen_t tas_sock_addr(bool v6, const struct sockaddr_in *sin,
                                    struct sockaddr_storage *out);
 TAS_HIDDEN void tas_sock_get(struct tas_sock *s);
 TAS_HIDDEN void tas_sock_put(struct tas_sock *s);

@@ -33,11 +33,10 @@ void tas_sock_set_fd(struct tas_sock *s, int fd)
     }
 }
 
-socklen_t tas_sock_addr(const struct tas_sock *s, const struct sockaddr_in *sin,
-                        struct sockaddr_storage *out)
+socklen_t tas_sock_addr(bool v6, const struct sockaddr_in *sin, struct sockaddr_storage *out)
 {
     memset(out, 0, sizeof(*out));
-    if (!s->v6) {
+    if (!v6) {
         memcpy(out, sin, sizeof(*sin));
         return sizeof(*sin);
     }
@@ -342,10 +341,10 @@ static void listener_to_kernel(struct tas_sock *s)
     int one = 1; /* old connections in TIME_WAIT must not block the port */
     real_setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     struct sockaddr_storage k;
-    socklen_t kl = tas_sock_addr(s, &a, &k);
+    socklen_t kl = tas_sock_addr(s->v6, &a, &k);
     if (real_bind(s->fd, (struct sockaddr *)&k, kl) != 0) {
         a.sin_addr.s_addr = INADDR_ANY;
-        kl = tas_sock_addr(s, &a, &k);
+        kl = tas_sock_addr(s->v6, &a, &k);
         if (real_bind(s->fd, (struct sockaddr *)&k, kl) != 0)
             return;
     }

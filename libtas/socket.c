@@ -42,9 +42,8 @@ static int copy_addr(bool v6, const struct sockaddr_in *sin, struct sockaddr *ad
         return addr == NULL ? 0 : -EFAULT;
     if ((int)*len < 0)
         return -EINVAL;
-    struct tas_sock fam = {.v6 = v6};
     struct sockaddr_storage a;
-    socklen_t n = tas_sock_addr(&fam, sin, &a);
+    socklen_t n = tas_sock_addr(v6, sin, &a);
     memcpy(addr, &a, *len < n ? *len : n);
     *len = n;
     return 0;
@@ -144,7 +143,7 @@ static int go_kernel(struct tas_sock *s)
     int fd = s->fd, r = 0;
     struct sockaddr_in local = s->local;
     struct sockaddr_storage k;
-    socklen_t kl = tas_sock_addr(s, &local, &k);
+    socklen_t kl = tas_sock_addr(s->v6, &local, &k);
     bool bound = s->bound, v6 = s->v6;
 
     tas_sock_to_kernel(s);
@@ -153,8 +152,7 @@ static int go_kernel(struct tas_sock *s)
         r = -errno;
         if (r == -EADDRNOTAVAIL) { /* tasd's own address: any will do */
             local.sin_addr.s_addr = INADDR_ANY;
-            struct tas_sock fam = {.v6 = v6};
-            kl = tas_sock_addr(&fam, &local, &k);
+            kl = tas_sock_addr(v6, &local, &k);
             if (real_bind(fd, (struct sockaddr *)&k, kl) == 0)
                 r = 0;
         }

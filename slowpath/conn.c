@@ -442,10 +442,9 @@ void sp_conn_fp_event(const struct fp_event *ev)
 {
     sp.cnt.fp_events++;
     if (ev->type == FP_EV_APP_BAD) {
-        struct sp_app *a = NULL;
         const struct sp_conn *c =
             ev->flow < sp.cfg.max_flows ? sp.flow_conn[ev->flow] : NULL;
-        const struct sp_app *poster = sp_app_of_gslot(ev->arg);
+        struct sp_app *poster = sp_app_of_gslot(ev->arg);
         const struct fp_flow *f = ev->flow < sp.cfg.max_flows ? &fp.flows[ev->flow] : NULL;
         if (f != NULL && poster != NULL && (c == NULL || c->fstate != SP_FLOW_INSTALLED) &&
             f->gen == ev->gen && f->app_id == poster->id) {
@@ -455,10 +454,7 @@ void sp_conn_fp_event(const struct fp_event *ev)
             sp.cnt.fp_app_late++;
             return;
         }
-        if (c != NULL)
-            a = c->app;
-        if (a == NULL)
-            a = sp_app_of_gslot(ev->arg);
+        struct sp_app *a = c != NULL && c->app != NULL ? c->app : poster;
         if (a != NULL)
             a->bad_entries++;
         sp.cnt.fp_app_bad++;
