@@ -55,6 +55,8 @@ static void flow_add(struct fp_core *c, uint32_t fid, uint64_t now)
     if (unlikely(why != NULL)) {
         fprintf(stderr, "tasd: fast path core %u: not installing flow %u: %s\n", c->id,
                 fid, why);
+        if (f->core == c->id && fp_ev_push(c, FP_EV_FLOW_REFUSED, fid, f->gen, 0) != 0)
+            c->stats.drops_ring++;
         return;
     }
     struct fp_side *sd = &p->side[fid];

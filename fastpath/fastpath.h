@@ -10,6 +10,10 @@
  *   sp -> fp   tx ring      mbufs the slow path built (SYN-ACK, RST, ARP)
  *   fp -> sp   exc ring     mbufs the fast path does not handle
  *   fp -> sp   ev ring      struct fp_event: FIN received, FIN acknowledged
+ *   fp -> sp   act ring     struct fp_act: a flow whose state the slow path
+ *                           acts on changed (acked bytes, loss, ECN, a new
+ *                           flight, data after close); at most one report
+ *                           per flow until the slow path takes it
  *
  * Flow state lives in one array shared by all cores (flow id = index).  The
  * slow path fills a free entry completely, then sends FP_CMD_FLOW_ADD to the
@@ -88,7 +92,8 @@ struct fp_flow {
     uint16_t cnt_fretx;     /* fp: fast retransmits (wraps) */
     uint16_t cnt_ecn;       /* fp: ECN-echo marks seen (wraps) */
     uint32_t qm_next_us;    /* fp: queue manager: earliest next transmit (fp clock, us) */
-    uint32_t cnt_rx;        /* fp: segments received (wraps; keepalive sees it move) */
+    uint32_t rx_last_ms;    /* fp: clock (ms, wraps) of the last segment received
+                             * (keepalive) */
 };
 static_assert(sizeof(struct fp_flow) <= 128, "flow state fits two cache lines");
 
@@ -108,7 +113,10 @@ struct fp_flow_x {
     /* sending: SACKed ranges within (SND.UNA, SND.NXT], sorted */
     uint8_t n_sack;
     uint8_t in_recovery;
-    uint8_t pad;
+    /* 1 while an activity report for the flow waits on the core's act ring:
+     * set by the core before it posts one, cleared by the slow path when it
+     * takes it (both sides fence between this flag and the flow state). */
+    uint8_t sp_act;
     uint32_t sack_start[FP_SACK_MAX];
     uint32_t sack_end[FP_SACK_MAX];
     uint32_t recover; /* SND.NXT when recovery began (RFC 6675 RecoveryPoint) */
@@ -164,12 +172,19 @@ enum fp_event_type {
     FP_EV_APP_BAD = 3,   /* flow (or ctx in arg): application entry failed validation */
     FP_EV_APP_BAD_FLOW = 4, /* flow: its own application's entry does not fit its
                              * rings (byte counts, data after FIN); ctx in arg */
+    FP_EV_FLOW_REFUSED = 5, /* flow: FLOW_ADD could not install it (logged) */
 };
 struct fp_event {
     uint32_t type;
     uint32_t flow;
     uint32_t gen;
     uint32_t arg;
+};
+
+/* An activity report, fast path -> slow path (act ring). */
+struct fp_act {
+    uint32_t flow;
+    uint32_t gen;
 };
 
 /* A context as one fast-path core sees it.  Filled by the slow path before
@@ -213,6 +228,7 @@ struct fp_core {
     struct rte_ring *tx_ring;      /* sp -> fp, mbufs to transmit */
     struct rte_ring *exc_ring;     /* fp -> sp, mbufs */
     struct rte_ring *ev_ring;      /* fp -> sp, struct fp_event elements */
+    struct rte_ring *act_ring;     /* fp -> sp, struct fp_act elements */
     int doorbell_fd;               /* eventfd: wakes this core from sleep */
     int sp_efd;                    /* eventfd: the core wakes the slow path */
     _Atomic uint64_t cmd_done;     /* highest command seq completed */
@@ -246,6 +262,10 @@ struct fp_global {
     uint8_t local_mac[6];
     uint32_t local_ip;             /* network order */
     volatile bool stop;            /* set by main on shutdown */
+    /* 1 while the slow path sleeps longer than its control interval: a core
+     * that posts an activity report then wakes it (sp_efd).  Written by
+     * the slow path, read by the cores. */
+    _Atomic uint32_t sp_sleeping;
     /* -- added by the fast path: the clock (fastpath/clock.h), set by fp_init -- */
     uint64_t clk_tsc0;             /* TSC at fp_init */
     uint64_t clk_us0;              /* CLOCK_MONOTONIC at fp_init, microseconds */

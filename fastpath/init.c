@@ -64,6 +64,7 @@ static int priv_init(struct fp_core *c, uint32_t max_flows)
     p->wheel = zalloc("fp_wheel", FP_QM_SLOTS, sizeof(uint32_t));
     p->acks = zalloc("fp_acks", max_flows, sizeof(uint32_t));
     p->notify = zalloc("fp_notify", max_flows, sizeof(uint32_t));
+    p->act = zalloc("fp_act", max_flows, sizeof(uint32_t));
     p->dack = zalloc("fp_dack", max_flows, sizeof(uint32_t));
     p->dack_due = zalloc("fp_dack_due", max_flows, sizeof(uint64_t));
     p->dack_seq = zalloc("fp_dack_seq", max_flows, sizeof(uint16_t));
@@ -72,7 +73,7 @@ static int priv_init(struct fp_core *c, uint32_t max_flows)
     p->ctx_pos = zalloc("fp_ctxp", FP_MAX_CTX, sizeof(uint32_t));
     p->ctx_stamp = zalloc("fp_ctxs", FP_MAX_CTX, sizeof(uint32_t));
     p->kick_list = zalloc("fp_kick", FP_MAX_CTX, sizeof(uint16_t));
-    if (!p->side || !p->ready || !p->wheel || !p->acks || !p->notify || !p->dack ||
+    if (!p->side || !p->ready || !p->wheel || !p->acks || !p->notify || !p->act || !p->dack ||
         !p->dack_due || !p->dack_seq || !p->ctx_list || !p->ctx_pos || !p->ctx_stamp ||
         !p->kick_list)
         return -ENOMEM;
@@ -93,6 +94,7 @@ static void priv_free(struct fp_core *c)
     rte_free(p->wheel);
     rte_free(p->acks);
     rte_free(p->notify);
+    rte_free(p->act);
     rte_free(p->dack);
     rte_free(p->dack_due);
     rte_free(p->dack_seq);
@@ -140,7 +142,10 @@ static int core_init(struct fp_core *c, unsigned id, struct tasd_port *port,
     snprintf(name, sizeof(name), "fp_ev_%u", id);
     c->ev_ring =
         rte_ring_create_elem(name, sizeof(struct fp_event), FP_EV_RING, SOCKET_ID_ANY, f);
-    if (!c->cmd_ring || !c->tx_ring || !c->exc_ring || !c->ev_ring)
+    snprintf(name, sizeof(name), "fp_act_%u", id);
+    c->act_ring =
+        rte_ring_create_elem(name, sizeof(struct fp_act), FP_ACT_RING, SOCKET_ID_ANY, f);
+    if (!c->cmd_ring || !c->tx_ring || !c->exc_ring || !c->ev_ring || !c->act_ring)
         return -rte_errno;
 
     c->doorbell_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -239,6 +244,7 @@ void fp_fini(void)
         ring_free_mbufs(c->tx_ring);
         ring_free_mbufs(c->exc_ring);
         rte_ring_free(c->ev_ring);
+        rte_ring_free(c->act_ring);
         rte_hash_free(c->flow_table);
         if (c->doorbell_fd >= 0)
             close(c->doorbell_fd);

@@ -65,15 +65,23 @@ static unsigned input_established(struct fp_core *c, uint32_t fid,
     uint32_t plen = s.len;
 
     struct fp_rx_result r;
-    f->cnt_rx++;
+    uint16_t ecn = f->cnt_ecn;
+    f->rx_last_ms = (uint32_t)(now / 1000);
     fp_rx_segment(f, &fp.flowx[fid], &s, now, &r);
+    /* What the slow path acts on: SND.UNA moved (RTO, congestion control),
+     * a loss, an ECN mark. */
+    if (r.tx_freed != 0 || r.fin_acked || r.fast_retx || r.goback != 0 ||
+        f->cnt_ecn != ecn)
+        fp_act_add(c, fid);
 
     if (r.delivered != 0 || r.fin_rcvd || r.tx_freed != 0 || r.fin_acked) {
         struct fp_side *sd = &p->side[fid];
         sd->pend_rx += r.delivered;
         sd->pend_freed += r.tx_freed;
-        if (unlikely(f->flags & FP_FLOW_FIN_QUEUED))
+        if (unlikely(f->flags & FP_FLOW_FIN_QUEUED) && r.delivered != 0) {
             fp.flowx[fid].rx_late += r.delivered;
+            fp_act_add(c, fid); /* data after close */
+        }
         if (unlikely(r.fin_rcvd))
             sd->pend |= FP_PEND_APP_FIN | FP_PEND_EV_FIN_RCVD;
         if (unlikely(r.fin_acked))

@@ -7,7 +7,8 @@
  * One loop iteration (loop.c): fp_input() per received frame -> fp_cmds()
  * -> sp tx ring -> fp_appq_service() -> fp_qm_run() (data segments) ->
  * fp_acks_flush() (pure ACKs still owed) -> fp_notify_flush() (application
- * and slow-path notifications) -> fp_tx_flush() (rte_eth_tx_burst).
+ * and slow-path notifications) -> fp_act_flush() (activity reports) ->
+ * fp_tx_flush() (rte_eth_tx_burst).
  */
 #ifndef FP_INTERNAL_H
 #define FP_INTERNAL_H
@@ -41,6 +42,7 @@
 #define FP_TX_RING       1024
 #define FP_EXC_RING      4096
 #define FP_EV_RING       4096
+#define FP_ACT_RING      16384 /* activity reports; a full ring keeps them listed */
 
 #define FP_NONE UINT32_MAX
 
@@ -54,6 +56,7 @@
 #define FP_IN_WHEEL  0x02 /* queue manager timing wheel */
 #define FP_IN_ACK    0x04 /* ACK list of this iteration */
 #define FP_IN_NOTIFY 0x08 /* notification list */
+#define FP_IN_ACT    0x10 /* activity list (activity.c) */
 
 /* Per flow and per core.  Kept outside fp_flow because the slow path
  * rewrites a whole fp_flow when it reuses an id while the id may still sit
@@ -82,6 +85,8 @@ struct fp_priv {
     uint32_t n_acks;
     uint32_t *notify; /* flows with pending notifications (max_flows) */
     uint32_t n_notify;
+    uint32_t *act; /* flows with activity the slow path must hear of (max_flows) */
+    uint32_t n_act;
     /* delayed ACKs (tx.c): FIFO of flow ids, deadlines in insertion order */
     uint32_t *dack;     /* max_flows entries */
     uint64_t *dack_due; /* fp_now_us() deadline per entry */
@@ -160,6 +165,19 @@ static inline void fp_notify_add(struct fp_core *c, uint32_t fid)
         p->notify[p->n_notify++] = fid;
     }
 }
+
+/* Something the slow path acts on changed for the flow (activity.c). */
+static inline void fp_act_add(struct fp_core *c, uint32_t fid)
+{
+    struct fp_priv *p = fp_priv(c);
+    if (!(p->side[fid].in & FP_IN_ACT)) {
+        p->side[fid].in |= FP_IN_ACT;
+        p->act[p->n_act++] = fid;
+    }
+}
+
+/* activity.c */
+void fp_act_flush(struct fp_core *c);
 
 /* input.c */
 void fp_input(struct fp_core *c, struct rte_mbuf *m, uint64_t now, bool reinjected);

@@ -112,6 +112,7 @@ int fp_core_run(void *arg)
         work += fp_qm_run(c, now);
         fp_acks_flush(c, now);
         fp_notify_flush(c);
+        fp_act_flush(c);
         fp_tx_flush(c);
         if (p->sp_kick) {
             p->sp_kick = false;

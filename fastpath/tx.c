@@ -180,6 +180,9 @@ unsigned fp_tx_flow(struct fp_core *c, uint32_t fid, unsigned max_segs, uint64_t
     if (seg_max > cap)
         seg_max = cap;
     *bytes = 0;
+    /* Nothing outstanding before: the slow path arms the RTO when told. */
+    bool was_idle = f->tx_sent == 0 && (f->flags & (FP_FLOW_FIN_SENT | FP_FLOW_FIN_ACKED)) !=
+                                           FP_FLOW_FIN_SENT;
     while (n < max_segs) {
         uint32_t len = fp_flow_next_seg(f, seg_max);
         bool fin;
@@ -210,6 +213,8 @@ unsigned fp_tx_flow(struct fp_core *c, uint32_t fid, unsigned max_segs, uint64_t
         if (fin)
             break;
     }
+    if (was_idle && n > 0)
+        fp_act_add(c, fid);
     return n;
 }
 

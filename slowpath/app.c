@@ -647,6 +647,18 @@ void sp_app_tick(void)
     }
 }
 
+bool sp_app_busy(void)
+{
+    for (const struct sp_app *a = sp.apps; a != NULL; a = a->next) {
+        if (a->dying || a->more || a->bad_entries >= SP_APP_BAD_ENTRIES_MAX)
+            return true;
+        for (unsigned i = 0; a->ctxs != NULL && i < a->max_ctx; i++)
+            if (a->ctxs[i].used && a->ctxs[i].park_head != NULL)
+                return true;
+    }
+    return false;
+}
+
 uint8_t *sp_app_buf(struct sp_app *a, int64_t slot)
 {
     return a->region + a->buf_off + (uint64_t)slot * a->slot_size;

@@ -25,11 +25,10 @@
 #include "fastpath/tcp_opts.h"
 #include "slowpath/sp.h"
 
-#define SP_MAX_TIME_WAIT 65536
 
 /* ---- the 4-tuple table ---- */
 
-static uint32_t tuple_hash(uint32_t lip, uint32_t rip, uint16_t lport, uint16_t rport)
+uint32_t sp_tuple_hash(uint32_t lip, uint32_t rip, uint16_t lport, uint16_t rport)
 {
     uint32_t salt;
     memcpy(&salt, sp.isn_key, sizeof(salt));
@@ -38,7 +37,12 @@ static uint32_t tuple_hash(uint32_t lip, uint32_t rip, uint16_t lport, uint16_t 
     h ^= h >> 15;
     h *= 0x2c1b3c6du;
     h ^= h >> 12;
-    return h & sp.hash_mask;
+    return h;
+}
+
+static uint32_t tuple_hash(uint32_t lip, uint32_t rip, uint16_t lport, uint16_t rport)
+{
+    return sp_tuple_hash(lip, rip, lport, rport) & sp.hash_mask;
 }
 
 struct sp_conn *sp_conn_lookup(uint32_t lip, uint32_t rip, uint16_t lport, uint16_t rport)
@@ -77,11 +81,6 @@ void sp_conn_hash_del(struct sp_conn *c)
     c->hashed = false;
 }
 
-bool sp_port_in_use(uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport)
-{
-    return sp_conn_lookup(lip, rip, lport, rport) != NULL;
-}
-
 int sp_conn_init(void)
 {
     uint32_t n = sp.cfg.max_flows;
@@ -95,6 +94,10 @@ int sp_conn_init(void)
     if (sp.hash == NULL || sp.flow_conn == NULL || sp.flow_gen == NULL)
         return -ENOMEM;
     sp.rst_tokens = SP_RST_PER_SEC;
+    sp_wheel_init(&sp.wheel, sp.now_ms);
+    int rc = sp_tw_init();
+    if (rc != 0)
+        return rc;
     return sp_slots_init(&sp.flow_ids, n);
 }
 
@@ -126,14 +129,13 @@ static void conn_free(struct sp_conn *c)
 {
     sp_conn_hash_del(c);
     sp_neigh_cancel(c);
+    sp_wheel_cancel(&sp.wheel, &c->tm);
     if (c->half_open) {
         struct sp_listener *l = sp_listener_get(c->listener);
         if (l != NULL && l->syn_rcvd > 0)
             l->syn_rcvd--;
         sp.n_syn_rcvd--;
     }
-    if (c->tw)
-        sp.n_tw--;
     if (c->lprev != NULL)
         c->lprev->lnext = c->lnext;
     else
@@ -281,6 +283,8 @@ void sp_conn_unflow(struct sp_conn *c, bool rst)
             /* Could not even park it: the flow stays in the core for good
              * rather than being reused under it. */
             c->fstate = SP_FLOW_INSTALLED;
+        } else {
+            sp_conn_del_queue(c);
         }
     } else if (c->fstate == SP_FLOW_RESERVED) {
         c->fstate = SP_FLOW_DELETED;
@@ -333,6 +337,7 @@ void sp_conn_finish(struct sp_conn *c)
     sp_neigh_cancel(c);
     c->state = SP_TCP_CLOSED;
     c->timer_ms = 0;
+    sp_wheel_cancel(&sp.wheel, &c->tm);
     sp_conn_maybe_free(c);
 }
 
@@ -359,61 +364,10 @@ void sp_conn_reset(struct sp_conn *c, int err, bool send_rst)
 
 static void enter_time_wait(struct sp_conn *c)
 {
-    const struct fp_flow *f = &fp.flows[c->flow];
-
     sp_conn_hash_del(c);
-    if (sp.cfg.time_wait_ms > 0 && sp.n_tw < SP_MAX_TIME_WAIT) {
-        struct sp_conn *tw = sp_conn_new(c->lip, c->rip, c->lport, c->rport);
-        if (tw != NULL) {
-            tw->state = SP_TCP_TIME_WAIT;
-            tw->tw = true;
-            sp.n_tw++;
-            tw->core = c->core;
-            tw->ts = c->ts;
-            tw->local_ws = c->local_ws;
-            tw->rx_size = c->rx_size;
-            tw->iss = c->iss;
-            tw->irs = c->irs;
-            memcpy(tw->peer_mac, c->peer_mac, 6);
-            /* Both FINs are done: SND.UNA covers ours, RCV.NXT theirs. */
-            tw->tw_snd_nxt = sp_rd32(&f->tx_una_seq);
-            tw->tw_rcv_nxt = sp_rd32(&f->rx_next_seq);
-            tw->ts_recent = sp_rd32(&f->ts_recent);
-            tw->timer_ms = sp.now_ms + sp.cfg.time_wait_ms;
-            sp_conn_hash_add(tw);
-            sp.cnt.tw_created++;
-        }
-    }
+    sp_tw_enter(c); /* a pair of its own (time_wait.c) */
     sp_conn_unflow(c, false);
     sp_conn_finish(c);
-}
-
-static void time_wait_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf *m)
-{
-    uint16_t win = sp_syn_window(c);
-
-    if (p->flags & TAS_TCP_RST) {
-        sp.cnt.rst_ignored++; /* RFC 1337: no TIME_WAIT assassination */
-        rte_pktmbuf_free(m);
-        return;
-    }
-    if ((p->flags & (TAS_TCP_SYN | TAS_TCP_ACK)) == TAS_TCP_SYN &&
-        tas_seq_gt(p->seq, c->tw_rcv_nxt)) {
-        /* A new incarnation (RFC 9293 3.6.1): end TIME_WAIT, take the SYN. */
-        sp.cnt.tw_reused++;
-        sp_conn_finish(c);
-        sp_listen_syn(p, m);
-        return;
-    }
-    if (p->flags & TAS_TCP_FIN) {
-        /* Retransmitted FIN: our last ACK was lost.  Restart 2*MSL. */
-        c->timer_ms = sp.now_ms + sp.cfg.time_wait_ms;
-        sp.cnt.tw_reacks++;
-        sp_send_ack(c, c->tw_snd_nxt, c->tw_rcv_nxt, win);
-    } else if (p->seq != c->tw_rcv_nxt || p->payload_len > 0) {
-        sp_send_ack(c, c->tw_snd_nxt, c->tw_rcv_nxt, win);
-    }
-    rte_pktmbuf_free(m);
 }
 
 /* ---- state changes ---- */
@@ -434,7 +388,11 @@ void sp_conn_event(struct sp_conn *c, enum sp_tcp_event ev)
         sp_conn_finish(c);
     } else if (ns == SP_TCP_FIN_WAIT_2 && c->app_closed && c->timer_ms == 0) {
         /* Orphaned: the peer may never close (Linux tcp_fin_timeout). */
-        c->timer_ms = sp.now_ms + SP_FIN_WAIT_2_MS;
+        sp_conn_timer(c, sp.now_ms + SP_FIN_WAIT_2_MS);
+    }
+    if (c->fstate == SP_FLOW_INSTALLED && (enum sp_tcp_state)ns != old) {
+        c->info_dirty = true; /* TCP_INFO shows the new state soon */
+        sp_conn_rearm(c);
     }
 }
 
@@ -488,6 +446,14 @@ void sp_conn_fp_event(const struct fp_event *ev)
     struct sp_conn *c = sp.flow_conn[ev->flow];
     if (c == NULL || c->gen != ev->gen || c->fstate != SP_FLOW_INSTALLED)
         return;
+    if (ev->type == FP_EV_FLOW_REFUSED) {
+        /* The core could not install it (it logged why): nothing can
+         * carry the connection. */
+        c->add_checked = true;
+        sp.cnt.flow_refused++;
+        sp_conn_reset(c, ECONNRESET, true);
+        return;
+    }
     if (ev->type == FP_EV_FIN_RCVD)
         sp_conn_event(c, SP_TEV_FIN_RCVD);
     else if (ev->type == FP_EV_FIN_ACKED)
@@ -577,9 +543,6 @@ void sp_conn_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf *m
     case SP_TCP_SYN_RCVD:
         sp_listen_input(c, p, m);
         break;
-    case SP_TCP_TIME_WAIT:
-        time_wait_input(c, p, m);
-        break;
     default:
         if (sp_tcp_synchronized(c->state) && c->fstate == SP_FLOW_INSTALLED)
             sync_input(c, p, m);
@@ -630,6 +593,7 @@ void sp_conn_write_info(struct sp_conn *c)
         [SP_TCP_LAST_ACK] = 9,
     };
     c->info_ms = sp.now_ms;
+    c->info_dirty = false;
     if (c->app == NULL || c->buf_slot < 0 || c->flow == SP_NO_FLOW)
         return;
     const struct fp_flow *f = &fp.flows[c->flow];
@@ -718,7 +682,7 @@ static void orphaned(struct sp_conn *c)
         sp_conn_finish(c);
     } else if (c->app_closed) {
         if (c->state == SP_TCP_FIN_WAIT_2 && c->timer_ms == 0)
-            c->timer_ms = sp.now_ms + SP_FIN_WAIT_2_MS;
+            sp_conn_timer(c, sp.now_ms + SP_FIN_WAIT_2_MS);
     } else {
         c->app_closed = true;
         sp.cnt.conn_reset++;
@@ -809,6 +773,7 @@ void sp_conn_app_req(struct sp_app *a, uint16_t ctx, uint8_t type, const void *b
         c->ka_cnt = k.cnt;
         c->ka_sent = 0;
         c->ka_rx_ms = sp.now_ms;
+        sp_conn_rearm(c);
         break;
     }
     case TAS_SPIN_CLOSE:
@@ -948,8 +913,11 @@ void sp_conn_reset_all(void)
 
 void sp_conn_fini(void)
 {
+    for (unsigned i = 0; i < TAS_MAX_FP_CORES; i++)
+        sp.del_head[i] = sp.del_tail[i] = NULL;
     while (sp.conns != NULL)
         conn_free(sp.conns);
+    sp_tw_fini();
     free(sp.hash);
     free(sp.flow_conn);
     free(sp.flow_gen);

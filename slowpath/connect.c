@@ -27,20 +27,39 @@ void sp_conn_connect_fail(struct sp_conn *c, int err)
     sp_conn_finish(c);
 }
 
-static int pick_port(uint32_t lip, uint32_t rip, uint16_t rport, uint16_t *out)
+/* May an active open use (lip, lport) -> (rip, rport)?  A pair in
+ * TIME_WAIT may be taken over (tcp.tw_reuse: *iss set, *reuse true). */
+static bool tuple_free(uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport,
+                       bool *reuse, uint32_t *iss)
+{
+    *reuse = false;
+    if (sp_conn_lookup(lip, rip, lport, rport) != NULL)
+        return false;
+    struct sp_tw *t = sp_tw_lookup(lip, rip, lport, rport);
+    if (t == NULL)
+        return true;
+    *reuse = sp_tw_reuse(t, iss);
+    return *reuse;
+}
+
+static int pick_port(uint32_t lip, uint32_t rip, uint16_t rport, uint16_t *out,
+                     bool *reuse, uint32_t *iss)
 {
     static uint32_t counter;
     const uint32_t range = SP_EPHEMERAL_HI - SP_EPHEMERAL_LO + 1;
-    /* RFC 6056 algorithm 3: per-destination offset plus a counter. */
-    uint32_t off = sp_tcp_isn(sp.isn_key, lip, rip, 0, rport, 0) + counter++;
+    /* RFC 6056 algorithm 3: per-destination offset plus a counter that
+     * moves past the ports it found taken. */
+    uint32_t off = sp_tcp_isn(sp.isn_key, lip, rip, 0, rport, 0) + counter;
     for (uint32_t i = 0; i < range; i++) {
         uint16_t port = (uint16_t)(SP_EPHEMERAL_LO + (off + i) % range);
         if (!sp_listener_port_used(port) &&
-            !sp_port_in_use(lip, htons(port), rip, rport)) {
+            tuple_free(lip, htons(port), rip, rport, reuse, iss)) {
+            counter += i + 1;
             *out = port;
             return 0;
         }
     }
+    counter++;
     return -EADDRNOTAVAIL;
 }
 
@@ -74,13 +93,15 @@ void sp_conn_connect(struct sp_app *a, uint16_t ctx, const struct tas_spin_conne
         return;
     }
     uint16_t rport = htons(req->remote_port);
+    bool reuse = false;
+    uint32_t reuse_iss = 0;
     if (lport == 0) {
-        rc = pick_port(lip, req->remote_ip, rport, &lport);
+        rc = pick_port(lip, req->remote_ip, rport, &lport, &reuse, &reuse_iss);
         if (rc != 0) {
             connected_error(a, ctx, req->opaque, rc);
             return;
         }
-    } else if (sp_port_in_use(lip, htons(lport), req->remote_ip, rport)) {
+    } else if (!tuple_free(lip, htons(lport), req->remote_ip, rport, &reuse, &reuse_iss)) {
         connected_error(a, ctx, req->opaque, -EADDRINUSE);
         return;
     }
@@ -101,7 +122,8 @@ void sp_conn_connect(struct sp_app *a, uint16_t ctx, const struct tas_spin_conne
     c->rx_size = sp_ring_size(req->rx_size, sp.cfg.rx_buf_size);
     c->tx_size = sp_ring_size(req->tx_size, sp.cfg.tx_buf_size);
     c->state = SP_TCP_SYN_SENT;
-    c->iss = sp_tcp_isn(sp.isn_key, c->lip, c->rip, c->lport, c->rport, sp.now_us);
+    c->iss = reuse ? reuse_iss
+                   : sp_tcp_isn(sp.isn_key, c->lip, c->rip, c->lport, c->rport, sp.now_us);
     /* What we offer; narrowed to what the peer accepts on SYN-ACK. */
     c->ts = sp.cfg.timestamps;
     c->ws = sp.cfg.window_scaling;
@@ -135,8 +157,8 @@ void sp_conn_arp_done(struct sp_conn *c, const uint8_t *mac)
         memcpy(c->peer_mac, mac, 6);
     c->syn_time_us = sp.now_us;
     c->backoff_ms = sp.rto_initial_ms;
-    c->timer_ms = sp.now_ms + c->backoff_ms;
     c->retries = 0;
+    sp_conn_timer(c, sp.now_ms + c->backoff_ms);
     sp_send_syn(c);
 }
 
@@ -163,7 +185,7 @@ static void establish_active(struct sp_conn *c, const struct sp_pkt *p)
     c->peer_win = p->win; /* never scaled in a SYN */
     if (!c->syn_retx)
         sp_rto_sample(c, (uint32_t)(sp.now_us - c->syn_time_us));
-    c->timer_ms = 0;
+    sp_conn_timer(c, 0);
 
     if (sp_conn_install(c) != 0) {
         sp_send_rst(c, c->iss + 1, c->irs + 1, true);
@@ -171,6 +193,7 @@ static void establish_active(struct sp_conn *c, const struct sp_pkt *p)
         return;
     }
     c->state = SP_TCP_ESTABLISHED;
+    sp_conn_write_info(c); /* TCP_INFO from the start */
     uint32_t w = c->rx_size >> c->local_ws;
     sp_send_ack(c, c->iss + 1, c->irs + 1, (uint16_t)(w > 0xffff ? 0xffff : w));
 

@@ -293,6 +293,7 @@ static struct sp_listener *listener_for(const struct sp_pkt *p, bool *idle)
 }
 
 static void complete(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf *m);
+static void syn_input(const struct sp_pkt *p, struct rte_mbuf *m, bool has_iss, uint32_t iss);
 
 /* c becomes a half-open connection (SYN_RCVD) of listener l. */
 static void half_open(struct sp_conn *c, struct sp_listener *l)
@@ -376,6 +377,16 @@ bool sp_listen_cookie_ack(const struct sp_pkt *p, struct rte_mbuf *m)
 
 void sp_listen_syn(const struct sp_pkt *p, struct rte_mbuf *m)
 {
+    syn_input(p, m, false, 0);
+}
+
+void sp_listen_syn_iss(const struct sp_pkt *p, struct rte_mbuf *m, uint32_t iss)
+{
+    syn_input(p, m, true, iss);
+}
+
+static void syn_input(const struct sp_pkt *p, struct rte_mbuf *m, bool has_iss, uint32_t iss)
+{
     struct fp_tcp_opts o;
 
     sp.cnt.syn_rcvd++;
@@ -417,7 +428,8 @@ void sp_listen_syn(const struct sp_pkt *p, struct rte_mbuf *m)
     }
     half_open(c, l);
     c->irs = p->seq;
-    c->iss = sp_tcp_isn(sp.isn_key, c->lip, c->rip, c->lport, c->rport, sp.now_us);
+    c->iss = has_iss ? iss
+                     : sp_tcp_isn(sp.isn_key, c->lip, c->rip, c->lport, c->rport, sp.now_us);
     c->ts = sp.cfg.timestamps && o.has_ts;
     c->ts_recent = o.has_ts ? o.ts_val : 0;
     c->ws = sp.cfg.window_scaling && o.has_ws;
@@ -434,7 +446,7 @@ void sp_listen_syn(const struct sp_pkt *p, struct rte_mbuf *m)
 
     c->syn_time_us = sp.now_us;
     c->backoff_ms = sp.rto_initial_ms;
-    c->timer_ms = sp.now_ms + c->backoff_ms;
+    sp_conn_timer(c, sp.now_ms + c->backoff_ms);
     sp_send_syn(c);
 out:
     rte_pktmbuf_free(m);
@@ -494,7 +506,7 @@ static void complete(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf 
     c->half_open = false;
     l->syn_rcvd--;
     sp.n_syn_rcvd--;
-    c->timer_ms = 0;
+    sp_conn_timer(c, 0);
     if (sp_conn_install(c) != 0) {
         sp.cnt.syn_drop_mem++;
         sp_send_rst(c, p->ack, 0, false);
@@ -505,6 +517,7 @@ static void complete(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf 
         return;
     }
     c->state = SP_TCP_ESTABLISHED;
+    sp_conn_write_info(c); /* TCP_INFO from the start */
 
     struct tas_spout_new_conn r = {
         .listener = l->id,

@@ -4,17 +4,19 @@
 tasd_tasd_SOURCES += slowpath/slowpath.h slowpath/sp.h \
 	slowpath/loop.c slowpath/cmd.c slowpath/app.c \
 	slowpath/conn.c slowpath/connect.c slowpath/listen.c slowpath/fork.c slowpath/timers.c \
+	slowpath/time_wait.c \
 	slowpath/tcp_in.c slowpath/tcp_out.c slowpath/neigh.c slowpath/stats.c \
 	slowpath/tcp.h slowpath/tcp_state.c slowpath/isn.c slowpath/frame.c \
 	slowpath/icmp.c slowpath/slots.h slowpath/slots.c \
+	slowpath/wheel.h slowpath/wheel.c \
 	slowpath/arp.h slowpath/arp.c \
 	slowpath/route.h slowpath/route.c \
 	slowpath/cc.h slowpath/cc.c slowpath/cc_reno.c slowpath/cc_none.c
 
 check_PROGRAMS += tests/unit/test_arp tests/unit/test_sp_route \
-	tests/unit/test_sp_conn tests/unit/test_sp_cc
+	tests/unit/test_sp_conn tests/unit/test_sp_cc tests/unit/test_sp_wheel
 TESTS += tests/unit/test_arp tests/unit/test_sp_route \
-	tests/unit/test_sp_conn tests/unit/test_sp_cc
+	tests/unit/test_sp_conn tests/unit/test_sp_cc tests/unit/test_sp_wheel
 
 tests_unit_test_arp_SOURCES = tests/unit/test_arp.c slowpath/arp.c slowpath/arp.h
 tests_unit_test_arp_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
@@ -35,3 +37,8 @@ tests_unit_test_sp_cc_SOURCES = tests/unit/test_sp_cc.c slowpath/cc.c slowpath/c
 	slowpath/cc_none.c slowpath/cc.h
 tests_unit_test_sp_cc_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_unit_test_sp_cc_LDADD = $(CRITERION_LIBS)
+
+tests_unit_test_sp_wheel_SOURCES = tests/unit/test_sp_wheel.c slowpath/wheel.c \
+	slowpath/wheel.h
+tests_unit_test_sp_wheel_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_unit_test_sp_wheel_LDADD = $(CRITERION_LIBS)

@@ -2,9 +2,12 @@
  *
  * One epoll set on tasd's main thread.  What wakes it:
  *   signalfd          SIGTERM / SIGINT: leave the loop
- *   timerfd           every control interval: drain the fast-path rings,
- *                     connection timers (handshake, RTO, TIME_WAIT),
- *                     congestion control, ARP, parked work
+ *   timerfd           the next thing due: every control interval while
+ *                     there is activity or work in progress (fast-path
+ *                     rings, activity reports, deletions, parked work),
+ *                     else at the earliest connection timer (at least
+ *                     once a second) with fp.sp_sleeping set, so that a
+ *                     core that reports activity wakes us
  *   fp.cores[c].sp_efd  a core put exceptions or events on its rings
  *   app.sock and each application's socket and doorbell (app.c)
  *   whatever else registers with sp_loop_add (the control socket)
@@ -125,6 +128,7 @@ static void drain_core(unsigned c)
             total += n;
         } while (n == SP_EXC_BURST && total < SP_EXC_BUDGET);
     }
+    sp_conn_act_drain(c);
 }
 
 /* The cores may share one wake-up eventfd: drain every core using fd. */
@@ -142,29 +146,61 @@ static void on_fp_efd(int fd, uint32_t events, void *arg)
 
 static uint64_t last_arp_ms;
 
-/* With no connection at all the timers have nothing to do at the control
- * interval: tick slowly then, so that an idle tasd costs (almost) nothing. */
-#define SP_IDLE_TICK_US 50000
-static uint32_t tick_us;
+/* The timer is one-shot, set for the next thing due (armed_ms).  With
+ * nothing in progress the slow path sleeps until its next connection
+ * timer, and at least once a second (ARP, fork records, parked work). */
+#define SP_IDLE_TICK_MS 1000
+static uint64_t armed_us; /* 0: not armed */
 
-static void timer_set(uint32_t us)
+static void timer_at(uint64_t at_us)
 {
-    struct itimerspec it = {
-        .it_interval = {.tv_sec = us / 1000000, .tv_nsec = (long)(us % 1000000) * 1000},
-    };
-    it.it_value = it.it_interval;
+    struct itimerspec it = {0};
+    uint64_t d = at_us > sp.now_us ? at_us - sp.now_us : 1;
+    it.it_value.tv_sec = (time_t)(d / 1000000);
+    it.it_value.tv_nsec = (long)(d % 1000000) * 1000;
     if (timerfd_settime(sp.tfd, 0, &it, NULL) == 0)
-        tick_us = us;
+        armed_us = at_us;
+}
+
+/* Work that wants the next control interval rather than the next timer. */
+static bool busy(void)
+{
+    if (!sp_cmd_idle() || sp_conn_busy() || sp_app_busy() || sp_neigh_busy())
+        return true;
+    for (unsigned c = 0; c < sp.n_cores; c++) {
+        const struct fp_core *fc = &fp.cores[c];
+        if ((fc->act_ring != NULL && !rte_ring_empty(fc->act_ring)) ||
+            (fc->ev_ring != NULL && !rte_ring_empty(fc->ev_ring)) ||
+            (fc->exc_ring != NULL && !rte_ring_empty(fc->exc_ring)))
+            return true;
+    }
+    return false;
 }
 
 static void timer_adapt(void)
 {
-    bool busy = sp.n_conns > sp.n_tw || !sp_cmd_idle(); /* TIME_WAIT alone can wait */
-    uint32_t want = busy ? sp.interval_us : SP_IDLE_TICK_US;
-    if (want < sp.interval_us)
-        want = sp.interval_us;
-    if (want != tick_us)
-        timer_set(want);
+    uint64_t at;
+    atomic_store_explicit(&fp.sp_sleeping, 0, memory_order_relaxed);
+    if (busy()) {
+        at = sp.now_us + sp.interval_us;
+    } else {
+        /* Say we sleep, then look again: a core posting now wakes us. */
+        atomic_store_explicit(&fp.sp_sleeping, 1, memory_order_relaxed);
+        atomic_thread_fence(memory_order_seq_cst);
+        if (busy()) {
+            atomic_store_explicit(&fp.sp_sleeping, 0, memory_order_relaxed);
+            at = sp.now_us + sp.interval_us;
+        } else {
+            uint64_t next = sp_conn_next_ms();
+            uint64_t cap = sp.now_ms + SP_IDLE_TICK_MS;
+            at = (next < cap ? next : cap) * 1000;
+            if (at < sp.now_us + sp.interval_us)
+                at = sp.now_us + sp.interval_us;
+        }
+    }
+    if (armed_us != 0 && armed_us <= at)
+        return; /* an earlier wake-up is set already */
+    timer_at(at);
 }
 
 static void on_timer(int fd, uint32_t events, void *arg)
@@ -172,6 +208,7 @@ static void on_timer(int fd, uint32_t events, void *arg)
     uint64_t expirations;
     if (read(fd, &expirations, sizeof(expirations)) < 0 && errno == EAGAIN)
         return;
+    armed_us = 0;
     sp_clock_update();
     /* A core's wake-up may have been coalesced away: look anyway. */
     for (unsigned c = 0; c < sp.n_cores; c++)
@@ -321,8 +358,8 @@ int sp_init(const struct tasd_config *c, struct tasd_port *port)
         fprintf(stderr, "tasd: slow path: %s\n", strerror(errno));
         return rc;
     }
-    timer_set(sp.interval_us);
-    if (tick_us != sp.interval_us)
+    timer_at(sp.now_us + sp.interval_us);
+    if (armed_us == 0)
         return -errno;
     if ((rc = sp_loop_add(sp.sigfd, on_signal, NULL)) != 0 ||
         (rc = sp_loop_add(sp.tfd, on_timer, NULL)) != 0 ||

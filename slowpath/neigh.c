@@ -129,6 +129,14 @@ void sp_neigh_tick(void)
     sp.cnt.arp_failed += sp.arp.cnt.failed - failed;
 }
 
+bool sp_neigh_busy(void)
+{
+    for (uint32_t i = 0; i < sp.arp.cap; i++)
+        if (sp.arp.e[i].state == SP_NEIGH_INCOMPLETE)
+            return true;
+    return false;
+}
+
 void sp_neigh_gratuitous(void)
 {
     send_arp(TAS_ARP_OP_REQUEST, bcast, zero_mac, sp.ip);

@@ -10,14 +10,21 @@
  *                       fork() (fork.c); struct sp_fork, a fork() announced
  *                       by a parent and not yet claimed by its child
  *   struct sp_conn      one TCP connection from SYN to free: handshake
- *                       record, installed flow, or TIME_WAIT record
+ *                       record or installed flow
+ *   struct sp_tw        a TIME_WAIT pair (time_wait.c): a few words, in a
+ *                       table of its own
  *
  * A connection is in the 4-tuple hash while it can receive segments
- * (SYN_SENT .. LAST_ACK, TIME_WAIT).  Its fast-path flow (id, buffers)
- * lives on until the fast path has acknowledged FP_CMD_FLOW_DEL and the
- * application has closed it (or died): only then is the id and the buffer
- * slot reused and TAS_SPOUT_CLOSED posted.  TIME_WAIT is a separate record
- * without a flow.
+ * (SYN_SENT .. LAST_ACK).  Its fast-path flow (id, buffers) lives on until
+ * the fast path has acknowledged FP_CMD_FLOW_DEL and the application has
+ * closed it (or died): only then is the id and the buffer slot reused and
+ * TAS_SPOUT_CLOSED posted.
+ *
+ * Nothing is done per connection per tick.  Each connection has one timer
+ * in the wheel (wheel.h), armed at the earliest of what it waits for; the
+ * fast path reports the flows whose state changed (acknowledged bytes,
+ * losses, ECN marks, a flight starting, data after close) on its activity
+ * ring; sp_conn_service() runs for a connection when either happens.
  *
  * No DPDK types here, so unit tests can include it.
  */
@@ -25,6 +32,7 @@
 #define SP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "tas/ctxq.h"
@@ -38,6 +46,7 @@
 #include "slowpath/slots.h"
 #include "slowpath/slowpath.h"
 #include "slowpath/tcp.h"
+#include "slowpath/wheel.h"
 
 struct rte_mbuf;
 
@@ -73,7 +82,7 @@ struct sp_counters {
     uint64_t conn_passive, conn_active, conn_refused, conn_unreach, conn_reset;
     uint64_t conn_timeout, conn_closed;
     uint64_t rto_retx, persist_probes, challenge_acks;
-    uint64_t tw_created, tw_reacks, tw_reused;
+    uint64_t tw_created, tw_reacks, tw_reused, tw_reuse_connect, tw_overflow;
     uint64_t reinjected, flow_refused, fp_app_bad, fp_app_late, fp_events;
     uint64_t cmd_backlogged, cmd_dropped;
     uint64_t out_parked, out_dropped;
@@ -204,7 +213,6 @@ struct sp_conn {
     bool rst_on_del;       /* send RST once the core dropped the flow */
     bool syn_retx;         /* SYN/SYN-ACK was retransmitted (Karn) */
     bool arp_wait;         /* waiting for the next hop's MAC (arp_ip) */
-    bool tw;               /* a TIME_WAIT record (counted in sp.n_tw) */
     bool half_open;        /* counted in sp.n_syn_rcvd and its listener's syn_rcvd */
     bool ts, ws, sack;     /* negotiated options */
     bool ecn;              /* ECN: asked (SYN_SENT), then negotiated */
@@ -234,12 +242,16 @@ struct sp_conn {
     uint32_t ts_recent; /* peer's last TSval */
     uint32_t peer_win;  /* window of the segment completing the handshake */
 
-    /* handshake, TIME_WAIT and orphan timer */
+    /* its timer: the earliest of timer_ms, the RTO or tail loss probe,
+     * the keepalive and the TCP_INFO refresh (sp_conn_rearm) */
+    struct sp_timer tm;
+    struct sp_conn *dnext; /* FIFO of its core's flows being deleted */
+    bool info_dirty;       /* changed since its TCP_INFO was written */
+    /* handshake and orphan timer */
     uint64_t timer_ms; /* 0 = off */
     uint32_t retries;
     uint32_t backoff_ms;
     uint64_t syn_time_us; /* first SYN/SYN-ACK sent (RTT sample) */
-    uint32_t tw_snd_nxt, tw_rcv_nxt;
 
     /* retransmission timeout (RFC 6298) */
     uint32_t srtt_us, rttvar_us, rto_ms;
@@ -250,10 +262,10 @@ struct sp_conn {
     uint64_t una_moved_ms; /* when SND.UNA last moved (tail loss probe) */
     /* keepalive (SO_KEEPALIVE): idle 0 = off */
     uint32_t ka_idle_ms, ka_intvl_ms, ka_cnt, ka_sent;
-    uint32_t ka_rx;        /* the fast path's cnt_rx when last seen */
-    uint64_t ka_rx_ms;     /* when it last moved */
+    uint64_t ka_rx_ms;     /* idle since (last segment received, or last busy) */
     uint32_t tlp_una;      /* SND.UNA the tail loss probes were sent for */
     uint32_t tlp_n;        /* how many (at most SP_TLP_MAX) */
+    uint64_t tlp_due_ms;   /* the next one, 0 = none due */
 
     /* congestion control */
     struct sp_cc_state cc;
@@ -264,6 +276,24 @@ struct sp_conn {
     uint32_t retx_events;  /* fast retransmits and timeouts (TCP_INFO) */
     uint32_t info_seq;     /* its struct tas_flow_info's seq */
     uint64_t info_ms;      /* when it was last written */
+};
+
+/* A TIME_WAIT pair (time_wait.c): what answers the peer's last segments
+ * for time_wait_ms after both FINs, and what a new connection of the same
+ * 4-tuple must be above. */
+struct sp_tw {
+    struct sp_tw *hnext;   /* its hash chain */
+    struct sp_timer tm;    /* expiry */
+    uint32_t lip, rip;     /* network order */
+    uint16_t lport, rport; /* network order */
+    uint32_t snd_nxt;      /* ours, past our FIN */
+    uint32_t rcv_nxt;      /* theirs, past their FIN */
+    uint32_t ts_recent;    /* peer's last TSval (ts only) */
+    uint32_t since_s;      /* sp clock, seconds: when it began (tw_reuse) */
+    uint8_t peer_mac[6];
+    uint8_t core;
+    bool ts; /* timestamps were in use */
+    uint16_t win; /* window in our ACKs */
 };
 
 struct sp_state {
@@ -307,6 +337,12 @@ struct sp_state {
     uint32_t hash_mask;
     struct sp_conn *conns; /* every connection record */
     uint32_t n_conns, n_syn_rcvd, n_tw;
+    struct sp_wheel wheel; /* connection timers */
+    struct sp_conn *del_head[TAS_MAX_FP_CORES], *del_tail[TAS_MAX_FP_CORES];
+    uint64_t act_ms;       /* last time a core reported activity */
+    struct sp_tw **tw_hash; /* TIME_WAIT pairs (time_wait.c) */
+    uint32_t tw_mask;
+    struct sp_wheel tw_wheel;
     struct sp_listener *listeners;
     uint32_t next_listener_id, n_listeners;
     uint64_t challenge_start_ms; /* RFC 5961 challenge ACK rate limit */
@@ -357,6 +393,9 @@ int sp_app_post(struct sp_app *a, uint16_t ctx, uint8_t type, const void *body,
                 size_t len);
 uint8_t *sp_app_buf(struct sp_app *a, int64_t slot);
 void sp_app_tick(void);
+/* Something sp_app_tick must look at again soon (dying applications,
+ * parked completions, requests left in queues). */
+bool sp_app_busy(void);
 struct sp_app *sp_app_of_gslot(uint32_t gslot);
 /* Shutdown: free every application (unmapping only what the cores no
  * longer use, unless they are stopped). */
@@ -366,6 +405,8 @@ void sp_app_write(FILE *f, bool json);
 /* ---- conn.c ---- */
 int sp_conn_init(void);
 void sp_conn_fini(void);
+/* Hash of a 4-tuple (salted), for the connection and TIME_WAIT tables. */
+uint32_t sp_tuple_hash(uint32_t lip, uint32_t rip, uint16_t lport, uint16_t rport);
 struct sp_conn *sp_conn_lookup(uint32_t lip, uint32_t rip, uint16_t lport,
                                uint16_t rport);
 struct sp_conn *sp_conn_new(uint32_t lip, uint32_t rip, uint16_t lport, uint16_t rport);
@@ -425,12 +466,27 @@ bool sp_conn_add_refused(struct sp_conn *c);
 void sp_conn_event(struct sp_conn *c, enum sp_tcp_event ev);
 /* Shutdown: RST every connection, RESET to apps. */
 void sp_conn_reset_all(void);
-bool sp_port_in_use(uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
 
 /* ---- timers.c ---- */
-/* Per interval: handshake/TIME_WAIT/orphan timers, flow deletions,
- * retransmission timeouts, congestion control. */
+/* Per tick: the timers that fell due, the flows whose deletion the cores
+ * finished.  Cost follows what happened, not the number of connections. */
 void sp_conn_tick(void);
+/* Take core's activity ring: service each flow it names. */
+void sp_conn_act_drain(unsigned core);
+/* Everything the slow path does for c beyond segments and requests: its
+ * handshake, orphan and keepalive timers, the RTO and tail loss probes,
+ * congestion control, TCP_INFO, data after close; then its timer re-armed.
+ * May reset and free c. */
+void sp_conn_service(struct sp_conn *c);
+/* Re-arm c's timer at the earliest thing it waits for (or disarm it). */
+void sp_conn_rearm(struct sp_conn *c);
+/* Set the handshake/orphan timer (0 = off) and re-arm. */
+void sp_conn_timer(struct sp_conn *c, uint64_t at_ms);
+/* The flow's FLOW_DEL is queued: its core's FIFO of deletions. */
+void sp_conn_del_queue(struct sp_conn *c);
+/* Anything the tick must look at soon?  When the next timer is due. */
+bool sp_conn_busy(void);
+uint64_t sp_conn_next_ms(void);
 /* Fold an RTT sample into the connection's RTO estimate (RFC 6298). */
 void sp_rto_sample(struct sp_conn *c, uint32_t rtt_us);
 /* The RTO from the current estimate, clamped to [rto_min, rto_max]. */
@@ -446,6 +502,9 @@ bool sp_listener_port_used(uint16_t port);
 bool sp_listen_cookie_ack(const struct sp_pkt *p, struct rte_mbuf *m);
 /* A SYN for no known connection (mbuf consumed). */
 void sp_listen_syn(const struct sp_pkt *p, struct rte_mbuf *m);
+/* The same, for a SYN that ended a TIME_WAIT pair: the new connection's
+ * ISS is iss (above the old sequence space, as Linux does). */
+void sp_listen_syn_iss(const struct sp_pkt *p, struct rte_mbuf *m, uint32_t iss);
 /* Segment for a SYN_RCVD record (mbuf consumed). */
 void sp_listen_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf *m);
 /* A SYN_RCVD record ran out of SYN-ACK retransmissions. */
@@ -477,6 +536,21 @@ void sp_holds_release_all(struct sp_holds *h, struct sp_app *a);
 void sp_listen_write(FILE *f, bool json, bool *first);
 void sp_listen_fini(void);
 
+/* ---- time_wait.c ---- */
+int sp_tw_init(void);
+void sp_tw_fini(void);
+/* c has both FINs done: leave a TIME_WAIT pair for its 4-tuple (if
+ * time_wait_ms and the table allow).  c itself is not touched. */
+void sp_tw_enter(const struct sp_conn *c);
+struct sp_tw *sp_tw_lookup(uint32_t lip, uint32_t rip, uint16_t lport, uint16_t rport);
+/* A segment for a TIME_WAIT pair (mbuf consumed). */
+void sp_tw_input(struct sp_tw *t, const struct sp_pkt *p, struct rte_mbuf *m);
+/* May an active open take t's 4-tuple now (tcp.tw_reuse)?  Then t is
+ * gone and *iss is the new connection's ISS. */
+bool sp_tw_reuse(struct sp_tw *t, uint32_t *iss);
+void sp_tw_free(struct sp_tw *t);
+void sp_tw_tick(void);
+
 /* ---- tcp_in.c ---- */
 void sp_exc_input(struct rte_mbuf *m);
 /* RFC 9293 reset for a segment nobody owns. */
@@ -488,6 +562,8 @@ int sp_tcp_send(unsigned core, const struct sp_seg *s);
 int sp_send_syn(struct sp_conn *c); /* SYN or SYN-ACK, per c->passive */
 int sp_send_ack(struct sp_conn *c, uint32_t seq, uint32_t ack, uint16_t win);
 int sp_send_rst(struct sp_conn *c, uint32_t seq, uint32_t ack, bool with_ack);
+/* An ACK from a TIME_WAIT pair. */
+int sp_send_tw_ack(const struct sp_tw *t);
 uint32_t sp_ts_now(void);
 /* Our window advertised in a SYN/SYN-ACK (never scaled). */
 uint16_t sp_syn_window(const struct sp_conn *c);
@@ -501,6 +577,8 @@ void sp_neigh_input(struct rte_mbuf *m);
 int sp_neigh_resolve(uint32_t dst, struct sp_conn *c, uint8_t mac[6]);
 void sp_neigh_cancel(struct sp_conn *c);
 void sp_neigh_tick(void);
+/* An address is being resolved (requests to repeat). */
+bool sp_neigh_busy(void);
 void sp_neigh_gratuitous(void);
 void sp_neigh_write(FILE *f, bool json);
 

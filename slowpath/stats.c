@@ -68,6 +68,25 @@ void sp_write_flows(FILE *f, bool json)
         }
         first = false;
     }
+    /* TIME_WAIT pairs (time_wait.c), as ss(8) lists them too. */
+    for (uint32_t b = 0; sp.tw_hash != NULL && b <= sp.tw_mask; b++) {
+        for (const struct sp_tw *t = sp.tw_hash[b]; t != NULL; t = t->hnext) {
+            char l[24], r[24];
+            addr(l, sizeof(l), t->lip, t->lport);
+            addr(r, sizeof(r), t->rip, t->rport);
+            if (json)
+                fprintf(f,
+                        "%s{\"id\":null,\"state\":\"TIME_WAIT\",\"local\":\"%s\","
+                        "\"remote\":\"%s\",\"core\":%u,\"ts\":%s,\"expires_ms\":%lu}",
+                        first ? "" : ",", l, r, t->core, t->ts ? "true" : "false",
+                        (unsigned long)(t->tm.expires > sp.now_ms ? t->tm.expires - sp.now_ms
+                                                                  : 0));
+            else
+                fprintf(f, "%-8s %-12s %-22s %-22s %-12s %-12s %-9s %-9s %s\n", "-",
+                        "TIME_WAIT", l, r, "-", "-", "-", "-", "-");
+            first = false;
+        }
+    }
     if (json)
         fprintf(f, "],\"listeners\":[");
     first = true;
@@ -129,6 +148,8 @@ static const struct {
     C(tw_created),
     C(tw_reacks),
     C(tw_reused),
+    C(tw_reuse_connect),
+    C(tw_overflow),
     C(reinjected),
     C(flow_refused),
     C(fp_app_bad),
@@ -164,7 +185,7 @@ void sp_write_stats(FILE *f, bool json)
         fprintf(f,
                 "{\"conns\":%u,\"syn_rcvd\":%u,\"time_wait\":%u,\"listeners\":%u,"
                 "\"n_apps\":%u,\"flows_free\":%u,\"counters\":{",
-                sp.n_conns, sp.n_syn_rcvd, sp.n_tw, sp.n_listeners, sp.n_apps,
+                sp.n_conns + sp.n_tw, sp.n_syn_rcvd, sp.n_tw, sp.n_listeners, sp.n_apps,
                 sp.flow_ids.nfree);
         for (size_t i = 0; i < n; i++)
             fprintf(f, "%s\"%s\":%lu", i ? "," : "", counters[i].name,
@@ -185,7 +206,7 @@ void sp_write_stats(FILE *f, bool json)
     fprintf(f,
             "slow path: %u connections (%u half-open, %u TIME_WAIT), %u listeners, "
             "%u applications, %u flow ids free\n",
-            sp.n_conns, sp.n_syn_rcvd, sp.n_tw, sp.n_listeners, sp.n_apps,
+            sp.n_conns + sp.n_tw, sp.n_syn_rcvd, sp.n_tw, sp.n_listeners, sp.n_apps,
             sp.flow_ids.nfree);
     for (size_t i = 0; i < n; i++) {
         uint64_t v = *(const uint64_t *)(base + counters[i].off);

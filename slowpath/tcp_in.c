@@ -130,6 +130,11 @@ void sp_exc_input(struct rte_mbuf *m)
         sp_conn_input(c, &p, m);
         return;
     }
+    struct sp_tw *t = sp_tw_lookup(p.lip, p.rip, p.lport, p.rport);
+    if (t != NULL) {
+        sp_tw_input(t, &p, m);
+        return;
+    }
     if ((p.flags & (TAS_TCP_SYN | TAS_TCP_ACK | TAS_TCP_RST)) == TAS_TCP_SYN) {
         sp_listen_syn(&p, m);
         return;

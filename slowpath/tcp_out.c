@@ -111,6 +111,29 @@ int sp_send_ack(struct sp_conn *c, uint32_t seq, uint32_t ack, uint16_t win)
     return sp_tcp_send(c->core, &s);
 }
 
+int sp_send_tw_ack(const struct sp_tw *t)
+{
+    uint8_t opts[FP_TCPOPT_TS_LEN];
+    struct sp_seg s;
+
+    memset(&s, 0, sizeof(s));
+    memcpy(s.src_mac, sp.mac, 6);
+    memcpy(s.dst_mac, t->peer_mac, 6);
+    s.lip = t->lip;
+    s.rip = t->rip;
+    s.lport = t->lport;
+    s.rport = t->rport;
+    s.seq = t->snd_nxt;
+    s.ack = t->rcv_nxt;
+    s.flags = TAS_TCP_ACK;
+    s.win = t->win;
+    if (t->ts) {
+        s.opts = opts;
+        s.opt_len = (uint8_t)fp_tcp_opts_write_ts(opts, sp_ts_now(), t->ts_recent);
+    }
+    return sp_tcp_send(t->core, &s);
+}
+
 int sp_send_rst(struct sp_conn *c, uint32_t seq, uint32_t ack, bool with_ack)
 {
     struct sp_seg s;

@@ -130,6 +130,8 @@ static const struct setting settings[] = {
      "SYN retransmissions before connect() fails"},
     {"tcp.time_wait_ms", "time-wait-ms", K_UINT, OFF(time_wait_ms), 0, 1, 600000, F_ZERO,
      "MS", "TIME_WAIT duration (2*MSL); 0 = none"},
+    {"tcp.tw_reuse", "tw-reuse", K_BOOL, OFF(tw_reuse), 0, 0, 0, 0, "on|off",
+     "connect() may reuse a TIME_WAIT pair with timestamps after 1 s (Linux tcp_tw_reuse)"},
     {"tcp.control_interval_us", "control-interval-us", K_UINT, OFF(control_interval_us),
      0, 10, 1000000, 0, "US", "congestion control and timeout scan period"},
     {"tcp.cc", "cc", K_CC, OFF(cc), 0, 0, SZ(cc), 0, "reno|none",
@@ -224,6 +226,7 @@ static void set_defaults(struct tasd_config *c)
     c->max_retries = 15;
     c->syn_retries = 6;
     c->time_wait_ms = 60000;
+    c->tw_reuse = true;
     c->arp_timeout_ms = 60000;
     c->control_interval_us = 1000;
     snprintf(c->cc, sizeof(c->cc), "reno");

@@ -66,6 +66,7 @@ struct tasd_config {
     uint32_t max_retries;            /* data retransmissions before reset */
     uint32_t syn_retries;
     uint32_t time_wait_ms;           /* 2*MSL */
+    bool tw_reuse;                   /* connect() may take a TIME_WAIT pair (timestamps, >= 1 s) */
     uint32_t arp_timeout_ms;         /* neighbour entry lifetime */
     uint32_t control_interval_us;    /* congestion control / RTO scan period */
     char cc[16];                     /* congestion control: "reno" or "none" */
