@@ -50,6 +50,31 @@ static void app_bad(struct fp_core *c, uint32_t slot, uint32_t flow, uint32_t ge
         c->stats.drops_ring++;
 }
 
+/* The application grew the flow's tx ring (tas/ctxq.h): it grows down, so
+ * every position moves up by the growth.  Valid only upward, within tx_max,
+ * with the queued bytes not wrapping; then the entry's tx_post follows. */
+static bool tx_grow(struct fp_flow *f, const struct fp_flow_x *x, const struct tas_fpin *e)
+{
+    uint32_t queued = f->tx_sent + f->tx_avail;
+    if (e->tx_size <= f->tx_size || e->tx_size > x->tx_max ||
+        (uint64_t)f->tx_pos + queued > f->tx_size || e->tx_post > e->tx_size - queued)
+        return false;
+    if (e->tx_tail >= e->tx_size)
+        return false;
+    uint32_t d = e->tx_size - f->tx_size;
+    f->tx_base -= d;
+    f->tx_size = e->tx_size;
+    if (queued == 0) {
+        f->tx_pos = e->tx_tail; /* empty: the tail is where the writer says */
+    } else {
+        f->tx_pos += d; /* < the new size: tx_pos < the old one */
+        if (fp_ring_add(f->tx_pos, queued, f->tx_size) != e->tx_tail)
+            return false;
+    }
+    f->tx_avail += e->tx_post;
+    return true;
+}
+
 static void apply(struct fp_core *c, const struct fp_ctx *ctx, uint32_t slot,
                   const struct tas_fpin *e)
 {
@@ -64,20 +89,28 @@ static void apply(struct fp_core *c, const struct fp_ctx *ctx, uint32_t slot,
     }
     /* Its own flow, but the counts do not fit the rings: the application's
      * view of them is broken, and the slow path resets the connection. */
-    if (unlikely(
-            e->tx_bytes > f->tx_size - f->tx_sent - f->tx_avail ||
-            e->rx_bytes > f->rx_size - f->rx_avail ||
-            (e->tx_bytes > 0 && (f->flags & (FP_FLOW_FIN_QUEUED | FP_FLOW_FIN_TXED))))) {
+    uint32_t tx_total = e->tx_bytes + e->tx_post;
+    bool fin = (f->flags & (FP_FLOW_FIN_QUEUED | FP_FLOW_FIN_TXED)) != 0;
+    if (unlikely(e->tx_bytes > f->tx_size - f->tx_sent - f->tx_avail ||
+                 e->rx_bytes > f->rx_size - f->rx_avail || tx_total < e->tx_bytes ||
+                 (tx_total > 0 && fin) || (e->tx_size == 0 && e->tx_post != 0))) {
         app_bad(c, slot, e->flow, e->gen, FP_EV_APP_BAD_FLOW);
         return;
     }
-    if (e->tx_bytes > 0) {
+    if (e->tx_bytes > 0)
         f->tx_avail += e->tx_bytes;
-        fp_qm_schedule(c, e->flow);
+    if (unlikely(e->tx_size != 0) && !tx_grow(f, &fp.flowx[e->flow], e)) {
+        app_bad(c, slot, e->flow, e->gen, FP_EV_APP_BAD_FLOW);
+        return;
     }
+    if (tx_total > 0)
+        fp_qm_schedule(c, e->flow);
     if (e->rx_bytes > 0) {
         uint32_t old = f->rx_avail;
         f->rx_avail += e->rx_bytes;
+        /* The ring may grow now that the reader caught up. */
+        if (unlikely(f->flags & FP_FLOW_RX_TIGHT) && fp_flow_rx_grow(f, &fp.flowx[e->flow]))
+            old = 0;
         /* The peer may be stalled on a small or closed window: tell it. */
         if (old < f->mss || (old >> f->local_wscale) == 0)
             fp_ack_add(c, e->flow);
@@ -191,6 +224,7 @@ static bool notify_app(struct fp_core *c, struct fp_flow *f, struct fp_side *sd)
     o->rx_bytes = sd->pend_rx;
     o->tx_freed = sd->pend_freed;
     o->flags = (sd->pend & FP_PEND_APP_FIN) ? TAS_FPOUT_FIN : 0;
+    o->rx_size = f->rx_size;
     tas_q_push(&ctx->out, TAS_FPOUT_UPDATE);
     sd->pend_rx = sd->pend_freed = 0;
     sd->pend &= (uint8_t)~FP_PEND_APP_FIN;

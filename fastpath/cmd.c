@@ -27,8 +27,10 @@ static const char *flow_check(const struct fp_core *c, const struct fp_flow *f)
         return "already installed";
     if (f->rx_base == NULL || f->tx_base == NULL)
         return "no buffers";
+    const struct fp_flow_x *x = &fp.flowx[f - fp.flows];
     if (f->rx_size == 0 || f->rx_size >= 1u << 31 || f->tx_size == 0 ||
-        f->tx_size >= 1u << 31)
+        f->tx_size >= 1u << 31 || x->rx_max < f->rx_size || x->tx_max < f->tx_size ||
+        x->rx_max >= 1u << 31 || x->tx_max >= 1u << 31)
         return "bad ring size";
     if (f->rx_avail > f->rx_size || f->rx_pos >= f->rx_size || f->tx_pos >= f->tx_size ||
         f->tx_sent > f->tx_size || f->tx_avail > f->tx_size - f->tx_sent)

@@ -57,7 +57,7 @@ struct tasd_port;
 struct fp_flow {
     /* -- first cache line: what every data segment and ACK touches -- */
     uint8_t *rx_base;       /* sp: rx ring (tasd's mapping of the app region) */
-    uint8_t *tx_base;       /* sp: tx ring */
+    uint8_t *tx_base;       /* sp: tx ring; moves down as the ring grows */
     uint32_t rx_size;       /* sp: rx ring bytes */
     uint32_t rx_avail;      /* sp: initially rx_size; free rx bytes = window */
     uint32_t rx_pos;        /* sp: 0; ring position of rx_next_seq */
@@ -126,6 +126,9 @@ struct fp_flow_x {
                        * retransmission was lost too (0 = none pending) */
     uint32_t rx_late; /* in-order bytes received after FIN_QUEUED (wraps): the
                        * slow path resets a connection nobody can read any more */
+    /* sp: the largest the rings may grow to in place (tas/ctxq.h); equal to
+     * rx_size / tx_size when SO_RCVBUF / SO_SNDBUF pinned them */
+    uint32_t rx_max, tx_max;
 };
 
 /* A flow's ring state as the application must see it (TAS_FPOUT_SYNC,
@@ -139,6 +142,8 @@ static inline void fp_flow_sync(const struct fp_flow *f, struct tas_flow_sync *s
     st->tx_tail = f->tx_size ? (f->tx_pos + queued) % f->tx_size : 0;
     st->tx_free = f->tx_size - queued;
     st->flags = (f->flags & FP_FLOW_FIN_RCVD) ? TAS_FPOUT_FIN : 0;
+    st->rx_size = f->rx_size;
+    st->tx_size = f->tx_size;
 }
 
 /* Commands, slow path -> a fast-path core. */

@@ -17,6 +17,7 @@
 #define FP_FLOW_ECE      0x0200 /* CE received: echo ECE until the peer's CWR */
 #define FP_FLOW_CWR      0x0400 /* ECE received: our next data segment carries CWR */
 #define FP_FLOW_DELACK   0x0800 /* in-order data not yet acked: delayed ACK owed */
+#define FP_FLOW_RX_TIGHT 0x1000 /* the receive window ran low: grow the ring */
 
 /* Ring sizes are validated at FLOW_ADD: 0 < size < 2^31, pos < size, n <= size. */
 static inline uint32_t fp_ring_add(uint32_t pos, uint32_t n, uint32_t size)
@@ -49,6 +50,34 @@ static inline void fp_ring_read(const uint8_t *base, uint32_t size, uint32_t pos
         memcpy(dst, base + pos, first);
         memcpy(dst + first, base, len - first);
     }
+}
+
+/* Grow the rx ring in place (tas/ctxq.h), 4x up to rx_max, once its window
+ * ran low, when nothing in it wraps: the unread bytes lie below rx_pos and
+ * no out-of-order data is held, so every position means the same in the
+ * larger ring.  True if it grew (the window opened). */
+static inline bool fp_flow_rx_grow(struct fp_flow *f, const struct fp_flow_x *x)
+{
+    if (!(f->flags & FP_FLOW_RX_TIGHT) || x->n_ooo != 0 ||
+        f->rx_size - f->rx_avail > f->rx_pos)
+        return false;
+    f->flags &= (uint16_t)~FP_FLOW_RX_TIGHT;
+    if (f->rx_size >= x->rx_max)
+        return false;
+    uint64_t n = (uint64_t)f->rx_size * 4;
+    if (n > x->rx_max)
+        n = x->rx_max;
+    f->rx_avail += (uint32_t)n - f->rx_size;
+    f->rx_size = (uint32_t)n;
+    return true;
+}
+
+/* The window ran low (less than a quarter of the ring free): mark the flow
+ * for growth, if it can grow. */
+static inline void fp_flow_rx_tight(struct fp_flow *f, const struct fp_flow_x *x)
+{
+    if (f->rx_avail < f->rx_size / 4 && f->rx_size < x->rx_max)
+        f->flags |= FP_FLOW_RX_TIGHT;
 }
 
 /* Largest payload of one segment: the MSS less the timestamp option. */

@@ -378,6 +378,7 @@ static void rx_data(struct fp_flow *f, struct fp_flow_x *x, const struct fp_seg 
     uint32_t wnd = f->rx_avail;
     if (unlikely(off > wnd || (off == wnd && len > 0))) {
         r->dropped = true; /* beyond the window (or a zero-window probe) */
+        fp_flow_rx_tight(f, x);
         return;
     }
     if (unlikely(len > wnd - off)) {
@@ -391,6 +392,7 @@ static void rx_data(struct fp_flow *f, struct fp_flow_x *x, const struct fp_seg 
             fp_ring_write(f->rx_base, f->rx_size, f->rx_pos, data, len);
             rx_advance(f, len);
             r->delivered += len;
+            fp_flow_rx_tight(f, x);
         }
         uint32_t fin_seq = f->rx_next_seq;
         if (unlikely(x->n_ooo != 0))
@@ -401,6 +403,8 @@ static void rx_data(struct fp_flow *f, struct fp_flow_x *x, const struct fp_seg 
             f->flags |= FP_FLOW_FIN_RCVD;
             r->fin_rcvd = true;
         }
+        if (unlikely(f->flags & FP_FLOW_RX_TIGHT))
+            fp_flow_rx_grow(f, x);
         return;
     }
 

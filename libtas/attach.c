@@ -105,11 +105,18 @@ static struct tas_sock *waiting(uint64_t opaque)
 /* The ring state tasd reports, checked against the rings we know. */
 static void apply_sync(struct tas_sock *s, const struct tas_flow_sync *st)
 {
-    if (st->rx_unread > s->rx_size || st->rx_head >= s->rx_size ||
-        st->tx_free > s->tx_size || st->tx_tail >= s->tx_size) {
+    /* The rings may have grown meanwhile (tas/ctxq.h), never beyond max. */
+    if (st->rx_size == 0 || st->rx_size > s->rx_max || st->tx_size == 0 ||
+        st->tx_size > s->tx_max || st->rx_unread > st->rx_size ||
+        st->rx_head >= st->rx_size || st->tx_free > st->tx_size ||
+        st->tx_tail >= st->tx_size) {
         tas_ctx.stats.bad_counts++;
         return;
     }
+    s->rx_size = st->rx_size;
+    s->tx_size = st->tx_size;
+    s->tx_base = s->tx_end - s->tx_size;
+    s->pend_tx_pre = s->pend_tx_size = 0;
     s->rx_head = st->rx_head;
     s->rx_ready = st->rx_unread;
     s->tx_tail = st->tx_tail;
@@ -187,5 +194,6 @@ void tas_on_detached(const struct tas_spout_detached *e)
      * owner's business (it got the whole state). */
     tas_post_drop_sock(s);
     s->pend_rx = s->pend_tx = 0;
+    s->pend_tx_pre = s->pend_tx_size = 0;
     tas_mark_need_attach(s);
 }

@@ -202,6 +202,11 @@ static const char *check_region(const struct tas_region_hdr *h, const struct tas
         return "contexts outside the region";
     if (!in_bounds(h->buf_off, h->buf_size, h->size))
         return "buffer area outside the region";
+    if (h->slot_size == 0 || h->rx_at >= h->slot_size ||
+        (uint64_t)h->max_conns * h->slot_size > h->buf_size)
+        return "bad connection slots";
+    if (!in_bounds(h->info_off, (uint64_t)h->max_conns * TAS_CACHELINE, h->size))
+        return "flow info area outside the region";
     return NULL;
 }
 
@@ -408,6 +413,7 @@ static void inherit(bool keep)
         s->dnext = NULL;
         s->n_ctrl = 0;
         s->pend_rx = s->pend_tx = 0;
+        s->pend_tx_pre = s->pend_tx_size = 0;
         s->attach_wait = false;
         if (s->detached || s->app_closed)
             continue;

@@ -243,6 +243,13 @@ static void apply_update(struct tas_sock *s, const struct tas_fpout *u)
 
     if (s->app_closed || !s->flow_live || s->need_attach)
         return; /* (need_attach: a SYNC will say it all) */
+    if (u->rx_size != s->rx_size && s->rx_priv == NULL) {
+        /* The ring grew in place (tas/ctxq.h); before counting the bytes. */
+        if (u->rx_size > s->rx_size && u->rx_size <= s->rx_max)
+            s->rx_size = u->rx_size;
+        else
+            c->stats.bad_counts++;
+    }
     if (u->rx_bytes != 0) {
         uint32_t room = s->rx_size - s->rx_ready;
         uint32_t n = u->rx_bytes;
@@ -254,7 +261,7 @@ static void apply_update(struct tas_sock *s, const struct tas_fpout *u)
         changed = true;
     }
     if (u->tx_freed != 0 && !s->reset) {
-        uint32_t used = s->tx_size - s->tx_free - s->pend_tx;
+        uint32_t used = s->tx_size - s->tx_free - s->pend_tx - s->pend_tx_pre;
         uint32_t n = u->tx_freed;
         if (n > used) {
             c->stats.bad_counts++;
@@ -283,6 +290,8 @@ static void stash(const struct tas_fpout *u)
             st->u.rx_bytes += u->rx_bytes;
             st->u.tx_freed += u->tx_freed;
             st->u.flags |= u->flags;
+            if (u->rx_size > st->u.rx_size)
+                st->u.rx_size = u->rx_size;
             return;
         }
     }

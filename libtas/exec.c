@@ -54,8 +54,9 @@ struct inh_sock {
     uint32_t listener, backlog, flow, gen;
     uint32_t acc_of; /* waits in the accept queue of socks[acc_of - 1] */
     uint16_t fp_core, mss;
-    uint32_t rx_size, tx_size;
-    uint64_t rx_off, tx_off;
+    uint32_t rx_size, tx_size, rx_max, tx_max;
+    uint64_t rx_off;   /* the rx ring's start, where the tx ring ends */
+    uint64_t info_off; /* its struct tas_flow_info */
     struct sockaddr_in local, peer;
 };
 struct inh_fd {
@@ -231,13 +232,16 @@ static bool add_sock(struct table *t, struct tas_sock *s, uint32_t acc_of)
         x->fp_core = s->fp_core;
         x->mss = s->mss;
         x->map = map_of(s->rx_base);
-        if (x->map < 0 || map_of(s->tx_base) != x->map)
+        if (x->map < 0 || map_of(s->tx_base) != x->map || s->info == NULL ||
+            map_of((const uint8_t *)s->info) != x->map || s->tx_end != s->rx_base)
             return false; /* rings we cannot name: it will not survive */
         const uint8_t *base = x->map == 0 ? c->region : c->maps[x->map - 1].base;
         x->rx_off = (uint64_t)(s->rx_base - base);
-        x->tx_off = (uint64_t)(s->tx_base - base);
+        x->info_off = (uint64_t)((const uint8_t *)s->info - base);
         x->rx_size = s->rx_size;
         x->tx_size = s->tx_size;
+        x->rx_max = s->rx_max;
+        x->tx_max = s->tx_max;
     }
     s->attach_serial = ++t->n_socks;
     return true;
@@ -483,9 +487,11 @@ static struct tas_sock *make(const struct inh_hdr *h, const struct inh_map *maps
     if (!listening &&
         (x->map < 0 || (uint32_t)x->map >= h->n_maps || bases[x->map] == NULL ||
          x->flow >= c->flows_n || c->flows[x->flow] != NULL || x->fp_core >= c->hdr.n_fp ||
-         x->rx_size == 0 || x->tx_size == 0 || x->rx_off > maps[x->map].size ||
-         x->rx_size > maps[x->map].size - x->rx_off || x->tx_off > maps[x->map].size ||
-         x->tx_size > maps[x->map].size - x->tx_off))
+         x->rx_size == 0 || x->tx_size == 0 || x->rx_size > x->rx_max ||
+         x->tx_size > x->tx_max || x->rx_off > maps[x->map].size ||
+         x->rx_max > maps[x->map].size - x->rx_off || x->tx_max > x->rx_off ||
+         x->info_off > maps[x->map].size ||
+         maps[x->map].size - x->info_off < sizeof(struct tas_flow_info)))
         return NULL;
     struct tas_sock *s = tas_sock_new(fd);
     if (s == NULL)
@@ -524,8 +530,12 @@ static struct tas_sock *make(const struct inh_hdr *h, const struct inh_map *maps
         s->mss = x->mss;
         s->rx_base = (uint8_t *)bases[x->map] + x->rx_off;
         s->rx_size = x->rx_size;
-        s->tx_base = (uint8_t *)bases[x->map] + x->tx_off;
+        s->rx_max = x->rx_max;
+        s->tx_end = s->rx_base;
         s->tx_size = x->tx_size;
+        s->tx_max = x->tx_max;
+        s->tx_base = s->tx_end - s->tx_size;
+        s->info = (const struct tas_flow_info *)((uint8_t *)bases[x->map] + x->info_off);
         s->rd_eof = x->rd_eof;
         s->rd_shut = x->rd_shut;
         s->wr_shut = x->wr_shut;

@@ -1,5 +1,5 @@
 /* info.c - what tasd reports about a connection (struct tas_flow_info in
- * the connection's buffer slot, right after its rings), for TCP_INFO.
+ * the flow info area of the region, at the connection's slot), for TCP_INFO.
  *
  * The slow path rewrites it every ~64 ms with a sequence count that is odd
  * while it writes; a copy taken between two equal, even reads is whole.
@@ -12,13 +12,9 @@
 
 int tas_flow_info_read(const struct tas_sock *s, struct tas_flow_info *out)
 {
-    const struct tas_region_hdr *h = &tas_ctx.hdr;
-
-    if (!s->flow_live || s->rx_base == NULL || s->rx_priv != NULL || h->info_off == 0 ||
-        h->info_off > h->slot_size - sizeof(*out))
+    if (!s->flow_live || s->info == NULL || s->rx_priv != NULL)
         return -ENODATA;
-    const struct tas_flow_info *in =
-        (const struct tas_flow_info *)(s->rx_base + h->info_off);
+    const struct tas_flow_info *in = s->info;
     for (int tries = 0; tries < 8; tries++) {
         uint32_t a = __atomic_load_n(&in->seq, __ATOMIC_ACQUIRE);
         if (a == 0)

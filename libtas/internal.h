@@ -211,12 +211,19 @@ struct tas_sock {
     uint16_t fp_core, mss;
     uint8_t *rx_base; /* ring in the region, or a private copy after CLOSED */
     uint32_t rx_size, rx_head, rx_ready;
-    uint8_t *tx_base;
+    uint8_t *tx_base; /* = tx_end - tx_size: the ring grows down (tas/ctxq.h) */
     uint32_t tx_size, tx_tail, tx_free;
+    uint8_t *tx_end;
+    uint32_t rx_max, tx_max; /* the rings may grow to (equal: pinned) */
+    bool tx_tight;           /* a write did not fit: grow the tx ring */
+    const struct tas_flow_info *info; /* TCP_INFO, in the rings' region */
     uint8_t *rx_priv; /* malloc'd copy of unread data once tasd freed the flow */
 
-    /* Updates not yet posted to fp_in (coalesced; never dropped). */
+    /* Updates not yet posted to fp_in (coalesced; never dropped): consumed
+     * rx bytes, written tx bytes; after a tx growth not yet posted,
+     * pend_tx_pre bytes came before it (pend_tx_size) and pend_tx after. */
     uint32_t pend_rx, pend_tx;
+    uint32_t pend_tx_pre, pend_tx_size, pend_tx_tail;
     bool dirty;
     struct tas_sock *dnext;
     /* SHUTDOWN/CLOSE held back until the bytes written before them are
@@ -372,6 +379,13 @@ TAS_HIDDEN struct tas_sock *tas_enter_noattach(int fd);
 TAS_HIDDEN void tas_leave(struct tas_sock *s);
 TAS_HIDDEN void tas_sock_changed(struct tas_sock *s);
 TAS_HIDDEN bool tas_bufs_valid(const struct tas_conn_bufs *b);
+/* Point s at the rings and TCP_INFO of slot b->slot of a region. */
+TAS_HIDDEN void tas_sock_set_rings(struct tas_sock *s, uint8_t *region,
+                                   const struct tas_region_hdr *h,
+                                   const struct tas_conn_bufs *b);
+/* Grow s's tx ring (tas/ctxq.h) if a write ran out of room and its queued
+ * bytes do not wrap; the growth goes to tasd with the next update. */
+TAS_HIDDEN void tas_tx_maybe_grow(struct tas_sock *s);
 TAS_HIDDEN int tas_flow_install(struct tas_sock *s, uint32_t flow, uint32_t gen,
                                 const struct tas_conn_bufs *b, uint16_t fp_core,
                                 uint16_t mss);

@@ -258,6 +258,33 @@ static bool connect_over(void *arg)
     return ((struct tas_sock *)arg)->state != TAS_SS_CONNECTING;
 }
 
+void tas_tx_maybe_grow(struct tas_sock *s)
+{
+    if (!s->tx_tight || s->tx_size >= s->tx_max || s->pend_tx_size != 0 ||
+        !s->flow_live || s->need_attach || s->reset)
+        return;
+    /* The queued bytes end at the tail; at 0 with bytes queued, the tail is
+     * the ring's end.  Only if they do not wrap can the ring grow under them. */
+    uint32_t queued = s->tx_size - s->tx_free;
+    uint32_t tail = s->tx_tail == 0 && queued > 0 ? s->tx_size : s->tx_tail;
+    if (queued > tail)
+        return;
+    uint64_t n = (uint64_t)s->tx_size * 4;
+    if (n > s->tx_max)
+        n = s->tx_max;
+    uint32_t d = (uint32_t)n - s->tx_size;
+    s->tx_size = (uint32_t)n;
+    s->tx_base = s->tx_end - s->tx_size;
+    s->tx_tail = tail + d == s->tx_size ? 0 : tail + d;
+    s->tx_free += d;
+    s->tx_tight = false;
+    s->pend_tx_pre = s->pend_tx;
+    s->pend_tx = 0;
+    s->pend_tx_size = s->tx_size;
+    s->pend_tx_tail = s->tx_tail;
+    tas_sock_mark_dirty(s);
+}
+
 /* Returns bytes written or -errno; *pipe says whether SIGPIPE is due. */
 static ssize_t do_send(struct tas_sock *s, const struct iovec *iov, int iovcnt, int flags,
                        bool *pipe)
@@ -304,6 +331,10 @@ static ssize_t do_send(struct tas_sock *s, const struct iovec *iov, int iovcnt, 
         }
         if (done == len)
             break;
+        if (s->tx_free < len - done) {
+            s->tx_tight = true; /* autotuning (tas/ctxq.h): grow when it can */
+            tas_tx_maybe_grow(s);
+        }
         if (s->tx_free > 0) {
             size_t n = len - done < s->tx_free ? len - done : s->tx_free;
             tas_ring_write(s->tx_base, s->tx_size, s->tx_tail, iov, iovcnt, done, n);
@@ -634,6 +665,8 @@ static ssize_t splice_to_sock(int pfd, int sfd, size_t len, unsigned int flags)
         bool nb = s->nonblock; /* SPLICE_F_NONBLOCK is about the pipe */
         r = do_send(s, NULL, 0, MSG_DONTWAIT, &sigpipe); /* errors first */
         while (r == 0 && s->tx_free == 0) {
+            s->tx_tight = true;
+            tas_tx_maybe_grow(s);
             tas_process();
             if (s->tx_free > 0)
                 break;

@@ -91,7 +91,8 @@ void tas_sp_flush(void)
 
 void tas_sock_mark_dirty(struct tas_sock *s)
 {
-    if (s->dirty || !s->flow_live || (s->pend_rx == 0 && s->pend_tx == 0))
+    if (s->dirty || !s->flow_live ||
+        (s->pend_rx == 0 && s->pend_tx == 0 && s->pend_tx_size == 0))
         return;
     s->dirty = true;
     s->dnext = tas_ctx.dirty;
@@ -157,7 +158,7 @@ void tas_fp_flush(void)
     }
     while (*pp != NULL) {
         struct tas_sock *s = *pp;
-        if (s->flow_live && (s->pend_rx != 0 || s->pend_tx != 0)) {
+        if (s->flow_live && (s->pend_rx != 0 || s->pend_tx != 0 || s->pend_tx_size != 0)) {
             struct tas_q *q = &c->fp_in[s->fp_core];
             struct tas_fpin *e = tas_q_slot(q);
             if (e == NULL) { /* full: stays dirty, retried later */
@@ -169,11 +170,19 @@ void tas_fp_flush(void)
             memset(e, 0, TAS_QE_BODY);
             e->flow = s->flow;
             e->gen = s->gen;
-            e->tx_bytes = s->pend_tx;
             e->rx_bytes = s->pend_rx;
+            if (s->pend_tx_size != 0) { /* written, grown, written (ctxq.h) */
+                e->tx_bytes = s->pend_tx_pre;
+                e->tx_size = s->pend_tx_size;
+                e->tx_tail = s->pend_tx_tail;
+                e->tx_post = s->pend_tx;
+            } else {
+                e->tx_bytes = s->pend_tx;
+            }
             tas_q_push(q, TAS_FPIN_UPDATE);
             touched |= 1u << s->fp_core;
             s->pend_rx = s->pend_tx = 0;
+            s->pend_tx_pre = s->pend_tx_size = 0;
         }
         *pp = s->dnext;
         s->dirty = false;

@@ -140,13 +140,26 @@ void tas_sock_changed(struct tas_sock *s)
 bool tas_bufs_valid(const struct tas_conn_bufs *b)
 {
     const struct tas_region_hdr *h = &tas_ctx.hdr;
-    if (b->rx_size == 0 || b->tx_size == 0)
-        return false;
-    if (b->rx_off < h->buf_off || b->tx_off < h->buf_off)
-        return false;
-    uint64_t rx = b->rx_off - h->buf_off, tx = b->tx_off - h->buf_off;
-    return rx <= h->buf_size && b->rx_size <= h->buf_size - rx && tx <= h->buf_size &&
-           b->tx_size <= h->buf_size - tx;
+    /* The slot is in the buffer area; the rings, at their largest, in the
+     * slot: rx from rx_at up, tx from rx_at down. */
+    return b->rx_size != 0 && b->tx_size != 0 && b->rx_size <= b->rx_max &&
+           b->tx_size <= b->tx_max && b->slot < h->max_conns && h->slot_size != 0 &&
+           (uint64_t)h->max_conns * h->slot_size <= h->buf_size && b->tx_max <= h->rx_at &&
+           (uint64_t)h->rx_at + b->rx_max <= h->slot_size;
+}
+
+void tas_sock_set_rings(struct tas_sock *s, uint8_t *region, const struct tas_region_hdr *h,
+                        const struct tas_conn_bufs *b)
+{
+    s->rx_base = region + tas_slot_rx_off(h, b->slot);
+    s->rx_size = b->rx_size;
+    s->rx_max = b->rx_max;
+    s->tx_end = s->rx_base;
+    s->tx_size = b->tx_size;
+    s->tx_max = b->tx_max;
+    s->tx_base = s->tx_end - s->tx_size;
+    s->tx_tight = false;
+    s->info = (const struct tas_flow_info *)(region + tas_slot_info_off(h, b->slot));
 }
 
 int tas_flow_install(struct tas_sock *s, uint32_t flow, uint32_t gen,
@@ -178,15 +191,13 @@ int tas_flow_install(struct tas_sock *s, uint32_t flow, uint32_t gen,
     s->gen = gen;
     s->fp_core = fp_core;
     s->mss = mss;
-    s->rx_base = (uint8_t *)c->region + b->rx_off;
-    s->rx_size = b->rx_size;
+    tas_sock_set_rings(s, (uint8_t *)c->region, &c->hdr, b);
     s->rx_head = 0;
     s->rx_ready = 0;
-    s->tx_base = (uint8_t *)c->region + b->tx_off;
-    s->tx_size = b->tx_size;
     s->tx_tail = 0;
     s->tx_free = b->tx_size;
     s->pend_rx = s->pend_tx = 0;
+    s->pend_tx_pre = s->pend_tx_size = 0;
     tas_stash_apply(s);
     return 0;
 }
@@ -228,7 +239,8 @@ void tas_flow_release(struct tas_sock *s)
         s->rx_ready = 0;
         s->rx_base = NULL;
     }
-    s->tx_base = NULL;
+    s->tx_base = s->tx_end = NULL;
+    s->info = NULL;
     s->tx_free = 0;
     if (!s->app_closed && !s->reset && !(s->rd_eof && s->wr_shut)) {
         /* Freed under a live connection: the application sees a reset. */
@@ -378,6 +390,7 @@ void tas_sock_kill_all(int err)
         if (s->so_error == 0)
             s->so_error = err;
         s->pend_rx = s->pend_tx = 0;
+        s->pend_tx_pre = s->pend_tx_size = 0;
         tas_sock_changed(s);
     }
     while (c->dirty != NULL)

@@ -29,7 +29,7 @@
 #define EPHEMERAL_LO    32768
 #define EPHEMERAL_HI    60999
 #define EPHEMERAL_TRIES 16
-#define SOMAXCONN_TAS   4096
+#define SOMAXCONN_TAS   65535 /* tasd clamps to its limits.somaxconn */
 
 /* ------------------------------------------------------------ helpers */
 

@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,14 +131,18 @@ static int app_region_create(struct sp_app *a)
 
     a->q_ents = c->queue_entries;
     a->max_ctx = (uint16_t)c->max_ctx;
+    a->max_conns = c->app_max_conns;
     a->ctx_off = TAS_PAGE;
     a->ctx_stride = tas_ctx_stride(sp.n_cores, a->q_ents);
-    a->buf_off = align_up(a->ctx_off + a->ctx_stride * a->max_ctx, TAS_PAGE);
-    a->buf_size = (uint64_t)c->app_mem_mb << 20;
-    /* Each slot: rx ring, tx ring, then one line of struct tas_flow_info. */
-    a->info_off =
-        (uint32_t)align_up((uint64_t)c->rx_buf_size + c->tx_buf_size, TAS_CACHELINE);
-    a->slot_size = a->info_off + TAS_CACHELINE;
+    a->info_off = align_up(a->ctx_off + a->ctx_stride * a->max_ctx, TAS_PAGE);
+    a->buf_off = align_up(a->info_off + (uint64_t)a->max_conns * TAS_CACHELINE, TAS_PAGE);
+    /* A slot: the tx ring grows down to the slot's start, the rx ring up to
+     * its end, from rx_at, placed so that both small rings share a page. */
+    a->rx_at = (uint32_t)(align_up(c->tx_buf_size, TAS_PAGE) + c->tx_buf_initial % TAS_PAGE);
+    a->slot_size =
+        (uint32_t)(align_up(c->tx_buf_size, TAS_PAGE) + align_up(c->rx_buf_size, TAS_PAGE) +
+                   TAS_PAGE);
+    a->buf_size = (uint64_t)a->max_conns * a->slot_size;
     a->region_size = align_up(a->buf_off + a->buf_size, TAS_PAGE);
 
     char name[32];
@@ -172,7 +177,9 @@ static int app_region_create(struct sp_app *a)
     h->local_prefix = sp.prefix;
     h->mss = sp.mss;
     h->slot_size = a->slot_size;
+    h->rx_at = a->rx_at;
     h->info_off = a->info_off;
+    h->max_conns = a->max_conns;
     snprintf(h->cc_name, sizeof(h->cc_name), "%s", sp.cc != NULL ? sp.cc->name : "");
 
     a->ctxs = calloc(a->max_ctx, sizeof(*a->ctxs));
@@ -180,7 +187,7 @@ static int app_region_create(struct sp_app *a)
         return -ENOMEM;
     for (unsigned i = 0; i < a->max_ctx; i++)
         a->ctxs[i].efd = -1;
-    int rc = sp_slots_init(&a->bufs, (uint32_t)(a->buf_size / a->slot_size));
+    int rc = sp_lifo_init(&a->bufs, a->max_conns);
     if (rc != 0)
         return rc;
 
@@ -603,7 +610,7 @@ static void app_free(struct sp_app *a)
     }
     free(a->ctxs);
     free(a->holds.v);
-    sp_slots_fini(&a->bufs);
+    sp_lifo_fini(&a->bufs);
     if (a->region != NULL)
         munmap(a->region, a->region_size);
     if (a->memfd >= 0)
@@ -659,9 +666,31 @@ bool sp_app_busy(void)
     return false;
 }
 
-uint8_t *sp_app_buf(struct sp_app *a, int64_t slot)
+uint8_t *sp_app_rx_at(struct sp_app *a, int64_t slot)
 {
-    return a->region + a->buf_off + (uint64_t)slot * a->slot_size;
+    return a->region + a->buf_off + (uint64_t)slot * a->slot_size + a->rx_at;
+}
+
+struct tas_flow_info *sp_app_info(struct sp_app *a, int64_t slot)
+{
+    return (struct tas_flow_info *)(a->region + a->info_off +
+                                    (uint64_t)slot * TAS_CACHELINE);
+}
+
+void sp_app_slot_release(struct sp_app *a, int64_t slot, uint32_t rx_size,
+                         uint32_t tx_size)
+{
+    /* Rings that never grew share the page the next connection of this
+     * slot uses anyway; grown ones give their memory back to the system. */
+    if (rx_size > sp.cfg.rx_buf_initial || tx_size > sp.cfg.tx_buf_initial) {
+        uint64_t off = a->buf_off + (uint64_t)slot * a->slot_size;
+        if (fallocate(a->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
+                      (off_t)a->slot_size) != 0)
+            sp.cnt.punch_fail++;
+        else
+            sp.cnt.slots_punched++;
+    }
+    sp_lifo_free(&a->bufs, (uint32_t)slot);
 }
 
 /* ---- set-up ---- */
@@ -791,7 +820,7 @@ void sp_app_write(FILE *f, bool json)
         unsigned n_ctx = 0;
         for (unsigned i = 0; a->ctxs != NULL && i < a->max_ctx; i++)
             n_ctx += a->ctxs[i].used;
-        uint32_t used = a->bufs.n - a->bufs.nfree;
+        uint32_t used = sp_lifo_in_use(&a->bufs);
         const char *st = a->dying ? "closing" : a->welcomed ? "up" : "new";
         if (json) {
             fprintf(f,

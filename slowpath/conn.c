@@ -146,14 +146,37 @@ static void conn_free(struct sp_conn *c)
     free(c);
 }
 
+/* A limit stopped a connection: say which and how to raise it, at most
+ * once a second for each. */
+static void limit_hit(const char *what, const char *setting, uint32_t value,
+                      const struct sp_app *a, uint64_t *last_ms)
+{
+    if (*last_ms != 0 && sp.now_ms - *last_ms < 1000)
+        return;
+    *last_ms = sp.now_ms;
+    fprintf(stderr,
+            "tasd: app %u (pid %d): %s (%u): no new connection until one closes; raise %s "
+            "(--%s)\n",
+            a->id, a->pid, what, value, setting,
+            strcmp(setting, "limits.max_flows") == 0 ? "max-flows" : "app-max-conns");
+}
+
 int sp_conn_reserve(struct sp_conn *c, struct sp_app *a)
 {
+    static uint64_t flows_ms, app_ms;
     int64_t id = sp_slots_alloc(&sp.flow_ids);
-    if (id < 0)
+    if (id < 0) {
+        sp.cnt.limit_flows++;
+        limit_hit("tasd's connections are all in use", "limits.max_flows",
+                  sp.cfg.max_flows, a, &flows_ms);
         return -ENOSPC;
-    int64_t slot = sp_slots_alloc(&a->bufs);
+    }
+    int64_t slot = sp_lifo_alloc(&a->bufs);
     if (slot < 0) {
         sp_slots_free(&sp.flow_ids, (uint32_t)id);
+        sp.cnt.limit_app_conns++;
+        limit_hit("the application holds all the connections it may",
+                  "limits.app_max_conns", a->max_conns, a, &app_ms);
         return -ENOBUFS;
     }
     c->flow = (uint32_t)id;
@@ -192,18 +215,33 @@ uint16_t sp_conn_app_mss(const struct sp_conn *c)
 
 void sp_conn_bufs(const struct sp_conn *c, struct tas_conn_bufs *b)
 {
-    const struct sp_app *a = c->app;
-    b->rx_off = a->buf_off + (uint64_t)c->buf_slot * a->slot_size;
-    b->tx_off = b->rx_off + sp.cfg.rx_buf_size; /* slot layout: fixed */
-    b->rx_size = c->rx_size;
-    b->tx_size = c->tx_size;
+    const struct fp_flow *f = &fp.flows[c->flow];
+    b->slot = (uint32_t)c->buf_slot;
+    b->rx_size = sp_rd32(&f->rx_size); /* it may have grown already */
+    b->tx_size = sp_rd32(&f->tx_size);
+    b->rx_max = c->rx_size;
+    b->tx_max = c->tx_size;
+}
+
+/* Where a connection's rings start: small, unless pinned (SO_RCVBUF). */
+static uint32_t ring_initial(uint32_t max, uint32_t initial, bool pinned)
+{
+    return pinned || initial > max ? max : initial;
+}
+
+uint32_t sp_conn_rx_initial(const struct sp_conn *c)
+{
+    return ring_initial(c->rx_size, sp.cfg.rx_buf_initial, c->rx_pinned);
 }
 
 int sp_conn_install(struct sp_conn *c)
 {
     struct sp_app *a = c->app;
     struct fp_flow *f = &fp.flows[c->flow];
-    uint8_t *buf = sp_app_buf(a, c->buf_slot);
+    struct fp_flow_x *x = &fp.flowx[c->flow];
+    uint8_t *at = sp_app_rx_at(a, c->buf_slot);
+    uint32_t rx0 = ring_initial(c->rx_size, sp.cfg.rx_buf_initial, c->rx_pinned);
+    uint32_t tx0 = ring_initial(c->tx_size, sp.cfg.tx_buf_initial, c->tx_pinned);
 
     sp.cc->init(&c->cc, c->mss);
     c->cc_sent_cwnd = c->cc.cwnd;
@@ -212,13 +250,16 @@ int sp_conn_install(struct sp_conn *c)
     c->rto_deadline_ms = 0;
 
     memset(f, 0, sizeof(*f));
-    memset(&fp.flowx[c->flow], 0, sizeof(fp.flowx[c->flow]));
-    f->rx_base = buf;
-    f->tx_base = buf + sp.cfg.rx_buf_size;
-    f->rx_size = c->rx_size;
+    memset(x, 0, sizeof(*x));
+    /* rx grows up from at, tx down from it (shm.h) */
+    f->rx_base = at;
+    f->tx_base = at - tx0;
+    f->rx_size = rx0;
     f->rx_avail = f->rx_size;
     f->rx_next_seq = c->irs + 1;
-    f->tx_size = c->tx_size;
+    f->tx_size = tx0;
+    x->rx_max = c->rx_size;
+    x->tx_max = c->tx_size;
     f->tx_una_seq = c->iss + 1;
     f->tx_remote_win = c->peer_win;
     f->flags = (uint16_t)((c->ts ? FP_FLOW_TS : 0) | (c->sack ? FP_FLOW_SACK : 0) |
@@ -319,8 +360,13 @@ void sp_conn_maybe_free(struct sp_conn *c)
         sp_slots_free(&sp.flow_ids, c->flow);
     }
     if (a != NULL) {
-        if (c->buf_slot >= 0)
-            sp_slots_free(&a->bufs, (uint32_t)c->buf_slot);
+        if (c->buf_slot >= 0) {
+            /* The core let go of the flow: its ring sizes are final. */
+            const struct fp_flow *f = &fp.flows[c->flow];
+            bool had = c->fstate == SP_FLOW_DELETED;
+            sp_app_slot_release(a, c->buf_slot, had ? f->rx_size : 0,
+                                had ? f->tx_size : 0);
+        }
         if (c->handed && c->oapp != NULL && !c->oapp->dying) {
             struct tas_spout_closed cl = {.flow = c->flow, .gen = c->gen};
             sp_app_post(c->oapp, c->ctx, TAS_SPOUT_CLOSED, &cl, sizeof(cl));
@@ -597,8 +643,7 @@ void sp_conn_write_info(struct sp_conn *c)
     if (c->app == NULL || c->buf_slot < 0 || c->flow == SP_NO_FLOW)
         return;
     const struct fp_flow *f = &fp.flows[c->flow];
-    struct tas_flow_info *in =
-        (struct tas_flow_info *)(sp_app_buf(c->app, c->buf_slot) + c->app->info_off);
+    struct tas_flow_info *in = sp_app_info(c->app, c->buf_slot);
     struct tas_flow_info v = {0};
     uint16_t fl = sp_rd16(&f->flags);
     v.flow = c->flow;
@@ -637,7 +682,7 @@ bool sp_conn_rx_unread(const struct sp_conn *c)
 {
     uint64_t queued = rx_consumed_queued(c);
     uint32_t avail = sp_rd32(&fp.flows[c->flow].rx_avail);
-    return (uint64_t)avail + queued < c->rx_size;
+    return (uint64_t)avail + queued < sp_rd32(&fp.flows[c->flow].rx_size);
 }
 
 static void app_bad(struct sp_app *a)

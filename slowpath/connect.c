@@ -121,6 +121,8 @@ void sp_conn_connect(struct sp_app *a, uint16_t ctx, const struct tas_spin_conne
     c->opaque = req->opaque;
     c->rx_size = sp_ring_size(req->rx_size, sp.cfg.rx_buf_size);
     c->tx_size = sp_ring_size(req->tx_size, sp.cfg.tx_buf_size);
+    c->rx_pinned = req->rx_size != 0;
+    c->tx_pinned = req->tx_size != 0;
     c->state = SP_TCP_SYN_SENT;
     c->iss = reuse ? reuse_iss
                    : sp_tcp_isn(sp.isn_key, c->lip, c->rip, c->lport, c->rport, sp.now_us);
@@ -194,7 +196,7 @@ static void establish_active(struct sp_conn *c, const struct sp_pkt *p)
     }
     c->state = SP_TCP_ESTABLISHED;
     sp_conn_write_info(c); /* TCP_INFO from the start */
-    uint32_t w = c->rx_size >> c->local_ws;
+    uint32_t w = sp_conn_rx_initial(c) >> c->local_ws;
     sp_send_ack(c, c->iss + 1, c->irs + 1, (uint16_t)(w > 0xffff ? 0xffff : w));
 
     struct tas_spout_connected r = {

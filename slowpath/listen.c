@@ -81,7 +81,8 @@ static struct sp_listener *listener_new(struct sp_app *a, uint16_t ctx, uint32_t
     l->ip = ip;
     l->port = port;
     l->flags = flags;
-    l->backlog = backlog == 0 ? 1 : backlog > SP_MAX_BACKLOG ? SP_MAX_BACKLOG : backlog;
+    /* listen()'s backlog, clamped as Linux's net.core.somaxconn does */
+    l->backlog = backlog == 0 ? 1 : backlog > sp.cfg.somaxconn ? sp.cfg.somaxconn : backlog;
     l->group = group != 0 ? group : l->id;
     l->active = true;
     l->chold = true;
@@ -126,6 +127,8 @@ void sp_listen_req(struct sp_app *a, uint16_t ctx, const struct tas_spin_listen 
     }
     l->rx_size = sp_ring_size(req->rx_size, sp.cfg.rx_buf_size);
     l->tx_size = sp_ring_size(req->tx_size, sp.cfg.tx_buf_size);
+    l->rx_pinned = req->rx_size != 0;
+    l->tx_pinned = req->tx_size != 0;
     listen_done(a, ctx, req->opaque, 0, l->id);
 }
 
@@ -219,6 +222,8 @@ void sp_listen_attach(struct sp_app *a, uint16_t ctx, const struct tas_spin_atta
     }
     n->rx_size = l->rx_size;
     n->tx_size = l->tx_size;
+    n->rx_pinned = l->rx_pinned;
+    n->tx_pinned = l->tx_pinned;
     listener_release(l, a);
     attached(a, ctx, r->opaque, 0, n->id);
 }
@@ -303,6 +308,8 @@ static void half_open(struct sp_conn *c, struct sp_listener *l)
     c->listener = l->id;
     c->rx_size = l->rx_size;
     c->tx_size = l->tx_size;
+    c->rx_pinned = l->rx_pinned;
+    c->tx_pinned = l->tx_pinned;
     c->half_open = true;
     l->syn_rcvd++;
     sp.n_syn_rcvd++;
@@ -336,6 +343,7 @@ static void send_cookie(const struct sp_pkt *p, const struct fp_tcp_opts *o,
     t.passive = true;
     t.irs = p->seq;
     t.rx_size = l->rx_size;
+    t.rx_pinned = l->rx_pinned;
     t.iss = sp_syncookie_make(sp.isn_key, p->lip, p->rip, p->lport, p->rport, p->seq,
                               o->has_mss ? o->mss : 536, sp.now_ms);
     reply_mac(p, t.peer_mac);
@@ -458,6 +466,17 @@ void sp_listen_expire(struct sp_conn *c)
     sp_conn_finish(c);
 }
 
+/* The handshake's last ACK cannot be taken now (full accept queue, a
+ * limit): drop it, as Linux does with tcp_abort_on_overflow = 0; the
+ * SYN-ACK timer and the peer's retransmissions try again.  A record made
+ * from a SYN cookie has no timer: it goes, the cookie stays valid. */
+static void ack_dropped(struct sp_conn *c, struct rte_mbuf *m)
+{
+    if (c->timer_ms == 0)
+        sp_conn_finish(c);
+    rte_pktmbuf_free(m);
+}
+
 /* The handshake's last ACK: install and hand the connection over. */
 static void complete(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf *m)
 {
@@ -487,7 +506,7 @@ static void complete(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf 
     if (l->pending >= l->backlog) {
         sp.cnt.syn_drop_backlog++;
         l->drops++;
-        rte_pktmbuf_free(m);
+        ack_dropped(c, m);
         return;
     }
     if (fp_tcp_opts_parse(p->opts, p->opt_len, &o) == 0 && c->ts && o.has_ts)
@@ -495,10 +514,11 @@ static void complete(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf 
     if (!c->syn_retx)
         sp_rto_sample(c, (uint32_t)(sp.now_us - c->syn_time_us));
     if (sp_conn_reserve(c, l->app) != 0) {
+        /* A limit (logged by sp_conn_reserve): as a full accept queue, the
+         * peer's ACK goes unanswered and it tries again. */
         sp.cnt.syn_drop_mem++;
-        sp_send_rst(c, p->ack, 0, false);
-        sp_conn_finish(c);
-        rte_pktmbuf_free(m);
+        l->drops++;
+        ack_dropped(c, m);
         return;
     }
     c->ctx = l->ctx;

@@ -272,12 +272,19 @@ static int check_config(const struct tasd_config *c)
         why = "max_flows must be > 0";
     else if (c->rx_buf_size < 1024 || c->tx_buf_size < 1024)
         why = "rx_buf_size and tx_buf_size must be >= 1024";
-    else if ((uint64_t)c->app_mem_mb << 20 < (uint64_t)c->rx_buf_size + c->tx_buf_size)
-        why = "app_mem_mb must hold at least one connection's buffers";
+    else if (c->app_max_conns == 0)
+        why = "app_max_conns must be > 0";
+    else if (c->rx_buf_initial < 1024 || c->rx_buf_initial > c->rx_buf_size ||
+             c->tx_buf_initial < 1024 || c->tx_buf_initial > c->tx_buf_size)
+        why = "rx_buf_initial and tx_buf_initial must be 1024 .. the buffer sizes";
     if (why != NULL) {
         fprintf(stderr, "tasd: slow path: %s\n", why);
         return -EINVAL;
     }
+    if (c->app_mem_mb != 0)
+        fprintf(stderr, "tasd: limits.app_mem_mb is obsolete (connection memory grows on "
+                        "demand): ignoring it; limits.app_max_conns bounds an "
+                        "application's connections\n");
     return 0;
 }
 

@@ -30,4 +30,22 @@ int64_t sp_slots_alloc(struct sp_slots *s);
 int sp_slots_free(struct sp_slots *s, uint32_t id);
 bool sp_slots_used(const struct sp_slots *s, uint32_t id);
 
+/* A LIFO allocator of ids 0 .. n-1 that costs nothing until used: the most
+ * recently freed id goes out first (its memory is warm and already
+ * touched), and ids never used come out in increasing order.  For
+ * connection slots of an application's region, where reuse is safe. */
+struct sp_lifo {
+    uint32_t n;      /* ids 0 .. n-1 */
+    uint32_t fresh;  /* ids >= fresh were never handed out */
+    uint32_t nstack; /* freed ids waiting */
+    uint32_t cap;
+    uint32_t *stack;
+    uint8_t *used;   /* bitmap, n bits */
+};
+int sp_lifo_init(struct sp_lifo *l, uint32_t n);
+void sp_lifo_fini(struct sp_lifo *l);
+int64_t sp_lifo_alloc(struct sp_lifo *l);
+int sp_lifo_free(struct sp_lifo *l, uint32_t id);
+uint32_t sp_lifo_in_use(const struct sp_lifo *l);
+
 #endif /* SP_SLOTS_H */

@@ -55,7 +55,6 @@ struct rte_mbuf;
     60000 /* orphaned FIN_WAIT_2 lifetime (Linux tcp_fin_timeout)                        \
            */
 #define SP_MAX_LISTENERS_PER_APP 4096
-#define SP_MAX_BACKLOG           4096  /* like net.core.somaxconn */
 #define SP_CHALLENGE_PER_S       1000  /* like net.ipv4.tcp_challenge_ack_limit */
 #define SP_INFO_MS               64    /* struct tas_flow_info refresh period */
 #define SP_MAX_SYN_RCVD          65536 /* half-open connections, all listeners */
@@ -99,6 +98,10 @@ struct sp_counters {
      * owner's ring update did not fit; applications disconnected after
      * SP_APP_BAD_ENTRIES_MAX bad queue entries */
     uint64_t app_bad_resets, app_bad_disconnects;
+    /* connection slots whose grown rings went back to the system, or not */
+    uint64_t slots_punched, punch_fail;
+    /* a limit stopped a connection: limits.max_flows, limits.app_max_conns */
+    uint64_t limit_flows, limit_app_conns;
 };
 
 /* A completion waiting for room in a context's sp_out queue. */
@@ -154,12 +157,14 @@ struct sp_app {
     int dbfd;  /* slow-path doorbell eventfd */
     uint8_t *region;
     uint64_t region_size, ctx_off, ctx_stride, buf_off, buf_size;
+    uint64_t info_off;  /* flow info area: a struct tas_flow_info per slot */
     uint32_t q_ents;
-    uint32_t slot_size; /* info_off + one cache line */
-    uint32_t info_off;  /* struct tas_flow_info in a slot: after the rings */
+    uint32_t slot_size; /* bytes per connection slot */
+    uint32_t rx_at;     /* in a slot: rx ring start = tx ring end */
+    uint32_t max_conns; /* slots */
     uint16_t max_ctx;
     struct sp_app_ctx *ctxs;
-    struct sp_slots bufs; /* buffer slots in the region's buffer area */
+    struct sp_lifo bufs;  /* connection slots (LIFO: warm pages first) */
     bool welcomed;        /* HELLO answered */
     bool dying;           /* socket closed: tearing down */
     bool more;            /* sp_in entries left after a bounded drain */
@@ -180,7 +185,8 @@ struct sp_listener {
     uint16_t flags; /* TAS_LISTEN_* */
     uint32_t backlog;
     uint32_t group;    /* id of the first listener of a fork family */
-    uint32_t rx_size, tx_size; /* rings of its connections */
+    uint32_t rx_size, tx_size; /* rings of its connections: largest */
+    bool rx_pinned, tx_pinned; /* SO_RCVBUF / SO_SNDBUF: that size, no growth */
     bool active;       /* gets connections (else its app forked and has not
                         * used it since: a prefork master) */
     bool chold;        /* its app still holds it (no UNLISTEN yet) */
@@ -227,7 +233,8 @@ struct sp_conn {
     bool chold;         /* app (the creator) still holds it */
     uint32_t holders;   /* chold + inherited holds; app_closed once 0 */
     int reset_err;      /* why it was reset (for a later ATTACH), or 0 */
-    uint32_t rx_size, tx_size; /* its rings (<= the configured sizes) */
+    uint32_t rx_size, tx_size; /* its rings at their largest (<= configured) */
+    bool rx_pinned, tx_pinned; /* SO_RCVBUF / SO_SNDBUF: that size from the start */
     uint32_t listener;  /* passive: listener id */
     uint64_t opaque;    /* active: echoed in CONNECTED */
 
@@ -391,7 +398,12 @@ void sp_app_fini(void);
 /* Post a completion to an app context (parks it if sp_out is full). */
 int sp_app_post(struct sp_app *a, uint16_t ctx, uint8_t type, const void *body,
                 size_t len);
-uint8_t *sp_app_buf(struct sp_app *a, int64_t slot);
+/* A slot's rx ring start (= tx ring end) and its struct tas_flow_info. */
+uint8_t *sp_app_rx_at(struct sp_app *a, int64_t slot);
+struct tas_flow_info *sp_app_info(struct sp_app *a, int64_t slot);
+/* The slot is free again: if its rings grew, give its pages back. */
+void sp_app_slot_release(struct sp_app *a, int64_t slot, uint32_t rx_size,
+                         uint32_t tx_size);
 void sp_app_tick(void);
 /* Something sp_app_tick must look at again soon (dying applications,
  * parked completions, requests left in queues). */
@@ -445,6 +457,8 @@ uint16_t sp_conn_syn_mss(uint16_t peer_mss);
 uint16_t sp_conn_app_mss(const struct sp_conn *c);
 /* Ring size for a request (SO_RCVBUF/SO_SNDBUF; 0 = max): within [2048, max]. */
 uint32_t sp_ring_size(uint32_t req, uint32_t max);
+/* The rx ring a connection starts with (its window in SYN and SYN-ACK). */
+uint32_t sp_conn_rx_initial(const struct sp_conn *c);
 /* The connection's buffers as region offsets, for NEW_CONN/CONNECTED. */
 void sp_conn_bufs(const struct sp_conn *c, struct tas_conn_bufs *b);
 

@@ -24,7 +24,8 @@ uint32_t sp_ts_now(void)
 
 uint16_t sp_syn_window(const struct sp_conn *c)
 {
-    return (uint16_t)(c->rx_size > 0xffff ? 0xffff : c->rx_size);
+    uint32_t w = sp_conn_rx_initial(c);
+    return (uint16_t)(w > 0xffff ? 0xffff : w);
 }
 
 int sp_tcp_send(unsigned core, const struct sp_seg *s)

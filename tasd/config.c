@@ -99,8 +99,12 @@ static const struct setting settings[] = {
      "where app.sock and control.sock live"},
     {"limits.max_flows", "max-flows", K_UINT, OFF(max_flows), 0, 1, 1u << 20, 0, "N",
      "connections tasd can hold"},
-    {"limits.app_mem_mb", "app-mem-mb", K_UINT, OFF(app_mem_mb), 0, 1, 65536, 0, "MB",
-     "connection buffer area of each application"},
+    {"limits.app_max_conns", "app-max-conns", K_UINT, OFF(app_max_conns), 0, 1, 1u << 20, 0,
+     "N", "connections one application (process) can hold"},
+    {"limits.app_mem_mb", "app-mem-mb", K_UINT, OFF(app_mem_mb), 0, 1, 65536, F_ZERO, "MB",
+     "obsolete, ignored: connection memory grows on demand (see limits.app_max_conns)"},
+    {"limits.somaxconn", "somaxconn", K_UINT, OFF(somaxconn), 0, 1, 65535, 0, "N",
+     "largest listen() backlog (Linux's net.core.somaxconn)"},
     {"limits.max_ctx", "max-ctx", K_UINT, OFF(max_ctx), 0, 1, 1024, 0, "N",
      "contexts (threads) per application"},
     {"limits.queue_entries", "queue-entries", K_UINT, OFF(queue_entries), 0, 16, 65536,
@@ -109,6 +113,12 @@ static const struct setting settings[] = {
      F_POW2, "BYTES", "receive buffer of each connection"},
     {"tcp.tx_buf_size", "tx-buf-size", K_UINT, OFF(tx_buf_size), 0, 4096, 16u << 20,
      F_POW2, "BYTES", "transmit buffer of each connection"},
+    {"tcp.rx_buf_initial", "rx-buf-initial", K_UINT, OFF(rx_buf_initial), 0, 1024,
+     16u << 20, 0, "BYTES",
+     "receive buffer a connection starts with; it grows with use up to tcp.rx_buf_size"},
+    {"tcp.tx_buf_initial", "tx-buf-initial", K_UINT, OFF(tx_buf_initial), 0, 1024,
+     16u << 20, 0, "BYTES",
+     "transmit buffer a connection starts with; it grows with use up to tcp.tx_buf_size"},
     {"tcp.timestamps", "timestamps", K_BOOL, OFF(timestamps), 0, 0, 0, 0, "on|off",
      "offer RFC 7323 timestamps"},
     {"tcp.window_scaling", "window-scaling", K_BOOL, OFF(window_scaling), 0, 0, 0, 0,
@@ -209,12 +219,16 @@ static void set_defaults(struct tasd_config *c)
     c->fp_cores = 1;
     c->poll = TASD_POLL_ADAPTIVE;
     c->poll_max_sleep_us = 2000;
-    c->max_flows = 16384;
-    c->app_mem_mb = 128;
+    c->max_flows = 131072;
+    c->app_max_conns = 65536;
+    c->somaxconn = 4096;
+    c->app_mem_mb = 0;
     c->max_ctx = 16;
     c->queue_entries = 1024;
     c->rx_buf_size = 128 * 1024;
     c->tx_buf_size = 128 * 1024;
+    c->rx_buf_initial = 3072;
+    c->tx_buf_initial = 1024;
     c->timestamps = true;
     c->window_scaling = true;
     c->sack = true;
@@ -796,10 +810,18 @@ static void check_all(struct loader *L, struct tasd_config *c)
         report(L, origin(L, "tcp.rto_initial_ms"), "tcp.rto_initial_ms",
                "must be between tcp.rto_min_ms (%u) and tcp.rto_max_ms (%u)",
                c->rto_min_ms, c->rto_max_ms);
-    if ((uint64_t)c->app_mem_mb << 20 < (uint64_t)c->rx_buf_size + c->tx_buf_size)
-        report(L, origin(L, "limits.app_mem_mb"), "limits.app_mem_mb",
-               "too small for one connection's buffers (tcp.rx_buf_size + "
-               "tcp.tx_buf_size)");
+    if (c->rx_buf_initial % 1024 != 0)
+        report(L, origin(L, "tcp.rx_buf_initial"), "tcp.rx_buf_initial",
+               "must be a multiple of 1024");
+    if (c->tx_buf_initial % 1024 != 0)
+        report(L, origin(L, "tcp.tx_buf_initial"), "tcp.tx_buf_initial",
+               "must be a multiple of 1024");
+    if (c->rx_buf_initial > c->rx_buf_size)
+        report(L, origin(L, "tcp.rx_buf_initial"), "tcp.rx_buf_initial",
+               "must not exceed tcp.rx_buf_size (%u)", c->rx_buf_size);
+    if (c->tx_buf_initial > c->tx_buf_size)
+        report(L, origin(L, "tcp.tx_buf_initial"), "tcp.tx_buf_initial",
+               "must not exceed tcp.tx_buf_size (%u)", c->tx_buf_size);
     check_impair(L, c);
     memcpy(buf, c->dpdk_args, sizeof(buf));
     n = tasd_split_args(buf, args, TASD_MAX_EAL_ARGS);

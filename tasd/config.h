@@ -48,11 +48,15 @@ struct tasd_config {
 
     /* applications and connections */
     uint32_t max_flows;              /* connections tasd can hold */
-    uint32_t app_mem_mb;             /* buffer area of each application's region */
+    uint32_t app_max_conns;          /* connection slots of each application's region */
+    uint32_t somaxconn;              /* listen() backlogs are clamped to it */
+    uint32_t app_mem_mb;             /* obsolete (0 = not given): warned about, ignored */
     uint32_t max_ctx;                /* contexts per application */
     uint32_t queue_entries;          /* entries per context queue (power of 2) */
     uint32_t rx_buf_size;            /* per-connection receive ring, bytes */
     uint32_t tx_buf_size;            /* per-connection transmit ring, bytes */
+    uint32_t rx_buf_initial;         /* rings start this big and grow (power of 2) */
+    uint32_t tx_buf_initial;
 
     /* TCP */
     bool timestamps;                 /* offer RFC 7323 timestamps */

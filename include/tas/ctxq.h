@@ -24,10 +24,25 @@
  * owner and hears about it; ATTACH makes the sender the owner (the previous
  * owner gets DETACHED) and is answered by FPOUT_SYNC from the fast path, or
  * by ATTACHED.
- * Ring buffers: a flow's rx and tx rings live in the application's region at
- * rx_off/tx_off (region offsets) with sizes rx_size/tx_size.  Positions wrap
- * modulo the size.  The fast path writes rx data at (rx head + unread bytes);
+ * Ring buffers: a flow's rx and tx rings live in its slot of the
+ * application's region (shm.h: rx at tas_slot_rx_off(), the tx ring ending
+ * there), with sizes rx_size/tx_size.  Positions wrap modulo the size.  The fast path writes rx data at (rx head + unread bytes);
  * the application writes tx data at (tx head + unacked + unsent bytes).
+ * Rings start small and grow in place, up to rx_max/tx_max, as Linux
+ * autotunes its buffers (equal sizes: pinned by SO_RCVBUF/SO_SNDBUF):
+ *   rx  grows upward from rx_off.  The fast path grows it when the window ran
+ *       low and the unread bytes do not wrap (they lie below its write
+ *       position), so every position stays where it was; each
+ *       TAS_FPOUT_UPDATE carries the ring's size, which the application
+ *       takes before it counts the bytes of that entry.
+ *   tx  grows downward: the ring always ends at tx_end = tx_off + tx_size
+ *       (as first handed over), so a ring of size S starts at tx_end - S.
+ *       The application grows it when its writes ran out of room and its
+ *       queued bytes do not wrap: TAS_FPIN_UPDATE's tx_size, applied after
+ *       the entry's tx_bytes and before its tx_post; every position moves
+ *       up by the growth (the bytes stay where they are), and tx_tail says
+ *       where the tail is then (a tail at the old ring's end and one at its
+ *       start look the same when nothing is queued).
  */
 #ifndef TAS_CTXQ_H
 #define TAS_CTXQ_H
@@ -46,6 +61,9 @@ struct tas_fpin {
     uint32_t gen;      /* flow generation */
     uint32_t tx_bytes; /* new bytes written to the tx ring */
     uint32_t rx_bytes; /* bytes consumed from the rx ring */
+    uint32_t tx_size;  /* 0, or: after tx_bytes the tx ring is this big */
+    uint32_t tx_tail;  /* ... and its tail (the next byte's position) is here */
+    uint32_t tx_post;  /* bytes written after that growth */
 };
 
 /* ---- fast path -> application ---- */
@@ -57,6 +75,7 @@ struct tas_fpout {
     uint32_t rx_bytes; /* new in-order bytes in the rx ring */
     uint32_t tx_freed; /* tx bytes acknowledged: space free again */
     uint32_t flags;    /* TAS_FPOUT_* */
+    uint32_t rx_size;  /* the rx ring's size now (it only grows) */
 };
 
 /* A flow's ring state, absolute (FPOUT_SYNC, ATTACHED). */
@@ -66,6 +85,8 @@ struct tas_flow_sync {
     uint32_t tx_tail;   /* ring position where the next written byte goes */
     uint32_t tx_free;   /* tx ring bytes free */
     uint32_t flags;     /* TAS_FPOUT_FIN: the peer's FIN follows rx_unread */
+    uint32_t rx_size;   /* the rings' sizes now */
+    uint32_t tx_size;
 };
 struct tas_fpout_sync {
     uint32_t flow;
@@ -153,15 +174,18 @@ struct tas_spout_listen_done {
     int32_t status;    /* 0 or -errno (-EADDRINUSE, -EADDRNOTAVAIL, ...) */
     uint32_t listener; /* listener id on success */
 };
-/* Connection buffers, shared by NEW_CONN and CONNECTED. */
+/* Connection buffers, shared by NEW_CONN and CONNECTED: the connection's
+ * slot (shm.h: where its rings and its struct tas_flow_info are), the
+ * rings' sizes and the largest they may grow to (equal: pinned). */
 struct tas_conn_bufs {
-    uint64_t rx_off; /* region offset of the rx ring */
-    uint64_t tx_off; /* region offset of the tx ring */
+    uint32_t slot;
     uint32_t rx_size;
     uint32_t tx_size;
+    uint32_t rx_max;
+    uint32_t tx_max;
 };
 struct tas_spout_new_conn {
-    struct tas_conn_bufs bufs; /* 24 bytes */
+    struct tas_conn_bufs bufs; /* 20 bytes */
     uint32_t listener;
     uint32_t flow;
     uint32_t gen;
@@ -219,5 +243,6 @@ static_assert(sizeof(struct tas_spin_listen) <= TAS_QE_BODY, "fits an entry");
 static_assert(sizeof(struct tas_spin_connect) <= TAS_QE_BODY, "fits an entry");
 static_assert(sizeof(struct tas_spout_new_conn) <= TAS_QE_BODY, "fits an entry");
 static_assert(sizeof(struct tas_spout_connected) <= TAS_QE_BODY, "fits an entry");
+static_assert(sizeof(struct tas_spout_new_conn) <= TAS_QE_BODY, "fits an entry");
 
 #endif /* TAS_CTXQ_H */

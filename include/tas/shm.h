@@ -11,8 +11,17 @@
  *       queue entry arrays       q_ents * 64 bytes each, in the order of
  *                                enum tas_ctx_queue (sp_in, sp_out, then
  *                                fp_in[c], fp_out[c] for each fast-path core)
- *   connection buffers           buf_off .. buf_off + buf_size, carved by the
- *                                slow path into per-connection rx/tx rings
+ *   flow info area               info_off: one struct tas_flow_info per slot
+ *   connection buffers           buf_off .. buf_off + buf_size: max_conns
+ *                                slots of slot_size bytes, one per connection
+ *
+ * The region is sized for max_conns connections with rings at their largest
+ * but costs only what is touched: memfd pages are allocated on first use.
+ * A slot holds a connection's two rings, which start small (rx_init,
+ * tx_init) and grow in place (ctxq.h): the rx ring upward from rx_at, the
+ * tx ring downward from it, so that the two small rings share one page.  When a
+ * connection whose rings grew is freed, tasd gives the pages back (punches
+ * them out of the memfd); slots are reused most recently freed first.
  *
  * The header is advisory for the application; tasd never re-reads it and
  * uses its own copy of every value, since the application can write to it.
@@ -32,7 +41,7 @@
 #include "tas/queue.h"
 
 #define TAS_REGION_MAGIC 0x54415352u /* "TASR" */
-#define TAS_ABI_VERSION 3u
+#define TAS_ABI_VERSION 4u
 #define TAS_MAX_FP_CORES 8
 #define TAS_CACHELINE 64
 #define TAS_PAGE 4096
@@ -56,7 +65,9 @@ struct tas_region_hdr {
     uint8_t pad0[3];
     uint32_t mss;          /* tasd's default MSS (from the port MTU) */
     uint32_t slot_size;    /* bytes per connection slot of the buffer area */
-    uint32_t info_off;     /* offset of its struct tas_flow_info in a slot */
+    uint32_t rx_at;        /* in a slot: where the rx ring starts, the tx ring ends */
+    uint64_t info_off;     /* offset of the flow info area (64 bytes per slot) */
+    uint32_t max_conns;    /* slots */
     uint32_t pad1;
     char cc_name[16];      /* tasd's congestion control ("reno"), NUL-padded;
                             * libtas answers TCP_CONGESTION with it */
@@ -64,8 +75,8 @@ struct tas_region_hdr {
 static_assert(sizeof(struct tas_region_hdr) <= TAS_PAGE, "header fits a page");
 
 /* What tasd knows of a connection, for TCP_INFO: written by the slow path
- * now and then (about every 64 ms) into the connection's buffer slot after
- * its rings, never read back by tasd.  A reader copies it and retries while
+ * now and then (at most every 64 ms while it changes) into the flow info
+ * area at the connection's slot, never read back by tasd.  A reader copies it and retries while
  * seq changes (odd: being written). */
 #define TAS_INFO_OPT_TIMESTAMPS 0x1 /* as Linux's TCPI_OPT_* */
 #define TAS_INFO_OPT_SACK       0x2
@@ -88,6 +99,17 @@ struct tas_flow_info {
     uint64_t bytes_acked, bytes_received;
 };
 static_assert(sizeof(struct tas_flow_info) <= TAS_CACHELINE, "one cache line");
+
+/* Region offsets of a slot's rx ring (the tx ring of size n ends there,
+ * starting n bytes before) and of its struct tas_flow_info. */
+static inline uint64_t tas_slot_rx_off(const struct tas_region_hdr *h, uint32_t slot)
+{
+    return h->buf_off + (uint64_t)slot * h->slot_size + h->rx_at;
+}
+static inline uint64_t tas_slot_info_off(const struct tas_region_hdr *h, uint32_t slot)
+{
+    return h->info_off + (uint64_t)slot * TAS_CACHELINE;
+}
 
 /* Per context; first cache line of the context's slice of the region. */
 struct tas_ctx_hdr {

@@ -280,10 +280,11 @@ static void garbage_round(void)
     /* ... over the rings of our connections, and the region header. */
     for (unsigned i = 0; i < n_conns; i++) {
         struct tas_conn_bufs *b = &conns[i].bufs;
-        if (b->rx_off + b->rx_size <= region_size && b->rx_size > 0)
-            region[b->rx_off + rnd() % b->rx_size] = (uint8_t)rnd();
-        if (b->tx_off + b->tx_size <= region_size && b->tx_size > 0)
-            fill(region + b->tx_off + rnd() % b->tx_size, 1);
+        uint64_t at = b->slot < hdr.max_conns ? tas_slot_rx_off(&hdr, b->slot) : 0;
+        if (at != 0 && at + b->rx_size <= region_size && b->rx_size > 0)
+            region[at + rnd() % b->rx_size] = (uint8_t)rnd();
+        if (at != 0 && b->tx_size > 0 && b->tx_size <= at && at <= region_size)
+            fill(region + at - b->tx_size + rnd() % b->tx_size, 1);
     }
     region[rnd() % TAS_PAGE] = (uint8_t)rnd();
 }

@@ -137,12 +137,15 @@ Test(config, unset_keys_keep_their_defaults)
     cr_assert_eq(c.fp_cores, 1);
     cr_assert_eq(c.poll, TASD_POLL_ADAPTIVE);
     cr_assert_eq(c.poll_max_sleep_us, 2000);
-    cr_assert_eq(c.max_flows, 16384);
-    cr_assert_eq(c.app_mem_mb, 128);
+    cr_assert_eq(c.max_flows, 131072);
+    cr_assert_eq(c.app_max_conns, 65536);
+    cr_assert_eq(c.app_mem_mb, 0);
     cr_assert_eq(c.max_ctx, 16);
     cr_assert_eq(c.queue_entries, 1024);
     cr_assert_eq(c.rx_buf_size, 131072);
     cr_assert_eq(c.tx_buf_size, 131072);
+    cr_assert_eq(c.rx_buf_initial, 3072);
+    cr_assert_eq(c.tx_buf_initial, 1024);
     cr_assert(c.timestamps && c.window_scaling && c.sack);
     cr_assert_eq(c.rto_min_ms, 200);
     cr_assert_eq(c.rto_initial_ms, 1000);

@@ -63,7 +63,7 @@ struct fflow {
     struct fapp *app;
     int peer; /* flow index or -1 */
     uint8_t *rx, *tx;
-    uint64_t rx_off, tx_off;
+    uint32_t slot;
     uint32_t rx_size, tx_size;
     uint32_t rx_wpos, rx_free; /* where the next byte goes; free space */
     uint32_t tx_rpos, tx_avail, tx_unacked;
@@ -154,7 +154,8 @@ static void fpout(struct fflow *f, uint32_t rx, uint32_t freed, uint32_t flags)
                           .gen = f->gen,
                           .rx_bytes = rx,
                           .tx_freed = freed,
-                          .flags = flags};
+                          .flags = flags,
+                          .rx_size = f->rx_size};
     out(f->app, (int)tas_cq_fp_out(f->core), TAS_FPOUT_UPDATE, &u, sizeof(u));
 }
 
@@ -167,7 +168,7 @@ static int flow_new(struct fapp *a)
         if (f->used)
             continue;
         uint32_t rx = F.o.rx_size, tx = F.o.tx_size;
-        if (a->buf_next + rx + tx > a->hdr->buf_size)
+        if (a->buf_next >= a->hdr->max_conns)
             return -1;
         uint32_t gen = f->gen + 1;
         memset(f, 0, sizeof(*f));
@@ -175,11 +176,10 @@ static int flow_new(struct fapp *a)
         f->gen = gen;
         f->app = a;
         f->peer = -1;
-        f->rx_off = a->hdr->buf_off + a->buf_next;
-        f->tx_off = f->rx_off + rx;
-        a->buf_next += rx + tx;
-        f->rx = (uint8_t *)a->region + f->rx_off;
-        f->tx = (uint8_t *)a->region + f->tx_off;
+        /* tasd's slot layout (tas/shm.h), rings pinned at their size */
+        f->slot = (uint32_t)a->buf_next++;
+        f->rx = (uint8_t *)a->region + tas_slot_rx_off(a->hdr, f->slot);
+        f->tx = f->rx - tx;
         f->rx_size = f->rx_free = rx;
         f->tx_size = tx;
         f->core = (uint16_t)(i % N_FP);
@@ -320,7 +320,7 @@ static void do_connect(struct fapp *a, const struct tas_spin_connect *m)
     x->peer = yi;
     y->peer = xi;
     uint16_t lport = m->local_port ? m->local_port : (uint16_t)(40000 + xi);
-    struct tas_spout_new_conn n = {.bufs = {y->rx_off, y->tx_off, y->rx_size, y->tx_size},
+    struct tas_spout_new_conn n = {.bufs = {y->slot, y->rx_size, y->tx_size, y->rx_size, y->tx_size},
                                    .listener = (uint32_t)l + 100,
                                    .flow = (uint32_t)yi,
                                    .gen = y->gen,
@@ -337,7 +337,7 @@ static void do_connect(struct fapp *a, const struct tas_spin_connect *m)
         out(sa, TAS_CQ_SP_OUT, TAS_SPOUT_NEW_CONN, &n, sizeof(n));
     }
     c = (struct tas_spout_connected){
-        .bufs = {x->rx_off, x->tx_off, x->rx_size, x->tx_size},
+        .bufs = {x->slot, x->rx_size, x->tx_size, x->rx_size, x->tx_size},
         .opaque = m->opaque,
         .status = 0,
         .flow = (uint32_t)xi,
@@ -447,7 +447,11 @@ static void app_hello(struct fapp *a)
     uint32_t q = F.o.q_ents;
     uint64_t stride = tas_ctx_stride(N_FP, q);
     uint64_t buf_off = (TAS_PAGE + stride * MAX_CTX + TAS_PAGE - 1) / TAS_PAGE * TAS_PAGE;
-    a->size = buf_off + BUF_SIZE;
+    uint32_t rx_at = (F.o.tx_size + TAS_PAGE - 1) / TAS_PAGE * TAS_PAGE;
+    uint32_t slot_size = rx_at + (F.o.rx_size + TAS_PAGE - 1) / TAS_PAGE * TAS_PAGE + TAS_PAGE;
+    uint32_t max_conns = BUF_SIZE / slot_size;
+    uint64_t info_off = buf_off + (uint64_t)max_conns * slot_size;
+    a->size = info_off + (uint64_t)max_conns * TAS_CACHELINE;
     int mfd = memfd_create("fake-region", MFD_CLOEXEC);
     if (mfd < 0 || ftruncate(mfd, (off_t)a->size) != 0)
         return;
@@ -464,7 +468,11 @@ static void app_hello(struct fapp *a)
                                       .ctx_off = TAS_PAGE,
                                       .ctx_stride = stride,
                                       .buf_off = buf_off,
-                                      .buf_size = BUF_SIZE,
+                                      .buf_size = (uint64_t)max_conns * slot_size,
+                                      .slot_size = slot_size,
+                                      .rx_at = rx_at,
+                                      .info_off = info_off,
+                                      .max_conns = max_conns,
                                       .local_ip = FAKE_IP,
                                       .local_prefix = 24,
                                       .mss = 1460};

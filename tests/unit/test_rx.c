@@ -618,3 +618,76 @@ Test(rx, the_last_segment_sacked_over_a_hole_starts_recovery)
     cr_assert_eq(r.retx_seq, ISN_OURS);
     cr_assert_eq(r.retx_len, 16);
 }
+
+/* ---- rx ring autotuning (fp_flow_rx_grow, tas/ctxq.h) ---- */
+
+static uint8_t bigbuf[1024];
+
+static void growable(uint32_t max)
+{
+    memset(bigbuf, 0, sizeof(bigbuf));
+    f.rx_base = bigbuf;
+    x.rx_max = max;
+}
+
+static void assert_big_holds(uint32_t from, uint32_t len, uint32_t pos_of_from)
+{
+    for (uint32_t i = 0; i < len; i++)
+        cr_assert_eq(bigbuf[pos_of_from + i], pattern[from + i], "stream byte %u", from + i);
+}
+
+Test(rx, ring_grows_in_place_when_the_window_runs_low_and_nothing_wraps)
+{
+    growable(1024);
+    data(0, 50, 0); /* 14 of 64 free: low; the 50 unread lie below rx_pos */
+    cr_assert_eq(f.rx_size, 256, "grew 4x: %u", f.rx_size);
+    cr_assert_eq(f.rx_avail, 256 - 50);
+    cr_assert_eq(f.rx_pos, 50);
+    assert_big_holds(0, 50, 0);
+    data(50, 100, 0); /* goes on past the old end, no wrap */
+    cr_assert_eq(r.delivered, 100);
+    assert_big_holds(50, 100, 50);
+}
+
+Test(rx, ring_does_not_grow_under_unread_bytes_that_wrap)
+{
+    growable(1024);
+    data(0, 48, 0);
+    consume(48);
+    data(48, 56, 0); /* [48, 64) + [0, 40): wraps, 8 free */
+    cr_assert_eq(f.rx_size, 64);
+    cr_assert(f.flags & FP_FLOW_RX_TIGHT);
+    consume(30); /* the reader passed the wrap: 26 unread at [14, 40) */
+    cr_assert(fp_flow_rx_grow(&f, &x));
+    cr_assert_eq(f.rx_size, 256);
+    cr_assert_eq(f.rx_avail, 256 - 26);
+    assert_big_holds(78, 26, 14);
+    cr_assert(!(f.flags & FP_FLOW_RX_TIGHT));
+}
+
+Test(rx, ring_grows_to_its_max_and_a_pinned_ring_never_grows)
+{
+    growable(128);
+    data(0, 60, 0);
+    cr_assert_eq(f.rx_size, 128, "capped at rx_max");
+    setup();
+    growable(64); /* SO_RCVBUF: max == size */
+    data(0, 60, 0);
+    cr_assert_eq(f.rx_size, 64);
+    cr_assert(!(f.flags & FP_FLOW_RX_TIGHT));
+}
+
+Test(rx, ring_does_not_grow_while_out_of_order_data_is_held)
+{
+    growable(1024);
+    data(0, 46, 0);
+    data(52, 8, 0); /* held out of order at [52, 60) */
+    cr_assert_eq(x.n_ooo, 1);
+    data(46, 4, 0); /* 14 free: low, but the hole at [50, 52) is open */
+    cr_assert(f.flags & FP_FLOW_RX_TIGHT);
+    cr_assert_eq(f.rx_size, 64);
+    data(50, 2, 0); /* the hole fills: nothing held, nothing wraps */
+    cr_assert_eq(x.n_ooo, 0);
+    cr_assert_eq(f.rx_size, 256);
+    assert_big_holds(0, 60, 0);
+}
