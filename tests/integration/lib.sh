@@ -295,6 +295,17 @@ print(int(walk(json.load(open(sys.argv[1])), sys.argv[2])))
 PY
 }
 
+# sp_stat KEY: one value of the slow path's part of `tasctl stats --json`
+# (conns, time_wait, flows_free, n_apps, ...; counters.NAME for a counter).
+sp_stat() {
+    tasctl stats --json | python3 -c '
+import json, sys
+v = json.load(sys.stdin)["slowpath"]
+for k in sys.argv[1].split("."):
+    v = v[k]
+print(v)' "$1"
+}
+
 # ---- running programs ------------------------------------------------------
 
 # _mk_cmd WHERE [-t SECONDS] PROGRAM ARGS...: build CMD for WHERE = tasd

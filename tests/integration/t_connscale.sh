@@ -35,10 +35,9 @@ n_holders=$(((N + PER_HOLDER - 1) / PER_HOLDER))
 echo "$N connections from $n_holders processes and $n_src source addresses ($srcs;" \
     "peer port range $lo-$hi)"
 
-flows_free() { tasctl stats --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["slowpath"]["flows_free"])'; }
 free0=
 if [[ $TAS_TEST_MODE == tasd ]]; then
-    free0=$(flows_free) || fatal "tasctl stats --json failed"
+    free0=$(sp_stat flows_free) || fatal "tasctl stats --json failed"
     echo "tasd before: $free0 flow ids free"
 fi
 
@@ -100,7 +99,7 @@ if [[ $TAS_TEST_MODE == tasd ]]; then
     check "tasd: no application, connection or listener left" tasd_idle
     free_now=
     for ((i = 0; i < 50; i++)); do
-        free_now=$(flows_free)
+        free_now=$(sp_stat flows_free)
         [[ $free_now == "$free0" ]] && break
         sleep 0.2
     done
