@@ -308,7 +308,7 @@ int main(int argc, char **argv)
             struct slot *s = &slots[i];
             if (s->st != S_FREE && now - s->t_start > (uint64_t)timeout_ms * 1000000ull)
                 slot_end(s, ETIMEDOUT, s->st == S_CONNECTING ? "connect" : "reply");
-            if (s->st == S_FREE && more) {
+            if (s->st == S_FREE && more && (total == 0 || n_started < (uint64_t)total)) {
                 int si = n_src ? (int)(n_started % (uint64_t)n_src) : 0;
                 int r = slot_start(s, n_started, &dst, n_src ? &src[si] : NULL, si);
                 n_started++;
