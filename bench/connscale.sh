@@ -166,7 +166,7 @@ measure() {
     local spids
     mapfile -t spids < <(bg_pids "${srvs[@]}")
     sleep 1
-    local m0 m c0 c1
+    local m0 m
     m0=$(mem_sample "${spids[@]}")
     MEM[$mode,0]=$m0
     for c in $COUNTS; do
