@@ -57,10 +57,11 @@ cpu_begin() {
     python3 "$PROCSTAT" cpu-start "$TMP/cpu.$1"
 }
 
-# cpu_end NAME [PID...]: "wall_s=W procs_s=P stat_s=S sched_s=T" for the
-# window (see procstat.py): the CPU seconds of the processes under the
-# PIDs, and of the machine by /proc/stat and by the scheduler; sched_s
-# includes the programs that this shell ran and reaped in the window.
+# cpu_end NAME [PID...]: "wall_s=W procs_s=P children_s=C busy_s=B
+# sched_s=S tick_s=T" for the window (see procstat.py): CPU seconds of the
+# processes under the PIDs, of the programs this shell ran and reaped in
+# the window, and of the whole machine (busy_s: /proc/stat's exact idle
+# time subtracted from the CPUs' wall time; the others to compare).
 cpu_end() {
     local name=$1
     shift

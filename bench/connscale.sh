@@ -13,9 +13,9 @@
 #
 #   memory   sampled 2 s after the step's connections are up, against the
 #            sample with the servers up and no connection (method below)
-#   idle CPU of tasd and the servers, and of the whole machine (every
-#            thread's run time, and /proc/stat), over -i seconds with only
-#            idle connections, as % of one core
+#   idle CPU of tasd and the servers (their threads' run time), and of
+#            the whole machine (/proc/stat: wall time less idle time), over
+#            -i seconds with only idle connections, as % of one core
 #   active   bench/rpc_echo: 16 connections of 64-B requests, closed loop,
 #            -d seconds: requests/s and p99, beside the idle connections
 #
@@ -86,7 +86,7 @@ echo "idle connections: $COUNTS; $n_srv server process(es), $n_src source addres
     "holders of <= $PER_HOLDER; $ACTIVE active 64-B RPC connections for $DURATION s;" \
     "idle CPU over $IDLE s"
 
-declare -A RATE=() P99=() CPU_P=() CPU_M=() CPU_S=() MEM=() NOTE=()
+declare -A RATE=() P99=() CPU_P=() CPU_M=() MEM=() NOTE=()
 CALIB_R=
 bench_failed=0
 
@@ -190,10 +190,9 @@ measure() {
         local w
         w=$(kv wall_s "$out")
         CPU_P[$mode,$c]=$(pct_core "$(kv procs_s "$out")" "$w")
-        CPU_M[$mode,$c]=$(pct_core "$(kv sched_s "$out")" "$w")
-        CPU_S[$mode,$c]=$(pct_core "$(kv stat_s "$out")" "$w")
+        CPU_M[$mode,$c]=$(pct_core "$(kv busy_s "$out")" "$w")
         echo "   idle CPU, % of a core: ${CPU_P[$mode,$c]} (servers$([[ $mode == tasd ]] &&
-            echo ' + tasd')), machine ${CPU_M[$mode,$c]} (/proc/stat: ${CPU_S[$mode,$c]})"
+            echo ' + tasd')), machine ${CPU_M[$mode,$c]} ($out)"
         if ! out=$(run_linux_peer -t $((DURATION + 60)) "$RPC" -a "$SERVER_IP" -p "$PORT" \
             -c "$ACTIVE" -d "$DURATION" -w 1 -s 64); then
             echo "   rpc_echo failed: $out"
@@ -255,17 +254,16 @@ table() {
     done
     echo
     echo "Idle CPU over $IDLE s with only the idle connections, % of one core: the servers (plus"
-    echo "tasd in the tasd run), the machine as the scheduler counts it (every thread's run time),"
-    echo "and the machine by /proc/stat (tick sampling: misses short bursts, see bench/procstat.py)"
-    printf '%-7s | %9s %9s %6s | %9s %9s %6s | %9s %9s\n' "idle" "Linux" "tasd" ratio \
-        "Lnx mach" "tasd mach" ratio "Lnx stat" "tasd stat"
+    echo "tasd in the tasd run: their threads' run time), and the whole machine (/proc/stat: wall"
+    echo "time less idle time, so everything on the box, other users included)"
+    printf '%-7s | %9s %9s %6s | %9s %9s %6s\n' "idle" "Linux" "tasd" ratio \
+        "Lnx mach" "tasd mach" ratio
     for c in $COUNTS; do
-        printf '%-7s | %9s %9s %6s | %9s %9s %6s | %9s %9s\n' "$c" \
+        printf '%-7s | %9s %9s %6s | %9s %9s %6s\n' "$c" \
             "$(v "${CPU_P[linux,$c]:-}")" "$(v "${CPU_P[tasd,$c]:-}")" \
             "$(ratio "${CPU_P[tasd,$c]:-}" "${CPU_P[linux,$c]:-}")" \
             "$(v "${CPU_M[linux,$c]:-}")" "$(v "${CPU_M[tasd,$c]:-}")" \
-            "$(ratio "${CPU_M[tasd,$c]:-}" "${CPU_M[linux,$c]:-}")" \
-            "$(v "${CPU_S[linux,$c]:-}")" "$(v "${CPU_S[tasd,$c]:-}")"
+            "$(ratio "${CPU_M[tasd,$c]:-}" "${CPU_M[linux,$c]:-}")"
     done
     echo
     echo "Memory per idle connection, bytes (method in bench/connscale.sh; R = $(v "$CALIB_R") B,"

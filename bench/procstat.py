@@ -5,19 +5,27 @@
       saves a CPU sample in FILE: the time, /proc/stat's cpu line, and the
       run time of every thread on the machine (/proc/PID/task/TID/schedstat).
   procstat.py cpu-end FILE [ROOT_PID...] [--extra-ticks N]
-      "wall_s=W procs_s=P stat_s=S sched_s=T" since cpu-start:
+      "wall_s=W procs_s=P children_s=C busy_s=B sched_s=T tick_s=K" since
+      cpu-start:
         procs_s  CPU of the threads under the ROOT_PIDs (themselves included)
-        stat_s   the machine's busy time by /proc/stat (user, nice, system,
-                 irq, softirq, steal).  This kernel accounts it by ticks
-                 (TICK_CPU_ACCOUNTING, NO_HZ_IDLE): a thread that runs in
-                 bursts shorter than a tick between sleeps (tasd's adaptive
-                 polling) is largely missed, so this can be far below the truth
+        children_s  N clock ticks (--extra-ticks: the caller's children that
+                 ran and were reaped inside the window, from its cutime and
+                 cstime), in seconds
+        busy_s   the machine's busy time from /proc/stat: CPUs x wall time
+                 less the idle and iowait time.  With NO_HZ_IDLE the kernel
+                 measures idle time at each entry and exit of idle, so this
+                 is exact and holds everything: threads, interrupts, softirq
+        tick_s   the sum of /proc/stat's busy fields (user, nice, system,
+                 irq, softirq, steal).  This kernel samples those at ticks
+                 (TICK_CPU_ACCOUNTING): a thread that runs in bursts shorter
+                 than a tick between sleeps (tasd's adaptive polling) is
+                 largely missed, so it can be far below busy_s; shown only
+                 to explain the difference
         sched_s  the machine's busy time as the scheduler measured it: the
-                 run time of every thread (exact), plus N clock ticks
-                 (--extra-ticks: the caller's children that ran and were
-                 reaped inside the window, from its cutime+cstime).  Time the
-                 kernel spends outside any thread (softirq on an idle CPU) is
-                 not in it.
+                 run time of every thread alive at the end (exact), plus
+                 children_s.  Time the kernel spends outside any thread
+                 (softirq on an idle CPU) is not in it, nor are threads that
+                 ended inside the window and were not the caller's children.
 
   procstat.py mem TASD_ROOT APP_ROOT...
       key=value pairs, in KiB:
@@ -109,16 +117,17 @@ def thread_runtimes():
 
 
 def cpu_start(path):
-    busy, total = machine_ticks()
+    busy, idle = machine_ticks()
+    t = time.monotonic()
     with open(path, "w") as f:
-        json.dump({"t": time.monotonic(), "busy": busy, "total": total,
+        json.dump({"t": t, "busy": busy, "idle": idle,
                    "threads": {str(k): v[1] for k, v in thread_runtimes().items()}}, f)
 
 
 def cpu_end(path, roots, extra_ticks):
-    busy, total = machine_ticks()
-    now = thread_runtimes()
+    busy, idle = machine_ticks()
     t = time.monotonic()
+    now = thread_runtimes()
     with open(path) as f:
         s0 = json.load(f)
     before = s0["threads"]
@@ -134,17 +143,20 @@ def cpu_end(path, roots, extra_ticks):
         if pid in pids:
             procs += d
     hz = os.sysconf("SC_CLK_TCK")
-    print("wall_s=%.3f procs_s=%.3f stat_s=%.3f sched_s=%.3f" % (
-        t - s0["t"], procs / 1e9, (busy - s0["busy"]) / hz,
-        sched / 1e9 + extra_ticks / hz))
+    wall = t - s0["t"]
+    print("wall_s=%.3f procs_s=%.3f children_s=%.3f busy_s=%.3f sched_s=%.3f tick_s=%.3f" % (
+        wall, procs / 1e9, extra_ticks / hz,
+        max(0.0, os.cpu_count() * wall - (idle - s0["idle"]) / hz),
+        sched / 1e9 + extra_ticks / hz, (busy - s0["busy"]) / hz))
 
 
 def machine_ticks():
+    """(busy ticks as sampled, idle + iowait ticks) from /proc/stat"""
     with open("/proc/stat") as f:
         v = [int(x) for x in f.readline().split()[1:]]
     # user nice system idle iowait irq softirq steal (guest is in user)
     busy = v[0] + v[1] + v[2] + v[5] + v[6] + (v[7] if len(v) > 7 else 0)
-    return busy, sum(v[:8])
+    return busy, v[3] + v[4]
 
 
 def meminfo_kb(key):
