@@ -13,8 +13,8 @@
 #
 # Exits 1 if a mode could not be measured (the table then says why).
 set -u
-# shellcheck source=../tests/integration/lib.sh disable=SC2034
-. "$(dirname "$0")/../tests/integration/lib.sh"
+# shellcheck source=benchlib.sh disable=SC2034
+. "$(dirname "$0")/benchlib.sh"
 
 DURATION=10
 CONNS="1 16"
@@ -84,16 +84,6 @@ for mode in $MODES; do
     net_teardown
 done
 
-# ratio A B: A/B with two decimals, or n/a
-ratio() {
-    if [[ -n ${1:-} && -n ${2:-} ]]; then
-        awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'
-    else
-        echo "n/a"
-    fi
-}
-v() { if [[ -n ${1:-} ]]; then echo "$1"; else echo "n/a"; fi; }
-
 table() {
     echo
     echo "RPC echo benchmark: $SIZE-B requests, closed loop, ${DURATION} s per point,"
@@ -117,8 +107,5 @@ table() {
     echo "(ratio = tasd/Linux: above 1 is better for req/s, below 1 is better for latency)"
 }
 
-mkdir -p "$BUILD/bench/results"
-result=$BUILD/bench/results/rpc_echo-$(date -u +%Y%m%d-%H%M%S).txt
-table | tee "$result"
-echo "saved: $result"
+bench_save rpc_echo table
 exit $bench_failed

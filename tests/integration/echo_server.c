@@ -9,13 +9,22 @@
  * ended (status 0 only if none ended in an error); with --timeout S it gives
  * up after S seconds (status 1).  A summary line goes to stderr at exit.
  *
+ * For the scale tests and benchmarks: --reuseport listens with SO_REUSEPORT
+ * (several servers share the port, each connection going to one of them);
+ * --backlog sets listen()'s backlog (default 1024); --close-after B closes
+ * a connection (FIN first, from the server, as an HTTP/1.0 server does)
+ * once it has echoed B bytes: one request per connection, the server ends
+ * in TIME_WAIT.
+ *
  *   echo_server [--port P] [--max-conns N] [--timeout S] [--nodelay]
+ *               [--reuseport] [--backlog N] [--close-after BYTES]
  */
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +44,7 @@ struct conn {
     bool eof;        /* peer sent FIN */
     size_t head;     /* first unsent byte in buf */
     size_t len;      /* unsent bytes */
+    size_t echoed;   /* bytes written back so far */
     uint8_t buf[BUF_SIZE];
 };
 
@@ -42,6 +52,7 @@ static int ep;
 static long served, errors, open_conns, max_open;
 static unsigned long long bytes;
 static volatile sig_atomic_t stop;
+static size_t close_after; /* --close-after: 0 = only on the peer's EOF */
 
 static void on_signal(int sig)
 {
@@ -88,12 +99,17 @@ static bool conn_service(struct conn *c)
         }
         c->head += (size_t)w;
         c->len -= (size_t)w;
+        c->echoed += (size_t)w;
     }
     if (c->len == 0) {
         c->head = 0;
     } else if (c->head > BUF_SIZE / 2) {
         memmove(c->buf, c->buf + c->head, c->len);
         c->head = 0;
+    }
+    if (close_after > 0 && c->echoed >= close_after && c->len == 0) {
+        conn_close(c, 0); /* our FIN first: the request was answered */
+        return false;
     }
     if (c->eof && c->len == 0) {
         conn_close(c, 0);
@@ -133,7 +149,11 @@ static void accept_all(int lfd, bool nodelay)
             errors++;
             continue;
         }
-        struct conn *c = calloc(1, sizeof(*c));
+        /* Not calloc(): an idle connection touches only the pages its
+         * bytes use (the scale benchmarks measure memory per connection). */
+        struct conn *c = malloc(sizeof(*c));
+        if (c != NULL)
+            memset(c, 0, offsetof(struct conn, buf));
         if (c == NULL) {
             close(fd);
             errors++;
@@ -157,7 +177,8 @@ static void accept_all(int lfd, bool nodelay)
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: " PROG " [--port P] [--max-conns N] [--timeout S] [--nodelay]\n");
+            "usage: " PROG " [--port P] [--max-conns N] [--timeout S] [--nodelay]\n"
+            "       [--reuseport] [--backlog N] [--close-after BYTES]\n");
     exit(2);
 }
 
@@ -168,14 +189,18 @@ int main(int argc, char **argv)
         {"max-conns", required_argument, NULL, 'n'},
         {"timeout", required_argument, NULL, 't'},
         {"nodelay", no_argument, NULL, 'D'},
+        {"reuseport", no_argument, NULL, 'R'},
+        {"backlog", required_argument, NULL, 'b'},
+        {"close-after", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     uint16_t port = 7000;
     long max_conns = 0, timeout_s = 0;
-    bool nodelay = false;
+    bool nodelay = false, reuseport = false;
+    int backlog = 1024;
     int o;
-    while ((o = getopt_long(argc, argv, "p:n:t:Dh", opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "p:n:t:DRb:C:h", opts, NULL)) != -1) {
         switch (o) {
         case 'p':
             port = (uint16_t)tu_num(PROG, "--port", optarg, 1, 65535);
@@ -189,6 +214,15 @@ int main(int argc, char **argv)
         case 'D':
             nodelay = true;
             break;
+        case 'R':
+            reuseport = true;
+            break;
+        case 'b':
+            backlog = (int)tu_num(PROG, "--backlog", optarg, 1, 1000000);
+            break;
+        case 'C':
+            close_after = (size_t)tu_num(PROG, "--close-after", optarg, 1, 1L << 40);
+            break;
         default:
             usage();
         }
@@ -197,7 +231,7 @@ int main(int argc, char **argv)
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
 
-    int lfd = tu_listen(port, 1024, 1);
+    int lfd = tu_listen_opt(port, backlog, 1, reuseport);
     if (lfd < 0) {
         fprintf(stderr, PROG ": listen on port %u: %s\n", port, strerror(-lfd));
         return 1;

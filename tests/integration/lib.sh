@@ -151,6 +151,22 @@ net_create() {
     echo "network: $NS_A ($VETH_A, $SERVER_IP, $TAS_TEST_MODE) <-> $NS_B ($VETH_B, $PEER_IP, linux)"
 }
 
+# peer_add_ips N: give the Linux peer N more addresses on its veth
+# (10.<n>.0.11, .12, ...), so that clients can open more connections to one
+# server port than one ephemeral port range holds (~28k per source
+# address); sets PEER_IPS to every address of the peer, PEER_IP first.
+PEER_IPS=()
+peer_add_ips() {
+    local n=$1 i ip
+    PEER_IPS=("$PEER_IP")
+    ((n > 200)) && fatal "peer_add_ips: at most 200 addresses"
+    for ((i = 0; i < n; i++)); do
+        ip=10.$NET_N.0.$((11 + i))
+        ip -n "$NS_B" addr add "$ip/$NET_PREFIX" dev "$VETH_B" || fatal "cannot add $ip to $VETH_B"
+        PEER_IPS+=("$ip")
+    done
+}
+
 # net_teardown: stop every process this run started, delete its namespaces.
 net_teardown() {
     local name
@@ -277,6 +293,17 @@ def walk(v, key):
     return 0
 print(int(walk(json.load(open(sys.argv[1])), sys.argv[2])))
 PY
+}
+
+# sp_stat KEY: one value of the slow path's part of `tasctl stats --json`
+# (conns, time_wait, flows_free, n_apps, ...; counters.NAME for a counter).
+sp_stat() {
+    tasctl stats --json | python3 -c '
+import json, sys
+v = json.load(sys.stdin)["slowpath"]
+for k in sys.argv[1].split("."):
+    v = v[k]
+print(v)' "$1"
 }
 
 # ---- running programs ------------------------------------------------------

@@ -13,7 +13,8 @@ itest_progs = tests/integration/bin/echo_server tests/integration/bin/echo_clien
 	tests/integration/bin/sem_epoll tests/integration/bin/sem_poll \
 	tests/integration/bin/sem_threads tests/integration/bin/sem_io \
 	tests/integration/bin/sem_sockopt tests/integration/bin/sem_fortify \
-	tests/integration/bin/garbage_app tests/integration/bin/tcp_duplex
+	tests/integration/bin/garbage_app tests/integration/bin/tcp_duplex \
+	tests/integration/bin/conn_hold tests/integration/bin/conn_churn
 check_PROGRAMS += $(itest_progs)
 # The demo server is built by plain `make` (tests/demo.sh needs it).
 noinst_PROGRAMS += tests/integration/bin/http_hello
@@ -44,6 +45,10 @@ tests_integration_bin_sem_fortify_SOURCES = tests/integration/sem_fortify.c $(it
 tests_integration_bin_sem_fortify_CPPFLAGS = $(AM_CPPFLAGS) -U_FORTIFY_SOURCE \
 	-D_FORTIFY_SOURCE=2
 tests_integration_bin_sem_fortify_CFLAGS = $(AM_CFLAGS) -O2
+# Many connections held (t_connscale, bench/connscale.sh) and many
+# short-lived ones (t_shortconn, bench/shortconn.sh).
+tests_integration_bin_conn_hold_SOURCES = tests/integration/conn_hold.c $(itest_util)
+tests_integration_bin_conn_churn_SOURCES = tests/integration/conn_churn.c $(itest_util)
 tests_integration_bin_http_hello_SOURCES = tests/integration/http_hello.c $(itest_util)
 
 itest_scripts = tests/integration/t_echo.sh tests/integration/t_client.sh \
@@ -58,7 +63,8 @@ itest_scripts = tests/integration/t_echo.sh tests/integration/t_client.sh \
 	tests/integration/t_garbage.sh tests/integration/t_malformed.sh \
 	tests/integration/t_fault.sh tests/integration/t_impair.sh tests/integration/t_peer_gone.sh \
 	tests/integration/t_io.sh tests/integration/t_sockopt.sh tests/integration/t_fortify.sh \
-	tests/integration/t_forkpy.sh tests/integration/t_forkexec.sh
+	tests/integration/t_forkpy.sh tests/integration/t_forkexec.sh \
+	tests/integration/t_connscale.sh tests/integration/t_shortconn.sh
 TESTS += $(itest_scripts)
 AM_TESTS_ENVIRONMENT = BUILD='$(abs_top_builddir)'; SRCDIR='$(abs_top_srcdir)'; \
 	export BUILD SRCDIR;

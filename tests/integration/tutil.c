@@ -91,6 +91,11 @@ void tu_print_bufs(const char *prog, int fd)
 
 int tu_listen(uint16_t port, int backlog, int nonblock)
 {
+    return tu_listen_opt(port, backlog, nonblock, 0);
+}
+
+int tu_listen_opt(uint16_t port, int backlog, int nonblock, int reuseport)
+{
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0)
         return -errno;
@@ -106,6 +111,7 @@ int tu_listen(uint16_t port, int backlog, int nonblock)
     sa.sin_port = htons(port);
     sa.sin_addr.s_addr = htonl(INADDR_ANY);
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+        (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) ||
         bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, backlog) < 0 ||
         (nonblock && tu_set_nonblock(fd, 1) < 0)) {
         int err = errno;
@@ -334,6 +340,12 @@ const char *tu_errname(int err)
         return "ENOMEM";
     case EADDRINUSE:
         return "EADDRINUSE";
+    case EADDRNOTAVAIL:
+        return "EADDRNOTAVAIL";
+    case ENOBUFS:
+        return "ENOBUFS";
+    case ENFILE:
+        return "ENFILE";
     default:
         snprintf(other, sizeof(other), "errno %d", err);
         return other;

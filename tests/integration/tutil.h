@@ -35,6 +35,9 @@ int tu_set_nonblock(int fd, int on);
 
 /* Listening TCP socket on INADDR_ANY:port (SO_REUSEADDR); fd or -errno. */
 int tu_listen(uint16_t port, int backlog, int nonblock);
+/* The same, with SO_REUSEPORT if reuseport (several processes share the
+ * port, each new connection going to one of them). */
+int tu_listen_opt(uint16_t port, int backlog, int nonblock, int reuseport);
 
 /* Accept one connection, waiting at most timeout_ms; fd or -errno
  * (-ETIMEDOUT).  The returned socket is blocking. */

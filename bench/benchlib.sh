@@ -1,0 +1,104 @@
+# benchlib.sh - what the benchmarks (bench/run.sh, connscale.sh,
+# shortconn.sh) add to the integration helper library
+# tests/integration/lib.sh, which they use for namespaces, tasd and bounded
+# processes: ratios and table cells, CPU and memory samples
+# (bench/procstat.py), and where results are saved.
+#
+#   . "$(dirname "$0")/benchlib.sh"
+#   tas_init bench_x "$BIN/echo_server" ...
+#   ...
+#   bench_save connscale table    # prints the table and saves it
+# shellcheck shell=bash disable=SC2034
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../tests/integration/lib.sh
+. "$BENCH_DIR/../tests/integration/lib.sh"
+PROCSTAT=$BENCH_DIR/procstat.py
+CLK_TCK=$(getconf CLK_TCK)
+
+# ratio A B: A/B with two decimals, or n/a
+ratio() {
+    if [[ -n ${1:-} && -n ${2:-} && ${1:-} != n/a && ${2:-} != n/a ]]; then
+        awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'
+    else
+        echo "n/a"
+    fi
+}
+
+# v X: X, or n/a if empty
+v() { if [[ -n ${1:-} ]]; then echo "$1"; else echo "n/a"; fi; }
+
+# calc EXPR: awk arithmetic, rounded to a whole number (n/a if an operand
+# is n/a or missing, or on division by zero).
+calc() {
+    [[ $1 == *n/a* ]] && { echo n/a; return; }
+    local r
+    r=$(awk "BEGIN { printf \"%.0f\", ($1) }" 2>/dev/null) || r=n/a
+    [[ $r =~ ^-?[0-9]+$ ]] || r=n/a
+    echo "$r"
+}
+
+# kv KEY LINE: the value of KEY=VALUE in a summary line (empty if absent)
+kv() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2" | head -n 1; }
+
+# bg_pids NAME...: the pids of these background programs (lib.sh's start_bg)
+bg_pids() {
+    local n
+    for n in "$@"; do
+        [[ -n ${BG_PID[$n]:-} ]] && echo "${BG_PID[$n]}"
+    done
+}
+
+# cpu_begin NAME: start a CPU window (procstat.py cpu-start), and remember
+# the CPU of this shell's reaped children so far.
+declare -A CPU_CHILD0=()
+cpu_begin() {
+    CPU_CHILD0[$1]=$(_child_ticks)
+    python3 "$PROCSTAT" cpu-start "$TMP/cpu.$1"
+}
+
+# cpu_end NAME [PID...]: "wall_s=W procs_s=P children_s=C busy_s=B
+# sched_s=S tick_s=T" for the window (see procstat.py): CPU seconds of the
+# processes under the PIDs, of the programs this shell ran and reaped in
+# the window, and of the whole machine (busy_s: /proc/stat's exact idle
+# time subtracted from the CPUs' wall time; the others to compare).
+cpu_end() {
+    local name=$1
+    shift
+    python3 "$PROCSTAT" cpu-end "$TMP/cpu.$name" "$@" \
+        --extra-ticks $(($(_child_ticks) - ${CPU_CHILD0[$name]:-0}))
+}
+
+# pct_core SECONDS WALL: CPU seconds as % of one core over WALL seconds
+pct_core() {
+    awk -v c="${1:-}" -v w="${2:-}" 'BEGIN { if (c != "" && w > 0) printf "%.1f", 100 * c / w; else print "n/a" }'
+}
+
+# _child_ticks: cutime + cstime of this shell (its reaped descendants)
+_child_ticks() {
+    local s
+    s=$(cat "/proc/$$/stat")
+    s=${s##*) }
+    local f
+    read -ra f <<<"$s"
+    echo $((f[13] + f[14]))
+}
+
+# mem_sample: procstat.py mem for tasd (if running) and the given programs
+mem_sample() { python3 "$PROCSTAT" mem "${TASD_PID:-0}" "$@"; }
+
+# bench_save NAME FUNCTION: print the table FUNCTION writes and save it as
+# $BUILD/bench/results/NAME-<UTC time>.txt
+bench_save() {
+    mkdir -p "$BUILD/bench/results"
+    local result
+    result=$BUILD/bench/results/$1-$(date -u +%Y%m%d-%H%M%S).txt
+    "$2" | tee "$result"
+    echo "saved: $result"
+}
+
+# bench_stamp: the line that says when and where a table was measured
+bench_stamp() {
+    echo "($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs, kernel $(uname -r)," \
+        "TASD_EXTRA='${TASD_EXTRA:-}')"
+}
