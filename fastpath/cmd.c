@@ -157,7 +157,11 @@ static void cmd_run(struct fp_core *c, const struct fp_cmd *cmd, uint64_t now)
         flow_del(c, id);
         return;
     case FP_CMD_FLOW_FIN:
+        /* Every update the application posted before close() first. */
         fp_appq_drain_app(c, f->app_id);
+        if ((cmd->arg & FP_FIN_CLOSE) && f->rx_avail < f->rx_size &&
+            fp_ev_push(c, FP_EV_CLOSE_UNREAD, id, f->gen, 0) == 0)
+            return; /* closed with unread data: a reset, as Linux */
         f->flags |= FP_FLOW_FIN_QUEUED;
         break;
     case FP_CMD_FLOW_RETX:

@@ -150,7 +150,9 @@ static inline void fp_flow_sync(const struct fp_flow *f, struct tas_flow_sync *s
 enum fp_cmd_type {
     FP_CMD_FLOW_ADD = 1,  /* flow: entry is filled; insert it in the flow table */
     FP_CMD_FLOW_DEL = 2,  /* flow: remove from the flow table, forget it */
-    FP_CMD_FLOW_FIN = 3,  /* flow: send FIN after all queued data */
+    FP_CMD_FLOW_FIN = 3,  /* flow: send FIN after all queued data; arg FP_FIN_CLOSE:
+                           * the application closed, so if received data is
+                           * unread (after its queued updates) reset instead */
     FP_CMD_FLOW_RETX = 4, /* flow: retransmit from SND.UNA (timeout) */
     FP_CMD_FLOW_RATE = 5, /* flow: arg = new rate_kbps, arg2 = new cwnd */
     FP_CMD_CTX_ADD = 6,   /* ctx: entry in fp_ctxs is filled; start polling it */
@@ -161,6 +163,7 @@ enum fp_cmd_type {
     FP_CMD_FLOW_PROBE = 10, /* flow: send the last segment in flight again (a
                              * tail loss probe: its ACK shows what is missing) */
 };
+#define FP_FIN_CLOSE 0x1
 struct fp_cmd {
     uint32_t type;
     uint32_t id;         /* flow id or ctx slot */
@@ -178,6 +181,8 @@ enum fp_event_type {
     FP_EV_APP_BAD_FLOW = 4, /* flow: its own application's entry does not fit its
                              * rings (byte counts, data after FIN); ctx in arg */
     FP_EV_FLOW_REFUSED = 5, /* flow: FLOW_ADD could not install it (logged) */
+    FP_EV_CLOSE_UNREAD = 6, /* flow: FLOW_FIN with FP_FIN_CLOSE found unread data:
+                             * no FIN queued; the slow path resets it */
 };
 struct fp_event {
     uint32_t type;

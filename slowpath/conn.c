@@ -426,7 +426,8 @@ void sp_conn_event(struct sp_conn *c, enum sp_tcp_event ev)
     enum sp_tcp_state old = c->state;
     c->state = (uint8_t)ns;
     if (sp_tcp_sends_fin(old, ns))
-        sp_cmd(c->core, FP_CMD_FLOW_FIN, c->flow, 0, 0, NULL, NULL);
+        sp_cmd(c->core, FP_CMD_FLOW_FIN, c->flow, c->app_closed ? FP_FIN_CLOSE : 0, 0, NULL,
+               NULL);
     if (ns == SP_TCP_TIME_WAIT) {
         enter_time_wait(c);
     } else if (ns == SP_TCP_CLOSED) {
@@ -497,6 +498,15 @@ void sp_conn_fp_event(const struct fp_event *ev)
          * carry the connection. */
         c->add_checked = true;
         sp.cnt.flow_refused++;
+        sp_conn_reset(c, ECONNRESET, true);
+        return;
+    }
+    if (ev->type == FP_EV_CLOSE_UNREAD) {
+        /* close() left received data unread: abort, as Linux does (RFC
+         * 9293 3.10.4 allows it).  The core decided after taking every
+         * update the application posted before close(). */
+        sp.cnt.conn_reset++;
+        sp.cnt.close_unread++;
         sp_conn_reset(c, ECONNRESET, true);
         return;
     }
@@ -600,35 +610,6 @@ void sp_conn_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf *m
 
 /* ---- application requests ---- */
 
-/* Receive-ring bytes the application reported as consumed in entries the
- * core has not processed yet (it posts them to fp_in, then CLOSE to us, and
- * we may be first).  Peeks, never consumes: slots with a non-zero type are
- * still queued.  Application memory: values are clamped, a torn read only
- * changes the FIN-or-RST choice. */
-static uint64_t rx_consumed_queued(const struct sp_conn *c)
-{
-    const struct sp_app *a = c->oapp != NULL ? c->oapp : c->app;
-    uint64_t sum = 0;
-
-    for (uint32_t i = 0; i < a->max_ctx; i++) {
-        if (!a->ctxs[i].used)
-            continue;
-        const struct tas_qe *q = tas_ctx_queue_ents(a->region, a->ctx_off, a->ctx_stride,
-                                                    a->q_ents, i, tas_cq_fp_in(c->core));
-        for (uint32_t j = 0; j < a->q_ents; j++) {
-            if (atomic_load_explicit(&q[j].type, memory_order_acquire) != TAS_FPIN_UPDATE)
-                continue;
-            struct tas_fpin e;
-            memcpy(&e, q[j].body, sizeof(e));
-            if (e.flow == c->flow && e.gen == c->gen)
-                sum += e.rx_bytes;
-        }
-    }
-    return sum;
-}
-
-/* Did the application leave received data unread?  (Then close() resets
- * the connection, as Linux does.) */
 void sp_conn_write_info(struct sp_conn *c)
 {
     /* Our states in Linux's TCP_* numbering (netinet/tcp.h). */
@@ -676,13 +657,6 @@ void sp_conn_write_info(struct sp_conn *c)
     memcpy((uint8_t *)in + sizeof(in->seq), (uint8_t *)&v + sizeof(v.seq),
            sizeof(v) - sizeof(v.seq));
     __atomic_store_n(&in->seq, c->info_seq, __ATOMIC_RELEASE);
-}
-
-bool sp_conn_rx_unread(const struct sp_conn *c)
-{
-    uint64_t queued = rx_consumed_queued(c);
-    uint32_t avail = sp_rd32(&fp.flows[c->flow].rx_avail);
-    return (uint64_t)avail + queued < sp_rd32(&fp.flows[c->flow].rx_size);
 }
 
 static void app_bad(struct sp_app *a)
@@ -830,11 +804,14 @@ void sp_conn_app_req(struct sp_app *a, uint16_t ctx, uint8_t type, const void *b
         c->rx_late_mark = sp_rd32(&fp.flowx[c->flow].rx_late);
         if (c->state == SP_TCP_CLOSED) {
             sp_conn_maybe_free(c);
-        } else if (c->fstate == SP_FLOW_INSTALLED && sp_conn_rx_unread(c)) {
-            /* Unread data: abort, as Linux does (RFC 9293 3.10.4 allows). */
-            sp.cnt.conn_reset++;
-            sp_conn_reset(c, ECONNRESET, true);
+        } else if (c->fstate == SP_FLOW_INSTALLED && c->state != SP_TCP_ESTABLISHED &&
+                   c->state != SP_TCP_CLOSE_WAIT) {
+            /* Our FIN went already (shutdown): the core only looks for
+             * unread data (FP_EV_CLOSE_UNREAD). */
+            sp_cmd(c->core, FP_CMD_FLOW_FIN, c->flow, FP_FIN_CLOSE, 0, NULL, NULL);
         } else {
+            /* The core queues our FIN, or finds data unread and we reset
+             * (FP_EV_CLOSE_UNREAD). */
             sp_conn_event(c, SP_TEV_CLOSE_WR);
         }
         break;

@@ -89,7 +89,7 @@ struct sp_counters {
     uint64_t forks, fork_unknown, fork_expired, attaches, syn_drop_inactive;
     uint64_t tlp_probes, challenge_limited;
     uint64_t syncookies_sent, syncookies_ok, syncookies_bad;
-    uint64_t keepalive_probes, keepalive_timeouts, data_after_close;
+    uint64_t keepalive_probes, keepalive_timeouts, data_after_close, close_unread;
     /* exc_bad by reason: a frame the fast path passed up that does not parse
      * (short, or failed sp_frame_parse_tcp), a SYN or SYN-ACK whose options
      * are malformed (length 0/1 or past the header) */
@@ -443,8 +443,6 @@ void sp_conn_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf *m
 void sp_conn_app_gone(struct sp_app *a);
 /* Refresh the connection's struct tas_flow_info (TCP_INFO) in its slot. */
 void sp_conn_write_info(struct sp_conn *c);
-/* Received bytes nobody read (counting consumption still queued to the core). */
-bool sp_conn_rx_unread(const struct sp_conn *c);
 /* a holds connection c (as creator or by inheritance). */
 bool sp_conn_held(const struct sp_conn *c, const struct sp_app *a);
 /* One inherited holder went away without closing (a; NULL: a fork record). */

@@ -150,6 +150,7 @@ static const struct {
     C(tw_reused),
     C(tw_reuse_connect),
     C(tw_overflow),
+    C(close_unread),
     C(slots_punched),
     C(punch_fail),
     C(limit_flows),
