@@ -136,6 +136,15 @@ static void conn_free(struct sp_conn *c)
             l->syn_rcvd--;
         sp.n_syn_rcvd--;
     }
+    sp_conn_set_owner(c, NULL);
+    if (c->app != NULL) {
+        if (c->aprev != NULL)
+            c->aprev->anext = c->anext;
+        else
+            c->app->conns = c->anext;
+        if (c->anext != NULL)
+            c->anext->aprev = c->aprev;
+    }
     if (c->lprev != NULL)
         c->lprev->lnext = c->lnext;
     else
@@ -187,6 +196,11 @@ int sp_conn_reserve(struct sp_conn *c, struct sp_app *a)
     c->buf_slot = slot;
     c->app = a;
     c->oapp = a;
+    c->aprev = NULL;
+    c->anext = a->conns;
+    if (a->conns != NULL)
+        a->conns->aprev = c;
+    a->conns = c;
     c->chold = true;
     c->holders = 1;
     a->n_conns++;
@@ -665,6 +679,17 @@ static void app_bad(struct sp_app *a)
     sp.cnt.app_bad_entries++;
 }
 
+void sp_conn_set_owner(struct sp_conn *c, struct sp_app *a)
+{
+    if (c->oapp == a)
+        return;
+    if (c->oapp != NULL && c->oapp != c->app)
+        c->oapp->n_owned_foreign--;
+    if (a != NULL && a != c->app)
+        a->n_owned_foreign++;
+    c->oapp = a;
+}
+
 bool sp_conn_held(const struct sp_conn *c, const struct sp_app *a)
 {
     return (c->app == a && c->chold) ||
@@ -682,7 +707,7 @@ static bool release(struct sp_conn *c, struct sp_app *a)
             sp_holds_del(&a->holds, i);
     }
     if (c->oapp == a)
-        c->oapp = NULL;
+        sp_conn_set_owner(c, NULL);
     return --c->holders == 0;
 }
 
@@ -735,7 +760,7 @@ static void owner_gone(struct sp_conn *c, const struct sp_app *gone)
             continue;
         if (sp_cmd(c->core, FP_CMD_FLOW_MOVE, c->flow, n->ctxs[i].gslot, n->id, NULL,
                    NULL) == 0) {
-            c->oapp = n;
+            sp_conn_set_owner(c, n);
             c->ctx = i;
             sp.cnt.attaches++;
         }
@@ -746,7 +771,7 @@ static void owner_gone(struct sp_conn *c, const struct sp_app *gone)
 void sp_conn_release_inherited(struct sp_conn *c, struct sp_app *a)
 {
     if (a != NULL && c->oapp == a)
-        c->oapp = NULL;
+        sp_conn_set_owner(c, NULL);
     if (c->holders > 0 && --c->holders == 0)
         orphaned(c);
     else
@@ -774,7 +799,7 @@ void sp_conn_app_req(struct sp_app *a, uint16_t ctx, uint8_t type, const void *b
             return;
         }
         /* The last one: it hears CLOSED when the flow is freed. */
-        c->oapp = a;
+        sp_conn_set_owner(c, a);
         c->ctx = ctx;
     }
     switch (type) {
@@ -844,16 +869,18 @@ void sp_conn_app_req(struct sp_app *a, uint16_t ctx, uint8_t type, const void *b
  * region stays mapped until then. */
 void sp_conn_app_gone(struct sp_app *a)
 {
-    struct sp_conn *next;
-    for (struct sp_conn *c = sp.conns; c != NULL; c = next) {
-        next = c->lnext;
-        /* It may own a connection it no longer holds (it closed the last
-         * copy, which waits for its FIN exchange): the record must not
-         * point at it once it is freed. */
+    /* It may own a connection it no longer holds (it closed the last copy,
+     * which waits for its FIN exchange), or one of another region it
+     * attached: no record may point at it once it is freed.  Only an
+     * application that attached inherited connections needs the scan. */
+    for (struct sp_conn *c = sp.conns; a->n_owned_foreign > 0 && c != NULL; c = c->lnext)
         if (c->oapp == a)
-            c->oapp = NULL;
-        if (c->app != a)
-            continue;
+            sp_conn_set_owner(c, NULL);
+    struct sp_conn *next;
+    for (struct sp_conn *c = a->conns; c != NULL; c = next) {
+        next = c->anext;
+        if (c->oapp == a)
+            sp_conn_set_owner(c, NULL);
         if (c->chold) {
             if (!release(c, a)) {
                 owner_gone(c, a);
@@ -862,7 +889,7 @@ void sp_conn_app_gone(struct sp_app *a)
         } else if (c->holders > 0) {
             continue;
         }
-        orphaned(c);
+        orphaned(c); /* may free c (only c) */
     }
     sp_holds_release_all(&a->holds, a);
 }
@@ -899,7 +926,7 @@ void sp_conn_attach(struct sp_app *a, uint16_t ctx, const struct tas_spin_attach
         struct tas_spout_detached d = {.flow = c->flow, .gen = c->gen};
         sp_app_post(c->oapp, c->ctx, TAS_SPOUT_DETACHED, &d, sizeof(d));
     }
-    c->oapp = a;
+    sp_conn_set_owner(c, a);
     c->ctx = ctx;
     if (c->fstate == SP_FLOW_INSTALLED) {
         /* The core answers with TAS_FPOUT_SYNC to the new context. */

@@ -135,8 +135,8 @@ static int snapshot(struct sp_app *a, struct sp_holds *h)
     unread.v = max > 0 ? calloc(max, sizeof(*unread.v)) : NULL;
     if (unread.v != NULL)
         unread.n = unread_new_conns(a, unread.v, max);
-    for (struct sp_conn *c = sp.conns; c != NULL; c = c->lnext) {
-        if (c->app != a || !c->chold || !c->handed ||
+    for (struct sp_conn *c = a->conns; c != NULL; c = c->anext) {
+        if (!c->chold || !c->handed ||
             (unread.n > 0 && sp_holds_find(&unread, SP_HOLD_FLOW, c->flow, c->gen) >= 0))
             continue;
         if (sp_holds_add(h, SP_HOLD_FLOW, c->flow, c->gen) != 0) {

@@ -170,6 +170,8 @@ struct sp_app {
     bool more;            /* sp_in entries left after a bounded drain */
     bool ctx_del_sent;    /* dying: FP_CMD_CTX_DEL sent for its contexts */
     uint32_t n_conns, n_listeners; /* connections with buffers here; listeners */
+    struct sp_conn *conns;         /* those connections */
+    uint32_t n_owned_foreign;      /* connections of other regions it owns (oapp) */
     uint64_t bad_entries, bad_msgs, entries;
     uint32_t parent;       /* fork child: the parent's app id, else 0 */
     struct sp_holds holds; /* what it inherited and still holds */
@@ -207,6 +209,7 @@ enum sp_flow_state {
 struct sp_conn {
     struct sp_conn *hnext;         /* 4-tuple hash chain */
     struct sp_conn *lnext, *lprev; /* sp.conns */
+    struct sp_conn *anext, *aprev; /* app->conns: those with buffers in app */
     uint8_t state;                 /* enum sp_tcp_state */
     uint8_t fstate;                /* enum sp_flow_state */
     uint8_t core;
@@ -445,6 +448,8 @@ void sp_conn_app_gone(struct sp_app *a);
 void sp_conn_write_info(struct sp_conn *c);
 /* a holds connection c (as creator or by inheritance). */
 bool sp_conn_held(const struct sp_conn *c, const struct sp_app *a);
+/* c's owner (oapp) is a now (NULL: none). */
+void sp_conn_set_owner(struct sp_conn *c, struct sp_app *a);
 /* One inherited holder went away without closing (a; NULL: a fork record). */
 void sp_conn_release_inherited(struct sp_conn *c, struct sp_app *a);
 /* ATTACH of a flow a holds. */
