@@ -209,6 +209,7 @@ static void on_timer(int fd, uint32_t events, void *arg)
     if (read(fd, &expirations, sizeof(expirations)) < 0 && errno == EAGAIN)
         return;
     armed_us = 0;
+    sp.cnt.timer_wakeups++;
     sp_clock_update();
     /* A core's wake-up may have been coalesced away: look anyway. */
     for (unsigned c = 0; c < sp.n_cores; c++)
@@ -400,6 +401,8 @@ int sp_run(void)
             break;
         }
         sp_clock_update();
+        if (n > 0)
+            sp.cnt.wakeups++;
         for (int i = 0; i < n; i++) {
             int fd = (int)(uint32_t)evs[i].data.u64;
             uint32_t gen = (uint32_t)(evs[i].data.u64 >> 32);

@@ -104,6 +104,8 @@ static const struct {
     const char *name;
     size_t off;
 } counters[] = {
+    C(wakeups),
+    C(timer_wakeups),
     C(apps_total),
     C(app_bad_msgs),
     C(app_bad_entries),
