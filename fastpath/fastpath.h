@@ -225,6 +225,15 @@ struct fp_stats {
     uint64_t idle_sleeps;
 };
 
+/* Ports the cores answer SYNs for (fp.cookie_ports). */
+#define FP_COOKIE_PORTS 16
+#define FP_COOKIE_ON (1ull << 63)
+/* A cookie port: port in network order, the SYN-ACK's window and our MSS. */
+static inline uint64_t fp_cookie_entry(uint16_t port_be, uint16_t win, uint16_t mss)
+{
+    return FP_COOKIE_ON | (uint64_t)mss << 32 | (uint64_t)win << 16 | port_be;
+}
+
 /* Room for the per-core counters of fastpath/classify.h's reasons. */
 #define FP_RX_REASON_MAX 32
 
@@ -252,6 +261,11 @@ struct fp_core {
     uint64_t retx_bytes;           /* payload bytes sent again (any cause) */
     uint64_t retx_sack;            /* segments retransmitted for SACK holes */
     uint64_t ce_marks;             /* ECN flows: segments received with CE (DCTCP) */
+    uint64_t syncookies_sent;      /* SYN-ACKs with a cookie the core sent itself (syn.c) */
+    uint64_t rst_shed;             /* RSTs for no flow to a cookie port, dropped (syn.c) */
+    uint64_t exc_shed;             /* exceptions over the core's rate, dropped (syn.c) */
+    uint64_t syn_shed;             /* SYNs to a cookie port over fp.cookie_rate, dropped */
+    uint64_t cookie_hits[FP_COOKIE_PORTS]; /* SYNs answered, by fp.cookie_ports slot */
     /* frames dropped, ignored or noted, by reason (FP_RX_* in fastpath/classify.h;
      * the BAD ones sum to stats.drops_bad, the IGN ones to rx_ignored) */
     uint64_t rx_reason[FP_RX_REASON_MAX];
@@ -276,6 +290,16 @@ struct fp_global {
      * that posts an activity report then wakes it (sp_efd).  Written by
      * the slow path, read by the cores. */
     _Atomic uint32_t sp_sleeping;
+    /* Listening ports whose SYNs the cores answer with a SYN cookie
+     * themselves (fastpath/syn.c): the slow path publishes a port when its
+     * half-open table overflowed and withdraws it when it drained or the
+     * listener went.  Entry 0 = free, else fp_cookie_entry(); written by the
+     * slow path, read by the cores.  cookie_key is the slow path's secret,
+     * set before the cores start. */
+    _Atomic uint64_t cookie_ports[FP_COOKIE_PORTS];
+    _Atomic uint32_t n_cookie_ports; /* entries in use (0: skip the lookup) */
+    uint8_t cookie_key[16];
+    uint32_t cookie_rate;          /* cookie SYN-ACKs per second per core, at most */
     /* -- added by the fast path: the clock (fastpath/clock.h), set by fp_init -- */
     uint64_t clk_tsc0;             /* TSC at fp_init */
     uint64_t clk_us0;              /* CLOCK_MONOTONIC at fp_init, microseconds */

@@ -303,6 +303,11 @@ unsigned fp_flow_core(uint32_t lip, uint32_t rip, uint16_t lport, uint16_t rport
     X(rx_pkts)                                                                           \
     X(rx_bytes) X(tx_pkts) X(tx_bytes) X(exceptions) X(drops_nobuf) X(drops_bad)         \
         X(drops_ring) X(app_bad) X(retx_fast) X(retx_timeout) X(ooo_segs) X(idle_sleeps)
+/* The counters in struct fp_core itself. */
+#define CORE_STATS(X)                                                                    \
+    X(tx_drops)                                                                          \
+    X(rx_ignored) X(acks_sent) X(retx_bytes) X(retx_sack) X(ce_marks) X(syncookies_sent) \
+        X(rst_shed) X(exc_shed) X(syn_shed)
 
 void fp_write_stats(FILE *f, bool json)
 {
@@ -314,12 +319,9 @@ void fp_write_stats(FILE *f, bool json)
 #define J(n) fprintf(f, ",\"" #n "\":%" PRIu64, c->stats.n);
             STATS(J)
 #undef J
-            fprintf(f,
-                    ",\"tx_drops\":%" PRIu64 ",\"rx_ignored\":%" PRIu64
-                    ",\"acks_sent\":%" PRIu64 ",\"retx_bytes\":%" PRIu64
-                    ",\"retx_sack\":%" PRIu64 ",\"ce_marks\":%" PRIu64,
-                    c->tx_drops, c->rx_ignored, c->acks_sent, c->retx_bytes, c->retx_sack,
-                    c->ce_marks);
+#define J(n) fprintf(f, ",\"" #n "\":%" PRIu64, c->n);
+            CORE_STATS(J)
+#undef J
             fprintf(f, ",\"rx_reasons\":{");
             for (unsigned r = 1; r < FP_RX_N; r++)
                 fprintf(f, "%s\"%s\":%" PRIu64, r > 1 ? "," : "", fp_rx_reason_name(r),
@@ -348,7 +350,7 @@ void fp_write_stats(FILE *f, bool json)
     for (unsigned i = 0; i < fp.n_cores; i++)                                            \
         fprintf(f, " %16" PRIu64, fp.cores[i].n);                                        \
     fprintf(f, "\n");
-    X(tx_drops) X(rx_ignored) X(acks_sent) X(retx_bytes) X(retx_sack) X(ce_marks)
+    CORE_STATS(X)
 #undef X
     /* Frames by reason: only the reasons that happened. */
     for (unsigned r = 1; r < FP_RX_N; r++) {

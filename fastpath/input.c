@@ -8,7 +8,8 @@
  * core's flow table: an installed flow gets its segment processed here
  * (rx.c) unless it carries SYN or RST; everything else for us (no flow,
  * SYN/RST, ICMP and other IPv4) goes to the slow path on the exception ring,
- * as received.  Frames not for us and malformed ones are counted by reason
+ * as received, within the core's exception rate (syn.c, which also answers
+ * the SYNs of a flooded listener itself).  Frames not for us and malformed ones are counted by reason
  * (fp_core.rx_reason) and dropped.
  */
 #include <rte_hash.h>
@@ -139,6 +140,10 @@ void fp_input(struct fp_core *c, struct rte_mbuf *m, uint64_t now, bool reinject
         if (v == FP_V_ARP || v == FP_V_IP) {
             if (unlikely(fr.reason != FP_RX_OK))
                 c->rx_reason[fr.reason]++; /* a note (IP options) */
+            if (!fp_exc_admit(c, FP_EXC_OTHER, now)) {
+                rte_pktmbuf_free(m);
+                return;
+            }
             return fp_exception(c, m);
         }
         return drop(c, m, fr.reason);
@@ -151,10 +156,15 @@ void fp_input(struct fp_core *c, struct rte_mbuf *m, uint64_t now, bool reinject
         .lip = fr.ip->dst, .rip = fr.ip->src, .lport = th->dport, .rport = th->sport};
     void *data;
     if (rte_hash_lookup_data(c->flow_table, &k, &data) < 0)
-        return fp_exception(c, m); /* no flow: the slow path's */
+        return fp_syn_noflow(c, m, &fr, now); /* no flow: the slow path's, mostly */
     uint32_t fid = (uint32_t)(uintptr_t)data;
-    if (unlikely(!fp_flow_mine(c, fid) || (th->flags & (TAS_TCP_SYN | TAS_TCP_RST)) != 0))
+    if (unlikely(!fp_flow_mine(c, fid) || (th->flags & (TAS_TCP_SYN | TAS_TCP_RST)) != 0)) {
+        if (!fp_exc_admit(c, FP_EXC_TCP, now)) {
+            rte_pktmbuf_free(m);
+            return;
+        }
         return fp_exception(c, m);
+    }
     if (unlikely(!(th->flags & TAS_TCP_ACK)))
         return drop(c, m, FP_RX_TCP_NOACK);
 

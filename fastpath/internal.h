@@ -37,12 +37,28 @@
 #define FP_QM_CREDIT_US  64   /* how far a rate-limited flow may lag its schedule */
 #define FP_IDLE_SPINS    100  /* empty iterations before adaptive sleep */
 #define FP_IDLE_SPIN_US  50   /* ... and at least this long since the last work */
+#define FP_RX_WAKE_MAX_US 100000 /* idle sleep when frames wake the core */
 #define FP_DELACK_US     500  /* longest an ACK for in-order data waits for a reply */
 #define FP_CMD_RING      1024
 #define FP_TX_RING       1024
 #define FP_EXC_RING      4096
 #define FP_EV_RING       4096
 #define FP_ACT_RING      16384 /* activity reports; a full ring keeps them listed */
+/* Exceptions a core hands the slow path, per second and at most at once
+ * (token buckets, syn.c), by class: TCP for no flow (SYN, handshake ACK,
+ * RST) and everything else (ARP, ICMP, other IPv4).  Past them the core
+ * drops, so that a flood cannot take the slow path's core from established
+ * traffic; a SYN flood to a listener is answered by the cores with SYN
+ * cookies and needs no exception at all. */
+#define FP_EXC_CLASSES   3
+#define FP_EXC_TCP       0
+#define FP_EXC_OTHER     1
+#define FP_EXC_COOKIE    2 /* not an exception: SYN-ACKs the core sends itself */
+#define FP_EXC_TCP_RATE  200000
+#define FP_EXC_TCP_BURST 8192
+#define FP_EXC_OTHER_RATE  20000
+#define FP_EXC_OTHER_BURST 1024
+#define FP_EXC_COOKIE_BURST 1024 /* rate: fp.cookie_rate */
 
 #define FP_NONE UINT32_MAX
 
@@ -107,6 +123,10 @@ struct fp_priv {
     uint32_t n_txb;
     uint32_t max_payload; /* what fits an mbuf of port->pool after the headers */
     uint16_t ip_id;
+
+    /* exception rate limits (syn.c): tokens and the time they were counted */
+    uint32_t exc_tok[FP_EXC_CLASSES];
+    uint64_t exc_us[FP_EXC_CLASSES];
 
     bool sp_kick;               /* something went to the exc/ev ring */
     _Atomic uint32_t *sleeping; /* gpage->fp_sleeping[id][0] (or sleep_local) */
@@ -182,6 +202,13 @@ void fp_act_flush(struct fp_core *c);
 /* input.c */
 void fp_input(struct fp_core *c, struct rte_mbuf *m, uint64_t now, bool reinjected);
 void fp_exception(struct fp_core *c, struct rte_mbuf *m);
+/* syn.c: a TCP segment for no flow of this core: answered here (a SYN to a
+ * cookie port), dropped (a RST to one; over the rate), or an exception. */
+struct fp_frame;
+void fp_syn_noflow(struct fp_core *c, struct rte_mbuf *m, const struct fp_frame *fr,
+                   uint64_t now);
+/* syn.c: may one more exception of class cls go to the slow path now? */
+bool fp_exc_admit(struct fp_core *c, unsigned cls, uint64_t now);
 
 /* tx.c */
 unsigned fp_tx_flow(struct fp_core *c, uint32_t fid, unsigned max_segs, uint64_t now,

@@ -4,7 +4,8 @@
 tasd_tasd_SOURCES += fastpath/fastpath.h fastpath/internal.h fastpath/clock.h \
 	fastpath/flow.h fastpath/classify.h fastpath/init.c fastpath/tcp_opts.c fastpath/tcp_opts.h \
 	fastpath/rx.c fastpath/rx.h fastpath/input.c fastpath/tx.c fastpath/qman.c \
-	fastpath/appq.c fastpath/activity.c fastpath/cmd.c fastpath/loop.c
+	fastpath/appq.c fastpath/activity.c fastpath/cmd.c fastpath/loop.c \
+	fastpath/syn.c fastpath/syncookie.c fastpath/syncookie.h
 
 check_PROGRAMS += tests/unit/test_seq tests/unit/test_queue \
 	tests/unit/test_tcp_opts tests/unit/test_rx tests/unit/test_classify

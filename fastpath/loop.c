@@ -8,12 +8,14 @@
  * core announces it is going to sleep
  * (gpage->fp_sleeping[id][0] = 1), re-checks every source that kicks its
  * doorbell (cmd and tx rings, application queues) and, if still idle, sleeps
- * in ppoll() on doorbell_fd.  The timeout starts at 1 us and doubles up to
- * fp.max_sleep_us while nothing happens; received frames cannot ring the
- * doorbell (no RX interrupts on af_packet), so the timeout bounds the
- * latency added to a frame arriving during the sleep, and a delayed ACK
- * that falls due shortens it (as does a packet the port's test-only
- * impairment holds: tasd_port_due_us).  Any work resets it.
+ * in ppoll() on doorbell_fd and, on net_af_packet, on the PMD's socket of
+ * its queue (port->rx_fds: readable once a frame is in the ring), so a
+ * frame wakes it and it sleeps up to FP_RX_WAKE_MAX_US.  Ports that cannot
+ * wake it (TAP, others) bound the latency added to a frame arriving during
+ * the sleep instead: the timeout starts at 1 us and doubles up to
+ * fp.max_sleep_us while nothing happens.  A delayed ACK that falls due
+ * shortens either (as do the queue manager's wheel and a packet the port's
+ * test-only impairment holds: tasd_port_due_us).  Any work resets it.
  *
  * Several cores: each polls its own rx queue and trusts the port to spread
  * flows by their 4-tuple; no software steering is done yet, so a port without
@@ -56,6 +58,9 @@ static void idle_sleep(struct fp_core *c, uint32_t *sleep_us)
 {
     struct fp_priv *p = fp_priv(c);
     uint32_t t = *sleep_us;
+    int rx_fd = c->id < c->port->n_rx_fds ? c->port->rx_fds[c->id] : -1;
+    if (rx_fd >= 0)
+        t = FP_RX_WAKE_MAX_US; /* a frame wakes us */
 
     atomic_store_explicit(p->sleeping, 1, memory_order_relaxed);
     atomic_thread_fence(memory_order_seq_cst); /* flag before re-checking */
@@ -72,8 +77,9 @@ static void idle_sleep(struct fp_core *c, uint32_t *sleep_us)
     if (t > held)
         t = held > 0 ? held : 1; /* the port holds a packet (test impairment) */
     struct timespec ts = {.tv_sec = t / 1000000, .tv_nsec = (long)(t % 1000000) * 1000};
-    struct pollfd pfd = {.fd = c->doorbell_fd, .events = POLLIN};
-    if (ppoll(&pfd, 1, &ts, NULL) > 0 && (pfd.revents & POLLIN)) {
+    struct pollfd pfd[2] = {{.fd = c->doorbell_fd, .events = POLLIN},
+                            {.fd = rx_fd, .events = POLLIN}};
+    if (ppoll(pfd, rx_fd >= 0 ? 2 : 1, &ts, NULL) > 0 && (pfd[0].revents & POLLIN)) {
         eventfd_t v;
         (void)eventfd_read(c->doorbell_fd, &v);
     }

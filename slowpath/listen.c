@@ -21,10 +21,13 @@
  *
  * SYN cookies (tcp.syncookies): once a listener has 2 x backlog (at least
  * 256) half-open connections, or all listeners SP_MAX_SYN_RCVD, a SYN is
- * answered with a SYN-ACK whose ISS is a cookie (isn.c) and nothing is
- * kept; an ACK for no known connection that carries a valid cookie makes
- * the connection then (with the MSS the cookie kept, without window scale,
- * timestamps or SACK), so a SYN flood cannot fill the half-open table.
+ * answered with a SYN-ACK whose ISS is a cookie (fastpath/syncookie.c) and
+ * nothing is kept; an ACK for no known connection that carries a valid
+ * cookie makes the connection then (with the MSS the cookie kept, without
+ * window scale, timestamps or SACK), so a SYN flood cannot fill the
+ * half-open table.  Then, or when SYNs come faster than a flood threshold,
+ * the port is handed to the fast-path cores, which answer its SYNs with
+ * cookies themselves (flood.c, fastpath/syn.c).
  *
  * Backlog: `pending` counts NEW_CONN posted and not yet ACCEPTED.  A full
  * backlog drops SYNs and handshake-completing ACKs (the peer retries), as
@@ -38,6 +41,8 @@
 #include <rte_mbuf.h>
 
 #include "tas/seq.h"
+#include "fastpath/clock.h"
+#include "fastpath/syncookie.h"
 #include "fastpath/tcp_opts.h"
 #include "slowpath/sp.h"
 
@@ -153,6 +158,16 @@ static void listener_free(struct sp_listener *l)
     free(l);
 }
 
+/* After a listener on port stopped taking connections: if none on the
+ * port does any more, the cores stop answering its SYNs (flood.c). */
+static void port_check(uint16_t port)
+{
+    for (struct sp_listener *l = sp.listeners; l != NULL; l = l->next)
+        if (l->port == port && l->active && !l->app->dying)
+            return;
+    sp_flood_port_closed(port);
+}
+
 bool sp_listener_held(const struct sp_listener *l, const struct sp_app *a)
 {
     return (l->app == a && l->chold) ||
@@ -165,8 +180,17 @@ void sp_listener_unhold(struct sp_listener *l)
         listener_free(l);
 }
 
+static void listener_release_hold(struct sp_listener *l, struct sp_app *a);
+
 /* a lets go of l: its own listener stops taking connections. */
 static void listener_release(struct sp_listener *l, struct sp_app *a)
+{
+    uint16_t port = l->port;
+    listener_release_hold(l, a);
+    port_check(port);
+}
+
+static void listener_release_hold(struct sp_listener *l, struct sp_app *a)
 {
     if (l->app == a && l->chold) {
         l->chold = false;
@@ -326,6 +350,16 @@ static void reply_mac(const struct sp_pkt *p, uint8_t mac[6])
     memcpy(mac, n != NULL ? n->mac : p->src_mac, 6);
 }
 
+/* The window of l's cookie SYN-ACKs (no window scale). */
+static uint16_t cookie_window(const struct sp_listener *l)
+{
+    struct sp_conn t;
+    memset(&t, 0, sizeof(t));
+    t.rx_size = l->rx_size;
+    t.rx_pinned = l->rx_pinned;
+    return sp_syn_window(&t);
+}
+
 /* SYN-ACK whose ISS is a SYN cookie; no record is kept.  Options other than
  * the MSS are not offered (the cookie cannot remember them). */
 static void send_cookie(const struct sp_pkt *p, const struct fp_tcp_opts *o,
@@ -344,8 +378,8 @@ static void send_cookie(const struct sp_pkt *p, const struct fp_tcp_opts *o,
     t.irs = p->seq;
     t.rx_size = l->rx_size;
     t.rx_pinned = l->rx_pinned;
-    t.iss = sp_syncookie_make(sp.isn_key, p->lip, p->rip, p->lport, p->rport, p->seq,
-                              o->has_mss ? o->mss : 536, sp.now_ms);
+    t.iss = fp_syncookie_make(sp.isn_key, p->lip, p->rip, p->lport, p->rport, p->seq,
+                              o->has_mss ? o->mss : 536, fp_now_us() / 1000u);
     reply_mac(p, t.peer_mac);
     sp_send_syn(&t);
     sp.cnt.syncookies_sent++;
@@ -362,8 +396,8 @@ bool sp_listen_cookie_ack(const struct sp_pkt *p, struct rte_mbuf *m)
     struct sp_listener *l = listener_for(p, &idle);
     if (l == NULL)
         return false;
-    if (sp_syncookie_check(sp.isn_key, p->lip, p->rip, p->lport, p->rport, p->seq - 1,
-                           p->ack - 1, sp.now_ms, &mss) != 0) {
+    if (fp_syncookie_check(sp.isn_key, p->lip, p->rip, p->lport, p->rport, p->seq - 1,
+                           p->ack - 1, fp_now_us() / 1000u, &mss) != 0) {
         sp.cnt.syncookies_bad++;
         return false;
     }
@@ -409,6 +443,8 @@ static void syn_input(const struct sp_pkt *p, struct rte_mbuf *m, bool has_iss, 
         sp_tcp_reply_rst(p);
         goto out;
     }
+    if (sp_flood_syn(l))
+        sp_flood_publish(l->port, cookie_window(l));
     if (l->pending >= l->backlog) {
         sp.cnt.syn_drop_backlog++;
         l->drops++;
@@ -428,6 +464,7 @@ static void syn_input(const struct sp_pkt *p, struct rte_mbuf *m, bool has_iss, 
          * keeping anything, or drop when SYN cookies are off. */
         if (sp.cfg.syncookies) {
             send_cookie(p, &o, l);
+            sp_flood_publish(l->port, cookie_window(l));
         } else {
             sp.cnt.syn_drop_limit++;
             l->drops++;

@@ -4,7 +4,7 @@
 tasd_tasd_SOURCES += slowpath/slowpath.h slowpath/sp.h \
 	slowpath/loop.c slowpath/cmd.c slowpath/app.c \
 	slowpath/conn.c slowpath/connect.c slowpath/listen.c slowpath/fork.c slowpath/timers.c \
-	slowpath/time_wait.c \
+	slowpath/time_wait.c slowpath/flood.c \
 	slowpath/tcp_in.c slowpath/tcp_out.c slowpath/neigh.c slowpath/stats.c \
 	slowpath/tcp.h slowpath/tcp_state.c slowpath/isn.c slowpath/frame.c \
 	slowpath/icmp.c slowpath/slots.h slowpath/slots.c \
@@ -28,7 +28,7 @@ tests_unit_test_sp_route_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_unit_test_sp_route_LDADD = $(CRITERION_LIBS)
 
 tests_unit_test_sp_conn_SOURCES = tests/unit/test_sp_conn.c slowpath/tcp_state.c \
-	slowpath/isn.c slowpath/frame.c slowpath/icmp.c slowpath/tcp.h slowpath/slots.c \
+	slowpath/isn.c fastpath/syncookie.c slowpath/frame.c slowpath/icmp.c slowpath/tcp.h slowpath/slots.c \
 	slowpath/slots.h
 tests_unit_test_sp_conn_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_unit_test_sp_conn_LDADD = $(CRITERION_LIBS)

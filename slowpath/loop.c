@@ -331,6 +331,8 @@ int sp_init(const struct tasd_config *c, struct tasd_port *port)
         fprintf(stderr, "tasd: getrandom: %s\n", strerror(errno));
         return -EIO;
     }
+    memcpy(fp.cookie_key, sp.isn_key, sizeof(fp.cookie_key)); /* cores' SYN cookies */
+    fp.cookie_rate = c->syncookie_rate;
     sp_clock_update();
 
     sp_route_init(&sp.routes);
@@ -410,6 +412,7 @@ int sp_run(void)
                 continue;
             fds[fd].cb(fd, evs[i].events, fds[fd].arg);
         }
+        sp_flood_poll();
         sp_cmd_flush();
         timer_adapt();
     }

@@ -90,6 +90,7 @@ struct sp_counters {
     uint64_t forks, fork_unknown, fork_expired, attaches, syn_drop_inactive;
     uint64_t tlp_probes, challenge_limited;
     uint64_t syncookies_sent, syncookies_ok, syncookies_bad;
+    uint64_t syn_flood_on, syn_flood_off; /* ports handed to the cores' cookies, back */
     uint64_t keepalive_probes, keepalive_timeouts, data_after_close, close_unread;
     /* exc_bad by reason: a frame the fast path passed up that does not parse
      * (short, or failed sp_frame_parse_tcp), a SYN or SYN-ACK whose options
@@ -196,6 +197,8 @@ struct sp_listener {
     uint32_t holders;  /* chold + inherited holds: freed at 0 */
     uint32_t pending;  /* NEW_CONN posted, not yet ACCEPTED */
     uint32_t syn_rcvd; /* half-open connections */
+    uint64_t syn_win_ms; /* flood.c: SYNs seen since this time ... */
+    uint32_t syn_win_n;  /* ... this many */
     uint64_t accepted_total, drops;
 };
 
@@ -553,6 +556,17 @@ void sp_fork_fini(void);
 void sp_holds_release_all(struct sp_holds *h, struct sp_app *a);
 void sp_listen_write(FILE *f, bool json, bool *first);
 void sp_listen_fini(void);
+
+/* ---- flood.c ---- */
+/* The cores answer SYNs to port (host order) with cookies: SYN-ACK window. */
+void sp_flood_publish(uint16_t port, uint16_t win);
+/* A SYN for l: count its rate; true when it just crossed the flood
+ * threshold and l's port is not handed over yet. */
+bool sp_flood_syn(struct sp_listener *l);
+/* No active listener is left on port: the cores stop answering for it. */
+void sp_flood_port_closed(uint16_t port);
+/* Take back the ports whose flood ended or whose listeners went. */
+void sp_flood_poll(void);
 
 /* ---- time_wait.c ---- */
 int sp_tw_init(void);

@@ -171,6 +171,8 @@ static const struct {
     C(syncookies_sent),
     C(syncookies_ok),
     C(syncookies_bad),
+    C(syn_flood_on),
+    C(syn_flood_off),
     C(keepalive_probes),
     C(keepalive_timeouts),
     C(data_after_close),

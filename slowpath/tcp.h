@@ -51,18 +51,6 @@ const char *sp_tcp_state_name(enum sp_tcp_state s);
 uint32_t sp_tcp_isn(const uint8_t key[16], uint32_t lip, uint32_t rip, uint16_t lport,
                     uint16_t rport, uint64_t now_us);
 
-/* SYN cookie (RFC 4987 3.6): the ISS of a SYN-ACK sent without keeping
- * state, encoding the peer's MSS (rounded down to one of 8 values) and a
- * 64-second counter.  Addresses and ports in network order. */
-uint32_t sp_syncookie_make(const uint8_t key[16], uint32_t lip, uint32_t rip,
-                           uint16_t lport, uint16_t rport, uint32_t peer_isn,
-                           uint16_t peer_mss, uint64_t now_ms);
-/* The handshake's ACK carries cookie + 1: 0 and the MSS if the cookie is
- * ours and at most 2 periods old (64 to 128 s), else -1. */
-int sp_syncookie_check(const uint8_t key[16], uint32_t lip, uint32_t rip, uint16_t lport,
-                       uint16_t rport, uint32_t peer_isn, uint32_t cookie, uint64_t now_ms,
-                       uint16_t *mss);
-
 /* Smallest window scale that lets a receive buffer of `bytes` be
  * advertised in full (RFC 7323 2.3: at most 14). */
 uint8_t sp_tcp_wscale_for(uint32_t bytes);

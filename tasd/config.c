@@ -126,6 +126,9 @@ static const struct setting settings[] = {
     {"tcp.sack", "sack", K_BOOL, OFF(sack), 0, 0, 0, 0, "on|off", "offer SACK-permitted"},
     {"tcp.syncookies", "syncookies", K_BOOL, OFF(syncookies), 0, 0, 0, 0, "on|off",
      "SYN cookies once the half-open connections overflow (RFC 4987)"},
+    {"tcp.syncookie_rate", "syncookie-rate", K_UINT, OFF(syncookie_rate), 0, 100, 10000000,
+     0, "N",
+     "during a SYN flood, SYN-ACKs each fast-path core sends per second, at most"},
     {"tcp.ecn", "ecn", K_UINT, OFF(ecn), 0, 0, 2, F_ZERO, "0|1|2",
      "ECN (RFC 3168): 0 off, 1 ask on connect and accept, 2 accept only"},
     {"tcp.rto_min_ms", "rto-min-ms", K_UINT, OFF(rto_min_ms), 0, 1, 60000, 0, "MS",
@@ -234,6 +237,7 @@ static void set_defaults(struct tasd_config *c)
     c->sack = true;
     c->ecn = 2;
     c->syncookies = true;
+    c->syncookie_rate = 25000;
     c->rto_min_ms = 200;
     c->rto_initial_ms = 1000;
     c->rto_max_ms = 60000;

@@ -64,6 +64,7 @@ struct tasd_config {
     bool sack;                       /* offer SACK-permitted */
     uint32_t ecn;                    /* 0 off, 1 ask and accept, 2 accept (Linux) */
     bool syncookies;                 /* SYN cookies when half-open connections overflow */
+    uint32_t syncookie_rate;         /* cookie SYN-ACKs per fast-path core per second */
     uint32_t rto_min_ms;
     uint32_t rto_initial_ms;
     uint32_t rto_max_ms;

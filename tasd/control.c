@@ -180,6 +180,8 @@ static void write_stats(FILE *f, bool json)
         fp_write_stats(f, true);
         fputs(", \"slowpath\": ", f);
         sp_write_stats(f, true);
+        fputs(", \"port\": ", f);
+        tasd_port_write_stats(f, true, ctl.port);
         if (ctl.port->impaired) {
             fputs(", \"impair\": ", f);
             tasd_impair_write_stats(f, true);
@@ -189,6 +191,7 @@ static void write_stats(FILE *f, bool json)
     }
     fp_write_stats(f, false);
     sp_write_stats(f, false);
+    tasd_port_write_stats(f, false, ctl.port);
     tasd_impair_write_stats(f, false); /* only when the impairment is on */
 }
 

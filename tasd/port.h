@@ -12,6 +12,8 @@
 struct rte_mempool;
 struct tasd_config;
 
+#define TASD_PORT_MAX_FDS 16
+
 struct tasd_port {
     uint16_t port_id;
     uint8_t mac[6];
@@ -21,6 +23,12 @@ struct tasd_port {
     bool rx_cksum;              /* port validates checksums on rx (mbuf ol_flags) */
     struct rte_mempool *pool;   /* mbufs for rx and for packets tasd builds */
     bool impaired;              /* the test-only impairment is on (impair_port.c) */
+    /* net_af_packet: the PMD's AF_PACKET sockets, one per queue pair in
+     * queue order (descriptors become readable when a frame is in the
+     * ring: an idle fast-path core waits on them); n_rx_fds = 0 on other
+     * ports (the core's sleep is bounded by poll_max_sleep_us then) */
+    int rx_fds[TASD_PORT_MAX_FDS];
+    unsigned n_rx_fds;
 };
 
 /* Start the EAL with c->dpdk_args, configure the first port with
@@ -29,6 +37,10 @@ struct tasd_port {
 int tasd_port_init(struct tasd_port *p, const struct tasd_config *c,
                    const char *argv0);
 void tasd_port_stop(struct tasd_port *p);
+
+/* Write the port's own counters (port_stats.c): ethdev stats and, on
+ * af_packet, the kernel's ring drops.  Control thread only. */
+void tasd_port_write_stats(FILE *f, bool json, const struct tasd_port *p);
 
 /* Microseconds until queue `queue` of the port holds a packet that falls
  * due (the test-only impairment delays and reorders packets inside the

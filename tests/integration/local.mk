@@ -14,7 +14,8 @@ itest_progs = tests/integration/bin/echo_server tests/integration/bin/echo_clien
 	tests/integration/bin/sem_threads tests/integration/bin/sem_io \
 	tests/integration/bin/sem_sockopt tests/integration/bin/sem_fortify \
 	tests/integration/bin/garbage_app tests/integration/bin/tcp_duplex \
-	tests/integration/bin/conn_hold tests/integration/bin/conn_churn
+	tests/integration/bin/conn_hold tests/integration/bin/conn_churn \
+	tests/integration/bin/syn_flood
 check_PROGRAMS += $(itest_progs)
 # The demo server is built by plain `make` (tests/demo.sh needs it).
 noinst_PROGRAMS += tests/integration/bin/http_hello
@@ -49,6 +50,8 @@ tests_integration_bin_sem_fortify_CFLAGS = $(AM_CFLAGS) -O2
 # short-lived ones (t_shortconn, bench/shortconn.sh).
 tests_integration_bin_conn_hold_SOURCES = tests/integration/conn_hold.c $(itest_util)
 tests_integration_bin_conn_churn_SOURCES = tests/integration/conn_churn.c $(itest_util)
+# The SYN flooder (t_synflood, bench/synflood.sh).
+tests_integration_bin_syn_flood_SOURCES = tests/integration/syn_flood.c
 tests_integration_bin_http_hello_SOURCES = tests/integration/http_hello.c $(itest_util)
 
 itest_scripts = tests/integration/t_echo.sh tests/integration/t_client.sh \
@@ -70,7 +73,7 @@ AM_TESTS_ENVIRONMENT = BUILD='$(abs_top_builddir)'; SRCDIR='$(abs_top_srcdir)'; 
 	export BUILD SRCDIR;
 
 EXTRA_DIST += $(itest_scripts) tests/integration/lib.sh tests/integration/hold_conns.py \
-	tests/integration/forge_rst.py tests/integration/syn_flood.py \
+	tests/integration/forge_rst.py \
 	tests/integration/ka_server.py tests/integration/sem_peer.py \
 	tests/integration/raw_frames.py tests/integration/sem_sockopt.allowed \
 	tests/integration/fork_patterns.py tests/integration/fork_client.py

@@ -1,11 +1,12 @@
 /* test_sp_conn.c - the slow path's pure TCP pieces: the connection state
- * diagram, initial sequence numbers, window scale choice, handshake frames
+ * diagram, initial sequence numbers, SYN cookies, window scale choice, handshake frames
  * (parse and build) and the id allocator behind flow ids and buffers. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <string.h>
 
+#include "fastpath/syncookie.h"
 #include "slowpath/slots.h"
 #include "slowpath/tcp.h"
 
@@ -114,6 +115,32 @@ Test(isn, different_ports_or_keys_give_unrelated_isns)
     cr_assert_neq(a, sp_tcp_isn(key, 1, 2, 3, 5, 0));
     cr_assert_neq(a, sp_tcp_isn(key, 1, 2, 4, 4, 0));
     cr_assert_neq(a, sp_tcp_isn(k2, 1, 2, 3, 4, 0));
+}
+
+/* ---- SYN cookies (fastpath/syncookie.c) ---- */
+
+Test(syncookie, a_cookie_checks_out_with_the_mss_rounded_down)
+{
+    uint32_t c = fp_syncookie_make(key, 1, 2, 3, 4, 1000, 1400, 5000);
+    uint16_t mss = 0;
+    cr_assert_eq(fp_syncookie_check(key, 1, 2, 3, 4, 1000, c, 5000, &mss), 0);
+    cr_assert_eq(mss, 1400);
+    c = fp_syncookie_make(key, 1, 2, 3, 4, 1000, 1459, 5000);
+    cr_assert_eq(fp_syncookie_check(key, 1, 2, 3, 4, 1000, c, 5000, &mss), 0);
+    cr_assert_eq(mss, 1440);
+    c = fp_syncookie_make(key, 1, 2, 3, 4, 1000, 100, 5000);
+    cr_assert_eq(fp_syncookie_check(key, 1, 2, 3, 4, 1000, c, 5000, &mss), 0);
+    cr_assert_eq(mss, 536);
+}
+
+Test(syncookie, a_cookie_lives_one_to_two_64_second_periods)
+{
+    uint32_t c = fp_syncookie_make(key, 1, 2, 3, 4, 7, 1460, 64000 * 10 + 63999);
+    uint16_t mss;
+    cr_assert_eq(fp_syncookie_check(key, 1, 2, 3, 4, 7, c, 64000 * 11 + 63999, &mss), 0);
+    cr_assert_eq(fp_syncookie_check(key, 1, 2, 3, 4, 7, c, 64000 * 12, &mss), -1);
+    /* and not before it was made (a clock that went back) */
+    cr_assert_eq(fp_syncookie_check(key, 1, 2, 3, 4, 7, c, 64000 * 9, &mss), -1);
 }
 
 Test(isn, window_scale_is_the_smallest_that_fits_the_buffer)
@@ -413,12 +440,12 @@ Test(syncookie, a_cookie_checks_out_with_its_mss_for_two_periods)
 {
     uint8_t key[16] = {9, 8, 7};
     uint16_t mss = 0;
-    uint32_t ck = sp_syncookie_make(key, 1, 2, 3, 4, 777, 1460, 1000000);
-    cr_assert_eq(sp_syncookie_check(key, 1, 2, 3, 4, 777, ck, 1000000, &mss), 0);
+    uint32_t ck = fp_syncookie_make(key, 1, 2, 3, 4, 777, 1460, 1000000);
+    cr_assert_eq(fp_syncookie_check(key, 1, 2, 3, 4, 777, ck, 1000000, &mss), 0);
     cr_assert_eq(mss, 1460);
-    cr_assert_eq(sp_syncookie_check(key, 1, 2, 3, 4, 777, ck, 1000000 + 64000, &mss), 0,
+    cr_assert_eq(fp_syncookie_check(key, 1, 2, 3, 4, 777, ck, 1000000 + 64000, &mss), 0,
                  "the next period still accepts it");
-    cr_assert_eq(sp_syncookie_check(key, 1, 2, 3, 4, 777, ck, 1000000 + 130000, &mss), -1,
+    cr_assert_eq(fp_syncookie_check(key, 1, 2, 3, 4, 777, ck, 1000000 + 130000, &mss), -1,
                  "two periods later it is stale");
 }
 
@@ -426,12 +453,12 @@ Test(syncookie, a_cookie_is_bound_to_the_connection_and_the_peer_isn)
 {
     uint8_t key[16] = {1};
     uint16_t mss;
-    uint32_t ck = sp_syncookie_make(key, 1, 2, 3, 4, 777, 1000, 5000);
-    cr_assert_eq(sp_syncookie_check(key, 1, 2, 3, 5, 777, ck, 5000, &mss), -1);
-    cr_assert_eq(sp_syncookie_check(key, 1, 2, 3, 4, 778, ck, 5000, &mss), -1);
-    cr_assert_eq(sp_syncookie_check(key, 1, 2, 3, 4, 777, ck ^ 1, 5000, &mss), -1);
+    uint32_t ck = fp_syncookie_make(key, 1, 2, 3, 4, 777, 1000, 5000);
+    cr_assert_eq(fp_syncookie_check(key, 1, 2, 3, 5, 777, ck, 5000, &mss), -1);
+    cr_assert_eq(fp_syncookie_check(key, 1, 2, 3, 4, 778, ck, 5000, &mss), -1);
+    cr_assert_eq(fp_syncookie_check(key, 1, 2, 3, 4, 777, ck ^ 1, 5000, &mss), -1);
     uint8_t other[16] = {2};
-    cr_assert_eq(sp_syncookie_check(other, 1, 2, 3, 4, 777, ck, 5000, &mss), -1);
-    cr_assert_eq(sp_syncookie_check(key, 1, 2, 3, 4, 777, ck, 5000, &mss), 0);
+    cr_assert_eq(fp_syncookie_check(other, 1, 2, 3, 4, 777, ck, 5000, &mss), -1);
+    cr_assert_eq(fp_syncookie_check(key, 1, 2, 3, 4, 777, ck, 5000, &mss), 0);
     cr_assert_eq(mss, 536, "1000 rounds down to the largest table value below it");
 }

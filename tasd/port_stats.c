@@ -1,0 +1,56 @@
+/* port_stats.c - what the port itself counted, for `tasctl stats`: the
+ * ethdev counters (rte_eth_stats_get: frames the NIC or PMD missed for lack
+ * of descriptors or mbufs, errors) and, on net_af_packet, the frames the
+ * kernel dropped because the PMD's ring was full, which DPDK 22.11 does not
+ * report: PACKET_STATISTICS of the PMD's AF_PACKET sockets (port.c found
+ * them, struct tasd_port.rx_fds).  That read resets the kernel's counters (nobody else
+ * reads them), so the totals are kept here.  Control thread only.
+ */
+#include <inttypes.h>
+#include <linux/if_packet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <rte_ethdev.h>
+
+#include "tasd/port.h"
+
+static uint64_t af_drops;
+
+/* Add what the kernel counted on the PMD's sockets since last time. */
+static void af_packet_poll(const struct tasd_port *p)
+{
+    for (unsigned i = 0; i < p->n_rx_fds; i++) {
+        struct tpacket_stats st;
+        socklen_t len = sizeof(st);
+        if (getsockopt(p->rx_fds[i], SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0)
+            af_drops += st.tp_drops;
+    }
+}
+
+void tasd_port_write_stats(FILE *f, bool json, const struct tasd_port *p)
+{
+    struct rte_eth_stats s;
+    if (p->port_id >= RTE_MAX_ETHPORTS || rte_eth_stats_get(p->port_id, &s) != 0)
+        memset(&s, 0, sizeof(s));
+    af_packet_poll(p);
+    if (json) {
+        fprintf(f,
+                "{\"ipackets\":%" PRIu64 ",\"opackets\":%" PRIu64 ",\"imissed\":%" PRIu64
+                ",\"ierrors\":%" PRIu64 ",\"oerrors\":%" PRIu64 ",\"rx_nombuf\":%" PRIu64
+                ",\"kernel_drops\":%" PRIu64 "}",
+                s.ipackets, s.opackets, s.imissed, s.ierrors, s.oerrors, s.rx_nombuf,
+                af_drops);
+        return;
+    }
+    fprintf(f, "port %u\n", p->port_id);
+    fprintf(f, "  %-20s %" PRIu64 "\n", "ipackets", s.ipackets);
+    fprintf(f, "  %-20s %" PRIu64 "\n", "opackets", s.opackets);
+    fprintf(f, "  %-20s %" PRIu64 "\n", "imissed", s.imissed);
+    fprintf(f, "  %-20s %" PRIu64 "\n", "ierrors", s.ierrors);
+    fprintf(f, "  %-20s %" PRIu64 "\n", "oerrors", s.oerrors);
+    fprintf(f, "  %-20s %" PRIu64 "\n", "rx_nombuf", s.rx_nombuf);
+    fprintf(f, "  %-20s %" PRIu64 "  (af_packet ring full: frames the kernel dropped)\n",
+            "kernel_drops", af_drops);
+}
