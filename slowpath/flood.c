@@ -3,15 +3,17 @@
  * (fastpath/syn.c), and when it takes them back.
  *
  * A port is handed over (published in fp.cookie_ports, tcp.syncookies on)
- * when its listeners see more than SP_FLOOD_SYNS SYNs in SP_FLOOD_WINDOW_MS,
- * or when a listener's half-open table overflowed (listen.c answers with a
- * cookie itself then).  A flood whose SYN-ACKs are reset by the flooding
- * host never fills the half-open table, yet costs the slow path a SYN and a
- * RST per connection attempt: the rate is what catches it.  While the cores
- * answer, the slow path sees only the handshakes' ACKs (cookie check,
- * listen.c); every SP_FLOOD_HOLD_MS it reads the cores' count of SYNs
- * answered for the port and takes the port back when they were fewer than
- * the threshold rate; listen.c takes it back at once when no active
+ * when more than SP_FLOOD_FAILS of its handshakes fail (reset or timed out
+ * in SYN_RCVD) within SP_FLOOD_WINDOW_MS, or when a listener's half-open
+ * table overflowed (listen.c answers with a cookie itself then).  A flood
+ * whose SYN-ACKs the flooding host resets never fills the half-open table,
+ * yet costs the slow path a SYN and a RST per attempt: the failure rate is
+ * what catches it, and legitimate clients, however many, complete their
+ * handshakes and do not count.  While the cores answer, the slow path sees
+ * only the handshakes' ACKs (cookie check, listen.c); every
+ * SP_FLOOD_HOLD_MS it takes the cores' count of SYNs for the port less the
+ * cookies that came back valid, and takes the port back when that fell
+ * below the threshold rate; listen.c takes it back at once when no active
  * listener is left on it.
  */
 #include <arpa/inet.h>
@@ -21,13 +23,14 @@
 #include "slowpath/sp.h"
 
 #define SP_FLOOD_WINDOW_MS 100
-#define SP_FLOOD_SYNS      2000 /* per window: 20,000 SYN/s */
+#define SP_FLOOD_FAILS     2000 /* per window: 20,000 failed handshakes/s */
 #define SP_FLOOD_HOLD_MS   2000
 
 static struct {
     uint16_t port;     /* host order; 0 = slot free */
     uint64_t since_ms; /* last decision */
-    uint64_t hits0;    /* the cores' answers at since_ms */
+    uint64_t hits0;    /* the cores' SYNs for it at since_ms */
+    uint64_t ok, ok0;  /* cookies that came back valid: all, at since_ms */
 } pub[FP_COOKIE_PORTS];
 static unsigned n_pub;
 
@@ -57,6 +60,7 @@ void sp_flood_publish(uint16_t port, uint16_t win)
     pub[s].port = port;
     pub[s].since_ms = sp.now_ms;
     pub[s].hits0 = hits((unsigned)s);
+    pub[s].ok = pub[s].ok0 = 0;
     n_pub++;
     atomic_store_explicit(&fp.cookie_ports[s], fp_cookie_entry(htons(port), win, sp.mss),
                           memory_order_release);
@@ -77,13 +81,20 @@ static void withdraw(unsigned s)
     sp.cnt.syn_flood_off++;
 }
 
-bool sp_flood_syn(struct sp_listener *l)
+bool sp_flood_failed(struct sp_listener *l)
 {
-    if (sp.now_ms - l->syn_win_ms >= SP_FLOOD_WINDOW_MS) {
-        l->syn_win_ms = sp.now_ms;
-        l->syn_win_n = 0;
+    if (sp.now_ms - l->fail_win_ms >= SP_FLOOD_WINDOW_MS) {
+        l->fail_win_ms = sp.now_ms;
+        l->fail_win_n = 0;
     }
-    return ++l->syn_win_n == SP_FLOOD_SYNS && find(l->port) < 0;
+    return ++l->fail_win_n == SP_FLOOD_FAILS && find(l->port) < 0;
+}
+
+void sp_flood_cookie_ok(uint16_t port)
+{
+    int s = n_pub != 0 ? find(port) : -1;
+    if (s >= 0)
+        pub[s].ok++;
 }
 
 void sp_flood_port_closed(uint16_t port)
@@ -103,12 +114,14 @@ void sp_flood_poll(void)
         uint64_t dt = sp.now_ms - pub[s].since_ms;
         if (dt < SP_FLOOD_HOLD_MS)
             continue;
-        uint64_t h = hits(s);
-        if ((h - pub[s].hits0) * SP_FLOOD_WINDOW_MS < (uint64_t)SP_FLOOD_SYNS * dt) {
+        uint64_t h = hits(s), syns = h - pub[s].hits0, ok = pub[s].ok - pub[s].ok0;
+        uint64_t bad = syns > ok ? syns - ok : 0;
+        if (bad * SP_FLOOD_WINDOW_MS < (uint64_t)SP_FLOOD_FAILS * dt) {
             withdraw(s);
             continue;
         }
         pub[s].since_ms = sp.now_ms;
         pub[s].hits0 = h;
+        pub[s].ok0 = pub[s].ok;
     }
 }

@@ -25,9 +25,9 @@
  * nothing is kept; an ACK for no known connection that carries a valid
  * cookie makes the connection then (with the MSS the cookie kept, without
  * window scale, timestamps or SACK), so a SYN flood cannot fill the
- * half-open table.  Then, or when SYNs come faster than a flood threshold,
- * the port is handed to the fast-path cores, which answer its SYNs with
- * cookies themselves (flood.c, fastpath/syn.c).
+ * half-open table.  Then, or when handshakes fail (reset, timed out) faster
+ * than a flood threshold, the port is handed to the fast-path cores, which
+ * answer its SYNs with cookies themselves (flood.c, fastpath/syn.c).
  *
  * Backlog: `pending` counts NEW_CONN posted and not yet ACCEPTED.  A full
  * backlog drops SYNs and handshake-completing ACKs (the peer retries), as
@@ -405,6 +405,7 @@ bool sp_listen_cookie_ack(const struct sp_pkt *p, struct rte_mbuf *m)
     if (c == NULL)
         return false;
     sp.cnt.syncookies_ok++;
+    sp_flood_cookie_ok(l->port);
     half_open(c, l);
     c->irs = p->seq - 1;
     c->iss = p->ack - 1;
@@ -443,8 +444,6 @@ static void syn_input(const struct sp_pkt *p, struct rte_mbuf *m, bool has_iss, 
         sp_tcp_reply_rst(p);
         goto out;
     }
-    if (sp_flood_syn(l))
-        sp_flood_publish(l->port, cookie_window(l));
     if (l->pending >= l->backlog) {
         sp.cnt.syn_drop_backlog++;
         l->drops++;
@@ -497,9 +496,19 @@ out:
     rte_pktmbuf_free(m);
 }
 
+/* A half-open connection of c's listener failed (reset or timed out):
+ * many of them are a SYN flood (flood.c). */
+static void handshake_failed(const struct sp_conn *c)
+{
+    struct sp_listener *l = sp_listener_get(c->listener);
+    if (l != NULL && sp_flood_failed(l))
+        sp_flood_publish(l->port, cookie_window(l));
+}
+
 void sp_listen_expire(struct sp_conn *c)
 {
     sp.cnt.handshake_timeouts++;
+    handshake_failed(c);
     sp_conn_finish(c);
 }
 
@@ -613,6 +622,7 @@ void sp_listen_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf 
     if (p->flags & TAS_TCP_RST) {
         if (tas_seq_in(p->seq, rcv_nxt, rcv_nxt + sp_syn_window(c))) {
             sp.cnt.rst_rcvd++;
+            handshake_failed(c);
             sp_conn_finish(c);
         } else {
             sp.cnt.rst_ignored++;

@@ -197,8 +197,8 @@ struct sp_listener {
     uint32_t holders;  /* chold + inherited holds: freed at 0 */
     uint32_t pending;  /* NEW_CONN posted, not yet ACCEPTED */
     uint32_t syn_rcvd; /* half-open connections */
-    uint64_t syn_win_ms; /* flood.c: SYNs seen since this time ... */
-    uint32_t syn_win_n;  /* ... this many */
+    uint64_t fail_win_ms; /* flood.c: handshakes failed since this time ... */
+    uint32_t fail_win_n;  /* ... this many */
     uint64_t accepted_total, drops;
 };
 
@@ -560,9 +560,12 @@ void sp_listen_fini(void);
 /* ---- flood.c ---- */
 /* The cores answer SYNs to port (host order) with cookies: SYN-ACK window. */
 void sp_flood_publish(uint16_t port, uint16_t win);
-/* A SYN for l: count its rate; true when it just crossed the flood
- * threshold and l's port is not handed over yet. */
-bool sp_flood_syn(struct sp_listener *l);
+/* A half-open connection of l failed (reset, timed out): count the rate;
+ * true when it just crossed the flood threshold and l's port is not
+ * handed over yet. */
+bool sp_flood_failed(struct sp_listener *l);
+/* A cookie for port came back valid (a legitimate client). */
+void sp_flood_cookie_ok(uint16_t port);
 /* No active listener is left on port: the cores stop answering for it. */
 void sp_flood_port_closed(uint16_t port);
 /* Take back the ports whose flood ended or whose listeners went. */
