@@ -88,6 +88,12 @@ echo "    SYNFLOOD-NUMBERS: alone ${alone:-?} MB/s, during the flood ${flooded:-
 if [[ $TAS_TEST_MODE == tasd ]]; then
     tasctl stats | grep -E 'syncookies|syn_shed|rst_shed|exc_shed|syn_flood|kernel_drops|imissed' |
         sed 's/^/    /'
+    drops=$(tasctl stats --json | python3 -c '
+import json, sys
+p = json.load(sys.stdin)["port"]
+print(" ".join(str(p[k]) for k in ("imissed", "ierrors", "oerrors", "rx_nombuf", "kernel_drops")))')
+    check "tasctl stats shows the port's drops (imissed ierrors oerrors rx_nombuf kernel_drops: $drops)" \
+        test "$(wc -w <<<"$drops")" -eq 5
     sent=$(fp_sum syncookies_sent)
     check "the fast path answered the flood with SYN cookies ($sent)" test "${sent:-0}" -gt 0
 fi
