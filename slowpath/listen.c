@@ -180,18 +180,10 @@ void sp_listener_unhold(struct sp_listener *l)
         listener_free(l);
 }
 
-static void listener_release_hold(struct sp_listener *l, struct sp_app *a);
-
 /* a lets go of l: its own listener stops taking connections. */
 static void listener_release(struct sp_listener *l, struct sp_app *a)
 {
     uint16_t port = l->port;
-    listener_release_hold(l, a);
-    port_check(port);
-}
-
-static void listener_release_hold(struct sp_listener *l, struct sp_app *a)
-{
     if (l->app == a && l->chold) {
         l->chold = false;
         l->active = false;
@@ -201,7 +193,8 @@ static void listener_release_hold(struct sp_listener *l, struct sp_app *a)
             return;
         sp_holds_del(&a->holds, i);
     }
-    sp_listener_unhold(l);
+    sp_listener_unhold(l); /* may free l */
+    port_check(port);
 }
 
 void sp_unlisten(struct sp_app *a, uint32_t id)
