@@ -592,6 +592,9 @@ void sp_exc_input(struct rte_mbuf *m);
 void sp_tcp_reply_rst(const struct sp_pkt *p);
 
 /* ---- tcp_out.c ---- */
+/* A zeroed segment from our MAC to peer_mac for the 4-tuple (network order). */
+void sp_seg_init(struct sp_seg *s, const uint8_t peer_mac[6], uint32_t lip, uint32_t rip,
+                 uint16_t lport, uint16_t rport);
 /* Send a segment on core with the given options.  0 or -errno. */
 int sp_tcp_send(unsigned core, const struct sp_seg *s);
 int sp_send_syn(struct sp_conn *c); /* SYN or SYN-ACK, per c->passive */

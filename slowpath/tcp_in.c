@@ -37,13 +37,7 @@ void sp_tcp_reply_rst(const struct sp_pkt *p)
 
     if ((p->flags & TAS_TCP_RST) || !rst_allowed())
         return;
-    memset(&s, 0, sizeof(s));
-    memcpy(s.src_mac, sp.mac, 6);
-    memcpy(s.dst_mac, p->src_mac, 6);
-    s.lip = p->lip;
-    s.rip = p->rip;
-    s.lport = p->lport;
-    s.rport = p->rport;
+    sp_seg_init(&s, p->src_mac, p->lip, p->rip, p->lport, p->rport);
     if (p->flags & TAS_TCP_ACK) {
         s.seq = p->ack;
         s.flags = TAS_TCP_RST;

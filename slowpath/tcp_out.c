@@ -51,15 +51,21 @@ int sp_tcp_send(unsigned core, const struct sp_seg *s)
     return 0;
 }
 
-static void seg_init(struct sp_seg *s, const struct sp_conn *c)
+void sp_seg_init(struct sp_seg *s, const uint8_t peer_mac[6], uint32_t lip, uint32_t rip,
+                 uint16_t lport, uint16_t rport)
 {
     memset(s, 0, sizeof(*s));
     memcpy(s->src_mac, sp.mac, 6);
-    memcpy(s->dst_mac, c->peer_mac, 6);
-    s->lip = c->lip;
-    s->rip = c->rip;
-    s->lport = c->lport;
-    s->rport = c->rport;
+    memcpy(s->dst_mac, peer_mac, 6);
+    s->lip = lip;
+    s->rip = rip;
+    s->lport = lport;
+    s->rport = rport;
+}
+
+static void seg_init(struct sp_seg *s, const struct sp_conn *c)
+{
+    sp_seg_init(s, c->peer_mac, c->lip, c->rip, c->lport, c->rport);
 }
 
 int sp_send_syn(struct sp_conn *c)
@@ -117,13 +123,7 @@ int sp_send_tw_ack(const struct sp_tw *t)
     uint8_t opts[FP_TCPOPT_TS_LEN];
     struct sp_seg s;
 
-    memset(&s, 0, sizeof(s));
-    memcpy(s.src_mac, sp.mac, 6);
-    memcpy(s.dst_mac, t->peer_mac, 6);
-    s.lip = t->lip;
-    s.rip = t->rip;
-    s.lport = t->lport;
-    s.rport = t->rport;
+    sp_seg_init(&s, t->peer_mac, t->lip, t->rip, t->lport, t->rport);
     s.seq = t->snd_nxt;
     s.ack = t->rcv_nxt;
     s.flags = TAS_TCP_ACK;
