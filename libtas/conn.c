@@ -566,11 +566,13 @@ int tas_ctx_register_inherited(uint64_t token, uint32_t parent_app)
     return r;
 }
 
-/* Before fork(): tasd records what we hold, for the child.  Token or 0. */
-uint64_t tas_fork_request(void)
+/* Before fork(): tasd records what we hold, for the child.  flags:
+ * TAS_FORK_*.  Token or 0. */
+uint64_t tas_fork_request(uint32_t flags)
 {
     struct tas_ctx *c = &tas_ctx;
-    struct tas_msg m = {.type = TAS_MSG_FORK, .version = TAS_ABI_VERSION, .pid = getpid()};
+    struct tas_msg m = {
+        .type = TAS_MSG_FORK, .version = TAS_ABI_VERSION, .pid = getpid(), .flags = flags};
     struct tas_msg r;
     int fds[1], n = 0;
 
@@ -609,7 +611,7 @@ pid_t tas_fork(void)
         pthread_mutex_lock(&reg_lock);
         tas_lock();
         if (c->state == TAS_CTX_READY && c->all != NULL) {
-            token = tas_fork_request();
+            token = tas_fork_request(0);
             fork_parent = c->hdr.app_id;
         }
         tas_unlock();

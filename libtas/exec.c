@@ -414,7 +414,10 @@ char **tas_exec_prepare(char *const envp[], struct tas_exec_state **out)
          * left out of the record: read them into the accept queues. */
         if (!tas_fd_foreign())
             tas_process();
-        st->token = tas_fork_request();
+        /* A vfork() child's parent goes on accepting when we exec, and
+         * would not know to attach its listeners again: tasd leaves them
+         * taking connections. */
+        st->token = tas_fork_request(tas_fd_foreign() ? TAS_FORK_PARENT_GOES_ON : 0);
         err = st->token != 0 ? write_table(st) : -EPROTO;
         if (err != 0 && st->token != 0)
             tas_fork_done(st->token, -1);
@@ -456,7 +459,8 @@ void tas_exec_failed(struct tas_exec_state *st)
     tas_lock();
     if (st->token != 0 && tas_ctx.state == TAS_CTX_READY) {
         tas_fork_done(st->token, -1);
-        /* tasd stopped giving our listeners connections (as for fork). */
+        /* tasd may have stopped giving our listeners connections (as for
+         * fork); attaching one that still gets them changes nothing. */
         for (struct tas_sock *s = tas_ctx.listeners; s != NULL; s = s->lnext)
             tas_mark_need_attach(s);
     }

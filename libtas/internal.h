@@ -327,7 +327,7 @@ TAS_HIDDEN void tas_exit_close_all(void);
 TAS_HIDDEN void tas_reg_lock(void);
 TAS_HIDDEN void tas_reg_unlock(void);
 /* Locks held: TAS_MSG_FORK.  The token, or 0. */
-TAS_HIDDEN uint64_t tas_fork_request(void);
+TAS_HIDDEN uint64_t tas_fork_request(uint32_t flags);
 /* Lock held: TAS_MSG_FORK_DONE. */
 TAS_HIDDEN void tas_fork_done(uint64_t token, pid_t pid);
 /* Keep a mapping of another region (inherited rings). */

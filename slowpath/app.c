@@ -299,7 +299,7 @@ static void app_ctx_new(struct sp_app *a)
 
 /* fork() is about to happen: requests already queued (a close() just
  * before fork()) count first, then the holds are recorded for the child. */
-static void app_fork(struct sp_app *a)
+static void app_fork(struct sp_app *a, uint32_t flags)
 {
     struct tas_msg out = {.type = TAS_MSG_FORK_OK, .version = TAS_ABI_VERSION};
 
@@ -308,7 +308,7 @@ static void app_fork(struct sp_app *a)
     while (a->more && !a->dying);
     if (a->dying)
         return;
-    out.token = sp_fork_begin(a);
+    out.token = sp_fork_begin(a, flags);
     out.status = out.token != 0 ? 0 : -ENOMEM;
     if (send_msg(a->sock, &out, NULL, 0) != 0)
         app_gone(a);
@@ -350,7 +350,7 @@ static void on_app_sock(int fd, uint32_t events, void *arg)
         } else if (msg.type == TAS_MSG_CTX_NEW && a->welcomed) {
             app_ctx_new(a);
         } else if (msg.type == TAS_MSG_FORK && a->welcomed) {
-            app_fork(a);
+            app_fork(a, msg.flags);
         } else if (msg.type == TAS_MSG_FORK_DONE && a->welcomed) {
             sp_fork_done(a, msg.token, msg.pid);
         } else {

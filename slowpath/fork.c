@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "tas/msg.h"
 #include "slowpath/sp.h"
 
 #define SP_FORK_MAX        1024   /* records not claimed yet */
@@ -118,7 +119,7 @@ static uint32_t unread_new_conns(const struct sp_app *a, struct sp_hold *v, uint
     return n;
 }
 
-static int snapshot(struct sp_app *a, struct sp_holds *h)
+static int snapshot(struct sp_app *a, struct sp_holds *h, uint32_t flags)
 {
     for (struct sp_listener *l = sp.listeners; l != NULL; l = l->next) {
         if (l->app != a || !l->chold)
@@ -127,8 +128,10 @@ static int snapshot(struct sp_app *a, struct sp_holds *h)
             return -ENOMEM;
         l->holders++;
         /* The parent of a prefork server rarely accepts itself: it gets
-         * connections again once it uses the listener (ATTACH). */
-        l->active = false;
+         * connections again once it uses the listener (ATTACH).  The
+         * parent of a vfork() child that execs goes on as before. */
+        if (!(flags & TAS_FORK_PARENT_GOES_ON))
+            l->active = false;
     }
     struct sp_holds unread = {0};
     uint32_t max = a->n_conns;
@@ -166,7 +169,7 @@ static int snapshot(struct sp_app *a, struct sp_holds *h)
     return 0;
 }
 
-uint64_t sp_fork_begin(struct sp_app *a)
+uint64_t sp_fork_begin(struct sp_app *a, uint32_t flags)
 {
     if (sp.n_forks >= SP_FORK_MAX)
         return 0;
@@ -178,7 +181,7 @@ uint64_t sp_fork_begin(struct sp_app *a)
             f->token = (sp.now_us << 20) ^ ((uint64_t)a->id << 40) ^ (uint64_t)sp.n_forks;
     f->parent = a->id;
     f->expire_ms = sp.now_ms + SP_FORK_WAIT_MS;
-    if (snapshot(a, &f->holds) != 0) {
+    if (snapshot(a, &f->holds, flags) != 0) {
         sp_holds_release_all(&f->holds, NULL);
         free(f);
         return 0;

@@ -543,8 +543,9 @@ int sp_holds_add(struct sp_holds *h, uint32_t kind, uint32_t id, uint32_t gen);
 /* Index of the hold, or -1. */
 int sp_holds_find(const struct sp_holds *h, uint32_t kind, uint32_t id, uint32_t gen);
 void sp_holds_del(struct sp_holds *h, int i);
-/* TAS_MSG_FORK: record what a holds for its child.  Token, or 0 (no memory). */
-uint64_t sp_fork_begin(struct sp_app *a);
+/* TAS_MSG_FORK: record what a holds for its child (flags: TAS_FORK_*).
+ * Token, or 0 (no memory). */
+uint64_t sp_fork_begin(struct sp_app *a, uint32_t flags);
 /* TAS_MSG_FORK_DONE. */
 void sp_fork_done(struct sp_app *a, uint64_t token, int32_t pid);
 /* HELLO of a fork child: take over the record's holds.  0 or -errno. */

@@ -19,7 +19,10 @@
  *   app  -> tasd  TAS_MSG_FORK_DONE token, pid of the child (or -1: failed)
  * The child then says HELLO with the token and its parent's app id; its app
  * holds the parent's listeners and connections until it closes them, and
- * takes one over (TAS_SPIN_ATTACH) when it first uses it.
+ * takes one over (TAS_SPIN_ATTACH) when it first uses it.  The parent's own
+ * listeners stop getting connections until it uses them again (ATTACH),
+ * unless FORK says TAS_FORK_PARENT_GOES_ON: exec() from a vfork() child,
+ * whose parent resumes without knowing a record was made.
  *
  * After posting to its sp_in queue an application writes the slow-path
  * doorbell (eventfd_write 1).  Errors come back as status = -errno.
@@ -43,6 +46,9 @@ enum {
     TAS_MSG_FORK_DONE = 7,
 };
 
+/* tas_msg.flags of FORK */
+#define TAS_FORK_PARENT_GOES_ON 1u
+
 struct tas_msg {
     uint32_t type;    /* TAS_MSG_* */
     uint32_t version; /* TAS_ABI_VERSION (HELLO, WELCOME) */
@@ -55,6 +61,8 @@ struct tas_msg {
     uint32_t n_fp;         /* WELCOME: number of fp doorbells that follow */
     uint32_t parent_app;   /* HELLO of a fork child: the parent's app id */
     uint64_t token;        /* FORK_OK, FORK_DONE, HELLO of a fork child; 0 = none */
+    uint32_t flags;        /* FORK: TAS_FORK_* */
+    uint32_t pad;
 };
 
 #endif /* TAS_MSG_H */
