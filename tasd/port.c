@@ -9,6 +9,12 @@
  *                                     a peer side by side
  *   --file-prefix tasd-<hash>        per run directory, so two tasd
  *                                     instances never share DPDK files
+ *   framecnt=4096 on net_af_packet   a receive ring of 4096 frames instead
+ *                                     of the PMD's 512 (1 MiB): a burst, or
+ *                                     a SYN flood, while the core is
+ *                                     descheduled for a few ms would
+ *                                     overflow it (kernel_drops in tasctl
+ *                                     stats)
  * It then configures the first port with one rx/tx queue pair per fast-path
  * core (fewer if the port or the EAL's worker lcores are fewer), checksum offloads where
  * the port has them, an mbuf pool shared by the fast path and the slow path, and starts
@@ -98,11 +104,30 @@ static uint32_t hash_str(const char *s)
     return h;
 }
 
+#define AF_PACKET_FRAMES "4096"
+
+/* A net_af_packet vdev without framecnt= gets ours (argv[i] is replaced by
+ * a copy in buf). */
+static int af_packet_frames(char **argv, int argc, char *buf, size_t len)
+{
+    for (int i = 0; i + 1 < argc; i++) {
+        const char *v = argv[i + 1];
+        if (strcmp(argv[i], "--vdev") != 0 || strncmp(v, "net_af_packet", 13) != 0 ||
+            strstr(v, "framecnt=") != NULL)
+            continue;
+        if ((size_t)snprintf(buf, len, "%s,framecnt=" AF_PACKET_FRAMES, v) >= len)
+            return -ENAMETOOLONG;
+        argv[i + 1] = buf;
+        return 0; /* one port */
+    }
+    return 0;
+}
+
 /* Start the EAL with the configured arguments plus what tasd adds. */
 static int start_eal(const struct tasd_config *c, const char *argv0)
 {
     static char args[TASD_ARGS_MAX];
-    static char lcores[4096], prefix[32];
+    static char lcores[4096], prefix[32], vdev[TASD_ARGS_MAX + 32];
     char *argv[TASD_MAX_EAL_ARGS + 8];
     char cpus[1024];
     int argc = 1, n;
@@ -116,6 +141,8 @@ static int start_eal(const struct tasd_config *c, const char *argv0)
         return -EINVAL;
     }
     argc += n;
+    if (af_packet_frames(argv + 1, n, vdev, sizeof(vdev)) != 0)
+        return -ENAMETOOLONG;
 
     if (!has_opt(argv + 1, n, "-l") && !has_opt(argv + 1, n, "-c") &&
         !has_opt(argv + 1, n, "--lcores")) {
