@@ -734,6 +734,18 @@ static void orphaned(struct sp_conn *c)
     }
 }
 
+/* The application closes after reading the peer's FIN (EOF), which the
+ * core took before our FP_EV_FIN_RCVD came: that came first on the wire, so
+ * the connection is in CLOSE_WAIT and goes to LAST_ACK, not through
+ * FIN_WAIT_1 and CLOSING into a TIME_WAIT Linux would not keep.  (The
+ * event, when it comes, changes nothing then.) */
+static void fin_first(struct sp_conn *c)
+{
+    if (c->state == SP_TCP_ESTABLISHED && c->fstate == SP_FLOW_INSTALLED &&
+        (sp_rd16(&fp.flows[c->flow].flags) & FP_FLOW_FIN_RCVD))
+        sp_conn_event(c, SP_TEV_FIN_RCVD);
+}
+
 /* The owner of c let go of it (closed its copy, or died) while others
  * still hold it: the connection goes to one of them at once, the creator
  * if it still holds it, else the first application that inherited it.
@@ -802,6 +814,8 @@ void sp_conn_app_req(struct sp_app *a, uint16_t ctx, uint8_t type, const void *b
         sp_conn_set_owner(c, a);
         c->ctx = ctx;
     }
+    if (type == TAS_SPIN_CLOSE || type == TAS_SPIN_SHUTDOWN)
+        fin_first(c);
     switch (type) {
     case TAS_SPIN_KEEPALIVE: {
         struct tas_spin_keepalive k;

@@ -13,6 +13,11 @@
 #      its TIME_WAIT records are tasd's again; past 28,232 connections its
 #      ephemeral ports must be recycled (TIME_WAIT reuse with timestamps, as
 #      Linux's tcp_tw_reuse: tasd's tcp.tw_reuse).
+#   3. tasd server, Linux client that closes first, 16 at a time (3,000
+#      connections): the server reads EOF and closes, a passive close
+#      (CLOSE_WAIT, LAST_ACK), so it must keep no TIME_WAIT record, as
+#      Linux keeps none; the application's close often reaches tasd's slow
+#      path before the core's word that the FIN came.
 #
 # In both: no connection fails (conn_churn and echo_server exit 0, all N
 # made); TIME_WAIT stays bounded: sampled twice a second (tasctl stats, or
@@ -132,4 +137,20 @@ if [[ $TAS_TEST_MODE == tasd ]]; then
     start_tasd || fatal "tasd did not start again"
 fi
 churn_case b "tasd client, Linux server (client closes first)" peer tasd 7001 "" ""
+
+echo "-- tasd server, Linux client closes first (passive close)"
+if [[ $TAS_TEST_MODE == tasd ]]; then
+    stop_tasd # (case b's TIME_WAIT records are its own)
+    start_tasd || fatal "tasd did not start again"
+fi
+tw_made() { [[ $TAS_TEST_MODE == tasd ]] && sp_stat counters.tw_created || echo 0; }
+start_bg srv_c tasd -t 60 "$BIN/echo_server" --port 7002 --max-conns 3000 --timeout 50
+wait_ready srv_c || fatal "passive close: echo_server did not start"
+twc0=$(tw_made)
+check "passive close: 3000 connections, 16 at a time, none failed" \
+    run_linux_peer -t 60 "$BIN/conn_churn" -a "$SERVER_IP" -p 7002 -c 16 -n 3000 -s 64 -T 5000
+check "passive close: echo_server served them all" wait_bg srv_c 30
+sleep 0.5
+check_eq "passive close: the server side holds no TIME_WAIT" "$(time_wait_now 7002)" 0
+check_eq "passive close: tasd made no TIME_WAIT record" "$(($(tw_made) - twc0))" 0
 finish
