@@ -96,8 +96,8 @@ static unsigned input_established(struct fp_core *c, uint32_t fid,
      * flight and take it for reordering. */
     if (unlikely(r.ooo))
         fp_tx_ack(c, f, now);
-    else if (r.ack_now && r.delivered == plen && plen > 0 && !r.fin_rcvd && !r.dropped)
-        fp_ack_delay(c, fid, now); /* plain in-order data: a reply may carry it */
+    else if (r.ack_now && r.delivered == plen && (plen > 0 || r.fin_rcvd) && !r.dropped)
+        fp_ack_delay(c, fid, now); /* in-order data or FIN: a reply (our FIN) may carry it */
     else if (r.ack_now)
         fp_ack_add(c, fid);
     if (unlikely(r.fast_retx))
