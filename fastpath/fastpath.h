@@ -37,7 +37,7 @@
 struct rte_ring;
 struct rte_hash;
 struct rte_mbuf;
-struct tasd_port;
+struct cm_port;
 
 /* fp_flow.flags */
 #define FP_FLOW_TS 0x01        /* timestamps negotiated: send TS option */
@@ -241,7 +241,7 @@ static inline uint64_t fp_cookie_entry(uint16_t port_be, uint16_t win, uint16_t 
 
 struct fp_core {
     unsigned id;                   /* 0 .. n-1; rx/tx queue id */
-    struct tasd_port *port;
+    struct cm_port *port;
     struct rte_hash *flow_table;   /* 4-tuple -> flow id, this core's flows */
     struct rte_ring *cmd_ring;     /* sp -> fp, struct fp_cmd elements */
     struct rte_ring *tx_ring;      /* sp -> fp, mbufs to transmit */
@@ -309,7 +309,7 @@ struct fp_global {
 extern struct fp_global fp;
 
 /* Allocate flows, contexts, rings, hash tables for n cores.  0 or -errno. */
-int fp_init(struct tasd_port *port, unsigned n_cores, uint32_t max_flows,
+int fp_init(struct cm_port *port, unsigned n_cores, uint32_t max_flows,
             struct tas_global *gpage, bool busy_poll, uint32_t max_sleep_us,
             uint32_t local_ip);
 /* lcore entry point; arg is the struct fp_core *. Returns when fp.stop. */

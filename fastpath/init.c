@@ -24,7 +24,7 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
-#include "tasd/port.h"
+#include "common/port.h"
 #include "fastpath/classify.h"
 #include "fastpath/clock.h"
 #include "fastpath/internal.h"
@@ -108,7 +108,7 @@ static void priv_free(struct fp_core *c)
     c->priv = NULL;
 }
 
-static int core_init(struct fp_core *c, unsigned id, struct tasd_port *port,
+static int core_init(struct fp_core *c, unsigned id, struct cm_port *port,
                      uint32_t max_flows, int sp_efd)
 {
     char name[RTE_RING_NAMESIZE];
@@ -154,7 +154,7 @@ static int core_init(struct fp_core *c, unsigned id, struct tasd_port *port,
     return priv_init(c, max_flows);
 }
 
-int fp_init(struct tasd_port *port, unsigned n_cores, uint32_t max_flows,
+int fp_init(struct cm_port *port, unsigned n_cores, uint32_t max_flows,
             struct tas_global *gpage, bool busy_poll, uint32_t max_sleep_us,
             uint32_t local_ip)
 {

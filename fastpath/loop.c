@@ -15,7 +15,7 @@
  * the sleep instead: the timeout starts at 1 us and doubles up to
  * fp.max_sleep_us while nothing happens.  A delayed ACK that falls due
  * shortens either (as do the queue manager's wheel and a packet the port's
- * test-only impairment holds: tasd_port_due_us).  Any work resets it.
+ * test-only impairment holds: cm_port_due_us).  Any work resets it.
  *
  * Several cores: each polls its own rx queue and trusts the port to spread
  * flows by their 4-tuple; no software steering is done yet, so a port without
@@ -33,7 +33,7 @@
 #include <rte_prefetch.h>
 #include <rte_ring.h>
 
-#include "tasd/port.h"
+#include "common/port.h"
 #include "fastpath/clock.h"
 #include "fastpath/internal.h"
 
@@ -73,7 +73,7 @@ static void idle_sleep(struct fp_core *c, uint32_t *sleep_us)
     uint32_t dack = fp_acks_due_us(c, fp_now_us());
     if (t > dack)
         t = dack > 0 ? dack : 1; /* a delayed ACK is due */
-    uint32_t held = tasd_port_due_us(c->port, (uint16_t)c->id);
+    uint32_t held = cm_port_due_us(c->port, (uint16_t)c->id);
     if (t > held)
         t = held > 0 ? held : 1; /* the port holds a packet (test impairment) */
     struct timespec ts = {.tv_sec = t / 1000000, .tv_nsec = (long)(t % 1000000) * 1000};

@@ -20,7 +20,7 @@
 #include <rte_tcp.h>
 
 #include "tas/proto.h"
-#include "tasd/port.h"
+#include "common/port.h"
 #include "fastpath/flow.h"
 #include "fastpath/internal.h"
 #include "fastpath/rx.h"

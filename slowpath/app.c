@@ -127,7 +127,7 @@ static void on_doorbell(int fd, uint32_t events, void *arg);
 
 static int app_region_create(struct sp_app *a)
 {
-    const struct tasd_config *c = &sp.cfg;
+    const struct sp_params *c = &sp.cfg;
 
     a->q_ents = c->queue_entries;
     a->max_ctx = (uint16_t)c->max_ctx;
@@ -698,7 +698,7 @@ void sp_app_slot_release(struct sp_app *a, int64_t slot, uint32_t rx_size,
 /* mkdir -p */
 static int mkdirs(const char *path)
 {
-    char tmp[TASD_PATH_MAX];
+    char tmp[SP_PATH_MAX];
     if (strlen(path) >= sizeof(tmp))
         return -ENAMETOOLONG;
     strcpy(tmp, path);

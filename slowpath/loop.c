@@ -35,7 +35,7 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
-#include "tasd/port.h"
+#include "common/port.h"
 #include "slowpath/sp.h"
 
 struct sp_state sp = {.epfd = -1, .sigfd = -1, .tfd = -1, .app_lfd = -1, .gpage_fd = -1};
@@ -262,7 +262,7 @@ static uint32_t or_default(uint32_t v, uint32_t def)
     return v != 0 ? v : def;
 }
 
-static int check_config(const struct tasd_config *c)
+static int check_params(const struct sp_params *c)
 {
     const char *why = NULL;
     if (c->queue_entries < 2 || (c->queue_entries & (c->queue_entries - 1)) != 0)
@@ -282,20 +282,16 @@ static int check_config(const struct tasd_config *c)
         fprintf(stderr, "tasd: slow path: %s\n", why);
         return -EINVAL;
     }
-    if (c->app_mem_mb != 0)
-        fprintf(stderr, "tasd: limits.app_mem_mb is obsolete (connection memory grows on "
-                        "demand): ignoring it; limits.app_max_conns bounds an "
-                        "application's connections\n");
     return 0;
 }
 
 /* ---- start and end ---- */
 
-int sp_init(const struct tasd_config *c, struct tasd_port *port)
+int sp_init(const struct sp_params *c, struct cm_port *port)
 {
     int rc;
 
-    if ((rc = check_config(c)) != 0)
+    if ((rc = check_params(c)) != 0)
         return rc;
     sp.cfg = *c;
     sp.port = port;
@@ -338,7 +334,7 @@ int sp_init(const struct tasd_config *c, struct tasd_port *port)
     sp_route_init(&sp.routes);
     rc = sp_route_add(&sp.routes, sp.ip, sp.prefix, 0);
     for (unsigned i = 0; rc == 0 && i < c->n_routes; i++) {
-        const struct tasd_route *r = &c->routes[i];
+        const struct sp_route_param *r = &c->routes[i];
         rc = sp_route_add(&sp.routes, r->dest, r->prefix, r->gw);
         if (rc == -EEXIST)
             rc = 0;

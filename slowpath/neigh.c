@@ -15,7 +15,7 @@
 
 #include <rte_mbuf.h>
 
-#include "tasd/port.h"
+#include "common/port.h"
 #include "slowpath/sp.h"
 
 #define SP_ARP_TABLE 256

@@ -14,13 +14,53 @@
 #include <stdint.h>
 #include <stdio.h>
 
-struct tasd_config;
-struct tasd_port;
+struct cm_port;
 struct tas_global;
+
+#define SP_MAX_ROUTES 64
+#define SP_PATH_MAX   256
+
+struct sp_route_param {
+    uint32_t dest;   /* network order */
+    uint8_t prefix;  /* 0..32 */
+    uint32_t gw;     /* next hop, network order; 0 = directly connected */
+};
+
+/* What the slow path is told (tasd's main fills it in from its
+ * configuration; 0 in a *_ms / *_us field means the default). */
+struct sp_params {
+    uint32_t ip;                     /* our IPv4 address, network order */
+    uint8_t prefix;                  /* its prefix length */
+    uint32_t mtu;                    /* 0 = the port's MTU */
+    struct sp_route_param routes[SP_MAX_ROUTES];
+    unsigned n_routes;
+    char run_dir[SP_PATH_MAX];       /* app.sock lives here ("" = /run/tasd) */
+
+    uint32_t max_flows;              /* connections tasd can hold */
+    uint32_t app_max_conns;          /* connection slots of each application's region */
+    uint32_t somaxconn;              /* listen() backlogs are clamped to it */
+    uint32_t max_ctx;                /* contexts per application */
+    uint32_t queue_entries;          /* entries per context queue (power of 2) */
+    uint32_t rx_buf_size, tx_buf_size;       /* largest rings, bytes */
+    uint32_t rx_buf_initial, tx_buf_initial; /* rings start this big */
+
+    bool timestamps, window_scaling, sack; /* offered in SYNs */
+    uint32_t ecn;                    /* 0 off, 1 ask and accept, 2 accept */
+    bool syncookies;                 /* when half-open connections overflow */
+    uint32_t syncookie_rate;         /* cookie SYN-ACKs per core per second */
+    uint32_t rto_min_ms, rto_initial_ms, rto_max_ms;
+    uint32_t max_retries, syn_retries;
+    uint32_t time_wait_ms;           /* 2*MSL */
+    bool tw_reuse;                   /* connect() may take a TIME_WAIT pair */
+    uint32_t arp_timeout_ms;         /* neighbour entry lifetime */
+    uint32_t control_interval_us;    /* congestion control / RTO period */
+    char cc[16];                     /* congestion control: "reno" or "none" */
+    uint32_t rate_limit_mbps;        /* default per-flow pacing rate, 0 = none */
+};
 
 /* Set everything up (the fast path is already initialised with fp_init but
  * its cores are not started yet).  0 or -errno with a message on stderr. */
-int sp_init(const struct tasd_config *c, struct tasd_port *port);
+int sp_init(const struct sp_params *c, struct cm_port *port);
 
 /* Run the loop until SIGTERM/SIGINT (or sp_stop).  Returns 0. */
 int sp_run(void);

@@ -38,7 +38,6 @@
 #include "tas/ctxq.h"
 #include "tas/queue.h"
 #include "tas/shm.h"
-#include "tasd/config.h"
 #include "fastpath/fastpath.h"
 #include "slowpath/arp.h"
 #include "slowpath/cc.h"
@@ -311,8 +310,8 @@ struct sp_tw {
 };
 
 struct sp_state {
-    struct tasd_config cfg;
-    struct tasd_port *port;
+    struct sp_params cfg;
+    struct cm_port *port;
     uint32_t ip;
     uint8_t prefix;
     uint8_t mac[6];
@@ -336,7 +335,7 @@ struct sp_state {
     uint32_t n_apps, next_app_id;
     struct sp_slots gslots; /* fast-path context slots */
     struct sp_app *gslot_app[FP_MAX_CTX];
-    char app_path[TASD_PATH_MAX + 16];
+    char app_path[SP_PATH_MAX + 16];
 
     /* global page */
     int gpage_fd;

@@ -14,7 +14,7 @@
 
 #include "fastpath/clock.h"
 #include "fastpath/tcp_opts.h"
-#include "tasd/port.h"
+#include "common/port.h"
 #include "slowpath/sp.h"
 
 uint32_t sp_ts_now(void)

@@ -832,6 +832,10 @@ static void check_all(struct loader *L, struct tasd_config *c)
     if (n < 0)
         report(L, origin(L, "dpdk"), "dpdk", "%s",
                n == -E2BIG ? "too many arguments" : "unbalanced quote");
+    if (c->app_mem_mb != 0)
+        fprintf(stderr, "tasd: limits.app_mem_mb is obsolete (connection memory grows on "
+                        "demand): ignoring it; limits.app_max_conns bounds an "
+                        "application's connections\n");
 }
 
 int tasd_config_load(struct tasd_config *c, int argc, char **argv)

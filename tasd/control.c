@@ -64,7 +64,7 @@ static struct {
     int lfd, epfd, tfd;
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
     const struct tasd_config *c;
-    const struct tasd_port *port;
+    const struct cm_port *port;
     unsigned n_fp;
     struct timespec started;
     struct client clients[CONTROL_MAX_CLIENTS];
@@ -112,7 +112,7 @@ static void prefix_str(char *buf, size_t len, uint32_t ip, uint8_t prefix)
 static void write_status(FILE *f, bool json)
 {
     const struct tasd_config *c = ctl.c;
-    const struct tasd_port *p = ctl.port;
+    const struct cm_port *p = ctl.port;
     struct timespec now;
     char ip[24], host[24], mac[18];
     bool ready = sp_ready();
@@ -169,7 +169,7 @@ static void write_status(FILE *f, bool json)
     fputc('\n', f);
     if (c->host_if[0])
         fprintf(f, "host if:    %s %s\n", c->host_if, host);
-    if (p->impaired)
+    if (tasd_impair_on())
         fprintf(f, "impair:     ON (test only; counters in tasctl stats)\n");
 }
 
@@ -182,7 +182,7 @@ static void write_stats(FILE *f, bool json)
         sp_write_stats(f, true);
         fputs(", \"port\": ", f);
         tasd_port_write_stats(f, true, ctl.port);
-        if (ctl.port->impaired) {
+        if (tasd_impair_on()) {
             fputs(", \"impair\": ", f);
             tasd_impair_write_stats(f, true);
         }
@@ -423,7 +423,7 @@ static int listen_socket(const struct tasd_config *c)
     return fd;
 }
 
-int tasd_control_init(const struct tasd_config *c, const struct tasd_port *port,
+int tasd_control_init(const struct tasd_config *c, const struct cm_port *port,
                       unsigned n_fp)
 {
     struct itimerspec its = {.it_interval = {1, 0}, .it_value = {1, 0}};

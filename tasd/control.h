@@ -7,12 +7,12 @@
 #define TASD_CONTROL_H
 
 struct tasd_config;
-struct tasd_port;
+struct cm_port;
 
 /* Create the socket and register it with the slow-path loop (call after
  * sp_init).  n_fp: fast-path cores that run.  0 or -errno, message on
  * stderr. */
-int tasd_control_init(const struct tasd_config *c, const struct tasd_port *port,
+int tasd_control_init(const struct tasd_config *c, const struct cm_port *port,
                       unsigned n_fp);
 /* Close every client and the socket, remove the socket file. */
 void tasd_control_fini(void);

@@ -21,7 +21,7 @@
  *
  * Held packets are released by the rx callback (the fast path polls rx
  * every iteration, so held tx packets go out then too) and the core caps
- * its idle sleep with tasd_port_due_us(), so a held packet is late by at
+ * its idle sleep with the port's due_us hook (cm_port_due_us), so a held packet is late by at
  * most a loop iteration.  Each queue's state is touched only by the core
  * that owns the queue; the counters are read by the control socket.
  */
@@ -245,7 +245,7 @@ static uint16_t impair_tx(void *txq, struct rte_mbuf **pkts, uint16_t nb)
     return nb; /* every packet is ours now: sent, held, dropped or counted lost */
 }
 
-uint32_t tasd_port_due_us(const struct tasd_port *p, uint16_t queue)
+static uint32_t impair_due_us(const struct cm_port *p, uint16_t queue)
 {
     if (!imp.on || p->port_id != imp.port_id || queue >= imp.n_queues)
         return UINT32_MAX;
@@ -277,7 +277,7 @@ static void describe(char *buf, size_t len, const struct tasd_impair_dir *d)
              d->delay % 10, d->delay_us, d->reorder / 10, d->reorder % 10);
 }
 
-int tasd_impair_attach(struct tasd_port *p, const struct tasd_config *c)
+int tasd_impair_attach(struct cm_port *p, const struct tasd_config *c)
 {
     char rx[128], tx[128];
 
@@ -320,8 +320,8 @@ int tasd_impair_attach(struct tasd_port *p, const struct tasd_config *c)
     }
     imp.pmd_tx = ops->tx_pkt_burst;
     ops->tx_pkt_burst = impair_tx;
-    p->impaired = true;
     imp.on = true;
+    __atomic_store_n(&p->due_us, impair_due_us, __ATOMIC_RELEASE);
 
     describe(rx, sizeof(rx), &imp.rx);
     describe(tx, sizeof(tx), &imp.tx);
@@ -339,7 +339,7 @@ static void free_fifo(struct tasd_impair_fifo *f)
         rte_pktmbuf_free(m);
 }
 
-void tasd_impair_detach(struct tasd_port *p)
+void tasd_impair_detach(struct cm_port *p)
 {
     if (!imp.on)
         return;
@@ -361,7 +361,12 @@ void tasd_impair_detach(struct tasd_port *p)
     free(imp.q);
     imp.q = NULL;
     imp.on = false;
-    p->impaired = false;
+    __atomic_store_n(&p->due_us, NULL, __ATOMIC_RELEASE);
+}
+
+bool tasd_impair_on(void)
+{
+    return imp.on;
 }
 
 #define IMPAIR_STATS(X)                                                                  \

@@ -121,10 +121,54 @@ static void drain_tx_rings(unsigned n_fp)
     }
 }
 
+/* The slow path's parameters: its part of the configuration. */
+static void sp_params_of(const struct tasd_config *c, struct sp_params *p)
+{
+    _Static_assert(SP_MAX_ROUTES >= TASD_MAX_ROUTES, "routes fit");
+    _Static_assert(sizeof(p->run_dir) >= sizeof(c->run_dir), "run dir fits");
+    _Static_assert(sizeof(p->cc) >= sizeof(c->cc), "cc name fits");
+    memset(p, 0, sizeof(*p));
+    p->ip = c->ip;
+    p->prefix = c->prefix;
+    p->mtu = c->mtu;
+    for (unsigned i = 0; i < c->n_routes && i < SP_MAX_ROUTES; i++)
+        p->routes[i] = (struct sp_route_param){
+            .dest = c->routes[i].dest, .prefix = c->routes[i].prefix, .gw = c->routes[i].gw};
+    p->n_routes = c->n_routes;
+    memcpy(p->run_dir, c->run_dir, sizeof(c->run_dir));
+    p->max_flows = c->max_flows;
+    p->app_max_conns = c->app_max_conns;
+    p->somaxconn = c->somaxconn;
+    p->max_ctx = c->max_ctx;
+    p->queue_entries = c->queue_entries;
+    p->rx_buf_size = c->rx_buf_size;
+    p->tx_buf_size = c->tx_buf_size;
+    p->rx_buf_initial = c->rx_buf_initial;
+    p->tx_buf_initial = c->tx_buf_initial;
+    p->timestamps = c->timestamps;
+    p->window_scaling = c->window_scaling;
+    p->sack = c->sack;
+    p->ecn = c->ecn;
+    p->syncookies = c->syncookies;
+    p->syncookie_rate = c->syncookie_rate;
+    p->rto_min_ms = c->rto_min_ms;
+    p->rto_initial_ms = c->rto_initial_ms;
+    p->rto_max_ms = c->rto_max_ms;
+    p->max_retries = c->max_retries;
+    p->syn_retries = c->syn_retries;
+    p->time_wait_ms = c->time_wait_ms;
+    p->tw_reuse = c->tw_reuse;
+    p->arp_timeout_ms = c->arp_timeout_ms;
+    p->control_interval_us = c->control_interval_us;
+    memcpy(p->cc, c->cc, sizeof(c->cc));
+    p->rate_limit_mbps = c->rate_limit_mbps;
+}
+
 int main(int argc, char **argv)
 {
     static struct tasd_config c;
-    static struct tasd_port port;
+    static struct sp_params spp;
+    static struct cm_port port;
     struct tas_global *gpage;
     char ip[INET_ADDRSTRLEN];
     unsigned n_fp;
@@ -171,7 +215,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "tasd: fast path did not initialise: %s\n", strerror(-rc));
         goto out_port;
     }
-    if (sp_init(&c, &port))
+    sp_params_of(&c, &spp);
+    if (sp_init(&spp, &port))
         goto out_fp;
     if (tasd_control_init(&c, &port, n_fp))
         goto out_sp;

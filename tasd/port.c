@@ -19,7 +19,7 @@
  * core (fewer if the port or the EAL's worker lcores are fewer), checksum offloads where
  * the port has them, an mbuf pool shared by the fast path and the slow path, and starts
  * it.  What the port turned out to be (MAC, MTU, queues, offloads) is in
- * struct tasd_port for everyone else.  When the configuration asks for the
+ * struct cm_port for everyone else.  When the configuration asks for the
  * test-only impairment, impair_port.c hooks into the started port.  On failure nothing is
  * left behind: the EAL is cleaned up again, so the caller just exits.
  */
@@ -220,7 +220,7 @@ static bool is_virtual(const struct rte_eth_dev_info *info)
     return bus && !strcmp(rte_bus_name(bus), "vdev");
 }
 
-static int port_configure(struct tasd_port *p, const struct tasd_config *c)
+static int port_configure(struct cm_port *p, const struct tasd_config *c)
 {
     const uint64_t tx_ck = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
     const uint64_t rx_ck = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
@@ -336,7 +336,7 @@ static int port_configure(struct tasd_port *p, const struct tasd_config *c)
     }
     port_started = true;
     if (strstr(info.driver_name, "af_packet") != NULL) {
-        p->n_rx_fds = packet_sockets(p->rx_fds, TASD_PORT_MAX_FDS);
+        p->n_rx_fds = packet_sockets(p->rx_fds, CM_PORT_MAX_FDS);
         if (p->n_rx_fds != p->n_queues)
             p->n_rx_fds = 0; /* not what we expect: poll with timed sleeps */
     }
@@ -373,7 +373,7 @@ static int port_configure(struct tasd_port *p, const struct tasd_config *c)
     return 0;
 }
 
-int tasd_port_init(struct tasd_port *p, const struct tasd_config *c, const char *argv0)
+int tasd_port_init(struct cm_port *p, const struct tasd_config *c, const char *argv0)
 {
     uint16_t pid;
     int rc;
@@ -412,7 +412,7 @@ int tasd_port_init(struct tasd_port *p, const struct tasd_config *c, const char 
     return 0;
 }
 
-void tasd_port_stop(struct tasd_port *p)
+void tasd_port_stop(struct cm_port *p)
 {
     if (p->port_id < RTE_MAX_ETHPORTS && rte_eth_dev_is_valid_port(p->port_id)) {
         if (port_started)

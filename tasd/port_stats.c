@@ -3,7 +3,7 @@
  * of descriptors or mbufs, errors) and, on net_af_packet, the frames the
  * kernel dropped because the PMD's ring was full, which DPDK 22.11 does not
  * report: PACKET_STATISTICS of the PMD's AF_PACKET sockets (port.c found
- * them, struct tasd_port.rx_fds).  That read resets the kernel's counters (nobody else
+ * them, struct cm_port.rx_fds).  That read resets the kernel's counters (nobody else
  * reads them), so the totals are kept here.  Control thread only.
  */
 #include <inttypes.h>
@@ -19,7 +19,7 @@
 static uint64_t af_drops;
 
 /* Add what the kernel counted on the PMD's sockets since last time. */
-static void af_packet_poll(const struct tasd_port *p)
+static void af_packet_poll(const struct cm_port *p)
 {
     for (unsigned i = 0; i < p->n_rx_fds; i++) {
         struct tpacket_stats st;
@@ -29,7 +29,7 @@ static void af_packet_poll(const struct tasd_port *p)
     }
 }
 
-void tasd_port_write_stats(FILE *f, bool json, const struct tasd_port *p)
+void tasd_port_write_stats(FILE *f, bool json, const struct cm_port *p)
 {
     struct rte_eth_stats s;
     if (p->port_id >= RTE_MAX_ETHPORTS || rte_eth_stats_get(p->port_id, &s) != 0)
