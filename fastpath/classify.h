@@ -17,8 +17,8 @@
  * header drops the segment (only where options are parsed: on segments of
  * installed flows here, on SYN and SYN-ACK in the slow path).
  *
- * Inline: it runs on every received frame.  The software checksum is the
- * same sum as DPDK's rte_raw_cksum().
+ * Inline: it runs on every received frame.  The software checksum is
+ * common/cksum.h's, the same sum as DPDK's rte_raw_cksum().
  */
 #ifndef FP_CLASSIFY_H
 #define FP_CLASSIFY_H
@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "tas/proto.h"
+#include "common/cksum.h"
 #include "fastpath/rx.h"
 #include "fastpath/tcp_opts.h"
 
@@ -129,46 +130,18 @@ struct fp_frame {
     uint16_t reason;              /* FP_RX_*: why (DROP/IGNORE), or a note */
 };
 
-/* One's complement sum of n bytes added to sum, 16-bit words in host order
- * (as rte_raw_cksum); fold with fp_cksum_fold(). */
-static inline uint32_t fp_cksum_add(const void *buf, size_t n, uint32_t sum)
-{
-    const uint8_t *p = buf;
-    const size_t even = n & ~(size_t)1;
-    for (size_t i = 0; i < even; i += 2) {
-        uint16_t v;
-        memcpy(&v, p + i, 2);
-        sum += v;
-    }
-    if (n & 1) {
-        uint16_t left = 0;
-        memcpy(&left, p + even, 1);
-        sum += left;
-    }
-    return sum;
-}
-
-static inline uint16_t fp_cksum_fold(uint32_t sum)
-{
-    sum = (sum >> 16) + (sum & 0xffff);
-    sum += sum >> 16;
-    return (uint16_t)sum;
-}
-
 /* Is the IPv4 header checksum (over ihl bytes) good? */
 static inline bool fp_ip_cksum_ok(const struct tas_ip_hdr *ip, uint32_t ihl)
 {
-    return fp_cksum_fold(fp_cksum_add(ip, ihl, 0)) == 0xffff;
+    return cm_cksum_fold(cm_cksum_add(ip, ihl, 0)) == 0xffff;
 }
 
 /* Is the TCP checksum (pseudo header + l4len bytes at th) good? */
 static inline bool fp_tcp_cksum_ok(const struct tas_ip_hdr *ip, const void *th,
                                    uint32_t l4len)
 {
-    uint32_t sum = fp_cksum_add(&ip->src, 8, 0); /* source and destination */
-    const uint8_t b[4] = {0, TAS_IPPROTO_TCP, (uint8_t)(l4len >> 8), (uint8_t)l4len};
-    sum = fp_cksum_add(b, 4, sum);
-    return fp_cksum_fold(fp_cksum_add(th, l4len, sum)) == 0xffff;
+    uint32_t sum = cm_cksum_pseudo4(&ip->src, TAS_IPPROTO_TCP, l4len);
+    return cm_cksum_fold(cm_cksum_add(th, l4len, sum)) == 0xffff;
 }
 
 static inline enum fp_verdict fp_rx_drop(struct fp_frame *fr, unsigned reason)
@@ -237,7 +210,7 @@ static inline enum fp_verdict fp_classify(const uint8_t *frame, uint32_t len,
     const uint8_t *l4 = ipb + ihl;
     if (unlikely(ip->proto != TAS_IPPROTO_TCP)) {
         if (ip->proto == TAS_IPPROTO_ICMP &&
-            fp_cksum_fold(fp_cksum_add(l4, fr->l4len, 0)) != 0xffff)
+            cm_cksum_fold(cm_cksum_add(l4, fr->l4len, 0)) != 0xffff)
             return fp_rx_drop(fr, FP_RX_ICMP_CKSUM);
         return FP_V_IP;
     }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "common/cksum.h"
 #include "slowpath/tcp.h"
 
 int sp_frame_parse_tcp(const uint8_t *frame, size_t len, struct sp_pkt *p)
@@ -98,22 +99,6 @@ size_t sp_frame_build_tcp(uint8_t *buf, size_t cap, const struct sp_seg *s)
     return len;
 }
 
-static uint32_t sum16(const uint8_t *p, size_t n, uint32_t acc)
-{
-    for (size_t i = 0; i + 1 < n; i += 2)
-        acc += (uint32_t)(p[i] << 8 | p[i + 1]);
-    if (n & 1)
-        acc += (uint32_t)p[n - 1] << 8;
-    return acc;
-}
-
-static uint16_t fold(uint32_t acc)
-{
-    while (acc >> 16)
-        acc = (acc & 0xffff) + (acc >> 16);
-    return (uint16_t)~acc;
-}
-
 void sp_frame_cksum(uint8_t *frame, size_t len)
 {
     uint8_t *iph = frame + sizeof(struct tas_eth_hdr);
@@ -121,17 +106,13 @@ void sp_frame_cksum(uint8_t *frame, size_t len)
     size_t ip_len = (size_t)(iph[2] << 8 | iph[3]);
     if (len < sizeof(struct tas_eth_hdr) + ip_len || ip_len < ihl + 20)
         return;
-    iph[10] = iph[11] = 0;
-    uint16_t c = fold(sum16(iph, ihl, 0));
-    iph[10] = (uint8_t)(c >> 8);
-    iph[11] = (uint8_t)c;
+    memset(iph + 10, 0, 2);
+    uint16_t c = cm_cksum(iph, ihl, 0);
+    memcpy(iph + 10, &c, 2);
 
     uint8_t *th = iph + ihl;
     size_t tl = ip_len - ihl;
-    th[16] = th[17] = 0;
-    uint32_t acc = sum16(iph + 12, 8, 0); /* source and destination */
-    acc += TAS_IPPROTO_TCP + (uint32_t)tl;
-    c = fold(sum16(th, tl, acc));
-    th[16] = (uint8_t)(c >> 8);
-    th[17] = (uint8_t)c;
+    memset(th + 16, 0, 2);
+    c = cm_cksum(th, tl, cm_cksum_pseudo4(iph + 12, TAS_IPPROTO_TCP, (uint32_t)tl));
+    memcpy(th + 16, &c, 2);
 }

@@ -7,22 +7,11 @@
 #include <errno.h>
 #include <string.h>
 
+#include "common/cksum.h"
 #include "slowpath/tcp.h"
 
 #define ICMP_ECHO_REPLY   0
 #define ICMP_ECHO_REQUEST 8
-
-uint16_t sp_inet_cksum(const uint8_t *p, size_t n)
-{
-    uint32_t acc = 0;
-    for (size_t i = 0; i + 1 < n; i += 2)
-        acc += (uint32_t)(p[i] << 8 | p[i + 1]);
-    if (n & 1)
-        acc += (uint32_t)p[n - 1] << 8;
-    while (acc >> 16)
-        acc = (acc & 0xffff) + (acc >> 16);
-    return (uint16_t)~acc;
-}
 
 int sp_icmp_echo_reply(uint8_t *frame, size_t len, uint32_t our_ip,
                        const uint8_t our_mac[6])
@@ -44,7 +33,7 @@ int sp_icmp_echo_reply(uint8_t *frame, size_t len, uint32_t our_ip,
     size_t icmp_len = ip_len - ihl;
     if (icmp[0] != ICMP_ECHO_REQUEST || icmp[1] != 0 || ip.dst != our_ip)
         return -ENOENT;
-    if (sp_inet_cksum(icmp, icmp_len) != 0)
+    if (cm_cksum(icmp, icmp_len, 0) != 0)
         return -EINVAL;
 
     memcpy(eth.dst, eth.src, 6);
@@ -55,13 +44,11 @@ int sp_icmp_echo_reply(uint8_t *frame, size_t len, uint32_t our_ip,
     ip.ttl = 64;
     ip.cksum = 0;
     memcpy(frame + sizeof(eth), &ip, sizeof(ip));
-    uint16_t c = sp_inet_cksum(frame + sizeof(eth), ihl);
-    frame[sizeof(eth) + 10] = (uint8_t)(c >> 8);
-    frame[sizeof(eth) + 11] = (uint8_t)c;
+    uint16_t c = cm_cksum(frame + sizeof(eth), ihl, 0);
+    memcpy(frame + sizeof(eth) + 10, &c, 2);
     icmp[0] = ICMP_ECHO_REPLY;
     icmp[2] = icmp[3] = 0;
-    c = sp_inet_cksum(icmp, icmp_len);
-    icmp[2] = (uint8_t)(c >> 8);
-    icmp[3] = (uint8_t)c;
+    c = cm_cksum(icmp, icmp_len, 0);
+    memcpy(icmp + 2, &c, 2);
     return (int)(sizeof(eth) + ip_len);
 }

@@ -96,9 +96,6 @@ size_t sp_frame_build_tcp(uint8_t *buf, size_t cap, const struct sp_seg *s);
  * tools; the daemon uses fp_tx_prepare_cksum). */
 void sp_frame_cksum(uint8_t *frame, size_t len);
 
-/* Internet checksum (RFC 1071) of n bytes: 0 when a checksummed block
- * verifies. */
-uint16_t sp_inet_cksum(const uint8_t *p, size_t n);
 
 /* Turn an ICMP echo request to our_ip into its echo reply, in place.
  * Returns the reply's length, -ENOENT for other ICMP (not for us to

@@ -130,7 +130,7 @@ static void flow_check(const struct fz_flow *z, const struct fp_rx_result *r,
 static void put_cksum(uint8_t *p, size_t n, size_t at, uint32_t sum)
 {
     p[at] = p[at + 1] = 0;
-    uint16_t c = (uint16_t)~fp_cksum_fold(fp_cksum_add(p, n, sum));
+    uint16_t c = (uint16_t)~cm_cksum_fold(cm_cksum_add(p, n, sum));
     memcpy(p + at, &c, 2);
 }
 
@@ -151,7 +151,7 @@ static void fix_cksums(uint8_t *fr, size_t len)
     size_t l4len = tot - ihl;
     if (ip[9] == TAS_IPPROTO_TCP && l4len >= 20) {
         const uint8_t ph[4] = {0, TAS_IPPROTO_TCP, (uint8_t)(l4len >> 8), (uint8_t)l4len};
-        put_cksum(l4, l4len, 16, fp_cksum_add(ph, 4, fp_cksum_add(ip + 12, 8, 0)));
+        put_cksum(l4, l4len, 16, cm_cksum_add(ph, 4, cm_cksum_add(ip + 12, 8, 0)));
     } else if (ip[9] == TAS_IPPROTO_ICMP && l4len >= 4) {
         put_cksum(l4, l4len, 2, 0);
     }

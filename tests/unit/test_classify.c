@@ -321,8 +321,8 @@ Test(classify, icmp_with_a_bad_checksum_is_counted_and_a_good_one_passed_up)
     IP(9) = TAS_IPPROTO_ICMP;
     tf_recksum(frame, n); /* IP checksum right; the ICMP sum is whatever it is */
     size_t l4 = n - TF_IP - 20;
-    uint32_t sum = fp_cksum_add(frame + TF_IP + 20, l4, 0);
-    if (fp_cksum_fold(sum) == 0xffff)
+    uint32_t sum = cm_cksum_add(frame + TF_IP + 20, l4, 0);
+    if (cm_cksum_fold(sum) == 0xffff)
         frame[n - 1] ^= 1;
     cr_assert_eq(feed(frame, n), FP_V_DROP);
     assert_only(FP_RX_ICMP_CKSUM);
@@ -330,7 +330,7 @@ Test(classify, icmp_with_a_bad_checksum_is_counted_and_a_good_one_passed_up)
     /* Make it sum right: fix the first 16-bit word. */
     reset_counters();
     frame[TF_IP + 20] = frame[TF_IP + 21] = 0;
-    uint16_t c = (uint16_t)~fp_cksum_fold(fp_cksum_add(frame + TF_IP + 20, l4, 0));
+    uint16_t c = (uint16_t)~cm_cksum_fold(cm_cksum_add(frame + TF_IP + 20, l4, 0));
     memcpy(frame + TF_IP + 20, &c, 2);
     cr_assert_eq(feed(frame, n), FP_V_IP);
     cr_assert_eq(to_sp, 1);
