@@ -23,17 +23,6 @@
 #include "fastpath/rx.h"
 #include "fastpath/tcp_opts.h"
 
-void fp_exception(struct fp_core *c, struct rte_mbuf *m)
-{
-    if (unlikely(rte_ring_enqueue(c->exc_ring, m) != 0)) {
-        c->stats.drops_ring++;
-        rte_pktmbuf_free(m);
-        return;
-    }
-    c->stats.exceptions++;
-    fp_priv(c)->sp_kick = true;
-}
-
 /* Count a frame that goes no further by its reason, and free it. */
 static inline void drop(struct fp_core *c, struct rte_mbuf *m, unsigned reason)
 {

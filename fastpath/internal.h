@@ -19,6 +19,7 @@
 
 #include <rte_branch_prediction.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include "fastpath/fastpath.h"
 
@@ -201,7 +202,20 @@ void fp_act_flush(struct fp_core *c);
 
 /* input.c */
 void fp_input(struct fp_core *c, struct rte_mbuf *m, uint64_t now, bool reinjected);
-void fp_exception(struct fp_core *c, struct rte_mbuf *m);
+
+/* A frame for the slow path, as received, on the exception ring (input.c
+ * and syn.c; full ring: dropped and counted).  The loop kicks the slow
+ * path once per iteration. */
+static inline void fp_exception(struct fp_core *c, struct rte_mbuf *m)
+{
+    if (unlikely(rte_ring_enqueue(c->exc_ring, m) != 0)) {
+        c->stats.drops_ring++;
+        rte_pktmbuf_free(m);
+        return;
+    }
+    c->stats.exceptions++;
+    fp_priv(c)->sp_kick = true;
+}
 /* syn.c: a TCP segment for no flow of this core: answered here (a SYN to a
  * cookie port), dropped (a RST to one; over the rate), or an exception. */
 struct fp_frame;
