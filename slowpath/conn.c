@@ -128,7 +128,7 @@ struct sp_conn *sp_conn_new(uint32_t lip, uint32_t rip, uint16_t lport, uint16_t
 static void conn_free(struct sp_conn *c)
 {
     sp_conn_hash_del(c);
-    sp_neigh_cancel(c);
+    c->arp_wait = false; /* (the address's token stays; it finds nobody) */
     sp_wheel_cancel(&sp.wheel, &c->tm);
     if (c->half_open) {
         struct sp_listener *l = sp_listener_get(c->listener);
@@ -394,7 +394,7 @@ void sp_conn_maybe_free(struct sp_conn *c)
 void sp_conn_finish(struct sp_conn *c)
 {
     sp_conn_hash_del(c);
-    sp_neigh_cancel(c);
+    c->arp_wait = false; /* (the address's token stays; it finds nobody) */
     c->state = SP_TCP_CLOSED;
     c->timer_ms = 0;
     sp_wheel_cancel(&sp.wheel, &c->tm);

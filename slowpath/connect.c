@@ -135,14 +135,27 @@ void sp_conn_connect(struct sp_app *a, uint16_t ctx, const struct tas_spin_conne
     sp_conn_hash_add(c);
     sp.cnt.conn_active++;
 
-    rc = sp_neigh_resolve(nh, c, c->peer_mac);
+    rc = sp_neigh_resolve(nh, c->peer_mac);
     if (rc < 0) {
         sp_conn_connect_fail(c, -EHOSTUNREACH);
         return;
     }
-    if (rc == 0)
+    if (rc == 0) {
         sp_conn_arp_done(c, c->peer_mac);
-    /* else: the neighbour table calls sp_conn_arp_done later. */
+    } else { /* sp_connect_neigh_done follows */
+        c->arp_wait = true;
+        c->arp_ip = nh;
+    }
+}
+
+void sp_connect_neigh_done(uint32_t ip, const uint8_t *mac)
+{
+    struct sp_conn *next;
+    for (struct sp_conn *c = sp.conns; c != NULL; c = next) {
+        next = c->lnext;
+        if (c->arp_wait && c->arp_ip == ip)
+            sp_conn_arp_done(c, mac); /* may free c (only c) */
+    }
 }
 
 void sp_conn_arp_done(struct sp_conn *c, const uint8_t *mac)

@@ -2,11 +2,12 @@
  * (arp.c, pure) and mbufs, the fast path's tx rings and connections.
  *
  * Received ARP frames (exceptions) teach us neighbours and requests for
- * our address are answered.  A connection that needs a next hop's MAC
- * waits (one token per address in the table) while requests go out
- * (SP_ARP_TRIES, one second apart); it continues with
- * sp_conn_arp_done(mac) or fails with NULL.  A
- * gratuitous ARP announces us when the loop starts.  ARP frames go out on
+ * our address are answered.  An address being resolved has one token in
+ * the table, however many wait for it, while requests go out
+ * (SP_ARP_TRIES, one second apart); then the hook its user registered
+ * (sp_neigh_set_hook: connect.c, for the connections waiting) hears the
+ * MAC, or NULL.  Nothing here knows connections.  A gratuitous ARP
+ * announces us when the loop starts.  ARP frames go out on
  * core 0 without checksum preparation.
  */
 #include <arpa/inet.h>
@@ -23,6 +24,13 @@
  * carry arp_wait + arp_ip), so any number of connects can wait. */
 #define SP_ARP_TAG_CONNS 1
 
+static sp_neigh_hook resolved_hook;
+
+void sp_neigh_set_hook(sp_neigh_hook hook)
+{
+    resolved_hook = hook;
+}
+
 static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 static const uint8_t zero_mac[6];
 
@@ -30,13 +38,8 @@ static void arp_done(void *item, uint32_t tag, const uint8_t *mac, void *arg)
 {
     if (tag != SP_ARP_TAG_CONNS)
         return;
-    uint32_t ip = (uint32_t)(uintptr_t)item;
-    struct sp_conn *next;
-    for (struct sp_conn *c = sp.conns; c != NULL; c = next) {
-        next = c->lnext;
-        if (c->arp_wait && c->arp_ip == ip)
-            sp_conn_arp_done(c, mac); /* may free c (only c) */
-    }
+    if (resolved_hook != NULL)
+        resolved_hook((uint32_t)(uintptr_t)item, mac);
 }
 
 static void send_arp(uint16_t op, const uint8_t dst[6], const uint8_t tha[6],
@@ -95,7 +98,7 @@ void sp_neigh_input(struct rte_mbuf *m)
     sp_tx(0, r, false);
 }
 
-int sp_neigh_resolve(uint32_t dst, struct sp_conn *c, uint8_t mac[6])
+int sp_neigh_resolve(uint32_t dst, uint8_t mac[6])
 {
     const struct sp_neigh *n = sp_arp_lookup(&sp.arp, dst, sp.now_ms);
     if (n != NULL) {
@@ -112,14 +115,7 @@ int sp_neigh_resolve(uint32_t dst, struct sp_conn *c, uint8_t mac[6])
         if (rc == 1)
             arp_request(dst, NULL);
     }
-    c->arp_wait = true;
-    c->arp_ip = dst;
     return 1;
-}
-
-void sp_neigh_cancel(struct sp_conn *c)
-{
-    c->arp_wait = false; /* the address's token stays; it finds nobody */
 }
 
 void sp_neigh_tick(void)

@@ -458,6 +458,9 @@ void sp_conn_release_inherited(struct sp_conn *c, struct sp_app *a);
 /* ATTACH of a flow a holds. */
 void sp_conn_attach(struct sp_app *a, uint16_t ctx, const struct tas_spin_attach *r);
 void sp_conn_arp_done(struct sp_conn *c, const uint8_t *mac);
+/* The neighbour table's hook (sp_neigh_set_hook): the connections waiting
+ * for ip go on (mac) or fail (NULL). */
+void sp_connect_neigh_done(uint32_t ip, const uint8_t *mac);
 /* MSS for a flow given the peer's MSS option; what the app sees. */
 uint16_t sp_conn_syn_mss(uint16_t peer_mss);
 uint16_t sp_conn_app_mss(const struct sp_conn *c);
@@ -610,10 +613,12 @@ uint16_t sp_syn_window(const struct sp_conn *c);
 int sp_neigh_init(void);
 void sp_neigh_fini(void);
 void sp_neigh_input(struct rte_mbuf *m);
-/* MAC of next hop for dst: 0 (mac filled), or 1 (c parked until resolved:
- * sp_conn_arp_done follows), or -errno. */
-int sp_neigh_resolve(uint32_t dst, struct sp_conn *c, uint8_t mac[6]);
-void sp_neigh_cancel(struct sp_conn *c);
+/* MAC of next hop for dst: 0 (mac filled), or 1 (being resolved: the hook
+ * hears it), or -errno. */
+int sp_neigh_resolve(uint32_t dst, uint8_t mac[6]);
+/* Who hears that an address was resolved (mac) or not (NULL). */
+typedef void (*sp_neigh_hook)(uint32_t ip, const uint8_t *mac);
+void sp_neigh_set_hook(sp_neigh_hook hook);
 void sp_neigh_tick(void);
 /* An address is being resolved (requests to repeat). */
 bool sp_neigh_busy(void);
