@@ -1,6 +1,7 @@
 /* loop.c - the slow path's event loop, and its start and end.
  *
- * One epoll set on tasd's main thread.  What wakes it:
+ * One epoll set on tasd's main thread (its descriptors and callbacks:
+ * fdset.c).  What wakes it:
  *   signalfd          SIGTERM / SIGINT: leave the loop
  *   timerfd           the next thing due: every control interval while
  *                     there is activity or work in progress (fast-path
@@ -11,10 +12,6 @@
  *   fp.cores[c].sp_efd  a core put exceptions or events on its rings
  *   app.sock and each application's socket and doorbell (app.c)
  *   whatever else registers with sp_loop_add (the control socket)
- *
- * Callbacks are found by descriptor with a generation number, so a
- * callback may remove any descriptor (even one later in the same epoll
- * batch) safely.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,58 +35,10 @@
 #include "common/port.h"
 #include "slowpath/sp.h"
 
-struct sp_state sp = {.epfd = -1, .sigfd = -1, .tfd = -1, .app_lfd = -1, .gpage_fd = -1};
-
 #define SP_EXC_BURST  32
 #define SP_EXC_BUDGET 1024 /* exceptions per core per wake-up */
 
-/* ---- descriptor registry ---- */
-
-struct fd_ent {
-    sp_fd_cb cb;
-    void *arg;
-    uint32_t gen;
-};
-static struct fd_ent *fds;
-static unsigned n_fds;
 static int stop_efd = -1;
-
-int sp_loop_add(int fd, sp_fd_cb cb, void *arg)
-{
-    if (fd < 0 || cb == NULL || sp.epfd < 0)
-        return -EINVAL;
-    if ((unsigned)fd >= n_fds) {
-        unsigned n = n_fds ? n_fds : 64;
-        while (n <= (unsigned)fd)
-            n *= 2;
-        struct fd_ent *p = realloc(fds, n * sizeof(*p));
-        if (p == NULL)
-            return -ENOMEM;
-        memset(p + n_fds, 0, (n - n_fds) * sizeof(*p));
-        fds = p;
-        n_fds = n;
-    }
-    struct fd_ent *e = &fds[fd];
-    e->gen++;
-    struct epoll_event ev = {.events = EPOLLIN,
-                             .data.u64 = (uint64_t)(uint32_t)fd | (uint64_t)e->gen << 32};
-    if (epoll_ctl(sp.epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
-        return -errno;
-    e->cb = cb;
-    e->arg = arg;
-    return 0;
-}
-
-int sp_loop_del(int fd)
-{
-    if (fd < 0 || (unsigned)fd >= n_fds || fds[fd].cb == NULL)
-        return -ENOENT;
-    fds[fd].cb = NULL;
-    fds[fd].arg = NULL;
-    fds[fd].gen++;
-    epoll_ctl(sp.epfd, EPOLL_CTL_DEL, fd, NULL);
-    return 0;
-}
 
 /* ---- clock ---- */
 
@@ -402,13 +351,8 @@ int sp_run(void)
         sp_clock_update();
         if (n > 0)
             sp.cnt.wakeups++;
-        for (int i = 0; i < n; i++) {
-            int fd = (int)(uint32_t)evs[i].data.u64;
-            uint32_t gen = (uint32_t)(evs[i].data.u64 >> 32);
-            if ((unsigned)fd >= n_fds || fds[fd].cb == NULL || fds[fd].gen != gen)
-                continue;
-            fds[fd].cb(fd, evs[i].events, fds[fd].arg);
-        }
+        if (n > 0)
+            sp_fdset_dispatch(evs, n);
         sp_flood_poll();
         sp_cmd_flush();
         timer_adapt();
@@ -476,7 +420,5 @@ void sp_fini(void)
         close(stop_efd);
     close(sp.epfd);
     sp.epfd = sp.sigfd = sp.tfd = stop_efd = -1;
-    free(fds);
-    fds = NULL;
-    n_fds = 0;
+    sp_fdset_fini();
 }

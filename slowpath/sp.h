@@ -609,6 +609,12 @@ uint32_t sp_ts_now(void);
 /* Our window advertised in a SYN/SYN-ACK (never scaled). */
 uint16_t sp_syn_window(const struct sp_conn *c);
 
+/* ---- fdset.c ---- */
+struct epoll_event;
+/* Run the callbacks of the n descriptors epoll_wait found ready. */
+void sp_fdset_dispatch(const struct epoll_event *evs, int n);
+void sp_fdset_fini(void);
+
 /* ---- neigh.c ---- */
 int sp_neigh_init(void);
 void sp_neigh_fini(void);
