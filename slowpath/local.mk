@@ -2,7 +2,7 @@
 # The slow path is linked into tasd; its pure files (no DPDK) are also
 # linked straight into their unit tests.
 tasd_tasd_SOURCES += slowpath/slowpath.h slowpath/sp.h \
-	slowpath/loop.c slowpath/fdset.c slowpath/state.c slowpath/cmd.c slowpath/app.c \
+	slowpath/loop.c slowpath/fdset.c slowpath/state.c slowpath/sync_in.c slowpath/cmd.c slowpath/app.c \
 	slowpath/conn.c slowpath/connect.c slowpath/listen.c slowpath/fork.c slowpath/timers.c \
 	slowpath/time_wait.c slowpath/flood.c \
 	slowpath/tcp_in.c slowpath/tcp_out.c slowpath/neigh.c slowpath/stats.c \

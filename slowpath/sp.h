@@ -445,7 +445,6 @@ void sp_conn_connect(struct sp_app *a, uint16_t ctx, const struct tas_spin_conne
 void sp_conn_app_req(struct sp_app *a, uint16_t ctx, uint8_t type, const void *body);
 void sp_conn_fp_event(const struct fp_event *ev);
 /* Exception for a connection we know (mbuf consumed). */
-void sp_conn_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf *m);
 void sp_conn_app_gone(struct sp_app *a);
 /* Refresh the connection's struct tas_flow_info (TCP_INFO) in its slot. */
 void sp_conn_write_info(struct sp_conn *c);
@@ -589,12 +588,16 @@ bool sp_tw_reuse(struct sp_tw *t, uint32_t *iss);
 void sp_tw_free(struct sp_tw *t);
 void sp_tw_tick(void);
 
+/* ---- sync_in.c ---- */
+/* A SYN, RST or early segment for synchronized connection c (consumes m). */
+void sp_sync_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf *m);
+
 /* ---- tcp_in.c ---- */
 void sp_exc_input(struct rte_mbuf *m);
-/* RFC 9293 reset for a segment nobody owns. */
-void sp_tcp_reply_rst(const struct sp_pkt *p);
 
 /* ---- tcp_out.c ---- */
+/* RFC 9293 reset for a segment nobody owns (rate-limited). */
+void sp_tcp_reply_rst(const struct sp_pkt *p);
 /* A zeroed segment from our MAC to peer_mac for the 4-tuple (network order). */
 void sp_seg_init(struct sp_seg *s, const uint8_t peer_mac[6], uint32_t lip, uint32_t rip,
                  uint16_t lport, uint16_t rport);

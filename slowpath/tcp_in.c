@@ -17,36 +17,25 @@
 
 #include "slowpath/sp.h"
 
-static bool rst_allowed(void)
+/* A segment for connection c: by its state, to the active open (connect.c),
+ * the passive open (listen.c) or a synchronized connection (sync_in.c). */
+static void conn_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf *m)
 {
-    if (sp.now_ms - sp.rst_refill_ms >= 1000) {
-        sp.rst_refill_ms = sp.now_ms;
-        sp.rst_tokens = SP_RST_PER_SEC;
+    switch (c->state) {
+    case SP_TCP_SYN_SENT:
+        sp_connect_input(c, p);
+        rte_pktmbuf_free(m);
+        break;
+    case SP_TCP_SYN_RCVD:
+        sp_listen_input(c, p, m);
+        break;
+    default:
+        if (sp_tcp_synchronized(c->state) && c->fstate == SP_FLOW_INSTALLED)
+            sp_sync_input(c, p, m);
+        else
+            rte_pktmbuf_free(m);
+        break;
     }
-    if (sp.rst_tokens == 0) {
-        sp.cnt.rst_limited++;
-        return false;
-    }
-    sp.rst_tokens--;
-    return true;
-}
-
-void sp_tcp_reply_rst(const struct sp_pkt *p)
-{
-    struct sp_seg s;
-
-    if ((p->flags & TAS_TCP_RST) || !rst_allowed())
-        return;
-    sp_seg_init(&s, p->src_mac, p->lip, p->rip, p->lport, p->rport);
-    if (p->flags & TAS_TCP_ACK) {
-        s.seq = p->ack;
-        s.flags = TAS_TCP_RST;
-    } else {
-        s.seq = 0;
-        s.ack = p->seq + p->seg_len;
-        s.flags = TAS_TCP_RST | TAS_TCP_ACK;
-    }
-    sp_tcp_send(0, &s);
 }
 
 static bool remote_ok(uint32_t ip)
@@ -121,7 +110,7 @@ void sp_exc_input(struct rte_mbuf *m)
     }
     struct sp_conn *c = sp_conn_lookup(p.lip, p.rip, p.lport, p.rport);
     if (c != NULL) {
-        sp_conn_input(c, &p, m);
+        conn_input(c, &p, m);
         return;
     }
     struct sp_tw *t = sp_tw_lookup(p.lip, p.rip, p.lport, p.rport);

@@ -1,6 +1,7 @@
 /* tcp_out.c - the TCP segments the slow path sends itself: SYN, SYN-ACK,
  * the ACK that completes an active open, ACKs from TIME_WAIT and challenge
- * ACKs, and resets.  Each is built into an mbuf from the port's pool
+ * ACKs, and resets (of a connection, and RFC 9293's for a segment nobody
+ * owns, rate-limited).  Each is built into an mbuf from the port's pool
  * (frame.c lays out the headers) and goes out on the connection's core
  * (core 0 for segments nobody owns) with fp_tx_prepare_cksum.
  *
@@ -144,4 +145,37 @@ int sp_send_rst(struct sp_conn *c, uint32_t seq, uint32_t ack, bool with_ack)
     s.ack = ack;
     s.flags = TAS_TCP_RST | (with_ack ? TAS_TCP_ACK : 0);
     return sp_tcp_send(c->core, &s);
+}
+
+/* Resets for segments nobody owns, at most SP_RST_PER_SEC a second. */
+static bool rst_allowed(void)
+{
+    if (sp.now_ms - sp.rst_refill_ms >= 1000) {
+        sp.rst_refill_ms = sp.now_ms;
+        sp.rst_tokens = SP_RST_PER_SEC;
+    }
+    if (sp.rst_tokens == 0) {
+        sp.cnt.rst_limited++;
+        return false;
+    }
+    sp.rst_tokens--;
+    return true;
+}
+
+void sp_tcp_reply_rst(const struct sp_pkt *p)
+{
+    struct sp_seg s;
+
+    if ((p->flags & TAS_TCP_RST) || !rst_allowed())
+        return;
+    sp_seg_init(&s, p->src_mac, p->lip, p->rip, p->lport, p->rport);
+    if (p->flags & TAS_TCP_ACK) {
+        s.seq = p->ack;
+        s.flags = TAS_TCP_RST;
+    } else {
+        s.seq = 0;
+        s.ack = p->seq + p->seg_len;
+        s.flags = TAS_TCP_RST | TAS_TCP_ACK;
+    }
+    sp_tcp_send(0, &s);
 }
