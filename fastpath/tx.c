@@ -249,9 +249,10 @@ void fp_tx_ack(struct fp_core *c, struct fp_flow *f, uint64_t now)
     }
 }
 
-/* In-order data arrived: its ACK may wait up to FP_DELACK_US for a reply
- * segment to carry it (RFC 1122 4.2.3.2, RFC 9293 3.8.6.3), so that an RPC
- * costs the peer one frame instead of two.  A second unacknowledged segment
+/* In-order data (or the peer's FIN) arrived: its ACK may wait up to
+ * FP_DELACK_US for a reply segment (or our FIN) to carry it (RFC 1122
+ * 4.2.3.2, RFC 9293 3.8.6.3), so that an RPC costs the peer one frame
+ * instead of two.  A second unacknowledged segment
  * is acknowledged at once, so bulk senders see an ACK every other segment.
  * Each delay is one FIFO entry stamped with the flow's dack_seq; an entry
  * whose ACK a data segment carried, or that a later delay replaced, is
