@@ -86,56 +86,56 @@ static void usage(void)
     exit(2);
 }
 
-int main(int argc, char **argv)
+struct opts {
+    const char *addr;
+    uint16_t port;
+    long n, dur_s, warm_ms;
+    size_t size;
+};
+
+static void parse_opts(int argc, char **argv, struct opts *op)
 {
-    const char *addr = NULL;
-    uint16_t port = 7000;
-    long n = 1, dur_s = 10, warm_ms = 1000;
-    size_t size = 64;
+    *op = (struct opts){.port = 7000, .n = 1, .dur_s = 10, .warm_ms = 1000, .size = 64};
     int o;
     while ((o = getopt(argc, argv, "a:p:c:d:w:s:h")) != -1) {
         switch (o) {
         case 'a':
-            addr = optarg;
+            op->addr = optarg;
             break;
         case 'p':
-            port = (uint16_t)tu_num(PROG, "-p", optarg, 1, 65535);
+            op->port = (uint16_t)tu_num(PROG, "-p", optarg, 1, 65535);
             break;
         case 'c':
-            n = tu_num(PROG, "-c", optarg, 1, 4096);
+            op->n = tu_num(PROG, "-c", optarg, 1, 4096);
             break;
         case 'd':
-            dur_s = tu_num(PROG, "-d", optarg, 1, 3600);
+            op->dur_s = tu_num(PROG, "-d", optarg, 1, 3600);
             break;
         case 'w':
-            warm_ms = tu_num(PROG, "-w", optarg, 0, 60) * 1000;
+            op->warm_ms = tu_num(PROG, "-w", optarg, 0, 60) * 1000;
             break;
         case 's':
-            size = (size_t)tu_num(PROG, "-s", optarg, 1, MAX_SIZE);
+            op->size = (size_t)tu_num(PROG, "-s", optarg, 1, MAX_SIZE);
             break;
         default:
             usage();
         }
     }
-    if (addr == NULL)
+    if (op->addr == NULL)
         usage();
-    struct sockaddr_in sa;
-    tu_addr(PROG, addr, port, &sa);
-    signal(SIGPIPE, SIG_IGN);
+}
 
-    static uint8_t req[MAX_SIZE], buf[MAX_SIZE];
-    tu_pattern(req, size, 42);
-    struct conn *conns = calloc((size_t)n, sizeof(*conns));
-    int ep = epoll_create1(0);
-    if (conns == NULL || ep < 0) {
-        fprintf(stderr, PROG ": setup: %s\n", strerror(errno));
-        return 1;
-    }
-    for (long i = 0; i < n; i++) {
+/* connect_all: op->n non-blocking TCP_NODELAY connections, each in the epoll
+ * set ep with its struct conn as data.  0, or -1 after saying why. */
+static int connect_all(const struct opts *op, struct conn *conns, int ep)
+{
+    struct sockaddr_in sa;
+    tu_addr(PROG, op->addr, op->port, &sa);
+    for (long i = 0; i < op->n; i++) {
         int fd = tu_connect(&sa, 5000);
         if (fd < 0) {
-            fprintf(stderr, PROG ": connect %s:%u: %s\n", addr, port, tu_errname(-fd));
-            return 1;
+            fprintf(stderr, PROG ": connect %s:%u: %s\n", op->addr, op->port, tu_errname(-fd));
+            return -1;
         }
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -144,80 +144,117 @@ int main(int argc, char **argv)
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &conns[i]};
         if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
             fprintf(stderr, PROG ": epoll_ctl: %s\n", strerror(errno));
-            return 1;
+            return -1;
         }
     }
+    return 0;
+}
 
-    long errors = 0, alive = n;
-    for (long i = 0; i < n; i++)
-        if (!send_req(&conns[i], req, size)) {
-            conns[i].dead = true;
-            errors++;
-            alive--;
-        }
-    uint64_t t0 = tu_now_ns();
-    uint64_t m_start = t0 + (uint64_t)warm_ms * 1000000ull;
-    uint64_t m_end = m_start + (uint64_t)dur_s * 1000000000ull;
-    uint64_t completed = 0;
+struct run {
+    const struct opts *op;
+    struct conn *conns;
+    int ep;
+    const uint8_t *req;
+    long errors, alive;
+    uint64_t m_start, m_end, completed;
+};
+
+static void conn_fail(struct run *r, struct conn *c)
+{
+    c->dead = true;
+    r->errors++;
+    r->alive--;
+}
+
+/* on_readable: read what the server echoed on c; a whole reply is recorded
+ * (if it fell in the measured window) and the next request sent. */
+static void on_readable(struct run *r, struct conn *c)
+{
+    static uint8_t buf[MAX_SIZE];
+    size_t size = r->op->size;
+    ssize_t n = read(c->fd, buf, size - c->rcvd);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0 || memcmp(buf, r->req + c->rcvd, (size_t)n) != 0) {
+        fprintf(stderr, PROG ": connection %ld: %s\n", (long)(c - r->conns),
+                n < 0    ? tu_errname(errno)
+                : n == 0 ? "EOF"
+                         : "wrong bytes echoed");
+        epoll_ctl(r->ep, EPOLL_CTL_DEL, c->fd, NULL);
+        conn_fail(r, c);
+        return;
+    }
+    c->rcvd += (size_t)n;
+    if (c->rcvd < size)
+        return;
+    uint64_t t = tu_now_ns();
+    if (c->t_start >= r->m_start && t <= r->m_end) {
+        record(t - c->t_start);
+        r->completed++;
+    }
+    c->sent = c->rcvd = 0;
+    /* A partial write of a small request is finished by run_loop; the
+     * common case sends it whole. */
+    if (!send_req(c, r->req, size))
+        conn_fail(r, c);
+}
+
+/* run_loop: the closed loop until the measured window ends or every
+ * connection failed.  0, or -1 if epoll_wait failed. */
+static int run_loop(struct run *r)
+{
     struct epoll_event evs[256];
-    while (alive > 0) {
-        uint64_t now = tu_now_ns();
-        if (now >= m_end)
-            break;
-        int k = epoll_wait(ep, evs, 256, 100);
+    long n = r->op->n;
+    for (long i = 0; i < n; i++)
+        if (!send_req(&r->conns[i], r->req, r->op->size))
+            conn_fail(r, &r->conns[i]);
+    while (r->alive > 0 && tu_now_ns() < r->m_end) {
+        int k = epoll_wait(r->ep, evs, 256, 100);
         if (k < 0 && errno != EINTR) {
             fprintf(stderr, PROG ": epoll_wait: %s\n", strerror(errno));
-            return 1;
+            return -1;
         }
         for (int e = 0; e < k; e++) {
             struct conn *c = evs[e].data.ptr;
-            if (c->dead)
-                continue;
-            ssize_t r = read(c->fd, buf, size - c->rcvd);
-            if (r < 0 && (errno == EAGAIN || errno == EINTR))
-                continue;
-            if (r <= 0 || memcmp(buf, req + c->rcvd, (size_t)r) != 0) {
-                fprintf(stderr, PROG ": connection %ld: %s\n", (long)(c - conns),
-                        r < 0    ? tu_errname(errno)
-                        : r == 0 ? "EOF"
-                                 : "wrong bytes echoed");
-                c->dead = true;
-                epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
-                errors++;
-                alive--;
-                continue;
-            }
-            c->rcvd += (size_t)r;
-            if (c->rcvd < size)
-                continue;
-            uint64_t t = tu_now_ns();
-            if (c->t_start >= m_start && t <= m_end) {
-                record(t - c->t_start);
-                completed++;
-            }
-            c->sent = c->rcvd = 0;
-            /* A partial write of a small request is finished by the loop
-             * below; the common case sends it whole. */
-            if (!send_req(c, req, size)) {
-                c->dead = true;
-                errors++;
-                alive--;
-            }
+            if (!c->dead)
+                on_readable(r, c);
         }
         for (long i = 0; i < n; i++)
-            if (!conns[i].dead && conns[i].sent < size &&
-                !send_req(&conns[i], req, size)) {
-                conns[i].dead = true;
-                errors++;
-                alive--;
-            }
+            if (!r->conns[i].dead && r->conns[i].sent < r->op->size &&
+                !send_req(&r->conns[i], r->req, r->op->size))
+                conn_fail(r, &r->conns[i]);
     }
-    for (long i = 0; i < n; i++)
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct opts op;
+    parse_opts(argc, argv, &op);
+    signal(SIGPIPE, SIG_IGN);
+
+    static uint8_t req[MAX_SIZE];
+    tu_pattern(req, op.size, 42);
+    struct conn *conns = calloc((size_t)op.n, sizeof(*conns));
+    int ep = epoll_create1(0);
+    if (conns == NULL || ep < 0) {
+        fprintf(stderr, PROG ": setup: %s\n", strerror(errno));
+        return 1;
+    }
+    if (connect_all(&op, conns, ep) < 0)
+        return 1;
+
+    struct run r = {.op = &op, .conns = conns, .ep = ep, .req = req, .alive = op.n};
+    r.m_start = tu_now_ns() + (uint64_t)op.warm_ms * 1000000ull;
+    r.m_end = r.m_start + (uint64_t)op.dur_s * 1000000000ull;
+    if (run_loop(&r) < 0)
+        return 1;
+    for (long i = 0; i < op.n; i++)
         close(conns[i].fd);
     qsort(lat, n_lat, sizeof(*lat), cmp_u32);
     printf("conns=%ld size=%zu duration=%ld requests=%llu rate=%.0f p50_us=%.1f "
            "p99_us=%.1f errors=%ld\n",
-           n, size, dur_s, (unsigned long long)completed,
-           (double)completed / (double)dur_s, pct_us(0.50), pct_us(0.99), errors);
-    return (errors == 0 && completed > 0) ? 0 : 1;
+           op.n, op.size, op.dur_s, (unsigned long long)r.completed,
+           (double)r.completed / (double)op.dur_s, pct_us(0.50), pct_us(0.99), r.errors);
+    return (r.errors == 0 && r.completed > 0) ? 0 : 1;
 }
