@@ -48,6 +48,7 @@
 
 #include "tas/ctxq.h"
 #include "tas/msg.h"
+#include "tas/parkq.h"
 #include "tas/queue.h"
 #include "tas/shm.h"
 
@@ -270,7 +271,6 @@ struct tas_map {
 };
 
 struct tas_waiter;
-struct tas_sp_pending;
 struct tas_stash;
 
 struct tas_ctx {
@@ -297,7 +297,7 @@ struct tas_ctx {
     struct tas_sock *listeners;
     struct tas_sock *pending;
     struct tas_sock *dirty;
-    struct tas_sp_pending *sp_over_head, *sp_over_tail;
+    struct tas_parkq sp_over; /* sp_in entries waiting for room (post.c) */
     struct tas_stash *stash;
     uint32_t n_stash;
     uint64_t next_serial;

@@ -3,7 +3,8 @@
  * Requests for the slow path (listen, connect, accepted, close, ...) go on
  * the context's sp_in queue, followed every time by a write to the slow-path
  * doorbell.  If sp_in is full they wait, in order, on a private overflow
- * list that is retried on every later call and before sleeping.
+ * list (tas/parkq.h, the slow path's own for sp_out) that is retried on
+ * every later call and before sleeping.
  *
  * Data progress for the fast path ("wrote N bytes", "consumed N bytes") is
  * kept per socket (pend_tx, pend_rx) and coalesced into one TAS_FPIN_UPDATE
@@ -18,28 +19,11 @@
 
 #include "libtas/internal.h"
 
-struct tas_sp_pending {
-    struct tas_sp_pending *next;
-    uint8_t type;
-    uint8_t body[TAS_QE_BODY];
-};
-
 static void ring_doorbell(int fd)
 {
     uint64_t one = 1;
     if (fd >= 0)
         (void)!real_write(fd, &one, sizeof(one));
-}
-
-static bool sp_put(uint8_t type, const void *body, size_t len)
-{
-    void *slot = tas_q_slot(&tas_ctx.sp_in);
-    if (slot == NULL)
-        return false;
-    memset(slot, 0, TAS_QE_BODY);
-    memcpy(slot, body, len);
-    tas_q_push(&tas_ctx.sp_in, type);
-    return true;
 }
 
 int tas_sp_post(uint8_t type, const void *body, size_t len)
@@ -51,21 +35,11 @@ int tas_sp_post(uint8_t type, const void *body, size_t len)
     if (len > TAS_QE_BODY)
         return -EINVAL;
     tas_sp_flush();
-    if (c->sp_over_head == NULL && sp_put(type, body, len)) {
-        ring_doorbell(c->sp_db_fd);
-        return 0;
-    }
-    struct tas_sp_pending *p = calloc(1, sizeof(*p));
-    if (p == NULL)
-        return -ENOMEM;
-    p->type = type;
-    memcpy(p->body, body, len);
-    if (c->sp_over_tail != NULL)
-        c->sp_over_tail->next = p;
-    else
-        c->sp_over_head = p;
-    c->sp_over_tail = p;
-    c->stats.sp_overflow++;
+    int r = tas_parkq_put(&c->sp_over, &c->sp_in, type, body, len, UINT32_MAX);
+    if (r < 0)
+        return r;
+    if (r == 0)
+        c->stats.sp_overflow++;
     ring_doorbell(c->sp_db_fd);
     return 0;
 }
@@ -73,19 +47,14 @@ int tas_sp_post(uint8_t type, const void *body, size_t len)
 void tas_sp_flush(void)
 {
     struct tas_ctx *c = &tas_ctx;
-    bool posted = false;
 
-    while (c->sp_over_head != NULL) {
-        struct tas_sp_pending *p = c->sp_over_head;
-        if (c->state == TAS_CTX_READY && !sp_put(p->type, p->body, sizeof(p->body)))
-            break;
-        posted = true;
-        c->sp_over_head = p->next;
-        if (c->sp_over_head == NULL)
-            c->sp_over_tail = NULL;
-        free(p);
+    if (tas_parkq_empty(&c->sp_over))
+        return;
+    if (c->state != TAS_CTX_READY) {
+        tas_parkq_clear(&c->sp_over); /* nobody to tell */
+        return;
     }
-    if (posted && c->state == TAS_CTX_READY)
+    if (tas_parkq_flush(&c->sp_over, &c->sp_in) > 0)
         ring_doorbell(c->sp_db_fd);
 }
 
@@ -197,7 +166,7 @@ void tas_fp_flush(void)
 
 bool tas_post_pending(void)
 {
-    return tas_ctx.sp_over_head != NULL || tas_ctx.dirty != NULL;
+    return !tas_parkq_empty(&tas_ctx.sp_over) || tas_ctx.dirty != NULL;
 }
 
 /* SO_KEEPALIVE and the TCP_KEEP* values for the socket's flow: the kernel

@@ -407,43 +407,23 @@ int sp_app_post(struct sp_app *a, uint16_t ctx, uint8_t type, const void *body,
         len > TAS_QE_BODY)
         return -EPIPE;
     struct sp_app_ctx *x = &a->ctxs[ctx];
-    if (x->park_head == NULL && tas_q_put(&x->sp_out, type, body, len) == 0) {
+    /* sp_out full: the completion waits, in order, until there is room. */
+    int r = tas_parkq_put(&x->park, &x->sp_out, type, body, len, SP_OUTQ_MAX);
+    if (r == 1) {
         ctx_kick(x);
         return 0;
     }
-    /* sp_out is full: keep the completion, in order, until there is room. */
-    struct sp_outq_ent *e = x->parked < SP_OUTQ_MAX ? calloc(1, sizeof(*e)) : NULL;
-    if (e == NULL) {
+    if (r < 0) {
         sp.cnt.out_dropped++;
         return -ENOBUFS;
     }
-    e->type = type;
-    memcpy(e->body, body, len);
-    if (x->park_tail != NULL)
-        x->park_tail->next = e;
-    else
-        x->park_head = e;
-    x->park_tail = e;
-    x->parked++;
     sp.cnt.out_parked++;
     return 0;
 }
 
 static void ctx_unpark(struct sp_app_ctx *x)
 {
-    bool pushed = false;
-    while (x->park_head != NULL) {
-        struct sp_outq_ent *e = x->park_head;
-        if (tas_q_put(&x->sp_out, e->type, e->body, sizeof(e->body)) != 0)
-            break;
-        x->park_head = e->next;
-        if (x->park_head == NULL)
-            x->park_tail = NULL;
-        x->parked--;
-        free(e);
-        pushed = true;
-    }
-    if (pushed)
+    if (tas_parkq_flush(&x->park, &x->sp_out) > 0)
         ctx_kick(x);
 }
 
@@ -598,11 +578,7 @@ static void app_free(struct sp_app *a)
         struct sp_app_ctx *x = &a->ctxs[i];
         if (!x->used)
             continue;
-        while (x->park_head != NULL) {
-            struct sp_outq_ent *e = x->park_head;
-            x->park_head = e->next;
-            free(e);
-        }
+        tas_parkq_clear(&x->park);
         if (x->efd >= 0)
             close(x->efd);
         sp.gslot_app[x->gslot] = NULL;
@@ -647,7 +623,7 @@ void sp_app_tick(void)
             continue;
         }
         for (unsigned i = 0; a->ctxs != NULL && i < a->max_ctx; i++)
-            if (a->ctxs[i].used && a->ctxs[i].park_head != NULL)
+            if (a->ctxs[i].used && !tas_parkq_empty(&a->ctxs[i].park))
                 ctx_unpark(&a->ctxs[i]);
         if (a->more)
             app_drain(a);
@@ -660,7 +636,7 @@ bool sp_app_busy(void)
         if (a->dying || a->more || a->bad_entries >= SP_APP_BAD_ENTRIES_MAX)
             return true;
         for (unsigned i = 0; a->ctxs != NULL && i < a->max_ctx; i++)
-            if (a->ctxs[i].used && a->ctxs[i].park_head != NULL)
+            if (a->ctxs[i].used && !tas_parkq_empty(&a->ctxs[i].park))
                 return true;
     }
     return false;

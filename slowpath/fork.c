@@ -106,7 +106,7 @@ static uint32_t unread_new_conns(const struct sp_app *a, struct sp_hold *v, uint
                 v[n++] =
                     (struct sp_hold){.kind = SP_HOLD_FLOW, .id = nc.flow, .gen = nc.gen};
         }
-        for (const struct sp_outq_ent *p = x->park_head; p != NULL; p = p->next) {
+        for (const struct tas_park_ent *p = x->park.head; p != NULL; p = p->next) {
             if (p->type != TAS_SPOUT_NEW_CONN)
                 continue;
             struct tas_spout_new_conn nc;

@@ -36,6 +36,7 @@
 #include <stdint.h>
 
 #include "tas/ctxq.h"
+#include "tas/parkq.h"
 #include "tas/queue.h"
 #include "tas/shm.h"
 #include "fastpath/fastpath.h"
@@ -105,13 +106,6 @@ struct sp_counters {
     uint64_t limit_flows, limit_app_conns;
 };
 
-/* A completion waiting for room in a context's sp_out queue. */
-struct sp_outq_ent {
-    struct sp_outq_ent *next;
-    uint8_t type;
-    uint8_t body[TAS_QE_BODY];
-};
-
 struct sp_app_ctx {
     bool used;
     uint16_t gslot; /* fast-path context slot (fp.ctxs[c][gslot]) */
@@ -119,8 +113,7 @@ struct sp_app_ctx {
     struct tas_ctx_hdr *hdr;
     struct tas_q sp_in;  /* we consume */
     struct tas_q sp_out; /* we produce */
-    struct sp_outq_ent *park_head, *park_tail;
-    uint32_t parked;
+    struct tas_parkq park; /* completions waiting for room in sp_out */
     struct sp_wait del_wait[TAS_MAX_FP_CORES];
 };
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "tas/ctxq.h"
+#include "tas/parkq.h"
 #include "tas/queue.h"
 
 #define N 8
@@ -104,4 +105,91 @@ Test(queue, ready_reports_without_consuming)
     memcpy(&got, body, sizeof(got));
     cr_assert_eq(got.flow, 42);
     cr_assert_eq(got.tx_bytes, 9);
+}
+
+/* ---- parkq.h: entries parked while the queue is full ---- */
+
+static struct tas_parkq park;
+
+static int park_put(uint32_t v, uint32_t cap)
+{
+    return tas_parkq_put(&park, &prod, 1, &v, sizeof(v), cap);
+}
+
+static uint32_t get_u32(void)
+{
+    uint8_t body[TAS_QE_BODY];
+    uint32_t v;
+    cr_assert_eq(tas_q_get(&cons, body), 1);
+    memcpy(&v, body, sizeof(v));
+    for (size_t i = sizeof(v); i < sizeof(body); i++)
+        cr_assert_eq(body[i], 0, "byte %zu of the body is not zero", i);
+    return v;
+}
+
+static void park_setup(void)
+{
+    setup();
+    memset(&park, 0, sizeof(park));
+}
+
+static void park_teardown(void)
+{
+    tas_parkq_clear(&park);
+}
+
+TestSuite(parkq, .init = park_setup, .fini = park_teardown);
+
+Test(parkq, entry_is_posted_directly_when_nothing_waits)
+{
+    cr_assert_eq(park_put(7, 4), 1);
+    cr_assert(tas_parkq_empty(&park));
+    cr_assert_eq(get_u32(), 7);
+}
+
+Test(parkq, full_queue_parks_and_later_entries_queue_behind_in_order)
+{
+    for (uint32_t i = 0; i < N; i++)
+        cr_assert_eq(park_put(i, 100), 1);
+    cr_assert_eq(park_put(100, 100), 0);
+    cr_assert_eq(get_u32(), 0); /* room for one again */
+    /* Room in the queue, but an entry waits: the new one goes behind it. */
+    cr_assert_eq(park_put(101, 100), 0);
+    cr_assert_eq(park.n, 2);
+    cr_assert_eq(tas_parkq_flush(&park, &prod), 1, "flush stops when the queue fills");
+    cr_assert_eq(park.n, 1);
+    for (uint32_t i = 1; i < N; i++)
+        cr_assert_eq(get_u32(), i);
+    cr_assert_eq(get_u32(), 100);
+    cr_assert_eq(tas_parkq_flush(&park, &prod), 1);
+    cr_assert(tas_parkq_empty(&park));
+    cr_assert_eq(get_u32(), 101);
+    cr_assert_not(tas_q_ready(&cons));
+}
+
+Test(parkq, cap_refuses_more_parked_entries)
+{
+    for (uint32_t i = 0; i < N; i++)
+        cr_assert_eq(park_put(i, 2), 1);
+    cr_assert_eq(park_put(10, 2), 0);
+    cr_assert_eq(park_put(11, 2), 0);
+    cr_assert_eq(park_put(12, 2), -ENOBUFS);
+    cr_assert_eq(park.n, 2);
+}
+
+Test(parkq, oversized_body_is_refused)
+{
+    uint8_t big[TAS_QE_SIZE] = {0};
+    cr_assert_eq(tas_parkq_put(&park, &prod, 1, big, sizeof(big), 8), -EINVAL);
+    cr_assert_not(tas_q_ready(&cons));
+}
+
+Test(parkq, clear_forgets_every_parked_entry)
+{
+    for (uint32_t i = 0; i < N + 3; i++)
+        park_put(i, 100);
+    cr_assert_eq(tas_parkq_clear(&park), 3);
+    cr_assert(tas_parkq_empty(&park));
+    cr_assert_eq(park.n, 0);
+    cr_assert_null(park.tail);
 }
