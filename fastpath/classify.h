@@ -28,10 +28,10 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "tas/proto.h"
+#include "common/proto.h"
 #include "common/cksum.h"
 #include "fastpath/rx.h"
-#include "fastpath/tcp_opts.h"
+#include "common/tcp_opts.h"
 
 #ifndef likely
 #define likely(x)   __builtin_expect(!!(x), 1)
@@ -242,9 +242,9 @@ static inline unsigned fp_classify_seg(const struct fp_frame *fr, struct fp_seg 
 
     s->has_ts = false;
     s->n_sack = 0;
-    if (optlen > 0 && !fp_tcp_opts_ts_fast(opt, optlen, &s->ts_val, &s->ts_ecr)) {
-        struct fp_tcp_opts o;
-        if (unlikely(fp_tcp_opts_parse(opt, optlen, &o) != 0))
+    if (optlen > 0 && !cm_tcp_opts_ts_fast(opt, optlen, &s->ts_val, &s->ts_ecr)) {
+        struct cm_tcp_opts o;
+        if (unlikely(cm_tcp_opts_parse(opt, optlen, &o) != 0))
             return FP_RX_TCP_OPTS;
         s->has_ts = o.has_ts;
         s->ts_val = o.ts_val;

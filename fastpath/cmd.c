@@ -15,7 +15,7 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
-#include "tas/proto.h"
+#include "common/proto.h"
 #include "fastpath/flow.h"
 #include "fastpath/internal.h"
 

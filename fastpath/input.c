@@ -16,12 +16,12 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
-#include "tas/proto.h"
+#include "common/proto.h"
 #include "fastpath/classify.h"
 #include "fastpath/flow.h"
 #include "fastpath/internal.h"
 #include "fastpath/rx.h"
-#include "fastpath/tcp_opts.h"
+#include "common/tcp_opts.h"
 
 /* Count a frame that goes no further by its reason, and free it. */
 static inline void drop(struct fp_core *c, struct rte_mbuf *m, unsigned reason)

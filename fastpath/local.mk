@@ -2,7 +2,7 @@
 # The fast path is linked into tasd; its pure files (no DPDK) are also linked
 # straight into their unit tests.
 tasd_tasd_SOURCES += fastpath/fastpath.h fastpath/internal.h fastpath/clock.h \
-	fastpath/flow.h fastpath/classify.h fastpath/init.c fastpath/tcp_opts.c fastpath/tcp_opts.h \
+	fastpath/flow.h fastpath/classify.h fastpath/init.c \
 	fastpath/rx.c fastpath/rx.h fastpath/input.c fastpath/tx.c fastpath/qman.c \
 	fastpath/appq.c fastpath/activity.c fastpath/cmd.c fastpath/loop.c \
 	fastpath/syn.c fastpath/syncookie.c fastpath/syncookie.h
@@ -20,7 +20,7 @@ tests_unit_test_queue_SOURCES = tests/unit/test_queue.c
 tests_unit_test_queue_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_unit_test_queue_LDADD = $(CRITERION_LIBS)
 
-tests_unit_test_tcp_opts_SOURCES = tests/unit/test_tcp_opts.c fastpath/tcp_opts.c
+tests_unit_test_tcp_opts_SOURCES = tests/unit/test_tcp_opts.c common/tcp_opts.c
 tests_unit_test_tcp_opts_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_unit_test_tcp_opts_LDADD = $(CRITERION_LIBS)
 
@@ -29,6 +29,6 @@ tests_unit_test_rx_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_unit_test_rx_LDADD = $(CRITERION_LIBS)
 
 tests_unit_test_classify_SOURCES = tests/unit/test_classify.c tests/unit/test_frames.h \
-	fastpath/rx.c fastpath/tcp_opts.c slowpath/frame.c
+	fastpath/rx.c common/tcp_opts.c slowpath/frame.c
 tests_unit_test_classify_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_unit_test_classify_LDADD = $(CRITERION_LIBS)

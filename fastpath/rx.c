@@ -32,7 +32,7 @@
  */
 #include <string.h>
 
-#include "tas/proto.h"
+#include "common/proto.h"
 #include "tas/seq.h"
 #include "fastpath/flow.h"
 #include "fastpath/rx.h"

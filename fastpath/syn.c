@@ -30,11 +30,11 @@
 #include <rte_mbuf.h>
 #include <rte_tcp.h>
 
-#include "tas/proto.h"
+#include "common/proto.h"
 #include "fastpath/classify.h"
 #include "fastpath/internal.h"
 #include "fastpath/syncookie.h"
-#include "fastpath/tcp_opts.h"
+#include "common/tcp_opts.h"
 
 #define SYNACK_LEN                                                                      \
     (sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) +                       \
@@ -91,8 +91,8 @@ static bool answer(struct fp_core *c, struct rte_mbuf *m, const struct fp_frame 
 {
     const struct tas_ip_hdr *ip = fr->ip;
     const struct tas_tcp_hdr *th = fr->th;
-    struct fp_tcp_opts o;
-    if (fp_tcp_opts_parse((const uint8_t *)th + sizeof(*th), fr->doff - sizeof(*th), &o) != 0)
+    struct cm_tcp_opts o;
+    if (cm_tcp_opts_parse((const uint8_t *)th + sizeof(*th), fr->doff - sizeof(*th), &o) != 0)
         return false;
 
     /* Everything the reply needs, read before the frame is overwritten. */

@@ -19,12 +19,12 @@
 #include <rte_mbuf.h>
 #include <rte_tcp.h>
 
-#include "tas/proto.h"
+#include "common/proto.h"
 #include "common/port.h"
 #include "fastpath/flow.h"
 #include "fastpath/internal.h"
 #include "fastpath/rx.h"
-#include "fastpath/tcp_opts.h"
+#include "common/tcp_opts.h"
 
 #define HDRS                                                                             \
     (sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) +                        \
@@ -158,9 +158,9 @@ static struct rte_mbuf *tx_build(struct fp_core *c, struct fp_flow *f, uint32_t 
     th->tcp_urp = 0;
     uint8_t *q = (uint8_t *)(th + 1);
     if (ts)
-        q += fp_tcp_opts_write_ts(q, fp_ts_from_us(now), f->ts_recent);
+        q += cm_tcp_opts_write_ts(q, fp_ts_from_us(now), f->ts_recent);
     if (nb > 0)
-        q += fp_tcp_opts_write_sack(q, bst, ben, nb);
+        q += cm_tcp_opts_write_sack(q, bst, ben, nb);
     if (len > 0)
         fp_ring_read(f->tx_base, f->tx_size, pos, q, len);
 

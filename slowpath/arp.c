@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tas/proto.h"
+#include "common/proto.h"
 #include "slowpath/arp.h"
 
 static const uint8_t zero_mac[6];

@@ -21,7 +21,7 @@
 
 #include <rte_mbuf.h>
 
-#include "fastpath/tcp_opts.h"
+#include "common/tcp_opts.h"
 #include "slowpath/sp.h"
 
 

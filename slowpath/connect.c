@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "fastpath/tcp_opts.h"
+#include "common/tcp_opts.h"
 #include "slowpath/sp.h"
 
 static void connected_error(struct sp_app *a, uint16_t ctx, uint64_t opaque, int err)
@@ -180,8 +180,8 @@ void sp_conn_arp_done(struct sp_conn *c, const uint8_t *mac)
 /* SYN-ACK to our SYN: negotiate, install, ACK, tell the application. */
 static void establish_active(struct sp_conn *c, const struct sp_pkt *p)
 {
-    struct fp_tcp_opts o;
-    if (fp_tcp_opts_parse(p->opts, p->opt_len, &o) != 0) {
+    struct cm_tcp_opts o;
+    if (cm_tcp_opts_parse(p->opts, p->opt_len, &o) != 0) {
         sp.cnt.exc_bad++;
         sp.cnt.exc_bad_opts++;
         return;

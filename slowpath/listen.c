@@ -43,7 +43,7 @@
 #include "tas/seq.h"
 #include "fastpath/clock.h"
 #include "fastpath/syncookie.h"
-#include "fastpath/tcp_opts.h"
+#include "common/tcp_opts.h"
 #include "slowpath/sp.h"
 
 #define SP_MAX_REUSEPORT 64
@@ -355,7 +355,7 @@ static uint16_t cookie_window(const struct sp_listener *l)
 
 /* SYN-ACK whose ISS is a SYN cookie; no record is kept.  Options other than
  * the MSS are not offered (the cookie cannot remember them). */
-static void send_cookie(const struct sp_pkt *p, const struct fp_tcp_opts *o,
+static void send_cookie(const struct sp_pkt *p, const struct cm_tcp_opts *o,
                         const struct sp_listener *l)
 {
     struct sp_conn t;
@@ -423,7 +423,7 @@ void sp_listen_syn_iss(const struct sp_pkt *p, struct rte_mbuf *m, uint32_t iss)
 
 static void syn_input(const struct sp_pkt *p, struct rte_mbuf *m, bool has_iss, uint32_t iss)
 {
-    struct fp_tcp_opts o;
+    struct cm_tcp_opts o;
 
     sp.cnt.syn_rcvd++;
     bool idle;
@@ -442,7 +442,7 @@ static void syn_input(const struct sp_pkt *p, struct rte_mbuf *m, bool has_iss, 
         l->drops++;
         goto out;
     }
-    if (fp_tcp_opts_parse(p->opts, p->opt_len, &o) != 0) {
+    if (cm_tcp_opts_parse(p->opts, p->opt_len, &o) != 0) {
         sp.cnt.exc_bad++;
         sp.cnt.exc_bad_opts++;
         goto out;
@@ -520,7 +520,7 @@ static void ack_dropped(struct sp_conn *c, struct rte_mbuf *m)
 static void complete(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf *m)
 {
     struct sp_listener *l = sp_listener_get(c->listener);
-    struct fp_tcp_opts o;
+    struct cm_tcp_opts o;
 
     if (l != NULL && !l->active) {
         /* Its app forked meanwhile: another active one of the port, if any. */
@@ -548,7 +548,7 @@ static void complete(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf 
         ack_dropped(c, m);
         return;
     }
-    if (fp_tcp_opts_parse(p->opts, p->opt_len, &o) == 0 && c->ts && o.has_ts)
+    if (cm_tcp_opts_parse(p->opts, p->opt_len, &o) == 0 && c->ts && o.has_ts)
         c->ts_recent = o.ts_val;
     if (!c->syn_retx)
         sp_rto_sample(c, (uint32_t)(sp.now_us - c->syn_time_us));

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tas/proto.h"
+#include "common/proto.h"
 
 enum sp_tcp_state {
     SP_TCP_CLOSED = 0,

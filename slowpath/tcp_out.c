@@ -14,7 +14,7 @@
 #include <rte_mbuf.h>
 
 #include "fastpath/clock.h"
-#include "fastpath/tcp_opts.h"
+#include "common/tcp_opts.h"
 #include "common/port.h"
 #include "slowpath/sp.h"
 
@@ -71,7 +71,7 @@ static void seg_init(struct sp_seg *s, const struct sp_conn *c)
 
 int sp_send_syn(struct sp_conn *c)
 {
-    struct fp_tcp_opts o = {0};
+    struct cm_tcp_opts o = {0};
     uint8_t opts[TAS_TCP_MAX_OPTLEN];
     struct sp_seg s;
 
@@ -95,7 +95,7 @@ int sp_send_syn(struct sp_conn *c)
         s.flags |= c->passive ? TAS_TCP_ECE : (uint8_t)(TAS_TCP_ECE | TAS_TCP_CWR);
     s.win = sp_syn_window(c);
     s.opts = opts;
-    s.opt_len = (uint8_t)fp_tcp_opts_write_syn(opts, &o);
+    s.opt_len = (uint8_t)cm_tcp_opts_write_syn(opts, &o);
     return sp_tcp_send(c->core, &s);
 }
 
@@ -114,7 +114,7 @@ int sp_send_ack(struct sp_conn *c, uint32_t seq, uint32_t ack, uint16_t win)
         if (c->fstate == SP_FLOW_INSTALLED)
             ecr = sp_rd32(&fp.flows[c->flow].ts_recent);
         s.opts = opts;
-        s.opt_len = (uint8_t)fp_tcp_opts_write_ts(opts, sp_ts_now(), ecr);
+        s.opt_len = (uint8_t)cm_tcp_opts_write_ts(opts, sp_ts_now(), ecr);
     }
     return sp_tcp_send(c->core, &s);
 }
@@ -131,7 +131,7 @@ int sp_send_tw_ack(const struct sp_tw *t)
     s.win = t->win;
     if (t->ts) {
         s.opts = opts;
-        s.opt_len = (uint8_t)fp_tcp_opts_write_ts(opts, sp_ts_now(), t->ts_recent);
+        s.opt_len = (uint8_t)cm_tcp_opts_write_ts(opts, sp_ts_now(), t->ts_recent);
     }
     return sp_tcp_send(t->core, &s);
 }

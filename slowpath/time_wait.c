@@ -23,7 +23,7 @@
 #include <rte_mbuf.h>
 
 #include "tas/seq.h"
-#include "fastpath/tcp_opts.h"
+#include "common/tcp_opts.h"
 #include "slowpath/sp.h"
 
 #define SP_MAX_TIME_WAIT  262144 /* like Linux's tcp_max_tw_buckets */
@@ -125,8 +125,8 @@ static bool syn_reopens(const struct sp_tw *t, const struct sp_pkt *p)
 {
     if (tas_seq_gt(p->seq, t->rcv_nxt))
         return true;
-    struct fp_tcp_opts o;
-    return t->ts && fp_tcp_opts_parse(p->opts, p->opt_len, &o) == 0 && o.has_ts &&
+    struct cm_tcp_opts o;
+    return t->ts && cm_tcp_opts_parse(p->opts, p->opt_len, &o) == 0 && o.has_ts &&
            (int32_t)(o.ts_val - t->ts_recent) > 0;
 }
 

@@ -1,7 +1,7 @@
 # tasd/local.mk - the tasd daemon: tasd/ plus the fast- and slow-path sources
 # that fastpath/local.mk and slowpath/local.mk add to tasd_tasd_SOURCES.
 sbin_PROGRAMS += tasd/tasd
-tasd_tasd_SOURCES = common/port.h common/cksum.h tasd/main.c tasd/config.c tasd/config.h tasd/args.c tasd/port.c tasd/port_stats.c \
+tasd_tasd_SOURCES = common/port.h common/cksum.h common/proto.h common/tcp_opts.c common/tcp_opts.h tasd/main.c tasd/config.c tasd/config.h tasd/args.c tasd/port.c tasd/port_stats.c \
 	tasd/port.h tasd/control.c tasd/control.h tasd/hostif.c tasd/hostif.h \
 	tasd/impair.c tasd/impair.h tasd/impair_port.c
 tasd_tasd_CFLAGS = $(AM_CFLAGS) $(DPDK_CFLAGS) $(NL_CFLAGS) $(CONFIG_CFLAGS) $(SYSTEMD_CFLAGS)

@@ -1,7 +1,7 @@
 /* fuzz_rx.c - libFuzzer harness for everything tasd does with a received
  * frame before it touches DPDK or shared state: the fast path's
  * classification (fastpath/classify.h), TCP option parsing
- * (fastpath/tcp_opts.c), receive processing of an established flow
+ * (common/tcp_opts.c), receive processing of an established flow
  * (fastpath/rx.c), and the slow path's parsing of the exceptions it gets:
  * TCP frames (slowpath/frame.c), SYN options and the SYN-ACK options built
  * from them, ping (slowpath/icmp.c) and ARP (slowpath/arp.c).  Built with
@@ -37,7 +37,7 @@
 #include "fastpath/classify.h"
 #include "fastpath/flow.h"
 #include "fastpath/rx.h"
-#include "fastpath/tcp_opts.h"
+#include "common/tcp_opts.h"
 #include "slowpath/arp.h"
 #include "slowpath/tcp.h"
 
@@ -164,14 +164,14 @@ static void slow_path(uint8_t *fr, size_t len)
     int rc = sp_frame_parse_tcp(fr, len, &p);
     if (rc == 0) {
         check(p.opts >= fr && p.opts + p.opt_len <= fr + len, "sp options inside frame");
-        struct fp_tcp_opts o;
-        if (fp_tcp_opts_parse(p.opts, p.opt_len, &o) == 0) {
+        struct cm_tcp_opts o;
+        if (cm_tcp_opts_parse(p.opts, p.opt_len, &o) == 0) {
             /* What listen.c answers a SYN with. */
             uint8_t syn[FP_TCPOPT_SYN_MAX];
-            size_t n = fp_tcp_opts_write_syn(syn, &o);
+            size_t n = cm_tcp_opts_write_syn(syn, &o);
             check(n <= FP_TCPOPT_SYN_MAX && n % 4 == 0, "SYN options fit");
-            struct fp_tcp_opts back;
-            check(fp_tcp_opts_parse(syn, n, &back) == 0, "our SYN options parse");
+            struct cm_tcp_opts back;
+            check(cm_tcp_opts_parse(syn, n, &back) == 0, "our SYN options parse");
         }
     } else if (rc == -EPROTONOSUPPORT) {
         (void)sp_icmp_echo_reply(fr, len, OUR_IP, our_mac); /* rewrites in place */

@@ -7,11 +7,11 @@
 # inputs over the committed corpus; `make fuzz-long` runs it for
 # FUZZ_SECONDS (default 600).  mkcorpus writes the seed corpus.
 fuzz_rx_srcs = $(srcdir)/tests/fuzz/fuzz_rx.c $(srcdir)/fastpath/rx.c \
-	$(srcdir)/fastpath/tcp_opts.c $(srcdir)/slowpath/frame.c \
+	$(srcdir)/common/tcp_opts.c $(srcdir)/slowpath/frame.c \
 	$(srcdir)/slowpath/icmp.c $(srcdir)/slowpath/arp.c
 fuzz_rx_deps = $(fuzz_rx_srcs) $(srcdir)/fastpath/classify.h $(srcdir)/fastpath/rx.h \
-	$(srcdir)/fastpath/tcp_opts.h $(srcdir)/fastpath/fastpath.h $(srcdir)/fastpath/flow.h \
-	$(srcdir)/slowpath/tcp.h $(srcdir)/slowpath/arp.h $(srcdir)/common/cksum.h
+	$(srcdir)/common/tcp_opts.h $(srcdir)/fastpath/fastpath.h $(srcdir)/fastpath/flow.h \
+	$(srcdir)/slowpath/tcp.h $(srcdir)/slowpath/arp.h $(srcdir)/common/cksum.h $(srcdir)/common/proto.h
 FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1 \
 	-std=gnu11 -Wall -Wextra -Wno-unused-parameter
 

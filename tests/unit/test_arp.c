@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "tas/proto.h"
+#include "common/proto.h"
 #include "slowpath/arp.h"
 
 static const uint8_t our_mac[6] = {0x02, 0, 0, 0, 0, 0x01};

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "tas/proto.h"
+#include "common/proto.h"
 #include "slowpath/tcp.h"
 
 #define TF_OUR_IP    0x0200000a /* 10.0.0.2, network order on little-endian */

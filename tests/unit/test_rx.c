@@ -4,7 +4,7 @@
  * without SACK; hole by hole with SACK), window updates, FIN. */
 #include <criterion/criterion.h>
 
-#include "tas/proto.h"
+#include "common/proto.h"
 #include "fastpath/flow.h"
 #include "fastpath/rx.h"
 

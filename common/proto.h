@@ -1,9 +1,11 @@
 /* proto.h - wire formats tasd speaks: Ethernet, ARP, IPv4, TCP and TCP
  * options.  Plain packed structs in network byte order, with no DPDK types,
- * so that unit tests and tools can use them.
+ * so that classify.h, the slow path's frame builders, the unit tests and the
+ * fuzzer build without DPDK.  The daemon's own (common/): the library needs
+ * none of it, so it is not part of the ABI in include/tas/.
  */
-#ifndef TAS_PROTO_H
-#define TAS_PROTO_H
+#ifndef CM_PROTO_H
+#define CM_PROTO_H
 
 #include <assert.h>
 #include <stdint.h>
@@ -93,4 +95,4 @@ static_assert(sizeof(struct tas_tcp_hdr) == 20, "tcp header");
 #define TAS_FRAME_HDRS (sizeof(struct tas_eth_hdr) + sizeof(struct tas_ip_hdr) + \
                         sizeof(struct tas_tcp_hdr))
 
-#endif /* TAS_PROTO_H */
+#endif /* CM_PROTO_H */

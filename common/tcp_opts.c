@@ -5,8 +5,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "tas/proto.h"
-#include "fastpath/tcp_opts.h"
+#include "common/proto.h"
+#include "common/tcp_opts.h"
 
 static uint32_t get32(const uint8_t *p)
 {
@@ -21,7 +21,7 @@ static void put32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
-int fp_tcp_opts_parse(const uint8_t *opt, size_t len, struct fp_tcp_opts *o)
+int cm_tcp_opts_parse(const uint8_t *opt, size_t len, struct cm_tcp_opts *o)
 {
     size_t i = 0;
 
@@ -84,7 +84,7 @@ int fp_tcp_opts_parse(const uint8_t *opt, size_t len, struct fp_tcp_opts *o)
     return 0;
 }
 
-size_t fp_tcp_opts_write_syn(uint8_t *buf, const struct fp_tcp_opts *o)
+size_t cm_tcp_opts_write_syn(uint8_t *buf, const struct cm_tcp_opts *o)
 {
     uint8_t *p = buf;
 
@@ -126,7 +126,7 @@ size_t fp_tcp_opts_write_syn(uint8_t *buf, const struct fp_tcp_opts *o)
     return (size_t)(p - buf);
 }
 
-size_t fp_tcp_opts_write_ts(uint8_t *buf, uint32_t val, uint32_t ecr)
+size_t cm_tcp_opts_write_ts(uint8_t *buf, uint32_t val, uint32_t ecr)
 {
     buf[0] = TAS_TCPOPT_NOP;
     buf[1] = TAS_TCPOPT_NOP;
@@ -137,7 +137,7 @@ size_t fp_tcp_opts_write_ts(uint8_t *buf, uint32_t val, uint32_t ecr)
     return FP_TCPOPT_TS_LEN;
 }
 
-size_t fp_tcp_opts_write_sack(uint8_t *buf, const uint32_t *start, const uint32_t *end,
+size_t cm_tcp_opts_write_sack(uint8_t *buf, const uint32_t *start, const uint32_t *end,
                               unsigned n)
 {
     buf[0] = TAS_TCPOPT_NOP;
