@@ -532,6 +532,7 @@ static void app_gone(struct sp_app *a)
         sp_loop_del(a->dbfd);
     sp_listen_app_gone(a);
     sp_conn_app_gone(a);
+    sp_holds_release_all(&a->holds, a); /* what it inherited (fork.c) */
     /* The contexts go once no flow can post to them (sp_app_tick). */
 }
 

@@ -375,6 +375,25 @@ static inline uint16_t sp_rd16(const uint16_t *p)
     return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
+/* The size a ring starts with: the configured initial size, or all of it
+ * (max) when pinned by SO_RCVBUF/SO_SNDBUF or when smaller. */
+static inline uint32_t sp_ring_initial(uint32_t max, uint32_t initial, bool pinned)
+{
+    return pinned || initial > max ? max : initial;
+}
+
+/* The rx ring a connection starts with (its window in SYN and SYN-ACK). */
+static inline uint32_t sp_conn_rx_initial(const struct sp_conn *c)
+{
+    return sp_ring_initial(c->rx_size, sp.cfg.rx_buf_initial, c->rx_pinned);
+}
+
+/* When keepalive wants to look at c next (its idle time, then each probe). */
+static inline uint64_t sp_conn_ka_due(const struct sp_conn *c)
+{
+    return c->ka_rx_ms + c->ka_idle_ms + (uint64_t)c->ka_sent * c->ka_intvl_ms;
+}
+
 /* ---- loop.c ---- */
 void sp_clock_update(void);
 
@@ -413,74 +432,90 @@ struct sp_app *sp_app_of_gslot(uint32_t gslot);
 void sp_app_free_all(bool cores_stopped);
 void sp_app_write(FILE *f, bool json);
 
-/* ---- conn.c ---- */
-int sp_conn_init(void);
-void sp_conn_fini(void);
+/* ---- conn_table.c ---- */
 /* Hash of a 4-tuple (salted), for the connection and TIME_WAIT tables. */
 uint32_t sp_tuple_hash(uint32_t lip, uint32_t rip, uint16_t lport, uint16_t rport);
 struct sp_conn *sp_conn_lookup(uint32_t lip, uint32_t rip, uint16_t lport,
                                uint16_t rport);
-struct sp_conn *sp_conn_new(uint32_t lip, uint32_t rip, uint16_t lport, uint16_t rport);
 void sp_conn_hash_add(struct sp_conn *c);
 void sp_conn_hash_del(struct sp_conn *c);
+
+/* ---- conn.c ---- */
+int sp_conn_init(void);
+void sp_conn_fini(void);
+struct sp_conn *sp_conn_new(uint32_t lip, uint32_t rip, uint16_t lport, uint16_t rport);
 /* Take a flow id and a buffer slot in app a.  0, -ENOSPC, -ENOBUFS. */
 int sp_conn_reserve(struct sp_conn *c, struct sp_app *a);
 /* Fill fp.flows[c->flow] and send FLOW_ADD.  0 or -errno. */
 int sp_conn_install(struct sp_conn *c);
+/* Did the core refuse FLOW_ADD (executed, yet not installed)? */
+bool sp_conn_add_refused(struct sp_conn *c);
 /* Remove the flow from the fast path (RST to the peer afterwards if rst). */
 void sp_conn_unflow(struct sp_conn *c, bool rst);
+/* A deleting flow's core is done with it: RST if asked, free if possible. */
+void sp_conn_flow_gone(struct sp_conn *c);
 /* Leave the hash; free when nothing holds it any more. */
 void sp_conn_finish(struct sp_conn *c);
 void sp_conn_maybe_free(struct sp_conn *c);
 /* Reset a connection: RST to the peer (if installed), RESET(err) to the app. */
 void sp_conn_reset(struct sp_conn *c, int err, bool send_rst);
-void sp_conn_connect(struct sp_app *a, uint16_t ctx, const struct tas_spin_connect *req);
-void sp_conn_app_req(struct sp_app *a, uint16_t ctx, uint8_t type, const void *body);
+/* An event of the state diagram (tcp.h) for an installed connection. */
+void sp_conn_event(struct sp_conn *c, enum sp_tcp_event ev);
+/* An event from a fast-path core about a flow or an application. */
 void sp_conn_fp_event(const struct fp_event *ev);
-/* Exception for a connection we know (mbuf consumed). */
-void sp_conn_app_gone(struct sp_app *a);
-/* Refresh the connection's struct tas_flow_info (TCP_INFO) in its slot. */
-void sp_conn_write_info(struct sp_conn *c);
-/* a holds connection c (as creator or by inheritance). */
-bool sp_conn_held(const struct sp_conn *c, const struct sp_app *a);
-/* c's owner (oapp) is a now (NULL: none). */
-void sp_conn_set_owner(struct sp_conn *c, struct sp_app *a);
-/* One inherited holder went away without closing (a; NULL: a fork record). */
-void sp_conn_release_inherited(struct sp_conn *c, struct sp_app *a);
-/* ATTACH of a flow a holds. */
-void sp_conn_attach(struct sp_app *a, uint16_t ctx, const struct tas_spin_attach *r);
-void sp_conn_arp_done(struct sp_conn *c, const uint8_t *mac);
-/* The neighbour table's hook (sp_neigh_set_hook): the connections waiting
- * for ip go on (mac) or fail (NULL). */
-void sp_connect_neigh_done(uint32_t ip, const uint8_t *mac);
-/* MSS for a flow given the peer's MSS option; what the app sees. */
-uint16_t sp_conn_syn_mss(uint16_t peer_mss);
-uint16_t sp_conn_app_mss(const struct sp_conn *c);
-/* Ring size for a request (SO_RCVBUF/SO_SNDBUF; 0 = max): within [2048, max]. */
-uint32_t sp_ring_size(uint32_t req, uint32_t max);
-/* The rx ring a connection starts with (its window in SYN and SYN-ACK). */
-uint32_t sp_conn_rx_initial(const struct sp_conn *c);
-/* The connection's buffers as region offsets, for NEW_CONN/CONNECTED. */
-void sp_conn_bufs(const struct sp_conn *c, struct tas_conn_bufs *b);
-
-/* ---- connect.c ---- */
-/* Active open failed: CONNECTED(err) to the app, forget the connection. */
-void sp_conn_connect_fail(struct sp_conn *c, int err);
-/* A segment for a connection in SYN_SENT. */
-void sp_connect_input(struct sp_conn *c, const struct sp_pkt *p);
 /* Our SND.NXT for an installed flow, from the fast path's state. */
 uint32_t sp_conn_snd_nxt(const struct sp_conn *c);
 /* The window field for a segment the slow path sends on an installed flow:
  * the fast path's rx_avail, scaled, at most 65535. */
 uint16_t sp_conn_adv_win(const struct sp_conn *c);
-/* A deleting flow's core is done with it: RST if asked, free if possible. */
-void sp_conn_flow_gone(struct sp_conn *c);
-/* Did the core refuse FLOW_ADD (executed, yet not installed)? */
-bool sp_conn_add_refused(struct sp_conn *c);
-/* An event of the state diagram (tcp.h) for an installed connection. */
-void sp_conn_event(struct sp_conn *c, enum sp_tcp_event ev);
+/* Refresh the connection's struct tas_flow_info (TCP_INFO) in its slot. */
+void sp_conn_write_info(struct sp_conn *c);
+/* c's owner (oapp) is a now (NULL: none). */
+void sp_conn_set_owner(struct sp_conn *c, struct sp_app *a);
+/* MSS for a flow given the peer's MSS option; what the app sees. */
+uint16_t sp_conn_syn_mss(uint16_t peer_mss);
+uint16_t sp_conn_app_mss(const struct sp_conn *c);
+/* Ring size for a request (SO_RCVBUF/SO_SNDBUF; 0 = max): within [2048, max]. */
+uint32_t sp_ring_size(uint32_t req, uint32_t max);
+/* The connection's buffers as region offsets, for NEW_CONN/CONNECTED. */
+void sp_conn_bufs(const struct sp_conn *c, struct tas_conn_bufs *b);
 /* Shutdown: RST every connection, RESET to apps. */
 void sp_conn_reset_all(void);
+
+/* ---- conn_app.c ---- */
+/* CLOSE, ABORT, SHUTDOWN, KEEPALIVE on a flow a holds. */
+void sp_conn_app_req(struct sp_app *a, uint16_t ctx, uint8_t type, const void *body);
+/* a is gone: it lets go of the connections it created. */
+void sp_conn_app_gone(struct sp_app *a);
+/* a holds connection c (as creator or by inheritance). */
+bool sp_conn_held(const struct sp_conn *c, const struct sp_app *a);
+/* One inherited holder went away without closing (a; NULL: a fork record). */
+void sp_conn_release_inherited(struct sp_conn *c, struct sp_app *a);
+/* ATTACH of a flow a holds. */
+void sp_conn_attach(struct sp_app *a, uint16_t ctx, const struct tas_spin_attach *r);
+
+/* ---- connect.c ---- */
+void sp_conn_connect(struct sp_app *a, uint16_t ctx, const struct tas_spin_connect *req);
+void sp_conn_arp_done(struct sp_conn *c, const uint8_t *mac);
+/* The neighbour table's hook (sp_neigh_set_hook): the connections waiting
+ * for ip go on (mac) or fail (NULL). */
+void sp_connect_neigh_done(uint32_t ip, const uint8_t *mac);
+/* Active open failed: CONNECTED(err) to the app, forget the connection. */
+void sp_conn_connect_fail(struct sp_conn *c, int err);
+/* A segment for a connection in SYN_SENT. */
+void sp_connect_input(struct sp_conn *c, const struct sp_pkt *p);
+
+/* ---- conn_timer.c ---- */
+/* Re-arm c's timer at the earliest thing it waits for (or disarm it). */
+void sp_conn_rearm(struct sp_conn *c);
+/* Set the handshake/orphan timer (0 = off) and re-arm. */
+void sp_conn_timer(struct sp_conn *c, uint64_t at_ms);
+/* The flow's FLOW_DEL is queued: its core's FIFO of deletions. */
+void sp_conn_del_queue(struct sp_conn *c);
+/* Fold an RTT sample into the connection's RTO estimate (RFC 6298). */
+void sp_rto_sample(struct sp_conn *c, uint32_t rtt_us);
+/* The RTO from the current estimate, clamped to [rto_min, rto_max]. */
+uint32_t sp_rto_base(const struct sp_conn *c);
 
 /* ---- timers.c ---- */
 /* Per tick: the timers that fell due, the flows whose deletion the cores
@@ -493,19 +528,9 @@ void sp_conn_act_drain(unsigned core);
  * congestion control, TCP_INFO, data after close; then its timer re-armed.
  * May reset and free c. */
 void sp_conn_service(struct sp_conn *c);
-/* Re-arm c's timer at the earliest thing it waits for (or disarm it). */
-void sp_conn_rearm(struct sp_conn *c);
-/* Set the handshake/orphan timer (0 = off) and re-arm. */
-void sp_conn_timer(struct sp_conn *c, uint64_t at_ms);
-/* The flow's FLOW_DEL is queued: its core's FIFO of deletions. */
-void sp_conn_del_queue(struct sp_conn *c);
 /* Anything the tick must look at soon?  When the next timer is due. */
 bool sp_conn_busy(void);
 uint64_t sp_conn_next_ms(void);
-/* Fold an RTT sample into the connection's RTO estimate (RFC 6298). */
-void sp_rto_sample(struct sp_conn *c, uint32_t rtt_us);
-/* The RTO from the current estimate, clamped to [rto_min, rto_max]. */
-uint32_t sp_rto_base(const struct sp_conn *c);
 
 /* ---- listen.c ---- */
 void sp_listen_req(struct sp_app *a, uint16_t ctx, const struct tas_spin_listen *req);
@@ -532,11 +557,13 @@ void sp_listener_unhold(struct sp_listener *l);
 /* ATTACH of a listener a holds: answered with ATTACHED. */
 void sp_listen_attach(struct sp_app *a, uint16_t ctx, const struct tas_spin_attach *r);
 
-/* ---- fork.c ---- */
+/* ---- holds.c ---- */
 int sp_holds_add(struct sp_holds *h, uint32_t kind, uint32_t id, uint32_t gen);
 /* Index of the hold, or -1. */
 int sp_holds_find(const struct sp_holds *h, uint32_t kind, uint32_t id, uint32_t gen);
 void sp_holds_del(struct sp_holds *h, int i);
+
+/* ---- fork.c ---- */
 /* TAS_MSG_FORK: record what a holds for its child (flags: TAS_FORK_*).
  * Token, or 0 (no memory). */
 uint64_t sp_fork_begin(struct sp_app *a, uint32_t flags);
@@ -573,8 +600,10 @@ void sp_tw_fini(void);
  * time_wait_ms and the table allow).  c itself is not touched. */
 void sp_tw_enter(const struct sp_conn *c);
 struct sp_tw *sp_tw_lookup(uint32_t lip, uint32_t rip, uint16_t lport, uint16_t rport);
-/* A segment for a TIME_WAIT pair (mbuf consumed). */
-void sp_tw_input(struct sp_tw *t, const struct sp_pkt *p, struct rte_mbuf *m);
+/* A segment for a TIME_WAIT pair (mbuf consumed), unless it is a SYN that
+ * reopens the pair: then t is freed, m kept and true returned with the new
+ * connection's ISS (the caller hands the SYN to the listener). */
+bool sp_tw_input(struct sp_tw *t, const struct sp_pkt *p, struct rte_mbuf *m, uint32_t *iss);
 /* May an active open take t's 4-tuple now (tcp.tw_reuse)?  Then t is
  * gone and *iss is the new connection's ISS. */
 bool sp_tw_reuse(struct sp_tw *t, uint32_t *iss);

@@ -114,8 +114,10 @@ void sp_exc_input(struct rte_mbuf *m)
         return;
     }
     struct sp_tw *t = sp_tw_lookup(p.lip, p.rip, p.lport, p.rport);
+    uint32_t iss;
     if (t != NULL) {
-        sp_tw_input(t, &p, m);
+        if (sp_tw_input(t, &p, m, &iss))
+            sp_listen_syn_iss(&p, m, iss);
         return;
     }
     if ((p.flags & (TAS_TCP_SYN | TAS_TCP_ACK | TAS_TCP_RST)) == TAS_TCP_SYN) {

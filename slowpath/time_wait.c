@@ -130,19 +130,18 @@ static bool syn_reopens(const struct sp_tw *t, const struct sp_pkt *p)
            (int32_t)(o.ts_val - t->ts_recent) > 0;
 }
 
-void sp_tw_input(struct sp_tw *t, const struct sp_pkt *p, struct rte_mbuf *m)
+bool sp_tw_input(struct sp_tw *t, const struct sp_pkt *p, struct rte_mbuf *m, uint32_t *iss)
 {
     if (p->flags & TAS_TCP_RST) {
         sp.cnt.rst_ignored++; /* RFC 1337: no TIME_WAIT assassination */
         rte_pktmbuf_free(m);
-        return;
+        return false;
     }
     if ((p->flags & (TAS_TCP_SYN | TAS_TCP_ACK)) == TAS_TCP_SYN && syn_reopens(t, p)) {
-        uint32_t iss = t->snd_nxt + SP_TW_ISS_GAP;
+        *iss = t->snd_nxt + SP_TW_ISS_GAP;
         sp.cnt.tw_reused++;
         sp_tw_free(t);
-        sp_listen_syn_iss(p, m, iss);
-        return;
+        return true;
     }
     if (p->flags & TAS_TCP_FIN) {
         /* Retransmitted FIN: our last ACK was lost.  Restart 2*MSL. */
@@ -153,6 +152,7 @@ void sp_tw_input(struct sp_tw *t, const struct sp_pkt *p, struct rte_mbuf *m)
         sp_send_tw_ack(t);
     }
     rte_pktmbuf_free(m);
+    return false;
 }
 
 bool sp_tw_reuse(struct sp_tw *t, uint32_t *iss)

@@ -41,42 +41,11 @@
 
 #include "slowpath/sp.h"
 
-#define CLOCK_G_US 1000 /* clock granularity G of RFC 6298: the 1 ms TS tick */
 #define SP_TLP_MIN_MS 5 /* a tail loss probe waits at least this (2 SRTT) */
 #define SP_TLP_MAX    3 /* probes per SND.UNA before the RTO's turn */
 #define SP_ACT_BUSY_MS 10  /* after activity, tick every interval this long */
 #define SP_ACT_BURST  64
 #define SP_ACT_BUDGET 8192 /* activity reports per core per drain */
-
-void sp_rto_sample(struct sp_conn *c, uint32_t rtt_us)
-{
-    if (rtt_us == 0)
-        rtt_us = 1;
-    if (c->srtt_us == 0) {
-        c->srtt_us = rtt_us;
-        c->rttvar_us = rtt_us / 2;
-        return;
-    }
-    uint32_t diff = c->srtt_us > rtt_us ? c->srtt_us - rtt_us : rtt_us - c->srtt_us;
-    c->rttvar_us = (uint32_t)(((uint64_t)3 * c->rttvar_us + diff) / 4);
-    c->srtt_us = (uint32_t)(((uint64_t)7 * c->srtt_us + rtt_us) / 8);
-}
-
-uint32_t sp_rto_base(const struct sp_conn *c)
-{
-    uint64_t ms;
-    if (c->srtt_us == 0) {
-        ms = sp.rto_initial_ms;
-    } else {
-        uint64_t var = 4ull * c->rttvar_us;
-        ms = (c->srtt_us + (var > CLOCK_G_US ? var : CLOCK_G_US) + 999) / 1000;
-    }
-    if (ms < sp.rto_min_ms)
-        ms = sp.rto_min_ms;
-    if (ms > sp.rto_max_ms)
-        ms = sp.rto_max_ms;
-    return (uint32_t)ms;
-}
 
 static uint32_t backoff(uint32_t ms)
 {
@@ -214,11 +183,6 @@ static uint64_t last_rx_ms(const struct fp_flow *f)
     return age < (1u << 31) && age <= sp.now_ms ? sp.now_ms - age : sp.now_ms;
 }
 
-static uint64_t ka_due(const struct sp_conn *c)
-{
-    return c->ka_rx_ms + c->ka_idle_ms + (uint64_t)c->ka_sent * c->ka_intvl_ms;
-}
-
 /* Keepalive (RFC 9293 3.8.4, Linux's timing): after ka_idle_ms without a
  * segment from the peer and with nothing in flight, an ACK one below
  * SND.NXT (the peer must answer it), then every ka_intvl_ms; ka_cnt
@@ -240,7 +204,7 @@ static void keepalive_check(struct sp_conn *c)
     }
     if (c->state != SP_TCP_ESTABLISHED && c->state != SP_TCP_CLOSE_WAIT)
         return;
-    if (sp.now_ms < ka_due(c))
+    if (sp.now_ms < sp_conn_ka_due(c))
         return;
     if (c->ka_sent >= c->ka_cnt) {
         sp.cnt.keepalive_timeouts++;
@@ -276,38 +240,6 @@ static void cc_update(struct sp_conn *c, bool timeout)
                    NULL) == 0)
             c->cc_sent_cwnd = c->cc.cwnd;
     }
-}
-
-void sp_conn_rearm(struct sp_conn *c)
-{
-    uint64_t due = UINT64_MAX;
-#define EARLIER(t)                                                                       \
-    do {                                                                                 \
-        uint64_t t_ = (t);                                                               \
-        if (t_ != 0 && t_ < due)                                                         \
-            due = t_;                                                                    \
-    } while (0)
-    if (!c->arp_wait)
-        EARLIER(c->timer_ms);
-    if (c->fstate == SP_FLOW_INSTALLED && sp_tcp_synchronized(c->state)) {
-        EARLIER(c->rto_deadline_ms);
-        EARLIER(c->tlp_due_ms);
-        if (c->ka_idle_ms != 0)
-            EARLIER(ka_due(c));
-        if (c->info_dirty)
-            EARLIER(c->info_ms + SP_INFO_MS);
-    }
-#undef EARLIER
-    if (due == UINT64_MAX)
-        sp_wheel_cancel(&sp.wheel, &c->tm);
-    else if (!sp_timer_armed(&c->tm) || c->tm.expires != due)
-        sp_wheel_arm(&sp.wheel, &c->tm, due);
-}
-
-void sp_conn_timer(struct sp_conn *c, uint64_t at_ms)
-{
-    c->timer_ms = at_ms;
-    sp_conn_rearm(c);
 }
 
 void sp_conn_service(struct sp_conn *c)
@@ -391,17 +323,6 @@ void sp_conn_act_drain(unsigned core)
     } while (n == SP_ACT_BURST && total < SP_ACT_BUDGET);
     if (total > 0)
         sp.act_ms = sp.now_ms;
-}
-
-void sp_conn_del_queue(struct sp_conn *c)
-{
-    unsigned k = c->core;
-    c->dnext = NULL;
-    if (sp.del_tail[k] != NULL)
-        sp.del_tail[k]->dnext = c;
-    else
-        sp.del_head[k] = c;
-    sp.del_tail[k] = c;
 }
 
 void sp_conn_tick(void)
