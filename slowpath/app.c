@@ -17,7 +17,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/falloc.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -392,41 +391,6 @@ static void on_app_accept(int fd, uint32_t events, void *arg)
     }
 }
 
-/* ---- slow-path queues ---- */
-
-static void ctx_kick(struct sp_app_ctx *x)
-{
-    if (tas_ctx_need_kick(x->hdr))
-        eventfd_write(x->efd, 1);
-}
-
-int sp_app_post(struct sp_app *a, uint16_t ctx, uint8_t type, const void *body,
-                size_t len)
-{
-    if (a == NULL || a->dying || ctx >= a->max_ctx || !a->ctxs[ctx].used ||
-        len > TAS_QE_BODY)
-        return -EPIPE;
-    struct sp_app_ctx *x = &a->ctxs[ctx];
-    /* sp_out full: the completion waits, in order, until there is room. */
-    int r = tas_parkq_put(&x->park, &x->sp_out, type, body, len, SP_OUTQ_MAX);
-    if (r == 1) {
-        ctx_kick(x);
-        return 0;
-    }
-    if (r < 0) {
-        sp.cnt.out_dropped++;
-        return -ENOBUFS;
-    }
-    sp.cnt.out_parked++;
-    return 0;
-}
-
-static void ctx_unpark(struct sp_app_ctx *x)
-{
-    if (tas_parkq_flush(&x->park, &x->sp_out) > 0)
-        ctx_kick(x);
-}
-
 static void handle_entry(struct sp_app *a, uint16_t ctx, uint8_t type,
                          const uint8_t *body)
 {
@@ -625,7 +589,7 @@ void sp_app_tick(void)
         }
         for (unsigned i = 0; a->ctxs != NULL && i < a->max_ctx; i++)
             if (a->ctxs[i].used && !tas_parkq_empty(&a->ctxs[i].park))
-                ctx_unpark(&a->ctxs[i]);
+                sp_app_ctx_unpark(&a->ctxs[i]);
         if (a->more)
             app_drain(a);
     }
@@ -641,33 +605,6 @@ bool sp_app_busy(void)
                 return true;
     }
     return false;
-}
-
-uint8_t *sp_app_rx_at(struct sp_app *a, int64_t slot)
-{
-    return a->region + a->buf_off + (uint64_t)slot * a->slot_size + a->rx_at;
-}
-
-struct tas_flow_info *sp_app_info(struct sp_app *a, int64_t slot)
-{
-    return (struct tas_flow_info *)(a->region + a->info_off +
-                                    (uint64_t)slot * TAS_CACHELINE);
-}
-
-void sp_app_slot_release(struct sp_app *a, int64_t slot, uint32_t rx_size,
-                         uint32_t tx_size)
-{
-    /* Rings that never grew share the page the next connection of this
-     * slot uses anyway; grown ones give their memory back to the system. */
-    if (rx_size > sp.cfg.rx_buf_initial || tx_size > sp.cfg.tx_buf_initial) {
-        uint64_t off = a->buf_off + (uint64_t)slot * a->slot_size;
-        if (fallocate(a->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
-                      (off_t)a->slot_size) != 0)
-            sp.cnt.punch_fail++;
-        else
-            sp.cnt.slots_punched++;
-    }
-    sp_lifo_free(&a->bufs, (uint32_t)slot);
 }
 
 /* ---- set-up ---- */
@@ -780,11 +717,6 @@ void sp_app_free_all(bool cores_stopped)
     sp_slots_fini(&sp.gslots);
     /* The global page stays: the cores write it until they stop
      * (sp_gpage_destroy, after fp_fini). */
-}
-
-struct sp_app *sp_app_of_gslot(uint32_t gslot)
-{
-    return gslot < FP_MAX_CTX ? sp.gslot_app[gslot] : NULL;
 }
 
 void sp_app_write(FILE *f, bool json)

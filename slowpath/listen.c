@@ -48,22 +48,6 @@
 
 #define SP_MAX_REUSEPORT 64
 
-struct sp_listener *sp_listener_get(uint32_t id)
-{
-    for (struct sp_listener *l = sp.listeners; l != NULL; l = l->next)
-        if (l->id == id)
-            return l;
-    return NULL;
-}
-
-bool sp_listener_port_used(uint16_t port)
-{
-    for (struct sp_listener *l = sp.listeners; l != NULL; l = l->next)
-        if (l->port == port)
-            return true;
-    return false;
-}
-
 static void listen_done(struct sp_app *a, uint16_t ctx, uint64_t opaque, int status,
                         uint32_t id)
 {

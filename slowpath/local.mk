@@ -2,9 +2,10 @@
 # The slow path is linked into tasd; its pure files (no DPDK) are also
 # linked straight into their unit tests.
 tasd_tasd_SOURCES += slowpath/slowpath.h slowpath/sp.h \
-	slowpath/loop.c slowpath/fdset.c slowpath/state.c slowpath/sync_in.c slowpath/cmd.c slowpath/app.c \
-	slowpath/conn_table.c slowpath/conn.c slowpath/conn_app.c slowpath/holds.c \
-	slowpath/connect.c slowpath/listen.c slowpath/fork.c slowpath/conn_timer.c slowpath/timers.c \
+	slowpath/loop.c slowpath/fdset.c slowpath/state.c slowpath/sync_in.c slowpath/cmd.c \
+	slowpath/app.c slowpath/app_out.c slowpath/conn_table.c slowpath/conn.c slowpath/conn_app.c \
+	slowpath/holds.c slowpath/connect.c slowpath/listeners.c slowpath/listen.c slowpath/fork.c \
+	slowpath/conn_timer.c slowpath/timers.c \
 	slowpath/time_wait.c slowpath/flood.c \
 	slowpath/tcp_in.c slowpath/tcp_out.c slowpath/neigh.c slowpath/stats.c \
 	slowpath/tcp.h slowpath/tcp_state.c slowpath/isn.c slowpath/frame.c \

@@ -410,9 +410,7 @@ void sp_cmd_flush(void);
 bool sp_cmd_idle(void);
 void sp_cmd_fini(void);
 
-/* ---- app.c ---- */
-int sp_app_init(void);
-void sp_app_fini(void);
+/* ---- app_out.c ---- */
 /* Post a completion to an app context (parks it if sp_out is full). */
 int sp_app_post(struct sp_app *a, uint16_t ctx, uint8_t type, const void *body,
                 size_t len);
@@ -422,11 +420,17 @@ struct tas_flow_info *sp_app_info(struct sp_app *a, int64_t slot);
 /* The slot is free again: if its rings grew, give its pages back. */
 void sp_app_slot_release(struct sp_app *a, int64_t slot, uint32_t rx_size,
                          uint32_t tx_size);
+/* Post what was parked for context x while there is room. */
+void sp_app_ctx_unpark(struct sp_app_ctx *x);
+struct sp_app *sp_app_of_gslot(uint32_t gslot);
+
+/* ---- app.c ---- */
+int sp_app_init(void);
+void sp_app_fini(void);
 void sp_app_tick(void);
 /* Something sp_app_tick must look at again soon (dying applications,
  * parked completions, requests left in queues). */
 bool sp_app_busy(void);
-struct sp_app *sp_app_of_gslot(uint32_t gslot);
 /* Shutdown: free every application (unmapping only what the cores no
  * longer use, unless they are stopped). */
 void sp_app_free_all(bool cores_stopped);
@@ -532,12 +536,14 @@ void sp_conn_service(struct sp_conn *c);
 bool sp_conn_busy(void);
 uint64_t sp_conn_next_ms(void);
 
+/* ---- listeners.c ---- */
+struct sp_listener *sp_listener_get(uint32_t id);
+bool sp_listener_port_used(uint16_t port);
+
 /* ---- listen.c ---- */
 void sp_listen_req(struct sp_app *a, uint16_t ctx, const struct tas_spin_listen *req);
 void sp_unlisten(struct sp_app *a, uint32_t id);
 void sp_accepted(struct sp_app *a, uint32_t id, uint32_t count);
-struct sp_listener *sp_listener_get(uint32_t id);
-bool sp_listener_port_used(uint16_t port);
 /* An ACK for no known connection: a SYN cookie's?  Then true (mbuf consumed). */
 bool sp_listen_cookie_ack(const struct sp_pkt *p, struct rte_mbuf *m);
 /* A SYN for no known connection (mbuf consumed). */
