@@ -217,6 +217,34 @@ static void close_fds(int *fds, int n)
             real_close(fds[i]);
 }
 
+/* The context's header and queues in the mapped region (c->region,
+ * c->ctx_id and the checked header c->hdr are set). */
+static void ctx_queues(struct tas_ctx *c)
+{
+    const struct tas_region_hdr *h = &c->hdr;
+    uint8_t *region = c->region;
+    uint32_t x = c->ctx_id;
+    c->chdr = tas_ctx_hdr(region, h->ctx_off, h->ctx_stride, x);
+    tas_q_init(&c->sp_in,
+               tas_ctx_queue_ents(region, h->ctx_off, h->ctx_stride, h->q_ents, x,
+                                  TAS_CQ_SP_IN),
+               h->q_ents);
+    tas_q_init(&c->sp_out,
+               tas_ctx_queue_ents(region, h->ctx_off, h->ctx_stride, h->q_ents, x,
+                                  TAS_CQ_SP_OUT),
+               h->q_ents);
+    for (uint32_t i = 0; i < h->n_fp; i++) {
+        tas_q_init(&c->fp_in[i],
+                   tas_ctx_queue_ents(region, h->ctx_off, h->ctx_stride, h->q_ents, x,
+                                      tas_cq_fp_in(i)),
+                   h->q_ents);
+        tas_q_init(&c->fp_out[i],
+                   tas_ctx_queue_ents(region, h->ctx_off, h->ctx_stride, h->q_ents, x,
+                                      tas_cq_fp_out(i)),
+                   h->q_ents);
+    }
+}
+
 /* Map what WELCOME handed over and create our context.  On error, *why says
  * what was wrong; every descriptor in fds is closed either way. */
 static int setup(int app_fd, const struct tas_msg *w, int *fds, int n_fds,
@@ -296,31 +324,12 @@ static int setup(int app_fd, const struct tas_msg *w, int *fds, int n_fds,
     c->region_fd = fds[0]; /* close-on-exec; exec.c passes a copy on */
     real_close(fds[2]);
 
-    const struct tas_region_hdr *h = &c->hdr;
-    c->chdr = tas_ctx_hdr(region, h->ctx_off, h->ctx_stride, m.ctx);
-    tas_q_init(&c->sp_in,
-               tas_ctx_queue_ents(region, h->ctx_off, h->ctx_stride, h->q_ents, m.ctx,
-                                  TAS_CQ_SP_IN),
-               h->q_ents);
-    tas_q_init(&c->sp_out,
-               tas_ctx_queue_ents(region, h->ctx_off, h->ctx_stride, h->q_ents, m.ctx,
-                                  TAS_CQ_SP_OUT),
-               h->q_ents);
-    for (uint32_t i = 0; i < h->n_fp; i++) {
-        tas_q_init(&c->fp_in[i],
-                   tas_ctx_queue_ents(region, h->ctx_off, h->ctx_stride, h->q_ents, m.ctx,
-                                      tas_cq_fp_in(i)),
-                   h->q_ents);
-        tas_q_init(&c->fp_out[i],
-                   tas_ctx_queue_ents(region, h->ctx_off, h->ctx_stride, h->q_ents, m.ctx,
-                                      tas_cq_fp_out(i)),
-                   h->q_ents);
-    }
+    ctx_queues(c);
     tas_fd_internal(c->app_fd);
     tas_fd_internal(c->region_fd);
     tas_fd_internal(c->sp_db_fd);
     tas_fd_internal(c->efd);
-    for (uint32_t i = 0; i < h->n_fp; i++)
+    for (uint32_t i = 0; i < c->hdr.n_fp; i++)
         tas_fd_internal(c->fp_db_fd[i]);
     tas_now(&c->last_alive_check);
     return 0;

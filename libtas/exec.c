@@ -247,6 +247,46 @@ static bool add_sock(struct table *t, struct tas_sock *s, uint32_t acc_of)
     return true;
 }
 
+/* write_table's second half of the sockets: the connections waiting to be
+ * accepted on a kept listener, then what tasd recorded for the new program
+ * but it will not have (marked release). */
+static void add_accepted_and_released(struct table *t)
+{
+    struct tas_ctx *c = &tas_ctx;
+    /* Connections waiting to be accepted on a listener that goes on: the
+     * new program accepts them, unless this is a vfork() child, whose
+     * parent (in whose memory we run) keeps them. */
+    uint32_t n_kept = t->n_socks;
+    for (uint32_t i = 0; i < n_kept && !tas_fd_foreign(); i++) {
+        if (t->socks[i].state != TAS_SS_LISTENING)
+            continue;
+        struct tas_sock *l = NULL;
+        for (struct tas_sock *s = c->listeners; s != NULL && l == NULL; s = s->lnext)
+            if (s->attach_serial == i + 1)
+                l = s;
+        for (struct tas_sock *a = l != NULL ? l->acc_head : NULL; a != NULL; a = a->acc_next)
+            if (a->attach_serial == 0)
+                (void)add_sock(t, a, i + 1); /* (if not, it is released below) */
+    }
+    /* What tasd recorded for the new program but it will not have: it lets
+     * go of these at once. */
+    for (struct tas_sock *s = c->all; s != NULL; s = s->all_next) {
+        if (s->attach_serial != 0)
+            continue;
+        struct inh_sock *x;
+        if (!add_sock(t, s, 0)) {
+            if (t->n_socks >= INH_MAX || t->n_socks >= t->cap_socks)
+                continue; /* out of memory: it stays held until the program exits */
+            x = &t->socks[t->n_socks++]; /* (its rings do not matter) */
+        } else {
+            x = &t->socks[t->n_socks - 1];
+        }
+        x->release = 1;
+        x->map = -1;
+        x->acc_of = 0;
+    }
+}
+
 /* Write the table; 0 or -errno.  Lock held. */
 static int write_table(struct tas_exec_state *st)
 {
@@ -282,38 +322,7 @@ static int write_table(struct tas_exec_state *st)
         err = -ENOENT; /* nothing to keep */
         goto out;
     }
-    /* Connections waiting to be accepted on a listener that goes on: the
-     * new program accepts them, unless this is a vfork() child, whose
-     * parent (in whose memory we run) keeps them. */
-    uint32_t n_kept = t.n_socks;
-    for (uint32_t i = 0; i < n_kept && !tas_fd_foreign(); i++) {
-        if (t.socks[i].state != TAS_SS_LISTENING)
-            continue;
-        struct tas_sock *l = NULL;
-        for (struct tas_sock *s = c->listeners; s != NULL && l == NULL; s = s->lnext)
-            if (s->attach_serial == i + 1)
-                l = s;
-        for (struct tas_sock *a = l != NULL ? l->acc_head : NULL; a != NULL; a = a->acc_next)
-            if (a->attach_serial == 0)
-                (void)add_sock(&t, a, i + 1); /* (if not, it is released below) */
-    }
-    /* What tasd recorded for the new program but it will not have: it lets
-     * go of these at once. */
-    for (struct tas_sock *s = c->all; s != NULL; s = s->all_next) {
-        if (s->attach_serial != 0)
-            continue;
-        struct inh_sock *x;
-        if (!add_sock(&t, s, 0)) {
-            if (t.n_socks >= INH_MAX || t.n_socks >= t.cap_socks)
-                continue; /* out of memory: it stays held until the program exits */
-            x = &t.socks[t.n_socks++]; /* (its rings do not matter) */
-        } else {
-            x = &t.socks[t.n_socks - 1];
-        }
-        x->release = 1;
-        x->map = -1;
-        x->acc_of = 0;
-    }
+    add_accepted_and_released(&t);
 
     /* The regions, as descriptors the new program inherits: ours, and
      * those holding the rings of a socket that goes on.  (Passing every

@@ -459,6 +459,36 @@ static bool connect_done(void *arg)
     return ((struct tas_sock *)arg)->state != TAS_SS_CONNECTING;
 }
 
+/* May s connect to sin (len bytes, IPv4 by now)?  0 or the errno Linux
+ * gives, in Linux's order; AF_UNSPEC on a fresh socket is 0 (nothing to
+ * do).  A non-blocking attempt's failure is reported (and cleared) once. */
+static int connect_check(struct tas_sock *s, const struct sockaddr_in *sin, socklen_t len)
+{
+    if (s->detached)
+        return tas_detached_err();
+    if (sin == NULL)
+        return -EFAULT;
+    if (len < sizeof(sa_family_t))
+        return -EINVAL;
+    if (sin->sin_family == AF_UNSPEC)
+        return s->state == TAS_SS_FRESH ? 0 : -EOPNOTSUPP;
+    if (len < sizeof(*sin))
+        return -EINVAL;
+    if (sin->sin_family != AF_INET)
+        return -EAFNOSUPPORT;
+    if (s->state == TAS_SS_CONNECTING)
+        return -EALREADY;
+    if (s->state == TAS_SS_CLOSED && !s->was_connected && s->so_error != 0) {
+        int r = -s->so_error; /* the outcome of the previous non-blocking attempt */
+        s->so_error = 0;
+        return r;
+    }
+    if (s->state == TAS_SS_CONNECTED || s->state == TAS_SS_LISTENING ||
+        s->state == TAS_SS_LISTEN_WAIT || (s->state == TAS_SS_CLOSED && s->was_connected))
+        return -EISCONN;
+    return 0;
+}
+
 int tas_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
     struct tas_sock *s = tas_enter(fd);
@@ -487,27 +517,7 @@ int tas_connect(int fd, const struct sockaddr *addr, socklen_t len)
         sin = &v4;
         len = sizeof(v4);
     }
-    if (s->detached)
-        r = tas_detached_err();
-    else if (addr == NULL)
-        r = -EFAULT;
-    else if (len < sizeof(sa_family_t))
-        r = -EINVAL;
-    else if (sin->sin_family == AF_UNSPEC)
-        r = s->state == TAS_SS_FRESH ? 0 : -EOPNOTSUPP;
-    else if (len < sizeof(*sin))
-        r = -EINVAL;
-    else if (sin->sin_family != AF_INET)
-        r = -EAFNOSUPPORT;
-    else if (s->state == TAS_SS_CONNECTING)
-        r = -EALREADY;
-    else if (s->state == TAS_SS_CLOSED && !s->was_connected && s->so_error != 0) {
-        r = -s->so_error; /* the outcome of the previous non-blocking attempt */
-        s->so_error = 0;
-    } else if (s->state == TAS_SS_CONNECTED || s->state == TAS_SS_LISTENING ||
-               s->state == TAS_SS_LISTEN_WAIT ||
-               (s->state == TAS_SS_CLOSED && s->was_connected))
-        r = -EISCONN;
+    r = connect_check(s, sin, len);
     if (r != 0 || sin->sin_family == AF_UNSPEC) {
         tas_leave(s);
         return (int)tas_ret(r);

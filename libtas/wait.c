@@ -225,6 +225,44 @@ static bool spin(tas_cond_fn cond, void *arg)
     }
 }
 
+/* Nobody leads: we do (*lead).  Spin a moment (unless the deadline, left
+ * if not NULL, is closer), then arm the context's wake-up.  True if
+ * something arrived meanwhile: look again, no longer leading. */
+static bool lead_arrived(tas_cond_fn cond, void *arg, const struct timespec *left, bool *lead)
+{
+    struct tas_ctx *c = &tas_ctx;
+    c->leader = *lead = true;
+    if (c->spin_us > 0 &&
+        (left == NULL || left->tv_sec > 0 || left->tv_nsec > c->spin_us * 1000L) &&
+        spin(cond, arg)) {
+        c->leader = false;
+        return true;
+    }
+    tas_ctx_arm(c->chdr);
+    if (tas_process() > 0) {
+        disarm();
+        c->leader = false;
+        return true;
+    }
+    return false;
+}
+
+/* The sleep's timeout: tsp, cut short without a wake-up descriptor (we
+ * look at our queues every NO_WAKEFD_MAX_MS) or with posts still parked
+ * (retried every PENDING_MAX_MS); *cap holds the shorter one. */
+static struct timespec *capped(int wfd, struct timespec *tsp, struct timespec *cap)
+{
+    long cap_ms = wfd < 0              ? NO_WAKEFD_MAX_MS
+                  : tas_post_pending() ? PENDING_MAX_MS
+                                       : -1;
+    if (cap_ms >= 0 && (tsp == NULL || tsp->tv_sec > 0 || tsp->tv_nsec > cap_ms * 1000000L)) {
+        cap->tv_sec = 0;
+        cap->tv_nsec = cap_ms * 1000000L;
+        return cap;
+    }
+    return tsp;
+}
+
 int tas_wait(tas_cond_fn cond, void *arg, const struct timespec *deadline,
              struct pollfd *extra, nfds_t n_extra, const sigset_t *mask)
 {
@@ -254,22 +292,9 @@ int tas_wait(tas_cond_fn cond, void *arg, const struct timespec *deadline,
         }
 
         bool lead = false;
-        if (c->state == TAS_CTX_READY && !c->leader) {
-            c->leader = lead = true;
-            if (c->spin_us > 0 &&
-                (deadline == NULL || left.tv_sec > 0 ||
-                 left.tv_nsec > c->spin_us * 1000L) &&
-                spin(cond, arg)) {
-                c->leader = false;
-                continue;
-            }
-            tas_ctx_arm(c->chdr);
-            if (tas_process() > 0) {
-                disarm();
-                c->leader = false;
-                continue;
-            }
-        }
+        if (c->state == TAS_CTX_READY && !c->leader &&
+            lead_arrived(cond, arg, deadline != NULL ? &left : NULL, &lead))
+            continue;
 
         nfds_t k = 0, first_extra;
         int i_wake = -1, i_efd = -1, i_app = -1;
@@ -288,16 +313,8 @@ int tas_wait(tas_cond_fn cond, void *arg, const struct timespec *deadline,
             pfds[k] = extra[i];
             pfds[k++].revents = 0;
         }
-        long cap_ms = wfd < 0              ? NO_WAKEFD_MAX_MS
-                      : tas_post_pending() ? PENDING_MAX_MS
-                                           : -1;
         struct timespec cap;
-        if (cap_ms >= 0 &&
-            (tsp == NULL || tsp->tv_sec > 0 || tsp->tv_nsec > cap_ms * 1000000L)) {
-            cap.tv_sec = 0;
-            cap.tv_nsec = cap_ms * 1000000L;
-            tsp = &cap;
-        }
+        tsp = capped(wfd, tsp, &cap);
         if (wfd >= 0)
             list_self();
         tas_unlock();
