@@ -14,6 +14,7 @@ int cm_json_write(FILE *f, struct json_object *o)
     if (o == NULL)
         return -ENOMEM;
     s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+                                              JSON_C_TO_STRING_SPACED |
                                               JSON_C_TO_STRING_NOSLASHESCAPE);
     if (s == NULL)
         rc = -ENOMEM;
