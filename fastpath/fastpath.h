@@ -332,7 +332,10 @@ unsigned fp_flow_core(uint32_t lip, uint32_t rip, uint16_t lport, uint16_t rport
 /* Fill IPv4 and TCP checksums of a built frame (offload or software). */
 void fp_tx_prepare_cksum(struct rte_mbuf *m);
 
-/* Write per-core statistics as a table or JSON object. */
-void fp_write_stats(FILE *f, bool json);
+/* Per-core statistics: a table on f, or a json-c object for the control
+ * socket's JSON reply (the caller owns it; common/json.h). */
+struct json_object;
+void fp_write_stats(FILE *f);
+struct json_object *fp_stats_json(void);
 
 #endif /* FASTPATH_H */

@@ -1,6 +1,7 @@
 /* init.c - setting the fast path up and down, and the helpers the slow path
  * calls from its own thread: fp_init/fp_fini, fp_cmd_send, fp_tx_send,
- * fp_flow_core, fp_write_stats.
+ * fp_flow_core, fp_write_stats and fp_stats_json (the per-core counters as
+ * a table or a json-c tree).
  *
  * fp_init allocates the shared flow array and, per core, the context slots,
  * the flow table (rte_hash on the 4-tuple), the four rings to and from the
@@ -24,6 +25,7 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
+#include "common/json.h"
 #include "common/port.h"
 #include "fastpath/classify.h"
 #include "fastpath/clock.h"
@@ -309,28 +311,31 @@ unsigned fp_flow_core(uint32_t lip, uint32_t rip, uint16_t lport, uint16_t rport
     X(rx_ignored) X(acks_sent) X(retx_bytes) X(retx_sack) X(ce_marks) X(syncookies_sent) \
         X(rst_shed) X(exc_shed) X(syn_shed)
 
-void fp_write_stats(FILE *f, bool json)
+struct json_object *fp_stats_json(void)
 {
-    if (json) {
-        fprintf(f, "{\"cores\":[");
-        for (unsigned i = 0; i < fp.n_cores; i++) {
-            const struct fp_core *c = &fp.cores[i];
-            fprintf(f, "%s{\"core\":%u", i ? "," : "", i);
-#define J(n) fprintf(f, ",\"" #n "\":%" PRIu64, c->stats.n);
-            STATS(J)
+    struct json_object *o = json_object_new_object();
+    struct json_object *cores = cm_json_arr(o, "cores");
+
+    for (unsigned i = 0; i < fp.n_cores; i++) {
+        const struct fp_core *c = &fp.cores[i];
+        struct json_object *j = json_object_new_object();
+        cm_json_u64(j, "core", i);
+#define J(n) cm_json_u64(j, #n, c->stats.n);
+        STATS(J)
 #undef J
-#define J(n) fprintf(f, ",\"" #n "\":%" PRIu64, c->n);
-            CORE_STATS(J)
+#define J(n) cm_json_u64(j, #n, c->n);
+        CORE_STATS(J)
 #undef J
-            fprintf(f, ",\"rx_reasons\":{");
-            for (unsigned r = 1; r < FP_RX_N; r++)
-                fprintf(f, "%s\"%s\":%" PRIu64, r > 1 ? "," : "", fp_rx_reason_name(r),
-                        c->rx_reason[r]);
-            fprintf(f, "}}");
-        }
-        fprintf(f, "]}\n");
-        return;
+        struct json_object *reasons = cm_json_obj(j, "rx_reasons");
+        for (unsigned r = 1; r < FP_RX_N; r++)
+            cm_json_u64(reasons, fp_rx_reason_name(r), c->rx_reason[r]);
+        cm_json_push(cores, j);
     }
+    return o;
+}
+
+void fp_write_stats(FILE *f)
+{
     fprintf(f, "%-14s", "fast path");
     for (unsigned i = 0; i < fp.n_cores; i++) {
         char h[16];

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "tas/msg.h"
+#include "common/json.h"
 #include "slowpath/sp.h"
 
 #define SP_MAX_APPS         1024
@@ -719,32 +720,56 @@ void sp_app_free_all(bool cores_stopped)
      * (sp_gpage_destroy, after fp_fini). */
 }
 
-void sp_app_write(FILE *f, bool json)
+/* What an application's row shows, in the table and in JSON. */
+struct app_row {
+    unsigned n_ctx;
+    uint32_t bufs_used;
+    const char *state;
+};
+
+static void app_row(const struct sp_app *a, struct app_row *w)
 {
-    bool first = true;
-    if (!json)
-        fprintf(f, "%-6s %-8s %-5s %-6s %-9s %-11s %-9s %s\n", "APP", "PID", "CTX",
-                "CONNS", "LISTENERS", "BUFS", "BAD", "STATE");
+    w->n_ctx = 0;
+    for (unsigned i = 0; a->ctxs != NULL && i < a->max_ctx; i++)
+        w->n_ctx += a->ctxs[i].used;
+    w->bufs_used = sp_lifo_in_use(&a->bufs);
+    w->state = a->dying ? "closing" : a->welcomed ? "up" : "new";
+}
+
+void sp_app_write(FILE *f)
+{
+    fprintf(f, "%-6s %-8s %-5s %-6s %-9s %-11s %-9s %s\n", "APP", "PID", "CTX", "CONNS",
+            "LISTENERS", "BUFS", "BAD", "STATE");
     for (struct sp_app *a = sp.apps; a != NULL; a = a->next) {
-        unsigned n_ctx = 0;
-        for (unsigned i = 0; a->ctxs != NULL && i < a->max_ctx; i++)
-            n_ctx += a->ctxs[i].used;
-        uint32_t used = sp_lifo_in_use(&a->bufs);
-        const char *st = a->dying ? "closing" : a->welcomed ? "up" : "new";
-        if (json) {
-            fprintf(f,
-                    "%s{\"id\":%u,\"pid\":%d,\"contexts\":%u,\"conns\":%u,"
-                    "\"listeners\":%u,\"bufs_used\":%u,\"bufs\":%u,\"bad_entries\":%lu,"
-                    "\"bad_msgs\":%lu,\"entries\":%lu,\"state\":\"%s\"}",
-                    first ? "" : ",", a->id, a->pid, n_ctx, a->n_conns, a->n_listeners,
-                    used, a->bufs.n, (unsigned long)a->bad_entries,
-                    (unsigned long)a->bad_msgs, (unsigned long)a->entries, st);
-        } else {
-            char bufs[24];
-            snprintf(bufs, sizeof(bufs), "%u/%u", used, a->bufs.n);
-            fprintf(f, "%-6u %-8d %-5u %-6u %-9u %-11s %-9lu %s\n", a->id, a->pid, n_ctx,
-                    a->n_conns, a->n_listeners, bufs, (unsigned long)a->bad_entries, st);
-        }
-        first = false;
+        struct app_row w;
+        char bufs[24];
+        app_row(a, &w);
+        snprintf(bufs, sizeof(bufs), "%u/%u", w.bufs_used, a->bufs.n);
+        fprintf(f, "%-6u %-8d %-5u %-6u %-9u %-11s %-9lu %s\n", a->id, a->pid, w.n_ctx,
+                a->n_conns, a->n_listeners, bufs, (unsigned long)a->bad_entries, w.state);
     }
+}
+
+struct json_object *sp_apps_json(void)
+{
+    struct json_object *arr = json_object_new_array();
+
+    for (struct sp_app *a = sp.apps; a != NULL; a = a->next) {
+        struct json_object *j = json_object_new_object();
+        struct app_row w;
+        app_row(a, &w);
+        cm_json_u64(j, "id", a->id);
+        cm_json_int(j, "pid", a->pid);
+        cm_json_u64(j, "contexts", w.n_ctx);
+        cm_json_u64(j, "conns", a->n_conns);
+        cm_json_u64(j, "listeners", a->n_listeners);
+        cm_json_u64(j, "bufs_used", w.bufs_used);
+        cm_json_u64(j, "bufs", a->bufs.n);
+        cm_json_u64(j, "bad_entries", a->bad_entries);
+        cm_json_u64(j, "bad_msgs", a->bad_msgs);
+        cm_json_u64(j, "entries", a->entries);
+        cm_json_str(j, "state", w.state);
+        cm_json_push(arr, j);
+    }
+    return arr;
 }

@@ -43,6 +43,7 @@
 #include "tas/seq.h"
 #include "fastpath/clock.h"
 #include "fastpath/syncookie.h"
+#include "common/json.h"
 #include "common/tcp_opts.h"
 #include "slowpath/sp.h"
 
@@ -641,27 +642,38 @@ void sp_listen_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf 
     complete(c, p, m);
 }
 
-void sp_listen_write(FILE *f, bool json, bool *first)
+void sp_listen_write(FILE *f)
 {
     for (struct sp_listener *l = sp.listeners; l != NULL; l = l->next) {
-        char ip[16];
+        char ip[16], local[24];
         inet_ntop(AF_INET, &l->ip, ip, sizeof(ip));
-        if (json) {
-            fprintf(f,
-                    "%s{\"id\":%u,\"app\":%u,\"ctx\":%u,\"local\":\"%s:%u\","
-                    "\"backlog\":%u,\"pending\":%u,\"syn_rcvd\":%u,\"accepted\":%lu,"
-                    "\"drops\":%lu,\"reuseport\":%s}",
-                    *first ? "" : ",", l->id, l->app->id, l->ctx, ip, l->port, l->backlog,
-                    l->pending, l->syn_rcvd, (unsigned long)l->accepted_total,
-                    (unsigned long)l->drops,
-                    (l->flags & TAS_LISTEN_REUSEPORT) ? "true" : "false");
-        } else {
-            char local[24];
-            snprintf(local, sizeof(local), "%s:%u", ip, l->port);
-            fprintf(f, "%-8s %-12s %-22s %-22s app %u backlog %u/%u syn %u drops %lu\n",
-                    "L", "LISTEN", local, "*:*", l->app->id, l->pending, l->backlog,
-                    l->syn_rcvd, (unsigned long)l->drops);
-        }
-        *first = false;
+        snprintf(local, sizeof(local), "%s:%u", ip, l->port);
+        fprintf(f, "%-8s %-12s %-22s %-22s app %u backlog %u/%u syn %u drops %lu\n", "L",
+                "LISTEN", local, "*:*", l->app->id, l->pending, l->backlog, l->syn_rcvd,
+                (unsigned long)l->drops);
     }
+}
+
+struct json_object *sp_listeners_json(void)
+{
+    struct json_object *a = json_object_new_array();
+
+    for (struct sp_listener *l = sp.listeners; l != NULL; l = l->next) {
+        struct json_object *j = json_object_new_object();
+        char ip[16], local[24];
+        inet_ntop(AF_INET, &l->ip, ip, sizeof(ip));
+        snprintf(local, sizeof(local), "%s:%u", ip, l->port);
+        cm_json_u64(j, "id", l->id);
+        cm_json_u64(j, "app", l->app->id);
+        cm_json_u64(j, "ctx", l->ctx);
+        cm_json_str(j, "local", local);
+        cm_json_u64(j, "backlog", l->backlog);
+        cm_json_u64(j, "pending", l->pending);
+        cm_json_u64(j, "syn_rcvd", l->syn_rcvd);
+        cm_json_u64(j, "accepted", l->accepted_total);
+        cm_json_u64(j, "drops", l->drops);
+        cm_json_bool(j, "reuseport", (l->flags & TAS_LISTEN_REUSEPORT) != 0);
+        cm_json_push(a, j);
+    }
+    return a;
 }

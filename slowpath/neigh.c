@@ -16,6 +16,7 @@
 
 #include <rte_mbuf.h>
 
+#include "common/json.h"
 #include "common/port.h"
 #include "slowpath/sp.h"
 
@@ -138,27 +139,53 @@ void sp_neigh_gratuitous(void)
     send_arp(TAS_ARP_OP_REQUEST, bcast, zero_mac, sp.ip);
 }
 
-void sp_neigh_write(FILE *f, bool json)
+/* What a neighbour's row shows, in the table and in JSON. */
+struct neigh_row {
+    char ip[16], mac[18];
+    const char *state;
+    long ttl_ms;
+};
+
+static void neigh_row(const struct sp_neigh *n, struct neigh_row *w)
 {
-    bool first = true;
+    inet_ntop(AF_INET, &n->ip, w->ip, sizeof(w->ip));
+    snprintf(w->mac, sizeof(w->mac), "%02x:%02x:%02x:%02x:%02x:%02x", n->mac[0],
+             n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
+    w->state = n->state == SP_NEIGH_REACHABLE ? "reachable" : "incomplete";
+    w->ttl_ms = n->expires_ms > sp.now_ms ? (long)(n->expires_ms - sp.now_ms) : 0;
+}
+
+void sp_neigh_write(FILE *f)
+{
     for (uint32_t i = 0; i < sp.arp.cap; i++) {
         const struct sp_neigh *n = &sp.arp.e[i];
+        struct neigh_row w;
         if (n->state == SP_NEIGH_FREE)
             continue;
-        char ip[16], mac[18];
-        inet_ntop(AF_INET, &n->ip, ip, sizeof(ip));
-        snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", n->mac[0], n->mac[1],
-                 n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
-        const char *st = n->state == SP_NEIGH_REACHABLE ? "reachable" : "incomplete";
-        long ttl = n->expires_ms > sp.now_ms ? (long)(n->expires_ms - sp.now_ms) : 0;
-        if (json)
-            fprintf(f,
-                    "%s{\"ip\":\"%s\",\"mac\":\"%s\",\"state\":\"%s\",\"ttl_ms\":%ld,"
-                    "\"waiting\":%u}",
-                    first ? "" : ",", ip, mac, st, ttl, n->n_pending);
-        else
-            fprintf(f, "  %-15s %-17s %-10s %ld ms\n", ip,
-                    n->state == SP_NEIGH_REACHABLE ? mac : "-", st, ttl);
-        first = false;
+        neigh_row(n, &w);
+        fprintf(f, "  %-15s %-17s %-10s %ld ms\n", w.ip,
+                n->state == SP_NEIGH_REACHABLE ? w.mac : "-", w.state, w.ttl_ms);
     }
+}
+
+struct json_object *sp_neigh_json(void)
+{
+    struct json_object *a = json_object_new_array();
+
+    for (uint32_t i = 0; i < sp.arp.cap; i++) {
+        const struct sp_neigh *n = &sp.arp.e[i];
+        struct json_object *j;
+        struct neigh_row w;
+        if (n->state == SP_NEIGH_FREE)
+            continue;
+        neigh_row(n, &w);
+        j = json_object_new_object();
+        cm_json_str(j, "ip", w.ip);
+        cm_json_str(j, "mac", w.mac);
+        cm_json_str(j, "state", w.state);
+        cm_json_int(j, "ttl_ms", w.ttl_ms);
+        cm_json_u64(j, "waiting", n->n_pending);
+        cm_json_push(a, j);
+    }
+    return a;
 }

@@ -75,10 +75,14 @@ typedef void (*sp_fd_cb)(int fd, uint32_t events, void *arg);
 int sp_loop_add(int fd, sp_fd_cb cb, void *arg);
 int sp_loop_del(int fd);
 
-/* Statistics for the control socket, as a table or JSON. */
-void sp_write_flows(FILE *f, bool json);    /* one row per connection and listener */
-void sp_write_stats(FILE *f, bool json);    /* slow-path counters, apps, ARP */
-bool sp_ready(void);                        /* initialised and looping */
+/* Statistics for the control socket: a table on f, or a json-c object for
+ * the JSON reply (the caller owns it; common/json.h). */
+struct json_object;
+void sp_write_flows(FILE *f);            /* one row per connection and listener */
+struct json_object *sp_flows_json(void); /* {"flows": [...], "listeners": [...]} */
+void sp_write_stats(FILE *f);            /* slow-path counters, apps, ARP */
+struct json_object *sp_stats_json(void);
+bool sp_ready(void); /* initialised and looping */
 
 /* Added for tasd main (call order: sp_signals_block, tasd_port_init,
  * sp_gpage_create, fp_init, sp_init, launch fp cores, sp_run, sp_fini,

@@ -434,7 +434,8 @@ bool sp_app_busy(void);
 /* Shutdown: free every application (unmapping only what the cores no
  * longer use, unless they are stopped). */
 void sp_app_free_all(bool cores_stopped);
-void sp_app_write(FILE *f, bool json);
+void sp_app_write(FILE *f);             /* the applications table */
+struct json_object *sp_apps_json(void); /* the same as a json-c array */
 
 /* ---- conn_table.c ---- */
 /* Hash of a 4-tuple (salted), for the connection and TIME_WAIT tables. */
@@ -582,7 +583,8 @@ void sp_fork_tick(void);
 void sp_fork_fini(void);
 /* Release every hold in h: its app a went away (NULL: a fork record). */
 void sp_holds_release_all(struct sp_holds *h, struct sp_app *a);
-void sp_listen_write(FILE *f, bool json, bool *first);
+void sp_listen_write(FILE *f);               /* one table row per listener */
+struct json_object *sp_listeners_json(void); /* the same as a json-c array */
 void sp_listen_fini(void);
 
 /* ---- flood.c ---- */
@@ -660,6 +662,7 @@ void sp_neigh_tick(void);
 /* An address is being resolved (requests to repeat). */
 bool sp_neigh_busy(void);
 void sp_neigh_gratuitous(void);
-void sp_neigh_write(FILE *f, bool json);
+void sp_neigh_write(FILE *f);            /* the neighbour table */
+struct json_object *sp_neigh_json(void); /* the same as a json-c array */
 
 #endif /* SP_H */

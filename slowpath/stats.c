@@ -1,12 +1,13 @@
 /* stats.c - the slow path's view for the control socket (tasctl flows,
  * tasctl stats): one row per connection and listener, and the counters by
- * reason, applications and the neighbour table.  Tables for people, JSON
- * for tools.
+ * reason, applications and the neighbour table.  Tables for people; for
+ * tools, json-c trees (common/json.h) that tasd/control.c prints.
  */
 #include <arpa/inet.h>
 #include <stddef.h>
 #include <stdio.h>
 
+#include "common/json.h"
 #include "slowpath/sp.h"
 
 static void addr(char *buf, size_t n, uint32_t ip, uint16_t port_be)
@@ -25,48 +26,49 @@ static uint64_t rx_bytes(const struct sp_conn *c, const struct fp_flow *f)
     return n;
 }
 
-void sp_write_flows(FILE *f, bool json)
-{
-    bool first = true;
+/* What a connection's row shows, in the table and in JSON. */
+struct conn_row {
+    char local[24], remote[24];
+    uint64_t rx;
+    uint32_t srtt, cwnd;
+    const char *state;
+};
 
-    if (json)
-        fprintf(f, "{\"flows\":[");
-    else
-        fprintf(f, "%-8s %-12s %-22s %-22s %-12s %-12s %-9s %-9s %s\n", "ID", "STATE",
-                "LOCAL", "REMOTE", "RX_BYTES", "TX_ACKED", "SRTT_US", "CWND", "APP");
+static void conn_row(const struct sp_conn *c, struct conn_row *w)
+{
+    bool has_flow = c->fstate == SP_FLOW_INSTALLED;
+    const struct fp_flow *fl = has_flow ? &fp.flows[c->flow] : NULL;
+
+    addr(w->local, sizeof(w->local), c->lip, c->lport);
+    addr(w->remote, sizeof(w->remote), c->rip, c->rport);
+    w->rx = fl != NULL ? rx_bytes(c, fl) : 0;
+    w->srtt = fl != NULL && sp_rd32(&fl->srtt_us) ? sp_rd32(&fl->srtt_us) : c->srtt_us;
+    w->cwnd = has_flow ? c->cc.cwnd : 0;
+    w->state = sp_tcp_state_name(c->state);
+}
+
+/* Milliseconds until a TIME_WAIT pair expires. */
+static uint64_t tw_left_ms(const struct sp_tw *t)
+{
+    return t->tm.expires > sp.now_ms ? t->tm.expires - sp.now_ms : 0;
+}
+
+void sp_write_flows(FILE *f)
+{
+    fprintf(f, "%-8s %-12s %-22s %-22s %-12s %-12s %-9s %-9s %s\n", "ID", "STATE",
+            "LOCAL", "REMOTE", "RX_BYTES", "TX_ACKED", "SRTT_US", "CWND", "APP");
     for (const struct sp_conn *c = sp.conns; c != NULL; c = c->lnext) {
-        char l[24], r[24], id[16];
-        addr(l, sizeof(l), c->lip, c->lport);
-        addr(r, sizeof(r), c->rip, c->rport);
-        bool has_flow = c->fstate == SP_FLOW_INSTALLED;
-        const struct fp_flow *fl = has_flow ? &fp.flows[c->flow] : NULL;
-        uint64_t rx = fl != NULL ? rx_bytes(c, fl) : 0;
-        uint32_t srtt =
-            fl != NULL && sp_rd32(&fl->srtt_us) ? sp_rd32(&fl->srtt_us) : c->srtt_us;
-        uint32_t cwnd = has_flow ? c->cc.cwnd : 0;
-        const char *st = sp_tcp_state_name(c->state);
+        struct conn_row w;
+        char id[16], app[12];
+        conn_row(c, &w);
         if (c->flow != SP_NO_FLOW)
             snprintf(id, sizeof(id), "%u", c->flow);
         else
             snprintf(id, sizeof(id), "-");
-        if (json) {
-            fprintf(f,
-                    "%s{\"id\":%s,\"gen\":%u,\"state\":\"%s\",\"local\":\"%s\","
-                    "\"remote\":\"%s\",\"app\":%u,\"core\":%u,\"rx_bytes\":%lu,"
-                    "\"tx_acked\":%lu,\"srtt_us\":%u,\"rto_ms\":%u,\"cwnd\":%u,"
-                    "\"mss\":%u,\"ts\":%s,\"wscale\":[%u,%u],\"retries\":%u}",
-                    first ? "" : ",", c->flow != SP_NO_FLOW ? id : "null", c->gen, st, l,
-                    r, c->app != NULL ? c->app->id : 0, c->core, (unsigned long)rx,
-                    (unsigned long)c->tx_acked_total, srtt, c->rto_ms, cwnd, c->mss,
-                    c->ts ? "true" : "false", c->local_ws, c->remote_ws, c->rto_retries);
-        } else {
-            char app[12];
-            snprintf(app, sizeof(app), "%u", c->app != NULL ? c->app->id : 0);
-            fprintf(f, "%-8s %-12s %-22s %-22s %-12lu %-12lu %-9u %-9u %s\n", id, st, l,
-                    r, (unsigned long)rx, (unsigned long)c->tx_acked_total, srtt, cwnd,
-                    c->app != NULL ? app : "-");
-        }
-        first = false;
+        snprintf(app, sizeof(app), "%u", c->app != NULL ? c->app->id : 0);
+        fprintf(f, "%-8s %-12s %-22s %-22s %-12lu %-12lu %-9u %-9u %s\n", id, w.state,
+                w.local, w.remote, (unsigned long)w.rx, (unsigned long)c->tx_acked_total,
+                w.srtt, w.cwnd, c->app != NULL ? app : "-");
     }
     /* TIME_WAIT pairs (time_wait.c), as ss(8) lists them too. */
     for (uint32_t b = 0; sp.tw_hash != NULL && b <= sp.tw_mask; b++) {
@@ -74,25 +76,69 @@ void sp_write_flows(FILE *f, bool json)
             char l[24], r[24];
             addr(l, sizeof(l), t->lip, t->lport);
             addr(r, sizeof(r), t->rip, t->rport);
-            if (json)
-                fprintf(f,
-                        "%s{\"id\":null,\"state\":\"TIME_WAIT\",\"local\":\"%s\","
-                        "\"remote\":\"%s\",\"core\":%u,\"ts\":%s,\"expires_ms\":%lu}",
-                        first ? "" : ",", l, r, t->core, t->ts ? "true" : "false",
-                        (unsigned long)(t->tm.expires > sp.now_ms ? t->tm.expires - sp.now_ms
-                                                                  : 0));
-            else
-                fprintf(f, "%-8s %-12s %-22s %-22s %-12s %-12s %-9s %-9s %s\n", "-",
-                        "TIME_WAIT", l, r, "-", "-", "-", "-", "-");
-            first = false;
+            fprintf(f, "%-8s %-12s %-22s %-22s %-12s %-12s %-9s %-9s %s\n", "-",
+                    "TIME_WAIT", l, r, "-", "-", "-", "-", "-");
         }
     }
-    if (json)
-        fprintf(f, "],\"listeners\":[");
-    first = true;
-    sp_listen_write(f, json, &first);
-    if (json)
-        fprintf(f, "]}");
+    sp_listen_write(f);
+}
+
+static struct json_object *conn_json(const struct sp_conn *c)
+{
+    struct json_object *j = json_object_new_object();
+    struct conn_row w;
+
+    conn_row(c, &w);
+    cm_json_add(j, "id", c->flow != SP_NO_FLOW ? json_object_new_uint64(c->flow) : NULL);
+    cm_json_u64(j, "gen", c->gen);
+    cm_json_str(j, "state", w.state);
+    cm_json_str(j, "local", w.local);
+    cm_json_str(j, "remote", w.remote);
+    cm_json_u64(j, "app", c->app != NULL ? c->app->id : 0);
+    cm_json_u64(j, "core", c->core);
+    cm_json_u64(j, "rx_bytes", w.rx);
+    cm_json_u64(j, "tx_acked", c->tx_acked_total);
+    cm_json_u64(j, "srtt_us", w.srtt);
+    cm_json_u64(j, "rto_ms", c->rto_ms);
+    cm_json_u64(j, "cwnd", w.cwnd);
+    cm_json_u64(j, "mss", c->mss);
+    cm_json_bool(j, "ts", c->ts);
+    struct json_object *ws = cm_json_arr(j, "wscale");
+    cm_json_push(ws, json_object_new_uint64(c->local_ws));
+    cm_json_push(ws, json_object_new_uint64(c->remote_ws));
+    cm_json_u64(j, "retries", c->rto_retries);
+    return j;
+}
+
+static struct json_object *tw_json(const struct sp_tw *t)
+{
+    struct json_object *j = json_object_new_object();
+    char l[24], r[24];
+
+    addr(l, sizeof(l), t->lip, t->lport);
+    addr(r, sizeof(r), t->rip, t->rport);
+    cm_json_add(j, "id", NULL);
+    cm_json_str(j, "state", "TIME_WAIT");
+    cm_json_str(j, "local", l);
+    cm_json_str(j, "remote", r);
+    cm_json_u64(j, "core", t->core);
+    cm_json_bool(j, "ts", t->ts);
+    cm_json_u64(j, "expires_ms", tw_left_ms(t));
+    return j;
+}
+
+struct json_object *sp_flows_json(void)
+{
+    struct json_object *o = json_object_new_object();
+    struct json_object *flows = cm_json_arr(o, "flows");
+
+    for (const struct sp_conn *c = sp.conns; c != NULL; c = c->lnext)
+        cm_json_push(flows, conn_json(c));
+    for (uint32_t b = 0; sp.tw_hash != NULL && b <= sp.tw_mask; b++)
+        for (const struct sp_tw *t = sp.tw_hash[b]; t != NULL; t = t->hnext)
+            cm_json_push(flows, tw_json(t));
+    cm_json_add(o, "listeners", sp_listeners_json());
+    return o;
 }
 
 #define C(name)                                                                          \
@@ -184,46 +230,51 @@ static const struct {
     C(mbuf_fail),
     C(tx_fail),
 };
+#define N_COUNTERS (sizeof(counters) / sizeof(counters[0]))
 
-void sp_write_stats(FILE *f, bool json)
+static uint64_t counter(size_t i)
 {
-    const uint8_t *base = (const uint8_t *)&sp.cnt;
-    const size_t n = sizeof(counters) / sizeof(counters[0]);
+    return *(const uint64_t *)((const uint8_t *)&sp.cnt + counters[i].off);
+}
 
-    if (json) {
-        fprintf(f,
-                "{\"conns\":%u,\"syn_rcvd\":%u,\"time_wait\":%u,\"listeners\":%u,"
-                "\"n_apps\":%u,\"flows_free\":%u,\"counters\":{",
-                sp.n_conns + sp.n_tw, sp.n_syn_rcvd, sp.n_tw, sp.n_listeners, sp.n_apps,
-                sp.flow_ids.nfree);
-        for (size_t i = 0; i < n; i++)
-            fprintf(f, "%s\"%s\":%lu", i ? "," : "", counters[i].name,
-                    (unsigned long)*(const uint64_t *)(base + counters[i].off));
-        fprintf(f,
-                "},\"arp\":{\"evictions\":%lu,\"mac_changes\":%lu,\"bad\":%lu,"
-                "\"conflicts\":%lu,\"pending_drops\":%lu,\"entries\":[",
-                (unsigned long)sp.arp.cnt.evictions,
-                (unsigned long)sp.arp.cnt.mac_changes, (unsigned long)sp.arp.cnt.bad,
-                (unsigned long)sp.arp.cnt.conflicts,
-                (unsigned long)sp.arp.cnt.pending_drops);
-        sp_neigh_write(f, true);
-        fprintf(f, "]},\"apps\":[");
-        sp_app_write(f, true);
-        fprintf(f, "]}");
-        return;
-    }
+struct json_object *sp_stats_json(void)
+{
+    struct json_object *o = json_object_new_object();
+
+    cm_json_u64(o, "conns", sp.n_conns + sp.n_tw);
+    cm_json_u64(o, "syn_rcvd", sp.n_syn_rcvd);
+    cm_json_u64(o, "time_wait", sp.n_tw);
+    cm_json_u64(o, "listeners", sp.n_listeners);
+    cm_json_u64(o, "n_apps", sp.n_apps);
+    cm_json_u64(o, "flows_free", sp.flow_ids.nfree);
+    struct json_object *cnt = cm_json_obj(o, "counters");
+    for (size_t i = 0; i < N_COUNTERS; i++)
+        cm_json_u64(cnt, counters[i].name, counter(i));
+    struct json_object *arp = cm_json_obj(o, "arp");
+    cm_json_u64(arp, "evictions", sp.arp.cnt.evictions);
+    cm_json_u64(arp, "mac_changes", sp.arp.cnt.mac_changes);
+    cm_json_u64(arp, "bad", sp.arp.cnt.bad);
+    cm_json_u64(arp, "conflicts", sp.arp.cnt.conflicts);
+    cm_json_u64(arp, "pending_drops", sp.arp.cnt.pending_drops);
+    cm_json_add(arp, "entries", sp_neigh_json());
+    cm_json_add(o, "apps", sp_apps_json());
+    return o;
+}
+
+void sp_write_stats(FILE *f)
+{
     fprintf(f,
             "slow path: %u connections (%u half-open, %u TIME_WAIT), %u listeners, "
             "%u applications, %u flow ids free\n",
             sp.n_conns + sp.n_tw, sp.n_syn_rcvd, sp.n_tw, sp.n_listeners, sp.n_apps,
             sp.flow_ids.nfree);
-    for (size_t i = 0; i < n; i++) {
-        uint64_t v = *(const uint64_t *)(base + counters[i].off);
+    for (size_t i = 0; i < N_COUNTERS; i++) {
+        uint64_t v = counter(i);
         if (v != 0)
             fprintf(f, "  %-20s %lu\n", counters[i].name, (unsigned long)v);
     }
     fprintf(f, "neighbours:\n");
-    sp_neigh_write(f, false);
+    sp_neigh_write(f);
     fprintf(f, "applications:\n");
-    sp_app_write(f, false);
+    sp_app_write(f);
 }

@@ -3,9 +3,12 @@
  *     tasctl [--run-dir DIR] status|stats|flows [--json]
  *
  * Connects to <run dir>/control.sock (run dir: --run-dir, else $TAS_RUN_DIR,
- * else /run/tasd), sends one request line, prints the reply.  Exit status:
- * 0 done (for status: tasd is ready), 1 tasd not reachable, not ready, or it
- * answered with an error, 2 usage error.  Scripts wait for tasd with
+ * else /run/tasd), sends one request line, prints the reply.  A --json reply
+ * is parsed (json-c) before it is printed: one JSON object, read for its
+ * "error" and, for status, its "ready" member; a malformed one is not
+ * printed but reported on stderr.  Exit status: 0 done (for status: tasd is
+ * ready), 1 tasd not reachable, not ready, it answered with an error or a
+ * malformed reply, 2 usage error.  Scripts wait for tasd with
  *     until tasctl status >/dev/null; do sleep 0.1; done
  */
 #include <errno.h>
@@ -20,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "tas/msg.h"
 
 #ifndef TASD_VERSION
@@ -31,22 +36,23 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: tasctl [--run-dir DIR] status|stats|flows [--json]\n"
-            "\n"
-            "Ask the running tasd (TCP acceleration service) about itself.\n"
-            "  status     readiness, version, address, port, cores\n"
-            "  stats      fast-path and slow-path counters\n"
-            "  flows      one line per connection and listener\n"
-            "\n"
-            "  -j, --json          answer in JSON\n"
-            "  -r, --run-dir DIR   tasd's run directory (default $TAS_RUN_DIR or %s)\n"
-            "  -h, --help          show this help\n"
-            "  -V, --version       show the version\n"
-            "\n"
-            "Exit status: 0 done (status: tasd is ready), 1 tasd not running, not ready\n"
-            "or it reported an error, 2 usage error.\n",
-            TAS_DEFAULT_RUN_DIR);
+    fprintf(
+        f,
+        "usage: tasctl [--run-dir DIR] status|stats|flows [--json]\n"
+        "\n"
+        "Ask the running tasd (TCP acceleration service) about itself.\n"
+        "  status     readiness, version, address, port, cores\n"
+        "  stats      fast-path and slow-path counters\n"
+        "  flows      one line per connection and listener\n"
+        "\n"
+        "  -j, --json          answer in JSON\n"
+        "  -r, --run-dir DIR   tasd's run directory (default $TAS_RUN_DIR or %s)\n"
+        "  -h, --help          show this help\n"
+        "  -V, --version       show the version\n"
+        "\n"
+        "Exit status: 0 done (status: tasd is ready), 1 tasd not running, not ready,\n"
+        "it reported an error or its reply was malformed, 2 usage error.\n",
+        TAS_DEFAULT_RUN_DIR);
 }
 
 static int connect_control(const char *run_dir)
@@ -143,13 +149,79 @@ static int ask(int fd, const char *req, char **reply, size_t *len)
     return 0;
 }
 
-/* status: tasd's first line is "ready: yes|no", or "ready": true|false in JSON. */
-static bool reports_ready(const char *reply, bool json)
+/* A --json reply: exactly one JSON object, nothing after it but white
+ * space.  NULL, with the reason on stderr, if it is anything else. */
+static struct json_object *parse_json_reply(const char *reply, size_t len)
+{
+    struct json_tokener *tok = json_tokener_new();
+    struct json_object *o;
+    size_t end;
+
+    if (!tok) {
+        fprintf(stderr, "tasctl: out of memory parsing tasd's reply\n");
+        return NULL;
+    }
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+    o = json_tokener_parse_ex(tok, reply, (int)len);
+    end = json_tokener_get_parse_end(tok);
+    if (!o) {
+        enum json_tokener_error err = json_tokener_get_error(tok);
+        if (err == json_tokener_continue)
+            fprintf(stderr,
+                    "tasctl: tasd's reply is malformed: it ends inside its JSON "
+                    "document (%zu bytes)\n",
+                    len);
+        else
+            fprintf(stderr,
+                    "tasctl: tasd's reply is malformed: not JSON (%s at byte %zu)\n",
+                    json_tokener_error_desc(err), end);
+    } else if (end + strspn(reply + end, " \t\r\n") < len) {
+        fprintf(stderr,
+                "tasctl: tasd's reply is malformed: more after its JSON document "
+                "(at byte %zu)\n",
+                end);
+        json_object_put(o);
+        o = NULL;
+    } else if (!json_object_is_type(o, json_type_object)) {
+        fprintf(stderr, "tasctl: tasd's reply is malformed: a JSON %s, not an object\n",
+                json_type_to_name(json_object_get_type(o)));
+        json_object_put(o);
+        o = NULL;
+    }
+    json_tokener_free(tok);
+    return o;
+}
+
+/* What a parsed JSON reply says: tasd's "error", and for status, whether
+ * "ready" is true.  false when it reports an error, is not ready, or is a
+ * status reply without a boolean "ready" (said on stderr). */
+static bool json_reply_ok(struct json_object *o, bool status)
+{
+    struct json_object *v;
+
+    if (json_object_object_get_ex(o, "error", &v))
+        return false;
+    if (!status)
+        return true;
+    if (!json_object_object_get_ex(o, "ready", &v) ||
+        !json_object_is_type(v, json_type_boolean)) {
+        fprintf(stderr, "tasctl: tasd's status reply is malformed: no true or false "
+                        "\"ready\"\n");
+        return false;
+    }
+    return json_object_get_boolean(v);
+}
+
+/* A table reply: an error starts with "error:"; status's first line is
+ * "ready: yes|no". */
+static bool text_reply_ok(const char *reply, bool status)
 {
     size_t line = strcspn(reply, "\n");
 
-    if (json)
-        return strstr(reply, "\"ready\": true") != NULL;
+    if (!strncmp(reply, "error:", 6))
+        return false;
+    if (!status)
+        return true;
     if (strncmp(reply, "ready:", 6))
         return false;
     reply += 6;
@@ -172,7 +244,8 @@ int main(int argc, char **argv)
     };
     const char *run_dir = getenv("TAS_RUN_DIR");
     const char *cmd;
-    bool json = false, ok;
+    bool json = false, ok, status;
+    struct json_object *doc = NULL;
     char req[64], *reply = NULL;
     size_t len = 0;
     int o, fd, rc;
@@ -238,15 +311,16 @@ int main(int argc, char **argv)
         free(reply);
         return 1;
     }
-    fwrite(reply, 1, len, stdout);
-    if (fflush(stdout) || ferror(stdout)) {
+    if (json && !(doc = parse_json_reply(reply, len))) {
         free(reply);
         return 1;
     }
-
-    ok = strncmp(reply, "error:", 6) && strncmp(reply, "{\"error\"", 8);
-    if (ok && !strcmp(cmd, "status"))
-        ok = reports_ready(reply, json);
+    fwrite(reply, 1, len, stdout);
+    status = !strcmp(cmd, "status");
+    ok = json ? json_reply_ok(doc, status) : text_reply_ok(reply, status);
+    json_object_put(doc);
     free(reply);
+    if (fflush(stdout) || ferror(stdout))
+        return 1;
     return ok ? 0 : 1;
 }

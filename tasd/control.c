@@ -4,7 +4,9 @@
  * "tasd" when that group exists.  A client sends one line,
  *     status | stats | flows   [json]
  * and reads the reply until tasd closes the connection.  Replies are built
- * in memory (open_memstream) and written as the client reads them.
+ * in memory (open_memstream) and written as the client reads them; a JSON
+ * reply is a json-c tree (the parts come from fastpath/, slowpath/ and the
+ * port) printed once by cm_json_write (common/json.h).
  *
  * This runs on the slow-path thread, so nothing here may block: the
  * listening socket, the clients and a one-second timerfd sit in a small
@@ -31,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/json.h"
 #include "fastpath/fastpath.h"
 #include "slowpath/slowpath.h"
 #include "tas/msg.h"
@@ -86,22 +89,6 @@ static void client_close(struct client *cl)
     cl->fd = -1;
 }
 
-/* A JSON string literal (paths and names may hold anything). */
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(f, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(f, "\\u%04x", ch);
-        else
-            fputc(ch, f);
-    }
-    fputc('"', f);
-}
-
 static void prefix_str(char *buf, size_t len, uint32_t ip, uint8_t prefix)
 {
     char a[INET_ADDRSTRLEN];
@@ -109,97 +96,164 @@ static void prefix_str(char *buf, size_t len, uint32_t ip, uint8_t prefix)
     snprintf(buf, len, "%s/%u", a, (unsigned)prefix);
 }
 
-static void write_status(FILE *f, bool json)
+/* What status shows, in the table and in JSON. */
+struct status {
+    bool ready;
+    long uptime;
+    char ip[24], host[24], mac[18];
+    const char *poll;
+};
+
+static void status_now(struct status *st)
+{
+    const struct tasd_config *c = ctl.c;
+    const uint8_t *m = ctl.port->mac;
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    st->ready = sp_ready();
+    st->uptime = (long)(now.tv_sec - ctl.started.tv_sec);
+    prefix_str(st->ip, sizeof(st->ip), c->ip, c->prefix);
+    prefix_str(st->host, sizeof(st->host), c->host_ip, c->host_prefix);
+    snprintf(st->mac, sizeof(st->mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
+             m[3], m[4], m[5]);
+    st->poll = c->poll == TASD_POLL_BUSY ? "busy" : "adaptive";
+}
+
+static struct json_object *status_json(void)
 {
     const struct tasd_config *c = ctl.c;
     const struct cm_port *p = ctl.port;
-    struct timespec now;
-    char ip[24], host[24], mac[18];
-    bool ready = sp_ready();
-    long uptime;
+    struct json_object *o = json_object_new_object();
+    struct status st;
 
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    uptime = (long)(now.tv_sec - ctl.started.tv_sec);
-    prefix_str(ip, sizeof(ip), c->ip, c->prefix);
-    prefix_str(host, sizeof(host), c->host_ip, c->host_prefix);
-    snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", p->mac[0], p->mac[1],
-             p->mac[2], p->mac[3], p->mac[4], p->mac[5]);
-    const char *poll = c->poll == TASD_POLL_BUSY ? "busy" : "adaptive";
-
-    if (json) {
-        fprintf(f, "{\"ready\": %s, \"version\": ", ready ? "true" : "false");
-        json_str(f, TASD_VERSION);
-        fprintf(f, ", \"pid\": %d, \"uptime_s\": %ld, \"config\": ", (int)getpid(),
-                uptime);
-        json_str(f, c->config_file);
-        fputs(", \"run_dir\": ", f);
-        json_str(f, c->run_dir);
-        fprintf(f,
-                ", \"ip\": \"%s\", \"port\": {\"id\": %u, \"mac\": \"%s\", \"mtu\": %u, "
-                "\"queues\": %u, \"rx_cksum_offload\": %s, \"tx_cksum_offload\": %s}, "
-                "\"fp_cores\": %u, \"poll\": \"%s\", \"poll_max_sleep_us\": %u, "
-                "\"host_if\": ",
-                ip, p->port_id, mac, p->mtu, p->n_queues, p->rx_cksum ? "true" : "false",
-                p->tx_cksum ? "true" : "false", ctl.n_fp, poll, c->poll_max_sleep_us);
-        if (c->host_if[0]) {
-            fputs("{\"name\": ", f);
-            json_str(f, c->host_if);
-            fprintf(f, ", \"ip\": \"%s\"}", host);
-        } else {
-            fputs("null", f);
-        }
-        fputs("}\n", f);
-        return;
+    status_now(&st);
+    cm_json_bool(o, "ready", st.ready);
+    cm_json_str(o, "version", TASD_VERSION);
+    cm_json_int(o, "pid", (int)getpid());
+    cm_json_int(o, "uptime_s", st.uptime);
+    cm_json_str(o, "config", c->config_file);
+    cm_json_str(o, "run_dir", c->run_dir);
+    cm_json_str(o, "ip", st.ip);
+    struct json_object *port = cm_json_obj(o, "port");
+    cm_json_u64(port, "id", p->port_id);
+    cm_json_str(port, "mac", st.mac);
+    cm_json_u64(port, "mtu", p->mtu);
+    cm_json_u64(port, "queues", p->n_queues);
+    cm_json_bool(port, "rx_cksum_offload", p->rx_cksum);
+    cm_json_bool(port, "tx_cksum_offload", p->tx_cksum);
+    cm_json_u64(o, "fp_cores", ctl.n_fp);
+    cm_json_str(o, "poll", st.poll);
+    cm_json_u64(o, "poll_max_sleep_us", c->poll_max_sleep_us);
+    if (c->host_if[0]) {
+        struct json_object *h = cm_json_obj(o, "host_if");
+        cm_json_str(h, "name", c->host_if);
+        cm_json_str(h, "ip", st.host);
+    } else {
+        cm_json_add(o, "host_if", NULL);
     }
-    fprintf(f, "ready:      %s\n", ready ? "yes" : "no");
+    return o;
+}
+
+static void write_status(FILE *f)
+{
+    const struct tasd_config *c = ctl.c;
+    const struct cm_port *p = ctl.port;
+    struct status st;
+    long up;
+
+    status_now(&st);
+    up = st.uptime;
+    fprintf(f, "ready:      %s\n", st.ready ? "yes" : "no");
     fprintf(f, "version:    %s\n", TASD_VERSION);
     fprintf(f, "pid:        %d\n", (int)getpid());
-    fprintf(f, "uptime:     %ldd %02ld:%02ld:%02ld\n", uptime / 86400, uptime / 3600 % 24,
-            uptime / 60 % 60, uptime % 60);
+    fprintf(f, "uptime:     %ldd %02ld:%02ld:%02ld\n", up / 86400, up / 3600 % 24,
+            up / 60 % 60, up % 60);
     fprintf(f, "config:     %s\n", c->config_file[0] ? c->config_file : "(none)");
     fprintf(f, "run dir:    %s\n", c->run_dir);
-    fprintf(f, "ip:         %s\n", ip);
-    fprintf(f, "port:       %u, MAC %s, MTU %u, %u queue pair(s)\n", p->port_id, mac,
+    fprintf(f, "ip:         %s\n", st.ip);
+    fprintf(f, "port:       %u, MAC %s, MTU %u, %u queue pair(s)\n", p->port_id, st.mac,
             p->mtu, p->n_queues);
     fprintf(f, "offloads:   rx checksum %s, tx checksum %s\n", p->rx_cksum ? "on" : "off",
             p->tx_cksum ? "on" : "off");
-    fprintf(f, "fast path:  %u core(s), %s polling", ctl.n_fp, poll);
+    fprintf(f, "fast path:  %u core(s), %s polling", ctl.n_fp, st.poll);
     if (c->poll == TASD_POLL_ADAPTIVE)
         fprintf(f, " (sleeps up to %u us)", c->poll_max_sleep_us);
     fputc('\n', f);
     if (c->host_if[0])
-        fprintf(f, "host if:    %s %s\n", c->host_if, host);
+        fprintf(f, "host if:    %s %s\n", c->host_if, st.host);
     if (tasd_impair_on())
         fprintf(f, "impair:     ON (test only; counters in tasctl stats)\n");
 }
 
-static void write_stats(FILE *f, bool json)
+static struct json_object *stats_json(void)
 {
-    if (json) {
-        fputs("{\"fastpath\": ", f);
-        fp_write_stats(f, true);
-        fputs(", \"slowpath\": ", f);
-        sp_write_stats(f, true);
-        fputs(", \"port\": ", f);
-        tasd_port_write_stats(f, true, ctl.port);
-        if (tasd_impair_on()) {
-            fputs(", \"impair\": ", f);
-            tasd_impair_write_stats(f, true);
-        }
-        fputs("}\n", f);
-        return;
-    }
-    fp_write_stats(f, false);
-    sp_write_stats(f, false);
-    tasd_port_write_stats(f, false, ctl.port);
-    tasd_impair_write_stats(f, false); /* only when the impairment is on */
+    struct json_object *o = json_object_new_object();
+
+    cm_json_add(o, "fastpath", fp_stats_json());
+    cm_json_add(o, "slowpath", sp_stats_json());
+    cm_json_add(o, "port", tasd_port_stats_json(ctl.port));
+    if (tasd_impair_on())
+        cm_json_add(o, "impair", tasd_impair_stats_json());
+    return o;
+}
+
+static void write_stats(FILE *f)
+{
+    fp_write_stats(f);
+    sp_write_stats(f);
+    tasd_port_write_stats(f, ctl.port);
+    tasd_impair_write_stats(f); /* only when the impairment is on */
+}
+
+#define BAD_REQUEST     "bad request: want status|stats|flows [json]"
+#define UNKNOWN_REQUEST "unknown request '%s' (status, stats, flows)"
+
+static struct json_object *error_json(const char *msg)
+{
+    struct json_object *o = json_object_new_object();
+    cm_json_str(o, "error", msg);
+    return o;
+}
+
+/* The reply to a well-formed or bad request, as a json-c tree. */
+static struct json_object *reply_json(const char *cmd, bool bad)
+{
+    char msg[CONTROL_REQ_MAX + 64];
+
+    if (bad)
+        return error_json(BAD_REQUEST);
+    if (!strcmp(cmd, "status"))
+        return status_json();
+    if (!strcmp(cmd, "stats"))
+        return stats_json();
+    if (!strcmp(cmd, "flows"))
+        return sp_flows_json();
+    snprintf(msg, sizeof(msg), UNKNOWN_REQUEST, cmd);
+    return error_json(msg);
+}
+
+/* The same as a table or text for people. */
+static void reply_text(FILE *f, const char *cmd, bool bad)
+{
+    if (bad)
+        fprintf(f, "error: %s\n", BAD_REQUEST);
+    else if (!strcmp(cmd, "status"))
+        write_status(f);
+    else if (!strcmp(cmd, "stats"))
+        write_stats(f);
+    else if (!strcmp(cmd, "flows"))
+        sp_write_flows(f);
+    else
+        fprintf(f, "error: " UNKNOWN_REQUEST "\n", cmd);
 }
 
 /* Parse the request line and build the reply. */
 static int build_reply(struct client *cl)
 {
     char *line = cl->req, *cmd, *arg, *extra, *save = NULL;
-    bool json = false;
+    bool json = false, bad;
+    int rc = 0;
     FILE *f;
 
     line[strcspn(line, "\r\n")] = '\0';
@@ -208,29 +262,16 @@ static int build_reply(struct client *cl)
     extra = strtok_r(NULL, " \t", &save);
     if (arg && (!strcmp(arg, "json") || !strcmp(arg, "--json")))
         json = true;
+    bad = !cmd || extra || (arg && !json);
 
     f = open_memstream(&cl->reply, &cl->reply_len);
     if (!f)
         return -ENOMEM;
-    if (!cmd || extra || (arg && !json)) {
-        fprintf(f, json ? "{\"error\": \"bad request: want status|stats|flows [json]\"}\n"
-                        : "error: bad request: want status|stats|flows [json]\n");
-    } else if (!strcmp(cmd, "status")) {
-        write_status(f, json);
-    } else if (!strcmp(cmd, "stats")) {
-        write_stats(f, json);
-    } else if (!strcmp(cmd, "flows")) {
-        sp_write_flows(f, json);
-        if (json)
-            fputc('\n', f);
-    } else if (json) {
-        fputs("{\"error\": \"unknown request ", f);
-        json_str(f, cmd);
-        fputs(" (status, stats, flows)\"}\n", f);
-    } else {
-        fprintf(f, "error: unknown request '%s' (status, stats, flows)\n", cmd);
-    }
-    if (fclose(f)) {
+    if (json)
+        rc = cm_json_write(f, reply_json(cmd, bad));
+    else
+        reply_text(f, cmd, bad);
+    if (fclose(f) || rc) {
         free(cl->reply);
         cl->reply = NULL;
         return -ENOMEM;

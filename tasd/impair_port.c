@@ -38,6 +38,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include "common/json.h"
 #include "tasd/config.h"
 #include "tasd/impair.h"
 #include "tasd/port.h"
@@ -378,31 +379,33 @@ static uint64_t rd(const uint64_t *v)
     return __atomic_load_n(v, __ATOMIC_RELAXED);
 }
 
-bool tasd_impair_write_stats(FILE *f, bool json)
+struct json_object *tasd_impair_stats_json(void)
+{
+    if (!imp.on)
+        return NULL;
+    struct json_object *o = json_object_new_object();
+    cm_json_u64(o, "seed", imp.seed);
+    struct json_object *queues = cm_json_arr(o, "queues");
+    for (uint16_t i = 0; i < imp.n_queues; i++) {
+        const struct impair_queue *q = &imp.q[i];
+        const struct impair_dirq *d[] = {&q->rx, &q->tx};
+        struct json_object *jq = json_object_new_object();
+        cm_json_u64(jq, "queue", i);
+        for (unsigned k = 0; k < 2; k++) {
+            struct json_object *jd = cm_json_obj(jq, k ? "tx" : "rx");
+#define J(n) cm_json_u64(jd, #n, rd(&d[k]->st.n));
+            IMPAIR_STATS(J)
+#undef J
+        }
+        cm_json_push(queues, jq);
+    }
+    return o;
+}
+
+bool tasd_impair_write_stats(FILE *f)
 {
     if (!imp.on)
         return false;
-    if (json) {
-        fprintf(f, "{\"seed\":%u,\"queues\":[", imp.seed);
-        for (uint16_t i = 0; i < imp.n_queues; i++) {
-            const struct impair_queue *q = &imp.q[i];
-            fprintf(f, "%s{\"queue\":%u", i ? "," : "", i);
-            const struct impair_dirq *d[] = {&q->rx, &q->tx};
-            for (unsigned k = 0; k < 2; k++) {
-                fprintf(f, ",\"%s\":{", k ? "tx" : "rx");
-                const char *sep = "";
-#define J(n)                                                                             \
-    fprintf(f, "%s\"" #n "\":%" PRIu64, sep, rd(&d[k]->st.n));                           \
-    sep = ",";
-                IMPAIR_STATS(J)
-#undef J
-                fputc('}', f);
-            }
-            fputc('}', f);
-        }
-        fputs("]}", f);
-        return true;
-    }
     fprintf(f, "%-14s", "impair (test)");
     for (uint16_t i = 0; i < imp.n_queues; i++)
         fprintf(f, " %8s%-2u %8s%-2u", "rx q", i, "tx q", i);

@@ -23,7 +23,9 @@ void tasd_port_stop(struct cm_port *p);
 
 /* Write the port's own counters (port_stats.c): ethdev stats and, on
  * af_packet, the kernel's ring drops.  Control thread only. */
-void tasd_port_write_stats(FILE *f, bool json, const struct cm_port *p);
+struct json_object;
+void tasd_port_write_stats(FILE *f, const struct cm_port *p);
+struct json_object *tasd_port_stats_json(const struct cm_port *p); /* caller owns it */
 
 /* The test-only impairment (tasd/impair_port.c, model in tasd/impair.h).
  * attach: after the port started, if c asks for any impairment (config.c
@@ -32,10 +34,12 @@ void tasd_port_write_stats(FILE *f, bool json, const struct cm_port *p);
  * detach: after the port stopped; frees the packets it held.
  * on: attached.
  * write_stats: the "impair" counters for tasctl stats; false (nothing
- * written) when the impairment is off. */
+ * written) when the impairment is off.  stats_json: the same as a json-c
+ * object (the caller owns it), NULL when off. */
 int tasd_impair_attach(struct cm_port *p, const struct tasd_config *c);
 void tasd_impair_detach(struct cm_port *p);
 bool tasd_impair_on(void);
-bool tasd_impair_write_stats(FILE *f, bool json);
+bool tasd_impair_write_stats(FILE *f);
+struct json_object *tasd_impair_stats_json(void);
 
 #endif /* TASD_PORT_H */

@@ -14,6 +14,7 @@
 
 #include <rte_ethdev.h>
 
+#include "common/json.h"
 #include "tasd/port.h"
 
 static uint64_t af_drops;
@@ -29,21 +30,35 @@ static void af_packet_poll(const struct cm_port *p)
     }
 }
 
-void tasd_port_write_stats(FILE *f, bool json, const struct cm_port *p)
+/* The ethdev counters now (zero when the port has none) and af_drops. */
+static void port_counters(const struct cm_port *p, struct rte_eth_stats *s)
+{
+    if (p->port_id >= RTE_MAX_ETHPORTS || rte_eth_stats_get(p->port_id, s) != 0)
+        memset(s, 0, sizeof(*s));
+    af_packet_poll(p);
+}
+
+struct json_object *tasd_port_stats_json(const struct cm_port *p)
+{
+    struct json_object *o = json_object_new_object();
+    struct rte_eth_stats s;
+
+    port_counters(p, &s);
+    cm_json_u64(o, "ipackets", s.ipackets);
+    cm_json_u64(o, "opackets", s.opackets);
+    cm_json_u64(o, "imissed", s.imissed);
+    cm_json_u64(o, "ierrors", s.ierrors);
+    cm_json_u64(o, "oerrors", s.oerrors);
+    cm_json_u64(o, "rx_nombuf", s.rx_nombuf);
+    cm_json_u64(o, "kernel_drops", af_drops);
+    return o;
+}
+
+void tasd_port_write_stats(FILE *f, const struct cm_port *p)
 {
     struct rte_eth_stats s;
-    if (p->port_id >= RTE_MAX_ETHPORTS || rte_eth_stats_get(p->port_id, &s) != 0)
-        memset(&s, 0, sizeof(s));
-    af_packet_poll(p);
-    if (json) {
-        fprintf(f,
-                "{\"ipackets\":%" PRIu64 ",\"opackets\":%" PRIu64 ",\"imissed\":%" PRIu64
-                ",\"ierrors\":%" PRIu64 ",\"oerrors\":%" PRIu64 ",\"rx_nombuf\":%" PRIu64
-                ",\"kernel_drops\":%" PRIu64 "}",
-                s.ipackets, s.opackets, s.imissed, s.ierrors, s.oerrors, s.rx_nombuf,
-                af_drops);
-        return;
-    }
+
+    port_counters(p, &s);
     fprintf(f, "port %u\n", p->port_id);
     fprintf(f, "  %-20s %" PRIu64 "\n", "ipackets", s.ipackets);
     fprintf(f, "  %-20s %" PRIu64 "\n", "opackets", s.opackets);

@@ -2,8 +2,10 @@
 # t_tasctl.sh - tasctl against a running tasd: status exits 0, status /
 # stats / flows --json are valid JSON, TAS_RUN_DIR works like --run-dir,
 # flows lists live connections, stats count received packets after traffic,
-# an idle tasd uses < 5% of a core, and tasd exits 0 on SIGTERM.  Needs
-# tasd: skipped in linux mode.
+# an idle tasd uses < 5% of a core, and tasd exits 0 on SIGTERM; against a
+# fake control socket, a malformed JSON reply is an error (exit 1, said on
+# stderr, nothing on stdout) and status --json reads "ready".  Needs tasd:
+# skipped in linux mode.
 . "$(dirname "$0")/lib.sh"
 tas_init t_tasctl
 if [[ $TAS_TEST_MODE != tasd ]]; then
@@ -85,4 +87,50 @@ check "stats show rx_pkts > 0 after traffic (rx_pkts = $rx)" test "${rx:-0}" -gt
 stop_tasd
 rc=$?
 check_eq "tasd exits 0 on SIGTERM" "$rc" 0
+
+# fake_reply NAME REPLY CMD: tasctl CMD --json against a control socket that
+# answers REPLY (Python escapes); exit status 1 if tasctl exited 0.
+# $TMP/fake.NAME.{out,err} keep what tasctl printed.
+fake_reply() {
+    local dir=$TMP/fake.$1 rc=0
+    mkdir -p "$dir"
+    timeout 10 python3 - "$dir/control.sock" "$2" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(1)
+c, _ = s.accept()
+c.recv(128)
+c.sendall(sys.argv[2].encode().decode("unicode_escape").encode("latin-1"))
+c.close()
+PY
+    local fake=$!
+    for _ in $(seq 50); do [[ -S $dir/control.sock ]] && break; sleep 0.1; done
+    timeout 10 "$TASCTL" --run-dir "$dir" "$3" --json >"$TMP/fake.$1.out" \
+        2>"$TMP/fake.$1.err" || rc=$?
+    wait "$fake"
+    return "$rc"
+}
+# malformed NAME REPLY: tasctl stats --json fails on REPLY, says why, prints nothing.
+malformed() {
+    ! fake_reply "$1" "$2" stats && grep -q "malformed" "$TMP/fake.$1.err" &&
+        [[ ! -s $TMP/fake.$1.out ]]
+}
+# fails NAME REPLY CMD [STDERR_TEXT]: tasctl CMD --json exits nonzero on REPLY
+# (and says STDERR_TEXT).
+fails() {
+    ! fake_reply "$1" "$2" "$3" && { [[ -z ${4:-} ]] || grep -qF -- "$4" "$TMP/fake.$1.err"; }
+}
+# prints NAME REPLY CMD TEXT: tasctl CMD --json exits 0 and prints TEXT.
+prints() { fake_reply "$1" "$2" "$3" && grep -qF -- "$4" "$TMP/fake.$1.out"; }
+check "a cut-off JSON reply is an error" malformed cut '{"cores": [1, 2'
+check "a reply that is not JSON is an error" malformed text 'cores: 1\n'
+check "text after the JSON document is an error" malformed trailing '{"a": 1} {"b": 2}'
+check "a JSON array is an error (tasd answers objects)" malformed array '[1, 2]\n'
+check "a well-formed JSON reply is printed, exit 0" prints ok '{"a": 1}\n' stats '"a": 1'
+check "status --json exits 0 on \"ready\": true" prints ready '{ "ready":true }\n' status ready
+check "status --json exits 1 on \"ready\": false" fails notready '{"ready": false}\n' status
+check "status --json without a boolean \"ready\" is an error" \
+    fails noready '{"ready": "yes"}\n' status '"ready"'
+check "a JSON error reply exits 1" fails err '{"error": "bad request"}\n' stats
 finish
