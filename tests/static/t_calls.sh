@@ -34,10 +34,17 @@ fi
 
 objs=()
 for d in common fastpath slowpath tasd; do
-    for o in "$BUILD"/$d/tasd_tasd-*.o; do [[ -e $o ]] && objs+=("$o"); done
+    # (automake names tasd's objects tasd/tasd-X.o, the others DIR/tasd_tasd-X.o)
+    for o in "$BUILD"/$d/tasd_tasd-*.o "$BUILD"/$d/tasd-*.o; do [[ -e $o ]] && objs+=("$o"); done
 done
 for o in "$BUILD"/libtas/.libs/*.o "$BUILD"/tasctl/*.o; do [[ -e $o ]] && objs+=("$o"); done
-if [[ ${#objs[@]} -lt 40 ]]; then
+for d in common fastpath slowpath tasd libtas tasctl; do
+    if ! printf '%s\n' "${objs[@]}" | grep -q "/$d/"; then
+        echo "t_calls: FAIL: no object of $d/ under $BUILD (build first)" >&2
+        exit 1
+    fi
+done
+if [[ ${#objs[@]} -lt 80 ]]; then
     echo "t_calls: FAIL: only ${#objs[@]} objects under $BUILD (build first)" >&2
     exit 1
 fi
