@@ -30,7 +30,8 @@
  * for the child (TAS_MSG_FORK, see msg.h), so both hold them afterwards, as
  * with kernel sockets; the child registers at once with the token it got
  * and keeps the parent's region mapped (the inherited connections' rings
- * are there).  Inherited sockets are taken over on first use (attach.c).
+ * are there).  Which inherited sockets the child holds is inherit.c's;
+ * they are taken over on first use (attach.c).
  * If tasd cannot record them (or fork() is called some other way, as
  * clone()), the child's inherited tasd sockets are detached: they fail with
  * EOPNOTSUPP.  exec() is exec.c's.
@@ -362,89 +363,6 @@ TAS_HIDDEN void tas_wait_atfork_child(void);
 TAS_HIDDEN void tas_stash_clear(void);
 static void do_register(void);
 
-/* Drop a flow of the parent's from our tables without telling tasd. */
-static void forget_flow(struct tas_sock *s)
-{
-    struct tas_ctx *c = &tas_ctx;
-    if (s->flow_live && c->flows != NULL && s->flow < c->flows_n && c->flows[s->flow] == s) {
-        c->flows[s->flow] = NULL;
-        s->flow_live = false;
-        tas_sock_put(s);
-    }
-    s->flow_live = false;
-}
-
-/* Connections waiting in the parent's accept queues stay the parent's, but
- * tasd counted the child as holding them too: the child lets go of them
- * once registered. */
-static struct tas_spin_flow *unheld;
-static uint32_t n_unheld;
-
-/* In the child: which inherited sockets it holds (tasd recorded them) and
- * which it cannot use (requests the parent had in flight; connections
- * waiting in the parent's accept queues). */
-static void inherit(bool keep)
-{
-    struct tas_ctx *c = &tas_ctx;
-    uint32_t n_acc = 0;
-
-    for (struct tas_sock *l = c->listeners; l != NULL; l = l->lnext)
-        n_acc += l->acc_len;
-    free(unheld);
-    n_unheld = 0;
-    unheld = keep && n_acc > 0 ? calloc(n_acc, sizeof(*unheld)) : NULL;
-
-    while (c->pending != NULL) {
-        struct tas_sock *s = c->pending;
-        c->pending = s->pnext;
-        s->pnext = NULL;
-        s->pending = false;
-        s->detached = true;
-        tas_sock_put(s);
-    }
-    for (struct tas_sock *l = c->listeners; l != NULL; l = l->lnext) {
-        while (l->acc_head != NULL) {
-            struct tas_sock *a = l->acc_head;
-            l->acc_head = a->acc_next;
-            a->acc_next = NULL;
-            a->app_closed = true;
-            if (unheld != NULL && n_unheld < n_acc && a->flow_live)
-                unheld[n_unheld++] = (struct tas_spin_flow){.flow = a->flow, .gen = a->gen};
-            forget_flow(a);
-            tas_sock_put(a);
-        }
-        l->acc_tail = NULL;
-        l->acc_len = 0;
-    }
-    c->dirty = NULL;
-    for (struct tas_sock *s = c->all; s != NULL; s = s->all_next) {
-        s->dirty = false;
-        s->dnext = NULL;
-        s->n_ctrl = 0;
-        s->pend_rx = s->pend_tx = 0;
-        s->pend_tx_pre = s->pend_tx_size = 0;
-        s->attach_wait = false;
-        if (s->detached || s->app_closed)
-            continue;
-        bool held = s->state == TAS_SS_LISTENING || s->flow_live;
-        if (keep && held) {
-            s->need_attach = true;
-            c->attach_pending = true;
-        } else if (s->state != TAS_SS_FRESH && s->state != TAS_SS_CLOSED) {
-            s->detached = true;
-        }
-        if (!keep || s->detached) {
-            forget_flow(s);
-            s->rx_base = s->tx_base = NULL;
-            s->rx_ready = 0;
-        }
-    }
-    if (!keep) {
-        while (c->listeners != NULL)
-            tas_listener_remove(c->listeners);
-    }
-}
-
 static void atfork_child(void)
 {
     struct tas_ctx *c = &tas_ctx;
@@ -456,7 +374,7 @@ static void atfork_child(void)
     if (c->state != TAS_CTX_READY && c->state != TAS_CTX_DEAD)
         return;
     bool keep = fork_token != 0 && c->state == TAS_CTX_READY;
-    inherit(keep);
+    tas_inherit(keep);
     tas_fd_internal_close(c->app_fd);
     tas_fd_internal_close(c->sp_db_fd);
     tas_fd_internal_close(c->efd);
@@ -514,11 +432,7 @@ static void atfork_child(void)
     do_register();
     reg_token = 0;
     if (c->state == TAS_CTX_READY && reg_claimed) {
-        for (uint32_t i = 0; i < n_unheld; i++)
-            tas_sp_post(TAS_SPIN_CLOSE, &unheld[i], sizeof(unheld[i]));
-        free(unheld);
-        unheld = NULL;
-        n_unheld = 0;
+        tas_inherit_release_unheld();
         return;
     }
     for (struct tas_sock *s = c->all; s != NULL; s = s->all_next) {

@@ -360,14 +360,37 @@ TAS_HIDDEN int tas_post_keepalive(struct tas_sock *s);
 
 TAS_HIDDEN int tas_process(void);
 
-/* ------------------------------------------------------------------ sock.c */
+/* ------------------------------------------------------------------ inherit.c */
 
-TAS_HIDDEN struct tas_sock *tas_sock_new(int fd);
-TAS_HIDDEN void tas_sock_set_fd(struct tas_sock *s, int fd);
+/* In a fork child: which inherited sockets it holds (keep: tasd recorded
+ * them for it) and which it cannot use. */
+TAS_HIDDEN void tas_inherit(bool keep);
+/* Once registered as the fork child: let go of the parent's unaccepted
+ * connections tasd counted us as holding (CLOSE each). */
+TAS_HIDDEN void tas_inherit_release_unheld(void);
+
+/* ------------------------------------------------------------------ addr.c */
+
 /* sin as a socket of its family sees it (v6: sockaddr_in6 with an
  * IPv4-mapped address, or :: for any); returns its length. */
 TAS_HIDDEN socklen_t tas_sock_addr(bool v6, const struct sockaddr_in *sin,
                                    struct sockaddr_storage *out);
+/* An address for the application (accept, getsockname, getpeername): sin
+ * in the family of the socket.  0, -EFAULT or -EINVAL. */
+TAS_HIDDEN int tas_addr_copy(bool v6, const struct sockaddr_in *sin, struct sockaddr *addr,
+                             socklen_t *len);
+/* The IPv4 address an AF_INET6 socket is given (an IPv4-mapped address,
+ * or :: to bind to any unless the socket is IPV6_V6ONLY): 1 and *out; 0
+ * for an address of IPv6 proper, which is the kernel's; or -errno. */
+TAS_HIDDEN int tas_addr_v4_of(const struct tas_sock *s, const struct sockaddr *addr,
+                              socklen_t len, bool bind, struct sockaddr_in *out);
+/* 127.0.0.0/8 or 0.0.0.0 (network order): the kernel's. */
+TAS_HIDDEN bool tas_addr_is_loopback(uint32_t ip_be);
+
+/* ------------------------------------------------------------------ sock.c */
+
+TAS_HIDDEN struct tas_sock *tas_sock_new(int fd);
+TAS_HIDDEN void tas_sock_set_fd(struct tas_sock *s, int fd);
 TAS_HIDDEN void tas_sock_get(struct tas_sock *s);
 TAS_HIDDEN void tas_sock_put(struct tas_sock *s);
 TAS_HIDDEN struct tas_sock *tas_sock_lookup(int fd); /* lock held, gets a ref */

@@ -11,7 +11,7 @@ libtas_core_sources = \
 	libtas/libc.c libtas/fdtab.c libtas/conn.c libtas/post.c libtas/events.c \
 	libtas/sock.c libtas/ready.c libtas/ring.c libtas/wait.c libtas/socket.c \
 	libtas/io.c libtas/sockopt.c libtas/poll.c libtas/epoll.c libtas/attach.c libtas/exec.c \
-	libtas/info.c
+	libtas/info.c libtas/addr.c libtas/inherit.c
 
 lib_LTLIBRARIES += libtas/libtas.la libtas/libtas_interpose.la
 

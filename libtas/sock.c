@@ -33,23 +33,6 @@ void tas_sock_set_fd(struct tas_sock *s, int fd)
     }
 }
 
-socklen_t tas_sock_addr(bool v6, const struct sockaddr_in *sin, struct sockaddr_storage *out)
-{
-    memset(out, 0, sizeof(*out));
-    if (!v6) {
-        memcpy(out, sin, sizeof(*sin));
-        return sizeof(*sin);
-    }
-    struct sockaddr_in6 *a = (struct sockaddr_in6 *)out;
-    a->sin6_family = AF_INET6;
-    a->sin6_port = sin->sin_port;
-    if (sin->sin_addr.s_addr != INADDR_ANY) {
-        a->sin6_addr.s6_addr[10] = a->sin6_addr.s6_addr[11] = 0xff;
-        memcpy(&a->sin6_addr.s6_addr[12], &sin->sin_addr.s_addr, 4);
-    }
-    return sizeof(*a);
-}
-
 struct tas_sock *tas_sock_new(int fd)
 {
     struct tas_ctx *c = &tas_ctx;

@@ -33,58 +33,6 @@
 
 /* ------------------------------------------------------------ helpers */
 
-/* An address for the application (accept, getsockname, getpeername): sin
- * in the family of the socket (v6: see tas_sock_addr). */
-static int copy_addr(bool v6, const struct sockaddr_in *sin, struct sockaddr *addr,
-                     socklen_t *len)
-{
-    if (addr == NULL || len == NULL)
-        return addr == NULL ? 0 : -EFAULT;
-    if ((int)*len < 0)
-        return -EINVAL;
-    struct sockaddr_storage a;
-    socklen_t n = tas_sock_addr(v6, sin, &a);
-    memcpy(addr, &a, *len < n ? *len : n);
-    *len = n;
-    return 0;
-}
-
-static bool v6only(const struct tas_sock *s)
-{
-    int v = 0;
-    socklen_t l = sizeof(v);
-    return real_getsockopt(s->fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &l) == 0 && v != 0;
-}
-
-/* The IPv4 address an AF_INET6 socket is given (an IPv4-mapped address,
- * or :: to bind to any unless the socket is IPV6_V6ONLY): 1 and *out; 0
- * for an address of IPv6 proper, which is the kernel's; or -errno. */
-static int v4_of(const struct tas_sock *s, const struct sockaddr *addr, socklen_t len,
-                 bool bind, struct sockaddr_in *out)
-{
-    const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)addr;
-    if (len < sizeof(*a))
-        return -EINVAL;
-    if (a->sin6_family != AF_INET6)
-        return -EAFNOSUPPORT;
-    memset(out, 0, sizeof(*out));
-    out->sin_family = AF_INET;
-    out->sin_port = a->sin6_port;
-    if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr) && !v6only(s)) {
-        memcpy(&out->sin_addr.s_addr, &a->sin6_addr.s6_addr[12], 4);
-        return 1;
-    }
-    if (bind && IN6_IS_ADDR_UNSPECIFIED(&a->sin6_addr) && !v6only(s))
-        return 1; /* INADDR_ANY */
-    return 0;
-}
-
-static bool is_loopback(uint32_t ip_be)
-{
-    uint32_t ip = ntohl(ip_be);
-    return (ip >> 24) == 127 || ip == 0;
-}
-
 static int deadline_for(int ms, struct timespec *d, struct timespec **dp)
 {
     *dp = NULL;
@@ -207,7 +155,7 @@ int tas_bind(int fd, const struct sockaddr *addr, socklen_t len)
         r = tas_detached_err();
     else if (addr == NULL)
         r = -EFAULT;
-    else if (s->v6 && (r = mine = v4_of(s, addr, len, true, &v4)) > 0)
+    else if (s->v6 && (r = mine = tas_addr_v4_of(s, addr, len, true, &v4)) > 0)
         r = 0, sin = &v4;
     else if (s->v6)
         ; /* an error, or IPv6 proper: the kernel's */
@@ -416,7 +364,7 @@ int tas_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
             }
             tas_sock_changed(s);
             c->v6 = s->v6;
-            copy_addr(c->v6, &c->peer, addr, len);
+            tas_addr_copy(c->v6, &c->peer, addr, len);
             r = nfd;
             goto out;
         }
@@ -505,7 +453,7 @@ int tas_connect(int fd, const struct sockaddr *addr, socklen_t len)
     if (s->v6 && addr != NULL && len >= sizeof(sa_family_t) && sin->sin_family != AF_UNSPEC &&
         !s->detached) {
         /* An AF_INET6 socket connects over tasd to IPv4-mapped addresses. */
-        int k = v4_of(s, addr, len, false, &v4);
+        int k = tas_addr_v4_of(s, addr, len, false, &v4);
         if (k < 0) {
             tas_leave(s);
             return (int)tas_ret(k);
@@ -523,7 +471,7 @@ int tas_connect(int fd, const struct sockaddr *addr, socklen_t len)
         return (int)tas_ret(r);
     }
 
-    if (is_loopback(sin->sin_addr.s_addr) || tas_ctx.state != TAS_CTX_READY) {
+    if (tas_addr_is_loopback(sin->sin_addr.s_addr) || tas_ctx.state != TAS_CTX_READY) {
         r = go_kernel(s);
         if (r != 0)
             return (int)tas_ret(r);
@@ -759,7 +707,7 @@ int tas_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
     tas_leave(s);
     if (addr == NULL || len == NULL)
         return (int)tas_ret(-EFAULT);
-    return (int)tas_ret(copy_addr(v6, &sin, addr, len));
+    return (int)tas_ret(tas_addr_copy(v6, &sin, addr, len));
 }
 
 int tas_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
@@ -775,7 +723,7 @@ int tas_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
         return (int)tas_ret(-ENOTCONN);
     if (addr == NULL || len == NULL)
         return (int)tas_ret(-EFAULT);
-    return (int)tas_ret(copy_addr(v6, &sin, addr, len));
+    return (int)tas_ret(tas_addr_copy(v6, &sin, addr, len));
 }
 
 /* ------------------------------------------------------------ misc API */
