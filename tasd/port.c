@@ -220,25 +220,13 @@ static bool is_virtual(const struct rte_eth_dev_info *info)
     return bus && !strcmp(rte_bus_name(bus), "vdev");
 }
 
-static int port_configure(struct cm_port *p, const struct tasd_config *c)
+/* How many queue pairs (p->n_queues): one per fast-path core, each on a
+ * worker lcore of its own, as far as the lcores and the port allow (says
+ * so when it is fewer than asked).  0 or -errno. */
+static int port_queues(struct cm_port *p, const struct tasd_config *c,
+                       const struct rte_eth_dev_info *info)
 {
-    const uint64_t tx_ck = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
-    const uint64_t rx_ck = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
-    struct rte_eth_conf conf;
-    struct rte_eth_dev_info info;
-    struct rte_ether_addr mac;
-    uint16_t nb_rxd = PORT_DESCS, nb_txd = PORT_DESCS, mtu, max_mtu;
-    unsigned n_mbufs, workers;
-    int socket, rc;
-
-    rc = rte_eth_dev_info_get(p->port_id, &info);
-    if (rc) {
-        fprintf(stderr, "tasd: port %u: cannot read device info: %s\n", p->port_id,
-                strerror(-rc));
-        return rc;
-    }
-    /* One queue pair per fast-path core, each core on its own worker lcore. */
-    workers = rte_lcore_count() - 1;
+    unsigned workers = rte_lcore_count() - 1;
     if (workers == 0) {
         fprintf(stderr,
                 "tasd: DPDK has no worker lcore for the fast path: give at least two "
@@ -253,22 +241,84 @@ static int port_configure(struct cm_port *p, const struct tasd_config *c)
                 workers, workers, c->fp_cores);
         p->n_queues = (uint16_t)workers;
     }
-    if (info.max_rx_queues < p->n_queues)
-        p->n_queues = info.max_rx_queues;
-    if (info.max_tx_queues < p->n_queues)
-        p->n_queues = info.max_tx_queues;
+    if (info->max_rx_queues < p->n_queues)
+        p->n_queues = info->max_rx_queues;
+    if (info->max_tx_queues < p->n_queues)
+        p->n_queues = info->max_tx_queues;
     if (p->n_queues == 0) {
         fprintf(stderr, "tasd: port %u (%s) has no queues\n", p->port_id,
-                info.driver_name);
+                info->driver_name);
         return -ENODEV;
     }
     if (p->n_queues < c->fp_cores)
         fprintf(stderr,
                 "tasd: port %u (%s) has %u queue pair(s): running %u fast-path "
                 "core(s) instead of %u%s\n",
-                p->port_id, info.driver_name, p->n_queues, p->n_queues, c->fp_cores,
-                strstr(info.driver_name, "af_packet") ? " (add qpairs=N to the vdev)"
-                                                      : "");
+                p->port_id, info->driver_name, p->n_queues, p->n_queues, c->fp_cores,
+                strstr(info->driver_name, "af_packet") ? " (add qpairs=N to the vdev)"
+                                                       : "");
+    return 0;
+}
+
+/* The MTU the paths use: the port's, at most one mbuf's worth (no
+ * chained segments), lowered by the configured mtu. */
+static uint16_t port_mtu(const struct cm_port *p, const struct tasd_config *c)
+{
+    uint16_t mtu, max_mtu;
+    if (rte_eth_dev_get_mtu(p->port_id, &mtu))
+        mtu = RTE_ETHER_MTU;
+    /* Frames must fit one mbuf: the fast path does not chain segments. */
+    max_mtu = RTE_MBUF_DEFAULT_DATAROOM - RTE_ETHER_HDR_LEN - RTE_ETHER_CRC_LEN;
+    if (mtu > max_mtu) {
+        fprintf(stderr, "tasd: port %u MTU %u exceeds one mbuf; using %u\n", p->port_id,
+                mtu, max_mtu);
+        mtu = max_mtu;
+    }
+    if (c->mtu && c->mtu < mtu)
+        mtu = (uint16_t)c->mtu;
+    else if (c->mtu > mtu)
+        fprintf(stderr, "tasd: mtu %u is larger than port %u's MTU; using %u\n", c->mtu,
+                p->port_id, mtu);
+    return mtu;
+}
+
+/* The mbuf pool: enough for every descriptor ring (descs in all), every
+ * lcore's cache and packets in flight in tasd's own rings; 2^n - 1 is the
+ * mempool's best size.  NULL (said why) if DPDK has not the memory. */
+static struct rte_mempool *port_pool(unsigned descs, int socket)
+{
+    unsigned n_mbufs = PORT_MBUFS;
+    while (n_mbufs < descs + rte_lcore_count() * PORT_MBUF_CACHE + PORT_MBUFS / 2)
+        n_mbufs = n_mbufs * 2 + 1;
+    struct rte_mempool *mp = rte_pktmbuf_pool_create(
+        "tasd_mbufs", n_mbufs, PORT_MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+    if (mp == NULL)
+        fprintf(stderr,
+                "tasd: cannot create the mbuf pool (%u mbufs): %s; give DPDK more "
+                "memory (-m in --dpdk)\n",
+                n_mbufs, rte_strerror(rte_errno));
+    return mp;
+}
+
+static int port_configure(struct cm_port *p, const struct tasd_config *c)
+{
+    const uint64_t tx_ck = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+    const uint64_t rx_ck = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
+    struct rte_eth_conf conf;
+    struct rte_eth_dev_info info;
+    struct rte_ether_addr mac;
+    uint16_t nb_rxd = PORT_DESCS, nb_txd = PORT_DESCS;
+    int socket, rc;
+
+    rc = rte_eth_dev_info_get(p->port_id, &info);
+    if (rc) {
+        fprintf(stderr, "tasd: port %u: cannot read device info: %s\n", p->port_id,
+                strerror(-rc));
+        return rc;
+    }
+    rc = port_queues(p, c, &info);
+    if (rc)
+        return rc;
 
     memset(&conf, 0, sizeof(conf));
     p->tx_cksum = (info.tx_offload_capa & tx_ck) == tx_ck;
@@ -301,21 +351,9 @@ static int port_configure(struct cm_port *p, const struct tasd_config *c)
     socket = rte_eth_dev_socket_id(p->port_id);
     if (socket < 0)
         socket = (int)rte_socket_id();
-    /* Enough for every descriptor ring, every lcore's cache and packets in
-     * flight in tasd's own rings; 2^n - 1 is the mempool's best size. */
-    n_mbufs = PORT_MBUFS;
-    while (n_mbufs < p->n_queues * (nb_rxd + nb_txd) +
-                         rte_lcore_count() * PORT_MBUF_CACHE + PORT_MBUFS / 2)
-        n_mbufs = n_mbufs * 2 + 1;
-    p->pool = rte_pktmbuf_pool_create("tasd_mbufs", n_mbufs, PORT_MBUF_CACHE, 0,
-                                      RTE_MBUF_DEFAULT_BUF_SIZE, socket);
-    if (!p->pool) {
-        fprintf(stderr,
-                "tasd: cannot create the mbuf pool (%u mbufs): %s; give DPDK more "
-                "memory (-m in --dpdk)\n",
-                n_mbufs, rte_strerror(rte_errno));
+    p->pool = port_pool(p->n_queues * (nb_rxd + nb_txd), socket);
+    if (!p->pool)
         return -ENOMEM;
-    }
 
     for (uint16_t q = 0; q < p->n_queues; q++) {
         rc = rte_eth_rx_queue_setup(p->port_id, q, nb_rxd, socket, NULL, p->pool);
@@ -355,21 +393,7 @@ static int port_configure(struct cm_port *p, const struct tasd_config *c)
     }
     memcpy(p->mac, mac.addr_bytes, sizeof(p->mac));
 
-    if (rte_eth_dev_get_mtu(p->port_id, &mtu))
-        mtu = RTE_ETHER_MTU;
-    /* Frames must fit one mbuf: the fast path does not chain segments. */
-    max_mtu = RTE_MBUF_DEFAULT_DATAROOM - RTE_ETHER_HDR_LEN - RTE_ETHER_CRC_LEN;
-    if (mtu > max_mtu) {
-        fprintf(stderr, "tasd: port %u MTU %u exceeds one mbuf; using %u\n", p->port_id,
-                mtu, max_mtu);
-        mtu = max_mtu;
-    }
-    if (c->mtu && c->mtu < mtu)
-        mtu = (uint16_t)c->mtu;
-    else if (c->mtu > mtu)
-        fprintf(stderr, "tasd: mtu %u is larger than port %u's MTU; using %u\n", c->mtu,
-                p->port_id, mtu);
-    p->mtu = mtu;
+    p->mtu = port_mtu(p, c);
     return 0;
 }
 
