@@ -37,14 +37,19 @@ for d in common fastpath slowpath tasd; do
     # (automake names tasd's objects tasd/tasd-X.o, the others DIR/tasd_tasd-X.o)
     for o in "$BUILD"/$d/tasd_tasd-*.o "$BUILD"/$d/tasd-*.o; do [[ -e $o ]] && objs+=("$o"); done
 done
-for o in "$BUILD"/libtas/.libs/*.o "$BUILD"/tasctl/*.o; do [[ -e $o ]] && objs+=("$o"); done
+# libtas: the interposing build only (the same sources plus interpose.c, and
+# libc.c through dlsym); in the plain build libc.c names libc's socket
+# calls, which interpose.c defines, and would seem to call up into it.
+for o in "$BUILD"/libtas/.libs/libtas_interpose_la-*.o "$BUILD"/tasctl/*.o; do
+    [[ -e $o ]] && objs+=("$o")
+done
 for d in common fastpath slowpath tasd libtas tasctl; do
     if ! printf '%s\n' "${objs[@]}" | grep -q "/$d/"; then
         echo "t_calls: FAIL: no object of $d/ under $BUILD (build first)" >&2
         exit 1
     fi
 done
-if [[ ${#objs[@]} -lt 80 ]]; then
+if [[ ${#objs[@]} -lt 70 ]]; then
     echo "t_calls: FAIL: only ${#objs[@]} objects under $BUILD (build first)" >&2
     exit 1
 fi
