@@ -83,7 +83,7 @@ struct tas_epitem {
     bool on_rd;
     struct tas_epitem *next, *prev;       /* ep->items */
     struct tas_epitem *rd_next, *rd_prev; /* ep ready list */
-    struct tas_epitem *s_next;            /* s->epitems */
+    struct tas_epitem *s_next;            /* s->watchers */
 };
 
 struct tas_epoll {
@@ -145,10 +145,15 @@ static void item_free(struct tas_epitem *it)
     if (it->next != NULL)
         it->next->prev = it->prev;
     ep->n_items--;
-    for (struct tas_epitem **pp = &it->s->epitems; *pp != NULL; pp = &(*pp)->s_next) {
-        if (*pp == it) {
-            *pp = it->s_next;
-            break;
+    struct tas_epitem *first = it->s->watchers;
+    if (first == it) {
+        it->s->watchers = it->s_next;
+    } else {
+        for (struct tas_epitem *x = first; x != NULL; x = x->s_next) {
+            if (x->s_next == it) {
+                x->s_next = it->s_next;
+                break;
+            }
         }
     }
     free(it);
@@ -156,7 +161,7 @@ static void item_free(struct tas_epitem *it)
 
 static struct tas_epitem *item_find(struct tas_epoll *ep, struct tas_sock *s)
 {
-    for (struct tas_epitem *it = s->epitems; it != NULL; it = it->s_next)
+    for (struct tas_epitem *it = s->watchers; it != NULL; it = it->s_next)
         if (it->ep == ep)
             return it;
     return NULL;
@@ -327,10 +332,29 @@ static int kernel_now(struct tas_epoll *ep, struct epoll_event *ev, int max)
 
 /* ------------------------------------------------------------ hooks */
 
+/* With the lock held, before looking at readiness: attach listeners that
+ * sit in epoll sets (epoll_wait on a set registered before fork()). */
+static void attach_listeners(void)
+{
+    struct tas_ctx *c = &tas_ctx;
+    bool more = false;
+
+    if (!c->attach_pending)
+        return;
+    for (struct tas_sock *s = c->listeners; s != NULL; s = s->lnext) {
+        if (!s->need_attach)
+            continue;
+        if (s->watchers != NULL)
+            tas_sock_attach(s);
+        more |= s->need_attach;
+    }
+    c->attach_pending = more;
+}
+
 void tas_epoll_sock_changed(struct tas_sock *s)
 {
     bool exclusive_woken = false;
-    for (struct tas_epitem *it = s->epitems; it != NULL; it = it->s_next) {
+    for (struct tas_epitem *it = s->watchers; it != NULL; it = it->s_next) {
         uint32_t key = wake_key(&it->snap, s);
         snap_take(&it->snap, s);
         if (it->disabled)
@@ -359,9 +383,10 @@ void tas_epoll_sock_changed(struct tas_sock *s)
 
 void tas_epoll_sock_gone(struct tas_sock *s)
 {
-    while (s->epitems != NULL) {
-        struct tas_epoll *ep = s->epitems->ep;
-        item_free(s->epitems);
+    while (s->watchers != NULL) {
+        struct tas_epitem *it = s->watchers;
+        struct tas_epoll *ep = it->ep;
+        item_free(it);
         nest_sync(ep);
     }
 }
@@ -370,8 +395,8 @@ void tas_epoll_sock_gone(struct tas_sock *s)
 int tas_epoll_to_kernel(struct tas_sock *s)
 {
     int r = 0;
-    while (s->epitems != NULL) {
-        struct tas_epitem *it = s->epitems;
+    while (s->watchers != NULL) {
+        struct tas_epitem *it = s->watchers;
         struct epoll_event ev = {.events = it->disabled ? 0 : it->events,
                                  .data = it->data};
         struct tas_epoll *ep = it->ep;
@@ -547,8 +572,8 @@ int tas_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
                 ep->items->prev = it;
             ep->items = it;
             ep->n_items++;
-            it->s_next = s->epitems;
-            s->epitems = it;
+            it->s_next = s->watchers;
+            s->watchers = it;
         }
     } else if (op == EPOLL_CTL_MOD) {
         if (it == NULL)
@@ -596,7 +621,7 @@ int tas_epoll_pwait(int epfd, struct epoll_event *events, int max, int timeout,
                                                                               : -EFAULT);
     }
 
-    tas_attach_pending(); /* listeners of a set made before fork() */
+    attach_listeners(); /* listeners of a set made before fork() */
     struct timespec dl, *dlp = NULL;
     if (timeout >= 0) {
         tas_deadline_ms(&dl, timeout);

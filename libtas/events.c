@@ -1,9 +1,9 @@
 /* events.c - applying what tasd tells the application.
  *
  * tas_process() drains the context's sp_out queue (slow path: LISTEN_DONE,
- * NEW_CONN, CONNECTED, RESET, CLOSED; ATTACHED and DETACHED go to attach.c)
+ * NEW_CONN, CONNECTED, RESET, CLOSED; ATTACHED and DETACHED go to attached.c)
  * and then each fp_out[c] queue (fast path: FPOUT_UPDATE; FPOUT_SYNC to
- * attach.c) in batches, and applies every entry to the socket it
+ * attached.c) in batches, and applies every entry to the socket it
  * names.  Everything in these entries comes from shared memory and is
  * checked first: ids in range, generation current, ring offsets inside the
  * region's buffer area, byte counts within the ring.  A bad entry is counted
@@ -31,8 +31,7 @@ struct tas_stash {
     struct tas_fpout u;
 };
 
-TAS_HIDDEN void tas_stash_apply(struct tas_sock *s);
-TAS_HIDDEN void tas_stash_clear(void);
+static void stash_apply(struct tas_sock *s);
 
 /* Forget every stashed update (a fork child: they were the parent's). */
 void tas_stash_clear(void)
@@ -96,7 +95,7 @@ static void on_new_conn(const struct tas_spout_new_conn *e)
         abort_flow(e->flow, e->gen);
         return;
     }
-    struct tas_sock *s = tas_sock_new(-1);
+    struct tas_sock *s = tas_sock_new();
     if (s == NULL) {
         abort_flow(e->flow, e->gen);
         return;
@@ -106,6 +105,7 @@ static void on_new_conn(const struct tas_spout_new_conn *e)
         c->stats.bad_entries++;
         return;
     }
+    stash_apply(s);
     s->state = TAS_SS_CONNECTED;
     s->bound = true;
     s->local.sin_addr.s_addr = e->local_ip;
@@ -114,7 +114,19 @@ static void on_new_conn(const struct tas_spout_new_conn *e)
     s->peer.sin_port = htons(e->remote_port);
     s->nodelay = l->nodelay;
     s->keepalive = l->keepalive;
+    s->ka_idle_s = l->ka_idle_s;
+    s->ka_intvl_s = l->ka_intvl_s;
+    s->ka_cnt = l->ka_cnt;
     tas_listener_enqueue(l, s); /* with the reference tas_sock_new gave us */
+}
+
+/* The flow CONNECTED names, with the updates that overtook it. */
+static int install(struct tas_sock *s, const struct tas_spout_connected *e)
+{
+    int r = tas_flow_install(s, e->flow, e->gen, &e->bufs, e->fp_core, e->mss);
+    if (r == 0)
+        stash_apply(s);
+    return r;
 }
 
 static void on_connected(const struct tas_spout_connected *e)
@@ -133,7 +145,7 @@ static void on_connected(const struct tas_spout_connected *e)
     if (e->status != 0) {
         s->state = TAS_SS_CLOSED;
         s->so_error = e->status < 0 && e->status > -4096 ? -e->status : ECONNREFUSED;
-    } else if (tas_flow_install(s, e->flow, e->gen, &e->bufs, e->fp_core, e->mss) != 0) {
+    } else if (install(s, e) != 0) {
         c->stats.bad_entries++;
         if (e->flow < c->hdr.max_flows && tas_flow_lookup(e->flow, e->gen) == NULL)
             abort_flow(e->flow, e->gen);
@@ -341,7 +353,7 @@ static struct tas_stash *stash_take(uint32_t flow, uint32_t gen, bool all_but)
 
 /* A flow was installed: apply what arrived for it early; older generations
  * of its id are over. */
-void tas_stash_apply(struct tas_sock *s)
+static void stash_apply(struct tas_sock *s)
 {
     if (tas_ctx.stash == NULL)
         return;

@@ -257,7 +257,7 @@ static void add_accepted_and_released(struct table *t)
      * new program accepts them, unless this is a vfork() child, whose
      * parent (in whose memory we run) keeps them. */
     uint32_t n_kept = t->n_socks;
-    for (uint32_t i = 0; i < n_kept && !tas_fd_foreign(); i++) {
+    for (uint32_t i = 0; i < n_kept && !tas_foreign(); i++) {
         if (t->socks[i].state != TAS_SS_LISTENING)
             continue;
         struct tas_sock *l = NULL;
@@ -421,12 +421,12 @@ char **tas_exec_prepare(char *const envp[], struct tas_exec_state **out)
     if (c->state == TAS_CTX_READY && c->all != NULL) {
         /* Connections tasd announced that we have not read yet would be
          * left out of the record: read them into the accept queues. */
-        if (!tas_fd_foreign())
+        if (!tas_foreign())
             tas_process();
         /* A vfork() child's parent goes on accepting when we exec, and
          * would not know to attach its listeners again: tasd leaves them
          * taking connections. */
-        st->token = tas_fork_request(tas_fd_foreign() ? TAS_FORK_PARENT_GOES_ON : 0);
+        st->token = tas_fork_request(tas_foreign() ? TAS_FORK_PARENT_GOES_ON : 0);
         err = st->token != 0 ? write_table(st) : -EPROTO;
         if (err != 0 && st->token != 0)
             tas_fork_done(st->token, -1);
@@ -506,7 +506,7 @@ static struct tas_sock *make(const struct inh_hdr *h, const struct inh_map *maps
          x->info_off > maps[x->map].size ||
          maps[x->map].size - x->info_off < sizeof(struct tas_flow_info)))
         return NULL;
-    struct tas_sock *s = tas_sock_new(fd);
+    struct tas_sock *s = tas_sock_new_fd(fd);
     if (s == NULL)
         return NULL;
     if (fd >= 0 && tas_fd_set(fd, &s->obj) != 0) {
@@ -519,6 +519,8 @@ static struct tas_sock *make(const struct inh_hdr *h, const struct inh_map *maps
     s->v6 = x->v6 != 0;
     s->nodelay = x->nodelay;
     s->keepalive = x->keepalive;
+    if (s->keepalive)
+        tas_keepalive_read(s);
     s->reuseaddr = x->reuseaddr;
     s->reuseport = x->reuseport;
     s->linger_on = x->linger_on;
@@ -629,6 +631,7 @@ void tas_inherit_init(void)
     unsetenv(INH_ENV); /* for the programs this one starts */
     if (*end != '\0' || mfd < 0 || mfd > INT32_MAX)
         return;
+    tas_core_start();
     struct inh_hdr h;
     struct stat sb;
     if (fstat((int)mfd, &sb) != 0 || !read_all((int)mfd, &h, sizeof(h), 0) ||

@@ -13,7 +13,7 @@
  * dup2()s a connection onto 0 and 1 before exec) runs in our memory until
  * it execs, and what it does to its own descriptors must not change what
  * ours name.  Slots are changed only by the process that registered with
- * tasd (tas_fd_owner); in another one the kernel call alone happens.
+ * tasd (tas_owner_set, ctx.c); in another one the kernel call alone happens.
  */
 #include <stdlib.h>
 #include <unistd.h>
@@ -32,21 +32,6 @@ static slot_t *_Atomic chunks[N_CHUNKS];
  * application fails with EBADF, as it would without libtas. */
 static struct tas_obj internal_obj = {.kind = TAS_OBJ_INTERNAL};
 
-static _Atomic pid_t owner;
-
-/* This process is the table's (at registration and in a fork() child). */
-void tas_fd_owner(void)
-{
-    atomic_store_explicit(&owner, getpid(), memory_order_relaxed);
-}
-
-/* A vfork() child, in our memory: its descriptors are not ours. */
-bool tas_fd_foreign(void)
-{
-    pid_t o = atomic_load_explicit(&owner, memory_order_relaxed);
-    return o != 0 && o != getpid();
-}
-
 struct tas_obj *tas_fd_get(int fd)
 {
     if (unlikely((unsigned)fd >= TAS_FD_MAX))
@@ -61,7 +46,7 @@ int tas_fd_set(int fd, struct tas_obj *o)
 {
     if ((unsigned)fd >= TAS_FD_MAX)
         return -EMFILE;
-    if (tas_fd_foreign())
+    if (tas_foreign())
         return -EPERM;
     slot_t *c = atomic_load_explicit(&chunks[fd >> CHUNK_BITS], memory_order_acquire);
     if (c == NULL) {
@@ -82,7 +67,7 @@ int tas_fd_set(int fd, struct tas_obj *o)
 
 void tas_fd_clear(int fd)
 {
-    if ((unsigned)fd >= TAS_FD_MAX || tas_fd_foreign())
+    if ((unsigned)fd >= TAS_FD_MAX || tas_foreign())
         return;
     slot_t *c = atomic_load_explicit(&chunks[fd >> CHUNK_BITS], memory_order_acquire);
     if (c != NULL)
@@ -95,12 +80,18 @@ void tas_fd_internal(int fd)
         (void)tas_fd_set(fd, &internal_obj);
 }
 
+/* fd is about to be closed: if it was one of ours, it is not any more. */
+void tas_fd_internal_forget(int fd)
+{
+    if (fd >= 0 && tas_fd_get(fd) == &internal_obj)
+        tas_fd_clear(fd);
+}
+
 void tas_fd_internal_close(int fd)
 {
     if (fd < 0)
         return;
-    if (tas_fd_get(fd) == &internal_obj)
-        tas_fd_clear(fd);
+    tas_fd_internal_forget(fd);
     real_close(fd);
 }
 

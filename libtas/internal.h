@@ -1,26 +1,39 @@
 /* internal.h - what the files of libtas share with each other.
  *
- * libtas runs TCP sockets of an unmodified program over tasd.  The pieces:
+ * libtas runs TCP sockets of an unmodified program over tasd.  The core
+ * (knows nothing of descriptors or epoll; tells the layer above through
+ * struct tas_hooks):
  *   libc.c     the real libc functions (dlsym(RTLD_NEXT)), with a raw
  *              system-call bootstrap for calls made while resolving
- *   fdtab.c    descriptor number -> library object (socket, epoll, internal)
- *   conn.c     registration with tasd on app.sock, the shared region, the
- *              process's one context and its lock, fallback, tasd's exit,
- *              fork()
- *   attach.c   taking over a socket another process (parent, child) used
- *   exec.c     tasd sockets that survive exec()
- *   info.c     tasd's per-connection report (TCP_INFO)
+ *   clock.c    the monotonic clock and deadlines
+ *   ctx.c      the process's one context and its lock; the hooks
+ *   wake.c     the threads asleep in tas_wait() and waking them
  *   post.c     entries the library produces (sp_in, fp_in) and doorbells
+ *   sock.c     socket objects: lifetime, flows, the lists they are on
+ *   alive.c    noticing tasd's exit
+ *   attached.c tasd's answers to ATTACH
  *   events.c   entries tasd produces (sp_out, fp_out) applied to sockets
- *   sock.c     socket objects: lifetime, flows, rings, readiness hooks
+ *   wait.c     sleeping on the context eventfd without lost wake-ups
+ *   attach.c   taking over a socket another process (parent, child) used
+ *   register.c registration with tasd on app.sock, the shared region
+ *   inherit.c  a fork child's view of its parent's sockets
+ *   fork.c     a child's context after fork()
+ *   info.c     tasd's per-connection report (TCP_INFO)
  *   ready.c    poll bits of a socket, from its state (pure)
  *   ring.c     copies in and out of a ring buffer with wrap-around (pure)
- *   wait.c     sleeping on the context eventfd without lost wake-ups
+ * The POSIX layer above it:
+ *   fdtab.c    descriptor number -> library object (socket, epoll, internal)
+ *   sockfd.c   a socket and the descriptor that names it
+ *   addr.c     socket addresses in the family of the socket
+ *   epoll.c    epoll instances over mixed descriptor sets
+ *   fallback.c sockets that go on as kernel sockets
+ *   hooks.c    what the core calls up through
  *   socket.c   socket/bind/listen/accept/connect/close/shutdown/names
  *   io.c       read/write and friends
  *   sockopt.c  getsockopt/setsockopt/fcntl/ioctl
  *   poll.c     poll/ppoll/select/pselect over mixed descriptor sets
- *   epoll.c    epoll instances over mixed descriptor sets
+ *   exec.c     tasd sockets that survive exec()
+ *   exit.c     the process's connections end with it
  *   interpose.c the libc names, for LD_PRELOAD (libtas_interpose.so only)
  *
  * Locking: one mutex per process (tas_lock) protects the context, its queues
@@ -44,6 +57,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <time.h>
 
 #include "tas/ctxq.h"
@@ -129,10 +143,8 @@ struct tas_obj {
 TAS_HIDDEN struct tas_obj *tas_fd_get(int fd); /* lock-free */
 TAS_HIDDEN int tas_fd_set(int fd, struct tas_obj *o);
 TAS_HIDDEN void tas_fd_clear(int fd);
-TAS_HIDDEN void tas_fd_owner(void); /* this process owns the table */
-/* A vfork() child running in our memory: it must change nothing of ours. */
-TAS_HIDDEN bool tas_fd_foreign(void);
 TAS_HIDDEN void tas_fd_internal(int fd); /* mark as libtas's own */
+TAS_HIDDEN void tas_fd_internal_forget(int fd);
 TAS_HIDDEN void tas_fd_internal_close(int fd);
 /* The lowest descriptor >= from that names an object, or -1. */
 TAS_HIDDEN int tas_fd_next(int from);
@@ -149,8 +161,6 @@ enum tas_sock_state {
     TAS_SS_CONNECTED,  /* a flow exists (maybe half closed, reset, ...) */
     TAS_SS_CLOSED,     /* connect failed, or the connection is over */
 };
-
-struct tas_epitem;
 
 struct tas_sock {
     struct tas_obj obj; /* TAS_OBJ_SOCK */
@@ -169,6 +179,8 @@ struct tas_sock {
     bool bound;
     bool app_closed; /* close()d: no descriptor any more */
     bool reuseaddr, reuseport, keepalive, nodelay, linger_on;
+    uint32_t ka_idle_s, ka_intvl_s, ka_cnt; /* TCP_KEEP*, as the kernel socket
+                                             * holds them; 0 = Linux's default */
     int linger_secs;
     int rcvtimeo_ms, sndtimeo_ms; /* 0 = none */
     uint32_t rcvbuf, sndbuf;      /* SO_RCVBUF/SO_SNDBUF as the kernel keeps them
@@ -233,14 +245,15 @@ struct tas_sock {
     uint8_t ctrl_type[2];
     uint32_t ctrl_how[2];
 
-    /* epoll registrations of this socket. */
-    struct tas_epitem *epitems;
+    /* The layer above's registrations of this socket (epoll.c's items;
+     * opaque here): while set, changes go to the sock_changed hook. */
+    void *watchers;
 
     /* Every socket object of the process, for tasd's exit and fork(). */
     struct tas_sock *all_next, *all_prev;
 };
 
-/* ------------------------------------------------------------------ conn.c */
+/* ------------------------------------------------------------------- ctx.c */
 
 enum tas_ctx_state {
     TAS_CTX_NONE = 0, /* not registered yet */
@@ -278,6 +291,7 @@ struct tas_ctx {
     int state; /* enum tas_ctx_state */
     int app_fd, sp_db_fd, efd;
     int fp_db_fd[TAS_MAX_FP_CORES];
+    char app_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
     void *region;
     size_t region_size;
     int region_fd; /* kept (close-on-exec) for exec() */
@@ -315,17 +329,61 @@ struct tas_ctx {
 
 TAS_HIDDEN extern struct tas_ctx tas_ctx;
 
-TAS_HIDDEN int tas_ctx_ensure(void); /* registers once; returns ctx state */
+/* What the core tells the layer above; set once before the first
+ * registration (hooks.c).  Any may be NULL. */
+struct tas_hooks {
+    void (*sock_changed)(struct tas_sock *s);  /* s->watchers set, s changed */
+    void (*sock_gone)(struct tas_sock *s);     /* s is about to be freed */
+    void (*listener_lost)(struct tas_sock *s); /* tasd exited under it */
+    void (*fd_own)(int fd);    /* a descriptor of the core's own, now open */
+    void (*fd_forget)(int fd); /* ... about to be closed */
+};
+TAS_HIDDEN extern struct tas_hooks tas_hooks;
+TAS_HIDDEN void tas_hooks_set(const struct tas_hooks *h);
+
 TAS_HIDDEN void tas_lock(void);
 TAS_HIDDEN void tas_unlock(void);
-TAS_HIDDEN void tas_ctx_mark_dead(void);
+TAS_HIDDEN void tas_say_once(int *flag, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 TAS_HIDDEN int tas_detached_err(void); /* says so once; -EOPNOTSUPP */
-TAS_HIDDEN pid_t tas_fork(void);
-/* The process is about to end (exit, _exit): CLOSE its open connections so
- * that they end with FIN, as the kernel's would. */
-TAS_HIDDEN void tas_exit_close_all(void);
+TAS_HIDDEN void tas_owner_set(void); /* this process owns the context */
+/* A vfork() child running in our memory: it must change nothing of ours. */
+TAS_HIDDEN bool tas_foreign(void);
+TAS_HIDDEN void tas_own_fd(int fd);       /* fd is the core's own */
+TAS_HIDDEN void tas_own_fd_close(int fd); /* close one of them */
+
+/* ----------------------------------------------------------------- clock.c */
+
+TAS_HIDDEN void tas_now(struct timespec *ts);
+TAS_HIDDEN void tas_deadline_ms(struct timespec *d, long ms);
+/* Time left until the deadline: false if none is left. */
+TAS_HIDDEN bool tas_time_left(const struct timespec *deadline, struct timespec *left);
+TAS_HIDDEN int tas_ms_left(const struct timespec *deadline); /* NULL: -1 */
+
+/* ------------------------------------------------------------------ wake.c */
+
+TAS_HIDDEN int tas_wake_fd(void); /* this thread's wake eventfd, or -1 */
+TAS_HIDDEN void tas_wake_list(void);   /* lock held: this thread sleeps */
+TAS_HIDDEN void tas_wake_unlist(void); /* ... and is awake again */
+TAS_HIDDEN void tas_wake_all(void);
+TAS_HIDDEN void tas_wake_one(void); /* the first listed waiter */
+TAS_HIDDEN void tas_wake_atfork_child(void);
+TAS_HIDDEN void tas_eventfd_drain(int fd);
+
+/* ----------------------------------------------------------------- alive.c */
+
+TAS_HIDDEN void tas_ctx_mark_dead(void);
+TAS_HIDDEN void tas_ctx_check_alive(bool force);
+
+/* -------------------------------------------------------------- register.c */
+
+TAS_HIDDEN int tas_ctx_ensure(void); /* registers once; returns ctx state */
+/* Registration lock held: register (token, parent: as a fork or exec
+ * child, 0 as itself).  True if tasd gave what token named. */
+TAS_HIDDEN bool tas_register(uint64_t token, uint32_t parent);
 TAS_HIDDEN void tas_reg_lock(void);
 TAS_HIDDEN void tas_reg_unlock(void);
+TAS_HIDDEN void tas_reg_lock_reset(void); /* fork() child */
 /* Locks held: TAS_MSG_FORK.  The token, or 0. */
 TAS_HIDDEN uint64_t tas_fork_request(uint32_t flags);
 /* Lock held: TAS_MSG_FORK_DONE. */
@@ -335,15 +393,28 @@ TAS_HIDDEN void tas_ctx_add_map(void *base, size_t size, int fd);
 /* Register as the program that exec() started: claim the token.  0 or -errno. */
 TAS_HIDDEN int tas_ctx_register_inherited(uint64_t token, uint32_t parent_app);
 
+/* ------------------------------------------------------------------ fork.c */
+
+TAS_HIDDEN pid_t tas_fork(void);
+TAS_HIDDEN void tas_fork_watch(void); /* install the atfork handlers, once */
+
+/* ------------------------------------------------------------------ exit.c */
+
+/* The process is about to end (exit, _exit): CLOSE its open connections so
+ * that they end with FIN, as the kernel's would. */
+TAS_HIDDEN void tas_exit_close_all(void);
+
 /* ------------------------------------------------------------------ exec.c */
 
 struct tas_exec_state;
 TAS_HIDDEN char **tas_exec_prepare(char *const envp[], struct tas_exec_state **st);
 TAS_HIDDEN void tas_exec_failed(struct tas_exec_state *st);
 TAS_HIDDEN void tas_inherit_init(void);
-TAS_HIDDEN void tas_ctx_check_alive(bool force);
-TAS_HIDDEN void tas_say_once(int *flag, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+
+/* ----------------------------------------------------------------- hooks.c */
+
+TAS_HIDDEN void tas_core_start(void); /* hooks and fork handlers, once */
+TAS_HIDDEN int tas_ctx_open(void);    /* tas_core_start + tas_ctx_ensure */
 
 /* ------------------------------------------------------------------ post.c */
 
@@ -359,6 +430,7 @@ TAS_HIDDEN int tas_post_keepalive(struct tas_sock *s);
 /* ---------------------------------------------------------------- events.c */
 
 TAS_HIDDEN int tas_process(void);
+TAS_HIDDEN void tas_stash_clear(void); /* a fork child: the parent's updates */
 
 /* ------------------------------------------------------------------ inherit.c */
 
@@ -389,18 +461,11 @@ TAS_HIDDEN bool tas_addr_is_loopback(uint32_t ip_be);
 
 /* ------------------------------------------------------------------ sock.c */
 
-TAS_HIDDEN struct tas_sock *tas_sock_new(int fd);
-TAS_HIDDEN void tas_sock_set_fd(struct tas_sock *s, int fd);
+TAS_HIDDEN struct tas_sock *tas_sock_new(void);
 TAS_HIDDEN void tas_sock_get(struct tas_sock *s);
 TAS_HIDDEN void tas_sock_put(struct tas_sock *s);
-TAS_HIDDEN struct tas_sock *tas_sock_lookup(int fd); /* lock held, gets a ref */
-/* If fd is a tasd socket: take tas_lock and a reference and return it;
- * otherwise NULL (without the lock).  tas_leave() undoes it. */
-TAS_HIDDEN struct tas_sock *tas_enter(int fd);
-/* The same, without taking the socket over (close). */
-TAS_HIDDEN struct tas_sock *tas_enter_noattach(int fd);
-TAS_HIDDEN void tas_leave(struct tas_sock *s);
 TAS_HIDDEN void tas_sock_changed(struct tas_sock *s);
+TAS_HIDDEN void tas_mark_need_attach(struct tas_sock *s);
 TAS_HIDDEN bool tas_bufs_valid(const struct tas_conn_bufs *b);
 /* Point s at the rings and TCP_INFO of slot b->slot of a region. */
 TAS_HIDDEN void tas_sock_set_rings(struct tas_sock *s, uint8_t *region,
@@ -424,10 +489,11 @@ TAS_HIDDEN void tas_sock_kill_all(int err); /* tasd exited */
 
 /* ---------------------------------------------------------------- attach.c */
 
-TAS_HIDDEN void tas_mark_need_attach(struct tas_sock *s);
 /* With the lock held: take s over (waits for tasd).  0 or -errno. */
 TAS_HIDDEN int tas_sock_attach(struct tas_sock *s);
-TAS_HIDDEN void tas_attach_pending(void);
+
+/* -------------------------------------------------------------- attached.c */
+
 TAS_HIDDEN void tas_on_sync(const struct tas_fpout_sync *y);
 TAS_HIDDEN void tas_on_attached(const struct tas_spout_attached *e);
 TAS_HIDDEN void tas_on_detached(const struct tas_spout_detached *e);
@@ -467,12 +533,32 @@ enum {
  * signal (-EINTR), or an event on extra[] (revents filled in). */
 TAS_HIDDEN int tas_wait(tas_cond_fn cond, void *arg, const struct timespec *deadline,
                         struct pollfd *extra, nfds_t n_extra, const sigset_t *mask);
-TAS_HIDDEN void tas_wake_all(void);
 TAS_HIDDEN bool tas_restart_signals(void);
 
-TAS_HIDDEN void tas_now(struct timespec *ts);
-TAS_HIDDEN void tas_deadline_ms(struct timespec *d, long ms);
-TAS_HIDDEN int tas_ms_left(const struct timespec *deadline);
+/* ---------------------------------------------------------------- sockfd.c */
+
+/* A socket named by fd (its reserved kernel socket; -1: none yet). */
+TAS_HIDDEN struct tas_sock *tas_sock_new_fd(int fd);
+TAS_HIDDEN void tas_sock_set_fd(struct tas_sock *s, int fd);
+TAS_HIDDEN struct tas_sock *tas_sock_lookup(int fd); /* lock held, gets a ref */
+/* If fd is a tasd socket: take tas_lock and a reference and return it;
+ * otherwise NULL (without the lock).  tas_leave() undoes it. */
+TAS_HIDDEN struct tas_sock *tas_enter(int fd);
+/* The same, without taking the socket over (close). */
+TAS_HIDDEN struct tas_sock *tas_enter_noattach(int fd);
+TAS_HIDDEN void tas_leave(struct tas_sock *s);
+/* Take the socket out of the fd table; drops the table's reference. */
+TAS_HIDDEN void tas_sock_unlink_fd(struct tas_sock *s);
+
+/* -------------------------------------------------------------- fallback.c */
+
+/* The socket stops being ours; its descriptor is a plain kernel socket. */
+TAS_HIDDEN int tas_sock_to_kernel(struct tas_sock *s);
+TAS_HIDDEN void tas_listener_to_kernel(struct tas_sock *s); /* tasd exited */
+
+/* ---------------------------------------------------------------- sockopt.c */
+
+TAS_HIDDEN void tas_keepalive_read(struct tas_sock *s);
 
 /* ----------------------------------------------------------------- epoll.c */
 
@@ -484,8 +570,6 @@ TAS_HIDDEN uint32_t tas_epoll_ready(struct tas_obj *o, int *kernel_fd);
 
 /* ---------------------------------------------------------------- socket.c */
 
-TAS_HIDDEN int tas_sock_to_kernel(struct tas_sock *s);
-TAS_HIDDEN void tas_sock_unlink_fd(struct tas_sock *s);
 TAS_HIDDEN int tas_fd_release(int fd);
 /* close_range(2) and closefrom(3): our own descriptors stay open. */
 TAS_HIDDEN int tas_close_range(unsigned int first, unsigned int last, int flags);

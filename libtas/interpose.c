@@ -422,7 +422,7 @@ EXPORT int execle(const char *path, const char *arg, ...)
  * often leave this way).  A vfork() child's _exit is the parent's business. */
 EXPORT void _exit(int status)
 {
-    if (!tas_fd_foreign())
+    if (!tas_foreign())
         tas_exit_close_all();
     syscall(SYS_exit_group, status);
     __builtin_unreachable();

@@ -8,10 +8,13 @@
 
 libtas_core_sources = \
 	libtas/internal.h libtas/libtas.h \
-	libtas/libc.c libtas/fdtab.c libtas/conn.c libtas/post.c libtas/events.c \
-	libtas/sock.c libtas/ready.c libtas/ring.c libtas/wait.c libtas/socket.c \
-	libtas/io.c libtas/sockopt.c libtas/poll.c libtas/epoll.c libtas/attach.c libtas/exec.c \
-	libtas/info.c libtas/addr.c libtas/inherit.c
+	libtas/libc.c libtas/clock.c libtas/ctx.c libtas/wake.c libtas/post.c libtas/sock.c \
+	libtas/alive.c libtas/attached.c libtas/events.c libtas/wait.c libtas/attach.c \
+	libtas/register.c libtas/inherit.c libtas/fork.c libtas/ready.c libtas/ring.c \
+	libtas/info.c \
+	libtas/fdtab.c libtas/sockfd.c libtas/addr.c libtas/epoll.c libtas/fallback.c \
+	libtas/hooks.c libtas/socket.c libtas/io.c libtas/sockopt.c libtas/poll.c \
+	libtas/exec.c libtas/exit.c
 
 lib_LTLIBRARIES += libtas/libtas.la libtas/libtas_interpose.la
 

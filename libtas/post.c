@@ -169,26 +169,17 @@ bool tas_post_pending(void)
     return !tas_parkq_empty(&tas_ctx.sp_over) || tas_ctx.dirty != NULL;
 }
 
-/* SO_KEEPALIVE and the TCP_KEEP* values for the socket's flow: the kernel
- * socket holds what the application set (its defaults otherwise). */
+/* SO_KEEPALIVE and the TCP_KEEP* values for the socket's flow (what the
+ * kernel socket holds, as the layer above read it back; Linux's defaults
+ * until then). */
 int tas_post_keepalive(struct tas_sock *s)
 {
-    if (!s->flow_live || s->need_attach || s->fd < 0)
+    if (!s->flow_live || s->need_attach || s->app_closed)
         return 0;
     struct tas_spin_keepalive k = {.flow = s->flow, .gen = s->gen};
-    int v;
-    socklen_t l = sizeof(v);
-    k.idle_s = 7200;
-    k.intvl_s = 75;
-    k.cnt = 9;
-    if (real_getsockopt(s->fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, &l) == 0 && v > 0)
-        k.idle_s = (uint32_t)v;
-    l = sizeof(v);
-    if (real_getsockopt(s->fd, IPPROTO_TCP, TCP_KEEPINTVL, &v, &l) == 0 && v > 0)
-        k.intvl_s = (uint32_t)v;
-    l = sizeof(v);
-    if (real_getsockopt(s->fd, IPPROTO_TCP, TCP_KEEPCNT, &v, &l) == 0 && v > 0)
-        k.cnt = (uint32_t)v;
+    k.idle_s = s->ka_idle_s > 0 ? s->ka_idle_s : 7200;
+    k.intvl_s = s->ka_intvl_s > 0 ? s->ka_intvl_s : 75;
+    k.cnt = s->ka_cnt > 0 ? s->ka_cnt : 9;
     if (!s->keepalive)
         k.idle_s = 0;
     return tas_sp_post(TAS_SPIN_KEEPALIVE, &k, sizeof(k));

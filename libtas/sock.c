@@ -1,7 +1,7 @@
 /* sock.c - socket objects: lifetime, flows, and the lists they live on.
  *
  * A struct tas_sock exists for each tasd TCP socket the application holds
- * (named by its reserved kernel descriptor) and for each connection tasd
+ * (the layer above names it by a descriptor) and for each connection tasd
  * has handed over but the application has not accepted yet.  It is counted:
  * the fd table, the flow table (while tasd's flow is ours), the accept list,
  * the list of LISTEN/CONNECT requests in flight and any call running on it
@@ -15,32 +15,18 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "libtas/internal.h"
 
-TAS_HIDDEN void tas_stash_apply(struct tas_sock *s);
-
-/* fd is s's reserved kernel socket from now on: remember which one it is,
- * to find it under other numbers later (exec.c). */
-void tas_sock_set_fd(struct tas_sock *s, int fd)
-{
-    struct stat st;
-    s->fd = fd;
-    if (fd >= 0 && fstat(fd, &st) == 0) {
-        s->kdev = st.st_dev;
-        s->kino = st.st_ino;
-    }
-}
-
-struct tas_sock *tas_sock_new(int fd)
+/* A socket no descriptor names yet (the layer above gives it one). */
+struct tas_sock *tas_sock_new(void)
 {
     struct tas_ctx *c = &tas_ctx;
     struct tas_sock *s = calloc(1, sizeof(*s));
     if (s == NULL)
         return NULL;
     s->obj.kind = TAS_OBJ_SOCK;
-    tas_sock_set_fd(s, fd);
+    s->fd = -1;
     s->moved_fd = -1;
     s->refs = 1;
     s->serial = ++c->next_serial;
@@ -64,7 +50,8 @@ void tas_sock_put(struct tas_sock *s)
     if (--s->refs != 0)
         return;
     tas_post_drop_sock(s);
-    tas_epoll_sock_gone(s);
+    if (tas_hooks.sock_gone != NULL)
+        tas_hooks.sock_gone(s);
     if (s->all_prev != NULL)
         s->all_prev->all_next = s->all_next;
     else if (c->all == s)
@@ -75,47 +62,18 @@ void tas_sock_put(struct tas_sock *s)
     free(s);
 }
 
-struct tas_sock *tas_sock_lookup(int fd)
-{
-    struct tas_obj *o = tas_fd_get(fd);
-    if (o == NULL || o->kind != TAS_OBJ_SOCK)
-        return NULL;
-    struct tas_sock *s = (struct tas_sock *)o;
-    tas_sock_get(s);
-    return s;
-}
-
-struct tas_sock *tas_enter_noattach(int fd)
-{
-    struct tas_obj *o = tas_fd_get(fd);
-    if (likely(o == NULL) || o->kind != TAS_OBJ_SOCK)
-        return NULL;
-    tas_lock();
-    struct tas_sock *s = tas_sock_lookup(fd);
-    if (s == NULL)
-        tas_unlock(); /* closed meanwhile: libc will say EBADF */
-    return s;
-}
-
-struct tas_sock *tas_enter(int fd)
-{
-    struct tas_sock *s = tas_enter_noattach(fd);
-    if (s != NULL && unlikely(s->need_attach))
-        tas_sock_attach(s); /* on failure it stays marked, and looks idle */
-    return s;
-}
-
-void tas_leave(struct tas_sock *s)
-{
-    tas_sock_put(s);
-    tas_unlock();
-}
-
 void tas_sock_changed(struct tas_sock *s)
 {
     s->ev_seq++;
-    if (s->epitems != NULL)
-        tas_epoll_sock_changed(s);
+    if (s->watchers != NULL)
+        tas_hooks.sock_changed(s);
+}
+
+void tas_mark_need_attach(struct tas_sock *s)
+{
+    s->need_attach = true;
+    tas_ctx.attach_pending = true;
+    tas_sock_changed(s);
 }
 
 /* ------------------------------------------------------------ flows */
@@ -181,7 +139,6 @@ int tas_flow_install(struct tas_sock *s, uint32_t flow, uint32_t gen,
     s->tx_free = b->tx_size;
     s->pend_rx = s->pend_tx = 0;
     s->pend_tx_pre = s->pend_tx_size = 0;
-    tas_stash_apply(s);
     return 0;
 }
 
@@ -313,13 +270,11 @@ struct tas_sock *tas_listener_find(uint32_t id)
     return NULL;
 }
 
-/* tasd exited under a listening socket: unless TAS_FALLBACK=0, the program
- * goes on serving on the kernel stack, listening on the reserved kernel
- * socket with the same port.  Connections not accepted yet are lost. */
-static void listener_to_kernel(struct tas_sock *s)
+/* tasd exited under a listening socket: connections not accepted yet are
+ * lost; unless TAS_FALLBACK=0, the layer above lets the program go on
+ * serving on the kernel stack (it may drop s). */
+static void listener_lost(struct tas_sock *s)
 {
-    struct sockaddr_in a = s->local;
-
     while (s->acc_head != NULL) {
         struct tas_sock *c = s->acc_head;
         s->acc_head = c->acc_next;
@@ -330,25 +285,11 @@ static void listener_to_kernel(struct tas_sock *s)
     }
     s->acc_tail = NULL;
     s->acc_len = 0;
+    tas_sock_get(s);
     tas_listener_remove(s);
-    if (!tas_ctx.fallback_ok || s->fd < 0 || s->detached)
-        return;
-    int one = 1; /* old connections in TIME_WAIT must not block the port */
-    real_setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    struct sockaddr_storage k;
-    socklen_t kl = tas_sock_addr(s->v6, &a, &k);
-    if (real_bind(s->fd, (struct sockaddr *)&k, kl) != 0) {
-        a.sin_addr.s_addr = INADDR_ANY;
-        kl = tas_sock_addr(s->v6, &a, &k);
-        if (real_bind(s->fd, (struct sockaddr *)&k, kl) != 0)
-            return;
-    }
-    if (real_listen(s->fd, s->backlog > 0 ? (int)s->backlog : 1) != 0)
-        return;
-    s->moved_fd = s->fd;
-    s->dead = false;
-    s->so_error = 0;
-    tas_sock_to_kernel(s); /* may free s */
+    if (tas_ctx.fallback_ok && !s->detached && tas_hooks.listener_lost != NULL)
+        tas_hooks.listener_lost(s);
+    tas_sock_put(s);
 }
 
 /* tasd exited: every socket fails.  Received data stays readable (the region
@@ -358,7 +299,7 @@ void tas_sock_kill_all(int err)
     struct tas_ctx *c = &tas_ctx;
 
     while (c->listeners != NULL)
-        listener_to_kernel(c->listeners);
+        listener_lost(c->listeners);
 
     while (c->pending != NULL) {
         struct tas_sock *s = tas_pending_take(c->pending->serial);

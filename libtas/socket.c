@@ -64,26 +64,6 @@ static bool restart_after_eintr(void)
     return tas_restart_signals();
 }
 
-/* The socket stops being ours; its descriptor is a plain kernel socket. */
-int tas_sock_to_kernel(struct tas_sock *s)
-{
-    int r = tas_epoll_to_kernel(s);
-    tas_sock_unlink_fd(s);
-    return r;
-}
-
-/* Take the socket out of the fd table; drops the table's reference. */
-void tas_sock_unlink_fd(struct tas_sock *s)
-{
-    if (s->fd < 0)
-        return;
-    tas_fd_clear(s->fd);
-    s->fd = -1;
-    s->app_closed = true;
-    tas_sock_changed(s);
-    tas_sock_put(s);
-}
-
 /* Bind the kernel socket to what the application asked for, then let the
  * kernel have it.  Called with the lock held; returns with it released. */
 static int go_kernel(struct tas_sock *s)
@@ -117,7 +97,7 @@ int tas_socket(int domain, int type, int protocol)
     if ((domain != AF_INET && domain != AF_INET6) || base != SOCK_STREAM ||
         (protocol != 0 && protocol != IPPROTO_TCP))
         return real_socket(domain, type, protocol);
-    if (tas_ctx_ensure() != TAS_CTX_READY) {
+    if (tas_ctx_open() != TAS_CTX_READY) {
         if (!tas_ctx.fallback_ok)
             return (int)tas_ret(-ECONNREFUSED);
         return real_socket(domain, type, protocol);
@@ -126,7 +106,7 @@ int tas_socket(int domain, int type, int protocol)
     if (fd < 0 || fd >= TAS_FD_MAX)
         return fd;
     tas_lock();
-    struct tas_sock *s = tas_sock_new(fd);
+    struct tas_sock *s = tas_sock_new_fd(fd);
     if (s == NULL) {
         tas_unlock();
         real_close(fd);
@@ -301,6 +281,7 @@ static void inherit_keepalive(const struct tas_sock *l, struct tas_sock *c)
         if (real_getsockopt(l->fd, IPPROTO_TCP, opts[i], &v, &vl) == 0)
             real_setsockopt(c->fd, IPPROTO_TCP, opts[i], &v, sizeof(v));
     }
+    tas_keepalive_read(c);
     tas_post_keepalive(c);
 }
 
@@ -603,7 +584,7 @@ int tas_fd_release(int fd)
     struct tas_obj *o = tas_fd_get(fd);
     if (likely(o == NULL))
         return 0;
-    if (unlikely(tas_fd_foreign()))
+    if (unlikely(tas_foreign()))
         return 0; /* a vfork() child: its copy of the descriptor goes, ours stays */
     if (o->kind == TAS_OBJ_INTERNAL)
         return -EBADF;
@@ -730,7 +711,7 @@ int tas_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 
 int tas_init(void)
 {
-    return tas_ctx_ensure() == TAS_CTX_READY ? 0 : (int)tas_ret(-ECONNREFUSED);
+    return tas_ctx_open() == TAS_CTX_READY ? 0 : (int)tas_ret(-ECONNREFUSED);
 }
 
 int tas_is_tas_socket(int fd)

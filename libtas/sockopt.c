@@ -257,6 +257,20 @@ static int set_check(const struct tas_sock *s, int level, int opt, const void *v
     return 0;
 }
 
+/* The TCP_KEEP* values the kernel socket holds (what the application set,
+ * the kernel's defaults otherwise), for the keepalive tasd runs. */
+void tas_keepalive_read(struct tas_sock *s)
+{
+    static const int opts[] = {TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT};
+    uint32_t *to[] = {&s->ka_idle_s, &s->ka_intvl_s, &s->ka_cnt};
+    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+        int v;
+        socklen_t l = sizeof(v);
+        if (s->fd >= 0 && real_getsockopt(s->fd, IPPROTO_TCP, opts[i], &v, &l) == 0 && v > 0)
+            *to[i] = (uint32_t)v;
+    }
+}
+
 int tas_setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
 {
     struct tas_sock *s = tas_enter(fd);
@@ -328,8 +342,10 @@ int tas_setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
     /* Keepalive runs in tasd: tell it when the settings of a flow change. */
     if ((level == SOL_SOCKET && opt == SO_KEEPALIVE) ||
         (level == IPPROTO_TCP &&
-         (opt == TCP_KEEPIDLE || opt == TCP_KEEPINTVL || opt == TCP_KEEPCNT)))
+         (opt == TCP_KEEPIDLE || opt == TCP_KEEPINTVL || opt == TCP_KEEPCNT))) {
+        tas_keepalive_read(s);
         tas_post_keepalive(s);
+    }
     tas_leave(s);
     return 0;
 }

@@ -15,25 +15,13 @@
  * followers remain wakes one of them to take its place.  Local changes
  * (shutdown, close, tasd's exit) wake all waiters too.
  *
- * Each waiting thread therefore owns one eventfd (created on its first wait,
- * closed when the thread exits), and the context eventfd is read by exactly
- * one thread at a time.
+ * Each waiting thread therefore owns one eventfd (wake.c keeps them and the
+ * list of waiters), and the context eventfd is read by exactly one thread
+ * at a time.
  */
 #include <stdlib.h>
-#include <sys/eventfd.h>
 
 #include "libtas/internal.h"
-
-struct tas_waiter {
-    struct tas_waiter *next, *prev;
-    int fd;
-    bool listed;
-};
-
-static __thread struct tas_waiter self
-    __attribute__((tls_model("initial-exec"))) = {.fd = -1};
-static pthread_key_t exit_key;
-static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
 #if defined(__x86_64__) || defined(__i386__)
 #define cpu_relax() __builtin_ia32_pause()
@@ -47,137 +35,11 @@ static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 #define NO_WAKEFD_MAX_MS 10 /* without a wake eventfd, sleep in short slices */
 #define PENDING_MAX_MS   1  /* with unposted entries, retry soon */
 
-/* ------------------------------------------------------------ time */
-
-void tas_now(struct timespec *ts)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-}
-
-void tas_deadline_ms(struct timespec *d, long ms)
-{
-    tas_now(d);
-    d->tv_sec += ms / 1000;
-    d->tv_nsec += (ms % 1000) * 1000000L;
-    if (d->tv_nsec >= 1000000000L) {
-        d->tv_sec++;
-        d->tv_nsec -= 1000000000L;
-    }
-}
-
-/* Time left until the deadline: false if none is left.  NULL: forever. */
-static bool time_left(const struct timespec *deadline, struct timespec *left)
-{
-    struct timespec now;
-    tas_now(&now);
-    left->tv_sec = deadline->tv_sec - now.tv_sec;
-    left->tv_nsec = deadline->tv_nsec - now.tv_nsec;
-    if (left->tv_nsec < 0) {
-        left->tv_sec--;
-        left->tv_nsec += 1000000000L;
-    }
-    return left->tv_sec > 0 || (left->tv_sec == 0 && left->tv_nsec > 0);
-}
-
-int tas_ms_left(const struct timespec *deadline)
-{
-    struct timespec left;
-    if (deadline == NULL)
-        return -1;
-    if (!time_left(deadline, &left))
-        return 0;
-    long ms = left.tv_sec * 1000 + (left.tv_nsec + 999999) / 1000000;
-    return ms > 1000000000L ? 1000000000 : (int)ms;
-}
-
-/* ------------------------------------------------------------ waiters */
-
-static void thread_exit(void *arg)
-{
-    struct tas_waiter *w = arg;
-    if (w->fd >= 0) {
-        tas_fd_internal_close(w->fd);
-        w->fd = -1;
-    }
-}
-
-static void make_key(void)
-{
-    pthread_key_create(&exit_key, thread_exit);
-}
-
-static int self_fd(void)
-{
-    if (self.fd >= 0)
-        return self.fd;
-    pthread_once(&key_once, make_key);
-    int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (fd < 0)
-        return -1;
-    tas_fd_internal(fd);
-    self.fd = fd;
-    pthread_setspecific(exit_key, &self);
-    return fd;
-}
-
-/* fork() child: the inherited eventfd is shared with the parent's thread. */
-TAS_HIDDEN void tas_wait_atfork_child(void)
-{
-    if (self.fd >= 0) {
-        tas_fd_internal_close(self.fd);
-        self.fd = -1;
-    }
-    self.listed = false;
-}
-
-static void poke(int fd)
-{
-    uint64_t one = 1;
-    (void)!real_write(fd, &one, sizeof(one));
-}
-
-static void drain(int fd)
-{
-    uint64_t v;
-    (void)!real_read(fd, &v, sizeof(v));
-}
-
 /* Awake again: tasd need not write the eventfd.  Safe because we look at
  * the queues before sleeping again, after arming anew. */
 static void disarm(void)
 {
     atomic_store_explicit(&tas_ctx.chdr->armed, 0, memory_order_relaxed);
-}
-
-static void list_self(void)
-{
-    struct tas_ctx *c = &tas_ctx;
-    self.prev = NULL;
-    self.next = c->waiters;
-    if (c->waiters != NULL)
-        c->waiters->prev = &self;
-    c->waiters = &self;
-    self.listed = true;
-}
-
-static void unlist_self(void)
-{
-    struct tas_ctx *c = &tas_ctx;
-    if (!self.listed)
-        return;
-    if (self.prev != NULL)
-        self.prev->next = self.next;
-    else
-        c->waiters = self.next;
-    if (self.next != NULL)
-        self.next->prev = self.prev;
-    self.listed = false;
-}
-
-void tas_wake_all(void)
-{
-    for (struct tas_waiter *w = tas_ctx.waiters; w != NULL; w = w->next)
-        poke(w->fd);
 }
 
 /* Are all installed signal handlers SA_RESTART?  Then a blocking socket call
@@ -268,7 +130,7 @@ int tas_wait(tas_cond_fn cond, void *arg, const struct timespec *deadline,
 {
     struct tas_ctx *c = &tas_ctx;
     struct pollfd stack_fds[STACK_FDS], *pfds = stack_fds;
-    int wfd = self_fd();
+    int wfd = tas_wake_fd();
     int rc;
 
     if (n_extra + 3 > STACK_FDS) {
@@ -284,7 +146,7 @@ int tas_wait(tas_cond_fn cond, void *arg, const struct timespec *deadline,
         }
         struct timespec left, *tsp = NULL;
         if (deadline != NULL) {
-            if (!time_left(deadline, &left)) {
+            if (!tas_time_left(deadline, &left)) {
                 rc = TAS_WAIT_TIMEOUT;
                 break;
             }
@@ -316,18 +178,18 @@ int tas_wait(tas_cond_fn cond, void *arg, const struct timespec *deadline,
         struct timespec cap;
         tsp = capped(wfd, tsp, &cap);
         if (wfd >= 0)
-            list_self();
+            tas_wake_list();
         tas_unlock();
         int r = real_ppoll(pfds, k, tsp, mask);
         int err = errno;
         tas_lock();
-        unlist_self();
+        tas_wake_unlist();
         if (i_wake >= 0 && pfds[i_wake].revents != 0)
-            drain(wfd);
+            tas_eventfd_drain(wfd);
         if (lead) {
             disarm();                         /* awake now: spare tasd a needless kick */
             if (pfds[i_efd].revents & POLLIN) /* tasd's eventfd blocks: */
-                drain(c->efd);                /* read it only when ready */
+                tas_eventfd_drain(c->efd);                /* read it only when ready */
             if (pfds[i_app].revents != 0)
                 tas_ctx_check_alive(true);
             c->leader = false;
@@ -354,8 +216,8 @@ int tas_wait(tas_cond_fn cond, void *arg, const struct timespec *deadline,
         }
     }
     /* Hand the leadership on if someone else is still waiting. */
-    if (!c->leader && c->waiters != NULL)
-        poke(c->waiters->fd);
+    if (!c->leader)
+        tas_wake_one();
     if (pfds != stack_fds)
         free(pfds);
     return rc;
