@@ -7,14 +7,14 @@
 #                     LD_PRELOAD; real libc functions come from dlsym(RTLD_NEXT).
 
 libtas_core_sources = \
-	libtas/internal.h libtas/libtas.h \
-	libtas/libc.c libtas/clock.c libtas/ctx.c libtas/wake.c libtas/post.c libtas/sock.c \
-	libtas/alive.c libtas/attached.c libtas/events.c libtas/wait.c libtas/attach.c \
-	libtas/register.c libtas/inherit.c libtas/fork.c libtas/ready.c libtas/ring.c \
-	libtas/info.c \
-	libtas/fdtab.c libtas/sockfd.c libtas/addr.c libtas/epoll.c libtas/fallback.c \
-	libtas/hooks.c libtas/socket.c libtas/io.c libtas/sockopt.c libtas/poll.c \
-	libtas/exec.c libtas/exit.c
+	libtas/core/core.h libtas/posix/posix.h libtas/libtas.h \
+	libtas/core/libc.c libtas/core/clock.c libtas/core/ctx.c libtas/core/wake.c libtas/core/post.c libtas/core/sock.c \
+	libtas/core/alive.c libtas/core/attached.c libtas/core/events.c libtas/core/wait.c libtas/core/attach.c \
+	libtas/core/register.c libtas/core/inherit.c libtas/core/fork.c libtas/core/ready.c libtas/core/ring.c \
+	libtas/core/info.c \
+	libtas/posix/fdtab.c libtas/posix/sockfd.c libtas/posix/addr.c libtas/posix/epoll.c libtas/posix/fallback.c \
+	libtas/posix/hooks.c libtas/posix/socket.c libtas/posix/io.c libtas/posix/sockopt.c libtas/posix/poll.c \
+	libtas/posix/exec.c libtas/posix/exit.c
 
 lib_LTLIBRARIES += libtas/libtas.la libtas/libtas_interpose.la
 
@@ -22,7 +22,7 @@ libtas_libtas_la_SOURCES = $(libtas_core_sources)
 libtas_libtas_la_LDFLAGS = -version-info 0:0:0 -no-undefined
 libtas_libtas_la_LIBADD = -ldl -lpthread
 
-libtas_libtas_interpose_la_SOURCES = $(libtas_core_sources) libtas/interpose.c
+libtas_libtas_interpose_la_SOURCES = $(libtas_core_sources) libtas/posix/interpose.c
 libtas_libtas_interpose_la_CPPFLAGS = $(AM_CPPFLAGS) -DTAS_INTERPOSE
 libtas_libtas_interpose_la_LDFLAGS = -avoid-version -shared -no-undefined
 libtas_libtas_interpose_la_LIBADD = -ldl -lpthread
@@ -35,11 +35,11 @@ check_PROGRAMS += tests/unit/test_libtas_ring tests/unit/test_libtas_ready \
 TESTS += tests/unit/test_libtas_ring tests/unit/test_libtas_ready \
 	tests/unit/test_libtas_loopback
 
-tests_unit_test_libtas_ring_SOURCES = tests/unit/test_libtas_ring.c libtas/ring.c
+tests_unit_test_libtas_ring_SOURCES = tests/unit/test_libtas_ring.c libtas/core/ring.c
 tests_unit_test_libtas_ring_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_unit_test_libtas_ring_LDADD = $(CRITERION_LIBS)
 
-tests_unit_test_libtas_ready_SOURCES = tests/unit/test_libtas_ready.c libtas/ready.c
+tests_unit_test_libtas_ready_SOURCES = tests/unit/test_libtas_ready.c libtas/core/ready.c
 tests_unit_test_libtas_ready_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_unit_test_libtas_ready_LDADD = $(CRITERION_LIBS)
 

@@ -8,8 +8,12 @@
 #   fastpath/     fastpath/, common/, tas/ (never slowpath/ or tasd/)
 #   slowpath/     slowpath/, fastpath/, common/, tas/ (never tasd/)
 #   tasd/         anything of the daemon (never libtas/)
-#   libtas/       libtas/ and tas/ only, and no DPDK
+#   libtas/       its public header only (libtas/libtas.h): tas/ at most
+#   libtas/core/  libtas/core/ and tas/ (never the POSIX layer above it)
+#   libtas/posix/ libtas/posix/, libtas/core/, libtas/libtas.h and tas/
 #   tasctl/       tas/ only
+# libtas/ and tasctl/ never include DPDK.  An allowed entry is a folder
+# (everything under it) or one file.
 #
 # Prints every include that crosses a wall, with file and line; exits 1 if
 # there is any (so the check fails as soon as one crosses).  First it runs
@@ -25,17 +29,30 @@ allowed() {
     fastpath) echo "fastpath common tas" ;;
     slowpath) echo "slowpath fastpath common tas" ;;
     tasd) echo "tasd slowpath fastpath common tas" ;;
-    libtas) echo "libtas tas" ;;
+    libtas) echo "libtas/libtas.h tas" ;;
+    libtas/core) echo "libtas/core tas" ;;
+    libtas/posix) echo "libtas/posix libtas/core libtas/libtas.h tas" ;;
     tasctl) echo "tas" ;;
     esac
 }
-no_dpdk() { [[ $1 == include/tas || $1 == libtas || $1 == tasctl ]]; }
+no_dpdk() { [[ $1 == include/tas || $1 == libtas* || $1 == tasctl ]]; }
+
+# permitted TARGET ALLOWED...: is the quoted include TARGET one of them?
+permitted() {
+    local t=$1 a
+    shift
+    [[ $t == */* ]] || return 1
+    for a in "$@"; do
+        [[ $t == "$a" || $t == "$a"/* ]] && return 0
+    done
+    return 1
+}
 
 # check_tree ROOT: the walls of the tree at ROOT; sets bad and files.
 check_tree() {
     bad=0 files=0
     cd "$1" || { echo "FAIL: no source tree at $1"; exit 1; }
-    for dir in include/tas common fastpath slowpath tasd libtas tasctl; do
+    for dir in include/tas common fastpath slowpath tasd libtas libtas/core libtas/posix tasctl; do
         [[ -d $dir ]] || continue
         ok=$(allowed "$dir")
         while IFS= read -r f; do
@@ -43,9 +60,8 @@ check_tree() {
             while IFS=: read -r line inc; do
                 target=$(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' <<<"$inc")
                 if [[ -n $target ]]; then
-                    top=${target%%/*}
-                    [[ $target == */* ]] || top=
-                    if [[ -z $top ]] || ! grep -qw -- "$top" <<<"$ok"; then
+                    # shellcheck disable=SC2086
+                    if ! permitted "$target" $ok; then
                         echo "FAIL: $f:$line: #include \"$target\" (from $dir/ only: $ok)"
                         bad=$((bad + 1))
                     fi
@@ -60,15 +76,19 @@ check_tree() {
 }
 
 # The check itself: a fast-path file naming the daemon, a library file
-# naming DPDK; a slow-path file including the fast path is fine.
+# naming DPDK, the library's core naming the POSIX layer above it; a
+# slow-path file including the fast path, and the POSIX layer the core,
+# are fine.
 t=$(mktemp -d) || exit 1
 trap 'rm -rf "$t"' EXIT
-mkdir -p "$t/fastpath" "$t/slowpath" "$t/libtas"
+mkdir -p "$t/fastpath" "$t/slowpath" "$t/libtas/core" "$t/libtas/posix"
 printf '#include "tasd/port.h"\n#include "fastpath/x.h"\n' >"$t/fastpath/a.c"
 printf '#include "fastpath/fastpath.h"\n' >"$t/slowpath/b.c"
-printf '#include <rte_mbuf.h>\n#include "libtas/internal.h"\n' >"$t/libtas/c.c"
+printf '#include <rte_mbuf.h>\n#include "libtas/core/core.h"\n' >"$t/libtas/posix/c.c"
+printf '#include "libtas/core/core.h"\n#include "libtas/posix/posix.h"\n' >"$t/libtas/core/d.c"
 check_tree "$t" >"$t/out"
-if ((bad != 2)) || ! grep -q 'fastpath/a.c:1:' "$t/out" || ! grep -q 'libtas/c.c:1:' "$t/out"; then
+if ((bad != 3)) || ! grep -q 'fastpath/a.c:1:' "$t/out" || ! grep -q 'libtas/posix/c.c:1:' "$t/out" ||
+    ! grep -q 'libtas/core/d.c:2:' "$t/out"; then
     echo "FAIL: t_layers: the check missed a crossed wall in its own test tree:"
     sed 's/^/    | /' "$t/out"
     exit 1

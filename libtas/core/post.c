@@ -1,0 +1,187 @@
+/* post.c - entries the library sends to tasd, and its doorbells.
+ *
+ * Requests for the slow path (listen, connect, accepted, close, ...) go on
+ * the context's sp_in queue, followed every time by a write to the slow-path
+ * doorbell.  If sp_in is full they wait, in order, on a private overflow
+ * list (tas/parkq.h, the slow path's own for sp_out) that is retried on
+ * every later call and before sleeping.
+ *
+ * Data progress for the fast path ("wrote N bytes", "consumed N bytes") is
+ * kept per socket (pend_tx, pend_rx) and coalesced into one TAS_FPIN_UPDATE
+ * on the flow's core queue fp_in[fp_core].  A socket with unposted progress
+ * is on the dirty list until its entry fits: an update is never dropped.
+ * After a batch, each core written to is kicked if it sleeps.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <netinet/tcp.h>
+
+#include "libtas/core/core.h"
+
+static void ring_doorbell(int fd)
+{
+    uint64_t one = 1;
+    if (fd >= 0)
+        (void)!real_write(fd, &one, sizeof(one));
+}
+
+int tc_sp_post(uint8_t type, const void *body, size_t len)
+{
+    struct tc_ctx *c = &tc_ctx;
+
+    if (c->state != TC_CTX_READY)
+        return 0; /* tasd is gone: nobody to tell */
+    if (len > TAS_QE_BODY)
+        return -EINVAL;
+    tc_sp_flush();
+    int r = tas_parkq_put(&c->sp_over, &c->sp_in, type, body, len, UINT32_MAX);
+    if (r < 0)
+        return r;
+    if (r == 0)
+        c->stats.sp_overflow++;
+    ring_doorbell(c->sp_db_fd);
+    return 0;
+}
+
+void tc_sp_flush(void)
+{
+    struct tc_ctx *c = &tc_ctx;
+
+    if (tas_parkq_empty(&c->sp_over))
+        return;
+    if (c->state != TC_CTX_READY) {
+        tas_parkq_clear(&c->sp_over); /* nobody to tell */
+        return;
+    }
+    if (tas_parkq_flush(&c->sp_over, &c->sp_in) > 0)
+        ring_doorbell(c->sp_db_fd);
+}
+
+void tc_sock_mark_dirty(struct tc_sock *s)
+{
+    if (s->dirty || !s->flow_live ||
+        (s->pend_rx == 0 && s->pend_tx == 0 && s->pend_tx_size == 0))
+        return;
+    s->dirty = true;
+    s->dnext = tc_ctx.dirty;
+    tc_ctx.dirty = s;
+}
+
+static int post_ctrl_now(struct tc_sock *s, uint8_t type, uint32_t how)
+{
+    if (type == TAS_SPIN_SHUTDOWN) {
+        struct tas_spin_shutdown m = {.flow = s->flow, .gen = s->gen, .how = how};
+        return tc_sp_post(type, &m, sizeof(m));
+    }
+    struct tas_spin_flow m = {.flow = s->flow, .gen = s->gen};
+    return tc_sp_post(type, &m, sizeof(m));
+}
+
+/* CLOSE, SHUTDOWN or ABORT for the socket's flow, after its pending data. */
+int tc_post_flow_ctrl(struct tc_sock *s, uint8_t type, uint32_t how)
+{
+    tc_fp_flush();
+    if (!s->dirty || type == TAS_SPIN_ABORT)
+        return post_ctrl_now(s, type, how);
+    if (s->n_ctrl >= 2)
+        return -ENOBUFS;
+    s->ctrl_type[s->n_ctrl] = type;
+    s->ctrl_how[s->n_ctrl] = how;
+    s->n_ctrl++;
+    return 0;
+}
+
+static void post_held_ctrl(struct tc_sock *s)
+{
+    for (uint8_t i = 0; i < s->n_ctrl; i++)
+        post_ctrl_now(s, s->ctrl_type[i], s->ctrl_how[i]);
+    s->n_ctrl = 0;
+}
+
+void tc_post_drop_sock(struct tc_sock *s)
+{
+    s->n_ctrl = 0;
+    if (!s->dirty)
+        return;
+    for (struct tc_sock **pp = &tc_ctx.dirty; *pp != NULL; pp = &(*pp)->dnext) {
+        if (*pp == s) {
+            *pp = s->dnext;
+            break;
+        }
+    }
+    s->dirty = false;
+    s->dnext = NULL;
+}
+
+void tc_fp_flush(void)
+{
+    struct tc_ctx *c = &tc_ctx;
+    uint32_t touched = 0;
+    struct tc_sock **pp = &c->dirty;
+
+    if (c->state != TC_CTX_READY) {
+        while (c->dirty != NULL)
+            tc_post_drop_sock(c->dirty);
+        return;
+    }
+    while (*pp != NULL) {
+        struct tc_sock *s = *pp;
+        if (s->flow_live &&
+            (s->pend_rx != 0 || s->pend_tx != 0 || s->pend_tx_size != 0)) {
+            struct tas_q *q = &c->fp_in[s->fp_core];
+            struct tas_fpin *e = tas_q_slot(q);
+            if (e == NULL) { /* full: stays dirty, retried later */
+                c->stats.fp_full++;
+                touched |= 1u << s->fp_core;
+                pp = &s->dnext;
+                continue;
+            }
+            memset(e, 0, TAS_QE_BODY);
+            e->flow = s->flow;
+            e->gen = s->gen;
+            e->rx_bytes = s->pend_rx;
+            if (s->pend_tx_size != 0) { /* written, grown, written (ctxq.h) */
+                e->tx_bytes = s->pend_tx_pre;
+                e->tx_size = s->pend_tx_size;
+                e->tx_tail = s->pend_tx_tail;
+                e->tx_post = s->pend_tx;
+            } else {
+                e->tx_bytes = s->pend_tx;
+            }
+            tas_q_push(q, TAS_FPIN_UPDATE);
+            touched |= 1u << s->fp_core;
+            s->pend_rx = s->pend_tx = 0;
+            s->pend_tx_pre = s->pend_tx_size = 0;
+        }
+        *pp = s->dnext;
+        s->dirty = false;
+        s->dnext = NULL;
+        if (s->n_ctrl > 0 && s->flow_live)
+            post_held_ctrl(s);
+    }
+    for (uint32_t core = 0; touched != 0; core++, touched >>= 1)
+        if ((touched & 1) && tas_fp_need_kick(c->global, core))
+            ring_doorbell(c->fp_db_fd[core]);
+}
+
+bool tc_post_pending(void)
+{
+    return !tas_parkq_empty(&tc_ctx.sp_over) || tc_ctx.dirty != NULL;
+}
+
+/* SO_KEEPALIVE and the TCP_KEEP* values for the socket's flow (what the
+ * kernel socket holds, as the layer above read it back; Linux's defaults
+ * until then). */
+int tc_post_keepalive(struct tc_sock *s)
+{
+    if (!s->flow_live || s->need_attach || s->app_closed)
+        return 0;
+    struct tas_spin_keepalive k = {.flow = s->flow, .gen = s->gen};
+    k.idle_s = s->ka_idle_s > 0 ? s->ka_idle_s : 7200;
+    k.intvl_s = s->ka_intvl_s > 0 ? s->ka_intvl_s : 75;
+    k.cnt = s->ka_cnt > 0 ? s->ka_cnt : 9;
+    if (!s->keepalive)
+        k.idle_s = 0;
+    return tc_sp_post(TAS_SPIN_KEEPALIVE, &k, sizeof(k));
+}

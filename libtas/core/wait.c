@@ -1,0 +1,224 @@
+/* wait.c - sleeping until tasd has something for us, without lost wake-ups.
+ *
+ * tasd writes the context eventfd only when the context is armed (shm.h):
+ * the sleeper arms, looks at its queues once more, and only then sleeps.
+ * With several threads in one context, one of them at a time is the
+ * *leader*: it spins briefly (TAS_SPIN_US, default 5), arms, re-checks, and
+ * sleeps in ppoll() on {its wake eventfd, the context eventfd, app.sock, and
+ * the caller's kernel descriptors}.  The others are *followers*: they sleep
+ * in ppoll() on {their own wake eventfd, their kernel descriptors}.
+ *
+ * Whoever applies entries from tasd (any thread, under tc_lock) writes the
+ * wake eventfd of every listed waiter, so a follower never misses a change
+ * it was waiting for: it listed itself under the lock before sleeping, and
+ * its eventfd stays readable until it drains it.  A leader that leaves while
+ * followers remain wakes one of them to take its place.  Local changes
+ * (shutdown, close, tasd's exit) wake all waiters too.
+ *
+ * Each waiting thread therefore owns one eventfd (wake.c keeps them and the
+ * list of waiters), and the context eventfd is read by exactly one thread
+ * at a time.
+ */
+#include <stdlib.h>
+
+#include "libtas/core/core.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#define cpu_relax() __builtin_ia32_pause()
+#elif defined(__aarch64__)
+#define cpu_relax() __asm__ volatile("yield")
+#else
+#define cpu_relax() __asm__ volatile("" ::: "memory")
+#endif
+
+#define STACK_FDS        8
+#define NO_WAKEFD_MAX_MS 10 /* without a wake eventfd, sleep in short slices */
+#define PENDING_MAX_MS   1  /* with unposted entries, retry soon */
+
+/* Awake again: tasd need not write the eventfd.  Safe because we look at
+ * the queues before sleeping again, after arming anew. */
+static void disarm(void)
+{
+    atomic_store_explicit(&tc_ctx.chdr->armed, 0, memory_order_relaxed);
+}
+
+/* Are all installed signal handlers SA_RESTART?  Then a blocking socket call
+ * interrupted by one carries on, as the kernel would; otherwise it fails
+ * with EINTR.  Only asked after an interruption. */
+bool tc_restart_signals(void)
+{
+    for (int sig = 1; sig <= SIGRTMAX; sig++) {
+        struct sigaction sa;
+        if (sigaction(sig, NULL, &sa) != 0)
+            continue;
+        if ((sa.sa_flags & SA_SIGINFO) ||
+            (sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN)) {
+            if (!(sa.sa_flags & SA_RESTART))
+                return false;
+        }
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------ waiting */
+
+/* The leader spins for a moment before sleeping: the reply to what was just
+ * sent is often a few microseconds away. */
+static bool spin(tc_cond_fn cond, void *arg)
+{
+    struct timespec end, now;
+    tc_now(&end);
+    end.tv_nsec += tc_ctx.spin_us * 1000L;
+    while (end.tv_nsec >= 1000000000L) {
+        end.tv_sec++;
+        end.tv_nsec -= 1000000000L;
+    }
+    for (;;) {
+        tc_unlock();
+        for (int i = 0; i < 64; i++)
+            cpu_relax();
+        tc_lock();
+        if (tc_process() > 0 || (cond != NULL && cond(arg)))
+            return true;
+        tc_now(&now);
+        if (now.tv_sec > end.tv_sec ||
+            (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+            return false;
+    }
+}
+
+/* Nobody leads: we do (*lead).  Spin a moment (unless the deadline, left
+ * if not NULL, is closer), then arm the context's wake-up.  True if
+ * something arrived meanwhile: look again, no longer leading. */
+static bool lead_arrived(tc_cond_fn cond, void *arg, const struct timespec *left,
+                         bool *lead)
+{
+    struct tc_ctx *c = &tc_ctx;
+    c->leader = *lead = true;
+    if (c->spin_us > 0 &&
+        (left == NULL || left->tv_sec > 0 || left->tv_nsec > c->spin_us * 1000L) &&
+        spin(cond, arg)) {
+        c->leader = false;
+        return true;
+    }
+    tas_ctx_arm(c->chdr);
+    if (tc_process() > 0) {
+        disarm();
+        c->leader = false;
+        return true;
+    }
+    return false;
+}
+
+/* The sleep's timeout: tsp, cut short without a wake-up descriptor (we
+ * look at our queues every NO_WAKEFD_MAX_MS) or with posts still parked
+ * (retried every PENDING_MAX_MS); *cap holds the shorter one. */
+static struct timespec *capped(int wfd, struct timespec *tsp, struct timespec *cap)
+{
+    long cap_ms = wfd < 0 ? NO_WAKEFD_MAX_MS : tc_post_pending() ? PENDING_MAX_MS : -1;
+    if (cap_ms >= 0 &&
+        (tsp == NULL || tsp->tv_sec > 0 || tsp->tv_nsec > cap_ms * 1000000L)) {
+        cap->tv_sec = 0;
+        cap->tv_nsec = cap_ms * 1000000L;
+        return cap;
+    }
+    return tsp;
+}
+
+int tc_wait(tc_cond_fn cond, void *arg, const struct timespec *deadline,
+            struct pollfd *extra, nfds_t n_extra, const sigset_t *mask)
+{
+    struct tc_ctx *c = &tc_ctx;
+    struct pollfd stack_fds[STACK_FDS], *pfds = stack_fds;
+    int wfd = tc_wake_fd();
+    int rc;
+
+    if (n_extra + 3 > STACK_FDS) {
+        pfds = malloc((n_extra + 3) * sizeof(*pfds));
+        if (pfds == NULL)
+            return -ENOMEM;
+    }
+    for (;;) {
+        tc_process();
+        if (cond != NULL && cond(arg)) {
+            rc = TC_WAIT_COND;
+            break;
+        }
+        struct timespec left, *tsp = NULL;
+        if (deadline != NULL) {
+            if (!tc_time_left(deadline, &left)) {
+                rc = TC_WAIT_TIMEOUT;
+                break;
+            }
+            tsp = &left;
+        }
+
+        bool lead = false;
+        if (c->state == TC_CTX_READY && !c->leader &&
+            lead_arrived(cond, arg, deadline != NULL ? &left : NULL, &lead))
+            continue;
+
+        nfds_t k = 0, first_extra;
+        int i_wake = -1, i_efd = -1, i_app = -1;
+        if (wfd >= 0) {
+            pfds[k] = (struct pollfd){.fd = wfd, .events = POLLIN};
+            i_wake = (int)k++;
+        }
+        if (lead) {
+            pfds[k] = (struct pollfd){.fd = c->efd, .events = POLLIN};
+            i_efd = (int)k++;
+            pfds[k] = (struct pollfd){.fd = c->app_fd, .events = POLLIN};
+            i_app = (int)k++;
+        }
+        first_extra = k;
+        for (nfds_t i = 0; i < n_extra; i++) {
+            pfds[k] = extra[i];
+            pfds[k++].revents = 0;
+        }
+        struct timespec cap;
+        tsp = capped(wfd, tsp, &cap);
+        if (wfd >= 0)
+            tc_wake_list();
+        tc_unlock();
+        int r = real_ppoll(pfds, k, tsp, mask);
+        int err = errno;
+        tc_lock();
+        tc_wake_unlist();
+        if (i_wake >= 0 && pfds[i_wake].revents != 0)
+            tc_eventfd_drain(wfd);
+        if (lead) {
+            disarm();                         /* awake now: spare tasd a needless kick */
+            if (pfds[i_efd].revents & POLLIN) /* tasd's eventfd blocks: */
+                tc_eventfd_drain(c->efd);     /* read it only when ready */
+            if (pfds[i_app].revents != 0)
+                tc_ctx_check_alive(true);
+            c->leader = false;
+        }
+        if (r < 0 && err != EINTR) {
+            rc = -err;
+            break;
+        }
+        if (r < 0) {
+            tc_process();
+            rc = -EINTR;
+            break;
+        }
+        bool extra_ready = false;
+        for (nfds_t i = 0; i < n_extra; i++) {
+            extra[i].revents = pfds[first_extra + i].revents;
+            if (extra[i].revents != 0)
+                extra_ready = true;
+        }
+        if (extra_ready) {
+            tc_process();
+            rc = TC_WAIT_EXTRA;
+            break;
+        }
+    }
+    /* Hand the leadership on if someone else is still waiting. */
+    if (!c->leader)
+        tc_wake_one();
+    if (pfds != stack_fds)
+        free(pfds);
+    return rc;
+}

@@ -1,0 +1,110 @@
+/* wake.c - the threads asleep in tc_wait() and how to wake them.
+ *
+ * Each thread that has waited owns one eventfd (made on its first wait,
+ * closed when the thread exits).  While it sleeps it is on the context's
+ * list of waiters, under tc_lock; whoever changes something a waiter may
+ * be waiting for (entries from tasd applied, a local shutdown or close,
+ * tasd's exit) writes the eventfd of every listed waiter, which stays
+ * readable until its owner drains it, so no wake-up is lost.  wait.c
+ * decides who sleeps on what; this file only keeps the list.
+ */
+#include <sys/eventfd.h>
+
+#include "libtas/core/core.h"
+
+struct tc_waiter {
+    struct tc_waiter *next, *prev;
+    int fd;
+    bool listed;
+};
+
+static __thread struct tc_waiter self
+    __attribute__((tls_model("initial-exec"))) = {.fd = -1};
+static pthread_key_t exit_key;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+
+static void thread_exit(void *arg)
+{
+    struct tc_waiter *w = arg;
+    if (w->fd >= 0) {
+        tc_own_fd_close(w->fd);
+        w->fd = -1;
+    }
+}
+
+static void make_key(void)
+{
+    pthread_key_create(&exit_key, thread_exit);
+}
+
+int tc_wake_fd(void)
+{
+    if (self.fd >= 0)
+        return self.fd;
+    pthread_once(&key_once, make_key);
+    int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (fd < 0)
+        return -1;
+    tc_own_fd(fd);
+    self.fd = fd;
+    pthread_setspecific(exit_key, &self);
+    return fd;
+}
+
+void tc_wake_atfork_child(void)
+{
+    if (self.fd >= 0) {
+        tc_own_fd_close(self.fd);
+        self.fd = -1;
+    }
+    self.listed = false;
+}
+
+static void poke(int fd)
+{
+    uint64_t one = 1;
+    (void)!real_write(fd, &one, sizeof(one));
+}
+
+void tc_eventfd_drain(int fd)
+{
+    uint64_t v;
+    (void)!real_read(fd, &v, sizeof(v));
+}
+
+void tc_wake_list(void)
+{
+    struct tc_ctx *c = &tc_ctx;
+    self.prev = NULL;
+    self.next = c->waiters;
+    if (c->waiters != NULL)
+        c->waiters->prev = &self;
+    c->waiters = &self;
+    self.listed = true;
+}
+
+void tc_wake_unlist(void)
+{
+    struct tc_ctx *c = &tc_ctx;
+    if (!self.listed)
+        return;
+    if (self.prev != NULL)
+        self.prev->next = self.next;
+    else
+        c->waiters = self.next;
+    if (self.next != NULL)
+        self.next->prev = self.prev;
+    self.listed = false;
+}
+
+void tc_wake_all(void)
+{
+    for (struct tc_waiter *w = tc_ctx.waiters; w != NULL; w = w->next)
+        poke(w->fd);
+}
+
+void tc_wake_one(void)
+{
+    if (tc_ctx.waiters != NULL)
+        poke(tc_ctx.waiters->fd);
+}

@@ -1,0 +1,40 @@
+/* hooks.c - the POSIX layer plugs into the core.
+ *
+ * The core (ctx.c) knows nothing of descriptors or epoll; what it must
+ * tell this layer goes through the hooks set here, once, before the
+ * process first registers with tasd: a socket's readiness may have changed
+ * (epoll.c), a socket object goes (epoll.c), tasd exited under a listener
+ * (fallback.c), and which descriptors are the core's own (fdtab.c).  The
+ * fork() handlers (fork.c) are installed at the same time.
+ */
+#include "libtas/posix/posix.h"
+
+static const struct tc_hooks hooks = {
+    .sock_changed = tp_epoll_sock_changed,
+    .sock_gone = tp_epoll_sock_gone,
+    .listener_lost = tp_listener_to_kernel,
+    .fd_own = tp_fd_internal,
+    .fd_forget = tp_fd_internal_forget,
+};
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static void start(void)
+{
+    tc_hooks_set(&hooks);
+    tc_fork_watch();
+}
+
+void tp_core_start(void)
+{
+    pthread_once(&once, start);
+}
+
+int tp_ctx_open(void)
+{
+    int st = __atomic_load_n(&tc_ctx.state, __ATOMIC_ACQUIRE);
+    if (likely(st != TC_CTX_NONE))
+        return st;
+    tp_core_start();
+    return tc_ctx_ensure();
+}
