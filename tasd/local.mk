@@ -1,18 +1,19 @@
 # tasd/local.mk - the tasd daemon: tasd/ plus the fast- and slow-path sources
 # that fastpath/local.mk and slowpath/local.mk add to tasd_tasd_SOURCES.
 sbin_PROGRAMS += tasd/tasd
-tasd_tasd_SOURCES = common/port.h common/cksum.h common/proto.h common/tcp_opts.c common/tcp_opts.h common/json.c common/json.h tasd/main.c tasd/config.c tasd/config.h tasd/args.c tasd/port.c tasd/port_stats.c \
+tasd_tasd_SOURCES = common/port.h common/cksum.h common/proto.h common/tcp_opts.c common/tcp_opts.h common/json.c common/json.h tasd/main.c tasd/config.c tasd/config.h tasd/config_table.c tasd/config_table.h tasd/args.c tasd/port.c tasd/port_stats.c \
 	tasd/port.h tasd/control.c tasd/control.h tasd/hostif.c tasd/hostif.h \
 	tasd/impair.c tasd/impair.h tasd/impair_port.c
 tasd_tasd_CFLAGS = $(AM_CFLAGS) $(DPDK_CFLAGS) $(NL_CFLAGS) $(CONFIG_CFLAGS) $(SYSTEMD_CFLAGS) \
 	$(JSONC_CFLAGS)
 tasd_tasd_LDADD = $(DPDK_LIBS) $(NL_LIBS) $(CONFIG_LIBS) $(SYSTEMD_LIBS) $(JSONC_LIBS) -lpthread
 
-# The configuration loader has no DPDK in it: its test links it alone.
+# The configuration (loader and settings table) has no DPDK in it: its test
+# links it alone.
 check_PROGRAMS += tests/unit/test_config
 TESTS += tests/unit/test_config
-tests_unit_test_config_SOURCES = tests/unit/test_config.c tasd/config.c tasd/args.c \
-	tasd/config.h
+tests_unit_test_config_SOURCES = tests/unit/test_config.c tasd/config.c tasd/config_table.c \
+	tasd/args.c tasd/config.h tasd/config_table.h
 
 # The impairment model has no DPDK in it either.
 check_PROGRAMS += tests/unit/test_impair

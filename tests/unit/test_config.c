@@ -1,5 +1,6 @@
-/* test_config.c - tasd's configuration loader (tasd/config.c): the file,
- * the command line, and the error messages a user sees.
+/* test_config.c - tasd's configuration loader (tasd/config.c, with its
+ * table of settings tasd/config_table.c): the file, the command line, and
+ * the error messages a user sees.
  *
  * Each test writes a small libconfig file, calls tasd_config_load with an
  * argv like tasd's, and checks the resulting struct or what went to stderr.
