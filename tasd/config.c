@@ -192,6 +192,46 @@ static void add_route(struct loader *L, struct tasd_config *c, const struct src 
     c->routes[c->n_routes++] = *r;
 }
 
+/* A value of a string kind (STR, IFNAME, DIR): true if it may be stored;
+ * otherwise it is reported. */
+static bool string_ok(struct loader *L, const struct tasd_setting *s, const struct src *w,
+                      const char *t)
+{
+    size_t len = strlen(t);
+
+    switch (s->kind) {
+    case TASD_K_IFNAME:
+        if (len >= IFNAMSIZ || len >= s->max || !strcmp(t, ".") || !strcmp(t, "..") ||
+            strpbrk(t, "/: \t\n")) {
+            report(L, w, s->key,
+                   "must be an interface name of at most %d characters, or \"\"",
+                   IFNAMSIZ - 1);
+            return false;
+        }
+        return true;
+    case TASD_K_DIR: {
+        size_t room =
+            sizeof(((struct sockaddr_un *)0)->sun_path) - sizeof("/" TAS_CONTROL_SOCK);
+        if (t[0] != '/') {
+            report(L, w, s->key, "must be an absolute path");
+            return false;
+        }
+        if (len > room || len >= s->max) {
+            report(L, w, s->key, "too long for a socket path (at most %zu characters)",
+                   room);
+            return false;
+        }
+        return true;
+    }
+    default:
+        if (len >= s->max) {
+            report(L, w, s->key, "too long (at most %u characters)", s->max - 1);
+            return false;
+        }
+        return true;
+    }
+}
+
 /* Apply a textual value (every command-line flag; string settings of the file). */
 static void set_text(struct loader *L, struct tasd_config *c,
                      const struct tasd_setting *s, const struct src *w, const char *t)
@@ -233,34 +273,11 @@ static void set_text(struct loader *L, struct tasd_config *c,
         return;
     }
     case TASD_K_STR:
-        if (len >= s->max) {
-            report(L, w, s->key, "too long (at most %u characters)", s->max - 1);
-            return;
-        }
-        break;
     case TASD_K_IFNAME:
-        if (len >= IFNAMSIZ || len >= s->max || !strcmp(t, ".") || !strcmp(t, "..") ||
-            strpbrk(t, "/: \t\n")) {
-            report(L, w, s->key,
-                   "must be an interface name of at most %d characters, or \"\"",
-                   IFNAMSIZ - 1);
+    case TASD_K_DIR:
+        if (!string_ok(L, s, w, t))
             return;
-        }
         break;
-    case TASD_K_DIR: {
-        size_t room =
-            sizeof(((struct sockaddr_un *)0)->sun_path) - sizeof("/" TAS_CONTROL_SOCK);
-        if (t[0] != '/') {
-            report(L, w, s->key, "must be an absolute path");
-            return;
-        }
-        if (len > room || len >= s->max) {
-            report(L, w, s->key, "too long for a socket path (at most %zu characters)",
-                   room);
-            return;
-        }
-        break;
-    }
     case TASD_K_POLL:
         if (!strcmp(t, "busy"))
             c->poll = TASD_POLL_BUSY;

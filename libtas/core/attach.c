@@ -1,7 +1,7 @@
 /* attach.c - using a tasd socket that another process used last.
  *
  * After fork() parent and child both hold the tasd sockets the parent had
- * (conn.c records this with tasd).  Data and events of a connection go to
+ * (fork.c records this with tasd).  Data and events of a connection go to
  * one context at a time, its owner; of a listener, new connections go to
  * the processes that use it.  A socket marked need_attach is one this
  * process holds but does not own right now:

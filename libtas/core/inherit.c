@@ -4,7 +4,7 @@
  * wait to be attached on first use (attach.c); the parent's requests in
  * flight and the connections waiting in its accept queues are not the
  * child's (the latter are let go of once the child is registered); without
- * a record (keep false) every tasd socket is detached.  conn.c's atfork
+ * a record (keep false) every tasd socket is detached.  fork.c's atfork
  * handler calls it.
  */
 #include <stdlib.h>

@@ -325,7 +325,7 @@ EXPORT int __ppoll_chk(struct pollfd *f, nfds_t n, const struct timespec *ts,
     return tas_ppoll(f, n, ts, m);
 }
 
-/* fork(): the child keeps the parent's tasd sockets (conn.c). */
+/* fork(): the child keeps the parent's tasd sockets (core/fork.c). */
 EXPORT pid_t fork(void)
 {
     return tc_fork();

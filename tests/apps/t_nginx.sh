@@ -12,7 +12,7 @@
 # give no non-2xx answer, and the 100 MiB file again afterwards.
 #
 # Under tasd the workers take the master's listeners over on their first
-# epoll_ctl (libtas/attach.c); the master, which never accepts, gets no
+# epoll_ctl (libtas/core/attach.c); the master, which never accepts, gets no
 # connections.  APPS_NGINX_MASTER=off runs nginx as one process instead
 # (master_process off; no fork): t_nginx_single.sh.
 . "$(dirname "$0")/apps.sh"

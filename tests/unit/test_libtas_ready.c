@@ -1,4 +1,4 @@
-/* test_libtas_ready.c - poll bits of a tasd socket (libtas/ready.c) match
+/* test_libtas_ready.c - poll bits of a tasd socket (libtas/core/ready.c) match
  * what Linux reports for a TCP socket in the same state. */
 #include <criterion/criterion.h>
 

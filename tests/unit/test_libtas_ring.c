@@ -1,4 +1,4 @@
-/* test_libtas_ring.c - copies in and out of a connection ring (libtas/ring.c). */
+/* test_libtas_ring.c - copies in and out of a connection ring (libtas/core/ring.c). */
 #include <criterion/criterion.h>
 #include <string.h>
 
