@@ -42,6 +42,29 @@ calc() {
 kv() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2" | head -n 1; }
 
 # bg_pids NAME...: the pids of these background programs (lib.sh's start_bg)
+# wakes_per BEFORE.json AFTER.json N: tasd's wake-up counters (tasctl stats
+# --json) between the two snapshots, per operation.
+wakes_per() {
+    python3 - "$1" "$2" "$3" <<'PY'
+import json, sys
+try:
+    a, b = (json.load(open(f)) for f in sys.argv[1:3])
+    n = float(sys.argv[3])
+except (OSError, ValueError):
+    sys.exit(0)
+def tot(d):
+    fp = d.get("fastpath", {}).get("cores", [])
+    sp = d.get("slowpath", {}).get("counters", {})
+    return {"app": sum(c.get("app_kicks", 0) for c in fp) + sp.get("app_kicks", 0),
+            "sp": sum(c.get("sp_kicks", 0) for c in fp),
+            "fp": sp.get("fp_kicks", 0),
+            "sleeps": sum(c.get("idle_sleeps", 0) for c in fp)}
+x, y = tot(a), tot(b)
+if n > 0:
+    print(" ".join("%s=%.3f" % (k, (y[k] - x[k]) / n) for k in x))
+PY
+}
+
 bg_pids() {
     local n
     for n in "$@"; do

@@ -6,7 +6,8 @@
 # DPDK af_packet; the server runs with LD_PRELOAD=libtas_interpose.so).  The
 # same Linux client, bench/rpc_echo in ns B, drives it closed-loop with
 # 64-B requests over 1 and 16 connections for a fixed duration.  Prints
-# requests/s, p50 and p99 latency per setting and the tasd/Linux ratios, and
+# requests/s, p50 and p99 latency per setting and the tasd/Linux ratios,
+# tasd's thread wake-ups per RPC (from tasctl stats), and
 # saves the table under $BUILD/bench/results/.  A benchmark, not a test.
 #
 #   sudo bench/run.sh [-d SECONDS] [-c "1 16"] [-m "linux tasd"] [-s BYTES]
@@ -36,7 +37,7 @@ RPC=$BUILD/bench/rpc_echo
 tas_init bench "$BIN/echo_server" "$RPC"
 echo "RPC echo: $SIZE-B requests, one outstanding per connection, ${DURATION} s per point"
 
-declare -A RATE=() P50=() P99=() NOTE=()
+declare -A RATE=() P50=() P99=() WAKE=() NOTE=()
 bench_failed=0
 
 # measure MODE: one server, every connection count.
@@ -59,6 +60,7 @@ measure() {
     fi
     for c in $CONNS; do
         echo "-- $mode, $c connection(s)"
+        [[ $mode == tasd ]] && tasctl stats --json >"$TMP/wake0.json" 2>/dev/null
         if ! out=$(run_linux_peer -t $((DURATION + 30)) "$RPC" -a "$SERVER_IP" -p 7000 \
             -c "$c" -d "$DURATION" -w 1 -s "$SIZE"); then
             echo "   rpc_echo failed: $out"
@@ -69,6 +71,9 @@ measure() {
         RATE[$mode,$c]=$(sed -n 's/.* rate=\([0-9.]*\).*/\1/p' <<<"$out")
         P50[$mode,$c]=$(sed -n 's/.* p50_us=\([0-9.]*\).*/\1/p' <<<"$out")
         P99[$mode,$c]=$(sed -n 's/.* p99_us=\([0-9.]*\).*/\1/p' <<<"$out")
+        if [[ $mode == tasd ]] && tasctl stats --json >"$TMP/wake1.json" 2>/dev/null; then
+            WAKE[$c]=$(wakes_per "$TMP/wake0.json" "$TMP/wake1.json" "$(kv requests "$out")")
+        fi
     done
     # (its status is not a result: rpc_echo closes with requests in flight)
     stop_bg "server_$mode" || true
@@ -100,6 +105,14 @@ table() {
             "$(ratio "${P50[tasd,$c]:-}" "${P50[linux,$c]:-}")" \
             "$(ratio "${P99[tasd,$c]:-}" "${P99[linux,$c]:-}")"
     done
+    if [[ -n ${WAKE[*]:-} ]]; then
+        echo "tasd's thread wake-ups per RPC (tasctl stats: app = an application woken, by a"
+        echo "core or the slow path; sp = the slow path kicked by a core; fp = a core woken by"
+        echo "the slow path; sleeps = a core went to sleep):"
+        for c in $CONNS; do
+            printf '%-6s | %s\n' "$c" "$(v "${WAKE[$c]:-}")"
+        done
+    fi
     local m
     for m in "${!NOTE[@]}"; do
         echo "note: $m: ${NOTE[$m]}"

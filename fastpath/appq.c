@@ -282,7 +282,9 @@ void fp_notify_flush(struct fp_core *c)
 
     for (uint32_t i = 0; i < p->n_kick; i++) {
         struct fp_ctx *ctx = &fp.ctxs[c->id][p->kick_list[i]];
-        if (tas_ctx_need_kick(ctx->hdr))
+        if (tas_ctx_need_kick(ctx->hdr)) {
             (void)eventfd_write(ctx->efd, 1);
+            c->stats.app_kicks++;
+        }
     }
 }

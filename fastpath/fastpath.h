@@ -223,6 +223,8 @@ struct fp_stats {
     uint64_t retx_fast, retx_timeout;
     uint64_t ooo_segs;
     uint64_t idle_sleeps;
+    uint64_t app_kicks; /* eventfd writes that woke an application's context */
+    uint64_t sp_kicks;  /* eventfd writes to the slow path (exceptions, events) */
 };
 
 /* Ports the cores answer SYNs for (fp.cookie_ports). */
@@ -319,6 +321,10 @@ void fp_fini(void);
 /* Slow path helpers (any thread but the cores, one caller at a time). */
 /* Queue a command; returns its sequence number (> 0) or 0 if the ring is full. */
 uint64_t fp_cmd_send(struct fp_core *c, const struct fp_cmd *cmd);
+/* Write core c's doorbell if it sleeps (true if it did).  fp_cmd_send and
+ * fp_tx_send do not: their caller kicks once after queueing a batch (one
+ * wake-up, not one per command). */
+bool fp_kick(struct fp_core *c);
 /* Has core c completed the command with sequence seq? */
 static inline bool fp_cmd_done(struct fp_core *c, uint64_t seq)
 {

@@ -266,11 +266,13 @@ void fp_fini(void)
 }
 
 /* Wake core c if it sleeps (after queueing something for it). */
-static void kick(struct fp_core *c)
+bool fp_kick(struct fp_core *c)
 {
     atomic_thread_fence(memory_order_seq_cst); /* queued before reading the flag */
-    if (atomic_load_explicit(fp_priv(c)->sleeping, memory_order_relaxed) != 0)
-        (void)eventfd_write(c->doorbell_fd, 1);
+    if (atomic_load_explicit(fp_priv(c)->sleeping, memory_order_relaxed) == 0)
+        return false;
+    (void)eventfd_write(c->doorbell_fd, 1);
+    return true;
 }
 
 uint64_t fp_cmd_send(struct fp_core *c, const struct fp_cmd *cmd)
@@ -280,7 +282,6 @@ uint64_t fp_cmd_send(struct fp_core *c, const struct fp_cmd *cmd)
     if (rte_ring_enqueue_elem(c->cmd_ring, &q, sizeof(q)) != 0)
         return 0;
     c->cmd_next = q.seq;
-    kick(c);
     return q.seq;
 }
 
@@ -290,7 +291,6 @@ int fp_tx_send(struct fp_core *c, struct rte_mbuf *m)
         rte_pktmbuf_free(m);
         return -ENOBUFS;
     }
-    kick(c);
     return 0;
 }
 
@@ -304,7 +304,8 @@ unsigned fp_flow_core(uint32_t lip, uint32_t rip, uint16_t lport, uint16_t rport
 #define STATS(X)                                                                         \
     X(rx_pkts)                                                                           \
     X(rx_bytes) X(tx_pkts) X(tx_bytes) X(exceptions) X(drops_nobuf) X(drops_bad)         \
-        X(drops_ring) X(app_bad) X(retx_fast) X(retx_timeout) X(ooo_segs) X(idle_sleeps)
+        X(drops_ring) X(app_bad) X(retx_fast) X(retx_timeout) X(ooo_segs) X(idle_sleeps) \
+            X(app_kicks) X(sp_kicks)
 /* The counters in struct fp_core itself. */
 #define CORE_STATS(X)                                                                    \
     X(tx_drops)                                                                          \

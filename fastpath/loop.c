@@ -123,6 +123,7 @@ int fp_core_run(void *arg)
         if (p->sp_kick) {
             p->sp_kick = false;
             (void)eventfd_write(c->sp_efd, 1);
+            c->stats.sp_kicks++;
         }
 
         if (likely(work > 0 || fp.busy_poll)) {

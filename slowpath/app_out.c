@@ -14,8 +14,10 @@
 
 static void ctx_kick(struct sp_app_ctx *x)
 {
-    if (tas_ctx_need_kick(x->hdr))
+    if (tas_ctx_need_kick(x->hdr)) {
         eventfd_write(x->efd, 1);
+        sp.cnt.app_kicks++;
+    }
 }
 
 int sp_app_post(struct sp_app *a, uint16_t ctx, uint8_t type, const void *body,

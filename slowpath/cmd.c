@@ -7,7 +7,10 @@
  * the core has executed a command (FLOW_DEL, CTX_DEL before memory is
  * reused) passes a struct sp_wait, filled with the command's sequence
  * number when it reaches the ring.  Frames the slow path built go on the
- * tx ring.  After queueing, a sleeping core gets its doorbell written.
+ * tx ring.  A sleeping core gets its doorbell written once per loop
+ * iteration, after everything the iteration queued for it (sp_cmd_flush):
+ * on a machine with few cores each wake-up of a core costs as much as many
+ * commands, and a connection's setup queues several.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -115,8 +118,8 @@ void sp_cmd_flush(void)
             free(p);
             q[c].kick = true;
         }
-        if (q[c].kick && fp.gpage != NULL && tas_fp_need_kick(fp.gpage, c))
-            eventfd_write(fp.cores[c].doorbell_fd, 1);
+        if (q[c].kick && fp_kick(&fp.cores[c]))
+            sp.cnt.fp_kicks++;
         q[c].kick = false;
     }
 }

@@ -74,6 +74,8 @@ struct sp_wait {
 struct sp_counters {
     uint64_t apps_total, app_bad_msgs, app_bad_entries, app_entries;
     uint64_t wakeups, timer_wakeups; /* slow-path loop: epoll returns; of them, the timer's */
+    uint64_t app_kicks; /* eventfd writes that woke an application's context */
+    uint64_t fp_kicks;  /* doorbell writes that woke a fast-path core */
     uint64_t exc_pkts, exc_bad, exc_nontcp, exc_not_ours, pings;
     uint64_t arp_rx, arp_replies, arp_requests, arp_failed, arp_queue_full;
     uint64_t rst_sent, rst_rcvd, rst_ignored, rst_limited;

@@ -152,6 +152,8 @@ static const struct {
 } counters[] = {
     C(wakeups),
     C(timer_wakeups),
+    C(app_kicks),
+    C(fp_kicks),
     C(apps_total),
     C(app_bad_msgs),
     C(app_bad_entries),

@@ -10,6 +10,8 @@
  *                                   then one doorbell eventfd per fp core
  *   app  -> tasd  TAS_MSG_CTX_NEW
  *   tasd -> app   TAS_MSG_CTX       + SCM_RIGHTS: the context's eventfd
+ * tasd takes messages in order, so CTX_NEW may follow HELLO at once, before
+ * WELCOME is read (the library does: one round trip for both).
  *
  * fork() (the parent, before and after forking):
  *   app  -> tasd  TAS_MSG_FORK      tasd first takes every request already

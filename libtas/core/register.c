@@ -5,7 +5,8 @@
  * <TAS_RUN_DIR>/app.sock (default /run/tasd/app.sock) and speaks msg.h:
  * HELLO -> WELCOME with the region memfd, the slow-path doorbell, the global
  * page memfd and one doorbell per fast-path core; then CTX_NEW -> CTX with
- * the context's eventfd.  The region header is checked before anything in it
+ * the context's eventfd (sent right behind HELLO, so both answers come in
+ * one round trip).  The region header is checked before anything in it
  * is used, and a private copy is kept.  A fork() child and an exec()ed
  * program say HELLO with the token tasd gave their parent (fork.c, exec),
  * to claim the connections it recorded for them.  FORK and FORK_DONE are
@@ -222,13 +223,11 @@ static int setup(int app_fd, const struct tas_msg *w, int *fds, int n_fds,
     if (*why != NULL)
         goto unmap;
 
-    /* Our context. */
+    /* Our context (CTX_NEW went right after HELLO). */
     struct tas_msg m;
     int efd = -1, n = 0;
     *why = "CTX_NEW failed";
-    err = send_msg(app_fd, TAS_MSG_CTX_NEW, 0, 0);
-    if (err == 0)
-        err = recv_msg(app_fd, &m, &efd, 1, &n);
+    err = recv_msg(app_fd, &m, &efd, 1, &n);
     if (err == 0 && (m.type != TAS_MSG_CTX || n != 1 || m.ctx >= c->hdr.max_ctx)) {
         close_fds(&efd, n);
         err = -EPROTO;
@@ -349,7 +348,11 @@ bool tc_register(uint64_t token, uint32_t parent)
     }
     struct timeval tv = {REG_TIMEOUT_S, 0};
     real_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    /* CTX_NEW does not wait for WELCOME: tasd takes both in one wake-up
+     * and answers both, one round trip instead of two. */
     err = send_msg(fd, TAS_MSG_HELLO, token, parent);
+    if (err == 0)
+        err = send_msg(fd, TAS_MSG_CTX_NEW, 0, 0);
     if (err == 0)
         err = recv_msg(fd, &w, fds, 3 + TAS_MAX_FP_CORES, &n_fds);
     if (err == 0)

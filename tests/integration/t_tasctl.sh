@@ -1,10 +1,11 @@
 #!/bin/bash
 # t_tasctl.sh - tasctl against a running tasd: status exits 0, status /
 # stats / flows --json are valid JSON, TAS_RUN_DIR works like --run-dir,
-# flows lists live connections, stats count received packets after traffic,
-# an idle tasd uses < 5% of a core, and tasd exits 0 on SIGTERM; against a
-# fake control socket, a malformed JSON reply is an error (exit 1, said on
-# stderr, nothing on stdout) and status --json reads "ready".  Needs tasd:
+# flows lists live connections, stats count received packets and wake-ups
+# after traffic, an idle tasd uses < 5% of a core, and tasd exits 0 on
+# SIGTERM; against a fake control socket, a malformed JSON reply is an error
+# (exit 1, said on stderr, nothing on stdout) and status --json reads
+# "ready".  Needs tasd:
 # skipped in linux mode.
 . "$(dirname "$0")/lib.sh"
 tas_init t_tasctl
@@ -83,6 +84,17 @@ check "echo server ended cleanly" wait_bg server 30
 check "tasctl stats --json after traffic" json_ok stats
 rx=$(json_sum "$TMP/stats.json" rx_pkts 2>/dev/null || echo 0)
 check "stats show rx_pkts > 0 after traffic (rx_pkts = $rx)" test "${rx:-0}" -gt 0
+# Wake-ups: the echo server slept in accept() through the 5 idle seconds and
+# in read() through the client's 4-s hold, so tasd woke it at least for the
+# connections and for their end; the core, idle for seconds, slept, and
+# woke the slow path for the SYNs.
+apk=$(json_sum "$TMP/stats.json" app_kicks 2>/dev/null || echo 0)
+spk=$(json_sum "$TMP/stats.json" sp_kicks 2>/dev/null || echo 0)
+slp=$(json_sum "$TMP/stats.json" idle_sleeps 2>/dev/null || echo 0)
+check "stats count >= 2 application wake-ups (app_kicks = $apk)" test "${apk:-0}" -ge 2
+check "stats count slow-path wake-ups by the core (sp_kicks = $spk)" test "${spk:-0}" -ge 1
+check "stats count the idle core's sleeps (idle_sleeps = $slp)" test "${slp:-0}" -ge 1
+check "stats name the slow path's core wake-ups (fp_kicks)" grep -q '"fp_kicks"' "$TMP/stats.json"
 
 stop_tasd
 rc=$?
