@@ -20,14 +20,15 @@ struct cm_port {
     uint16_t port_id;
     uint8_t mac[6];
     uint16_t mtu;
-    uint16_t n_queues;          /* rx/tx queue pairs actually configured */
-    bool tx_cksum;              /* port computes IPv4 + TCP checksums on tx */
-    bool rx_cksum;              /* port validates checksums on rx (mbuf ol_flags) */
-    struct rte_mempool *pool;   /* mbufs for rx and for packets tasd builds */
-    /* net_af_packet: the PMD's AF_PACKET sockets, one per queue pair in
-     * queue order (descriptors become readable when a frame is in the
-     * ring: an idle fast-path core waits on them); n_rx_fds = 0 on other
-     * ports (the core's sleep is bounded by poll_max_sleep_us then) */
+    uint16_t n_queues;        /* rx/tx queue pairs actually configured */
+    char driver[32];          /* the PMD's name (net_af_packet, net_af_xdp, ...) */
+    bool tx_cksum;            /* port computes IPv4 + TCP checksums on tx */
+    bool rx_cksum;            /* port validates checksums on rx (mbuf ol_flags) */
+    struct rte_mempool *pool; /* mbufs for rx and for packets tasd builds */
+    /* net_af_packet, net_af_xdp: the PMD's AF_PACKET or AF_XDP sockets, one per queue
+     * pair in queue order (descriptors become readable when a frame is in the ring: an
+     * idle fast-path core waits on them); n_rx_fds = 0 on other ports (the core's sleep
+     * is bounded by poll_max_sleep_us then) */
     int rx_fds[CM_PORT_MAX_FDS];
     unsigned n_rx_fds;
     /* Set while something inside the port holds packets back (tasd's

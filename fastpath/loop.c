@@ -8,9 +8,9 @@
  * core announces it is going to sleep
  * (gpage->fp_sleeping[id][0] = 1), re-checks every source that kicks its
  * doorbell (cmd and tx rings, application queues) and, if still idle, sleeps
- * in ppoll() on doorbell_fd and, on net_af_packet, on the PMD's socket of
- * its queue (port->rx_fds: readable once a frame is in the ring), so a
- * frame wakes it and it sleeps up to FP_RX_WAKE_MAX_US.  Ports that cannot
+ * in ppoll() on doorbell_fd and, on net_af_packet and net_af_xdp, on the
+ * PMD's socket of its queue (port->rx_fds: readable once a frame is in the
+ * ring), so a frame wakes it and it sleeps up to FP_RX_WAKE_MAX_US.  Ports that cannot
  * wake it (TAP, others) bound the latency added to a frame arriving during
  * the sleep instead: the timeout starts at 1 us and doubles up to
  * fp.max_sleep_us while nothing happens.  A delayed ACK that falls due

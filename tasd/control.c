@@ -137,6 +137,8 @@ static struct json_object *status_json(void)
     cm_json_str(o, "ip", st.ip);
     struct json_object *port = cm_json_obj(o, "port");
     cm_json_u64(port, "id", p->port_id);
+    cm_json_str(port, "driver", p->driver);
+    cm_json_bool(port, "rx_wake", p->n_rx_fds > 0);
     cm_json_str(port, "mac", st.mac);
     cm_json_u64(port, "mtu", p->mtu);
     cm_json_u64(port, "queues", p->n_queues);
@@ -172,12 +174,14 @@ static void write_status(FILE *f)
     fprintf(f, "config:     %s\n", c->config_file[0] ? c->config_file : "(none)");
     fprintf(f, "run dir:    %s\n", c->run_dir);
     fprintf(f, "ip:         %s\n", st.ip);
-    fprintf(f, "port:       %u, MAC %s, MTU %u, %u queue pair(s)\n", p->port_id, st.mac,
-            p->mtu, p->n_queues);
+    fprintf(f, "port:       %u (%s), MAC %s, MTU %u, %u queue pair(s)\n", p->port_id,
+            p->driver, st.mac, p->mtu, p->n_queues);
     fprintf(f, "offloads:   rx checksum %s, tx checksum %s\n", p->rx_cksum ? "on" : "off",
             p->tx_cksum ? "on" : "off");
     fprintf(f, "fast path:  %u core(s), %s polling", ctl.n_fp, st.poll);
-    if (c->poll == TASD_POLL_ADAPTIVE)
+    if (c->poll == TASD_POLL_ADAPTIVE && p->n_rx_fds > 0)
+        fprintf(f, " (a received frame wakes a sleeping core)");
+    else if (c->poll == TASD_POLL_ADAPTIVE)
         fprintf(f, " (sleeps up to %u us)", c->poll_max_sleep_us);
     fputc('\n', f);
     if (c->host_if[0])

@@ -182,10 +182,12 @@ static int start_eal(const struct tasd_config *c, const char *argv0)
     return 0;
 }
 
-/* The AF_PACKET sockets among our descriptors (the af_packet PMD's: tasd
- * opens none itself), lowest first, which is the order the PMD opened them
- * in: one per queue pair. */
-static unsigned packet_sockets(int *fds, unsigned max)
+/* The sockets of a domain among our descriptors: AF_PACKET for the
+ * af_packet PMD, AF_XDP for af_xdp (the PMD's: tasd opens none of either
+ * itself), lowest first, which is the order the PMD opened them in: one per
+ * queue pair.  A core sleeps on its queue's: readable once a frame is in
+ * the ring. */
+static unsigned domain_sockets(int domain, int *fds, unsigned max)
 {
     DIR *d = opendir("/proc/self/fd");
     if (d == NULL)
@@ -199,7 +201,7 @@ static unsigned packet_sockets(int *fds, unsigned max)
             continue;
         int dom = 0;
         socklen_t len = sizeof(dom);
-        if (getsockopt((int)fd, SOL_SOCKET, SO_DOMAIN, &dom, &len) != 0 || dom != AF_PACKET)
+        if (getsockopt((int)fd, SOL_SOCKET, SO_DOMAIN, &dom, &len) != 0 || dom != domain)
             continue;
         if (n == max)
             break;
@@ -311,6 +313,8 @@ static int port_configure(struct cm_port *p, const struct tasd_config *c)
     int socket, rc;
 
     rc = rte_eth_dev_info_get(p->port_id, &info);
+    if (rc == 0)
+        snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name);
     if (rc) {
         fprintf(stderr, "tasd: port %u: cannot read device info: %s\n", p->port_id,
                 strerror(-rc));
@@ -373,8 +377,11 @@ static int port_configure(struct cm_port *p, const struct tasd_config *c)
         return rc;
     }
     port_started = true;
-    if (strstr(info.driver_name, "af_packet") != NULL) {
-        p->n_rx_fds = packet_sockets(p->rx_fds, CM_PORT_MAX_FDS);
+    int domain = strstr(info.driver_name, "af_packet") != NULL ? AF_PACKET
+                 : strstr(info.driver_name, "af_xdp") != NULL  ? AF_XDP
+                                                               : -1;
+    if (domain >= 0) {
+        p->n_rx_fds = domain_sockets(domain, p->rx_fds, CM_PORT_MAX_FDS);
         if (p->n_rx_fds != p->n_queues)
             p->n_rx_fds = 0; /* not what we expect: poll with timed sleeps */
     }

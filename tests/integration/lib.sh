@@ -199,12 +199,22 @@ tas_cleanup() {
 
 # ---- tasd ----------------------------------------------------------------
 
+# tasd_vdev: the DPDK virtual device tasd drives the test veth with:
+# TAS_PMD=af_packet (default) or af_xdp.
+tasd_vdev() {
+    case ${TAS_PMD:-af_packet} in
+    af_packet) echo "net_af_packet0,iface=$VETH_A" ;;
+    af_xdp) echo "net_af_xdp0,iface=$VETH_A" ;;
+    *) fatal "TAS_PMD=$TAS_PMD: af_packet or af_xdp" ;;
+    esac
+}
+
 # tasd_default_args: set TASD_ARGS to the arguments that run tasd on the
 # test network.
 tasd_default_args() {
     # --config /dev/null: an installed /etc/tasd/tasd.conf must not leak in.
     TASD_ARGS=(--config /dev/null --ip "$SERVER_IP/$NET_PREFIX" --run-dir "$RUN_DIR"
-        --dpdk "--no-huge --no-pci -m 512 --file-prefix $DPDK_PREFIX --vdev net_af_packet0,iface=$VETH_A")
+        --dpdk "--no-huge --no-pci -m 512 --file-prefix $DPDK_PREFIX --vdev $(tasd_vdev)")
     # TASD_EXTRA="--flag value ...": more options after the defaults.
     # shellcheck disable=SC2206
     [[ -n ${TASD_EXTRA:-} ]] && TASD_ARGS+=($TASD_EXTRA)
