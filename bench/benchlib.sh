@@ -1,8 +1,9 @@
 # benchlib.sh - what the benchmarks (bench/run.sh, connscale.sh,
-# shortconn.sh) add to the integration helper library
+# shortconn.sh, matrix.sh) add to the integration helper library
 # tests/integration/lib.sh, which they use for namespaces, tasd and bounded
 # processes: ratios and table cells, CPU and memory samples
-# (bench/procstat.py), and where results are saved.
+# (bench/procstat.py), tasd's wake-up counters, an nginx to measure, and
+# where results are saved.
 #
 #   . "$(dirname "$0")/benchlib.sh"
 #   tas_init bench_x "$BIN/echo_server" ...
@@ -124,4 +125,45 @@ bench_save() {
 bench_stamp() {
     echo "($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs, kernel $(uname -r)," \
         "TASD_EXTRA='${TASD_EXTRA:-}')"
+}
+
+# nginx_conf: $TMP/nginx.conf for Debian's nginx-light on port 8080 (a
+# master and ${WORKERS:-2} workers, as tests/apps/t_nginx.sh runs it),
+# serving the 64-B file small.txt from $TMP/www.
+nginx_conf() {
+    local www=$TMP/www
+    mkdir -p "$www" "$TMP/nginx"
+    head -c 64 /dev/zero | tr '\0' x >"$www/small.txt"
+    cat >"$TMP/nginx.conf" <<CONF
+worker_processes ${WORKERS:-2};
+master_process on;
+daemon off;
+user root;
+pid $TMP/nginx.pid;
+error_log $TMP/nginx.error.log warn;
+worker_rlimit_nofile 8192;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $TMP/nginx/body;
+    proxy_temp_path $TMP/nginx/proxy;
+    fastcgi_temp_path $TMP/nginx/fastcgi;
+    uwsgi_temp_path $TMP/nginx/uwsgi;
+    scgi_temp_path $TMP/nginx/scgi;
+    types { text/plain txt; }
+    server { listen 8080 backlog=4096; root $www; }
+}
+CONF
+}
+
+# wait_listen NAME PORT: until the server in ns A accepts on PORT
+wait_listen() {
+    local i
+    for ((i = 0; i < 100; i++)); do
+        timeout 2 ip netns exec "$NS_B" bash -c "exec 3<>/dev/tcp/$SERVER_IP/$2" 2>/dev/null &&
+            return 0
+        _alive "${BG_PID[$1]}" || return 1
+        sleep 0.2
+    done
+    return 1
 }

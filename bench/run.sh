@@ -11,11 +11,18 @@
 # saves the table under $BUILD/bench/results/.  A benchmark, not a test.
 #
 #   sudo bench/run.sh [-d SECONDS] [-c "1 16"] [-m "linux tasd"] [-s BYTES]
+#   sudo bench/run.sh --matrix [bench/matrix.sh's options]
 #
 # Exits 1 if a mode could not be measured (the table then says why).
 set -u
 # shellcheck source=benchlib.sh disable=SC2034
 . "$(dirname "$0")/benchlib.sh"
+
+# --matrix: the whole comparison (bench/matrix.sh, with the options after it).
+if [[ ${1:-} == --matrix ]]; then
+    shift
+    exec bash "$(dirname "$0")/matrix.sh" "$@"
+fi
 
 DURATION=10
 CONNS="1 16"

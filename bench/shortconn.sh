@@ -59,44 +59,6 @@ echo "one request per connection: ${N} connections or ${LIMIT} s per point, conc
 declare -A RATE=() MACH=() OURS=() FAILS=() P99=() NOTE=()
 bench_failed=0
 
-nginx_conf() {
-    local www=$TMP/www
-    mkdir -p "$www" "$TMP/nginx"
-    head -c 64 /dev/zero | tr '\0' x >"$www/small.txt"
-    cat >"$TMP/nginx.conf" <<CONF
-worker_processes $WORKERS;
-master_process on;
-daemon off;
-user root;
-pid $TMP/nginx.pid;
-error_log $TMP/nginx.error.log warn;
-worker_rlimit_nofile 8192;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $TMP/nginx/body;
-    proxy_temp_path $TMP/nginx/proxy;
-    fastcgi_temp_path $TMP/nginx/fastcgi;
-    uwsgi_temp_path $TMP/nginx/uwsgi;
-    scgi_temp_path $TMP/nginx/scgi;
-    types { text/plain txt; }
-    server { listen 8080 backlog=4096; root $www; }
-}
-CONF
-}
-
-# wait_listen NAME PORT: until the server in ns A accepts on PORT
-wait_listen() {
-    local i
-    for ((i = 0; i < 100; i++)); do
-        timeout 2 ip netns exec "$NS_B" bash -c "exec 3<>/dev/tcp/$SERVER_IP/$2" 2>/dev/null &&
-            return 0
-        _alive "${BG_PID[$1]}" || return 1
-        sleep 0.2
-    done
-    return 1
-}
-
 # point MODE SERVER CONC SERVER_BG: one client run, measured.
 point() {
     local mode=$1 srv=$2 c=$3 bg=$4 out rc=0 made fails rate p99
