@@ -50,6 +50,7 @@ NGINX=$(command -v nginx) || fatal "nginx is not installed (run .ci/deps)"
 WRK=$(command -v wrk) || fatal "wrk is not installed (run .ci/deps)"
 IPERF=$(command -v iperf3) || fatal "iperf3 is not installed (run .ci/deps)"
 GNUPLOT=$(command -v gnuplot) || fatal "gnuplot is not installed (run .ci/deps)"
+# shellcheck disable=SC2034 # nginx_conf (benchlib.sh) reads it
 WORKERS=2
 
 # RATE[setup,workload,n]: ops/s (bulk: Gbit/s); CPU[...]: machine CPU us per
@@ -137,9 +138,11 @@ bulk_points() {
     done
     for dir in rx tx; do
         echo "-- $s, bulk, $dir"
+        local rev=()
+        [[ $dir == tx ]] && rev=(-R)
         cpu_begin point
         if ! out=$(run_linux_peer -t $((DURATION + 30)) "$IPERF" -c "$SERVER_IP" -p 5201 \
-            -t "$DURATION" -J $([[ $dir == tx ]] && echo -R)); then
+            -t "$DURATION" -J "${rev[@]}"); then
             NOTE[$s]="iperf3 $dir failed"
             return 1
         fi
