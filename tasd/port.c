@@ -46,6 +46,8 @@
 #define PORT_MBUFS      16383
 #define PORT_MBUF_CACHE 256
 #define PORT_DESCS      1024
+/* net_af_xdp: rings of 4096, as af_packet gets 4096 frames; see port_configure. */
+#define PORT_XDP_DESCS 4096
 
 static bool port_started; /* rte_eth_dev_start succeeded */
 
@@ -345,6 +347,8 @@ static int port_configure(struct cm_port *p, const struct tasd_config *c)
                 p->port_id, info.driver_name, p->n_queues, strerror(-rc));
         return rc;
     }
+    if (strstr(info.driver_name, "af_xdp") != NULL)
+        nb_rxd = nb_txd = PORT_XDP_DESCS;
     rc = rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &nb_rxd, &nb_txd);
     if (rc) {
         fprintf(stderr, "tasd: port %u: descriptor counts: %s\n", p->port_id,

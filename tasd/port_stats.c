@@ -4,7 +4,8 @@
  * kernel dropped because the PMD's ring was full, which DPDK 22.11 does not
  * report: PACKET_STATISTICS of the PMD's AF_PACKET sockets (port.c found
  * them, struct cm_port.rx_fds).  That read resets the kernel's counters (nobody else
- * reads them), so the totals are kept here.  Control thread only.
+ * reads them), so the totals are kept here.  Also how many of the port's mbufs are
+ * out of the pool.  Control thread only.
  */
 #include <inttypes.h>
 #include <linux/if_packet.h>
@@ -13,6 +14,7 @@
 #include <sys/socket.h>
 
 #include <rte_ethdev.h>
+#include <rte_mempool.h>
 
 #include "common/json.h"
 #include "tasd/port.h"
@@ -22,6 +24,8 @@ static uint64_t af_drops;
 /* Add what the kernel counted on the PMD's sockets since last time. */
 static void af_packet_poll(const struct cm_port *p)
 {
+    if (strstr(p->driver, "af_packet") == NULL)
+        return; /* af_xdp's sockets are in rx_fds too */
     for (unsigned i = 0; i < p->n_rx_fds; i++) {
         struct tpacket_stats st;
         socklen_t len = sizeof(st);
@@ -51,6 +55,8 @@ struct json_object *tasd_port_stats_json(const struct cm_port *p)
     cm_json_u64(o, "oerrors", s.oerrors);
     cm_json_u64(o, "rx_nombuf", s.rx_nombuf);
     cm_json_u64(o, "kernel_drops", af_drops);
+    cm_json_u64(o, "mbufs", p->pool != NULL ? p->pool->size : 0);
+    cm_json_u64(o, "mbufs_in_use", p->pool != NULL ? rte_mempool_in_use_count(p->pool) : 0);
     return o;
 }
 
@@ -68,4 +74,7 @@ void tasd_port_write_stats(FILE *f, const struct cm_port *p)
     fprintf(f, "  %-20s %" PRIu64 "\n", "rx_nombuf", s.rx_nombuf);
     fprintf(f, "  %-20s %" PRIu64 "  (af_packet ring full: frames the kernel dropped)\n",
             "kernel_drops", af_drops);
+    if (p->pool != NULL)
+        fprintf(f, "  %-20s %u of %u  (held by the PMD, the cores, queues and tasd)\n",
+                "mbufs_in_use", rte_mempool_in_use_count(p->pool), p->pool->size);
 }

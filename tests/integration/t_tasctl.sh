@@ -95,6 +95,10 @@ check "stats count >= 2 application wake-ups (app_kicks = $apk)" test "${apk:-0}
 check "stats count slow-path wake-ups by the core (sp_kicks = $spk)" test "${spk:-0}" -ge 1
 check "stats count the idle core's sleeps (idle_sleeps = $slp)" test "${slp:-0}" -ge 1
 check "stats name the slow path's core wake-ups (fp_kicks)" grep -q '"fp_kicks"' "$TMP/stats.json"
+check "stats show the port's mbufs, in use <= total, after traffic" python3 -c '
+import json, sys
+p = json.load(open(sys.argv[1]))["port"]
+sys.exit(0 if p["mbufs"] > 0 and 0 <= p["mbufs_in_use"] <= p["mbufs"] else 1)' "$TMP/stats.json"
 
 stop_tasd
 rc=$?
