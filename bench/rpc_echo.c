@@ -38,35 +38,7 @@ struct conn {
     bool dead;
 };
 
-static uint32_t *lat; /* latencies in ns (clamped to 4 s) */
-static size_t n_lat, cap_lat;
-
-static void record(uint64_t ns)
-{
-    if (n_lat == cap_lat) {
-        size_t ncap = cap_lat ? cap_lat * 2 : 1 << 16;
-        uint32_t *p = realloc(lat, ncap * sizeof(*p));
-        if (p == NULL)
-            return; /* keep counting with what we have */
-        lat = p;
-        cap_lat = ncap;
-    }
-    lat[n_lat++] = ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double pct_us(double p)
-{
-    if (n_lat == 0)
-        return 0;
-    size_t i = (size_t)(p * (double)(n_lat - 1) + 0.5);
-    return lat[i] / 1000.0;
-}
+static struct tu_lat lat; /* latencies */
 
 static bool send_req(struct conn *c, const uint8_t *req, size_t size)
 {
@@ -134,7 +106,8 @@ static int connect_all(const struct opts *op, struct conn *conns, int ep)
     for (long i = 0; i < op->n; i++) {
         int fd = tu_connect(&sa, 5000);
         if (fd < 0) {
-            fprintf(stderr, PROG ": connect %s:%u: %s\n", op->addr, op->port, tu_errname(-fd));
+            fprintf(stderr, PROG ": connect %s:%u: %s\n", op->addr, op->port,
+                    tu_errname(-fd));
             return -1;
         }
         int one = 1;
@@ -189,7 +162,7 @@ static void on_readable(struct run *r, struct conn *c)
         return;
     uint64_t t = tu_now_ns();
     if (c->t_start >= r->m_start && t <= r->m_end) {
-        record(t - c->t_start);
+        tu_lat_add(&lat, t - c->t_start);
         r->completed++;
     }
     c->sent = c->rcvd = 0;
@@ -251,10 +224,11 @@ int main(int argc, char **argv)
         return 1;
     for (long i = 0; i < op.n; i++)
         close(conns[i].fd);
-    qsort(lat, n_lat, sizeof(*lat), cmp_u32);
+    tu_lat_sort(&lat);
     printf("conns=%ld size=%zu duration=%ld requests=%llu rate=%.0f p50_us=%.1f "
            "p99_us=%.1f errors=%ld\n",
            op.n, op.size, op.dur_s, (unsigned long long)r.completed,
-           (double)r.completed / (double)op.dur_s, pct_us(0.50), pct_us(0.99), r.errors);
+           (double)r.completed / (double)op.dur_s, tu_lat_pct_us(&lat, 0.50),
+           tu_lat_pct_us(&lat, 0.99), r.errors);
     return (r.errors == 0 && r.completed > 0) ? 0 : 1;
 }

@@ -65,40 +65,13 @@ static volatile sig_atomic_t stop;
 static uint64_t n_ok, n_err, n_started;
 static int first_err;
 static char first_what[48];
-static uint32_t *lat;
-static size_t n_lat, cap_lat;
+static struct tu_lat lat;  /* latencies */
 static uint8_t *port_seen; /* MAX_SRC x 65536 bits */
 static uint64_t n_ports, n_reuse;
 
 static void on_signal(int sig)
 {
     stop = sig;
-}
-
-static void record(uint64_t ns)
-{
-    if (n_lat == cap_lat) {
-        size_t ncap = cap_lat ? cap_lat * 2 : 1 << 16;
-        uint32_t *p = realloc(lat, ncap * sizeof(*p));
-        if (p == NULL)
-            return;
-        lat = p;
-        cap_lat = ncap;
-    }
-    lat[n_lat++] = ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double pct_us(double p)
-{
-    if (n_lat == 0)
-        return 0;
-    return lat[(size_t)(p * (double)(n_lat - 1) + 0.5)] / 1000.0;
 }
 
 static void note_port(struct slot *s)
@@ -206,7 +179,7 @@ static int slot_step(struct slot *s)
             if (s->rcvd == size)
                 break;
         }
-        record(tu_now_ns() - s->t_start);
+        tu_lat_add(&lat, tu_now_ns() - s->t_start);
         if (!wait_eof)
             return 1;
         s->st = S_WAIT_EOF;
@@ -337,7 +310,7 @@ int main(int argc, char **argv)
         }
     }
     double secs = (double)(tu_now_ns() - t0) / 1e9;
-    qsort(lat, n_lat, sizeof(*lat), cmp_u32);
+    tu_lat_sort(&lat);
     if (first_err != 0)
         fprintf(stderr, PROG ": first error: %s: %s\n", first_what,
                 first_err == EPROTO  ? "wrong bytes echoed"
@@ -350,8 +323,8 @@ int main(int argc, char **argv)
            : first_err == EPROTO ? "EPROTO"
            : first_err == EPIPE  ? "EOF"
                                  : tu_errname(first_err),
-           secs, secs > 0 ? (double)n_ok / secs : 0.0, pct_us(0.50), pct_us(0.99),
-           (unsigned long)n_ports, (unsigned long)n_reuse);
+           secs, secs > 0 ? (double)n_ok / secs : 0.0, tu_lat_pct_us(&lat, 0.50),
+           tu_lat_pct_us(&lat, 0.99), (unsigned long)n_ports, (unsigned long)n_reuse);
     fflush(stdout);
     return (n_err == 0 && (total == 0 || n_ok == (uint64_t)total)) ? 0 : 1;
 }

@@ -351,3 +351,35 @@ const char *tu_errname(int err)
         return other;
     }
 }
+
+void tu_lat_add(struct tu_lat *l, uint64_t ns)
+{
+    if (l->n == l->cap) {
+        size_t ncap = l->cap ? l->cap * 2 : 1 << 16;
+        uint32_t *p = realloc(l->v, ncap * sizeof(*p));
+        if (p == NULL)
+            return;
+        l->v = p;
+        l->cap = ncap;
+    }
+    l->v[l->n++] = ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+void tu_lat_sort(struct tu_lat *l)
+{
+    if (l->n > 0)
+        qsort(l->v, l->n, sizeof(*l->v), cmp_u32);
+}
+
+double tu_lat_pct_us(const struct tu_lat *l, double p)
+{
+    if (l->n == 0)
+        return 0;
+    return l->v[(size_t)(p * (double)(l->n - 1) + 0.5)] / 1000.0;
+}

@@ -77,6 +77,17 @@ int tu_open_one(const char *prog, const char *addr, uint16_t port, int timeout_m
 void tu_one_args(const char *prog, const char *redirect, int argc, char **argv,
                  const char **addr, uint16_t *port, int *timeout_ms);
 
+/* Latency samples, in ns (clamped to 4 s): tu_lat_add each, then
+ * tu_lat_sort once and read percentiles.  A sample that finds no memory is
+ * left out (the count of operations stays the caller's). */
+struct tu_lat {
+    uint32_t *v;
+    size_t n, cap;
+};
+void tu_lat_add(struct tu_lat *l, uint64_t ns);
+void tu_lat_sort(struct tu_lat *l);
+double tu_lat_pct_us(const struct tu_lat *l, double p); /* p in 0..1; 0 if none */
+
 /* Name of an errno value ("ECONNRESET"), or its number as text. */
 const char *tu_errname(int err);
 
