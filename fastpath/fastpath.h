@@ -252,6 +252,11 @@ struct fp_core {
     struct rte_ring *act_ring;     /* fp -> sp, struct fp_act elements */
     int doorbell_fd;               /* eventfd: wakes this core from sleep */
     int sp_efd;                    /* eventfd: the core wakes the slow path */
+    bool sp_inline;                /* the slow path runs on this core's thread
+                                    * (slowpath/shared.c): instead of writing
+                                    * sp_efd the core sets sp_wanted, which
+                                    * the slow path clears */
+    bool sp_wanted;
     _Atomic uint64_t cmd_done;     /* highest command seq completed */
     uint64_t cmd_next;             /* sp: next command seq (sp only) */
     struct fp_stats stats;
@@ -316,6 +321,21 @@ int fp_init(struct cm_port *port, unsigned n_cores, uint32_t max_flows,
             uint32_t local_ip);
 /* lcore entry point; arg is the struct fp_core *. Returns when fp.stop. */
 int fp_core_run(void *arg);
+/* The same loop in steps, for a thread that also runs the slow path
+ * (slowpath/shared.c): fp_core_begin once on that thread, then per
+ * iteration fp_core_poll (returns the work done) and fp_core_idle, whose
+ * sleep also wakes when extra_fd (-1: none) is readable. */
+struct fp_idle {
+    unsigned idle;     /* empty iterations in a row */
+    uint32_t sleep_us; /* next sleep, on ports whose frames cannot wake us */
+    uint64_t last_work;
+};
+void fp_core_begin(struct fp_core *c, struct fp_idle *st);
+unsigned fp_core_poll(struct fp_core *c, uint64_t now);
+void fp_core_idle(struct fp_core *c, struct fp_idle *st, unsigned work, uint64_t now,
+                  int extra_fd);
+/* On the core's thread: send the frames on its tx ring now. */
+void fp_core_tx_now(struct fp_core *c);
 void fp_fini(void);
 
 /* Slow path helpers (any thread but the cores, one caller at a time). */
@@ -330,7 +350,9 @@ static inline bool fp_cmd_done(struct fp_core *c, uint64_t seq)
 {
     return atomic_load_explicit(&c->cmd_done, memory_order_acquire) >= seq;
 }
-/* Queue an mbuf for transmission on core c; 0 or -ENOBUFS (mbuf freed). */
+/* Queue an mbuf for transmission on core c; 0 or -ENOBUFS (mbuf freed).
+ * For a core whose thread runs the slow path (sp_inline), a full ring is
+ * sent first. */
 int fp_tx_send(struct fp_core *c, struct rte_mbuf *m);
 /* Which core owns a 4-tuple (all in network order). */
 unsigned fp_flow_core(uint32_t lip, uint32_t rip, uint16_t lport, uint16_t rport);

@@ -287,11 +287,17 @@ uint64_t fp_cmd_send(struct fp_core *c, const struct fp_cmd *cmd)
 
 int fp_tx_send(struct fp_core *c, struct rte_mbuf *m)
 {
-    if (rte_ring_enqueue(c->tx_ring, m) != 0) {
-        rte_pktmbuf_free(m);
-        return -ENOBUFS;
+    if (rte_ring_enqueue(c->tx_ring, m) == 0)
+        return 0;
+    if (c->sp_inline) {
+        /* We are on the core's own thread, which cannot drain the ring
+         * while we fill it: send what is queued now, then try again. */
+        fp_core_tx_now(c);
+        if (rte_ring_enqueue(c->tx_ring, m) == 0)
+            return 0;
     }
-    return 0;
+    rte_pktmbuf_free(m);
+    return -ENOBUFS;
 }
 
 unsigned fp_flow_core(uint32_t lip, uint32_t rip, uint16_t lport, uint16_t rport)

@@ -47,6 +47,13 @@ static unsigned sp_tx_drain(struct fp_core *c)
     return n;
 }
 
+void fp_core_tx_now(struct fp_core *c)
+{
+    while (sp_tx_drain(c) > 0)
+        ;
+    fp_tx_flush(c);
+}
+
 /* Anything that would have rung the doorbell, or that we owe ourselves? */
 static bool has_work(const struct fp_core *c)
 {
@@ -54,7 +61,7 @@ static bool has_work(const struct fp_core *c)
            fp_qm_ready(c) || fp_appq_pending(c);
 }
 
-static void idle_sleep(struct fp_core *c, uint32_t *sleep_us)
+static void idle_sleep(struct fp_core *c, uint32_t *sleep_us, int extra_fd)
 {
     struct fp_priv *p = fp_priv(c);
     uint32_t t = *sleep_us;
@@ -77,9 +84,11 @@ static void idle_sleep(struct fp_core *c, uint32_t *sleep_us)
     if (t > held)
         t = held > 0 ? held : 1; /* the port holds a packet (test impairment) */
     struct timespec ts = {.tv_sec = t / 1000000, .tv_nsec = (long)(t % 1000000) * 1000};
-    struct pollfd pfd[2] = {{.fd = c->doorbell_fd, .events = POLLIN},
-                            {.fd = rx_fd, .events = POLLIN}};
-    if (ppoll(pfd, rx_fd >= 0 ? 2 : 1, &ts, NULL) > 0 && (pfd[0].revents & POLLIN)) {
+    struct pollfd pfd[3] = {{.fd = c->doorbell_fd, .events = POLLIN},
+                            {.fd = rx_fd, .events = POLLIN},
+                            {.fd = extra_fd, .events = POLLIN}};
+    /* A negative fd is skipped by ppoll(). */
+    if (ppoll(pfd, 3, &ts, NULL) > 0 && (pfd[0].revents & POLLIN)) {
         eventfd_t v;
         (void)eventfd_read(c->doorbell_fd, &v);
     }
@@ -89,50 +98,68 @@ static void idle_sleep(struct fp_core *c, uint32_t *sleep_us)
     *sleep_us = *sleep_us >= max / 2 ? max : *sleep_us * 2;
 }
 
-int fp_core_run(void *arg)
+void fp_core_begin(struct fp_core *c, struct fp_idle *st)
 {
-    struct fp_core *c = arg;
+    (void)c;
+    *st = (struct fp_idle){.sleep_us = 1};
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); /* short sleeps mean short */
+}
+
+unsigned fp_core_poll(struct fp_core *c, uint64_t now)
+{
     struct fp_priv *p = fp_priv(c);
     uint16_t port = c->port->port_id, queue = (uint16_t)c->id;
     struct rte_mbuf *pkts[FP_RX_BURST];
-    unsigned idle = 0;
-    uint32_t sleep_us = 1;
-    uint64_t last_work = 0;
+    unsigned work;
 
-    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); /* short sleeps mean short */
-
-    while (likely(!fp.stop)) {
-        uint64_t now = fp_now_us();
-        unsigned work;
-
-        uint16_t n = rte_eth_rx_burst(port, queue, pkts, FP_RX_BURST);
-        for (uint16_t i = 0; i < n; i++) {
-            if (i + 1 < n)
-                rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-            fp_input(c, pkts[i], now, false);
-        }
-        work = n;
-        work += fp_cmds(c, now);
-        work += sp_tx_drain(c);
-        work += fp_appq_service(c);
-        work += fp_qm_run(c, now);
-        fp_acks_flush(c, now);
-        fp_notify_flush(c);
-        fp_act_flush(c);
-        fp_tx_flush(c);
-        if (p->sp_kick) {
-            p->sp_kick = false;
+    uint16_t n = rte_eth_rx_burst(port, queue, pkts, FP_RX_BURST);
+    for (uint16_t i = 0; i < n; i++) {
+        if (i + 1 < n)
+            rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+        fp_input(c, pkts[i], now, false);
+    }
+    work = n;
+    work += fp_cmds(c, now);
+    work += sp_tx_drain(c);
+    work += fp_appq_service(c);
+    work += fp_qm_run(c, now);
+    fp_acks_flush(c, now);
+    fp_notify_flush(c);
+    fp_act_flush(c);
+    fp_tx_flush(c);
+    if (p->sp_kick) {
+        p->sp_kick = false;
+        if (c->sp_inline) {
+            c->sp_wanted = true; /* the slow path shares this thread */
+        } else {
             (void)eventfd_write(c->sp_efd, 1);
             c->stats.sp_kicks++;
         }
+    }
+    return work;
+}
 
-        if (likely(work > 0 || fp.busy_poll)) {
-            idle = 0;
-            sleep_us = 1;
-            last_work = now;
-        } else if (++idle >= FP_IDLE_SPINS && now - last_work >= FP_IDLE_SPIN_US) {
-            idle_sleep(c, &sleep_us);
-        }
+void fp_core_idle(struct fp_core *c, struct fp_idle *st, unsigned work, uint64_t now,
+                  int extra_fd)
+{
+    if (likely(work > 0 || fp.busy_poll)) {
+        st->idle = 0;
+        st->sleep_us = 1;
+        st->last_work = now;
+    } else if (++st->idle >= FP_IDLE_SPINS && now - st->last_work >= FP_IDLE_SPIN_US) {
+        idle_sleep(c, &st->sleep_us, extra_fd);
+    }
+}
+
+int fp_core_run(void *arg)
+{
+    struct fp_core *c = arg;
+    struct fp_idle st;
+
+    fp_core_begin(c, &st);
+    while (likely(!fp.stop)) {
+        uint64_t now = fp_now_us();
+        fp_core_idle(c, &st, fp_core_poll(c, now), now, -1);
     }
     fp_tx_flush(c);
     return 0;

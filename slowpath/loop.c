@@ -33,6 +33,7 @@
 #include <rte_ring_elem.h>
 
 #include "common/port.h"
+#include "fastpath/clock.h"
 #include "slowpath/sp.h"
 
 #define SP_EXC_BURST  32
@@ -277,6 +278,7 @@ int sp_init(const struct sp_params *c, struct cm_port *port)
         return -EIO;
     }
     memcpy(fp.cookie_key, sp.isn_key, sizeof(fp.cookie_key)); /* cores' SYN cookies */
+    fp.cores[0].sp_inline = c->shared_core;
     fp.cookie_rate = c->syncookie_rate;
     sp_clock_update();
 
@@ -334,29 +336,78 @@ int sp_init(const struct sp_params *c, struct cm_port *port)
     return sp_app_init();
 }
 
-int sp_run(void)
+/* One turn of the loop: wait up to timeout_ms (-1: until something
+ * happens) and handle what came.  Returns the events handled, or -1 when
+ * the loop cannot go on. */
+static int sp_poll(int timeout_ms)
 {
     struct epoll_event evs[64];
+    int n = epoll_wait(sp.epfd, evs, 64, timeout_ms);
+    if (n < 0 && errno != EINTR) {
+        fprintf(stderr, "tasd: epoll_wait: %s\n", strerror(errno));
+        return -1;
+    }
+    sp_clock_update();
+    if (n > 0) {
+        sp.cnt.wakeups++;
+        sp_fdset_dispatch(evs, n);
+    }
+    sp_flood_poll();
+    sp_cmd_flush();
+    timer_adapt();
+    return n > 0 ? n : 0;
+}
 
+/* The slow path and fast-path core 0 on one thread (sp.cfg.shared_core):
+ * on a machine with few CPUs a thread of its own for the slow path costs a
+ * wake-up (and a switch) for every exception a core hands over, and a
+ * connection's setup and teardown hand over several.  Here the core's
+ * exceptions and events are taken in the same iteration that produced
+ * them; the slow path's descriptors (applications, timer, control, other
+ * cores) are looked at on every idle iteration and at least every
+ * SP_SHARED_POLL_US under load; the core's idle sleep also wakes when one
+ * of them is ready (sp.epfd is pollable). */
+#define SP_SHARED_POLL_US 20
+static int run_shared(void)
+{
+    struct fp_core *c = &fp.cores[0];
+    struct fp_idle st;
+    uint64_t last_sp = 0;
+
+    fp_core_begin(c, &st);
+    while (!sp.stop) {
+        uint64_t now = fp_now_us();
+        unsigned work = fp_core_poll(c, now);
+        if (c->sp_wanted) {
+            c->sp_wanted = false;
+            sp_clock_update();
+            drain_core(0);
+            sp_cmd_flush(); /* kicks the other cores, if any */
+            work++;
+        }
+        if (work == 0 || now - last_sp >= SP_SHARED_POLL_US) {
+            int n = sp_poll(0);
+            if (n < 0)
+                break;
+            work += (unsigned)n;
+            last_sp = now;
+        }
+        fp_core_idle(c, &st, work, now, sp.epfd);
+    }
+    return 0;
+}
+
+int sp_run(void)
+{
     sp_clock_update();
     sp_neigh_gratuitous();
     sp_cmd_flush();
     sp.ready = true;
-    while (!sp.stop) {
-        int n = epoll_wait(sp.epfd, evs, 64, -1);
-        if (n < 0 && errno != EINTR) {
-            fprintf(stderr, "tasd: epoll_wait: %s\n", strerror(errno));
-            break;
-        }
-        sp_clock_update();
-        if (n > 0)
-            sp.cnt.wakeups++;
-        if (n > 0)
-            sp_fdset_dispatch(evs, n);
-        sp_flood_poll();
-        sp_cmd_flush();
-        timer_adapt();
-    }
+    if (sp.cfg.shared_core)
+        run_shared();
+    else
+        while (!sp.stop && sp_poll(-1) >= 0)
+            ;
     sp.ready = false;
     return 0;
 }
@@ -388,6 +439,9 @@ static void settle(unsigned timeout_ms)
         sp_app_tick();
         if (sp.apps == NULL && sp_cmd_idle())
             break;
+        if (sp.cfg.shared_core) /* core 0 runs only when we run it */
+            for (int i = 0; i < 100; i++)
+                (void)fp_core_poll(&fp.cores[0], fp_now_us());
         usleep(1000);
         sp_clock_update();
     }

@@ -5,7 +5,9 @@
  * and doorbell eventfd, the fast-path cores' wake-up eventfd, a timerfd
  * (control interval: RTO, congestion control, ARP and TIME_WAIT timers), a
  * signalfd for SIGTERM/SIGINT, and whatever other module registers with
- * sp_loop_add() (the control socket).
+ * sp_loop_add() (the control socket).  With shared_core the same thread
+ * also runs fast-path core 0's loop, and that core's exceptions are taken
+ * without a wake-up (loop.c).
  */
 #ifndef SLOWPATH_H
 #define SLOWPATH_H
@@ -56,13 +58,17 @@ struct sp_params {
     uint32_t control_interval_us;    /* congestion control / RTO period */
     char cc[16];                     /* congestion control: "reno" or "none" */
     uint32_t rate_limit_mbps;        /* default per-flow pacing rate, 0 = none */
+    bool shared_core;                /* sp_run also runs fast-path core 0 on
+                                      * this thread (the others on their lcores) */
 };
 
 /* Set everything up (the fast path is already initialised with fp_init but
  * its cores are not started yet).  0 or -errno with a message on stderr. */
 int sp_init(const struct sp_params *c, struct cm_port *port);
 
-/* Run the loop until SIGTERM/SIGINT (or sp_stop).  Returns 0. */
+/* Run the loop until SIGTERM/SIGINT (or sp_stop).  Returns 0.  With
+ * shared_core it polls fast-path core 0 too: then the caller starts only
+ * cores 1.. on lcores of their own. */
 int sp_run(void);
 void sp_stop(void);
 

@@ -286,6 +286,15 @@ static void set_text(struct loader *L, struct tasd_config *c,
         else
             report(L, w, s->key, "must be \"busy\" or \"adaptive\"");
         return;
+    case TASD_K_SPTHREAD:
+        for (unsigned i = 0; i < 3; i++) {
+            if (!strcmp(t, tasd_sp_thread_names[i])) {
+                c->sp_thread = (enum tasd_sp_thread)i;
+                return;
+            }
+        }
+        report(L, w, s->key, "must be \"auto\", \"own\" or \"shared\"");
+        return;
     case TASD_K_CC:
         for (size_t i = 0; i < sizeof(cc_names) / sizeof(cc_names[0]); i++) {
             if (!strcmp(t, cc_names[i])) {

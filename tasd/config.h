@@ -17,6 +17,10 @@
 #define TASD_ARGS_MAX 1024
 
 enum tasd_poll_mode { TASD_POLL_ADAPTIVE = 0, TASD_POLL_BUSY = 1 };
+/* Where the slow path runs: on a thread of its own, on fast-path core 0's
+ * thread, or (auto) shared when tasd may use at most fp_cores + 1 CPUs. */
+enum tasd_sp_thread { TASD_SP_AUTO = 0, TASD_SP_OWN = 1, TASD_SP_SHARED = 2 };
+extern const char *const tasd_sp_thread_names[3]; /* by enum value */
 
 struct tasd_route {
     uint32_t dest;   /* network order */
@@ -42,6 +46,7 @@ struct tasd_config {
     unsigned fp_cores;               /* fast-path threads (1..TAS_MAX_FP_CORES) */
     enum tasd_poll_mode poll;
     uint32_t poll_max_sleep_us;      /* adaptive: longest idle sleep */
+    enum tasd_sp_thread sp_thread;
 
     /* files */
     char run_dir[TASD_PATH_MAX];     /* app.sock and control.sock live here */

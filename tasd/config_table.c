@@ -22,6 +22,8 @@
 #define OFF(f) offsetof(struct tasd_config, f)
 #define SZ(f)  ((uint32_t)sizeof(((struct tasd_config *)0)->f))
 
+const char *const tasd_sp_thread_names[3] = {"auto", "own", "shared"};
+
 const struct tasd_setting tasd_settings[] = {
     {"ip", "ip", TASD_K_ADDR, OFF(ip), OFF(prefix), 0, 0, 0, "ADDR/PREFIX",
      "tasd's IPv4 address and subnet (required)"},
@@ -43,6 +45,9 @@ const struct tasd_setting tasd_settings[] = {
      "fast-path polling: spin, or sleep when idle"},
     {"poll_max_sleep_us", "poll-max-sleep-us", TASD_K_UINT, OFF(poll_max_sleep_us), 0, 1,
      100000, 0, "US", "adaptive polling: longest idle sleep"},
+    {"slow_path_thread", "sp-thread", TASD_K_SPTHREAD, OFF(sp_thread), 0, 0, 0, 0, "MODE",
+     "own: the slow path has a thread; shared: it runs on fast-path core 0's; auto: "
+     "shared if tasd may use at most fp_cores + 1 CPUs"},
     {"run_dir", "run-dir", TASD_K_DIR, OFF(run_dir), 0, 0, SZ(run_dir), 0, "DIR",
      "where app.sock and control.sock live"},
     {"limits.max_flows", "max-flows", TASD_K_UINT, OFF(max_flows), 0, 1, 1u << 20, 0, "N",
@@ -231,6 +236,9 @@ void tasd_config_usage(FILE *f)
         case TASD_K_POLL:
             snprintf(def, sizeof(def), " [%s]",
                      d.poll == TASD_POLL_BUSY ? "busy" : "adaptive");
+            break;
+        case TASD_K_SPTHREAD:
+            snprintf(def, sizeof(def), " [%s]", tasd_sp_thread_names[d.sp_thread]);
             break;
         case TASD_K_DIR:
         case TASD_K_CC:

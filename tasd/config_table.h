@@ -31,6 +31,7 @@ enum tasd_setting_kind {
     TASD_K_IFNAME, /* char[max], a Linux interface name or "" */
     TASD_K_DIR,    /* char[max], an absolute directory for the sockets */
     TASD_K_POLL,   /* "busy" | "adaptive" */
+    TASD_K_SPTHREAD, /* "auto" | "own" | "shared" */
     TASD_K_CC,     /* a congestion control name ("reno", "none") */
     TASD_K_ROUTES, /* the routes list / repeated --route */
 };
@@ -53,7 +54,7 @@ struct tasd_setting {
 /* Every setting, in --help order: TASD_N_SETTINGS rows.  The count is
  * checked against the rows where they are defined (a row more or less does
  * not compile); the loader sizes its per-setting arrays with it. */
-#define TASD_N_SETTINGS 49
+#define TASD_N_SETTINGS 50
 extern const struct tasd_setting tasd_settings[];
 
 /* Set c to the defaults: zero, then the value of every setting that has one. */

@@ -147,6 +147,7 @@ static struct json_object *status_json(void)
     cm_json_u64(o, "fp_cores", ctl.n_fp);
     cm_json_str(o, "poll", st.poll);
     cm_json_u64(o, "poll_max_sleep_us", c->poll_max_sleep_us);
+    cm_json_str(o, "sp_thread", fp.cores[0].sp_inline ? "shared" : "own");
     if (c->host_if[0]) {
         struct json_object *h = cm_json_obj(o, "host_if");
         cm_json_str(h, "name", c->host_if);
@@ -184,6 +185,8 @@ static void write_status(FILE *f)
     else if (c->poll == TASD_POLL_ADAPTIVE)
         fprintf(f, " (sleeps up to %u us)", c->poll_max_sleep_us);
     fputc('\n', f);
+    fprintf(f, "slow path:  %s\n",
+            fp.cores[0].sp_inline ? "on fast-path core 0's thread" : "on a thread of its own");
     if (c->host_if[0])
         fprintf(f, "host if:    %s %s\n", c->host_if, st.host);
     if (tasd_impair_on())

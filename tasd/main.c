@@ -19,6 +19,7 @@
  * --check-config), 1 when tasd could not start, 2 for a bad configuration.
  */
 #include <arpa/inet.h>
+#include <sched.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,6 +37,7 @@
 #include <rte_ring.h>
 #include <systemd/sd-daemon.h>
 
+#include "fastpath/clock.h"
 #include "fastpath/fastpath.h"
 #include "slowpath/slowpath.h"
 #include "tas/msg.h"
@@ -85,10 +87,11 @@ static int make_dir(const char *path)
     return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
-/* Start one fast-path core on each worker lcore, in order. */
-static unsigned launch_cores(unsigned n_fp)
+/* Start one fast-path core on each worker lcore, in order, from core
+ * `first` (1 when core 0 shares the slow path's thread). */
+static unsigned launch_cores(unsigned n_fp, unsigned first)
 {
-    unsigned lcore, i = 0;
+    unsigned lcore, i = first;
 
     RTE_LCORE_FOREACH_WORKER(lcore)
     {
@@ -108,7 +111,7 @@ static unsigned launch_cores(unsigned n_fp)
 
 /* Let the cores send what sp_fini queued (RSTs to peers) before they stop:
  * wait until their transmit rings are empty, at most 100 ms. */
-static void drain_tx_rings(unsigned n_fp)
+static void drain_tx_rings(unsigned n_fp, bool shared)
 {
     for (int ms = 0; ms < 100; ms++) {
         unsigned left = 0;
@@ -117,8 +120,24 @@ static void drain_tx_rings(unsigned n_fp)
                 left += rte_ring_count(fp.cores[i].tx_ring);
         if (left == 0)
             return;
+        if (shared) /* core 0 runs only when we run it */
+            (void)fp_core_poll(&fp.cores[0], fp_now_us());
         usleep(1000);
     }
+}
+
+/* Does the slow path share fast-path core 0's thread?  auto: when tasd
+ * may run on at most fp_cores + 1 CPUs (its affinity mask), a thread of
+ * its own would compete with the cores and the applications for them, and
+ * every exception would cost a wake-up. */
+static bool sp_shared(const struct tasd_config *c, unsigned n_fp)
+{
+    if (c->sp_thread != TASD_SP_AUTO)
+        return c->sp_thread == TASD_SP_SHARED;
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) != 0)
+        return false;
+    return (unsigned)CPU_COUNT(&set) <= n_fp + 1;
 }
 
 /* The slow path's parameters: its part of the configuration. */
@@ -216,21 +235,23 @@ int main(int argc, char **argv)
         goto out_port;
     }
     sp_params_of(&c, &spp);
+    spp.shared_core = sp_shared(&c, n_fp);
     if (sp_init(&spp, &port))
         goto out_fp;
     if (tasd_control_init(&c, &port, n_fp))
         goto out_sp;
-    if (launch_cores(n_fp) != n_fp)
+    if (launch_cores(n_fp, spp.shared_core ? 1 : 0) != n_fp)
         goto out_cores;
     if (tasd_hostif_setup(&c, port.mac))
         goto out_cores;
 
     inet_ntop(AF_INET, &c.ip, ip, sizeof(ip));
     fprintf(stderr,
-            "tasd: ready: %s/%u on port %u, %u fast-path core(s), %s polling, run dir "
-            "%s\n",
+            "tasd: ready: %s/%u on port %u, %u fast-path core(s), %s polling, slow path "
+            "%s, run dir %s\n",
             ip, c.prefix, port.port_id, n_fp,
-            c.poll == TASD_POLL_BUSY ? "busy" : "adaptive", c.run_dir);
+            c.poll == TASD_POLL_BUSY ? "busy" : "adaptive",
+            spp.shared_core ? "on core 0's thread" : "on its own thread", c.run_dir);
     sd_notifyf(0, "READY=1\nSTATUS=serving %s/%u with %u fast-path core(s)", ip, c.prefix,
                n_fp);
 
@@ -242,7 +263,7 @@ int main(int argc, char **argv)
 out_cores:
     tasd_control_fini();
     sp_fini();
-    drain_tx_rings(n_fp);
+    drain_tx_rings(n_fp, spp.shared_core);
     fp.stop = true;
     rte_eal_mp_wait_lcore();
     fp_fini();

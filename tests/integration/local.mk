@@ -67,7 +67,8 @@ itest_scripts = tests/integration/t_echo.sh tests/integration/t_client.sh \
 	tests/integration/t_fault.sh tests/integration/t_impair.sh tests/integration/t_peer_gone.sh \
 	tests/integration/t_io.sh tests/integration/t_sockopt.sh tests/integration/t_fortify.sh \
 	tests/integration/t_forkpy.sh tests/integration/t_forkexec.sh \
-	tests/integration/t_connscale.sh tests/integration/t_shortconn.sh tests/integration/t_afxdp.sh
+	tests/integration/t_connscale.sh tests/integration/t_shortconn.sh tests/integration/t_afxdp.sh \
+	tests/integration/t_spthread.sh
 TESTS += $(itest_scripts)
 AM_TESTS_ENVIRONMENT = BUILD='$(abs_top_builddir)'; SRCDIR='$(abs_top_srcdir)'; \
 	export BUILD SRCDIR;

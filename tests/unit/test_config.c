@@ -98,6 +98,7 @@ Test(config, good_file_sets_every_group)
                          "dpdk = \"--no-huge --vdev net_tap0\";\n"
                          "fp_cores = 2;\n"
                          "poll = \"busy\";\n"
+                         "slow_path_thread = \"own\";\n"
                          "run_dir = \"/tmp/tasd-run\";\n"
                          "limits = { max_flows = 1024; queue_entries = 256; };\n"
                          "tcp = { rx_buf_size = 65536; sack = false; cc = \"none\";\n"
@@ -119,6 +120,7 @@ Test(config, good_file_sets_every_group)
     cr_assert_str_eq(c.dpdk_args, "--no-huge --vdev net_tap0");
     cr_assert_eq(c.fp_cores, 2);
     cr_assert_eq(c.poll, TASD_POLL_BUSY);
+    cr_assert_eq(c.sp_thread, TASD_SP_OWN);
     cr_assert_str_eq(c.run_dir, "/tmp/tasd-run");
     cr_assert_eq(c.max_flows, 1024);
     cr_assert_eq(c.queue_entries, 256);
@@ -138,6 +140,7 @@ Test(config, unset_keys_keep_their_defaults)
     cr_assert_eq(c.fp_cores, 1);
     cr_assert_eq(c.poll, TASD_POLL_ADAPTIVE);
     cr_assert_eq(c.poll_max_sleep_us, 2000);
+    cr_assert_eq(c.sp_thread, TASD_SP_AUTO);
     cr_assert_eq(c.max_flows, 131072);
     cr_assert_eq(c.app_max_conns, 65536);
     cr_assert_eq(c.app_mem_mb, 0);
@@ -365,6 +368,10 @@ Test(config, bad_command_line_usage_exits_2)
     cr_assert_eq(load(&c, "--config", f, "--fp-cores", "9", NULL), 2);
     cr_assert(strstr(err, "--fp-cores 9: must be an integer between 1 and 8"), "%s", err);
     cr_assert_eq(load(&c, "--config", f, "--poll", "sometimes", NULL), 2);
+    cr_assert_eq(load(&c, "--config", f, "--sp-thread", "both", NULL), 2);
+    cr_assert(strstr(err, "must be \"auto\", \"own\" or \"shared\""), "%s", err);
+    cr_assert_eq(load(&c, "--config", f, "--sp-thread", "shared", NULL), 0);
+    cr_assert_eq(c.sp_thread, TASD_SP_SHARED);
     cr_assert_eq(load(&c, "--config", f, "--sack", "maybe", NULL), 2);
     cr_assert_eq(load(&c, "--config", "/nonexistent/tasd.conf", NULL), 2);
     cr_assert(strstr(err, "/nonexistent/tasd.conf: cannot read"), "%s", err);

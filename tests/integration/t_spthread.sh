@@ -1,0 +1,72 @@
+#!/bin/bash
+# t_spthread.sh - where the slow path runs (slow_path_thread, --sp-thread):
+# with auto, tasctl status says "shared" exactly when tasd may use at most
+# fp_cores + 1 CPUs; with "own" and with "shared" forced, status says so,
+# the core writes the slow path's eventfd only with "own" (sp_kicks after
+# connections), and the echo (bytes compared), close, loss and fork tests
+# pass with the mode that auto did not pick, each with its own tasd.  Needs
+# tasd: skipped in linux mode.
+. "$(dirname "$0")/lib.sh"
+tas_init t_spthread "$BIN/echo_server" "$BIN/echo_client"
+if [[ $TAS_TEST_MODE != tasd ]]; then
+    echo "SKIP: t_spthread is about tasd's threads; nothing to do in linux mode"
+    exit 77
+fi
+
+# sp_thread_of: the mode tasctl status --json reports
+sp_thread_of() {
+    tasctl status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["sp_thread"])'
+}
+# sp_kicks_now: the cores' eventfd writes to the slow path so far
+sp_kicks_now() {
+    tasctl stats --json | python3 -c '
+import json, sys
+print(sum(c["sp_kicks"] for c in json.load(sys.stdin)["fastpath"]["cores"]))'
+}
+# a few echoed connections (bytes compared by the client)
+echo_round() {
+    start_bg server tasd -t 60 "$BIN/echo_server" --port 7000 --max-conns 4 --timeout 50
+    wait_ready server || fatal "echo server did not start"
+    run_linux_peer -t 30 "$BIN/echo_client" --addr "$SERVER_IP" --port 7000 \
+        --conns 4 --msgs 20 --size 1000 --timeout 20 >"$TMP/client.$1.log" 2>&1
+    local rc=$?
+    wait_bg server 20
+    return $rc
+}
+
+cpus=$(nproc)
+want=own
+((cpus <= 2)) && want=shared # fp_cores is 1 here
+net_setup
+check "auto: sp_thread is \"$want\" with $cpus CPUs and 1 fast-path core" \
+    test "$(sp_thread_of)" = "$want"
+tasctl status >"$TMP/status.txt"
+check "tasctl status says where the slow path runs" grep -q '^slow path:  on ' "$TMP/status.txt"
+stop_tasd >/dev/null
+
+for mode in own shared; do
+    start_tasd --add --sp-thread "$mode" || fatal "tasd --sp-thread $mode did not start"
+    check "--sp-thread $mode: status says $mode" test "$(sp_thread_of)" = "$mode"
+    k0=$(sp_kicks_now)
+    check "--sp-thread $mode: echo with 1000-B messages" echo_round "$mode"
+    k1=$(sp_kicks_now)
+    if [[ $mode == own ]]; then
+        check "own: the core woke the slow path for the connections (sp_kicks +$((k1 - k0)))" \
+            test $((k1 - k0)) -ge 1
+    else
+        check "shared: the core wrote no eventfd (sp_kicks +$((k1 - k0)))" test $((k1 - k0)) -eq 0
+    fi
+    stop_tasd >/dev/null
+done
+
+other=own
+[[ $want == own ]] && other=shared
+for t in t_echo t_close t_loss t_fork; do
+    if TASD_EXTRA="--sp-thread $other" bash "$(dirname "$0")/$t.sh" >"$TMP/$t.log" 2>&1; then
+        check "$t passes with --sp-thread $other ($(tail -n 1 "$TMP/$t.log"))" true
+    else
+        sed 's/^/    | /' "$TMP/$t.log" | grep -v '^    | PASS' | tail -n 20
+        check "$t passes with --sp-thread $other" false
+    fi
+done
+finish
