@@ -253,7 +253,7 @@ struct fp_core {
     int doorbell_fd;               /* eventfd: wakes this core from sleep */
     int sp_efd;                    /* eventfd: the core wakes the slow path */
     bool sp_inline;                /* the slow path runs on this core's thread
-                                    * (slowpath/shared.c): instead of writing
+                                    * (run_shared, slowpath/loop.c): instead of writing
                                     * sp_efd the core sets sp_wanted, which
                                     * the slow path clears */
     bool sp_wanted;
@@ -322,7 +322,7 @@ int fp_init(struct cm_port *port, unsigned n_cores, uint32_t max_flows,
 /* lcore entry point; arg is the struct fp_core *. Returns when fp.stop. */
 int fp_core_run(void *arg);
 /* The same loop in steps, for a thread that also runs the slow path
- * (slowpath/shared.c): fp_core_begin once on that thread, then per
+ * (run_shared in slowpath/loop.c): fp_core_begin once on that thread, then per
  * iteration fp_core_poll (returns the work done) and fp_core_idle, whose
  * sleep also wakes when extra_fd (-1: none) is readable. */
 struct fp_idle {
