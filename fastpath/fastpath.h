@@ -324,15 +324,16 @@ int fp_core_run(void *arg);
 /* The same loop in steps, for a thread that also runs the slow path
  * (run_shared in slowpath/loop.c): fp_core_begin once on that thread, then per
  * iteration fp_core_poll (returns the work done) and fp_core_idle, whose
- * sleep also wakes when extra_fd (-1: none) is readable. */
+ * sleep also wakes when extra_fd (-1: none) is readable; it returns true
+ * when it slept. */
 struct fp_idle {
     unsigned idle;     /* empty iterations in a row */
     uint32_t sleep_us; /* next sleep, on ports whose frames cannot wake us */
     uint64_t last_work;
 };
-void fp_core_begin(struct fp_core *c, struct fp_idle *st);
+void fp_core_begin(struct fp_idle *st);
 unsigned fp_core_poll(struct fp_core *c, uint64_t now);
-void fp_core_idle(struct fp_core *c, struct fp_idle *st, unsigned work, uint64_t now,
+bool fp_core_idle(struct fp_core *c, struct fp_idle *st, unsigned work, uint64_t now,
                   int extra_fd);
 /* On the core's thread: send the frames on its tx ring now. */
 void fp_core_tx_now(struct fp_core *c);

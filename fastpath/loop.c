@@ -61,7 +61,7 @@ static bool has_work(const struct fp_core *c)
            fp_qm_ready(c) || fp_appq_pending(c);
 }
 
-static void idle_sleep(struct fp_core *c, uint32_t *sleep_us, int extra_fd)
+static bool idle_sleep(struct fp_core *c, uint32_t *sleep_us, int extra_fd)
 {
     struct fp_priv *p = fp_priv(c);
     uint32_t t = *sleep_us;
@@ -73,7 +73,7 @@ static void idle_sleep(struct fp_core *c, uint32_t *sleep_us, int extra_fd)
     atomic_thread_fence(memory_order_seq_cst); /* flag before re-checking */
     if (has_work(c)) {
         atomic_store_explicit(p->sleeping, 0, memory_order_relaxed);
-        return;
+        return false;
     }
     if (p->wheel_n > 0 && t > FP_QM_SLOT_US)
         t = FP_QM_SLOT_US; /* a rate-limited flow is due soon */
@@ -96,11 +96,11 @@ static void idle_sleep(struct fp_core *c, uint32_t *sleep_us, int extra_fd)
     c->stats.idle_sleeps++;
     uint32_t max = fp.max_sleep_us ? fp.max_sleep_us : 1;
     *sleep_us = *sleep_us >= max / 2 ? max : *sleep_us * 2;
+    return true;
 }
 
-void fp_core_begin(struct fp_core *c, struct fp_idle *st)
+void fp_core_begin(struct fp_idle *st)
 {
-    (void)c;
     *st = (struct fp_idle){.sleep_us = 1};
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); /* short sleeps mean short */
 }
@@ -139,7 +139,7 @@ unsigned fp_core_poll(struct fp_core *c, uint64_t now)
     return work;
 }
 
-void fp_core_idle(struct fp_core *c, struct fp_idle *st, unsigned work, uint64_t now,
+bool fp_core_idle(struct fp_core *c, struct fp_idle *st, unsigned work, uint64_t now,
                   int extra_fd)
 {
     if (likely(work > 0 || fp.busy_poll)) {
@@ -147,8 +147,9 @@ void fp_core_idle(struct fp_core *c, struct fp_idle *st, unsigned work, uint64_t
         st->sleep_us = 1;
         st->last_work = now;
     } else if (++st->idle >= FP_IDLE_SPINS && now - st->last_work >= FP_IDLE_SPIN_US) {
-        idle_sleep(c, &st->sleep_us, extra_fd);
+        return idle_sleep(c, &st->sleep_us, extra_fd);
     }
+    return false;
 }
 
 int fp_core_run(void *arg)
@@ -156,7 +157,7 @@ int fp_core_run(void *arg)
     struct fp_core *c = arg;
     struct fp_idle st;
 
-    fp_core_begin(c, &st);
+    fp_core_begin(&st);
     while (likely(!fp.stop)) {
         uint64_t now = fp_now_us();
         fp_core_idle(c, &st, fp_core_poll(c, now), now, -1);

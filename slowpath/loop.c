@@ -363,18 +363,21 @@ static int sp_poll(int timeout_ms)
  * wake-up (and a switch) for every exception a core hands over, and a
  * connection's setup and teardown hand over several.  Here the core's
  * exceptions and events are taken in the same iteration that produced
- * them; the slow path's descriptors (applications, timer, control, other
- * cores) are looked at on every idle iteration and at least every
- * SP_SHARED_POLL_US under load; the core's idle sleep also wakes when one
- * of them is ready (sp.epfd is pollable). */
+ * them.  The slow path's descriptors (applications, timer, control, other
+ * cores) are looked at every SP_SHARED_POLL_US, busy or spinning, and
+ * right after each of the core's idle sleeps, which also wake when one of
+ * them is ready (sp.epfd is pollable).  Not on every empty iteration: a
+ * core spinning between an application's requests would make a system
+ * call per spin. */
 #define SP_SHARED_POLL_US 20
 static int run_shared(void)
 {
     struct fp_core *c = &fp.cores[0];
     struct fp_idle st;
     uint64_t last_sp = 0;
+    bool slept = true;
 
-    fp_core_begin(c, &st);
+    fp_core_begin(&st);
     while (!sp.stop) {
         uint64_t now = fp_now_us();
         unsigned work = fp_core_poll(c, now);
@@ -385,14 +388,14 @@ static int run_shared(void)
             sp_cmd_flush(); /* kicks the other cores, if any */
             work++;
         }
-        if (work == 0 || now - last_sp >= SP_SHARED_POLL_US) {
+        if (slept || now - last_sp >= SP_SHARED_POLL_US) {
             int n = sp_poll(0);
             if (n < 0)
                 break;
             work += (unsigned)n;
             last_sp = now;
         }
-        fp_core_idle(c, &st, work, now, sp.epfd);
+        slept = fp_core_idle(c, &st, work, now, sp.epfd);
     }
     return 0;
 }
