@@ -497,6 +497,22 @@ check() {
     fi
 }
 
+# check_tests WHAT TEST...: run other integration tests of this folder in
+# the environment the caller set (e.g. TAS_PMD, TASD_EXTRA), one check
+# each, "TEST passes WHAT"; a failing one's own FAIL lines are shown.
+check_tests() {
+    local what=$1 t
+    shift
+    for t in "$@"; do
+        if bash "$TAS_LIB_DIR/$t.sh" >"$TMP/$t.log" 2>&1; then
+            check "$t passes $what ($(tail -n 1 "$TMP/$t.log"))" true
+        else
+            sed 's/^/    | /' "$TMP/$t.log" | grep -v '^    | PASS' | tail -n 20
+            check "$t passes $what" false
+        fi
+    done
+}
+
 # check_eq DESCRIPTION GOT WANT
 check_eq() {
     if [[ "$2" == "$3" ]]; then

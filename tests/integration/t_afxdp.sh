@@ -39,12 +39,5 @@ check "an idle core sleeps on its AF_XDP socket ($n sleeps in 2 s, < 100)" \
     test "$n" -ge 1 -a "$n" -lt 100
 stop_tasd >/dev/null
 
-for t in t_echo t_bulk t_loss t_close; do
-    if bash "$(dirname "$0")/$t.sh" >"$TMP/$t.log" 2>&1; then
-        check "$t passes on af_xdp ($(tail -n 1 "$TMP/$t.log"))" true
-    else
-        sed 's/^/    | /' "$TMP/$t.log" | grep -v '^    | PASS' | tail -n 20
-        check "$t passes on af_xdp" false
-    fi
-done
+check_tests "on af_xdp" t_echo t_bulk t_loss t_close
 finish

@@ -61,12 +61,5 @@ done
 
 other=own
 [[ $want == own ]] && other=shared
-for t in t_echo t_close t_loss t_fork; do
-    if TASD_EXTRA="--sp-thread $other" bash "$(dirname "$0")/$t.sh" >"$TMP/$t.log" 2>&1; then
-        check "$t passes with --sp-thread $other ($(tail -n 1 "$TMP/$t.log"))" true
-    else
-        sed 's/^/    | /' "$TMP/$t.log" | grep -v '^    | PASS' | tail -n 20
-        check "$t passes with --sp-thread $other" false
-    fi
-done
+TASD_EXTRA="--sp-thread $other" check_tests "with --sp-thread $other" t_echo t_close t_loss t_fork
 finish
