@@ -1,11 +1,13 @@
 /* appq.c - the application side of a fast-path core.
  *
  * In: each active context's fp_in queue for this core carries
- * TAS_FPIN_UPDATE entries ("tx_bytes more to send", "rx_bytes consumed").
+ * TAS_FPIN_UPDATE entries ("tx_bytes more to send", "rx_bytes consumed",
+ * TAS_FPIN_MORE: corked, for cork.c).
  * They come from application memory, so each is validated against the
  * flow (installed here, app and generation match, byte counts within the
- * ring) before it changes anything; a bad one is counted, reported to the
- * slow path (FP_EV_APP_BAD; FP_EV_APP_BAD_FLOW when it names the
+ * ring, no unknown flag) before it changes anything; a bad one is
+ * counted, reported to the slow path (FP_EV_APP_BAD; FP_EV_APP_BAD_FLOW
+ * when it names the
  * application's own flow with counts that do not fit: the slow path resets
  * that connection) and skipped.  The slow path queues FLOW_ADD before it
  * tells the application of a connection (NEW_CONN, CONNECTED), so the
@@ -93,7 +95,8 @@ static void apply(struct fp_core *c, const struct fp_ctx *ctx, uint32_t slot,
     bool fin = (f->flags & (FP_FLOW_FIN_QUEUED | FP_FLOW_FIN_TXED)) != 0;
     if (unlikely(e->tx_bytes > f->tx_size - f->tx_sent - f->tx_avail ||
                  e->rx_bytes > f->rx_size - f->rx_avail || tx_total < e->tx_bytes ||
-                 (tx_total > 0 && fin) || (e->tx_size == 0 && e->tx_post != 0))) {
+                 (tx_total > 0 && fin) || (e->tx_size == 0 && e->tx_post != 0) ||
+                 (e->flags & ~(uint32_t)TAS_FPIN_MORE) != 0)) {
         app_bad(c, slot, e->flow, e->gen, FP_EV_APP_BAD_FLOW);
         return;
     }
@@ -105,6 +108,8 @@ static void apply(struct fp_core *c, const struct fp_ctx *ctx, uint32_t slot,
     }
     if (tx_total > 0)
         fp_qm_schedule(c, e->flow);
+    if (unlikely(e->flags != 0) || unlikely(f->flags & FP_FLOW_CORK))
+        fp_cork_update(c, e->flow, e->flags & TAS_FPIN_MORE, tx_total);
     if (e->rx_bytes > 0) {
         uint32_t old = f->rx_avail;
         f->rx_avail += e->rx_bytes;

@@ -18,6 +18,7 @@
 #define FP_FLOW_CWR      0x0400 /* ECE received: our next data segment carries CWR */
 #define FP_FLOW_DELACK   0x0800 /* in-order data not yet acked: delayed ACK owed */
 #define FP_FLOW_RX_TIGHT 0x1000 /* the receive window ran low: grow the ring */
+#define FP_FLOW_CORK     0x2000 /* corked: fp_side.cork_held bytes wait (cork.c) */
 
 /* Ring sizes are validated at FLOW_ADD: 0 < size < 2^31, pos < size, n <= size. */
 static inline uint32_t fp_ring_add(uint32_t pos, uint32_t n, uint32_t size)
@@ -116,15 +117,24 @@ static inline bool fp_flow_fin_due(const struct fp_flow *f)
  * slow path's retransmission timeout then repeats it with back-off, and the
  * window update that reopens the window makes rx.c resend it).  Otherwise a
  * segment shorter than seg_max goes only if it empties the ring or nothing is
- * in flight (sender silly-window avoidance, no Nagle). */
-static inline uint32_t fp_flow_next_seg(const struct fp_flow *f, uint32_t seg_max)
+ * in flight (sender silly-window avoidance, no Nagle).  The last `held` bytes
+ * written (corked: TCP_CORK, MSG_MORE; at most tx_avail) go only in a full
+ * segment: while less than seg_max is unsent, only the bytes before them go. */
+static inline uint32_t fp_flow_next_seg(const struct fp_flow *f, uint32_t seg_max,
+                                        uint32_t held)
 {
-    if (f->tx_avail == 0)
+    uint32_t avail = f->tx_avail;
+    if (avail == 0)
         return 0;
+    if (held > 0 && avail < seg_max) {
+        if (held >= avail)
+            return 0;
+        avail -= held;
+    }
     uint32_t room = fp_flow_tx_room(f);
     if (room == 0)
         return (f->tx_sent == 0 && f->tx_remote_win == 0) ? 1 : 0;
-    uint32_t len = f->tx_avail < seg_max ? f->tx_avail : seg_max;
+    uint32_t len = avail < seg_max ? avail : seg_max;
     if (len > room) {
         if (f->tx_sent > 0)
             return 0;
@@ -133,10 +143,11 @@ static inline uint32_t fp_flow_next_seg(const struct fp_flow *f, uint32_t seg_ma
     return len;
 }
 
-/* Does the flow have something it can transmit now (data or FIN)? */
-static inline bool fp_flow_can_send(const struct fp_flow *f)
+/* Does the flow have something it can transmit now (data or FIN), with
+ * `held` corked bytes (fp_flow_held(), internal.h)? */
+static inline bool fp_flow_can_send(const struct fp_flow *f, uint32_t held)
 {
-    return fp_flow_fin_due(f) || fp_flow_next_seg(f, fp_flow_seg_max(f)) > 0;
+    return fp_flow_fin_due(f) || fp_flow_next_seg(f, fp_flow_seg_max(f), held) > 0;
 }
 
 /* Go back to SND.UNA: everything in flight is to be sent again (fast

@@ -100,7 +100,7 @@ static unsigned input_established(struct fp_core *c, uint32_t fid,
         c->ce_marks++;
     if (unlikely(r.dropped) && plen > 0)
         c->stats.drops_nobuf++;
-    if (r.tx_ready && fp_flow_can_send(f))
+    if (r.tx_ready && fp_flow_sendable(c, fid))
         fp_qm_schedule(c, fid);
     return 0;
 }

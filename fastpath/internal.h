@@ -5,7 +5,8 @@
  * files call in one another.
  *
  * One loop iteration (loop.c): fp_input() per received frame -> fp_cmds()
- * -> sp tx ring -> fp_appq_service() -> fp_qm_run() (data segments) ->
+ * -> sp tx ring -> fp_appq_service() -> fp_cork_expire() -> fp_qm_run()
+ * (data segments) ->
  * fp_acks_flush() (pure ACKs still owed) -> fp_notify_flush() (application
  * and slow-path notifications) -> fp_act_flush() (activity reports) ->
  * fp_tx_flush() (rte_eth_tx_burst).
@@ -22,6 +23,7 @@
 #include <rte_ring.h>
 
 #include "fastpath/fastpath.h"
+#include "fastpath/flow.h"
 
 #define FP_RX_BURST      32   /* frames per rte_eth_rx_burst */
 #define FP_TX_BUF        64   /* frames collected before rte_eth_tx_burst */
@@ -40,6 +42,8 @@
 #define FP_IDLE_SPIN_US  50   /* ... and at least this long since the last work */
 #define FP_RX_WAKE_MAX_US 100000 /* idle sleep when frames wake the core */
 #define FP_DELACK_US     500  /* longest an ACK for in-order data waits for a reply */
+#define FP_CORK_US (TAS_CORK_MS * 1000) /* longest corked bytes wait (cork.c) */
+#define FP_CORK_FIFO     16384 /* cork deadlines pending; past it, bytes go at once */
 #define FP_CMD_RING      1024
 #define FP_TX_RING       1024
 #define FP_EXC_RING      4096
@@ -74,6 +78,7 @@
 #define FP_IN_ACK    0x04 /* ACK list of this iteration */
 #define FP_IN_NOTIFY 0x08 /* notification list */
 #define FP_IN_ACT    0x10 /* activity list (activity.c) */
+#define FP_IN_CORK   0x20 /* cork FIFO (cork.c) */
 
 /* Per flow and per core.  Kept outside fp_flow because the slow path
  * rewrites a whole fp_flow when it reuses an id while the id may still sit
@@ -85,6 +90,9 @@ struct fp_side {
     uint8_t pend;        /* FP_PEND_* */
     uint8_t in;          /* FP_IN_* */
     uint16_t dack_seq;   /* delayed-ACK episode: names its live FIFO entry */
+    uint32_t cork_held;  /* FP_FLOW_CORK: the last bytes written that wait for
+                          * a full segment, a push or the cork's deadline */
+    uint16_t cork_seq;   /* cork deadline episode: names its live FIFO entry */
 };
 
 struct fp_priv {
@@ -109,6 +117,12 @@ struct fp_priv {
     uint64_t *dack_due; /* fp_now_us() deadline per entry */
     uint16_t *dack_seq; /* fp_side.dack_seq when the entry was made */
     uint32_t dack_head, dack_n, dack_size;
+    /* corked flows (cork.c): FIFO of flow ids, deadlines in insertion
+     * order, and fp_side.cork_seq when each entry was made */
+    uint32_t cork_fid[FP_CORK_FIFO];
+    uint64_t cork_due[FP_CORK_FIFO];
+    uint16_t cork_seq[FP_CORK_FIFO];
+    uint32_t cork_head, cork_n;
 
     /* contexts (appq.c) */
     uint16_t *ctx_list; /* active context slots */
@@ -163,6 +177,26 @@ static inline bool fp_flow_mine(const struct fp_core *c, uint32_t fid)
 {
     const struct fp_flow *f = &fp.flows[fid];
     return (f->flags & FP_FLOW_INSTALLED) && f->core == c->id;
+}
+
+/* Bytes of flow fid that wait because its application corked.  None once
+ * a FIN is queued (close and shutdown push, as on Linux), and none while
+ * less than a quarter of the tx ring is free: the writer waits for room
+ * then (libtas reports a socket writable from a quarter free), and Linux
+ * too pushes what is corked before a writer waits for memory. */
+static inline uint32_t fp_flow_held(const struct fp_core *c, uint32_t fid)
+{
+    const struct fp_flow *f = &fp.flows[fid];
+    if (likely(!(f->flags & FP_FLOW_CORK)) || (f->flags & FP_FLOW_FIN_QUEUED) ||
+        f->tx_size - f->tx_sent - f->tx_avail < f->tx_size / 4)
+        return 0;
+    return fp_priv(c)->side[fid].cork_held;
+}
+
+/* Can flow fid transmit something now? */
+static inline bool fp_flow_sendable(const struct fp_core *c, uint32_t fid)
+{
+    return fp_flow_can_send(&fp.flows[fid], fp_flow_held(c, fid));
 }
 
 /* An ACK is owed: FP_FLOW_ACK_NOW, sent by fp_acks_flush() unless a data
@@ -237,6 +271,11 @@ uint32_t fp_acks_due_us(const struct fp_core *c, uint64_t now);
 void fp_tx_enqueue(struct fp_core *c, struct rte_mbuf *m);
 void fp_tx_flush(struct fp_core *c);
 uint32_t fp_tx_max_payload(const struct fp_core *c);
+
+/* cork.c */
+void fp_cork_update(struct fp_core *c, uint32_t fid, bool more, uint32_t written);
+void fp_cork_expire(struct fp_core *c, uint64_t now);
+uint32_t fp_cork_due_us(const struct fp_core *c, uint64_t now);
 
 /* qman.c */
 void fp_qm_schedule(struct fp_core *c, uint32_t fid);

@@ -13,9 +13,10 @@
  * ring), so a frame wakes it and it sleeps up to FP_RX_WAKE_MAX_US.  Ports that cannot
  * wake it (TAP, others) bound the latency added to a frame arriving during
  * the sleep instead: the timeout starts at 1 us and doubles up to
- * fp.max_sleep_us while nothing happens.  A delayed ACK that falls due
- * shortens either (as do the queue manager's wheel and a packet the port's
- * test-only impairment holds: cm_port_due_us).  Any work resets it.
+ * fp.max_sleep_us while nothing happens.  A delayed ACK or corked bytes
+ * (cork.c) that fall due shorten either (as do the queue manager's wheel
+ * and a packet the port's test-only impairment holds: cm_port_due_us).
+ * Any work resets it.
  *
  * Several cores: each polls its own rx queue and trusts the port to spread
  * flows by their 4-tuple; no software steering is done yet, so a port without
@@ -77,9 +78,13 @@ static bool idle_sleep(struct fp_core *c, uint32_t *sleep_us, int extra_fd)
     }
     if (p->wheel_n > 0 && t > FP_QM_SLOT_US)
         t = FP_QM_SLOT_US; /* a rate-limited flow is due soon */
-    uint32_t dack = fp_acks_due_us(c, fp_now_us());
+    uint64_t now = fp_now_us();
+    uint32_t dack = fp_acks_due_us(c, now);
     if (t > dack)
         t = dack > 0 ? dack : 1; /* a delayed ACK is due */
+    uint32_t cork = fp_cork_due_us(c, now);
+    if (t > cork)
+        t = cork > 0 ? cork : 1; /* corked bytes must go */
     uint32_t held = cm_port_due_us(c->port, (uint16_t)c->id);
     if (t > held)
         t = held > 0 ? held : 1; /* the port holds a packet (test impairment) */
@@ -122,6 +127,7 @@ unsigned fp_core_poll(struct fp_core *c, uint64_t now)
     work += fp_cmds(c, now);
     work += sp_tx_drain(c);
     work += fp_appq_service(c);
+    fp_cork_expire(c, now);
     work += fp_qm_run(c, now);
     fp_acks_flush(c, now);
     fp_notify_flush(c);

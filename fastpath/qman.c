@@ -112,7 +112,7 @@ static unsigned qm_rate_limited(struct fp_core *c, uint32_t fid, uint64_t now)
         f->qm_next_us += wire_us(bytes, f->rate_kbps);
         k++;
     }
-    if (fp_flow_can_send(f)) {
+    if (fp_flow_sendable(c, fid)) {
         if (!qm_due(f, now32))
             wheel_insert(p, fid, now + (uint32_t)(f->qm_next_us - now32));
         else
@@ -137,7 +137,7 @@ unsigned fp_qm_run(struct fp_core *c, uint64_t now)
         if (likely(f->rate_kbps == 0)) {
             uint32_t bytes;
             segs += fp_tx_flow(c, fid, FP_QM_FLOW_BURST, now, &bytes);
-            if (fp_flow_can_send(f))
+            if (fp_flow_sendable(c, fid))
                 fp_qm_schedule(c, fid);
         } else {
             segs += qm_rate_limited(c, fid, now);

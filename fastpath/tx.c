@@ -5,11 +5,12 @@
  *
  * A data segment starts at SND.NXT = tx_una_seq + tx_sent, ring position
  * tx_pos + tx_sent, and is as long as fp_flow_next_seg() (flow.h) allows:
- * the MSS (less the timestamp option), the bytes the application wrote, and
- * what the peer's window and cwnd leave.  Every frame carries ACK =
- * rx_next_seq and the window rx_avail >> local_wscale, so a data segment
- * pays off an owed ACK.  ACKs for plain in-order data wait in a FIFO of
- * deadlines (fp_ack_delay) for a reply to carry them.
+ * the MSS (less the timestamp option), the bytes the application wrote (less
+ * what it corked: cork.c), and what the peer's window and cwnd leave.
+ * Every frame carries ACK = rx_next_seq and the window
+ * rx_avail >> local_wscale, so a data segment pays off an owed ACK.  ACKs
+ * for plain in-order data wait in a FIFO of deadlines (fp_ack_delay) for a
+ * reply to carry them.
  */
 #include <string.h>
 
@@ -183,8 +184,9 @@ unsigned fp_tx_flow(struct fp_core *c, uint32_t fid, unsigned max_segs, uint64_t
     /* Nothing outstanding before: the slow path arms the RTO when told. */
     bool was_idle = f->tx_sent == 0 && (f->flags & (FP_FLOW_FIN_SENT | FP_FLOW_FIN_ACKED)) !=
                                            FP_FLOW_FIN_SENT;
+    uint32_t held = fp_flow_held(c, fid);
     while (n < max_segs) {
-        uint32_t len = fp_flow_next_seg(f, seg_max);
+        uint32_t len = fp_flow_next_seg(f, seg_max, held);
         bool fin;
         if (len == 0) {
             if (!fp_flow_fin_due(f))
@@ -205,6 +207,8 @@ unsigned fp_tx_flow(struct fp_core *c, uint32_t fid, unsigned max_segs, uint64_t
             break;
         f->tx_sent += len;
         f->tx_avail -= len;
+        if (unlikely(held > f->tx_avail)) /* a full segment took held bytes */
+            held = fp_priv(c)->side[fid].cork_held = f->tx_avail;
         if (fin)
             f->flags |= FP_FLOW_FIN_SENT | FP_FLOW_FIN_TXED;
         *bytes += rte_pktmbuf_pkt_len(m);

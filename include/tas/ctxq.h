@@ -8,7 +8,8 @@
  *
  * Data movement (fp = fast path):
  *   app -> fp   TAS_FPIN_UPDATE   "I wrote tx_bytes more at my tx tail" and/or
- *                                 "I consumed rx_bytes from the rx head"
+ *                                 "I consumed rx_bytes from the rx head";
+ *                                 TAS_FPIN_MORE: "more follows" (corked)
  *   fp -> app   TAS_FPOUT_UPDATE  "rx_bytes more arrived in order" (+FIN)
  *                                 and/or "tx_freed bytes were acknowledged"
  *               TAS_FPOUT_SYNC    the flow's whole ring state: the first
@@ -64,7 +65,14 @@ struct tas_fpin {
     uint32_t tx_size;  /* 0, or: after tx_bytes the tx ring is this big */
     uint32_t tx_tail;  /* ... and its tail (the next byte's position) is here */
     uint32_t tx_post;  /* bytes written after that growth */
+    uint32_t flags;    /* TAS_FPIN_* (other bits: the entry is bad) */
 };
+/* The socket is corked (TCP_CORK, or this write had MSG_MORE): the entry's
+ * tx bytes may wait for more before they go in a segment shorter than the
+ * MSS.  An entry without it pushes everything written so far.  The fast
+ * path holds corked bytes at most TAS_CORK_MS. */
+#define TAS_FPIN_MORE 0x1
+#define TAS_CORK_MS   200
 
 /* ---- fast path -> application ---- */
 enum { TAS_FPOUT_UPDATE = 1, TAS_FPOUT_SYNC = 2 };

@@ -112,5 +112,6 @@ void tc_on_detached(const struct tas_spout_detached *e)
     tc_post_drop_sock(s);
     s->pend_rx = s->pend_tx = 0;
     s->pend_tx_pre = s->pend_tx_size = 0;
+    s->pend_push = false;
     tc_mark_need_attach(s);
 }

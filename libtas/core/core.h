@@ -151,6 +151,8 @@ struct tc_sock {
     bool bound;
     bool app_closed; /* close()d: no descriptor any more */
     bool reuseaddr, reuseport, keepalive, nodelay, linger_on;
+    bool cork; /* TCP_CORK: writes wait for full segments (fastpath/cork.c) */
+    bool more; /* the last write had MSG_MORE: it waits the same way */
     uint32_t ka_idle_s, ka_intvl_s, ka_cnt; /* TCP_KEEP*, as the kernel socket
                                              * holds them; 0 = Linux's default */
     int linger_secs;
@@ -209,6 +211,7 @@ struct tc_sock {
      * pend_tx_pre bytes came before it (pend_tx_size) and pend_tx after. */
     uint32_t pend_rx, pend_tx;
     uint32_t pend_tx_pre, pend_tx_size, pend_tx_tail;
+    bool pend_push; /* uncorked: the next update goes without TAS_FPIN_MORE */
     bool dirty;
     struct tc_sock *dnext;
     /* SHUTDOWN/CLOSE held back until the bytes written before them are
@@ -382,6 +385,8 @@ TAS_HIDDEN void tc_fork_watch(void); /* install the atfork handlers, once */
 TAS_HIDDEN int tc_sp_post(uint8_t type, const void *body, size_t len);
 TAS_HIDDEN void tc_sp_flush(void);
 TAS_HIDDEN void tc_sock_mark_dirty(struct tc_sock *s);
+TAS_HIDDEN void tc_sock_cork(struct tc_sock *s, bool on);
+TAS_HIDDEN void tc_sock_push(struct tc_sock *s);
 TAS_HIDDEN void tc_fp_flush(void);
 TAS_HIDDEN bool tc_post_pending(void);
 TAS_HIDDEN void tc_post_drop_sock(struct tc_sock *s);

@@ -113,6 +113,7 @@ static void on_new_conn(const struct tas_spout_new_conn *e)
     s->peer.sin_addr.s_addr = e->remote_ip;
     s->peer.sin_port = htons(e->remote_port);
     s->nodelay = l->nodelay;
+    s->cork = l->cork;
     s->keepalive = l->keepalive;
     s->ka_idle_s = l->ka_idle_s;
     s->ka_intvl_s = l->ka_intvl_s;

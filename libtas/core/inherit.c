@@ -74,6 +74,7 @@ void tc_inherit(bool keep)
         s->n_ctrl = 0;
         s->pend_rx = s->pend_tx = 0;
         s->pend_tx_pre = s->pend_tx_size = 0;
+        s->pend_push = false;
         s->attach_wait = false;
         if (s->detached || s->app_closed)
             continue;

@@ -10,7 +10,10 @@
  * kept per socket (pend_tx, pend_rx) and coalesced into one TAS_FPIN_UPDATE
  * on the flow's core queue fp_in[fp_core].  A socket with unposted progress
  * is on the dirty list until its entry fits: an update is never dropped.
- * After a batch, each core written to is kicked if it sleeps.
+ * After a batch, each core written to is kicked if it sleeps.  A corked
+ * socket's entries carry TAS_FPIN_MORE (TCP_CORK, or its last write had
+ * MSG_MORE); uncorking (or TCP_NODELAY set on a corked socket, as Linux)
+ * posts an entry without it, with or without bytes, so what waits goes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -58,14 +61,38 @@ void tc_sp_flush(void)
         ring_doorbell(c->sp_db_fd);
 }
 
+static bool has_pending(const struct tc_sock *s)
+{
+    return s->pend_rx != 0 || s->pend_tx != 0 || s->pend_tx_size != 0 || s->pend_push;
+}
+
 void tc_sock_mark_dirty(struct tc_sock *s)
 {
-    if (s->dirty || !s->flow_live ||
-        (s->pend_rx == 0 && s->pend_tx == 0 && s->pend_tx_size == 0))
+    if (s->dirty || !s->flow_live || !has_pending(s))
         return;
     s->dirty = true;
     s->dnext = tc_ctx.dirty;
     tc_ctx.dirty = s;
+}
+
+/* TCP_CORK set (on) or cleared: clearing it pushes everything, what the
+ * last write's MSG_MORE held too, as Linux. */
+void tc_sock_cork(struct tc_sock *s, bool on)
+{
+    bool was = s->cork || s->more;
+    s->cork = on;
+    if (!on) {
+        s->more = false;
+        if (was)
+            tc_sock_push(s);
+    }
+}
+
+/* What waits for a full segment goes now (the socket may stay corked). */
+void tc_sock_push(struct tc_sock *s)
+{
+    s->pend_push = true;
+    tc_sock_mark_dirty(s);
 }
 
 static int post_ctrl_now(struct tc_sock *s, uint8_t type, uint32_t how)
@@ -127,8 +154,7 @@ void tc_fp_flush(void)
     }
     while (*pp != NULL) {
         struct tc_sock *s = *pp;
-        if (s->flow_live &&
-            (s->pend_rx != 0 || s->pend_tx != 0 || s->pend_tx_size != 0)) {
+        if (s->flow_live && has_pending(s)) {
             struct tas_q *q = &c->fp_in[s->fp_core];
             struct tas_fpin *e = tas_q_slot(q);
             if (e == NULL) { /* full: stays dirty, retried later */
@@ -149,10 +175,13 @@ void tc_fp_flush(void)
             } else {
                 e->tx_bytes = s->pend_tx;
             }
+            if ((s->cork || s->more) && !s->pend_push)
+                e->flags = TAS_FPIN_MORE;
             tas_q_push(q, TAS_FPIN_UPDATE);
             touched |= 1u << s->fp_core;
             s->pend_rx = s->pend_tx = 0;
             s->pend_tx_pre = s->pend_tx_size = 0;
+            s->pend_push = false;
         }
         *pp = s->dnext;
         s->dirty = false;

@@ -139,6 +139,7 @@ int tc_flow_install(struct tc_sock *s, uint32_t flow, uint32_t gen,
     s->tx_free = b->tx_size;
     s->pend_rx = s->pend_tx = 0;
     s->pend_tx_pre = s->pend_tx_size = 0;
+    s->pend_push = false;
     return 0;
 }
 
@@ -315,6 +316,7 @@ void tc_sock_kill_all(int err)
             s->so_error = err;
         s->pend_rx = s->pend_tx = 0;
         s->pend_tx_pre = s->pend_tx_size = 0;
+        s->pend_push = false;
         tc_sock_changed(s);
     }
     while (c->dirty != NULL)

@@ -299,6 +299,8 @@ static ssize_t do_send(struct tc_sock *s, const struct iovec *iov, int iovcnt, i
         return tc_detached_err();
     if (flags & MSG_OOB)
         return -EOPNOTSUPP;
+    bool was_more = s->more;
+    s->more = (flags & MSG_MORE) != 0; /* this write's bytes wait (TAS_FPIN_MORE)? */
     if (s->sndtimeo_ms > 0) {
         tc_deadline_ms(&dl, s->sndtimeo_ms);
         dlp = &dl;
@@ -344,6 +346,10 @@ static ssize_t do_send(struct tc_sock *s, const struct iovec *iov, int iovcnt, i
             tc_sock_mark_dirty(s);
             tc_sock_changed(s); /* less room: epoll's edge-triggered EPOLLOUT */
             done += n;
+            if (!tc_sock_writable(s)) { /* a poll()ing writer waits now: */
+                s->tx_tight = true;     /* the ring is small for it */
+                tp_tx_maybe_grow(s);
+            }
             if (done == len)
                 break;
         }
@@ -365,6 +371,8 @@ done:
         r = (ssize_t)done;
     if (r == -EPIPE)
         *pipe = true;
+    if (was_more && !s->more && !s->cork && done == 0)
+        tc_sock_push(s); /* what the last MSG_MORE left goes (bytes would carry it) */
     tc_fp_flush();
     return r;
 }

@@ -285,6 +285,17 @@ static void inherit_keepalive(const struct tc_sock *l, struct tc_sock *c)
     tc_post_keepalive(c);
 }
 
+/* ... and its TCP_NODELAY and TCP_CORK (events.c copied them from the
+ * listener), so that getsockopt() reads them back. */
+static void inherit_tcp_flags(struct tc_sock *c)
+{
+    int one = 1;
+    if (c->nodelay)
+        real_setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (c->cork)
+        real_setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &one, sizeof(one));
+}
+
 int tas_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
     struct tc_sock *s = tp_enter(fd);
@@ -339,6 +350,7 @@ int tas_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
             c->nonblock = (flags & SOCK_NONBLOCK) != 0;
             if (c->keepalive)
                 inherit_keepalive(s, c);
+            inherit_tcp_flags(c);
             if (!c->acc_inherited) { /* (those count for the old listener) */
                 struct tas_spin_accepted m = {.listener = s->listener, .count = 1};
                 tc_sp_post(TAS_SPIN_ACCEPTED, &m, sizeof(m));

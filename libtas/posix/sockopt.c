@@ -12,9 +12,12 @@
  *
  * libtas records what matters to tasd or to itself: SO_REUSEPORT
  * (TAS_LISTEN_REUSEPORT), SO_LINGER with a zero timeout (close sends ABORT),
- * SO_RCVTIMEO/SO_SNDTIMEO, SO_RCVBUF/SO_SNDBUF (ring sizes), TCP_NODELAY
- * (recorded), SO_KEEPALIVE with TCP_KEEPIDLE/KEEPINTVL/KEEPCNT (passed on to
- * tasd, which sends the probes).  Everything else is read back as set and
+ * SO_RCVTIMEO/SO_SNDTIMEO, SO_RCVBUF/SO_SNDBUF (ring sizes), TCP_CORK
+ * (writes wait for full segments until uncorked, at most 200 ms:
+ * fastpath/cork.c; TCP_NODELAY set on a corked socket pushes once),
+ * SO_KEEPALIVE with TCP_KEEPIDLE/KEEPINTVL/KEEPCNT (passed on to
+ * tasd, which sends the probes).  tasd never delays a write otherwise (no
+ * Nagle), so TCP_NODELAY is recorded only.  Everything else is read back as set and
  * changes nothing on the wire; doc/libtas_interpose.7 lists them.
  *
  * getsockopt() answers from tasd's state for SO_ERROR, SO_ACCEPTCONN,
@@ -339,6 +342,13 @@ int tas_setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
         }
     } else if (level == IPPROTO_TCP && opt == TCP_NODELAY) {
         s->nodelay = v != 0;
+        if (s->nodelay && (s->cork || s->more)) {
+            tc_sock_push(s); /* as Linux: what is corked goes once */
+            tc_fp_flush();
+        }
+    } else if (level == IPPROTO_TCP && opt == TCP_CORK) {
+        tc_sock_cork(s, v != 0);
+        tc_fp_flush();
     }
     /* Keepalive runs in tasd: tell it when the settings of a flow change. */
     if ((level == SOL_SOCKET && opt == SO_KEEPALIVE) ||

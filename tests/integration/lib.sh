@@ -552,6 +552,27 @@ finish() {
     exit 1
 }
 
+# capture_start NAME [FILTER]: tshark on the peer's end of the veth (what
+# tasd sent and what it was sent), into $TMP/NAME.pcap, until capture_stop
+# NAME (at most 120 s).  Returns once tshark is capturing.
+capture_start() {
+    local name=$1 filter=${2:-} i
+    local pcap=$TMP/$name.pcap
+    start_bg "$name" peer -t 120 tshark -i "$VETH_B" ${filter:+-f "$filter"} -w "$pcap" -q
+    for ((i = 0; i < 50; i++)); do # capturing once the file exists
+        [[ -s $pcap ]] && break
+        sleep 0.1
+    done
+    sleep 0.5
+}
+
+# capture_stop NAME: end the capture (a second after the last frames, which
+# tshark may not have written yet); $TMP/NAME.pcap is complete.
+capture_stop() {
+    sleep 1
+    stop_bg "$1" || true
+}
+
 # ---- scenarios shared by several tests ----------------------------------------
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }

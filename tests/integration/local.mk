@@ -68,14 +68,15 @@ itest_scripts = tests/integration/t_echo.sh tests/integration/t_client.sh \
 	tests/integration/t_io.sh tests/integration/t_sockopt.sh tests/integration/t_fortify.sh \
 	tests/integration/t_forkpy.sh tests/integration/t_forkexec.sh \
 	tests/integration/t_connscale.sh tests/integration/t_shortconn.sh tests/integration/t_afxdp.sh \
-	tests/integration/t_spthread.sh
+	tests/integration/t_spthread.sh tests/integration/t_cork.sh
 TESTS += $(itest_scripts)
 AM_TESTS_ENVIRONMENT = BUILD='$(abs_top_builddir)'; SRCDIR='$(abs_top_srcdir)'; \
 	export BUILD SRCDIR;
 
 EXTRA_DIST += $(itest_scripts) tests/integration/lib.sh tests/integration/hold_conns.py \
 	tests/integration/forge_rst.py \
-	tests/integration/ka_server.py tests/integration/sem_peer.py \
+	tests/integration/ka_server.py tests/integration/cork_server.py \
+	tests/integration/sem_peer.py \
 	tests/integration/raw_frames.py tests/integration/sem_sockopt.allowed \
 	tests/integration/fork_patterns.py tests/integration/fork_client.py
 

@@ -16,13 +16,7 @@ ip netns exec "$NS_B" sysctl -qw net.ipv4.tcp_ecn=1
 
 make_data "$TMP/small" 5
 make_data "$TMP/data" 100
-ip netns exec "$NS_B" timeout 60 tshark -i "$VETH_B" -w "$TMP/ecn.pcap" -q 2>/dev/null &
-tsh=$!
-for ((i = 0; i < 50; i++)); do # tshark is capturing once the file exists
-    [[ -s $TMP/ecn.pcap ]] && break
-    sleep 0.1
-done
-sleep 0.5
+capture_start ecn
 # CE on every 20th TCP segment the peer sends with ECT(0).
 ip netns exec "$NS_B" nft -f - <<NFT
 table inet tasecn {
@@ -36,8 +30,7 @@ NFT
 transfer "ECN: Linux client sends 5 MB to a server under tasd" peer tasd to "$TMP/small" 7050 60
 transfer "ECN: a client under tasd sends 5 MB to a Linux server" tasd peer to "$TMP/small" 7051 60
 sleep 0.5
-kill "$tsh" 2>/dev/null
-wait "$tsh" 2>/dev/null
+capture_stop ecn
 # Not captured: 100 MB each way through the same CE marking.
 transfer "ECN: Linux client sends 100 MB to a server under tasd" peer tasd to "$TMP/data" 7053 120
 transfer "ECN: a client under tasd sends 100 MB to a Linux server" tasd peer to "$TMP/data" 7054 120

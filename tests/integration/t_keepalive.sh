@@ -11,14 +11,7 @@ net_setup
 
 start_bg srv tasd -t 60 /usr/bin/python3 "$SRCDIR/tests/integration/ka_server.py" 7070 30
 wait_ready srv || fatal "keepalive server did not start"
-ip netns exec "$NS_B" timeout 60 tshark -i "$VETH_B" -f "tcp port 7070" \
-    -w "$TMP/ka.pcap" -q 2>/dev/null &
-tsh=$!
-for ((i = 0; i < 50; i++)); do
-    [[ -s $TMP/ka.pcap ]] && break
-    sleep 0.1
-done
-sleep 0.5
+capture_start ka "tcp port 7070"
 # The peer: echo, stay silent 4 s, echo again, then vanish for 10 s.
 start_bg cli peer -t 40 /usr/bin/python3 -c '
 import socket, sys, time
@@ -44,8 +37,7 @@ check "the server exited" wait_bg srv 20
 show_bg_log srv
 check "the server's read failed with ETIMEDOUT once the peer vanished" \
     grep -q "connection ended: ETIMEDOUT" "${BG_LOG[srv]}"
-kill "$tsh" 2>/dev/null
-wait "$tsh" 2>/dev/null
+capture_stop ka
 probes=$(tshark -r "$TMP/ka.pcap" -Y "tcp.analysis.keep_alive && ip.src==$SERVER_IP" \
     2>/dev/null | wc -l)
 acks=$(tshark -r "$TMP/ka.pcap" -Y "tcp.analysis.keep_alive_ack && ip.src==$PEER_IP" \

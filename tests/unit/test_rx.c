@@ -457,15 +457,29 @@ Test(rx, segment_length_never_exceeds_mss_window_or_data)
 {
     f.tx_avail = 100;
     f.tx_remote_win = 40;
-    cr_assert_eq(fp_flow_next_seg(&f, 16), 16);
+    cr_assert_eq(fp_flow_next_seg(&f, 16, 0), 16);
     f.tx_sent = 32;
-    cr_assert_eq(fp_flow_next_seg(&f, 16), 0, "no small segment while data is in flight");
+    cr_assert_eq(fp_flow_next_seg(&f, 16, 0), 0, "no small segment while data is in flight");
     f.tx_sent = 0;
     f.cwnd = 10;
-    cr_assert_eq(fp_flow_next_seg(&f, 16), 10);
+    cr_assert_eq(fp_flow_next_seg(&f, 16, 0), 10);
     f.cwnd = 0;
     f.tx_remote_win = 0;
-    cr_assert_eq(fp_flow_next_seg(&f, 16), 1, "zero window probe");
+    cr_assert_eq(fp_flow_next_seg(&f, 16, 0), 1, "zero window probe");
+}
+
+Test(rx, corked_bytes_go_only_in_a_full_segment)
+{
+    f.tx_remote_win = 1000;
+    f.tx_avail = 10;
+    cr_assert_eq(fp_flow_next_seg(&f, 16, 10), 0, "all of it corked: held");
+    cr_assert_not(fp_flow_can_send(&f, 10));
+    f.tx_avail = 14;
+    cr_assert_eq(fp_flow_next_seg(&f, 16, 10), 4, "the bytes pushed before the cork go");
+    f.tx_avail = 40;
+    cr_assert_eq(fp_flow_next_seg(&f, 16, 30), 16, "a full segment goes, corked or not");
+    f.tx_avail = 8;
+    cr_assert_eq(fp_flow_next_seg(&f, 16, 0), 8, "pushed: the short segment goes");
 }
 
 Test(rx, keepalive_below_rcv_nxt_is_answered)
