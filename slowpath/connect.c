@@ -187,6 +187,7 @@ static void establish_active(struct sp_conn *c, const struct sp_pkt *p)
         return;
     }
     c->irs = p->seq;
+    c->core = p->rx_core; /* where the port steers the flow (tcp_in.c) */
     c->ts = c->ts && o.has_ts;
     c->ts_recent = o.has_ts ? o.ts_val : 0;
     c->ws = c->ws && o.has_ws;

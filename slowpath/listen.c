@@ -349,9 +349,7 @@ static void send_cookie(const struct sp_pkt *p, const struct cm_tcp_opts *o,
     t.rip = p->rip;
     t.lport = p->lport;
     t.rport = p->rport;
-    t.core = (uint8_t)fp_flow_core(p->lip, p->rip, p->lport, p->rport);
-    if (t.core >= sp.n_cores)
-        t.core = 0;
+    t.core = p->rx_core;
     t.passive = true;
     t.irs = p->seq;
     t.rx_size = l->rx_size;
@@ -385,6 +383,7 @@ bool sp_listen_cookie_ack(const struct sp_pkt *p, struct rte_mbuf *m)
     sp.cnt.syncookies_ok++;
     sp_flood_cookie_ok(l->port);
     half_open(c, l);
+    c->core = p->rx_core;
     c->irs = p->seq - 1;
     c->iss = p->ack - 1;
     c->peer_mss = mss;
@@ -449,6 +448,7 @@ static void syn_input(const struct sp_pkt *p, struct rte_mbuf *m, bool has_iss, 
         goto out;
     }
     half_open(c, l);
+    c->core = p->rx_core;
     c->irs = p->seq;
     c->iss = has_iss ? iss
                      : sp_tcp_isn(sp.isn_key, c->lip, c->rip, c->lport, c->rport, sp.now_us);

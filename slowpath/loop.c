@@ -74,7 +74,7 @@ static void drain_core(unsigned c)
         do {
             n = rte_ring_dequeue_burst(fc->exc_ring, (void **)m, SP_EXC_BURST, NULL);
             for (unsigned i = 0; i < n; i++)
-                sp_exc_input(m[i]);
+                sp_exc_input(m[i], c);
             total += n;
         } while (n == SP_EXC_BURST && total < SP_EXC_BUDGET);
     }

@@ -625,7 +625,7 @@ void sp_tw_tick(void);
 void sp_sync_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf *m);
 
 /* ---- tcp_in.c ---- */
-void sp_exc_input(struct rte_mbuf *m);
+void sp_exc_input(struct rte_mbuf *m, unsigned core);
 
 /* ---- tcp_out.c ---- */
 /* RFC 9293 reset for a segment nobody owns (rate-limited). */

@@ -69,6 +69,7 @@ struct sp_pkt {
     uint32_t payload_len;
     uint32_t seg_len; /* payload + SYN + FIN (sequence space) */
     uint8_t src_mac[6];
+    uint8_t rx_core; /* the fast-path core it came from (sp_exc_input) */
 };
 
 /* Parse an Ethernet/IPv4/TCP frame.  0, or -EINVAL (short, not IPv4/TCP,

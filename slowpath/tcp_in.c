@@ -7,7 +7,10 @@
  * ARP (neigh.c), the connection it belongs to (conn.c, listen.c), a
  * listener (a SYN), or is answered with a reset as RFC 9293 3.10.7.1
  * says for a segment nobody owns; pings are answered.  Every mbuf is
- * consumed.
+ * consumed.  A new connection's flow goes to the core its handshake came
+ * from (sp_pkt.rx_core): the port keeps each flow on one queue (RSS, or
+ * the kernel's hash for af_packet queue pairs), so its segments arrive
+ * where the flow is installed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -73,7 +76,7 @@ static void icmp_input(struct rte_mbuf *m)
     rte_pktmbuf_free(m);
 }
 
-void sp_exc_input(struct rte_mbuf *m)
+void sp_exc_input(struct rte_mbuf *m, unsigned core)
 {
     const uint8_t *data = rte_pktmbuf_mtod(m, const uint8_t *);
     size_t len = rte_pktmbuf_data_len(m);
@@ -103,6 +106,7 @@ void sp_exc_input(struct rte_mbuf *m)
         rte_pktmbuf_free(m);
         return;
     }
+    p.rx_core = (uint8_t)(core < sp.n_cores ? core : 0);
     if (p.lip != sp.ip || !remote_ok(p.rip) || p.lport == 0 || p.rport == 0) {
         sp.cnt.exc_not_ours++;
         rte_pktmbuf_free(m);

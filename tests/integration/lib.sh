@@ -200,10 +200,13 @@ tas_cleanup() {
 # ---- tasd ----------------------------------------------------------------
 
 # tasd_vdev: the DPDK virtual device tasd drives the test veth with:
-# TAS_PMD=af_packet (default) or af_xdp.
+# TAS_PMD=af_packet (default) or af_xdp.  TAS_FP_CORES=N (default 1): N
+# fast-path cores, on N af_packet queue pairs (the kernel spreads flows
+# over them by hash: PACKET_FANOUT_HASH).
 tasd_vdev() {
+    local q=${TAS_FP_CORES:-1}
     case ${TAS_PMD:-af_packet} in
-    af_packet) echo "net_af_packet0,iface=$VETH_A" ;;
+    af_packet) echo "net_af_packet0,iface=$VETH_A$([[ $q -gt 1 ]] && echo ",qpairs=$q")" ;;
     af_xdp) echo "net_af_xdp0,iface=$VETH_A" ;;
     *) fatal "TAS_PMD=$TAS_PMD: af_packet or af_xdp" ;;
     esac
@@ -215,6 +218,7 @@ tasd_default_args() {
     # --config /dev/null: an installed /etc/tasd/tasd.conf must not leak in.
     TASD_ARGS=(--config /dev/null --ip "$SERVER_IP/$NET_PREFIX" --run-dir "$RUN_DIR"
         --dpdk "--no-huge --no-pci -m 512 --file-prefix $DPDK_PREFIX --vdev $(tasd_vdev)")
+    [[ ${TAS_FP_CORES:-1} -gt 1 ]] && TASD_ARGS+=(--fp-cores "$TAS_FP_CORES")
     # TASD_EXTRA="--flag value ...": more options after the defaults.
     # shellcheck disable=SC2206
     [[ -n ${TASD_EXTRA:-} ]] && TASD_ARGS+=($TASD_EXTRA)
