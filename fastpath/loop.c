@@ -18,10 +18,11 @@
  * and a packet the port's test-only impairment holds: cm_port_due_us).
  * Any work resets it.
  *
- * Several cores: each polls its own rx queue and trusts the port to spread
- * flows by their 4-tuple; no software steering is done yet, so a port without
- * RSS should run one core (a frame that reaches a core that does not own its
- * flow goes to the slow path as an exception, like an unknown flow).
+ * Several cores: each polls its own rx queue and trusts the port to keep a
+ * flow on one queue (RSS; the kernel's hash for af_packet queue pairs); the
+ * slow path installs a new flow on the core its handshake came from.  A
+ * frame that reaches a core that does not own its flow goes to the slow
+ * path as an exception, like an unknown flow, which hands it to the owner.
  */
 #include <poll.h>
 #include <sys/eventfd.h>

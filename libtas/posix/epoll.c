@@ -27,7 +27,8 @@
  * descriptor.  An instance with no tasd items waits in the kernel directly;
  * a private eventfd in its kernel set (data = EP_TAG, never reported) lets
  * epoll_ctl() from another thread wake such a waiter when a tasd socket is
- * added.  Closing a tasd socket removes it from every instance, as closing
+ * added.  (Not while any instance is nested: then it may hold one whose
+ * readiness only tasd's entries change, and tc_wait() applies them.)  Closing a tasd socket removes it from every instance, as closing
  * its last descriptor would on Linux.  Closing the epoll descriptor while
  * another thread waits on it does not end that wait (as on Linux, where the
  * waiter holds the file): the instance lives on, on a private duplicate of
@@ -167,10 +168,17 @@ static struct tp_epitem *item_find(struct tp_epoll *ep, struct tc_sock *s)
     return NULL;
 }
 
+/* Instances inside another epoll set (nested): while there is one, no
+ * waiter may sleep in the kernel alone, since tasd's entries, which make a
+ * nested instance readable, are applied only by a thread in tc_wait(). */
+static uint32_t n_nested;
+
 static void ep_put(struct tp_epoll *ep)
 {
     if (--ep->refs != 0)
         return;
+    if (ep->nested)
+        n_nested--;
     while (ep->items != NULL)
         item_free(ep->items);
     tp_fd_internal_close(ep->ctl_fd);
@@ -519,6 +527,8 @@ int tas_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
         if (r == 0 && op == EPOLL_CTL_ADD && t != NULL && t->kind == TP_OBJ_EPOLL) {
             struct tp_epoll *inner = ep_enter(fd); /* now in another set */
             if (inner != NULL) {
+                if (!inner->nested)
+                    n_nested++;
                 inner->nested = true;
                 nest_sync(inner);
                 ep_leave(inner);
@@ -633,7 +643,7 @@ int tas_epoll_pwait(int epfd, struct epoll_event *events, int max, int timeout,
             r = -EBADF;
             break;
         }
-        if (ep->n_items == 0) { /* only kernel descriptors: wait there */
+        if (ep->n_items == 0 && n_nested == 0) { /* only kernel descriptors: wait there */
             int fd = ep->fd;
             ep->kernel_waiters++;
             tc_unlock();

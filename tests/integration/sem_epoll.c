@@ -821,6 +821,11 @@ static void nested(void)
     CHECK(sem_read_n(c, buf, 3, EV_MS) == 3, "nested: read it");
     CHECK(wait1(outer, QUIET_MS, NULL) == 0,
           "nested: the outer set is quiet once it is read");
+    sem_peer(NULL, 0, "sendin %s 3 200", id);
+    n = wait1(outer, EV_MS, &e);
+    CHECK(n == 1 && e.data.u64 == TAG(61),
+          "nested: data that arrives while the outer set waits wakes it (n=%d)", n);
+    CHECK(sem_read_n(c, buf, 3, EV_MS) == 3, "nested: read that too");
     close(outer);
     close(inner);
     close(c);

@@ -10,6 +10,7 @@ a connection the program made to the data port by the program's local port
 returned (the program's getpeername() port).
 
   send ID N          write N bytes ('a'..'z' repeating)
+  sendin ID N MS     the same MS ms from now; answered at once
   shutwr ID          shutdown(SHUT_WR): the program sees EOF
   rst ID             close with SO_LINGER 0: the program sees a reset
   close ID           close
@@ -86,6 +87,10 @@ def command(line, server_ip):
         if op == "send" and len(w) == 3:
             c.settimeout(10)
             c.sendall(pattern(int(w[2])))
+            return "ok"
+        if op == "sendin" and len(w) == 4:
+            c.settimeout(10)
+            threading.Timer(int(w[3]) / 1000.0, c.sendall, (pattern(int(w[2])),)).start()
             return "ok"
         if op == "shutwr":
             c.shutdown(socket.SHUT_WR)

@@ -1,0 +1,58 @@
+#!/bin/bash
+# t_fpcores.sh - two fast-path cores on a port without RSS (--fp-cores 2 on
+# two af_packet queue pairs, which the kernel fills by flow hash):
+#   - tasd reports 2 cores, and both carry connections;
+#   - a connection's segments reach the core that holds its flow: the
+#     slow path sees only handshakes and closes (a few exceptions per
+#     connection, not one per segment);
+#   - 32 echoed connections and 10 MB each way are byte-identical;
+#   - the Linux peer sees no segment of tasd's out of order (tshark);
+# then the echo, client, close and fork tests pass with two cores, each
+# with its own tasd.  Needs tasd: skipped in linux mode.
+. "$(dirname "$0")/lib.sh"
+tas_init t_fpcores
+if [[ $TAS_TEST_MODE != tasd ]]; then
+    echo "SKIP: t_fpcores is about tasd's fast-path cores; nothing to do in linux mode"
+    exit 77
+fi
+export TAS_FP_CORES=2
+
+# core_stat KEY: that counter of each fast-path core, space-separated
+core_stat() {
+    tasctl stats --json | python3 -c '
+import json, sys
+print(" ".join(str(c[sys.argv[1]]) for c in json.load(sys.stdin)["fastpath"]["cores"]))' "$1"
+}
+net_setup
+check "tasd runs two fast-path cores" grep -q " 2 fast-path core(s)" "$TMP/tasd.log"
+capture_start fp "tcp portrange 7000-7002"
+rx0=($(core_stat rx_pkts))
+exc0=$(core_stat exceptions)
+
+conns=32
+start_bg server tasd -t 60 "$BIN/echo_server" --port 7000 --max-conns "$conns" --timeout 50
+wait_ready server || fatal "echo server did not start"
+check "$conns connections x 200 messages of 1000 B echoed exactly" \
+    run_linux_peer -t 40 "$BIN/echo_client" --addr "$SERVER_IP" --port 7000 \
+    --conns "$conns" --msgs 200 --size 1000 --timeout 30
+check "the echo server served them all" wait_bg server 20
+rx1=($(core_stat rx_pkts))
+echo "    frames received per core: $((rx1[0] - rx0[0])) and $((rx1[1] - rx0[1]))"
+check "both cores received their connections' segments" \
+    test $((rx1[0] - rx0[0])) -gt 100 -a $((rx1[1] - rx0[1])) -gt 100
+exc1=$(core_stat exceptions)
+exc=$(($(tr ' ' '+' <<<"$exc1") - $(tr ' ' '+' <<<"$exc0")))
+check "segments reach their flow's core: $exc exceptions for $conns connections (at most 4 each)" \
+    test "$exc" -le $((conns * 4))
+
+make_data "$TMP/data" 10
+transfer "10 MB from the Linux peer to tasd" peer tasd to "$TMP/data" 7001 60
+transfer "10 MB from tasd to the Linux peer" tasd peer to "$TMP/data" 7002 60
+capture_stop fp
+ooo=$(tshark -r "$TMP/fp.pcap" -Y "ip.src==$SERVER_IP && tcp.analysis.out_of_order" \
+    2>/dev/null | wc -l)
+check "the peer saw none of tasd's segments out of order ($ooo)" test "$ooo" -eq 0
+stop_tasd >/dev/null
+
+check_tests "with two fast-path cores" t_echo t_client t_close t_fork
+finish
