@@ -7,6 +7,9 @@
 # bench/connscale.sh, bench/shortconn.sh and bench/synflood.sh (BENCH_ARGS passes options to
 # each).  All of them use benchlib.sh on top of tests/integration/lib.sh.
 #
+# `sudo make bench-instructions` runs bench/instructions.sh (instructions
+# per RPC, callgrind over net_memif).
+#
 # udp_echo (a UDP echo and ARP responder on bare DPDK, one queue pair) and
 # udp_rpc (its Linux client) measure the raw I/O limit of the test port:
 # `sudo make bench-rawio` runs bench/rawio.sh, the ceiling for tasd's rates.
@@ -20,7 +23,7 @@ bench_udp_rpc_SOURCES = bench/udp_rpc.c tests/integration/tutil.c \
 	tests/integration/tutil.h
 
 EXTRA_DIST += bench/run.sh bench/connscale.sh bench/shortconn.sh bench/synflood.sh bench/benchlib.sh \
-	bench/procstat.py bench/rawio.sh bench/matrix.sh
+	bench/procstat.py bench/rawio.sh bench/matrix.sh bench/instructions.sh
 
 .PHONY: bench
 bench: bench/rpc_echo tests/integration/bin/echo_server
@@ -44,3 +47,11 @@ bench-synflood: tests/integration/bin/echo_server tests/integration/bin/tcp_send
 bench-rawio: bench/udp_echo bench/udp_rpc
 	BUILD='$(abs_top_builddir)' SRCDIR='$(abs_top_srcdir)' \
 		bash '$(srcdir)/bench/rawio.sh' $(BENCH_ARGS)
+
+# Instructions per RPC in the fast path and the library, counted by
+# callgrind over a net_memif port between two tasd instances (no kernel in
+# the data path): bench/instructions.sh.
+.PHONY: bench-instructions
+bench-instructions: bench/rpc_echo tests/integration/bin/echo_server
+	BUILD='$(abs_top_builddir)' SRCDIR='$(abs_top_srcdir)' \
+		bash '$(srcdir)/bench/instructions.sh' $(BENCH_ARGS)
