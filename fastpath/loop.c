@@ -125,12 +125,17 @@ unsigned fp_core_poll(struct fp_core *c, uint64_t now)
         fp_input(c, pkts[i], now, false);
     }
     work = n;
-    work += fp_cmds(c, now);
-    work += sp_tx_drain(c);
+    /* (Empty rings and lists are the common case: a look, not a call.) */
+    if (unlikely(!rte_ring_empty(c->cmd_ring)))
+        work += fp_cmds(c, now);
+    if (unlikely(!rte_ring_empty(c->tx_ring)))
+        work += sp_tx_drain(c);
     work += fp_appq_service(c);
-    fp_cork_expire(c, now);
+    if (unlikely(p->cork_n != 0))
+        fp_cork_expire(c, now);
     work += fp_qm_run(c, now);
-    fp_acks_flush(c, now);
+    if (p->n_acks != 0 || p->dack_n != 0)
+        fp_acks_flush(c, now);
     fp_notify_flush(c);
     fp_act_flush(c);
     fp_tx_flush(c);

@@ -214,6 +214,12 @@ static void snap_take(struct ep_snap *o, const struct tc_sock *s)
     };
 }
 
+/* From ring position a forward to b (both below size). */
+static inline uint32_t ring_dist(uint32_t a, uint32_t b, uint32_t size)
+{
+    return b >= a ? b - a : b + size - a;
+}
+
 static bool free_writable(uint32_t tx_free, uint32_t tx_size)
 {
     return tx_free > 0 && tx_free >= tx_size / 4;
@@ -234,12 +240,12 @@ static uint32_t wake_key(const struct ep_snap *o, const struct tc_sock *s)
     if (s->acc_len > o->acc_len)
         key |= KEY_IN;
     if (s->rx_base != NULL && s->rx_base == o->rx_base && s->rx_size == o->rx_size) {
-        uint32_t consumed = (s->rx_head + s->rx_size - o->rx_head) % s->rx_size;
+        uint32_t consumed = ring_dist(o->rx_head, s->rx_head, s->rx_size);
         if ((uint64_t)s->rx_ready + consumed > o->rx_ready)
             key |= KEY_IN;
     }
     if (s->tx_base != NULL && s->tx_base == o->tx_base && s->tx_size == o->tx_size) {
-        uint32_t written = (s->tx_tail + s->tx_size - o->tx_tail) % s->tx_size;
+        uint32_t written = ring_dist(o->tx_tail, s->tx_tail, s->tx_size);
         if (written == 0 && s->tx_free < o->tx_free)
             written = s->tx_size; /* one write filled the whole ring */
         uint32_t low = o->tx_free > written ? o->tx_free - written : 0;
@@ -363,15 +369,15 @@ void tp_epoll_sock_changed(struct tc_sock *s)
 {
     bool exclusive_woken = false;
     for (struct tp_epitem *it = s->watchers; it != NULL; it = it->s_next) {
+        if (!(it->events & (EPOLLET | EPOLLEXCLUSIVE)) && !it->disabled) {
+            rd_add(it->ep, it); /* level-triggered: judged when collected (its */
+            nest_sync(it->ep);  /* snapshot is taken again by EPOLL_CTL_MOD) */
+            continue;
+        }
         uint32_t key = wake_key(&it->snap, s);
         snap_take(&it->snap, s);
         if (it->disabled)
             continue;
-        if (!(it->events & (EPOLLET | EPOLLEXCLUSIVE))) {
-            rd_add(it->ep, it); /* level-triggered: judged when collected */
-            nest_sync(it->ep);
-            continue;
-        }
         if (key == 0 || (key != KEY_ALL && !(key & it->events))) {
             nest_sync(it->ep);
             continue;
