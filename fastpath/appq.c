@@ -171,8 +171,12 @@ unsigned fp_appq_service(struct fp_core *c)
 {
     struct fp_priv *p = fp_priv(c);
     unsigned n = 0;
-    for (uint32_t i = 0; i < p->n_ctx; i++)
+    for (uint32_t i = 0; i < p->n_ctx; i++) {
+        const struct fp_ctx *ctx = &fp.ctxs[c->id][p->ctx_list[i]];
+        if (likely(ctx->held_rounds == 0) && !tas_q_ready(&ctx->in))
+            continue; /* nothing posted: the common case, without a call */
         n += service_ctx(c, p->ctx_list[i], FP_APPQ_BATCH);
+    }
     return n;
 }
 

@@ -125,7 +125,9 @@ unsigned fp_core_poll(struct fp_core *c, uint64_t now)
         fp_input(c, pkts[i], now, false);
     }
     work = n;
-    /* (Empty rings and lists are the common case: a look, not a call.) */
+    /* (Empty rings and lists are the common case: a look, not a call; an
+     * idle turn of the loop costs about 370 instructions on net_memif,
+     * bench/instructions.sh.) */
     if (unlikely(!rte_ring_empty(c->cmd_ring)))
         work += fp_cmds(c, now);
     if (unlikely(!rte_ring_empty(c->tx_ring)))
@@ -136,9 +138,12 @@ unsigned fp_core_poll(struct fp_core *c, uint64_t now)
     work += fp_qm_run(c, now);
     if (p->n_acks != 0 || p->dack_n != 0)
         fp_acks_flush(c, now);
-    fp_notify_flush(c);
-    fp_act_flush(c);
-    fp_tx_flush(c);
+    if (p->n_notify != 0)
+        fp_notify_flush(c);
+    if (p->n_act != 0)
+        fp_act_flush(c);
+    if (p->n_txb != 0)
+        fp_tx_flush(c);
     if (p->sp_kick) {
         p->sp_kick = false;
         if (c->sp_inline) {
