@@ -28,8 +28,9 @@
  * a private eventfd in its kernel set (data = EP_TAG, never reported) lets
  * epoll_ctl() from another thread wake such a waiter when a tasd socket is
  * added.  (Not while any instance is nested: then it may hold one whose
- * readiness only tasd's entries change, and tc_wait() applies them.)  Closing a tasd socket removes it from every instance, as closing
- * its last descriptor would on Linux.  Closing the epoll descriptor while
+ * readiness only tasd's entries change, and tc_wait() applies them.)
+ * Closing a tasd socket removes it from every instance, as closing its
+ * last descriptor would on Linux.  Closing the epoll descriptor while
  * another thread waits on it does not end that wait (as on Linux, where the
  * waiter holds the file): the instance lives on, on a private duplicate of
  * the kernel descriptor, until its last waiter returns.
