@@ -3,11 +3,17 @@
  *
  * Words are summed in host order, as DPDK's rte_raw_cksum() does: the one's
  * complement sum does not depend on byte order, so the folded result,
- * stored with memcpy, is the checksum in network order.  DPDK's own
- * (rte_ipv4_cksum, rte_ipv4_udptcp_cksum) build the frames that leave
- * through an mbuf (fastpath/tx.c); this one serves code on plain buffers
- * that must build without DPDK (fastpath/classify.h, slowpath/frame.c and
- * icmp.c).
+ * stored with memcpy, is the checksum in network order.  It serves code on
+ * plain buffers that must build without DPDK (fastpath/classify.h,
+ * slowpath/frame.c and icmp.c) and the frames the fast path sends when the
+ * port does not offload checksums (fastpath/tx.c).
+ *
+ * Eight bytes a step, as 32-bit words into a 64-bit sum: a 32-bit word is
+ * its two 16-bit words times 65536 and 1, and 65536 is 1 modulo 0xffff, so
+ * the folded result is the 16-bit one's complement sum, bit for bit (0 only
+ * for a zero sum), in a quarter of the steps of DPDK's word-by-word loop
+ * (which callgrind showed as a tenth of the fast path's instructions per
+ * small RPC).
  */
 #ifndef CM_CKSUM_H
 #define CM_CKSUM_H
@@ -16,22 +22,40 @@
 #include <stdint.h>
 #include <string.h>
 
-/* sum + the 16-bit words of n bytes (an odd last byte padded with zero). */
+/* sum + the 16-bit words of n bytes (an odd last byte padded with zero),
+ * congruent modulo 0xffff (cm_cksum_fold() gives the same 16 bits). */
 static inline uint32_t cm_cksum_add(const void *buf, size_t n, uint32_t sum)
 {
     const uint8_t *p = buf;
-    const size_t even = n & ~(size_t)1;
-    for (size_t i = 0; i < even; i += 2) {
+    uint64_t acc = sum;
+    for (; n >= 8; p += 8, n -= 8) {
+        uint32_t a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, p + 4, 4);
+        acc += (uint64_t)a + b;
+    }
+    if (n >= 4) {
+        uint32_t a;
+        memcpy(&a, p, 4);
+        acc += a;
+        p += 4;
+        n -= 4;
+    }
+    if (n >= 2) {
         uint16_t v;
-        memcpy(&v, p + i, 2);
-        sum += v;
+        memcpy(&v, p, 2);
+        acc += v;
+        p += 2;
+        n -= 2;
     }
-    if (n & 1) {
+    if (n != 0) {
         uint16_t left = 0;
-        memcpy(&left, p + even, 1);
-        sum += left;
+        memcpy(&left, p, 1);
+        acc += left;
     }
-    return sum;
+    acc = (acc >> 32) + (acc & 0xffffffffu); /* end-around carries */
+    acc = (acc >> 32) + (acc & 0xffffffffu);
+    return (uint32_t)acc;
 }
 
 /* The sum folded to 16 bits (0xffff: the data with its checksum is good). */

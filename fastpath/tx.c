@@ -1,6 +1,6 @@
 /* tx.c - building and sending frames: data segments from a flow's tx ring,
- * pure ACKs and window updates, checksums (offload or software), and the
- * per-core transmit buffer that goes to rte_eth_tx_burst once per loop
+ * pure ACKs and window updates, checksums (offload, or common/cksum.h), and
+ * the per-core transmit buffer that goes to rte_eth_tx_burst once per loop
  * iteration (or whenever it fills).
  *
  * A data segment starts at SND.NXT = tx_una_seq + tx_sent, ring position
@@ -20,6 +20,7 @@
 #include <rte_mbuf.h>
 #include <rte_tcp.h>
 
+#include "common/cksum.h"
 #include "common/proto.h"
 #include "common/port.h"
 #include "fastpath/flow.h"
@@ -49,10 +50,12 @@ static inline void tx_cksum(struct rte_mbuf *m, struct rte_ipv4_hdr *ip, void *l
         }
         return;
     }
-    ip->hdr_checksum = rte_ipv4_cksum(ip);
+    ip->hdr_checksum = cm_cksum(ip, ihl, 0);
     if (tcp) {
-        ((struct rte_tcp_hdr *)l4)->cksum = 0;
-        ((struct rte_tcp_hdr *)l4)->cksum = rte_ipv4_udptcp_cksum(ip, l4);
+        uint32_t l4len = rte_be_to_cpu_16(ip->total_length) - ihl;
+        struct rte_tcp_hdr *th = l4;
+        th->cksum = 0;
+        th->cksum = cm_cksum(th, l4len, cm_cksum_pseudo4(&ip->src_addr, IPPROTO_TCP, l4len));
     }
 }
 
@@ -68,7 +71,9 @@ void fp_tx_prepare_cksum(struct rte_mbuf *m)
     uint8_t ihl = (uint8_t)rte_ipv4_hdr_len(ip);
     bool tcp = ip->next_proto_id == IPPROTO_TCP;
     if (sizeof(*eth) + ihl + (tcp ? sizeof(struct rte_tcp_hdr) : 0) >
-        rte_pktmbuf_data_len(m))
+            rte_pktmbuf_data_len(m) ||
+        rte_be_to_cpu_16(ip->total_length) < ihl ||
+        sizeof(*eth) + rte_be_to_cpu_16(ip->total_length) > rte_pktmbuf_pkt_len(m))
         return;
     /* The software TCP checksum reads the segment contiguously. */
     if (tcp && m->nb_segs > 1 && !fp.tx_cksum)

@@ -389,3 +389,43 @@ Test(classify, random_damage_never_points_outside_the_frame)
         }
     }
 }
+
+/* The Internet checksum the slow way: one 16-bit word at a time. */
+static uint16_t cksum_by_words(const uint8_t *p, size_t n, uint32_t sum)
+{
+    uint64_t s = sum;
+    for (size_t i = 0; i + 1 < n; i += 2) {
+        uint16_t v;
+        memcpy(&v, p + i, 2);
+        s += v;
+    }
+    if (n & 1) {
+        uint16_t left = 0;
+        memcpy(&left, p + n - 1, 1);
+        s += left;
+    }
+    while (s >> 16)
+        s = (s >> 16) + (s & 0xffff);
+    return (uint16_t)s;
+}
+
+Test(classify, checksum_eight_bytes_a_step_equals_the_word_by_word_sum)
+{
+    static uint8_t buf[1600];
+    uint32_t x = 12345;
+    for (size_t i = 0; i < sizeof(buf); i++) {
+        x = x * 1103515245u + 12345u;
+        buf[i] = (uint8_t)(x >> 16);
+    }
+    for (size_t off = 0; off < 8; off++)
+        for (size_t n = 0; n + off <= 1500; n += (n < 80 ? 1 : 37)) {
+            uint32_t start = (uint32_t)(n * 2654435761u) & 0xfffff;
+            cr_assert_eq(cm_cksum_fold(cm_cksum_add(buf + off, n, start)),
+                         cksum_by_words(buf + off, n, start), "offset %zu, %zu bytes", off,
+                         n);
+        }
+    memset(buf, 0xff, 64); /* a sum that is all ones, and one that is zero */
+    cr_assert_eq(cm_cksum_fold(cm_cksum_add(buf, 64, 0)), 0xffff);
+    memset(buf, 0, 64);
+    cr_assert_eq(cm_cksum_fold(cm_cksum_add(buf, 64, 0)), 0);
+}
