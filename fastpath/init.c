@@ -19,9 +19,11 @@
 #include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_hash.h>
+#include <rte_hash_crc.h>
 #include <rte_jhash.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_random.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
@@ -125,7 +127,11 @@ static int core_init(struct fp_core *c, unsigned id, struct cm_port *port,
         .name = name,
         .entries = max_flows < 8 ? 8 : max_flows,
         .key_len = sizeof(struct fp_flow_key),
-        .hash_func = rte_jhash,
+        /* CRC32C (SSE4.2 or ARMv8 where present): ~40 fewer instructions a
+         * lookup than jhash; seeded per start, so that a peer cannot aim
+         * 4-tuples at one bucket from outside. */
+        .hash_func = rte_hash_crc,
+        .hash_func_init_val = (uint32_t)rte_rand(),
         .socket_id = (int)rte_socket_id(),
         .extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
     };

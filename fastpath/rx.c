@@ -230,7 +230,8 @@ static bool rx_ack(struct fp_flow *f, struct fp_flow_x *x, const struct fp_seg *
         if ((f->flags & FP_FLOW_TS) && s->has_ts)
             rx_rtt_sample(f, s->ts_ecr, now_us);
         if (sack) {
-            sack_update(f, x, s);
+            if (x->n_sack != 0 || s->n_sack != 0) /* (none: nothing to update) */
+                sack_update(f, x, s);
             if (x->in_recovery && tas_seq_geq(s->ack, x->recover))
                 x->in_recovery = 0; /* everything lost then is repaired */
             if (x->in_recovery)
