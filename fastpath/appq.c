@@ -147,16 +147,14 @@ static unsigned service_ctx(struct fp_core *c, uint32_t slot, unsigned max)
         n++;
     }
     for (; n < max; n++) {
-        uint8_t body[TAS_QE_BODY];
-        uint8_t t = tas_q_get(&ctx->in, body);
+        struct tas_fpin e; /* the only entry type: copy just its fields */
+        uint8_t t = tas_q_get_n(&ctx->in, &e, sizeof(e));
         if (t == 0)
             break;
         if (unlikely(t != TAS_FPIN_UPDATE)) {
             app_bad(c, slot, FP_NONE, 0, FP_EV_APP_BAD);
             continue;
         }
-        struct tas_fpin e;
-        memcpy(&e, body, sizeof(e));
         if (unlikely(flow_coming(c, &e))) {
             ctx->held = e;
             ctx->held_rounds = 1;

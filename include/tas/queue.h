@@ -76,19 +76,26 @@ static inline int tas_q_put(struct tas_q *q, uint8_t type, const void *body,
     return 0;
 }
 
-/* Consumer: copy the next entry's body into out (TAS_QE_SIZE - 1 bytes) and
- * free the slot.  Returns its type, or 0 if the queue is empty.  The copy is
- * taken before the slot is freed, so the producer cannot change it under us. */
-static inline uint8_t tas_q_get(struct tas_q *q, void *out)
+/* Consumer: copy the first len bytes (at most TAS_QE_SIZE - 1) of the next
+ * entry's body into out and free the slot.  Returns its type, or 0 if the
+ * queue is empty.  The copy is taken before the slot is freed, so the
+ * producer cannot change it under us. */
+static inline uint8_t tas_q_get_n(struct tas_q *q, void *out, size_t len)
 {
     struct tas_qe *e = &q->ents[q->pos & q->mask];
     uint8_t t = atomic_load_explicit(&e->type, memory_order_acquire);
     if (t == 0)
         return 0;
-    memcpy(out, e->body, sizeof(e->body));
+    memcpy(out, e->body, len < sizeof(e->body) ? len : sizeof(e->body));
     atomic_store_explicit(&e->type, 0, memory_order_release);
     q->pos++;
     return t;
+}
+
+/* ... the whole body (TAS_QE_SIZE - 1 bytes). */
+static inline uint8_t tas_q_get(struct tas_q *q, void *out)
+{
+    return tas_q_get_n(q, out, TAS_QE_SIZE - 1);
 }
 
 /* Consumer: is there an entry waiting? (no side effects) */

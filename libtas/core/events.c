@@ -373,7 +373,9 @@ static int process_fp(uint32_t core)
     int n = 0;
 
     for (uint32_t i = 0; i <= c->hdr.q_ents; i++) {
-        uint8_t t = tas_q_get(&c->fp_out[core], body);
+        /* (the larger of its two entries: copy no more) */
+        static_assert(sizeof(struct tas_fpout) <= sizeof(struct tas_fpout_sync), "larger");
+        uint8_t t = tas_q_get_n(&c->fp_out[core], body, sizeof(struct tas_fpout_sync));
         if (t == 0)
             break;
         n++;

@@ -163,10 +163,7 @@ void tc_fp_flush(void)
                 pp = &s->dnext;
                 continue;
             }
-            memset(e, 0, TAS_QE_BODY);
-            e->flow = s->flow;
-            e->gen = s->gen;
-            e->rx_bytes = s->pend_rx;
+            *e = (struct tas_fpin){.flow = s->flow, .gen = s->gen, .rx_bytes = s->pend_rx};
             if (s->pend_tx_size != 0) { /* written, grown, written (ctxq.h) */
                 e->tx_bytes = s->pend_tx_pre;
                 e->tx_size = s->pend_tx_size;
