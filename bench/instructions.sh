@@ -97,23 +97,6 @@ print(n)
 PY
 }
 
-# work_of FILE: the fast path's instructions in the functions that run only
-# when there is something to do (a frame in, an application entry, a
-# segment, an ACK, a notification or report, a transmit burst), inclusive:
-# the rest of its count is the loop polling its sources
-work_of() {
-    callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null | python3 -c '
-import re, sys
-want = {"fp_input", "service_ctx", "fp_tx_flow", "fp_acks_flush", "fp_notify_flush",
-        "fp_act_flush", "fp_tx_flush", "fp_cmds", "sp_tx_drain", "fp_cork_expire"}
-seen = {}
-for line in sys.stdin:
-    m = re.match(r"\s*([\d,]+) .*:(\w+) \[.*tasd\]$", line)
-    if m and m.group(2) in want and m.group(2) not in seen:
-        seen[m.group(2)] = int(m.group(1).replace(",", ""))
-print(sum(seen.values()))'
-}
-
 # top FILE LABEL: the functions with the most instructions (inclusive)
 top() {
     callgrind_annotate --inclusive=yes "$1" 2>/dev/null | sed -n '/file:function/,/^$/p' |
@@ -165,7 +148,6 @@ measure() {
         [[ -n $fpf ]] || { NOTE[$c]="no fast-path dump"; return 1; }
         RPCS[$c]=$n
         FP[$c]=$(($(ir_of "$fpf") / n))
-        WORK[$c]=$(($(work_of "$fpf") / n))
         POLLS[$c]=$(awk -v p="$(calls_of "$fpf" fp_core_poll)" -v n="$n" \
             'BEGIN { printf "%.1f", p / n }')
         top "$fpf" fp >"$TMP/top$c.fp"
@@ -180,21 +162,18 @@ measure() {
 table() {
     echo "instructions per 64-B echo RPC (callgrind), tasd A over net_memif, $SECS s per point"
     echo "(fast path: tasd A under callgrind, the echo server native; library: the"
-    echo " echo server under callgrind, tasd native; polls: fast-path loop turns per"
-    echo " RPC; work: the fast path less its polling, the part that does not depend"
-    echo " on how long the core waits between frames)"
+    echo " echo server under callgrind, tasd native; polls = fast-path loop turns per RPC)"
     bench_stamp
-    printf '%-6s %10s %10s %7s %8s %10s %12s %8s %8s\n' conns RPCs fast_path polls work \
-        RPCs library+app total target
+    printf '%-6s %10s %10s %7s %10s %12s %8s %8s\n' conns RPCs fast_path polls RPCs library+app \
+        total target
     local c
     for c in $CONNS; do
         if [[ -n ${NOTE[$c]:-} ]]; then
             printf '%-6s %s\n' "$c" "not measured: ${NOTE[$c]}"
             continue
         fi
-        printf '%-6s %10s %10s %7s %8s %10s %12s %8s %8s\n' "$c" "${RPCS[$c]}" "${FP[$c]}" \
-            "${POLLS[$c]}" "${WORK[$c]}" "${LIBRPCS[$c]}" "${LIB[$c]}" $((FP[$c] + LIB[$c])) \
-            "$TARGET"
+        printf '%-6s %10s %10s %7s %10s %12s %8s %8s\n' "$c" "${RPCS[$c]}" "${FP[$c]}" \
+            "${POLLS[$c]}" "${LIBRPCS[$c]}" "${LIB[$c]}" $((FP[$c] + LIB[$c])) "$TARGET"
     done
     for c in $CONNS; do
         echo "where they go, $c connection(s) (inclusive instructions in the window):"
@@ -202,7 +181,7 @@ table() {
     done
 }
 
-declare -A POLLS=() LIBRPCS=() WORK=()
+declare -A POLLS=() LIBRPCS=()
 failed=0
 for who in fp lib; do
     echo "-- $who under callgrind"

@@ -1,4 +1,11 @@
-/* input.c - what happens to one received frame.
+/* input.c - what happens to received frames, a burst at a time.
+ *
+ * fp_input_burst() classifies the frames of a burst one by one, looks the
+ * TCP segments' 4-tuples up in one rte_hash_lookup_bulk_data() call,
+ * prefetches the flows they name, then processes the segments in arrival
+ * order (nothing in that processing changes the flow table: only commands
+ * do, between bursts).  fp_input() does the same for one frame (one the
+ * slow path hands back).
  *
  * Classify (classify.h, pure and shared with the unit tests and the
  * fuzzer): Ethernet to our MAC or broadcast; ARP -> slow path; IPv4 to our
@@ -14,6 +21,7 @@
  */
 #include <rte_hash.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 #include <rte_ring.h>
 
 #include "common/proto.h"
@@ -105,7 +113,11 @@ static unsigned input_established(struct fp_core *c, uint32_t fid,
     return 0;
 }
 
-void fp_input(struct fp_core *c, struct rte_mbuf *m, uint64_t now, bool reinjected)
+/* Count and classify one frame.  True for a TCP segment to us, whose
+ * 4-tuple is to be looked up (fr filled); anything else went its way here:
+ * dropped and counted, or to the slow path. */
+static inline bool input_classify(struct fp_core *c, struct rte_mbuf *m, uint64_t now,
+                                  bool reinjected, struct fp_frame *fr)
 {
     uint32_t len = rte_pktmbuf_data_len(m);
 
@@ -114,39 +126,50 @@ void fp_input(struct fp_core *c, struct rte_mbuf *m, uint64_t now, bool reinject
         c->stats.rx_bytes += rte_pktmbuf_pkt_len(m);
     }
     /* Everything below reads the frame contiguously. */
-    if (unlikely(m->nb_segs != 1))
-        return drop(c, m, FP_RX_NONLINEAR);
-
-    struct fp_frame fr;
+    if (unlikely(m->nb_segs != 1)) {
+        drop(c, m, FP_RX_NONLINEAR);
+        return false;
+    }
     enum fp_verdict v =
         fp_classify(rte_pktmbuf_mtod(m, const uint8_t *), len, fp.local_mac, fp.local_ip,
                     ck_hint(m, RTE_MBUF_F_RX_IP_CKSUM_MASK, RTE_MBUF_F_RX_IP_CKSUM_GOOD,
                             RTE_MBUF_F_RX_IP_CKSUM_BAD),
                     ck_hint(m, RTE_MBUF_F_RX_L4_CKSUM_MASK, RTE_MBUF_F_RX_L4_CKSUM_GOOD,
                             RTE_MBUF_F_RX_L4_CKSUM_BAD),
-                    &fr);
+                    fr);
     if (unlikely(v != FP_V_TCP)) {
         if (v == FP_V_ARP || v == FP_V_IP) {
-            if (unlikely(fr.reason != FP_RX_OK))
-                c->rx_reason[fr.reason]++; /* a note (IP options) */
-            if (!fp_exc_admit(c, FP_EXC_OTHER, now)) {
+            if (unlikely(fr->reason != FP_RX_OK))
+                c->rx_reason[fr->reason]++; /* a note (IP options) */
+            if (!fp_exc_admit(c, FP_EXC_OTHER, now))
                 rte_pktmbuf_free(m);
-                return;
-            }
-            return fp_exception(c, m);
+            else
+                fp_exception(c, m);
+            return false;
         }
-        return drop(c, m, fr.reason);
+        drop(c, m, fr->reason);
+        return false;
     }
-    if (unlikely(fr.reason != FP_RX_OK))
-        c->rx_reason[fr.reason]++; /* a note (IP options) */
+    if (unlikely(fr->reason != FP_RX_OK))
+        c->rx_reason[fr->reason]++; /* a note (IP options) */
+    return true;
+}
 
-    const struct tas_tcp_hdr *th = fr.th;
-    struct fp_flow_key k = {
-        .lip = fr.ip->dst, .rip = fr.ip->src, .lport = th->dport, .rport = th->sport};
-    void *data;
-    if (rte_hash_lookup_data(c->flow_table, &k, &data) < 0)
-        return fp_syn_noflow(c, m, &fr, now); /* no flow: the slow path's, mostly */
-    uint32_t fid = (uint32_t)(uintptr_t)data;
+static inline void flow_key_of(const struct fp_frame *fr, struct fp_flow_key *k)
+{
+    *k = (struct fp_flow_key){.lip = fr->ip->dst,
+                              .rip = fr->ip->src,
+                              .lport = fr->th->dport,
+                              .rport = fr->th->sport};
+}
+
+/* A TCP segment to us, and the flow its 4-tuple names (FP_NONE: none). */
+static void input_tcp(struct fp_core *c, struct rte_mbuf *m, const struct fp_frame *fr,
+                      uint32_t fid, uint64_t now)
+{
+    const struct tas_tcp_hdr *th = fr->th;
+    if (fid == FP_NONE)
+        return fp_syn_noflow(c, m, fr, now); /* no flow: the slow path's, mostly */
     if (unlikely(!fp_flow_mine(c, fid) || (th->flags & (TAS_TCP_SYN | TAS_TCP_RST)) != 0)) {
         if (!fp_exc_admit(c, FP_EXC_TCP, now)) {
             rte_pktmbuf_free(m);
@@ -157,8 +180,59 @@ void fp_input(struct fp_core *c, struct rte_mbuf *m, uint64_t now, bool reinject
     if (unlikely(!(th->flags & TAS_TCP_ACK)))
         return drop(c, m, FP_RX_TCP_NOACK);
 
-    unsigned bad = input_established(c, fid, &fr, now);
+    unsigned bad = input_established(c, fid, fr, now);
     if (unlikely(bad != 0))
         return drop(c, m, bad);
     rte_pktmbuf_free(m);
+}
+
+void fp_input(struct fp_core *c, struct rte_mbuf *m, uint64_t now, bool reinjected)
+{
+    struct fp_frame fr;
+    if (!input_classify(c, m, now, reinjected, &fr))
+        return;
+    struct fp_flow_key k;
+    flow_key_of(&fr, &k);
+    void *data;
+    uint32_t fid = FP_NONE;
+    if (rte_hash_lookup_data(c->flow_table, &k, &data) >= 0)
+        fid = (uint32_t)(uintptr_t)data;
+    input_tcp(c, m, &fr, fid, now);
+}
+
+void fp_input_burst(struct fp_core *c, struct rte_mbuf **pkts, unsigned n, uint64_t now)
+{
+    struct fp_frame fr[FP_RX_BURST];
+    struct fp_flow_key keys[FP_RX_BURST];
+    const void *kp[FP_RX_BURST];
+    struct rte_mbuf *segs[FP_RX_BURST];
+    void *data[FP_RX_BURST];
+    uint64_t hits = 0;
+    unsigned k = 0;
+
+    if (n > FP_RX_BURST)
+        n = FP_RX_BURST;
+    for (unsigned i = 0; i < n; i++) {
+        if (i + 1 < n)
+            rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+        if (!input_classify(c, pkts[i], now, false, &fr[k]))
+            continue;
+        flow_key_of(&fr[k], &keys[k]);
+        kp[k] = &keys[k];
+        segs[k++] = pkts[i];
+    }
+    if (k == 0)
+        return;
+    if (rte_hash_lookup_bulk_data(c->flow_table, kp, k, &hits, data) < 0)
+        hits = 0; /* (only for bad arguments) */
+    for (unsigned j = 0; j < k; j++) {
+        if (hits & (1ULL << j)) { /* both cache lines of the flow's state */
+            const struct fp_flow *f = &fp.flows[(uint32_t)(uintptr_t)data[j]];
+            rte_prefetch0(f);
+            rte_prefetch0((const uint8_t *)f + 64);
+        }
+    }
+    for (unsigned j = 0; j < k; j++)
+        input_tcp(c, segs[j], &fr[j],
+                  (hits & (1ULL << j)) ? (uint32_t)(uintptr_t)data[j] : FP_NONE, now);
 }

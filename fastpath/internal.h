@@ -4,7 +4,7 @@
  * manager links, list membership), tuning constants and the functions the
  * files call in one another.
  *
- * One loop iteration (loop.c): fp_input() per received frame -> fp_cmds()
+ * One loop iteration (loop.c): fp_input_burst() -> fp_cmds()
  * -> sp tx ring -> fp_appq_service() -> fp_cork_expire() -> fp_qm_run()
  * (data segments) ->
  * fp_acks_flush() (pure ACKs still owed) -> fp_notify_flush() (application
@@ -236,6 +236,10 @@ void fp_act_flush(struct fp_core *c);
 
 /* input.c */
 void fp_input(struct fp_core *c, struct rte_mbuf *m, uint64_t now, bool reinjected);
+/* A received burst: classified frame by frame, the TCP segments' 4-tuples
+ * looked up at once (rte_hash_lookup_bulk_data) and their flows' state
+ * prefetched, then each segment processed in arrival order. */
+void fp_input_burst(struct fp_core *c, struct rte_mbuf **pkts, unsigned n, uint64_t now);
 
 /* A frame for the slow path, as received, on the exception ring (input.c
  * and syn.c; full ring: dropped and counted).  The loop kicks the slow

@@ -32,7 +32,6 @@
 
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
-#include <rte_prefetch.h>
 #include <rte_ring.h>
 
 #include "common/port.h"
@@ -119,11 +118,8 @@ unsigned fp_core_poll(struct fp_core *c, uint64_t now)
     unsigned work;
 
     uint16_t n = rte_eth_rx_burst(port, queue, pkts, FP_RX_BURST);
-    for (uint16_t i = 0; i < n; i++) {
-        if (i + 1 < n)
-            rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-        fp_input(c, pkts[i], now, false);
-    }
+    if (n > 0)
+        fp_input_burst(c, pkts, n, now);
     work = n;
     /* (Empty rings and lists are the common case: a look, not a call; an
      * idle turn of the loop costs about 370 instructions on net_memif,
