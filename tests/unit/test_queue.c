@@ -107,6 +107,24 @@ Test(queue, ready_reports_without_consuming)
     cr_assert_eq(got.tx_bytes, 9);
 }
 
+Test(queue, an_entry_read_for_its_first_bytes_frees_its_slot_and_copies_no_more)
+{
+    uint8_t body[TAS_QE_BODY];
+    memset(body, 0xab, sizeof(body));
+    tas_q_put(&prod, TAS_FPIN_UPDATE, body, sizeof(body));
+    tas_q_put(&prod, TAS_FPIN_UPDATE, body, sizeof(body));
+    uint8_t out[TAS_QE_BODY];
+    memset(out, 0, sizeof(out));
+    cr_assert_eq(tas_q_get_n(&cons, out, 8), TAS_FPIN_UPDATE);
+    cr_assert_eq(out[7], 0xab);
+    cr_assert_eq(out[8], 0, "nothing beyond the bytes asked for");
+    cr_assert(tas_q_ready(&cons), "the second entry is next");
+    cr_assert_eq(tas_q_get_n(&cons, out, 1000), TAS_FPIN_UPDATE, "at most a body");
+    cr_assert_eq(out[TAS_QE_BODY - 1], 0xab);
+    cr_assert_not(tas_q_ready(&cons));
+    cr_assert_not_null(tas_q_slot(&prod), "both slots are free again");
+}
+
 /* ---- parkq.h: entries parked while the queue is full ---- */
 
 static struct tas_parkq park;
