@@ -7,8 +7,11 @@
 #     connection, not one per segment);
 #   - 32 echoed connections and 10 MB each way are byte-identical;
 #   - the Linux peer sees no segment of tasd's out of order (tshark);
-# then the echo, client, close and fork tests pass with two cores, each
-# with its own tasd.  Needs tasd: skipped in linux mode.
+# the same on TAP (the default configuration's tas0, two queues, which the
+# kernel's tun steers by flow): pages served to curl from a server under
+# tasd, both cores carrying them, a few exceptions per connection; then the
+# echo, client, close and fork tests pass with two cores, each with its own
+# tasd.  Needs tasd: skipped in linux mode.
 . "$(dirname "$0")/lib.sh"
 tas_init t_fpcores
 if [[ $TAS_TEST_MODE != tasd ]]; then
@@ -52,6 +55,33 @@ capture_stop fp
 ooo=$(tshark -r "$TMP/fp.pcap" -Y "ip.src==$SERVER_IP && tcp.analysis.out_of_order" \
     2>/dev/null | wc -l)
 check "the peer saw none of tasd's segments out of order ($ooo)" test "$ooo" -eq 0
+stop_tasd >/dev/null
+
+# TAP, as the default configuration runs it (tests/demo.sh's set-up).
+NS_T=tas-fpt-$TAS_ID
+ns_add "$NS_T" || fatal "cannot create namespace $NS_T"
+RUN_DIR=$TMP/tap
+start_tasd --ns "$NS_T" --config "$SRCDIR/conf/tasd.conf" --run-dir "$RUN_DIR" \
+    --fp-cores 2 || fatal "tasd on TAP did not start"
+check "tasd on TAP runs two fast-path cores" grep -q " 2 fast-path core(s)" "$TMP/tasd.log"
+rx0=($(core_stat rx_pkts))
+exc0=$(core_stat exceptions)
+start_bg web tasd -t 60 env TAS_RUN_DIR="$RUN_DIR" "$BIN/http_hello" --port 8080
+wait_ready web || fatal "http_hello did not start"
+pages=0
+for ((i = 0; i < 40; i++)); do
+    a=$(timeout 10 ip netns exec "$NS_T" curl -s --max-time 5 http://10.77.0.2:8080/) &&
+        [[ $a == "hello from tasd" ]] && pages=$((pages + 1))
+done
+check "TAP: 40 of 40 pages from a server under tasd ($pages)" test "$pages" -eq 40
+rx1=($(core_stat rx_pkts))
+exc=$(($(tr ' ' '+' <<<"$(core_stat exceptions)") - $(tr ' ' '+' <<<"$exc0")))
+echo "    TAP frames received per core: $((rx1[0] - rx0[0])) and $((rx1[1] - rx0[1])); exceptions: $exc"
+check "TAP: both cores received connections' segments" \
+    test $((rx1[0] - rx0[0])) -gt 10 -a $((rx1[1] - rx0[1])) -gt 10
+check "TAP: segments reach their flow's core ($exc exceptions for 40 connections, at most 4 each)" \
+    test "$exc" -le 160
+stop_bg web
 stop_tasd >/dev/null
 
 check_tests "with two fast-path cores" t_echo t_client t_close t_fork
