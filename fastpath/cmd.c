@@ -66,9 +66,7 @@ static void flow_add(struct fp_core *c, uint32_t fid, uint64_t now)
     sd->pend = 0; /* list membership (sd->in) may be left from a previous use */
     f->dupacks = 0;
     f->qm_next_us = (uint32_t)now;
-    sd->cork_held = 0;
-    sd->cork_seq++; /* a cork deadline of the id's last flow is not its */
-    sd->in &= (uint8_t)~FP_IN_CORK;
+    fp_cork_forget(sd); /* a cork deadline of the id's last flow is not its */
     f->flags |= FP_FLOW_INSTALLED;
     if (fp_flow_sendable(c, fid))
         fp_qm_schedule(c, fid);

@@ -29,9 +29,7 @@ void fp_cork_update(struct fp_core *c, uint32_t fid, bool more, uint32_t written
     if (likely(!more)) {
         if (unlikely(f->flags & FP_FLOW_CORK)) {
             f->flags &= (uint16_t)~FP_FLOW_CORK; /* push */
-            sd->cork_held = 0;
-            sd->cork_seq++; /* its deadline is over */
-            sd->in &= (uint8_t)~FP_IN_CORK;
+            fp_cork_forget(sd);
             fp_qm_schedule(c, fid);
         }
         return;

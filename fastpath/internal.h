@@ -193,6 +193,15 @@ static inline uint32_t fp_flow_held(const struct fp_core *c, uint32_t fid)
     return fp_priv(c)->side[fid].cork_held;
 }
 
+/* The flow holds nothing corked any more and its cork deadline, if any, is
+ * stale (cork.c: a push; cmd.c: the id starts a new flow). */
+static inline void fp_cork_forget(struct fp_side *sd)
+{
+    sd->cork_held = 0;
+    sd->cork_seq++;
+    sd->in &= (uint8_t)~FP_IN_CORK;
+}
+
 /* Can flow fid transmit something now? */
 static inline bool fp_flow_sendable(const struct fp_core *c, uint32_t fid)
 {

@@ -15,10 +15,11 @@
  * SO_RCVTIMEO/SO_SNDTIMEO, SO_RCVBUF/SO_SNDBUF (ring sizes), TCP_CORK
  * (writes wait for full segments until uncorked, at most 200 ms:
  * fastpath/cork.c; TCP_NODELAY set on a corked socket pushes once),
- * SO_KEEPALIVE with TCP_KEEPIDLE/KEEPINTVL/KEEPCNT (passed on to
- * tasd, which sends the probes).  tasd never delays a write otherwise (no
- * Nagle), so TCP_NODELAY is recorded only.  Everything else is read back as set and
- * changes nothing on the wire; doc/libtas_interpose.7 lists them.
+ * SO_KEEPALIVE with TCP_KEEPIDLE/KEEPINTVL/KEEPCNT (passed on to tasd,
+ * which sends the probes).  tasd never delays a write otherwise (no
+ * Nagle), so TCP_NODELAY is recorded only.  Everything else is read back
+ * as set and changes nothing on the wire; doc/libtas_interpose.7 lists
+ * them.
  *
  * getsockopt() answers from tasd's state for SO_ERROR, SO_ACCEPTCONN,
  * SO_PEERNAME, SO_RCVBUF/SO_SNDBUF (ring sizes once connected; set before
