@@ -2,7 +2,8 @@
  *
  * In: each active context's fp_in queue for this core carries
  * TAS_FPIN_UPDATE entries ("tx_bytes more to send", "rx_bytes consumed",
- * TAS_FPIN_MORE: corked, for cork.c).
+ * TAS_FPIN_MORE: corked, for cork.c; TAS_FPIN_IDLE: for idle.c, after the
+ * counts).
  * They come from application memory, so each is validated against the
  * flow (installed here, app and generation match, byte counts within the
  * ring, no unknown flag) before it changes anything; a bad one is
@@ -96,7 +97,7 @@ static void apply(struct fp_core *c, const struct fp_ctx *ctx, uint32_t slot,
     if (unlikely(e->tx_bytes > f->tx_size - f->tx_sent - f->tx_avail ||
                  e->rx_bytes > f->rx_size - f->rx_avail || tx_total < e->tx_bytes ||
                  (tx_total > 0 && fin) || (e->tx_size == 0 && e->tx_post != 0) ||
-                 (e->flags & ~(uint32_t)TAS_FPIN_MORE) != 0)) {
+                 (e->flags & ~(uint32_t)(TAS_FPIN_MORE | TAS_FPIN_IDLE)) != 0)) {
         app_bad(c, slot, e->flow, e->gen, FP_EV_APP_BAD_FLOW);
         return;
     }
@@ -108,7 +109,7 @@ static void apply(struct fp_core *c, const struct fp_ctx *ctx, uint32_t slot,
     }
     if (tx_total > 0)
         fp_qm_schedule(c, e->flow);
-    if (unlikely(e->flags != 0) || unlikely(f->flags & FP_FLOW_CORK))
+    if (unlikely(e->flags & TAS_FPIN_MORE) || unlikely(f->flags & FP_FLOW_CORK))
         fp_cork_update(c, e->flow, e->flags & TAS_FPIN_MORE, tx_total);
     if (e->rx_bytes > 0) {
         uint32_t old = f->rx_avail;
@@ -120,6 +121,8 @@ static void apply(struct fp_core *c, const struct fp_ctx *ctx, uint32_t slot,
         if (old < f->mss || (old >> f->local_wscale) == 0)
             fp_ack_add(c, e->flow);
     }
+    if (unlikely(e->flags & TAS_FPIN_IDLE))
+        fp_idle_release(c, e->flow);
 }
 
 /* A flow the slow path is installing on this core (FLOW_ADD queued, not
@@ -208,7 +211,7 @@ static bool notify_app(struct fp_core *c, struct fp_flow *f, struct fp_side *sd)
 
     if (unlikely(!ctx->active)) {
         sd->pend_rx = sd->pend_freed = 0; /* nobody to tell */
-        sd->pend &= (uint8_t)~FP_PEND_APP_FIN;
+        sd->pend &= (uint8_t)~(FP_PEND_APP_FIN | FP_PEND_APP_IDLE);
         return true;
     }
     if (unlikely(sd->pend & FP_PEND_APP_SYNC)) {
@@ -220,7 +223,7 @@ static bool notify_app(struct fp_core *c, struct fp_flow *f, struct fp_side *sd)
         fp_flow_sync(f, &y->st);
         tas_q_push(&ctx->out, TAS_FPOUT_SYNC);
         sd->pend_rx = sd->pend_freed = 0;
-        sd->pend &= (uint8_t)~(FP_PEND_APP_FIN | FP_PEND_APP_SYNC);
+        sd->pend &= (uint8_t)~(FP_PEND_APP_FIN | FP_PEND_APP_SYNC | FP_PEND_APP_IDLE);
         goto kick;
     }
     struct tas_fpout *o = tas_q_slot(&ctx->out);
@@ -230,11 +233,12 @@ static bool notify_app(struct fp_core *c, struct fp_flow *f, struct fp_side *sd)
     o->gen = f->gen;
     o->rx_bytes = sd->pend_rx;
     o->tx_freed = sd->pend_freed;
-    o->flags = (sd->pend & FP_PEND_APP_FIN) ? TAS_FPOUT_FIN : 0;
+    o->flags = ((sd->pend & FP_PEND_APP_FIN) ? TAS_FPOUT_FIN : 0) |
+               ((sd->pend & FP_PEND_APP_IDLE) ? TAS_FPOUT_IDLE : 0);
     o->rx_size = f->rx_size;
     tas_q_push(&ctx->out, TAS_FPOUT_UPDATE);
     sd->pend_rx = sd->pend_freed = 0;
-    sd->pend &= (uint8_t)~FP_PEND_APP_FIN;
+    sd->pend &= (uint8_t)~(FP_PEND_APP_FIN | FP_PEND_APP_IDLE);
 kick:
     if (p->ctx_stamp[f->ctx] != p->stamp) {
         p->ctx_stamp[f->ctx] = p->stamp;
@@ -275,7 +279,7 @@ void fp_notify_flush(struct fp_core *c)
             sd->pend = 0;
         } else {
             if (sd->pend_rx != 0 || sd->pend_freed != 0 ||
-                (sd->pend & (FP_PEND_APP_FIN | FP_PEND_APP_SYNC)))
+                (sd->pend & (FP_PEND_APP_FIN | FP_PEND_APP_SYNC | FP_PEND_APP_IDLE)))
                 done = notify_app(c, f, sd);
             done &= notify_ev(c, f, sd, FP_PEND_EV_FIN_RCVD, FP_EV_FIN_RCVD);
             done &= notify_ev(c, f, sd, FP_PEND_EV_FIN_ACKED, FP_EV_FIN_ACKED);

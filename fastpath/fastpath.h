@@ -272,6 +272,9 @@ struct fp_core {
     uint64_t rst_shed;             /* RSTs for no flow to a cookie port, dropped (syn.c) */
     uint64_t exc_shed;             /* exceptions over the core's rate, dropped (syn.c) */
     uint64_t syn_shed;             /* SYNs to a cookie port over fp.cookie_rate, dropped */
+    uint64_t rings_released;       /* idle flows whose ring pages went back (idle.c) */
+    uint64_t rings_kept;           /* ... asked, but not quiet when the core looked */
+    uint64_t rings_release_fail;   /* madvise(MADV_REMOVE) failed */
     uint64_t cookie_hits[FP_COOKIE_PORTS]; /* SYNs answered, by fp.cookie_ports slot */
     /* frames dropped, ignored or noted, by reason (FP_RX_* in fastpath/classify.h;
      * the BAD ones sum to stats.drops_bad, the IGN ones to rx_ignored) */

@@ -7,6 +7,7 @@
 #define FP_FLOW_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -79,6 +80,30 @@ static inline void fp_flow_rx_tight(struct fp_flow *f, const struct fp_flow_x *x
 {
     if (f->rx_avail < f->rx_size / 4 && f->rx_size < x->rx_max)
         f->flags |= FP_FLOW_RX_TIGHT;
+}
+
+/* Nothing in either ring matters any more: every byte received was read,
+ * every byte written was sent and acknowledged (so none is corked), no FIN
+ * of ours is queued, no out-of-order data waits.  Then the rings' pages
+ * may go back (fastpath/idle.c). */
+static inline bool fp_flow_quiet(const struct fp_flow *f, const struct fp_flow_x *x)
+{
+    return f->tx_avail == 0 && f->tx_sent == 0 && f->rx_avail == f->rx_size &&
+           x->n_ooo == 0 && !(f->flags & (FP_FLOW_FIN_QUEUED | FP_FLOW_FIN_SENT));
+}
+
+/* The whole pages under both rings: from the tx ring's start (it ends
+ * where the rx ring starts) to the rx ring's end, rounded out to pages of
+ * `page` bytes (a power of two).  The flow's slot is page aligned and
+ * holds both rings at their largest (slowpath/app.c), so the span never
+ * reaches another connection's slot. */
+static inline void fp_flow_ring_span(const struct fp_flow *f, uintptr_t page,
+                                     uintptr_t *start, size_t *len)
+{
+    uintptr_t lo = (uintptr_t)f->tx_base & ~(page - 1);
+    uintptr_t hi = ((uintptr_t)f->rx_base + f->rx_size + page - 1) & ~(page - 1);
+    *start = lo;
+    *len = hi - lo;
 }
 
 /* Largest payload of one segment: the MSS less the timestamp option. */

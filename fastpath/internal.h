@@ -72,6 +72,7 @@
 #define FP_PEND_EV_FIN_RCVD  0x02 /* FP_EV_FIN_RCVD to the slow path */
 #define FP_PEND_EV_FIN_ACKED 0x04 /* FP_EV_FIN_ACKED to the slow path */
 #define FP_PEND_APP_SYNC     0x08 /* TAS_FPOUT_SYNC to the (new) owner context */
+#define FP_PEND_APP_IDLE     0x10 /* TAS_FPOUT_IDLE: the answer to a TAS_FPIN_IDLE */
 /* fp_side.in: lists the flow is on (each at most once) */
 #define FP_IN_READY  0x01 /* queue manager ready FIFO */
 #define FP_IN_WHEEL  0x02 /* queue manager timing wheel */
@@ -289,6 +290,9 @@ uint32_t fp_tx_max_payload(const struct fp_core *c);
 void fp_cork_update(struct fp_core *c, uint32_t fid, bool more, uint32_t written);
 void fp_cork_expire(struct fp_core *c, uint64_t now);
 uint32_t fp_cork_due_us(const struct fp_core *c, uint64_t now);
+
+/* idle.c */
+void fp_idle_release(struct fp_core *c, uint32_t fid);
 
 /* qman.c */
 void fp_qm_schedule(struct fp_core *c, uint32_t fid);

@@ -4,7 +4,7 @@
 tasd_tasd_SOURCES += fastpath/fastpath.h fastpath/internal.h fastpath/clock.h \
 	fastpath/flow.h fastpath/classify.h fastpath/init.c \
 	fastpath/rx.c fastpath/rx.h fastpath/input.c fastpath/tx.c fastpath/qman.c \
-	fastpath/appq.c fastpath/cork.c fastpath/activity.c fastpath/cmd.c fastpath/loop.c \
+	fastpath/appq.c fastpath/cork.c fastpath/idle.c fastpath/activity.c fastpath/cmd.c fastpath/loop.c \
 	fastpath/syn.c fastpath/syncookie.c fastpath/syncookie.h
 
 check_PROGRAMS += tests/unit/test_seq tests/unit/test_queue \

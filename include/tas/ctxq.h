@@ -9,9 +9,11 @@
  * Data movement (fp = fast path):
  *   app -> fp   TAS_FPIN_UPDATE   "I wrote tx_bytes more at my tx tail" and/or
  *                                 "I consumed rx_bytes from the rx head";
- *                                 TAS_FPIN_MORE: "more follows" (corked)
+ *                                 TAS_FPIN_MORE: "more follows" (corked);
+ *                                 TAS_FPIN_IDLE: "give the rings' pages back"
  *   fp -> app   TAS_FPOUT_UPDATE  "rx_bytes more arrived in order" (+FIN)
- *                                 and/or "tx_freed bytes were acknowledged"
+ *                                 and/or "tx_freed bytes were acknowledged";
+ *                                 TAS_FPOUT_IDLE: "your TAS_FPIN_IDLE is done"
  *               TAS_FPOUT_SYNC    the flow's whole ring state: the first
  *                                 entry after the flow moved to this context
  * Control (sp = slow path):
@@ -73,10 +75,21 @@ struct tas_fpin {
  * path holds corked bytes at most TAS_CORK_MS. */
 #define TAS_FPIN_MORE 0x1
 #define TAS_CORK_MS   200
+/* An idle connection's memory goes back (libtas/core/idle.c,
+ * fastpath/idle.c): the application has read every byte received, every
+ * byte it wrote was acknowledged, and it writes nothing more into the tx
+ * ring until it sees the fast path's answer, an FPOUT_UPDATE with
+ * TAS_FPOUT_IDLE (or the flow moved away: FPOUT_SYNC elsewhere,
+ * DETACHED).  If the flow is still quiet when the core takes the entry
+ * (nothing unread, unsent or unacknowledged, no FIN queued), the core
+ * frees the pages under both rings; they come back zeroed, at the same
+ * positions, when either side writes there again.  The sizes stay. */
+#define TAS_FPIN_IDLE 0x2
 
 /* ---- fast path -> application ---- */
 enum { TAS_FPOUT_UPDATE = 1, TAS_FPOUT_SYNC = 2 };
-#define TAS_FPOUT_FIN 0x1 /* the peer's FIN follows the rx bytes */
+#define TAS_FPOUT_FIN  0x1 /* the peer's FIN follows the rx bytes */
+#define TAS_FPOUT_IDLE 0x2 /* answers TAS_FPIN_IDLE: the tx ring may be written */
 struct tas_fpout {
     uint32_t flow;
     uint32_t gen;

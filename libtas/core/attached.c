@@ -39,6 +39,7 @@ static void apply_sync(struct tc_sock *s, const struct tas_flow_sync *st)
     s->tx_tail = st->tx_tail;
     s->tx_free = st->tx_free;
     s->pend_rx = s->pend_tx = 0;
+    s->idle_ask = s->idle_wait = false; /* an answer would go to the old owner */
     if (st->flags & TAS_FPOUT_FIN)
         s->rd_eof = true;
 }
@@ -113,5 +114,6 @@ void tc_on_detached(const struct tas_spout_detached *e)
     s->pend_rx = s->pend_tx = 0;
     s->pend_tx_pre = s->pend_tx_size = 0;
     s->pend_push = false;
+    s->idle_ask = s->idle_wait = false; /* no answer comes to us now */
     tc_mark_need_attach(s);
 }

@@ -213,6 +213,13 @@ struct tc_sock {
     uint32_t pend_tx_pre, pend_tx_size, pend_tx_tail;
     bool pend_push; /* uncorked: the next update goes without TAS_FPIN_MORE */
     bool dirty;
+    /* Idle (idle.c): the rings' pages may go back.  idle_ask: the next
+     * update carries TAS_FPIN_IDLE; idle_wait: it went, and nothing may be
+     * written into the tx ring until TAS_FPOUT_IDLE answers it.  On the
+     * context's idle list (in order of last activity) while ilisted. */
+    bool idle_ask, idle_wait, ilisted;
+    uint32_t iepoch; /* the idle epoch of its last activity */
+    struct tc_sock *inext, *iprev;
     struct tc_sock *dnext;
     /* SHUTDOWN/CLOSE held back until the bytes written before them are
      * posted (fp_in was full), so the FIN never overtakes data. */
@@ -254,6 +261,7 @@ struct tc_stats {
     uint64_t stashed;      /* fp updates that arrived before their flow */
     uint64_t sp_overflow;  /* sp_in entries that had to wait for space */
     uint64_t fp_full;      /* fp_in queue full when flushing */
+    uint64_t idle_asked;   /* TAS_FPIN_IDLE sent (idle.c) */
 };
 
 #define TC_MAX_MAPS 16 /* regions of other applications we keep mapped */
@@ -298,6 +306,12 @@ struct tc_ctx {
     uint32_t n_stash;
     uint64_t next_serial;
     struct timespec last_alive_check;
+
+    /* idle.c: sockets by last activity, oldest first */
+    struct tc_sock *idle_head, *idle_tail;
+    uint32_t iepoch;        /* bumped every idle_ms / 2 */
+    struct timespec iepoch_at;
+    int idle_ms;            /* TAS_IDLE_MS; 0: never */
 
     /* wait.c */
     bool leader;
@@ -392,6 +406,17 @@ TAS_HIDDEN bool tc_post_pending(void);
 TAS_HIDDEN void tc_post_drop_sock(struct tc_sock *s);
 TAS_HIDDEN int tc_post_flow_ctrl(struct tc_sock *s, uint8_t type, uint32_t how);
 TAS_HIDDEN int tc_post_keepalive(struct tc_sock *s);
+
+/* ------------------------------------------------------------------ idle.c */
+
+TAS_HIDDEN void tc_idle_touch(struct tc_sock *s); /* something happened on s */
+TAS_HIDDEN void tc_idle_forget(struct tc_sock *s); /* off the idle list */
+TAS_HIDDEN void tc_idle_reset(void); /* a fork child: no list, no answer due */
+/* Lock held, before sleeping: ask for the pages of sockets idle long
+ * enough.  Milliseconds until it is worth looking again, -1: never. */
+TAS_HIDDEN long tc_idle_sweep(void);
+/* A write into s's tx ring waits for this (TAS_FPOUT_IDLE answered). */
+TAS_HIDDEN bool tc_idle_writable(void *s);
 
 /* ---------------------------------------------------------------- events.c */
 

@@ -254,6 +254,8 @@ static void apply_update(struct tc_sock *s, const struct tas_fpout *u)
     struct tc_ctx *c = &tc_ctx;
     bool changed = false;
 
+    if (u->flags & TAS_FPOUT_IDLE)
+        s->idle_wait = false; /* the tx ring may be written again (idle.c) */
     if (s->app_closed || !s->flow_live || s->need_attach)
         return; /* (need_attach: a SYNC will say it all) */
     if (u->rx_size != s->rx_size && s->rx_priv == NULL) {
@@ -287,8 +289,10 @@ static void apply_update(struct tc_sock *s, const struct tas_fpout *u)
         s->rd_eof = true;
         changed = true;
     }
-    if (changed)
+    if (changed) {
+        tc_idle_touch(s);
         tc_sock_changed(s);
+    }
 }
 
 /* Keep an update for a flow we do not know yet; updates for one flow are

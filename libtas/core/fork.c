@@ -79,7 +79,7 @@ static void atfork_child(void)
     uint32_t flows_n = c->flows_n;
     uint64_t serial = c->next_serial;
     bool fallback_ok = c->fallback_ok, pend = c->attach_pending;
-    int spin = c->spin_us;
+    int spin = c->spin_us, idle_ms = c->idle_ms;
     memset((char *)c + sizeof(c->lock), 0, sizeof(*c) - sizeof(c->lock));
     c->app_fd = c->sp_db_fd = c->efd = c->region_fd = -1;
     for (int i = 0; i < TAS_MAX_FP_CORES; i++)
@@ -96,6 +96,8 @@ static void atfork_child(void)
     c->attach_pending = pend;
     c->fallback_ok = fallback_ok;
     c->spin_us = spin;
+    c->idle_ms = idle_ms;
+    tc_idle_reset();
     c->state = TC_CTX_NONE;
     if (!keep)
         return;

@@ -63,7 +63,8 @@ void tc_sp_flush(void)
 
 static bool has_pending(const struct tc_sock *s)
 {
-    return s->pend_rx != 0 || s->pend_tx != 0 || s->pend_tx_size != 0 || s->pend_push;
+    return s->pend_rx != 0 || s->pend_tx != 0 || s->pend_tx_size != 0 || s->pend_push ||
+           s->idle_ask;
 }
 
 void tc_sock_mark_dirty(struct tc_sock *s)
@@ -174,6 +175,11 @@ void tc_fp_flush(void)
             }
             if ((s->cork || s->more) && !s->pend_push)
                 e->flags = TAS_FPIN_MORE;
+            if (s->idle_ask) { /* idle.c: no tx write until the answer */
+                e->flags |= TAS_FPIN_IDLE;
+                s->idle_ask = false;
+                s->idle_wait = true;
+            }
             tas_q_push(q, TAS_FPIN_UPDATE);
             touched |= 1u << s->fp_core;
             s->pend_rx = s->pend_tx = 0;

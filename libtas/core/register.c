@@ -296,6 +296,12 @@ static void env_settings(void)
         long us = strtol(v, NULL, 10);
         tc_ctx.spin_us = us < 0 ? 0 : us > 100000 ? 100000 : (int)us;
     }
+    v = getenv("TAS_IDLE_MS"); /* idle.c */
+    tc_ctx.idle_ms = 1000;
+    if (v != NULL && *v != '\0') {
+        long ms = strtol(v, NULL, 10);
+        tc_ctx.idle_ms = ms < 0 ? 0 : ms > 3600000 ? 3600000 : (int)ms;
+    }
 }
 
 static void give_up(const char *why)

@@ -50,6 +50,7 @@ void tc_sock_put(struct tc_sock *s)
     if (--s->refs != 0)
         return;
     tc_post_drop_sock(s);
+    tc_idle_forget(s);
     if (tc_hooks.sock_gone != NULL)
         tc_hooks.sock_gone(s);
     if (s->all_prev != NULL)

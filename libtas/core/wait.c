@@ -111,17 +111,22 @@ static bool lead_arrived(tc_cond_fn cond, void *arg, const struct timespec *left
 }
 
 /* The sleep's timeout: tsp, cut short without a wake-up descriptor (we
- * look at our queues every NO_WAKEFD_MAX_MS) or with posts still parked
- * (retried every PENDING_MAX_MS); *cap holds the shorter one. */
-static struct timespec *capped(int wfd, struct timespec *tsp, struct timespec *cap)
+ * look at our queues every NO_WAKEFD_MAX_MS), with posts still parked
+ * (retried every PENDING_MAX_MS) or when idle sockets are to be looked at
+ * (idle_ms, idle.c; -1: none); *cap holds the shorter one. */
+static struct timespec *capped(int wfd, struct timespec *tsp, struct timespec *cap,
+                               long idle_ms)
 {
     long cap_ms = wfd < 0 ? NO_WAKEFD_MAX_MS : tc_post_pending() ? PENDING_MAX_MS : -1;
-    if (cap_ms >= 0 &&
-        (tsp == NULL || tsp->tv_sec > 0 || tsp->tv_nsec > cap_ms * 1000000L)) {
-        cap->tv_sec = 0;
-        cap->tv_nsec = cap_ms * 1000000L;
+    if (idle_ms >= 0 && (cap_ms < 0 || idle_ms < cap_ms))
+        cap_ms = idle_ms;
+    if (cap_ms < 0)
+        return tsp;
+    cap->tv_sec = cap_ms / 1000;
+    cap->tv_nsec = cap_ms % 1000 * 1000000L;
+    if (tsp == NULL || tsp->tv_sec > cap->tv_sec ||
+        (tsp->tv_sec == cap->tv_sec && tsp->tv_nsec > cap->tv_nsec))
         return cap;
-    }
     return tsp;
 }
 
@@ -176,7 +181,7 @@ int tc_wait(tc_cond_fn cond, void *arg, const struct timespec *deadline,
             pfds[k++].revents = 0;
         }
         struct timespec cap;
-        tsp = capped(wfd, tsp, &cap);
+        tsp = capped(wfd, tsp, &cap, tc_idle_sweep());
         if (wfd >= 0)
             tc_wake_list();
         tc_unlock();

@@ -138,6 +138,7 @@ static ssize_t do_recv(struct tc_sock *s, const struct iovec *iov, int iovcnt, i
             if (s->flow_live) {
                 s->pend_rx += (uint32_t)n;
                 tc_sock_mark_dirty(s);
+                tc_idle_touch(s);
             }
             tc_sock_changed(s);
         }
@@ -337,6 +338,13 @@ static ssize_t do_send(struct tc_sock *s, const struct iovec *iov, int iovcnt, i
             s->tx_tight = true; /* autotuning (tas/ctxq.h): grow when it can */
             tp_tx_maybe_grow(s);
         }
+        if (s->idle_wait) { /* its pages may be going back (core/idle.c) */
+            r = tc_wait(tc_idle_writable, s, NULL, NULL, 0, NULL);
+            if (r < 0 && r != -EINTR)
+                goto done;
+            continue;
+        }
+        s->idle_ask = false; /* not idle after all */
         if (s->tx_free > 0) {
             size_t n = len - done < s->tx_free ? len - done : s->tx_free;
             tc_ring_write(s->tx_base, s->tx_size, s->tx_tail, iov, iovcnt, done, n);

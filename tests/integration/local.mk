@@ -68,7 +68,8 @@ itest_scripts = tests/integration/t_echo.sh tests/integration/t_client.sh \
 	tests/integration/t_io.sh tests/integration/t_sockopt.sh tests/integration/t_fortify.sh \
 	tests/integration/t_forkpy.sh tests/integration/t_forkexec.sh \
 	tests/integration/t_connscale.sh tests/integration/t_shortconn.sh tests/integration/t_afxdp.sh \
-	tests/integration/t_spthread.sh tests/integration/t_cork.sh tests/integration/t_fpcores.sh
+	tests/integration/t_spthread.sh tests/integration/t_cork.sh tests/integration/t_fpcores.sh \
+	tests/integration/t_idle.sh
 TESTS += $(itest_scripts)
 AM_TESTS_ENVIRONMENT = BUILD='$(abs_top_builddir)'; SRCDIR='$(abs_top_srcdir)'; \
 	export BUILD SRCDIR;
@@ -76,6 +77,7 @@ AM_TESTS_ENVIRONMENT = BUILD='$(abs_top_builddir)'; SRCDIR='$(abs_top_srcdir)'; 
 EXTRA_DIST += $(itest_scripts) tests/integration/lib.sh tests/integration/hold_conns.py \
 	tests/integration/forge_rst.py \
 	tests/integration/ka_server.py tests/integration/cork_server.py \
+	tests/integration/idle_client.py \
 	tests/integration/sem_peer.py \
 	tests/integration/raw_frames.py tests/integration/sem_sockopt.allowed \
 	tests/integration/fork_patterns.py tests/integration/fork_client.py

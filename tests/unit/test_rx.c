@@ -705,3 +705,52 @@ Test(rx, ring_does_not_grow_while_out_of_order_data_is_held)
     cr_assert_eq(f.rx_size, 256);
     assert_big_holds(0, 60, 0);
 }
+
+/* ---- idle flows give their rings' pages back (fp_flow_quiet, fp_flow_ring_span) ---- */
+
+Test(rx, a_flow_is_quiet_only_when_nothing_is_unread_unsent_unacked_or_closing)
+{
+    cr_assert(fp_flow_quiet(&f, &x), "a fresh flow");
+    data(0, 10, 0);
+    cr_assert(!fp_flow_quiet(&f, &x), "10 bytes unread");
+    consume(10);
+    cr_assert(fp_flow_quiet(&f, &x), "all read");
+    f.tx_avail = 5;
+    cr_assert(!fp_flow_quiet(&f, &x), "5 bytes unsent");
+    f.tx_avail = 0;
+    f.tx_sent = 5;
+    cr_assert(!fp_flow_quiet(&f, &x), "5 bytes unacknowledged");
+    f.tx_sent = 0;
+    f.flags |= FP_FLOW_FIN_QUEUED;
+    cr_assert(!fp_flow_quiet(&f, &x), "our FIN queued");
+    f.flags &= (uint16_t)~FP_FLOW_FIN_QUEUED;
+    data(20, 4, 0); /* out of order: held, nothing delivered */
+    cr_assert_eq(x.n_ooo, 1);
+    cr_assert_eq(f.rx_avail, f.rx_size);
+    cr_assert(!fp_flow_quiet(&f, &x), "out-of-order data held");
+}
+
+Test(rx, the_ring_span_covers_both_rings_in_whole_pages_of_the_slot)
+{
+    uintptr_t start;
+    size_t len;
+    uint8_t *slot = (uint8_t *)(uintptr_t)0x100000; /* never dereferenced */
+
+    /* The small rings share one page: tx [4096, 5120), rx [5120, 8192). */
+    f.tx_base = slot + 4096;
+    f.tx_size = 1024;
+    f.rx_base = slot + 5120;
+    f.rx_size = 3072;
+    fp_flow_ring_span(&f, 4096, &start, &len);
+    cr_assert_eq(start, (uintptr_t)slot + 4096);
+    cr_assert_eq(len, 4096);
+
+    /* Grown: tx 4 KiB down from 5120 (starts mid-page), rx 12 KiB up. */
+    f.tx_base = slot + 5120 - 4096;
+    f.tx_size = 4096;
+    f.rx_size = 12288;
+    fp_flow_ring_span(&f, 4096, &start, &len);
+    cr_assert_eq(start, (uintptr_t)slot, "rounded down to the page: %#lx",
+                 (unsigned long)start);
+    cr_assert_eq(len, 5 * 4096, "up to 5120 + 12288 rounded up: %zu", len);
+}
