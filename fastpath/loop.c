@@ -9,9 +9,10 @@
  * (gpage->fp_sleeping[id][0] = 1), re-checks every source that kicks its
  * doorbell (cmd and tx rings, application queues) and, if still idle, sleeps
  * in ppoll() on doorbell_fd and, on net_af_packet and net_af_xdp, on the
- * PMD's socket of its queue (port->rx_fds: readable once a frame is in the
- * ring), so a frame wakes it and it sleeps up to FP_RX_WAKE_MAX_US.  Ports that cannot
- * wake it (TAP, others) bound the latency added to a frame arriving during
+ * PMD's socket of its queue, on TAP on the queue's tap descriptor (its rx
+ * interrupt) (port->rx_fds: readable once a frame waits), so a frame
+ * wakes it and it sleeps up to FP_RX_WAKE_MAX_US.  Ports that cannot
+ * wake it (others) bound the latency added to a frame arriving during
  * the sleep instead: the timeout starts at 1 us and doubles up to
  * fp.max_sleep_us while nothing happens.  A delayed ACK or corked bytes
  * (cork.c) that fall due shorten either (as do the queue manager's wheel

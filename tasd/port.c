@@ -218,6 +218,21 @@ static unsigned domain_sockets(int domain, int *fds, unsigned max)
     return n;
 }
 
+/* The TAP queues' receive descriptors (rx interrupts, intr_conf.rxq): as
+ * many as queues, or 0 (then the cores poll with timed sleeps). */
+static unsigned tap_rx_fds(struct cm_port *p)
+{
+    if (p->n_queues > CM_PORT_MAX_FDS)
+        return 0;
+    for (uint16_t q = 0; q < p->n_queues; q++) {
+        int fd = rte_eth_dev_rx_intr_ctl_q_get_fd(p->port_id, q);
+        if (fd < 0)
+            return 0;
+        p->rx_fds[q] = fd;
+    }
+    return p->n_queues;
+}
+
 static bool is_virtual(const struct rte_eth_dev_info *info)
 {
     const struct rte_bus *bus = info->device ? rte_dev_bus(info->device) : NULL;
@@ -340,6 +355,12 @@ static int port_configure(struct cm_port *p, const struct tasd_config *c)
         conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_NONFRAG_IPV4_TCP;
     }
 
+    /* TAP's receive "interrupt" is its queue's own tap descriptor, readable
+     * while a frame waits (level, nothing to re-arm): the core sleeps on it. */
+    bool tap = strstr(info.driver_name, "net_tap") != NULL;
+    if (tap)
+        conf.intr_conf.rxq = 1;
+
     rc = rte_eth_dev_configure(p->port_id, p->n_queues, p->n_queues, &conf);
     if (rc) {
         fprintf(stderr,
@@ -388,6 +409,8 @@ static int port_configure(struct cm_port *p, const struct tasd_config *c)
         p->n_rx_fds = domain_sockets(domain, p->rx_fds, CM_PORT_MAX_FDS);
         if (p->n_rx_fds != p->n_queues)
             p->n_rx_fds = 0; /* not what we expect: poll with timed sleeps */
+    } else if (tap) {
+        p->n_rx_fds = tap_rx_fds(p);
     }
     if (is_virtual(&info)) {
         /* Harmless on virtual devices and it saves surprises with MACs;

@@ -8,7 +8,8 @@
 #   - 32 echoed connections and 10 MB each way are byte-identical;
 #   - the Linux peer sees no segment of tasd's out of order (tshark);
 # the same on TAP (the default configuration's tas0, two queues, which the
-# kernel's tun steers by flow): pages served to curl from a server under
+# kernel's tun steers by flow): the idle cores sleep on the queues' rx
+# interrupts (tasctl status; few sleeps), pages served to curl from a server under
 # tasd, both cores carrying them, a few exceptions per connection; then the
 # echo, client, close and fork tests pass with two cores, each with its own
 # tasd.  Needs tasd: skipped in linux mode.
@@ -18,6 +19,9 @@ if [[ $TAS_TEST_MODE != tasd ]]; then
     echo "SKIP: t_fpcores is about tasd's fast-path cores; nothing to do in linux mode"
     exit 77
 fi
+# Queue pairs on a veth are af_packet's (af_xdp there has one queue:
+# doc/architecture.md), whatever TAS_PMD the suite runs with.
+export TAS_PMD=af_packet
 export TAS_FP_CORES=2
 
 # core_stat KEY: that counter of each fast-path core, space-separated
@@ -64,6 +68,15 @@ RUN_DIR=$TMP/tap
 start_tasd --ns "$NS_T" --config "$SRCDIR/conf/tasd.conf" --run-dir "$RUN_DIR" \
     --fp-cores 2 || fatal "tasd on TAP did not start"
 check "tasd on TAP runs two fast-path cores" grep -q " 2 fast-path core(s)" "$TMP/tasd.log"
+rx_wakes() { tasctl status | grep -q 'a received frame wakes a sleeping core'; }
+check "TAP: a received frame wakes a sleeping core (its rx interrupt: the queue's tap fd)" \
+    rx_wakes
+sleeps() { tr ' ' '+' <<<"$(core_stat idle_sleeps)"; }
+s0=$(($(sleeps)))
+sleep 2
+s1=$(($(sleeps)))
+check "TAP: idle cores sleep on it, not on short timers ($((s1 - s0)) sleeps in 2 s, < 100)" \
+    test $((s1 - s0)) -ge 1 -a $((s1 - s0)) -lt 100
 rx0=($(core_stat rx_pkts))
 exc0=$(core_stat exceptions)
 start_bg web tasd -t 60 env TAS_RUN_DIR="$RUN_DIR" "$BIN/http_hello" --port 8080
