@@ -103,6 +103,8 @@ static void apply(struct fp_core *c, const struct fp_ctx *ctx, uint32_t slot,
     }
     if (e->tx_bytes > 0)
         f->tx_avail += e->tx_bytes;
+    if (tx_total > 0 || e->rx_bytes > 0)
+        f->flags &= (uint16_t)~FP_FLOW_RELEASED; /* the rings are in use again */
     if (unlikely(e->tx_size != 0) && !tx_grow(f, &fp.flowx[e->flow], e)) {
         app_bad(c, slot, e->flow, e->gen, FP_EV_APP_BAD_FLOW);
         return;

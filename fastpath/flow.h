@@ -20,6 +20,7 @@
 #define FP_FLOW_DELACK   0x0800 /* in-order data not yet acked: delayed ACK owed */
 #define FP_FLOW_RX_TIGHT 0x1000 /* the receive window ran low: grow the ring */
 #define FP_FLOW_CORK     0x2000 /* corked: fp_side.cork_held bytes wait (cork.c) */
+#define FP_FLOW_RELEASED 0x4000 /* the rings' pages went back, nothing moved since (idle.c) */
 
 /* Ring sizes are validated at FLOW_ADD: 0 < size < 2^31, pos < size, n <= size. */
 static inline uint32_t fp_ring_add(uint32_t pos, uint32_t n, uint32_t size)

@@ -11,7 +11,9 @@
  * ring and does this itself, and the application writes nothing into the
  * tx ring until it has the answer, TAS_FPOUT_IDLE, which goes either way.
  * The next byte either side writes faults in a zeroed page; positions and
- * sizes stay what they were.  An idle connection then costs its records
+ * sizes stay what they were.  FP_FLOW_RELEASED marks a flow whose pages
+ * went and that moved no byte since (appq.c clears it), so that an
+ * application repeating the ask costs the core no system call.  An idle connection then costs its records
  * only, not a page, as Linux's costs its socket and no buffer.
  */
 #include <sys/mman.h>
@@ -24,13 +26,16 @@ void fp_idle_release(struct fp_core *c, uint32_t fid)
 {
     struct fp_flow *f = &fp.flows[fid];
 
-    if (fp_flow_quiet(f, &fp.flowx[fid])) {
+    if (f->flags & FP_FLOW_RELEASED) {
+        c->rings_kept++; /* nothing to give: asking again costs no call */
+    } else if (fp_flow_quiet(f, &fp.flowx[fid])) {
         uintptr_t start;
         size_t len;
         fp_flow_ring_span(f, TAS_PAGE, &start, &len); /* slots are TAS_PAGE aligned */
-        if (madvise((void *)start, len, MADV_REMOVE) == 0)
+        if (madvise((void *)start, len, MADV_REMOVE) == 0) {
             c->rings_released++;
-        else
+            f->flags |= FP_FLOW_RELEASED;
+        } else
             c->rings_release_fail++;
     } else {
         c->rings_kept++;
