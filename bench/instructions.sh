@@ -76,7 +76,7 @@ print(sum(c[sys.argv[1]] for c in json.load(sys.stdin)["fastpath"]["cores"]))' "
 }
 
 # ir_of FILE...: instructions in callgrind dumps (their "summary:" lines)
-ir_of() { awk '/^summary:/ { s += $2 } END { print s + 0 }' "$@"; }
+ir_of() { awk '/^summary:/ { s += $2 } END { printf "%.0f\n", s }' "$@"; }
 
 # calls_of FILE FUNCTION: how often FUNCTION was called in a callgrind dump
 calls_of() {
