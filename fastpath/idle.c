@@ -11,10 +11,11 @@
  * ring and does this itself, and the application writes nothing into the
  * tx ring until it has the answer, TAS_FPOUT_IDLE, which goes either way.
  * The next byte either side writes faults in a zeroed page; positions and
- * sizes stay what they were.  FP_FLOW_RELEASED marks a flow whose pages
- * went and that moved no byte since (appq.c clears it), so that an
- * application repeating the ask costs the core no system call.  An idle connection then costs its records
+ * sizes stay what they were.  An idle connection then costs its records
  * only, not a page, as Linux's costs its socket and no buffer.
+ * FP_FLOW_RELEASED marks a flow whose pages went and that moved no byte
+ * since (appq.c clears it), so that an application repeating the ask costs
+ * the core no system call.
  */
 #include <sys/mman.h>
 
@@ -35,8 +36,9 @@ void fp_idle_release(struct fp_core *c, uint32_t fid)
         if (madvise((void *)start, len, MADV_REMOVE) == 0) {
             c->rings_released++;
             f->flags |= FP_FLOW_RELEASED;
-        } else
+        } else {
             c->rings_release_fail++;
+        }
     } else {
         c->rings_kept++;
     }

@@ -78,9 +78,9 @@ void tc_idle_reset(void)
 /* Nothing in its rings matters, and nothing is on its way. */
 static bool quiet(const struct tc_sock *s)
 {
-    return s->state == TC_SS_CONNECTED && s->flow_live && !s->app_closed && !s->need_attach &&
-           !s->attach_wait && !s->detached && !s->reset && !s->dead && !s->wr_shut &&
-           !s->idle_ask && !s->idle_wait && !s->dirty && s->n_ctrl == 0 &&
+    return s->state == TC_SS_CONNECTED && s->flow_live && !s->app_closed &&
+           !s->need_attach && !s->attach_wait && !s->detached && !s->reset && !s->dead &&
+           !s->wr_shut && !s->idle_ask && !s->idle_wait && !s->dirty && s->n_ctrl == 0 &&
            s->rx_ready == 0 && s->tx_free == s->tx_size && s->rx_priv == NULL;
 }
 
