@@ -706,6 +706,18 @@ PYEOF
     return 1
 }
 
+# flows_free_now FREE0: (tasd mode) the slow path's count of free flow ids,
+# once it is FREE0 again (within 10 s: closes finish), or as it is then.
+flows_free_now() {
+    local i n=
+    for ((i = 0; i < 50; i++)); do
+        n=$(sp_stat flows_free)
+        [[ $n == "$1" ]] && break
+        sleep 0.2
+    done
+    echo "$n"
+}
+
 # fork_pattern [--known-bug WHY] MODE PORT CONNS BYTES [CLIENT OPTIONS...]:
 # fork_patterns.py MODE in ns A, fork_client.py with CONNS connections of
 # BYTES each in ns B; both must exit 0, then tasd must be idle.  With

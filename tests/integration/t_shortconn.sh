@@ -122,7 +122,7 @@ churn_case() {
     if [[ $TAS_TEST_MODE == tasd ]]; then
         check "$desc: tasd holds no application, connection (but TIME_WAIT) or listener" \
             tasd_idle
-        check_eq "$desc: tasd: every flow id free again" "$(sp_stat flows_free)" "$free0"
+        check_eq "$desc: tasd: every flow id free again" "$(flows_free_now "$free0")" "$free0"
     fi
     if [[ -n $known && $TAS_TEST_MODE == tasd && $N_FAIL -gt $fails0 ]]; then
         echo "KNOWN FAILURE (counted): $desc: $known"
