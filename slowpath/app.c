@@ -475,6 +475,8 @@ static void on_doorbell(int fd, uint32_t events, void *arg)
     eventfd_t v;
     eventfd_read(fd, &v);
     app_drain(arg);
+    if (sp_listen_holding())
+        sp_listen_retry(); /* it may have taken connections */
 }
 
 /* ---- teardown ---- */

@@ -47,6 +47,65 @@
 #include "common/tcp_opts.h"
 #include "slowpath/sp.h"
 
+/* Frames that met a full accept queue (a SYN, a handshake's last ACK) wait
+ * here a moment for the application to take connections, instead of being
+ * dropped at once.  On Linux the sender's own softirq fills the accept
+ * queue while the application empties it on another CPU; here one thread
+ * takes a whole burst of handshakes (often retransmitted in step, when
+ * most got SYN cookies) before the application's ACCEPTED entries, so a
+ * drop per frame would admit little more than the backlog per burst.  A
+ * held frame is run again once its listener has room (after the
+ * application's requests, and at each tick); one that waited SP_HELD_MS
+ * is dropped as before (syn_drop_backlog), and so is one that finds the
+ * FIFO full: the peer retries. */
+#define SP_HELD_MAX 2048 /* an eighth of the port's mbufs at most */
+#define SP_HELD_MS  500
+struct held_frame {
+    struct rte_mbuf *m;
+    uint64_t t_ms;
+    uint32_t listener;
+    uint8_t core;
+};
+static struct held_frame held[SP_HELD_MAX];
+static uint32_t held_head, held_n;
+
+static bool hold(struct rte_mbuf *m, const struct sp_pkt *p, const struct sp_listener *l)
+{
+    if (held_n == SP_HELD_MAX)
+        return false;
+    held[(held_head + held_n++) % SP_HELD_MAX] =
+        (struct held_frame){.m = m, .t_ms = sp.now_ms, .listener = l->id, .core = p->rx_core};
+    sp.cnt.syn_held++;
+    return true;
+}
+
+bool sp_listen_holding(void)
+{
+    return held_n > 0;
+}
+
+void sp_listen_retry(void)
+{
+    /* Once each: a frame held again goes to the back. */
+    for (uint32_t n = held_n; n > 0 && held_n > 0; n--) {
+        struct held_frame h = held[held_head];
+        held_head = (held_head + 1) % SP_HELD_MAX;
+        held_n--;
+        struct sp_listener *l = sp_listener_get(h.listener);
+        if (l != NULL && l->pending >= l->backlog) {
+            if (sp.now_ms - h.t_ms < SP_HELD_MS) {
+                held[(held_head + held_n++) % SP_HELD_MAX] = h; /* still full */
+                continue;
+            }
+            sp.cnt.syn_drop_backlog++;
+            l->drops++;
+            rte_pktmbuf_free(h.m);
+            continue;
+        }
+        sp_exc_input(h.m, h.core); /* (a listener gone: it answers as for any frame) */
+    }
+}
+
 #define SP_MAX_REUSEPORT 64
 
 static void listen_done(struct sp_app *a, uint16_t ctx, uint64_t opaque, int status,
@@ -257,6 +316,11 @@ void sp_listen_app_gone(struct sp_app *a)
 
 void sp_listen_fini(void)
 {
+    while (held_n > 0) {
+        rte_pktmbuf_free(held[held_head].m);
+        held_head = (held_head + 1) % SP_HELD_MAX;
+        held_n--;
+    }
     while (sp.listeners != NULL) {
         struct sp_listener *l = sp.listeners;
         sp.listeners = l->next;
@@ -300,6 +364,7 @@ static struct sp_listener *listener_for(const struct sp_pkt *p, bool *idle)
 }
 
 static void complete(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf *m);
+
 static void syn_input(const struct sp_pkt *p, struct rte_mbuf *m, bool has_iss, uint32_t iss);
 
 /* c becomes a half-open connection (SYN_RCVD) of listener l. */
@@ -422,6 +487,8 @@ static void syn_input(const struct sp_pkt *p, struct rte_mbuf *m, bool has_iss, 
         goto out;
     }
     if (l->pending >= l->backlog) {
+        if (hold(m, p, l))
+            return;
         sp.cnt.syn_drop_backlog++;
         l->drops++;
         goto out;
@@ -528,6 +595,11 @@ static void complete(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf 
         return;
     }
     if (l->pending >= l->backlog) {
+        if (hold(m, p, l)) { /* the record stays (a cookie's goes: it is made again) */
+            if (c->timer_ms == 0)
+                sp_conn_finish(c);
+            return;
+        }
         sp.cnt.syn_drop_backlog++;
         l->drops++;
         ack_dropped(c, m);

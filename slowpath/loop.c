@@ -115,7 +115,8 @@ static void timer_at(uint64_t at_us)
 /* Work that wants the next control interval rather than the next timer. */
 static bool busy(void)
 {
-    if (!sp_cmd_idle() || sp_conn_busy() || sp_app_busy() || sp_neigh_busy())
+    if (!sp_cmd_idle() || sp_conn_busy() || sp_app_busy() || sp_neigh_busy() ||
+        sp_listen_holding())
         return true;
     for (unsigned c = 0; c < sp.n_cores; c++) {
         const struct fp_core *fc = &fp.cores[c];
@@ -166,6 +167,8 @@ static void on_timer(int fd, uint32_t events, void *arg)
         drain_core(c);
     sp_conn_tick();
     sp_app_tick();
+    if (sp_listen_holding())
+        sp_listen_retry();
     if (sp.now_ms - last_arp_ms >= 10) {
         last_arp_ms = sp.now_ms;
         sp_neigh_tick();

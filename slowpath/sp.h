@@ -80,6 +80,7 @@ struct sp_counters {
     uint64_t arp_rx, arp_replies, arp_requests, arp_failed, arp_queue_full;
     uint64_t rst_sent, rst_rcvd, rst_ignored, rst_limited;
     uint64_t syn_rcvd, syn_no_listener, syn_drop_backlog, syn_drop_limit, syn_drop_mem;
+    uint64_t syn_held; /* frames held a moment at a full accept queue (listen.c) */
     uint64_t synack_retx, syn_retx, handshake_timeouts, bad_ack;
     uint64_t conn_passive, conn_active, conn_refused, conn_unreach, conn_reset;
     uint64_t conn_timeout, conn_closed;
@@ -588,6 +589,10 @@ void sp_holds_release_all(struct sp_holds *h, struct sp_app *a);
 void sp_listen_write(FILE *f);               /* one table row per listener */
 struct json_object *sp_listeners_json(void); /* the same as a json-c array */
 void sp_listen_fini(void);
+/* Frames held at a full accept queue (listen.c): any?  Run those whose
+ * listener has room again, drop those that waited too long. */
+bool sp_listen_holding(void);
+void sp_listen_retry(void);
 
 /* ---- flood.c ---- */
 /* The cores answer SYNs to port (host order) with cookies: SYN-ACK window. */

@@ -179,6 +179,7 @@ static const struct {
     C(syn_rcvd),
     C(syn_no_listener),
     C(syn_drop_backlog),
+    C(syn_held),
     C(syn_drop_limit),
     C(syn_drop_mem),
     C(synack_retx),
