@@ -68,6 +68,14 @@ struct held_frame {
 };
 static struct held_frame held[SP_HELD_MAX];
 static uint32_t held_head, held_n;
+/* Runs a held frame again: the exception input above us (loop.c sets it
+ * to sp_exc_input); without it held frames are dropped. */
+static sp_reinput_hook reinput;
+
+void sp_listen_set_reinput(sp_reinput_hook fn)
+{
+    reinput = fn;
+}
 
 static bool hold(struct rte_mbuf *m, const struct sp_pkt *p, const struct sp_listener *l)
 {
@@ -102,7 +110,10 @@ void sp_listen_retry(void)
             rte_pktmbuf_free(h.m);
             continue;
         }
-        sp_exc_input(h.m, h.core); /* (a listener gone: it answers as for any frame) */
+        if (reinput != NULL)
+            reinput(h.m, h.core); /* (a listener gone: it answers as for any frame) */
+        else
+            rte_pktmbuf_free(h.m);
     }
 }
 

@@ -336,6 +336,7 @@ int sp_init(const struct sp_params *c, struct cm_port *port)
     if ((rc = sp_conn_init()) != 0 || (rc = sp_neigh_init()) != 0)
         return rc;
     sp_neigh_set_hook(sp_connect_neigh_done);
+    sp_listen_set_reinput(sp_exc_input);
     return sp_app_init();
 }
 

@@ -593,6 +593,8 @@ void sp_listen_fini(void);
  * listener has room again, drop those that waited too long. */
 bool sp_listen_holding(void);
 void sp_listen_retry(void);
+typedef void (*sp_reinput_hook)(struct rte_mbuf *m, unsigned core);
+void sp_listen_set_reinput(sp_reinput_hook fn); /* loop.c: sp_exc_input */
 
 /* ---- flood.c ---- */
 /* The cores answer SYNs to port (host order) with cookies: SYN-ACK window. */
