@@ -77,12 +77,25 @@ void sp_listen_set_reinput(sp_reinput_hook fn)
     reinput = fn;
 }
 
+static void held_push(const struct held_frame *h) /* held_n < SP_HELD_MAX */
+{
+    held[(held_head + held_n++) % SP_HELD_MAX] = *h;
+}
+
+static struct held_frame held_pop(void) /* held_n > 0 */
+{
+    struct held_frame h = held[held_head];
+    held_head = (held_head + 1) % SP_HELD_MAX;
+    held_n--;
+    return h;
+}
+
 static bool hold(struct rte_mbuf *m, const struct sp_pkt *p, const struct sp_listener *l)
 {
     if (held_n == SP_HELD_MAX)
         return false;
-    held[(held_head + held_n++) % SP_HELD_MAX] =
-        (struct held_frame){.m = m, .t_ms = sp.now_ms, .listener = l->id, .core = p->rx_core};
+    held_push(&(struct held_frame){
+        .m = m, .t_ms = sp.now_ms, .listener = l->id, .core = p->rx_core});
     sp.cnt.syn_held++;
     return true;
 }
@@ -96,13 +109,11 @@ void sp_listen_retry(void)
 {
     /* Once each: a frame held again goes to the back. */
     for (uint32_t n = held_n; n > 0 && held_n > 0; n--) {
-        struct held_frame h = held[held_head];
-        held_head = (held_head + 1) % SP_HELD_MAX;
-        held_n--;
+        struct held_frame h = held_pop();
         struct sp_listener *l = sp_listener_get(h.listener);
         if (l != NULL && l->pending >= l->backlog) {
             if (sp.now_ms - h.t_ms < SP_HELD_MS) {
-                held[(held_head + held_n++) % SP_HELD_MAX] = h; /* still full */
+                held_push(&h); /* still full */
                 continue;
             }
             sp.cnt.syn_drop_backlog++;
@@ -327,11 +338,8 @@ void sp_listen_app_gone(struct sp_app *a)
 
 void sp_listen_fini(void)
 {
-    while (held_n > 0) {
-        rte_pktmbuf_free(held[held_head].m);
-        held_head = (held_head + 1) % SP_HELD_MAX;
-        held_n--;
-    }
+    while (held_n > 0)
+        rte_pktmbuf_free(held_pop().m);
     while (sp.listeners != NULL) {
         struct sp_listener *l = sp.listeners;
         sp.listeners = l->next;
