@@ -9,10 +9,7 @@
 # tasd (TAS_PMD=af_xdp, lib.sh).  Needs tasd: skipped in linux mode.
 . "$(dirname "$0")/lib.sh"
 tas_init t_afxdp
-if [[ $TAS_TEST_MODE != tasd ]]; then
-    echo "SKIP: t_afxdp runs tasd on af_xdp; nothing to do in linux mode"
-    exit 77
-fi
+tasd_only "t_afxdp runs tasd on af_xdp; nothing to do in linux mode"
 export TAS_PMD=af_xdp
 net_setup
 

@@ -6,10 +6,7 @@
 #   - tasd running: a connection to 127.0.0.1 goes to the kernel stack.
 . "$(dirname "$0")/lib.sh"
 tas_init t_fallback
-if [[ $TAS_TEST_MODE != tasd ]]; then
-    echo "SKIP: t_fallback checks the shim's behaviour without tasd"
-    exit 77
-fi
+tasd_only "t_fallback checks the shim's behaviour without tasd"
 net_create
 
 # shim CMD...: run in ns A under the shim with a run dir that does not exist.

@@ -15,10 +15,7 @@
 # tasd.  Needs tasd: skipped in linux mode.
 . "$(dirname "$0")/lib.sh"
 tas_init t_fpcores
-if [[ $TAS_TEST_MODE != tasd ]]; then
-    echo "SKIP: t_fpcores is about tasd's fast-path cores; nothing to do in linux mode"
-    exit 77
-fi
+tasd_only "t_fpcores is about tasd's fast-path cores; nothing to do in linux mode"
 # Queue pairs on a veth are af_packet's (af_xdp there has one queue:
 # doc/architecture.md), whatever TAS_PMD the suite runs with.
 export TAS_PMD=af_packet

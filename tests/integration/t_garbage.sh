@@ -10,10 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 tas_init t_garbage "$BIN/garbage_app" "$BIN/tcp_send" "$BIN/tcp_recv" "$BIN/echo_server" \
     "$BIN/echo_client"
-if [[ $TAS_TEST_MODE != tasd ]]; then
-    echo "SKIP: t_garbage tests tasd itself (TAS_TEST_MODE=$TAS_TEST_MODE)"
-    exit 77
-fi
+tasd_only "t_garbage tests tasd itself (TAS_TEST_MODE=$TAS_TEST_MODE)"
 net_setup
 
 MB=${TAS_GARBAGE_MB:-100}

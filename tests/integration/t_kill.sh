@@ -5,12 +5,9 @@
 # 30 MB transfer running at the same time completes byte for byte.
 . "$(dirname "$0")/lib.sh"
 tas_init t_kill
-if [[ $TAS_TEST_MODE != tasd ]]; then
-    # On Linux the kernel closes a killed process's sockets with FIN, not
-    # RST: the reset and tasctl checks are tasd's contract.
-    echo "SKIP: t_kill checks tasd's handling of a killed application"
-    exit 77
-fi
+# On Linux the kernel closes a killed process's sockets with FIN, not
+# RST: the reset and tasctl checks are tasd's contract.
+tasd_only "t_kill checks tasd's handling of a killed application"
 net_setup
 
 # The other application: receives 30 MB from the peer while the victim dies.

@@ -7,10 +7,7 @@
 # accepted (counted as ip_opts).  Needs tasd: skipped in linux mode.
 . "$(dirname "$0")/lib.sh"
 tas_init t_malformed
-if [[ $TAS_TEST_MODE != tasd ]]; then
-    echo "SKIP: t_malformed tests tasd's counters (TAS_TEST_MODE=$TAS_TEST_MODE)"
-    exit 77
-fi
+tasd_only "t_malformed tests tasd's counters (TAS_TEST_MODE=$TAS_TEST_MODE)"
 net_setup
 
 RAW=$TAS_LIB_DIR/raw_frames.py

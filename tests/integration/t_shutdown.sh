@@ -6,10 +6,7 @@
 # dir.  Needs tasd: skipped in linux mode.
 . "$(dirname "$0")/lib.sh"
 tas_init t_shutdown
-if [[ $TAS_TEST_MODE != tasd ]]; then
-    echo "SKIP: t_shutdown tests tasd itself"
-    exit 77
-fi
+tasd_only "t_shutdown tests tasd itself"
 net_setup
 
 # Two connections: one where the server under tasd blocks in read, one

@@ -8,10 +8,7 @@
 # tasd: skipped in linux mode.
 . "$(dirname "$0")/lib.sh"
 tas_init t_spthread "$BIN/echo_server" "$BIN/echo_client"
-if [[ $TAS_TEST_MODE != tasd ]]; then
-    echo "SKIP: t_spthread is about tasd's threads; nothing to do in linux mode"
-    exit 77
-fi
+tasd_only "t_spthread is about tasd's threads; nothing to do in linux mode"
 
 # sp_thread_of: the mode tasctl status --json reports
 sp_thread_of() {

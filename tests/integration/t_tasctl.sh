@@ -9,10 +9,7 @@
 # skipped in linux mode.
 . "$(dirname "$0")/lib.sh"
 tas_init t_tasctl
-if [[ $TAS_TEST_MODE != tasd ]]; then
-    echo "SKIP: tasctl needs tasd (TAS_TEST_MODE=$TAS_TEST_MODE)"
-    exit 77
-fi
+tasd_only "tasctl needs tasd (TAS_TEST_MODE=$TAS_TEST_MODE)"
 net_setup
 
 # json_ok CMD: tasctl CMD --json prints one valid JSON document
