@@ -10,7 +10,12 @@
 # tasd's thread wake-ups per RPC (from tasctl stats), and
 # saves the table under $BUILD/bench/results/.  A benchmark, not a test.
 #
-#   sudo bench/run.sh [-d SECONDS] [-c "1 16"] [-m "linux tasd"] [-s BYTES]
+#   sudo bench/run.sh [-d SECONDS] [-c "1 16"] [-m "linux tasd"] [-s BYTES] [-T THREADS]
+#
+# -T: the server is tests/integration/thread_server with THREADS worker
+# threads, each with its own SO_REUSEPORT listener and epoll set (each its
+# own context under tasd; TAS_THREAD_CTX=0 in the environment makes them
+# share one, for comparison).
 #   sudo bench/run.sh --matrix [bench/matrix.sh's options]
 #
 # Exits 1 if a mode could not be measured (the table then says why).
@@ -28,21 +33,27 @@ DURATION=10
 CONNS="1 16"
 MODES="linux tasd"
 SIZE=64
-while getopts "d:c:m:s:h" o; do
+THREADS=
+while getopts "d:c:m:s:T:h" o; do
     case $o in
     d) DURATION=$OPTARG ;;
     c) CONNS=$OPTARG ;;
     m) MODES=$OPTARG ;;
     s) SIZE=$OPTARG ;;
+    T) THREADS=$OPTARG ;;
     *)
-        echo "usage: $0 [-d SECONDS] [-c \"1 16\"] [-m \"linux tasd\"] [-s BYTES]"
+        echo "usage: $0 [-d SECONDS] [-c \"1 16\"] [-m \"linux tasd\"] [-s BYTES] [-T THREADS]"
         exit 2
         ;;
     esac
 done
 RPC=$BUILD/bench/rpc_echo
-tas_init bench "$BIN/echo_server" "$RPC"
-echo "RPC echo: $SIZE-B requests, one outstanding per connection, ${DURATION} s per point"
+SERVER=(echo_server --port 7000 --nodelay)
+[[ -n $THREADS ]] &&
+    SERVER=(thread_server --port 7000 --threads "$THREADS" --total 2000000000 --timeout 100000)
+tas_init bench "$BIN/${SERVER[0]}" "$RPC"
+echo "RPC echo: $SIZE-B requests, one outstanding per connection, ${DURATION} s per point," \
+    "server ${SERVER[0]}${THREADS:+ ($THREADS threads)}"
 
 declare -A RATE=() P50=() P99=() WAKE=() NOTE=()
 bench_failed=0
@@ -60,9 +71,9 @@ measure() {
     local words
     read -ra words <<<"$CONNS"
     start_bg "server_$mode" tasd -t $(((DURATION + 30) * ${#words[@]} + 60)) \
-        "$BIN/echo_server" --port 7000 --nodelay
+        "$BIN/${SERVER[0]}" "${SERVER[@]:1}"
     if ! wait_ready "server_$mode"; then
-        NOTE[$mode]="echo_server did not start"
+        NOTE[$mode]="${SERVER[0]} did not start"
         return 1
     fi
     for c in $CONNS; do
@@ -99,7 +110,7 @@ done
 table() {
     echo
     echo "RPC echo benchmark: $SIZE-B requests, closed loop, ${DURATION} s per point,"
-    echo "server: echo_server in ns A, client: rpc_echo on Linux in ns B ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs)"
+    echo "server: ${SERVER[0]}${THREADS:+ ($THREADS threads)} in ns A, client: rpc_echo on Linux in ns B ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs)"
     printf '%-6s | %12s %12s %7s | %16s %16s | %10s %10s\n' conns "Linux req/s" "tasd req/s" \
         ratio "Linux p50/p99 us" "tasd p50/p99 us" "p50 ratio" "p99 ratio"
     local c

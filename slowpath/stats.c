@@ -95,6 +95,7 @@ static struct json_object *conn_json(const struct sp_conn *c)
     cm_json_str(j, "local", w.local);
     cm_json_str(j, "remote", w.remote);
     cm_json_u64(j, "app", c->app != NULL ? c->app->id : 0);
+    cm_json_add(j, "ctx", c->oapp != NULL ? json_object_new_uint64(c->ctx) : NULL);
     cm_json_u64(j, "core", c->core);
     cm_json_u64(j, "rx_bytes", w.rx);
     cm_json_u64(j, "tx_acked", c->tx_acked_total);

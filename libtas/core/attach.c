@@ -52,7 +52,8 @@ int tc_sock_attach(struct tc_sock *s)
         }
         s->attach_serial = a.opaque;
         s->attach_wait = true;
-        int r = tc_sp_post(TAS_SPIN_ATTACH, &a, sizeof(a));
+        tc_sock_set_qc(s, tc_qc_mine()); /* tasd gives it to this context */
+        int r = tc_sp_post(s->qc, TAS_SPIN_ATTACH, &a, sizeof(a));
         if (r != 0) {
             s->attach_wait = false;
             return r;
@@ -62,7 +63,7 @@ int tc_sock_attach(struct tc_sock *s)
     tc_deadline_ms(&dl, ATTACH_TIMEOUT_MS);
     int r;
     do
-        r = tc_wait(attach_done, s, &dl, NULL, 0, NULL);
+        r = tc_wait(tc_qc_bit(s->qc), attach_done, s, &dl, NULL, 0, NULL);
     while (r == -EINTR);
     if (s->attach_wait && c->state == TC_CTX_READY)
         return -ETIMEDOUT; /* tried again on the next call */

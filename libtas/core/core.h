@@ -10,7 +10,10 @@
  *              system-call bootstrap for calls made while resolving; both
  *              layers call them
  *   clock.c    the monotonic clock and deadlines
- *   ctx.c      the process's one context and its lock; the hooks
+ *   ctx.c      the process's registration and its lock; the hooks
+ *   msgio.c    one message on app.sock, with its descriptors
+ *   qctx.c     contexts: each thread's own queues and eventfd, made on its
+ *              first socket call, reused once the thread exits
  *   wake.c     the threads asleep in tc_wait() and waking them
  *   post.c     entries the library produces (sp_in, fp_in) and doorbells
  *   sock.c     socket objects: lifetime, flows, the lists they are on
@@ -26,9 +29,11 @@
  *   ready.c    poll bits of a socket, from its state (pure)
  *   ring.c     copies in and out of a ring buffer with wrap-around (pure)
  *
- * Locking: one mutex per process (tc_lock) protects the context, its queues
- * and every socket object, and the POSIX layer's objects too.  Only the fd
- * table is read without it.  Internal functions return 0 or -errno.
+ * Locking: one mutex per process (tc_lock) protects the registration, every
+ * context and its queues, every socket object, and the POSIX layer's
+ * objects too.  Only the fd table is read without it.  (Each thread has
+ * its own context, so tasd wakes the thread whose connections changed; the
+ * lock is the next thing to split.)  Internal functions return 0 or -errno.
  * Names: tc_ for the core's functions and types, tp_ for the POSIX
  * layer's, tas_ only for the public API (libtas.h).
  */
@@ -192,6 +197,10 @@ struct tc_sock {
     struct tc_sock *pnext;
     bool pending;
 
+    /* The context tasd tells about it (its listener, its connection
+     * request, its flow) and that its entries go on (qctx.c). */
+    struct tc_qctx *qc;
+
     /* Flow. */
     bool flow_live; /* the flow table maps flow -> this socket */
     uint32_t flow, gen;
@@ -262,6 +271,7 @@ struct tc_stats {
     uint64_t sp_overflow;  /* sp_in entries that had to wait for space */
     uint64_t fp_full;      /* fp_in queue full when flushing */
     uint64_t idle_asked;   /* TAS_FPIN_IDLE sent (idle.c) */
+    uint64_t stale_ctx;    /* fp updates on a context a flow left */
 };
 
 #define TC_MAX_MAPS 16 /* regions of other applications we keep mapped */
@@ -276,10 +286,26 @@ struct tc_map {
 struct tc_waiter;
 struct tc_stash;
 
+#define TC_MAX_QC 64 /* contexts per process (a bit each in wait masks) */
+
+/* A context: one thread's queues to and from tasd, and the eventfd tasd
+ * writes when they have something and the context is armed (qctx.c). */
+struct tc_qctx {
+    uint32_t id;  /* tasd's index (TAS_MSG_CTX) */
+    uint32_t idx; /* in tc_ctx.qc[]: its bit in wait masks */
+    int efd;
+    bool owned;   /* a live thread's own */
+    bool leader;  /* a thread sleeps on efd for it (wait.c) */
+    struct tas_ctx_hdr *chdr;
+    struct tas_q sp_in, sp_out;
+    struct tas_q fp_in[TAS_MAX_FP_CORES], fp_out[TAS_MAX_FP_CORES];
+    struct tas_parkq sp_over; /* sp_in entries waiting for room (post.c) */
+};
+
 struct tc_ctx {
     pthread_mutex_t lock;
     int state; /* enum tc_ctx_state */
-    int app_fd, sp_db_fd, efd;
+    int app_fd, sp_db_fd;
     int fp_db_fd[TAS_MAX_FP_CORES];
     char app_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
     void *region;
@@ -290,10 +316,10 @@ struct tc_ctx {
     const struct tas_global *global;
     size_t global_size;
     struct tas_region_hdr hdr; /* private copy, validated */
-    uint32_t ctx_id;
-    struct tas_ctx_hdr *chdr;
-    struct tas_q sp_in, sp_out;
-    struct tas_q fp_in[TAS_MAX_FP_CORES], fp_out[TAS_MAX_FP_CORES];
+    struct tc_qctx *qc[TC_MAX_QC]; /* qc[0]: made at registration */
+    uint32_t n_qc;
+    uint32_t qc_share;    /* contexts ran out: next one threads share */
+    bool thread_ctx;      /* TAS_THREAD_CTX != 0: a context per thread */
 
     struct tc_sock **flows; /* max_flows entries */
     uint32_t flows_n;       /* entries of flows */
@@ -301,7 +327,6 @@ struct tc_ctx {
     struct tc_sock *listeners;
     struct tc_sock *pending;
     struct tc_sock *dirty;
-    struct tas_parkq sp_over; /* sp_in entries waiting for room (post.c) */
     struct tc_stash *stash;
     uint32_t n_stash;
     uint64_t next_serial;
@@ -313,8 +338,7 @@ struct tc_ctx {
     struct timespec iepoch_at;
     int idle_ms;            /* TAS_IDLE_MS; 0: never */
 
-    /* wait.c */
-    bool leader;
+    /* wait.c, wake.c */
     struct tc_waiter *waiters;
 
     struct tc_stats stats;
@@ -329,6 +353,7 @@ TAS_HIDDEN extern struct tc_ctx tc_ctx;
  * registration (hooks.c).  Any may be NULL. */
 struct tc_hooks {
     void (*sock_changed)(struct tc_sock *s);  /* s->watchers set, s changed */
+    void (*sock_moved)(struct tc_sock *s); /* s->watchers set, s->qc changed */
     void (*sock_gone)(struct tc_sock *s);     /* s is about to be freed */
     void (*listener_lost)(struct tc_sock *s); /* tasd exited under it */
     void (*fd_own)(int fd);    /* a descriptor of the core's own, now open */
@@ -348,6 +373,30 @@ TAS_HIDDEN bool tc_foreign(void);
 TAS_HIDDEN void tc_own_fd(int fd);       /* fd is the core's own */
 TAS_HIDDEN void tc_own_fd_close(int fd); /* close one of them */
 
+/* ------------------------------------------------------------------ qctx.c */
+
+/* Registration lock held, or the context being made: a context tasd gave
+ * (its index, its eventfd).  Its index in tc_ctx.qc[], or -errno. */
+TAS_HIDDEN int tc_qc_add(uint32_t id, int efd);
+/* Lock held, registered: the calling thread's context, made on its first
+ * call (CTX_NEW), or one it shares when tasd gave no more.  NULL if the
+ * process is not registered. */
+TAS_HIDDEN struct tc_qctx *tc_qc_mine(void);
+/* The calling thread's context if it has one (no registration). */
+TAS_HIDDEN struct tc_qctx *tc_qc_peek(void);
+TAS_HIDDEN uint64_t tc_qc_bit(const struct tc_qctx *q); /* 0 for NULL */
+TAS_HIDDEN uint64_t tc_qc_all(void);                  /* every context's bit */
+/* Forget every context (a fork child; tasd's exit keeps them). */
+TAS_HIDDEN void tc_qc_forget_all(void);
+
+/* ----------------------------------------------------------------- msgio.c */
+
+/* One app.sock message (tas/msg.h).  recv: up to max_fds descriptors that
+ * came with it in fds (*n_fds); a reply's negative status is the result. */
+TAS_HIDDEN int tc_msg_send(int fd, const struct tas_msg *m);
+TAS_HIDDEN int tc_msg_recv(int fd, struct tas_msg *m, int *fds, int max_fds, int *n_fds);
+TAS_HIDDEN void tc_close_fds(int *fds, int n);
+
 /* ----------------------------------------------------------------- clock.c */
 
 TAS_HIDDEN void tc_now(struct timespec *ts);
@@ -359,10 +408,15 @@ TAS_HIDDEN int tc_ms_left(const struct timespec *deadline); /* NULL: -1 */
 /* ------------------------------------------------------------------ wake.c */
 
 TAS_HIDDEN int tc_wake_fd(void);      /* this thread's wake eventfd, or -1 */
-TAS_HIDDEN void tc_wake_list(void);   /* lock held: this thread sleeps */
+/* Lock held: this thread sleeps, for the contexts in want. */
+TAS_HIDDEN void tc_wake_list(uint64_t want);
 TAS_HIDDEN void tc_wake_unlist(void); /* ... and is awake again */
 TAS_HIDDEN void tc_wake_all(void);
-TAS_HIDDEN void tc_wake_one(void); /* the first listed waiter */
+/* Wake waiters that wait for one of the contexts in bits (entries from
+ * them were applied). */
+TAS_HIDDEN void tc_wake_for(uint64_t bits);
+/* The first listed waiter for each context in bits: it leads it now. */
+TAS_HIDDEN void tc_wake_one_for(uint64_t bits);
 TAS_HIDDEN void tc_wake_atfork_child(void);
 TAS_HIDDEN void tc_eventfd_drain(int fd);
 
@@ -380,6 +434,7 @@ TAS_HIDDEN bool tc_register(uint64_t token, uint32_t parent);
 TAS_HIDDEN void tc_reg_lock(void);
 TAS_HIDDEN void tc_reg_unlock(void);
 TAS_HIDDEN void tc_reg_lock_reset(void); /* fork() child */
+
 /* Locks held: TAS_MSG_FORK.  The token, or 0. */
 TAS_HIDDEN uint64_t tc_fork_request(uint32_t flags);
 /* Lock held: TAS_MSG_FORK_DONE. */
@@ -396,7 +451,9 @@ TAS_HIDDEN void tc_fork_watch(void); /* install the atfork handlers, once */
 
 /* ------------------------------------------------------------------ post.c */
 
-TAS_HIDDEN int tc_sp_post(uint8_t type, const void *body, size_t len);
+/* An entry for the slow path on q's sp_in (NULL: the caller's context);
+ * tasd answers on the same context. */
+TAS_HIDDEN int tc_sp_post(struct tc_qctx *q, uint8_t type, const void *body, size_t len);
 TAS_HIDDEN void tc_sp_flush(void);
 TAS_HIDDEN void tc_sock_mark_dirty(struct tc_sock *s);
 TAS_HIDDEN void tc_sock_cork(struct tc_sock *s, bool on);
@@ -438,6 +495,7 @@ TAS_HIDDEN struct tc_sock *tc_sock_new(void);
 TAS_HIDDEN void tc_sock_get(struct tc_sock *s);
 TAS_HIDDEN void tc_sock_put(struct tc_sock *s);
 TAS_HIDDEN void tc_sock_changed(struct tc_sock *s);
+TAS_HIDDEN void tc_sock_set_qc(struct tc_sock *s, struct tc_qctx *q);
 TAS_HIDDEN void tc_mark_need_attach(struct tc_sock *s);
 TAS_HIDDEN bool tc_bufs_valid(const struct tas_conn_bufs *b);
 /* Point s at the rings and TCP_INFO of slot b->slot of a region. */
@@ -503,9 +561,12 @@ enum {
 };
 
 /* With tc_lock held: wait until cond(arg), the deadline (NULL = none), a
- * signal (-EINTR), or an event on extra[] (revents filled in). */
-TAS_HIDDEN int tc_wait(tc_cond_fn cond, void *arg, const struct timespec *deadline,
-                       struct pollfd *extra, nfds_t n_extra, const sigset_t *mask);
+ * signal (-EINTR), or an event on extra[] (revents filled in).  want: the
+ * contexts (tc_qc_bit) whose entries may make cond true; the caller's own
+ * is always watched. */
+TAS_HIDDEN int tc_wait(uint64_t want, tc_cond_fn cond, void *arg,
+                       const struct timespec *deadline, struct pollfd *extra,
+                       nfds_t n_extra, const sigset_t *mask);
 TAS_HIDDEN bool tc_restart_signals(void);
 
 #endif /* LIBTAS_CORE_H */

@@ -1,10 +1,11 @@
-/* ctx.c - the process's one context, its lock, and what the core tells the
- * layer above.
+/* ctx.c - the process's registration with tasd, its lock, and what the
+ * core tells the layer above.
  *
- * One context per process in this version: every thread shares it under
- * tc_lock, so each queue still has exactly one producer and one consumer.
- * register.c fills it in, alive.c notices tasd's exit, fork.c starts a
- * child's afresh.
+ * struct tc_ctx is what the process shares: the region, the sockets, the
+ * flow table, and its contexts (one per thread, qctx.c).  Every thread
+ * works on it under tc_lock, so each queue still has exactly one producer
+ * and one consumer.  register.c fills it in, alive.c notices tasd's exit,
+ * fork.c starts a child's afresh.
  *
  * The core (this file and the others that know nothing of descriptors)
  * reports to the POSIX layer above it through the hooks the latter sets
@@ -24,7 +25,6 @@ struct tc_ctx tc_ctx = {
     .app_fd = -1,
     .region_fd = -1,
     .sp_db_fd = -1,
-    .efd = -1,
     .fp_db_fd = {-1, -1, -1, -1, -1, -1, -1, -1},
     .fallback_ok = true,
 };

@@ -1,10 +1,12 @@
 /* events.c - applying what tasd tells the application.
  *
- * tc_process() drains the context's sp_out queue (slow path: LISTEN_DONE,
- * NEW_CONN, CONNECTED, RESET, CLOSED; ATTACHED and DETACHED go to attached.c)
- * and then each fp_out[c] queue (fast path: FPOUT_UPDATE; FPOUT_SYNC to
- * attached.c) in batches, and applies every entry to the socket it
- * names.  Everything in these entries comes from shared memory and is
+ * tc_process() drains, for each of the process's contexts (qctx.c), its
+ * sp_out queue (slow path: LISTEN_DONE, NEW_CONN, CONNECTED, RESET, CLOSED;
+ * ATTACHED and DETACHED go to attached.c) and then each fp_out[c] queue
+ * (fast path: FPOUT_UPDATE; FPOUT_SYNC to attached.c) in batches, and
+ * applies every entry to the socket it names.  A connection tasd announces
+ * on a context belongs to that context; the threads waiting for a context
+ * whose entries were applied are woken (wake.c).  Everything in these entries comes from shared memory and is
  * checked first: ids in range, generation current, ring offsets inside the
  * region's buffer area, byte counts within the ring.  A bad entry is counted
  * and ignored.
@@ -57,7 +59,7 @@ static void on_listen_done(const struct tas_spout_listen_done *e)
         /* Closed while we waited: give the listener back. */
         if (e->status == 0) {
             struct tas_spin_unlisten u = {.listener = e->listener};
-            tc_sp_post(TAS_SPIN_UNLISTEN, &u, sizeof(u));
+            tc_sp_post(s->qc, TAS_SPIN_UNLISTEN, &u, sizeof(u));
         }
     } else if (e->status == 0) {
         s->state = TC_SS_LISTENING;
@@ -71,13 +73,13 @@ static void on_listen_done(const struct tas_spout_listen_done *e)
     tc_sock_put(s);
 }
 
-static void abort_flow(uint32_t flow, uint32_t gen)
+static void abort_flow(struct tc_qctx *q, uint32_t flow, uint32_t gen)
 {
     struct tas_spin_flow a = {.flow = flow, .gen = gen};
-    tc_sp_post(TAS_SPIN_ABORT, &a, sizeof(a));
+    tc_sp_post(q, TAS_SPIN_ABORT, &a, sizeof(a));
 }
 
-static void on_new_conn(const struct tas_spout_new_conn *e)
+static void on_new_conn(struct tc_qctx *q, const struct tas_spout_new_conn *e)
 {
     struct tc_ctx *c = &tc_ctx;
     struct tc_sock *l = tc_listener_find(e->listener);
@@ -86,20 +88,21 @@ static void on_new_conn(const struct tas_spout_new_conn *e)
         !tc_bufs_valid(&e->bufs)) {
         c->stats.bad_entries++;
         if (e->flow < c->hdr.max_flows)
-            abort_flow(e->flow, e->gen);
+            abort_flow(q, e->flow, e->gen);
         return;
     }
     if (l == NULL || l->app_closed || l->rd_shut) {
         /* The listener is gone: tasd handed us a connection nobody will take. */
         c->stats.orphan_conns++;
-        abort_flow(e->flow, e->gen);
+        abort_flow(q, e->flow, e->gen);
         return;
     }
     struct tc_sock *s = tc_sock_new();
     if (s == NULL) {
-        abort_flow(e->flow, e->gen);
+        abort_flow(q, e->flow, e->gen);
         return;
     }
+    s->qc = q; /* where its flow's entries come */
     if (tc_flow_install(s, e->flow, e->gen, &e->bufs, e->fp_core, e->mss) != 0) {
         tc_sock_put(s);
         c->stats.bad_entries++;
@@ -130,7 +133,7 @@ static int install(struct tc_sock *s, const struct tas_spout_connected *e)
     return r;
 }
 
-static void on_connected(const struct tas_spout_connected *e)
+static void on_connected(struct tc_qctx *q, const struct tas_spout_connected *e)
 {
     struct tc_ctx *c = &tc_ctx;
     struct tc_sock *s = tc_pending_take(e->opaque);
@@ -138,7 +141,7 @@ static void on_connected(const struct tas_spout_connected *e)
     if (s == NULL || s->state != TC_SS_CONNECTING) {
         c->stats.unknown_opaque++;
         if (e->status == 0 && e->flow < c->hdr.max_flows)
-            abort_flow(e->flow, e->gen);
+            abort_flow(q, e->flow, e->gen);
         if (s != NULL)
             tc_sock_put(s);
         return;
@@ -149,7 +152,7 @@ static void on_connected(const struct tas_spout_connected *e)
     } else if (install(s, e) != 0) {
         c->stats.bad_entries++;
         if (e->flow < c->hdr.max_flows && tc_flow_lookup(e->flow, e->gen) == NULL)
-            abort_flow(e->flow, e->gen);
+            abort_flow(q, e->flow, e->gen);
         s->state = TC_SS_CLOSED;
         s->so_error = EPROTO;
     } else {
@@ -159,7 +162,7 @@ static void on_connected(const struct tas_spout_connected *e)
         s->local.sin_port = htons(e->local_port);
         if (s->app_closed) { /* close() raced the handshake */
             struct tas_spin_flow cl = {.flow = e->flow, .gen = e->gen};
-            tc_sp_post(TAS_SPIN_CLOSE, &cl, sizeof(cl));
+            tc_sp_post(s->qc, TAS_SPIN_CLOSE, &cl, sizeof(cl));
         } else if (s->keepalive) {
             tc_post_keepalive(s);
         }
@@ -206,14 +209,14 @@ static void on_closed(const struct tas_spout_closed *e)
     tc_flow_release(s);
 }
 
-static int process_sp(void)
+static int process_sp(struct tc_qctx *q)
 {
     struct tc_ctx *c = &tc_ctx;
     uint8_t body[TAS_QE_BODY] __attribute__((aligned(8)));
     int n = 0;
 
     for (uint32_t i = 0; i <= c->hdr.q_ents; i++) {
-        uint8_t t = tas_q_get(&c->sp_out, body);
+        uint8_t t = tas_q_get(&q->sp_out, body);
         if (t == 0)
             break;
         n++;
@@ -222,10 +225,10 @@ static int process_sp(void)
             on_listen_done((const void *)body);
             break;
         case TAS_SPOUT_NEW_CONN:
-            on_new_conn((const void *)body);
+            on_new_conn(q, (const void *)body);
             break;
         case TAS_SPOUT_CONNECTED:
-            on_connected((const void *)body);
+            on_connected(q, (const void *)body);
             break;
         case TAS_SPOUT_RESET:
             on_reset((const void *)body);
@@ -370,7 +373,7 @@ static void stash_apply(struct tc_sock *s)
     }
 }
 
-static int process_fp(uint32_t core)
+static int process_fp(struct tc_qctx *q, uint32_t core)
 {
     struct tc_ctx *c = &tc_ctx;
     uint8_t body[TAS_QE_BODY] __attribute__((aligned(8)));
@@ -379,7 +382,7 @@ static int process_fp(uint32_t core)
     for (uint32_t i = 0; i <= c->hdr.q_ents; i++) {
         /* (the larger of its two entries: copy no more) */
         static_assert(sizeof(struct tas_fpout) <= sizeof(struct tas_fpout_sync), "larger");
-        uint8_t t = tas_q_get_n(&c->fp_out[core], body, sizeof(struct tas_fpout_sync));
+        uint8_t t = tas_q_get_n(&q->fp_out[core], body, sizeof(struct tas_fpout_sync));
         if (t == 0)
             break;
         n++;
@@ -396,11 +399,13 @@ static int process_fp(uint32_t core)
         struct tas_fpout u;
         memcpy(&u, body, sizeof(u));
         struct tc_sock *s = tc_flow_lookup(u.flow, u.gen);
-        if (s == NULL && tas_q_ready(&c->sp_out)) {
-            n += process_sp();
+        if (s == NULL && tas_q_ready(&q->sp_out)) {
+            n += process_sp(q);
             s = tc_flow_lookup(u.flow, u.gen);
         }
-        if (s != NULL)
+        if (s != NULL && s->qc != q && s->qc != NULL)
+            c->stats.stale_ctx++; /* it moved: the SYNC there said it all */
+        else if (s != NULL)
             apply_update(s, &u);
         else if (u.flow < c->hdr.max_flows)
             stash(&u);
@@ -410,11 +415,13 @@ static int process_fp(uint32_t core)
     return n;
 }
 
-/* With the lock held: post what is pending, apply what tasd sent.  Returns
- * the number of entries applied; wakes sleeping threads if there were any. */
+/* With the lock held: post what is pending, apply what tasd sent on every
+ * context.  Returns the number of entries applied; wakes the threads
+ * sleeping for the contexts that had any. */
 int tc_process(void)
 {
     struct tc_ctx *c = &tc_ctx;
+    uint64_t woke = 0;
     int n = 0;
 
     if (c->state != TC_CTX_READY)
@@ -423,11 +430,17 @@ int tc_process(void)
         tc_sp_flush();
         tc_fp_flush();
     }
-    n += process_sp();
-    for (uint32_t core = 0; core < c->hdr.n_fp; core++)
-        n += process_fp(core);
-    if (n > 0)
-        tc_wake_all(); /* other threads may be waiting for these */
+    for (uint32_t i = 0; i < c->n_qc; i++) {
+        struct tc_qctx *q = c->qc[i];
+        int k = process_sp(q);
+        for (uint32_t core = 0; core < c->hdr.n_fp; core++)
+            k += process_fp(q, core);
+        if (k > 0)
+            woke |= tc_qc_bit(q);
+        n += k;
+    }
+    if (woke != 0)
+        tc_wake_for(woke); /* other threads may be waiting for these */
     else
         tc_ctx_check_alive(false);
     return n;

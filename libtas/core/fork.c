@@ -49,7 +49,9 @@ static void atfork_child(void)
     tc_inherit(keep);
     tc_own_fd_close(c->app_fd);
     tc_own_fd_close(c->sp_db_fd);
-    tc_own_fd_close(c->efd);
+    tc_qc_forget_all(); /* the parent's threads' contexts */
+    for (struct tc_sock *s = c->all; s != NULL; s = s->all_next)
+        tc_sock_set_qc(s, NULL);
     for (int i = 0; i < TAS_MAX_FP_CORES; i++)
         tc_own_fd_close(c->fp_db_fd[i]);
     /* Inherited connections keep their rings in the parent's region: the
@@ -80,8 +82,9 @@ static void atfork_child(void)
     uint64_t serial = c->next_serial;
     bool fallback_ok = c->fallback_ok, pend = c->attach_pending;
     int spin = c->spin_us, idle_ms = c->idle_ms;
+    bool thread_ctx = c->thread_ctx;
     memset((char *)c + sizeof(c->lock), 0, sizeof(*c) - sizeof(c->lock));
-    c->app_fd = c->sp_db_fd = c->efd = c->region_fd = -1;
+    c->app_fd = c->sp_db_fd = c->region_fd = -1;
     for (int i = 0; i < TAS_MAX_FP_CORES; i++)
         c->fp_db_fd[i] = -1;
     memcpy(c->maps, maps, sizeof(maps));
@@ -97,6 +100,7 @@ static void atfork_child(void)
     c->fallback_ok = fallback_ok;
     c->spin_us = spin;
     c->idle_ms = idle_ms;
+    c->thread_ctx = thread_ctx;
     tc_idle_reset();
     c->state = TC_CTX_NONE;
     if (!keep)
@@ -104,6 +108,8 @@ static void atfork_child(void)
     /* Claim what the parent recorded for us, before anything else. */
     bool claimed = tc_register(fork_token, fork_parent);
     if (c->state == TC_CTX_READY && claimed) {
+        for (struct tc_sock *s = c->all; s != NULL; s = s->all_next)
+            tc_sock_set_qc(s, c->qc[0]);
         tc_inherit_release_unheld();
         return;
     }

@@ -100,7 +100,7 @@ void tc_inherit(bool keep)
 void tc_inherit_release_unheld(void)
 {
     for (uint32_t i = 0; i < n_unheld; i++)
-        tc_sp_post(TAS_SPIN_CLOSE, &unheld[i], sizeof(unheld[i]));
+        tc_sp_post(NULL, TAS_SPIN_CLOSE, &unheld[i], sizeof(unheld[i]));
     free(unheld);
     unheld = NULL;
     n_unheld = 0;

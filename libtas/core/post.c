@@ -1,14 +1,15 @@
 /* post.c - entries the library sends to tasd, and its doorbells.
  *
  * Requests for the slow path (listen, connect, accepted, close, ...) go on
- * the context's sp_in queue, followed every time by a write to the slow-path
- * doorbell.  If sp_in is full they wait, in order, on a private overflow
+ * the sp_in queue of the socket's context (qctx.c), followed every time by
+ * a write to the slow-path doorbell.  If sp_in is full they wait, in order, on a private overflow
  * list (tas/parkq.h, the slow path's own for sp_out) that is retried on
  * every later call and before sleeping.
  *
  * Data progress for the fast path ("wrote N bytes", "consumed N bytes") is
  * kept per socket (pend_tx, pend_rx) and coalesced into one TAS_FPIN_UPDATE
- * on the flow's core queue fp_in[fp_core].  A socket with unposted progress
+ * on its context's queue for the flow's core, fp_in[fp_core]: one queue
+ * per flow, so the fast path sees its entries in order.  A socket with unposted progress
  * is on the dirty list until its entry fits: an update is never dropped.
  * After a batch, each core written to is kicked if it sleeps.  A corked
  * socket's entries carry TAS_FPIN_MORE (TCP_CORK, or its last write had
@@ -29,7 +30,7 @@ static void ring_doorbell(int fd)
         (void)!real_write(fd, &one, sizeof(one));
 }
 
-int tc_sp_post(uint8_t type, const void *body, size_t len)
+int tc_sp_post(struct tc_qctx *q, uint8_t type, const void *body, size_t len)
 {
     struct tc_ctx *c = &tc_ctx;
 
@@ -37,8 +38,10 @@ int tc_sp_post(uint8_t type, const void *body, size_t len)
         return 0; /* tasd is gone: nobody to tell */
     if (len > TAS_QE_BODY)
         return -EINVAL;
+    if (q == NULL && (q = tc_qc_mine()) == NULL)
+        return 0;
     tc_sp_flush();
-    int r = tas_parkq_put(&c->sp_over, &c->sp_in, type, body, len, UINT32_MAX);
+    int r = tas_parkq_put(&q->sp_over, &q->sp_in, type, body, len, UINT32_MAX);
     if (r < 0)
         return r;
     if (r == 0)
@@ -50,14 +53,18 @@ int tc_sp_post(uint8_t type, const void *body, size_t len)
 void tc_sp_flush(void)
 {
     struct tc_ctx *c = &tc_ctx;
+    bool rung = false;
 
-    if (tas_parkq_empty(&c->sp_over))
-        return;
-    if (c->state != TC_CTX_READY) {
-        tas_parkq_clear(&c->sp_over); /* nobody to tell */
-        return;
+    for (uint32_t i = 0; i < c->n_qc; i++) {
+        struct tc_qctx *q = c->qc[i];
+        if (tas_parkq_empty(&q->sp_over))
+            continue;
+        if (c->state != TC_CTX_READY)
+            tas_parkq_clear(&q->sp_over); /* nobody to tell */
+        else if (tas_parkq_flush(&q->sp_over, &q->sp_in) > 0)
+            rung = true;
     }
-    if (tas_parkq_flush(&c->sp_over, &c->sp_in) > 0)
+    if (rung)
         ring_doorbell(c->sp_db_fd);
 }
 
@@ -100,10 +107,10 @@ static int post_ctrl_now(struct tc_sock *s, uint8_t type, uint32_t how)
 {
     if (type == TAS_SPIN_SHUTDOWN) {
         struct tas_spin_shutdown m = {.flow = s->flow, .gen = s->gen, .how = how};
-        return tc_sp_post(type, &m, sizeof(m));
+        return tc_sp_post(s->qc, type, &m, sizeof(m));
     }
     struct tas_spin_flow m = {.flow = s->flow, .gen = s->gen};
-    return tc_sp_post(type, &m, sizeof(m));
+    return tc_sp_post(s->qc, type, &m, sizeof(m));
 }
 
 /* CLOSE, SHUTDOWN or ABORT for the socket's flow, after its pending data. */
@@ -155,8 +162,8 @@ void tc_fp_flush(void)
     }
     while (*pp != NULL) {
         struct tc_sock *s = *pp;
-        if (s->flow_live && has_pending(s)) {
-            struct tas_q *q = &c->fp_in[s->fp_core];
+        if (s->flow_live && has_pending(s) && s->qc != NULL) {
+            struct tas_q *q = &s->qc->fp_in[s->fp_core];
             struct tas_fpin *e = tas_q_slot(q);
             if (e == NULL) { /* full: stays dirty, retried later */
                 c->stats.fp_full++;
@@ -199,7 +206,12 @@ void tc_fp_flush(void)
 
 bool tc_post_pending(void)
 {
-    return !tas_parkq_empty(&tc_ctx.sp_over) || tc_ctx.dirty != NULL;
+    if (tc_ctx.dirty != NULL)
+        return true;
+    for (uint32_t i = 0; i < tc_ctx.n_qc; i++)
+        if (!tas_parkq_empty(&tc_ctx.qc[i]->sp_over))
+            return true;
+    return false;
 }
 
 /* SO_KEEPALIVE and the TCP_KEEP* values for the socket's flow (what the
@@ -215,5 +227,5 @@ int tc_post_keepalive(struct tc_sock *s)
     k.cnt = s->ka_cnt > 0 ? s->ka_cnt : 9;
     if (!s->keepalive)
         k.idle_s = 0;
-    return tc_sp_post(TAS_SPIN_KEEPALIVE, &k, sizeof(k));
+    return tc_sp_post(s->qc, TAS_SPIN_KEEPALIVE, &k, sizeof(k));
 }

@@ -6,7 +6,8 @@
  * HELLO -> WELCOME with the region memfd, the slow-path doorbell, the global
  * page memfd and one doorbell per fast-path core; then CTX_NEW -> CTX with
  * the context's eventfd (sent right behind HELLO, so both answers come in
- * one round trip).  The region header is checked before anything in it
+ * one round trip; qctx.c asks for the other threads' contexts).  The
+ * region header is checked before anything in it
  * is used, and a private copy is kept.  A fork() child and an exec()ed
  * program say HELLO with the token tasd gave their parent (fork.c, exec),
  * to claim the connections it recorded for them.  FORK and FORK_DONE are
@@ -37,58 +38,6 @@ static int said_unreachable;
 
 /* ------------------------------------------------------------ messages */
 
-/* Receive one message and the descriptors that come with it. */
-static int recv_msg(int fd, struct tas_msg *m, int *fds, int max_fds, int *n_fds)
-{
-    union {
-        char buf[CMSG_SPACE(sizeof(int) * (3 + TAS_MAX_FP_CORES))];
-        struct cmsghdr align;
-    } cbuf;
-    struct iovec iov = {m, sizeof(*m)};
-    struct msghdr mh = {.msg_iov = &iov,
-                        .msg_iovlen = 1,
-                        .msg_control = cbuf.buf,
-                        .msg_controllen = sizeof(cbuf.buf)};
-
-    *n_fds = 0;
-    ssize_t r = real_recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-    if (r < 0)
-        return errno == EAGAIN ? -ETIMEDOUT : -errno;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-            continue;
-        int n = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-        int *p = (int *)CMSG_DATA(c);
-        for (int i = 0; i < n; i++) {
-            if (*n_fds < max_fds)
-                fds[(*n_fds)++] = p[i];
-            else
-                real_close(p[i]);
-        }
-    }
-    int err = 0;
-    if (r == 0)
-        err = -ECONNRESET;
-    else if ((size_t)r != sizeof(*m) || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
-        err = -EPROTO;
-    else if (m->status < 0)
-        err = m->status;
-    if (err != 0) {
-        for (int i = 0; i < *n_fds; i++)
-            real_close(fds[i]);
-        *n_fds = 0;
-    }
-    return err;
-}
-
-static int send_full(int fd, const struct tas_msg *m)
-{
-    ssize_t r = real_sendto(fd, m, sizeof(*m), MSG_NOSIGNAL, NULL, 0);
-    if (r < 0)
-        return -errno;
-    return (size_t)r == sizeof(*m) ? 0 : -EPROTO;
-}
-
 /* token, parent: HELLO as the program a fork() or exec() of that
  * application started, claiming what tasd recorded for it (0: none). */
 static int send_msg(int fd, uint32_t type, uint64_t token, uint32_t parent)
@@ -98,10 +47,7 @@ static int send_msg(int fd, uint32_t type, uint64_t token, uint32_t parent)
         m.token = token;
         m.parent_app = parent;
     }
-    ssize_t r = real_sendto(fd, &m, sizeof(m), MSG_NOSIGNAL, NULL, 0);
-    if (r < 0)
-        return -errno;
-    return (size_t)r == sizeof(m) ? 0 : -EPROTO;
+    return tc_msg_send(fd, &m);
 }
 
 /* ------------------------------------------------------------ the region */
@@ -149,41 +95,6 @@ static const char *check_region(const struct tas_region_hdr *h, const struct tas
     return NULL;
 }
 
-static void close_fds(int *fds, int n)
-{
-    for (int i = 0; i < n; i++)
-        if (fds[i] >= 0)
-            real_close(fds[i]);
-}
-
-/* The context's header and queues in the mapped region (c->region,
- * c->ctx_id and the checked header c->hdr are set). */
-static void ctx_queues(struct tc_ctx *c)
-{
-    const struct tas_region_hdr *h = &c->hdr;
-    uint8_t *region = c->region;
-    uint32_t x = c->ctx_id;
-    c->chdr = tas_ctx_hdr(region, h->ctx_off, h->ctx_stride, x);
-    tas_q_init(
-        &c->sp_in,
-        tas_ctx_queue_ents(region, h->ctx_off, h->ctx_stride, h->q_ents, x, TAS_CQ_SP_IN),
-        h->q_ents);
-    tas_q_init(&c->sp_out,
-               tas_ctx_queue_ents(region, h->ctx_off, h->ctx_stride, h->q_ents, x,
-                                  TAS_CQ_SP_OUT),
-               h->q_ents);
-    for (uint32_t i = 0; i < h->n_fp; i++) {
-        tas_q_init(&c->fp_in[i],
-                   tas_ctx_queue_ents(region, h->ctx_off, h->ctx_stride, h->q_ents, x,
-                                      tas_cq_fp_in(i)),
-                   h->q_ents);
-        tas_q_init(&c->fp_out[i],
-                   tas_ctx_queue_ents(region, h->ctx_off, h->ctx_stride, h->q_ents, x,
-                                      tas_cq_fp_out(i)),
-                   h->q_ents);
-    }
-}
-
 /* Map what WELCOME handed over and create our context.  On error, *why says
  * what was wrong; every descriptor in fds is closed either way. */
 static int setup(int app_fd, const struct tas_msg *w, int *fds, int n_fds,
@@ -227,9 +138,9 @@ static int setup(int app_fd, const struct tas_msg *w, int *fds, int n_fds,
     struct tas_msg m;
     int efd = -1, n = 0;
     *why = "CTX_NEW failed";
-    err = recv_msg(app_fd, &m, &efd, 1, &n);
+    err = tc_msg_recv(app_fd, &m, &efd, 1, &n);
     if (err == 0 && (m.type != TAS_MSG_CTX || n != 1 || m.ctx >= c->hdr.max_ctx)) {
-        close_fds(&efd, n);
+        tc_close_fds(&efd, n);
         err = -EPROTO;
     }
     if (err != 0)
@@ -252,20 +163,22 @@ static int setup(int app_fd, const struct tas_msg *w, int *fds, int n_fds,
     c->region_size = w->region_size;
     c->global = global;
     c->global_size = w->global_size;
-    c->ctx_id = m.ctx;
+    if (tc_qc_add(m.ctx, efd) < 0) {
+        real_close(efd);
+        err = -ENOMEM;
+        *why = "out of memory";
+        goto unmap;
+    }
     c->app_fd = app_fd;
     c->sp_db_fd = fds[1];
-    c->efd = efd;
     for (uint32_t i = 0; i < c->hdr.n_fp; i++)
         c->fp_db_fd[i] = fds[3 + i];
     c->region_fd = fds[0]; /* close-on-exec; exec.c passes a copy on */
     real_close(fds[2]);
 
-    ctx_queues(c);
     tc_own_fd(c->app_fd);
     tc_own_fd(c->region_fd);
     tc_own_fd(c->sp_db_fd);
-    tc_own_fd(c->efd);
     for (uint32_t i = 0; i < c->hdr.n_fp; i++)
         tc_own_fd(c->fp_db_fd[i]);
     tc_now(&c->last_alive_check);
@@ -277,7 +190,7 @@ unmap:
     if (err == 0)
         err = -EPROTO;
 out:
-    close_fds(fds, n_fds);
+    tc_close_fds(fds, n_fds);
     return err;
 }
 
@@ -296,6 +209,8 @@ static void env_settings(void)
         long us = strtol(v, NULL, 10);
         tc_ctx.spin_us = us < 0 ? 0 : us > 100000 ? 100000 : (int)us;
     }
+    v = getenv("TAS_THREAD_CTX"); /* qctx.c */
+    tc_ctx.thread_ctx = !(v != NULL && strcmp(v, "0") == 0);
     v = getenv("TAS_IDLE_MS"); /* idle.c */
     tc_ctx.idle_ms = 1000;
     if (v != NULL && *v != '\0') {
@@ -360,7 +275,7 @@ bool tc_register(uint64_t token, uint32_t parent)
     if (err == 0)
         err = send_msg(fd, TAS_MSG_CTX_NEW, 0, 0);
     if (err == 0)
-        err = recv_msg(fd, &w, fds, 3 + TAS_MAX_FP_CORES, &n_fds);
+        err = tc_msg_recv(fd, &w, fds, 3 + TAS_MAX_FP_CORES, &n_fds);
     if (err == 0)
         err = setup(fd, &w, fds, n_fds, &why);
     claimed = err == 0 && token != 0 && w.token == token;
@@ -426,7 +341,7 @@ void tc_fork_done(uint64_t token, pid_t pid)
                         .version = TAS_ABI_VERSION,
                         .pid = pid > 0 ? pid : -1,
                         .token = token};
-    send_full(tc_ctx.app_fd, &m);
+    tc_msg_send(tc_ctx.app_fd, &m);
 }
 
 int tc_ctx_register_inherited(uint64_t token, uint32_t parent_app)
@@ -464,15 +379,15 @@ uint64_t tc_fork_request(uint32_t flags)
     }
     if (tc_post_pending() || c->state != TC_CTX_READY)
         return 0;
-    if (send_full(c->app_fd, &m) != 0)
+    if (tc_msg_send(c->app_fd, &m) != 0)
         return 0;
     struct pollfd p = {.fd = c->app_fd, .events = POLLIN};
     if (real_poll(&p, 1, REG_TIMEOUT_S * 1000) != 1)
         return 0;
-    if (recv_msg(c->app_fd, &r, fds, 1, &n) != 0 || r.type != TAS_MSG_FORK_OK) {
-        close_fds(fds, n);
+    if (tc_msg_recv(c->app_fd, &r, fds, 1, &n) != 0 || r.type != TAS_MSG_FORK_OK) {
+        tc_close_fds(fds, n);
         return 0;
     }
-    close_fds(fds, n);
+    tc_close_fds(fds, n);
     return r.token;
 }

@@ -32,11 +32,22 @@ struct tc_sock *tc_sock_new(void)
     s->serial = ++c->next_serial;
     s->local.sin_family = AF_INET;
     s->peer.sin_family = AF_INET;
+    s->qc = tc_qc_mine();
     s->all_next = c->all;
     if (c->all != NULL)
         c->all->all_prev = s;
     c->all = s;
     return s;
+}
+
+/* tasd tells q about s from now on (it asked from there). */
+void tc_sock_set_qc(struct tc_sock *s, struct tc_qctx *q)
+{
+    if (q == s->qc)
+        return;
+    s->qc = q;
+    if (s->watchers != NULL && tc_hooks.sock_moved != NULL)
+        tc_hooks.sock_moved(s);
 }
 
 void tc_sock_get(struct tc_sock *s)

@@ -1,23 +1,29 @@
 /* wait.c - sleeping until tasd has something for us, without lost wake-ups.
  *
- * tasd writes the context eventfd only when the context is armed (shm.h):
+ * tasd writes a context's eventfd only when the context is armed (shm.h):
  * the sleeper arms, looks at its queues once more, and only then sleeps.
- * With several threads in one context, one of them at a time is the
- * *leader*: it spins briefly (TAS_SPIN_US, default 5), arms, re-checks, and
- * sleeps in ppoll() on {its wake eventfd, the context eventfd, app.sock, and
- * the caller's kernel descriptors}.  The others are *followers*: they sleep
- * in ppoll() on {their own wake eventfd, their kernel descriptors}.
+ * A thread waits for its own context (qctx.c) and for those of the sockets
+ * its caller waits on (want).  For each of them one thread at a time is
+ * the *leader*: it arms the context and sleeps on its eventfd.  A thread
+ * leads every context it waits for that nobody leads; before sleeping it
+ * spins briefly (TAS_SPIN_US, default 5), then arms, re-checks, and sleeps
+ * in ppoll() on {its wake eventfd, the eventfds of the contexts it leads,
+ * app.sock, and the caller's kernel descriptors}.  For the contexts others
+ * lead it is a *follower*: its wake eventfd is enough.  So when every
+ * thread waits for its own sockets, each sleeps on its own eventfd and
+ * tasd wakes just the thread whose connection changed.
  *
- * Whoever applies entries from tasd (any thread, under tc_lock) writes the
- * wake eventfd of every listed waiter, so a follower never misses a change
- * it was waiting for: it listed itself under the lock before sleeping, and
- * its eventfd stays readable until it drains it.  A leader that leaves while
- * followers remain wakes one of them to take its place.  Local changes
- * (shutdown, close, tasd's exit) wake all waiters too.
+ * Whoever applies entries from a context (any thread, under tc_lock) writes
+ * the wake eventfd of every listed waiter that waits for that context, so
+ * a follower never misses a change it was waiting for: it listed itself
+ * under the lock before sleeping, and its eventfd stays readable until it
+ * drains it.  A leader that leaves while followers remain wakes one of
+ * them to take its place.  Local changes (shutdown, close, tasd's exit)
+ * wake all waiters.
  *
  * Each waiting thread therefore owns one eventfd (wake.c keeps them and the
- * list of waiters), and the context eventfd is read by exactly one thread
- * at a time.
+ * list of waiters), and a context's eventfd is read by one thread at a
+ * time.
  */
 #include <stdlib.h>
 
@@ -37,9 +43,9 @@
 
 /* Awake again: tasd need not write the eventfd.  Safe because we look at
  * the queues before sleeping again, after arming anew. */
-static void disarm(void)
+static void disarm(struct tc_qctx *q)
 {
-    atomic_store_explicit(&tc_ctx.chdr->armed, 0, memory_order_relaxed);
+    atomic_store_explicit(&q->chdr->armed, 0, memory_order_relaxed);
 }
 
 /* Are all installed signal handlers SA_RESTART?  Then a blocking socket call
@@ -87,24 +93,53 @@ static bool spin(tc_cond_fn cond, void *arg)
     }
 }
 
-/* Nobody leads: we do (*lead).  Spin a moment (unless the deadline, left
- * if not NULL, is closer), then arm the context's wake-up.  True if
- * something arrived meanwhile: look again, no longer leading. */
-static bool lead_arrived(tc_cond_fn cond, void *arg, const struct timespec *left,
-                         bool *lead)
+/* Contexts in bits, one by one. */
+#define EACH_QC(q, bits)                                                                 \
+    for (uint64_t b_ = (bits); b_ != 0; b_ &= b_ - 1)                                    \
+        for (struct tc_qctx *q = tc_ctx.qc[__builtin_ctzll(b_)]; q != NULL; q = NULL)
+
+static void unlead(uint64_t led)
+{
+    EACH_QC(q, led)
+    {
+        disarm(q);
+        q->leader = false;
+    }
+}
+
+/* Lead every context in want that nobody leads (*led): spin a moment
+ * (unless the deadline, left if not NULL, is closer), then arm their
+ * wake-ups.  True if something arrived meanwhile: look again, leading
+ * nothing. */
+static bool lead_arrived(uint64_t want, tc_cond_fn cond, void *arg,
+                         const struct timespec *left, uint64_t *led)
 {
     struct tc_ctx *c = &tc_ctx;
-    c->leader = *lead = true;
+    uint64_t l = 0;
+    EACH_QC(q, want)
+    {
+        if (!q->leader) {
+            q->leader = true;
+            l |= tc_qc_bit(q);
+        }
+    }
+    *led = l;
+    if (l == 0)
+        return false;
     if (c->spin_us > 0 &&
         (left == NULL || left->tv_sec > 0 || left->tv_nsec > c->spin_us * 1000L) &&
         spin(cond, arg)) {
-        c->leader = false;
+        unlead(l);
+        *led = 0;
         return true;
     }
-    tas_ctx_arm(c->chdr);
+    EACH_QC(q, l)
+    {
+        tas_ctx_arm(q->chdr);
+    }
     if (tc_process() > 0) {
-        disarm();
-        c->leader = false;
+        unlead(l);
+        *led = 0;
         return true;
     }
     return false;
@@ -130,19 +165,21 @@ static struct timespec *capped(int wfd, struct timespec *tsp, struct timespec *c
     return tsp;
 }
 
-int tc_wait(tc_cond_fn cond, void *arg, const struct timespec *deadline,
+int tc_wait(uint64_t want, tc_cond_fn cond, void *arg, const struct timespec *deadline,
             struct pollfd *extra, nfds_t n_extra, const sigset_t *mask)
 {
     struct tc_ctx *c = &tc_ctx;
-    struct pollfd stack_fds[STACK_FDS], *pfds = stack_fds;
+    struct pollfd stack_fds[STACK_FDS + 2 + TC_MAX_QC], *pfds = stack_fds;
     int wfd = tc_wake_fd();
     int rc;
 
-    if (n_extra + 3 > STACK_FDS) {
-        pfds = malloc((n_extra + 3) * sizeof(*pfds));
+    if (n_extra > STACK_FDS) {
+        pfds = malloc((n_extra + 2 + TC_MAX_QC) * sizeof(*pfds));
         if (pfds == NULL)
             return -ENOMEM;
     }
+    if (c->state == TC_CTX_READY)
+        want |= tc_qc_bit(tc_qc_mine());
     for (;;) {
         tc_process();
         if (cond != NULL && cond(arg)) {
@@ -158,20 +195,24 @@ int tc_wait(tc_cond_fn cond, void *arg, const struct timespec *deadline,
             tsp = &left;
         }
 
-        bool lead = false;
-        if (c->state == TC_CTX_READY && !c->leader &&
-            lead_arrived(cond, arg, deadline != NULL ? &left : NULL, &lead))
+        uint64_t led = 0;
+        want &= tc_qc_all();
+        if (c->state == TC_CTX_READY &&
+            lead_arrived(want, cond, arg, deadline != NULL ? &left : NULL, &led))
             continue;
 
         nfds_t k = 0, first_extra;
-        int i_wake = -1, i_efd = -1, i_app = -1;
+        int i_wake = -1, i_app = -1, i_efd[TC_MAX_QC];
         if (wfd >= 0) {
             pfds[k] = (struct pollfd){.fd = wfd, .events = POLLIN};
             i_wake = (int)k++;
         }
-        if (lead) {
-            pfds[k] = (struct pollfd){.fd = c->efd, .events = POLLIN};
-            i_efd = (int)k++;
+        EACH_QC(q, led)
+        {
+            pfds[k] = (struct pollfd){.fd = q->efd, .events = POLLIN};
+            i_efd[q->idx] = (int)k++;
+        }
+        if (led != 0) {
             pfds[k] = (struct pollfd){.fd = c->app_fd, .events = POLLIN};
             i_app = (int)k++;
         }
@@ -183,7 +224,7 @@ int tc_wait(tc_cond_fn cond, void *arg, const struct timespec *deadline,
         struct timespec cap;
         tsp = capped(wfd, tsp, &cap, tc_idle_sweep());
         if (wfd >= 0)
-            tc_wake_list();
+            tc_wake_list(want);
         tc_unlock();
         int r = real_ppoll(pfds, k, tsp, mask);
         int err = errno;
@@ -191,14 +232,15 @@ int tc_wait(tc_cond_fn cond, void *arg, const struct timespec *deadline,
         tc_wake_unlist();
         if (i_wake >= 0 && pfds[i_wake].revents != 0)
             tc_eventfd_drain(wfd);
-        if (lead) {
-            disarm();                         /* awake now: spare tasd a needless kick */
-            if (pfds[i_efd].revents & POLLIN) /* tasd's eventfd blocks: */
-                tc_eventfd_drain(c->efd);     /* read it only when ready */
-            if (pfds[i_app].revents != 0)
-                tc_ctx_check_alive(true);
-            c->leader = false;
+        EACH_QC(q, led)
+        {
+            disarm(q);                                  /* awake now: spare tasd a kick */
+            if (pfds[i_efd[q->idx]].revents & POLLIN) /* tasd's eventfd blocks: */
+                tc_eventfd_drain(q->efd);               /* read it only when ready */
+            q->leader = false;
         }
+        if (i_app >= 0 && pfds[i_app].revents != 0)
+            tc_ctx_check_alive(true);
         if (r < 0 && err != EINTR) {
             rc = -err;
             break;
@@ -220,9 +262,15 @@ int tc_wait(tc_cond_fn cond, void *arg, const struct timespec *deadline,
             break;
         }
     }
-    /* Hand the leadership on if someone else is still waiting. */
-    if (!c->leader)
-        tc_wake_one();
+    /* Hand the lead of what we waited for on to another waiter. */
+    uint64_t unled = 0;
+    EACH_QC(q, want & tc_qc_all())
+    {
+        if (!q->leader)
+            unled |= tc_qc_bit(q);
+    }
+    if (unled != 0)
+        tc_wake_one_for(unled);
     if (pfds != stack_fds)
         free(pfds);
     return rc;

@@ -1,11 +1,13 @@
 /* wake.c - the threads asleep in tc_wait() and how to wake them.
  *
  * Each thread that has waited owns one eventfd (made on its first wait,
- * closed when the thread exits).  While it sleeps it is on the context's
- * list of waiters, under tc_lock; whoever changes something a waiter may
- * be waiting for (entries from tasd applied, a local shutdown or close,
- * tasd's exit) writes the eventfd of every listed waiter, which stays
- * readable until its owner drains it, so no wake-up is lost.  wait.c
+ * closed when the thread exits).  While it sleeps it is on the process's
+ * list of waiters, under tc_lock, with the contexts it waits for (a bit
+ * each, qctx.c); whoever applies entries from a context writes the eventfd
+ * of every listed waiter that waits for it, and whoever changes something
+ * locally (a shutdown or close, tasd's exit) that of every waiter.  The
+ * eventfd stays readable until its owner drains it, so no wake-up is
+ * lost.  wait.c
  * decides who sleeps on what; this file only keeps the list.
  */
 #include <sys/eventfd.h>
@@ -16,6 +18,7 @@ struct tc_waiter {
     struct tc_waiter *next, *prev;
     int fd;
     bool listed;
+    uint64_t want; /* the contexts it waits for */
 };
 
 static __thread struct tc_waiter self
@@ -72,9 +75,10 @@ void tc_eventfd_drain(int fd)
     (void)!real_read(fd, &v, sizeof(v));
 }
 
-void tc_wake_list(void)
+void tc_wake_list(uint64_t want)
 {
     struct tc_ctx *c = &tc_ctx;
+    self.want = want;
     self.prev = NULL;
     self.next = c->waiters;
     if (c->waiters != NULL)
@@ -103,8 +107,19 @@ void tc_wake_all(void)
         poke(w->fd);
 }
 
-void tc_wake_one(void)
+void tc_wake_for(uint64_t bits)
 {
-    if (tc_ctx.waiters != NULL)
-        poke(tc_ctx.waiters->fd);
+    for (struct tc_waiter *w = tc_ctx.waiters; w != NULL; w = w->next)
+        if (w->want & bits)
+            poke(w->fd);
+}
+
+void tc_wake_one_for(uint64_t bits)
+{
+    for (struct tc_waiter *w = tc_ctx.waiters; w != NULL && bits != 0; w = w->next) {
+        if (w->want & bits) {
+            poke(w->fd);
+            bits &= ~w->want;
+        }
+    }
 }

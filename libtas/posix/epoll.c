@@ -86,6 +86,7 @@ struct tp_epitem {
     struct tp_epitem *next, *prev;       /* ep->items */
     struct tp_epitem *rd_next, *rd_prev; /* ep ready list */
     struct tp_epitem *s_next;            /* s->watchers */
+    uint32_t qidx;                       /* its socket's context, as counted */
 };
 
 struct tp_epoll {
@@ -100,7 +101,13 @@ struct tp_epoll {
     uint32_t sleepers; /* threads in epoll_wait that found nothing yet */
     bool nested;       /* in another epoll set: ctl_fd mirrors has_ready() */
     bool signalled;    /* ctl_fd holds a count */
+    /* The contexts its sockets' news come on (core/qctx.c): items per
+     * context, and a bit for each that has any. */
+    uint32_t qcnt[TC_MAX_QC];
+    uint64_t want;
 };
+
+#define NO_QC UINT32_MAX
 
 /* ------------------------------------------------------------ lists */
 
@@ -135,11 +142,27 @@ static void rd_del(struct tp_epoll *ep, struct tp_epitem *it)
     ep->n_rd--;
 }
 
+/* Count the item under its socket's context, or stop counting it. */
+static void want_add(struct tp_epoll *ep, struct tp_epitem *it)
+{
+    it->qidx = it->s->qc != NULL ? it->s->qc->idx : NO_QC;
+    if (it->qidx != NO_QC && ep->qcnt[it->qidx]++ == 0)
+        ep->want |= (uint64_t)1 << it->qidx;
+}
+
+static void want_del(struct tp_epoll *ep, struct tp_epitem *it)
+{
+    if (it->qidx != NO_QC && --ep->qcnt[it->qidx] == 0)
+        ep->want &= ~((uint64_t)1 << it->qidx);
+    it->qidx = NO_QC;
+}
+
 /* Unlink an item from its instance and its socket, and free it. */
 static void item_free(struct tp_epitem *it)
 {
     struct tp_epoll *ep = it->ep;
     rd_del(ep, it);
+    want_del(ep, it);
     if (it->prev != NULL)
         it->prev->next = it->next;
     else
@@ -396,6 +419,21 @@ void tp_epoll_sock_changed(struct tc_sock *s)
     }
 }
 
+void tp_epoll_sock_moved(struct tc_sock *s)
+{
+    for (struct tp_epitem *it = s->watchers; it != NULL; it = it->s_next) {
+        want_del(it->ep, it);
+        want_add(it->ep, it);
+    }
+}
+
+uint64_t tp_epoll_want(struct tc_obj *o)
+{
+    /* A nested instance's news are applied only by threads in tc_wait():
+     * while there is one, watch every context. */
+    return n_nested > 0 ? tc_qc_all() : ((struct tp_epoll *)o)->want;
+}
+
 void tp_epoll_sock_gone(struct tc_sock *s)
 {
     while (s->watchers != NULL) {
@@ -591,6 +629,7 @@ int tas_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
             ep->n_items++;
             it->s_next = s->watchers;
             s->watchers = it;
+            want_add(ep, it);
         }
     } else if (op == EPOLL_CTL_MOD) {
         if (it == NULL)
@@ -682,7 +721,7 @@ int tas_epoll_pwait(int epfd, struct epoll_event *events, int max, int timeout,
         }
         struct pollfd pfd = {.fd = ep->fd, .events = POLLIN};
         ep->sleepers++;
-        r = tc_wait(ep_cond, ep, dlp, &pfd, 1, mask);
+        r = tc_wait(tp_epoll_want(&ep->obj), ep_cond, ep, dlp, &pfd, 1, mask);
         ep->sleepers--;
         if (r < 0)
             break;

@@ -573,10 +573,10 @@ static void release(const struct inh_sock *x)
 {
     if (x->state == TC_SS_LISTENING) {
         struct tas_spin_unlisten u = {.listener = x->listener};
-        tc_sp_post(TAS_SPIN_UNLISTEN, &u, sizeof(u));
+        tc_sp_post(NULL, TAS_SPIN_UNLISTEN, &u, sizeof(u));
     } else {
         struct tas_spin_flow f = {.flow = x->flow, .gen = x->gen};
-        tc_sp_post(TAS_SPIN_CLOSE, &f, sizeof(f));
+        tc_sp_post(NULL, TAS_SPIN_CLOSE, &f, sizeof(f));
     }
 }
 

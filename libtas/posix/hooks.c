@@ -12,6 +12,7 @@
 static const struct tc_hooks hooks = {
     .sock_changed = tp_epoll_sock_changed,
     .sock_gone = tp_epoll_sock_gone,
+    .sock_moved = tp_epoll_sock_moved,
     .listener_lost = tp_listener_to_kernel,
     .fd_own = tp_fd_internal,
     .fd_forget = tp_fd_internal_forget,

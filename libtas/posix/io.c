@@ -167,7 +167,7 @@ static ssize_t do_recv(struct tc_sock *s, const struct iovec *iov, int iovcnt, i
         struct rx_want w = {s, 1};
         if (flags & MSG_PEEK) /* a full ring ends the wait too */
             w.want = (uint32_t)(target < s->rx_size ? target : s->rx_size);
-        r = wait_again(tc_wait(rx_wakeup, &w, dlp, NULL, 0, NULL),
+        r = wait_again(tc_wait(tc_qc_bit(s->qc), rx_wakeup, &w, dlp, NULL, 0, NULL),
                        (flags & MSG_PEEK) ? 0 : copied, dlp);
         if (r < 0)
             goto done;
@@ -311,7 +311,7 @@ static ssize_t do_send(struct tc_sock *s, const struct iovec *iov, int iovcnt, i
         if (s->state == TC_SS_CONNECTING) { /* as Linux: wait for the handshake */
             if (nb)
                 return -EAGAIN;
-            r = wait_again(tc_wait(connect_over, s, dlp, NULL, 0, NULL), 0, dlp);
+            r = wait_again(tc_wait(tc_qc_bit(s->qc), connect_over, s, dlp, NULL, 0, NULL), 0, dlp);
             if (r < 0)
                 return r;
             continue;
@@ -339,7 +339,7 @@ static ssize_t do_send(struct tc_sock *s, const struct iovec *iov, int iovcnt, i
             tp_tx_maybe_grow(s);
         }
         if (s->idle_wait) { /* its pages may be going back (core/idle.c) */
-            r = tc_wait(tc_idle_writable, s, NULL, NULL, 0, NULL);
+            r = tc_wait(tc_qc_bit(s->qc), tc_idle_writable, s, NULL, NULL, 0, NULL);
             if (r < 0 && r != -EINTR)
                 goto done;
             continue;
@@ -369,7 +369,7 @@ static ssize_t do_send(struct tc_sock *s, const struct iovec *iov, int iovcnt, i
         struct tx_want w = {s, len - done};
         if (w.want > s->tx_size / 4)
             w.want = s->tx_size / 4 > 0 ? s->tx_size / 4 : 1;
-        r = wait_again(tc_wait(tx_wakeup, &w, dlp, NULL, 0, NULL), done, dlp);
+        r = wait_again(tc_wait(tc_qc_bit(s->qc), tx_wakeup, &w, dlp, NULL, 0, NULL), done, dlp);
         if (r < 0)
             goto done;
     }
@@ -688,7 +688,7 @@ static ssize_t splice_to_sock(int pfd, int sfd, size_t len, unsigned int flags)
                 break;
             if (nb)
                 r = -EAGAIN;
-            else if ((r = wait_again(tc_wait(tx_room, s, NULL, NULL, 0, NULL), 0,
+            else if ((r = wait_again(tc_wait(tc_qc_bit(s->qc), tx_room, s, NULL, NULL, 0, NULL), 0,
                                      NULL)) == 0)
                 r = do_send(s, NULL, 0, MSG_DONTWAIT, &sigpipe);
         }

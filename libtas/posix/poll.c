@@ -71,6 +71,20 @@ static int eval_tas(struct pollfd *fds, nfds_t n, bool write)
     return ready;
 }
 
+/* The contexts (core/qctx.c) whose news the tasd entries wait for. */
+static uint64_t want_of(const struct pollfd *fds, nfds_t n)
+{
+    uint64_t want = 0;
+    for (nfds_t i = 0; i < n; i++) {
+        struct tc_obj *o = tp_fd_get(fds[i].fd);
+        if (o != NULL && o->kind == TC_OBJ_SOCK)
+            want |= tc_qc_bit(((struct tc_sock *)o)->qc);
+        else if (o != NULL && o->kind == TP_OBJ_EPOLL)
+            want |= tp_epoll_want(o);
+    }
+    return want;
+}
+
 /* Has one of the tasd entries stopped being a tasd socket (closed by another
  * thread, or moved to the kernel when tasd exited)? */
 static bool tp_entry_gone(const struct pset *p)
@@ -136,7 +150,7 @@ split:
             }
             r = TC_WAIT_EXTRA;
         } else {
-            r = tc_wait(poll_cond, &ps, deadline, kfds, nk, mask);
+            r = tc_wait(want_of(fds, n), poll_cond, &ps, deadline, kfds, nk, mask);
             if (r < 0)
                 break;
             if (r != TC_WAIT_EXTRA)

@@ -90,6 +90,9 @@ TAS_HIDDEN void tp_keepalive_read(struct tc_sock *s);
 
 TAS_HIDDEN void tp_epoll_sock_changed(struct tc_sock *s);
 TAS_HIDDEN void tp_epoll_sock_gone(struct tc_sock *s);
+TAS_HIDDEN void tp_epoll_sock_moved(struct tc_sock *s);
+/* The contexts (core/qctx.c) a wait on the instance o watches. */
+TAS_HIDDEN uint64_t tp_epoll_want(struct tc_obj *o);
 TAS_HIDDEN int tp_epoll_to_kernel(struct tc_sock *s);
 TAS_HIDDEN int tp_epoll_close(struct tc_obj *o);
 TAS_HIDDEN uint32_t tp_epoll_ready(struct tc_obj *o, int *kernel_fd);

@@ -221,14 +221,15 @@ int tas_listen(int fd, int backlog)
         s->state = TC_SS_LISTEN_WAIT;
         s->so_error = 0;
         tc_pending_add(s);
-        r = tc_sp_post(TAS_SPIN_LISTEN, &m, sizeof(m));
+        tc_sock_set_qc(s, tc_qc_mine()); /* its connections come to this thread */
+        r = tc_sp_post(s->qc, TAS_SPIN_LISTEN, &m, sizeof(m));
         if (r != 0) {
             tc_sock_put(tc_pending_take(s->serial));
             s->state = TC_SS_FRESH;
             break;
         }
         do {
-            r = tc_wait(listen_done, s, NULL, NULL, 0, NULL);
+            r = tc_wait(tc_qc_bit(s->qc), listen_done, s, NULL, NULL, 0, NULL);
         } while (r == -EINTR);
         if (r < 0)
             break;
@@ -353,7 +354,7 @@ int tas_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
             inherit_tcp_flags(c);
             if (!c->acc_inherited) { /* (those count for the old listener) */
                 struct tas_spin_accepted m = {.listener = s->listener, .count = 1};
-                tc_sp_post(TAS_SPIN_ACCEPTED, &m, sizeof(m));
+                tc_sp_post(s->qc, TAS_SPIN_ACCEPTED, &m, sizeof(m));
             }
             tc_sock_changed(s);
             c->v6 = s->v6;
@@ -373,7 +374,7 @@ int tas_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
             r = -EAGAIN;
             goto out;
         }
-        r = tc_wait(acceptable, s, dlp, NULL, 0, NULL);
+        r = tc_wait(tc_qc_bit(s->qc), acceptable, s, dlp, NULL, 0, NULL);
         if (r == TC_WAIT_TIMEOUT) {
             r = -EAGAIN;
             goto out;
@@ -485,7 +486,8 @@ int tas_connect(int fd, const struct sockaddr *addr, socklen_t len)
     s->peer = *sin;
     memset(s->peer.sin_zero, 0, sizeof(s->peer.sin_zero));
     tc_pending_add(s);
-    r = tc_sp_post(TAS_SPIN_CONNECT, &m, sizeof(m));
+    tc_sock_set_qc(s, tc_qc_mine()); /* the connection is this thread's */
+    r = tc_sp_post(s->qc, TAS_SPIN_CONNECT, &m, sizeof(m));
     if (r != 0) {
         tc_sock_put(tc_pending_take(s->serial));
         s->state = TC_SS_FRESH;
@@ -497,7 +499,7 @@ int tas_connect(int fd, const struct sockaddr *addr, socklen_t len)
     }
     deadline_for(s->sndtimeo_ms, &dl, &dlp);
     for (;;) {
-        r = tc_wait(connect_done, s, dlp, NULL, 0, NULL);
+        r = tc_wait(tc_qc_bit(s->qc), connect_done, s, dlp, NULL, 0, NULL);
         if (r == -EINTR && dlp == NULL && restart_after_eintr())
             continue; /* with SO_SNDTIMEO: EINTR, never restarted (Linux) */
         break;
@@ -556,7 +558,7 @@ int tas_shutdown(int fd, int how)
 static void close_listener(struct tc_sock *s)
 {
     struct tas_spin_unlisten u = {.listener = s->listener};
-    tc_sp_post(TAS_SPIN_UNLISTEN, &u, sizeof(u));
+    tc_sp_post(s->qc, TAS_SPIN_UNLISTEN, &u, sizeof(u));
     tc_listener_remove(s);
     /* Connections nobody accepted are reset, as Linux does. */
     while (s->acc_head != NULL) {
@@ -566,7 +568,7 @@ static void close_listener(struct tc_sock *s)
         c->app_closed = true;
         if (c->flow_live) {
             struct tas_spin_flow a = {.flow = c->flow, .gen = c->gen};
-            tc_sp_post(TAS_SPIN_ABORT, &a, sizeof(a));
+            tc_sp_post(c->qc, TAS_SPIN_ABORT, &a, sizeof(a));
             if (tc_ctx.state != TC_CTX_READY)
                 tc_flow_release(c);
         }

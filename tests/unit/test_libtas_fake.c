@@ -9,7 +9,9 @@
  * A flow whose application closed it is freed (CLOSED) once its data and
  * FIN are out; writing to a flow whose peer is gone gets a RESET.
  * Entries that do not fit an out queue wait on a per-application backlog,
- * as tasd's must.  Entries from the application are validated like tasd's.
+ * as tasd's must.  An application gets up to MAX_CTX contexts (CTX_NEW;
+ * then -ENOSPC); a listener's, a connection request's and a flow's news
+ * go to the context that asked, a new connection's to its listener's.  Entries from the application are validated like tasd's.
  */
 #include <errno.h>
 #include <poll.h>
@@ -33,25 +35,33 @@
 #define MAX_APPS   8
 #define MAX_FLOWS  128
 #define MAX_LISTEN 32
-#define MAX_CTX    2
+#define MAX_CTX    FAKE_MAX_CTX
 #define BUF_SIZE   (8u << 20)
 
 struct out_ent {
     struct out_ent *next;
+    int ctx;
     int q; /* TAS_CQ_* index */
     uint8_t type;
     uint8_t body[TAS_QE_BODY];
 };
 
+/* A context: its queues, and the eventfd its thread sleeps on. */
+struct fctx {
+    int efd;
+    struct tas_ctx_hdr *chdr;
+    struct tas_q q[TAS_CQ_FP_BASE + 2 * N_FP];
+};
+
 struct fapp {
     bool live;
-    int sock, efd, sp_db, fp_db[N_FP];
+    int sock, sp_db, fp_db[N_FP];
     uint32_t id;
     void *region;
     size_t size;
     struct tas_region_hdr *hdr;
-    struct tas_ctx_hdr *chdr;
-    struct tas_q q[TAS_CQ_FP_BASE + 2 * N_FP];
+    struct fctx ctx[MAX_CTX];
+    int n_ctx; /* CTX_NEW answered so far */
     bool has_ctx;
     uint64_t buf_next;
     struct out_ent *backlog, *backlog_tail;
@@ -61,6 +71,7 @@ struct fflow {
     bool used;
     uint32_t gen;
     struct fapp *app;
+    int ctx;  /* the application's context that hears about it */
     int peer; /* flow index or -1 */
     uint8_t *rx, *tx;
     uint32_t slot;
@@ -76,6 +87,7 @@ struct fflow {
 struct flisten {
     bool used;
     struct fapp *app;
+    int ctx;
     uint32_t ip;
     uint16_t port;
 };
@@ -97,27 +109,29 @@ static struct {
 
 /* ------------------------------------------------------------ output */
 
-static void kick(struct fapp *a)
+static void kick(struct fapp *a, int ctx)
 {
-    if (tas_ctx_need_kick(a->chdr)) {
+    if (tas_ctx_need_kick(a->ctx[ctx].chdr)) {
         uint64_t one = 1;
-        (void)!write(a->efd, &one, sizeof(one));
+        (void)!write(a->ctx[ctx].efd, &one, sizeof(one));
     }
 }
 
-static void out(struct fapp *a, int q, uint8_t type, const void *body, size_t len)
+static void out(struct fapp *a, int ctx, int q, uint8_t type, const void *body,
+                size_t len)
 {
     if (a->backlog == NULL) {
-        void *slot = tas_q_slot(&a->q[q]);
+        void *slot = tas_q_slot(&a->ctx[ctx].q[q]);
         if (slot != NULL) {
             memset(slot, 0, TAS_QE_BODY);
             memcpy(slot, body, len);
-            tas_q_push(&a->q[q], type);
-            kick(a);
+            tas_q_push(&a->ctx[ctx].q[q], type);
+            kick(a, ctx);
             return;
         }
     }
     struct out_ent *e = calloc(1, sizeof(*e));
+    e->ctx = ctx;
     e->q = q;
     e->type = type;
     memcpy(e->body, body, len);
@@ -130,22 +144,20 @@ static void out(struct fapp *a, int q, uint8_t type, const void *body, size_t le
 
 static void flush_backlog(struct fapp *a)
 {
-    bool any = false;
     while (a->backlog != NULL) {
         struct out_ent *e = a->backlog;
-        void *slot = tas_q_slot(&a->q[e->q]);
+        struct tas_q *q = &a->ctx[e->ctx].q[e->q];
+        void *slot = tas_q_slot(q);
         if (slot == NULL)
             break;
         memcpy(slot, e->body, TAS_QE_BODY);
-        tas_q_push(&a->q[e->q], e->type);
+        tas_q_push(q, e->type);
+        kick(a, e->ctx);
         a->backlog = e->next;
         if (a->backlog == NULL)
             a->backlog_tail = NULL;
         free(e);
-        any = true;
     }
-    if (any)
-        kick(a);
 }
 
 static void fpout(struct fflow *f, uint32_t rx, uint32_t freed, uint32_t flags)
@@ -156,12 +168,12 @@ static void fpout(struct fflow *f, uint32_t rx, uint32_t freed, uint32_t flags)
                           .tx_freed = freed,
                           .flags = flags,
                           .rx_size = f->rx_size};
-    out(f->app, (int)tas_cq_fp_out(f->core), TAS_FPOUT_UPDATE, &u, sizeof(u));
+    out(f->app, f->ctx, (int)tas_cq_fp_out(f->core), TAS_FPOUT_UPDATE, &u, sizeof(u));
 }
 
 /* ------------------------------------------------------------ flows */
 
-static int flow_new(struct fapp *a)
+static int flow_new(struct fapp *a, int ctx)
 {
     for (int i = 0; i < MAX_FLOWS; i++) {
         struct fflow *f = &F.flows[i];
@@ -175,6 +187,7 @@ static int flow_new(struct fapp *a)
         f->used = true;
         f->gen = gen;
         f->app = a;
+        f->ctx = ctx;
         f->peer = -1;
         /* tasd's slot layout (tas/shm.h), rings pinned at their size */
         f->slot = (uint32_t)a->buf_next++;
@@ -192,7 +205,7 @@ static void flow_free(int i)
 {
     struct fflow *f = &F.flows[i];
     struct tas_spout_closed c = {.flow = (uint32_t)i, .gen = f->gen};
-    out(f->app, TAS_CQ_SP_OUT, TAS_SPOUT_CLOSED, &c, sizeof(c));
+    out(f->app, f->ctx, TAS_CQ_SP_OUT, TAS_SPOUT_CLOSED, &c, sizeof(c));
     if (f->peer >= 0 && F.flows[f->peer].peer == i)
         F.flows[f->peer].peer = -1;
     f->used = false;
@@ -202,7 +215,7 @@ static void flow_reset(int i, int err)
 {
     struct fflow *f = &F.flows[i];
     struct tas_spout_reset r = {.flow = (uint32_t)i, .gen = f->gen, .error = err};
-    out(f->app, TAS_CQ_SP_OUT, TAS_SPOUT_RESET, &r, sizeof(r));
+    out(f->app, f->ctx, TAS_CQ_SP_OUT, TAS_SPOUT_RESET, &r, sizeof(r));
     if (f->peer >= 0 && F.flows[f->peer].peer == i)
         F.flows[f->peer].peer = -1;
     f->peer = -1;
@@ -234,7 +247,7 @@ static void move_data(void)
         if (!x->used)
             continue;
         if (x->announce_in > 0 && --x->announce_in == 0)
-            out(x->app, TAS_CQ_SP_OUT, TAS_SPOUT_NEW_CONN, &x->announce,
+            out(x->app, x->ctx, TAS_CQ_SP_OUT, TAS_SPOUT_NEW_CONN, &x->announce,
                 sizeof(x->announce));
         if (x->peer < 0) {
             if (x->tx_avail > 0 && !x->app_closed && !x->reset) { /* peer is gone */
@@ -270,7 +283,7 @@ static void move_data(void)
 
 /* ------------------------------------------------------------ requests */
 
-static void do_listen(struct fapp *a, const struct tas_spin_listen *m)
+static void do_listen(struct fapp *a, int ctx, const struct tas_spin_listen *m)
 {
     struct tas_spout_listen_done d = {.opaque = m->opaque, .status = -EADDRINUSE};
     int freei = -1;
@@ -283,14 +296,14 @@ static void do_listen(struct fapp *a, const struct tas_spin_listen *m)
     if (m->port == 0 || (m->ip != 0 && m->ip != FAKE_IP))
         d.status = -EADDRNOTAVAIL;
     else if (freei >= 0) {
-        F.listens[freei] = (struct flisten){true, a, m->ip, m->port};
+        F.listens[freei] = (struct flisten){true, a, ctx, m->ip, m->port};
         d.status = 0;
         d.listener = (uint32_t)freei + 100;
     }
-    out(a, TAS_CQ_SP_OUT, TAS_SPOUT_LISTEN_DONE, &d, sizeof(d));
+    out(a, ctx, TAS_CQ_SP_OUT, TAS_SPOUT_LISTEN_DONE, &d, sizeof(d));
 }
 
-static void do_connect(struct fapp *a, const struct tas_spin_connect *m)
+static void do_connect(struct fapp *a, int ctx, const struct tas_spin_connect *m)
 {
     struct tas_spout_connected c = {.opaque = m->opaque, .status = -ECONNREFUSED};
     if (m->remote_ip == FAKE_BLACKHOLE_IP)
@@ -304,16 +317,16 @@ static void do_connect(struct fapp *a, const struct tas_spin_connect *m)
         if (F.listens[i].used && F.listens[i].port == m->remote_port)
             l = i;
     if (m->remote_ip != FAKE_IP || l < 0) {
-        out(a, TAS_CQ_SP_OUT, TAS_SPOUT_CONNECTED, &c, sizeof(c));
+        out(a, ctx, TAS_CQ_SP_OUT, TAS_SPOUT_CONNECTED, &c, sizeof(c));
         return;
     }
     struct fapp *sa = F.listens[l].app;
-    int xi = flow_new(a), yi = xi >= 0 ? flow_new(sa) : -1;
+    int xi = flow_new(a, ctx), yi = xi >= 0 ? flow_new(sa, F.listens[l].ctx) : -1;
     if (yi < 0) {
         if (xi >= 0)
             F.flows[xi].used = false;
         c.status = -ENOBUFS;
-        out(a, TAS_CQ_SP_OUT, TAS_SPOUT_CONNECTED, &c, sizeof(c));
+        out(a, ctx, TAS_CQ_SP_OUT, TAS_SPOUT_CONNECTED, &c, sizeof(c));
         return;
     }
     struct fflow *x = &F.flows[xi], *y = &F.flows[yi];
@@ -334,7 +347,7 @@ static void do_connect(struct fapp *a, const struct tas_spin_connect *m)
         y->announce = n;
         y->announce_in = 20;
     } else {
-        out(sa, TAS_CQ_SP_OUT, TAS_SPOUT_NEW_CONN, &n, sizeof(n));
+        out(sa, y->ctx, TAS_CQ_SP_OUT, TAS_SPOUT_NEW_CONN, &n, sizeof(n));
     }
     c = (struct tas_spout_connected){
         .bufs = {x->slot, x->rx_size, x->tx_size, x->rx_size, x->tx_size},
@@ -346,7 +359,7 @@ static void do_connect(struct fapp *a, const struct tas_spin_connect *m)
         .local_port = lport,
         .mss = 1460,
         .fp_core = x->core};
-    out(a, TAS_CQ_SP_OUT, TAS_SPOUT_CONNECTED, &c, sizeof(c));
+    out(a, ctx, TAS_CQ_SP_OUT, TAS_SPOUT_CONNECTED, &c, sizeof(c));
 }
 
 static struct fflow *app_flow(struct fapp *a, uint32_t flow, uint32_t gen)
@@ -359,15 +372,15 @@ static struct fflow *app_flow(struct fapp *a, uint32_t flow, uint32_t gen)
     return &F.flows[flow];
 }
 
-static void sp_request(struct fapp *a, uint8_t type, const uint8_t *body)
+static void sp_request(struct fapp *a, int ctx, uint8_t type, const uint8_t *body)
 {
     struct fflow *f;
     switch (type) {
     case TAS_SPIN_LISTEN:
-        do_listen(a, (const void *)body);
+        do_listen(a, ctx, (const void *)body);
         break;
     case TAS_SPIN_CONNECT:
-        do_connect(a, (const void *)body);
+        do_connect(a, ctx, (const void *)body);
         break;
     case TAS_SPIN_ACCEPTED:
         break;
@@ -493,16 +506,23 @@ static void app_hello(struct fapp *a)
 static void app_ctx(struct fapp *a)
 {
     const struct tas_region_hdr *h = a->hdr;
-    a->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    a->chdr = tas_ctx_hdr(a->region, h->ctx_off, h->ctx_stride, 0);
+    if (a->n_ctx >= MAX_CTX) { /* as tasd at limits.max_ctx */
+        struct tas_msg m = {.type = TAS_MSG_CTX, .status = -ENOSPC};
+        (void)!send(a->sock, &m, sizeof(m), MSG_NOSIGNAL);
+        return;
+    }
+    int x = a->n_ctx++;
+    struct fctx *c = &a->ctx[x];
+    c->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    c->chdr = tas_ctx_hdr(a->region, h->ctx_off, h->ctx_stride, (uint32_t)x);
     for (uint32_t i = 0; i < tas_cq_count(N_FP); i++)
-        tas_q_init(
-            &a->q[i],
-            tas_ctx_queue_ents(a->region, h->ctx_off, h->ctx_stride, h->q_ents, 0, i),
-            h->q_ents);
+        tas_q_init(&c->q[i],
+                   tas_ctx_queue_ents(a->region, h->ctx_off, h->ctx_stride, h->q_ents,
+                                      (uint32_t)x, i),
+                   h->q_ents);
     a->has_ctx = true;
-    struct tas_msg m = {.type = TAS_MSG_CTX, .ctx = 0};
-    send_fds(a->sock, &m, &a->efd, 1);
+    struct tas_msg m = {.type = TAS_MSG_CTX, .ctx = (uint32_t)x};
+    send_fds(a->sock, &m, &c->efd, 1);
 }
 
 /* The application exited: what it closed still goes out (FIN after the
@@ -534,7 +554,7 @@ static void app_msg(struct fapp *a)
         return;
     if (m.type == TAS_MSG_HELLO)
         app_hello(a);
-    else if (m.type == TAS_MSG_CTX_NEW && a->region != NULL && !a->has_ctx)
+    else if (m.type == TAS_MSG_CTX_NEW && a->region != NULL)
         app_ctx(a);
 }
 
@@ -601,15 +621,18 @@ static void *loop(void *arg)
             }
             uint8_t body[TAS_QE_BODY];
             uint8_t t;
-            while ((t = tas_q_get(&a->q[TAS_CQ_SP_IN], body)) != 0)
-                sp_request(a, t, body);
-            for (int c = 0; c < N_FP; c++)
-                while ((t = tas_q_get(&a->q[tas_cq_fp_in(c)], body)) != 0) {
-                    if (t == TAS_FPIN_UPDATE)
-                        fp_request(a, (const void *)body);
-                    else
-                        F.bad++;
-                }
+            for (int x = 0; x < a->n_ctx; x++) {
+                struct fctx *cx = &a->ctx[x];
+                while ((t = tas_q_get(&cx->q[TAS_CQ_SP_IN], body)) != 0)
+                    sp_request(a, x, t, body);
+                for (int c = 0; c < N_FP; c++)
+                    while ((t = tas_q_get(&cx->q[tas_cq_fp_in(c)], body)) != 0) {
+                        if (t == TAS_FPIN_UPDATE)
+                            fp_request(a, (const void *)body);
+                        else
+                            F.bad++;
+                    }
+            }
             app_msg(a); /* after the queues: an exit comes after its CLOSEs */
         }
         if (F.reset_err != 0) {
@@ -680,6 +703,27 @@ uint64_t fake_bad_entries(void)
     uint64_t b = F.bad;
     pthread_mutex_unlock(&F.mu);
     return b;
+}
+
+int fake_contexts(void)
+{
+    int n = 0;
+    pthread_mutex_lock(&F.mu);
+    for (int i = 0; i < MAX_APPS; i++)
+        if (F.apps[i].live && F.apps[i].n_ctx > n)
+            n = F.apps[i].n_ctx;
+    pthread_mutex_unlock(&F.mu);
+    return n;
+}
+
+uint32_t fake_ctx_flows(int ctx)
+{
+    uint32_t n = 0;
+    pthread_mutex_lock(&F.mu);
+    for (int i = 0; i < MAX_FLOWS; i++)
+        n += F.flows[i].used && F.flows[i].ctx == ctx;
+    pthread_mutex_unlock(&F.mu);
+    return n;
 }
 
 uint32_t fake_flows_live(void)

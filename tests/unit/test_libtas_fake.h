@@ -37,5 +37,11 @@ void fake_reset_all(int err);
 /* Counters. */
 uint64_t fake_bad_entries(void);
 uint32_t fake_flows_live(void);
+/* Contexts of the application that has most (up to FAKE_MAX_CTX). */
+int fake_contexts(void);
+/* Live flows whose news go to context ctx (of any application). */
+uint32_t fake_ctx_flows(int ctx);
+
+#define FAKE_MAX_CTX 4
 
 #endif

@@ -1,0 +1,188 @@
+/* qctx.c - contexts: each thread's own queues to and from tasd.
+ *
+ * A context is a set of queues in the region (sp_in, sp_out, and fp_in,
+ * fp_out per fast-path core) and an eventfd that tasd writes when the
+ * context is armed and an entry arrives (shm.h).  tasd tells a listener's,
+ * a connection request's or a flow's news on the context that asked for it
+ * (or that ATTACH moved it to), so a thread that waits for its own sockets
+ * is woken by tasd directly, not by whichever thread happened to read a
+ * shared queue.
+ *
+ * The first context comes with registration (register.c).  Every other
+ * thread gets one on its first socket call: CTX_NEW on app.sock, answered
+ * with the context's index and eventfd.  When a thread exits its context
+ * stays with the process (its sockets keep their entries there) and the
+ * next new thread takes it over; so a program that starts and ends threads
+ * all day holds as many contexts as it ran threads at once.  When tasd
+ * gives no more (limits.max_ctx), or with TAS_THREAD_CTX=0, threads share
+ * contexts, which the process lock makes safe.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "libtas/core/core.h"
+
+static __thread struct tc_qctx *mine __attribute__((tls_model("initial-exec")));
+static pthread_key_t exit_key;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+#define CTX_TIMEOUT_MS 5000
+
+static int said_shared;
+static bool no_more; /* tasd refused CTX_NEW: share from now on */
+
+/* The thread exits: its context is free for the next thread. */
+static void thread_exit(void *arg)
+{
+    struct tc_qctx *q = arg;
+    tc_lock();
+    /* (a fork child forgot its parent's contexts: q may be gone) */
+    for (uint32_t i = 0; i < tc_ctx.n_qc; i++)
+        if (tc_ctx.qc[i] == q)
+            q->owned = false;
+    tc_unlock();
+    mine = NULL;
+}
+
+static void make_key(void)
+{
+    pthread_key_create(&exit_key, thread_exit);
+}
+
+int tc_qc_add(uint32_t id, int efd)
+{
+    struct tc_ctx *c = &tc_ctx;
+    const struct tas_region_hdr *h = &c->hdr;
+
+    if (c->n_qc >= TC_MAX_QC || id >= h->max_ctx)
+        return -ENOSPC;
+    struct tc_qctx *q = calloc(1, sizeof(*q));
+    if (q == NULL)
+        return -ENOMEM;
+    uint8_t *region = c->region;
+    q->id = id;
+    q->idx = c->n_qc;
+    q->efd = efd;
+    q->chdr = tas_ctx_hdr(region, h->ctx_off, h->ctx_stride, id);
+    tas_q_init(
+        &q->sp_in,
+        tas_ctx_queue_ents(region, h->ctx_off, h->ctx_stride, h->q_ents, id, TAS_CQ_SP_IN),
+        h->q_ents);
+    tas_q_init(&q->sp_out,
+               tas_ctx_queue_ents(region, h->ctx_off, h->ctx_stride, h->q_ents, id,
+                                  TAS_CQ_SP_OUT),
+               h->q_ents);
+    for (uint32_t i = 0; i < h->n_fp; i++) {
+        tas_q_init(&q->fp_in[i],
+                   tas_ctx_queue_ents(region, h->ctx_off, h->ctx_stride, h->q_ents, id,
+                                      tas_cq_fp_in(i)),
+                   h->q_ents);
+        tas_q_init(&q->fp_out[i],
+                   tas_ctx_queue_ents(region, h->ctx_off, h->ctx_stride, h->q_ents, id,
+                                      tas_cq_fp_out(i)),
+                   h->q_ents);
+    }
+    tc_own_fd(efd);
+    c->qc[c->n_qc++] = q;
+    return (int)q->idx;
+}
+
+/* Ask tasd for one more context: 0 and its index and eventfd, or -errno. */
+static int ctx_new(uint32_t *id, int *efd)
+{
+    struct tc_ctx *c = &tc_ctx;
+    struct tas_msg m = {.type = TAS_MSG_CTX_NEW, .version = TAS_ABI_VERSION, .pid = getpid()};
+    struct tas_msg r;
+    int n = 0;
+
+    /* Under tc_lock: nobody else reads app.sock meanwhile (alive.c). */
+    int err = tc_msg_send(c->app_fd, &m);
+    if (err != 0)
+        return err;
+    struct pollfd p = {.fd = c->app_fd, .events = POLLIN};
+    if (real_poll(&p, 1, CTX_TIMEOUT_MS) != 1)
+        return -ETIMEDOUT;
+    err = tc_msg_recv(c->app_fd, &r, efd, 1, &n);
+    if (err == 0 && (r.type != TAS_MSG_CTX || n != 1 || r.ctx >= c->hdr.max_ctx)) {
+        tc_close_fds(efd, n);
+        err = -EPROTO;
+    }
+    if (err != 0)
+        return err;
+    *id = r.ctx;
+    return 0;
+}
+
+/* Make q the calling thread's (it lets go at exit). */
+static struct tc_qctx *take(struct tc_qctx *q)
+{
+    pthread_once(&key_once, make_key);
+    q->owned = true;
+    mine = q;
+    pthread_setspecific(exit_key, q);
+    return q;
+}
+
+struct tc_qctx *tc_qc_mine(void)
+{
+    struct tc_ctx *c = &tc_ctx;
+
+    if (likely(mine != NULL))
+        return mine;
+    if (c->n_qc == 0)
+        return NULL;
+    if (c->state != TC_CTX_READY || !c->thread_ctx)
+        return c->qc[0];
+    for (uint32_t i = 0; i < c->n_qc; i++)
+        if (!c->qc[i]->owned)
+            return take(c->qc[i]);
+    uint32_t id;
+    int efd;
+    if (c->n_qc < TC_MAX_QC && !no_more) {
+        if (ctx_new(&id, &efd) == 0) {
+            int r = tc_qc_add(id, efd);
+            if (r >= 0)
+                return take(c->qc[r]);
+            real_close(efd);
+        }
+        no_more = true;
+    }
+    /* No more: share one, in turn (not owned: nothing to give back). */
+    tc_say_once(&said_shared,
+                "libtas: tasd gave this process no more contexts (%u threads have "
+                "one; limits.max_ctx); further threads share them",
+                c->n_qc);
+    mine = c->qc[c->qc_share++ % c->n_qc];
+    return mine;
+}
+
+struct tc_qctx *tc_qc_peek(void)
+{
+    return mine;
+}
+
+uint64_t tc_qc_bit(const struct tc_qctx *q)
+{
+    return q != NULL ? (uint64_t)1 << q->idx : 0;
+}
+
+uint64_t tc_qc_all(void)
+{
+    uint32_t n = tc_ctx.n_qc;
+    return n >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
+}
+
+void tc_qc_forget_all(void)
+{
+    struct tc_ctx *c = &tc_ctx;
+    for (uint32_t i = 0; i < c->n_qc; i++) {
+        tc_own_fd_close(c->qc[i]->efd);
+        tas_parkq_clear(&c->qc[i]->sp_over);
+        free(c->qc[i]);
+        c->qc[i] = NULL;
+    }
+    c->n_qc = 0;
+    c->qc_share = 0;
+    no_more = false;
+    mine = NULL;
+}
