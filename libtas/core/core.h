@@ -294,8 +294,8 @@ struct tc_qctx {
     uint32_t id;  /* tasd's index (TAS_MSG_CTX) */
     uint32_t idx; /* in tc_ctx.qc[]: its bit in wait masks */
     int efd;
-    bool owned;   /* a live thread's own */
-    bool leader;  /* a thread sleeps on efd for it (wait.c) */
+    bool owned;  /* a live thread's own */
+    bool leader; /* a thread sleeps on efd for it (wait.c) */
     struct tas_ctx_hdr *chdr;
     struct tas_q sp_in, sp_out;
     struct tas_q fp_in[TAS_MAX_FP_CORES], fp_out[TAS_MAX_FP_CORES];
@@ -315,11 +315,11 @@ struct tc_ctx {
     int n_maps;
     const struct tas_global *global;
     size_t global_size;
-    struct tas_region_hdr hdr; /* private copy, validated */
+    struct tas_region_hdr hdr;     /* private copy, validated */
     struct tc_qctx *qc[TC_MAX_QC]; /* qc[0]: made at registration */
     uint32_t n_qc;
-    uint32_t qc_share;    /* contexts ran out: next one threads share */
-    bool thread_ctx;      /* TAS_THREAD_CTX != 0: a context per thread */
+    uint32_t qc_share; /* contexts ran out: next one threads share */
+    bool thread_ctx;   /* TAS_THREAD_CTX != 0: a context per thread */
 
     struct tc_sock **flows; /* max_flows entries */
     uint32_t flows_n;       /* entries of flows */
@@ -334,9 +334,9 @@ struct tc_ctx {
 
     /* idle.c: sockets by last activity, oldest first */
     struct tc_sock *idle_head, *idle_tail;
-    uint32_t iepoch;        /* bumped every idle_ms / 2 */
+    uint32_t iepoch; /* bumped every idle_ms / 2 */
     struct timespec iepoch_at;
-    int idle_ms;            /* TAS_IDLE_MS; 0: never */
+    int idle_ms; /* TAS_IDLE_MS; 0: never */
 
     /* wait.c, wake.c */
     struct tc_waiter *waiters;
@@ -353,7 +353,7 @@ TAS_HIDDEN extern struct tc_ctx tc_ctx;
  * registration (hooks.c).  Any may be NULL. */
 struct tc_hooks {
     void (*sock_changed)(struct tc_sock *s);  /* s->watchers set, s changed */
-    void (*sock_moved)(struct tc_sock *s); /* s->watchers set, s->qc changed */
+    void (*sock_moved)(struct tc_sock *s);    /* s->watchers set, s->qc changed */
     void (*sock_gone)(struct tc_sock *s);     /* s is about to be freed */
     void (*listener_lost)(struct tc_sock *s); /* tasd exited under it */
     void (*fd_own)(int fd);    /* a descriptor of the core's own, now open */
@@ -382,10 +382,8 @@ TAS_HIDDEN int tc_qc_add(uint32_t id, int efd);
  * call (CTX_NEW), or one it shares when tasd gave no more.  NULL if the
  * process is not registered. */
 TAS_HIDDEN struct tc_qctx *tc_qc_mine(void);
-/* The calling thread's context if it has one (no registration). */
-TAS_HIDDEN struct tc_qctx *tc_qc_peek(void);
 TAS_HIDDEN uint64_t tc_qc_bit(const struct tc_qctx *q); /* 0 for NULL */
-TAS_HIDDEN uint64_t tc_qc_all(void);                  /* every context's bit */
+TAS_HIDDEN uint64_t tc_qc_all(void);                    /* every context's bit */
 /* Forget every context (a fork child; tasd's exit keeps them). */
 TAS_HIDDEN void tc_qc_forget_all(void);
 
@@ -407,7 +405,7 @@ TAS_HIDDEN int tc_ms_left(const struct timespec *deadline); /* NULL: -1 */
 
 /* ------------------------------------------------------------------ wake.c */
 
-TAS_HIDDEN int tc_wake_fd(void);      /* this thread's wake eventfd, or -1 */
+TAS_HIDDEN int tc_wake_fd(void); /* this thread's wake eventfd, or -1 */
 /* Lock held: this thread sleeps, for the contexts in want. */
 TAS_HIDDEN void tc_wake_list(uint64_t want);
 TAS_HIDDEN void tc_wake_unlist(void); /* ... and is awake again */
@@ -466,7 +464,7 @@ TAS_HIDDEN int tc_post_keepalive(struct tc_sock *s);
 
 /* ------------------------------------------------------------------ idle.c */
 
-TAS_HIDDEN void tc_idle_touch(struct tc_sock *s); /* something happened on s */
+TAS_HIDDEN void tc_idle_touch(struct tc_sock *s);  /* something happened on s */
 TAS_HIDDEN void tc_idle_forget(struct tc_sock *s); /* off the idle list */
 TAS_HIDDEN void tc_idle_reset(void); /* a fork child: no list, no answer due */
 /* Lock held, before sleeping: ask for the pages of sockets idle long

@@ -6,9 +6,9 @@
  * (fast path: FPOUT_UPDATE; FPOUT_SYNC to attached.c) in batches, and
  * applies every entry to the socket it names.  A connection tasd announces
  * on a context belongs to that context; the threads waiting for a context
- * whose entries were applied are woken (wake.c).  Everything in these entries comes from shared memory and is
- * checked first: ids in range, generation current, ring offsets inside the
- * region's buffer area, byte counts within the ring.  A bad entry is counted
+ * whose entries were applied are woken (wake.c).  Everything in these entries comes from
+ * shared memory and is checked first: ids in range, generation current, ring offsets
+ * inside the region's buffer area, byte counts within the ring.  A bad entry is counted
  * and ignored.
  *
  * Ordering between the two kinds of queue: a fast-path update can only exist
@@ -381,7 +381,8 @@ static int process_fp(struct tc_qctx *q, uint32_t core)
 
     for (uint32_t i = 0; i <= c->hdr.q_ents; i++) {
         /* (the larger of its two entries: copy no more) */
-        static_assert(sizeof(struct tas_fpout) <= sizeof(struct tas_fpout_sync), "larger");
+        static_assert(sizeof(struct tas_fpout) <= sizeof(struct tas_fpout_sync),
+                      "larger");
         uint8_t t = tas_q_get_n(&q->fp_out[core], body, sizeof(struct tas_fpout_sync));
         if (t == 0)
             break;

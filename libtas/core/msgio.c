@@ -56,7 +56,6 @@ int tc_msg_send(int fd, const struct tas_msg *m)
     return (size_t)r == sizeof(*m) ? 0 : -EPROTO;
 }
 
-
 void tc_close_fds(int *fds, int n)
 {
     for (int i = 0; i < n; i++)

@@ -2,9 +2,9 @@
  *
  * Requests for the slow path (listen, connect, accepted, close, ...) go on
  * the sp_in queue of the socket's context (qctx.c), followed every time by
- * a write to the slow-path doorbell.  If sp_in is full they wait, in order, on a private overflow
- * list (tas/parkq.h, the slow path's own for sp_out) that is retried on
- * every later call and before sleeping.
+ * a write to the slow-path doorbell.  If sp_in is full they wait, in order, on a private
+ * overflow list (tas/parkq.h, the slow path's own for sp_out) that is retried on every
+ * later call and before sleeping.
  *
  * Data progress for the fast path ("wrote N bytes", "consumed N bytes") is
  * kept per socket (pend_tx, pend_rx) and coalesced into one TAS_FPIN_UPDATE
@@ -171,7 +171,8 @@ void tc_fp_flush(void)
                 pp = &s->dnext;
                 continue;
             }
-            *e = (struct tas_fpin){.flow = s->flow, .gen = s->gen, .rx_bytes = s->pend_rx};
+            *e =
+                (struct tas_fpin){.flow = s->flow, .gen = s->gen, .rx_bytes = s->pend_rx};
             if (s->pend_tx_size != 0) { /* written, grown, written (ctxq.h) */
                 e->tx_bytes = s->pend_tx_pre;
                 e->tx_size = s->pend_tx_size;

@@ -64,10 +64,10 @@ int tc_qc_add(uint32_t id, int efd)
     q->idx = c->n_qc;
     q->efd = efd;
     q->chdr = tas_ctx_hdr(region, h->ctx_off, h->ctx_stride, id);
-    tas_q_init(
-        &q->sp_in,
-        tas_ctx_queue_ents(region, h->ctx_off, h->ctx_stride, h->q_ents, id, TAS_CQ_SP_IN),
-        h->q_ents);
+    tas_q_init(&q->sp_in,
+               tas_ctx_queue_ents(region, h->ctx_off, h->ctx_stride, h->q_ents, id,
+                                  TAS_CQ_SP_IN),
+               h->q_ents);
     tas_q_init(&q->sp_out,
                tas_ctx_queue_ents(region, h->ctx_off, h->ctx_stride, h->q_ents, id,
                                   TAS_CQ_SP_OUT),
@@ -91,7 +91,8 @@ int tc_qc_add(uint32_t id, int efd)
 static int ctx_new(uint32_t *id, int *efd)
 {
     struct tc_ctx *c = &tc_ctx;
-    struct tas_msg m = {.type = TAS_MSG_CTX_NEW, .version = TAS_ABI_VERSION, .pid = getpid()};
+    struct tas_msg m = {
+        .type = TAS_MSG_CTX_NEW, .version = TAS_ABI_VERSION, .pid = getpid()};
     struct tas_msg r;
     int n = 0;
 
@@ -153,11 +154,6 @@ struct tc_qctx *tc_qc_mine(void)
                 "one; limits.max_ctx); further threads share them",
                 c->n_qc);
     mine = c->qc[c->qc_share++ % c->n_qc];
-    return mine;
-}
-
-struct tc_qctx *tc_qc_peek(void)
-{
     return mine;
 }
 

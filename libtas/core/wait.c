@@ -234,9 +234,9 @@ int tc_wait(uint64_t want, tc_cond_fn cond, void *arg, const struct timespec *de
             tc_eventfd_drain(wfd);
         EACH_QC(q, led)
         {
-            disarm(q);                                  /* awake now: spare tasd a kick */
+            disarm(q);                                /* awake now: spare tasd a kick */
             if (pfds[i_efd[q->idx]].revents & POLLIN) /* tasd's eventfd blocks: */
-                tc_eventfd_drain(q->efd);               /* read it only when ready */
+                tc_eventfd_drain(q->efd);             /* read it only when ready */
             q->leader = false;
         }
         if (i_app >= 0 && pfds[i_app].revents != 0)

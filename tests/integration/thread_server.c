@@ -132,17 +132,30 @@ int main(int argc, char **argv)
     int timeout = 60, o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
-        case 'p': port = atoi(optarg); break;
-        case 'n': n_threads = atoi(optarg); break;
-        case 'k': churn = atoi(optarg); break;
-        case 't': total = atoi(optarg); break;
-        case 'T': timeout = atoi(optarg); break;
-        default: return 2;
+        case 'p':
+            port = atoi(optarg);
+            break;
+        case 'n':
+            n_threads = atoi(optarg);
+            break;
+        case 'k':
+            churn = atoi(optarg);
+            break;
+        case 't':
+            total = atoi(optarg);
+            break;
+        case 'T':
+            timeout = atoi(optarg);
+            break;
+        default:
+            return 2;
         }
     }
     if (port <= 0 || n_threads < 1 || n_threads > MAX_THR || total < 1) {
-        fprintf(stderr, "usage: " PROG " --port P [--threads 1..%d] [--churn K] "
-                        "[--total T] [--timeout S]\n", MAX_THR);
+        fprintf(stderr,
+                "usage: " PROG " --port P [--threads 1..%d] [--churn K] "
+                "[--total T] [--timeout S]\n",
+                MAX_THR);
         return 2;
     }
     alarm((unsigned)timeout);

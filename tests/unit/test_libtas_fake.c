@@ -11,7 +11,8 @@
  * Entries that do not fit an out queue wait on a per-application backlog,
  * as tasd's must.  An application gets up to MAX_CTX contexts (CTX_NEW;
  * then -ENOSPC); a listener's, a connection request's and a flow's news
- * go to the context that asked, a new connection's to its listener's.  Entries from the application are validated like tasd's.
+ * go to the context that asked, a new connection's to its listener's.  Entries from the
+ * application are validated like tasd's.
  */
 #include <errno.h>
 #include <poll.h>
@@ -333,16 +334,17 @@ static void do_connect(struct fapp *a, int ctx, const struct tas_spin_connect *m
     x->peer = yi;
     y->peer = xi;
     uint16_t lport = m->local_port ? m->local_port : (uint16_t)(40000 + xi);
-    struct tas_spout_new_conn n = {.bufs = {y->slot, y->rx_size, y->tx_size, y->rx_size, y->tx_size},
-                                   .listener = (uint32_t)l + 100,
-                                   .flow = (uint32_t)yi,
-                                   .gen = y->gen,
-                                   .local_ip = FAKE_IP,
-                                   .remote_ip = FAKE_IP,
-                                   .local_port = m->remote_port,
-                                   .remote_port = lport,
-                                   .mss = 1460,
-                                   .fp_core = y->core};
+    struct tas_spout_new_conn n = {
+        .bufs = {y->slot, y->rx_size, y->tx_size, y->rx_size, y->tx_size},
+        .listener = (uint32_t)l + 100,
+        .flow = (uint32_t)yi,
+        .gen = y->gen,
+        .local_ip = FAKE_IP,
+        .remote_ip = FAKE_IP,
+        .local_port = m->remote_port,
+        .remote_port = lport,
+        .mss = 1460,
+        .fp_core = y->core};
     if (F.o.late_new_conn) {
         y->announce = n;
         y->announce_in = 20;
@@ -461,7 +463,8 @@ static void app_hello(struct fapp *a)
     uint64_t stride = tas_ctx_stride(N_FP, q);
     uint64_t buf_off = (TAS_PAGE + stride * MAX_CTX + TAS_PAGE - 1) / TAS_PAGE * TAS_PAGE;
     uint32_t rx_at = (F.o.tx_size + TAS_PAGE - 1) / TAS_PAGE * TAS_PAGE;
-    uint32_t slot_size = rx_at + (F.o.rx_size + TAS_PAGE - 1) / TAS_PAGE * TAS_PAGE + TAS_PAGE;
+    uint32_t slot_size =
+        rx_at + (F.o.rx_size + TAS_PAGE - 1) / TAS_PAGE * TAS_PAGE + TAS_PAGE;
     uint32_t max_conns = BUF_SIZE / slot_size;
     uint64_t info_off = buf_off + (uint64_t)max_conns * slot_size;
     a->size = info_off + (uint64_t)max_conns * TAS_CACHELINE;
