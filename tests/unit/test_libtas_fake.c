@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -682,6 +683,24 @@ int fake_start(const char *run_dir, const struct fake_opts *o)
         listen(F.lsock, 16) != 0)
         return -errno;
     return -pthread_create(&F.thr, NULL, loop, NULL);
+}
+
+int fake_start_in(char *dir, const char *tag, const struct fake_opts *o)
+{
+    snprintf(dir, FAKE_DIR_LEN, "/tmp/libtas-%s-XXXXXX", tag);
+    if (mkdtemp(dir) == NULL)
+        return -errno;
+    setenv("TAS_RUN_DIR", dir, 1);
+    signal(SIGPIPE, SIG_IGN);
+    return fake_start(dir, o);
+}
+
+void fake_dir_remove(const char *dir)
+{
+    char p[FAKE_DIR_LEN + 16];
+    snprintf(p, sizeof(p), "%s/%s", dir, TAS_APP_SOCK);
+    unlink(p);
+    rmdir(dir);
 }
 
 void fake_stop(void)

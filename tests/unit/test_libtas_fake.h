@@ -30,6 +30,13 @@ struct fake_opts {
 
 /* Start serving <run_dir>/app.sock in a thread; 0 or -errno. */
 int fake_start(const char *run_dir, const struct fake_opts *o);
+/* Start it on a fresh run directory /tmp/libtas-TAG-XXXXXX (its path in
+ * dir, at least FAKE_DIR_LEN bytes), with TAS_RUN_DIR set to it and SIGPIPE
+ * ignored, as a test's setup does; 0 or -errno.  fake_dir_remove() is
+ * the teardown. */
+#define FAKE_DIR_LEN 64
+int fake_start_in(char *dir, const char *tag, const struct fake_opts *o);
+void fake_dir_remove(const char *dir);
 /* tasd "exits": every application connection is closed, the thread ends. */
 void fake_stop(void);
 /* Reset every live flow (as if the peers sent RST) with this errno. */

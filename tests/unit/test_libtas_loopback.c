@@ -21,15 +21,11 @@
 #include "libtas/libtas.h"
 #include "test_libtas_fake.h"
 
-static char run_dir[64];
+static char run_dir[FAKE_DIR_LEN];
 
 static void start(const struct fake_opts *o)
 {
-    strcpy(run_dir, "/tmp/libtas-test-XXXXXX");
-    cr_assert_not_null(mkdtemp(run_dir));
-    setenv("TAS_RUN_DIR", run_dir, 1);
-    cr_assert_eq(fake_start(run_dir, o), 0);
-    signal(SIGPIPE, SIG_IGN);
+    cr_assert_eq(fake_start_in(run_dir, "test", o), 0);
 }
 
 static void setup(void)
@@ -39,10 +35,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    char p[128];
-    snprintf(p, sizeof(p), "%s/app.sock", run_dir);
-    unlink(p);
-    rmdir(run_dir);
+    fake_dir_remove(run_dir);
 }
 
 static struct sockaddr_in addr_of(uint32_t ip, uint16_t port)

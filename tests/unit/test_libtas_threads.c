@@ -22,23 +22,16 @@
 
 #define MSG 3000
 
-static char run_dir[64];
+static char run_dir[FAKE_DIR_LEN];
 
 static void setup(void)
 {
-    strcpy(run_dir, "/tmp/libtas-thr-XXXXXX");
-    cr_assert_not_null(mkdtemp(run_dir));
-    setenv("TAS_RUN_DIR", run_dir, 1);
-    cr_assert_eq(fake_start(run_dir, NULL), 0);
-    signal(SIGPIPE, SIG_IGN);
+    cr_assert_eq(fake_start_in(run_dir, "thr", NULL), 0);
 }
 
 static void teardown(void)
 {
-    char p[128];
-    snprintf(p, sizeof(p), "%s/app.sock", run_dir);
-    unlink(p);
-    rmdir(run_dir);
+    fake_dir_remove(run_dir);
 }
 
 static int listener(uint16_t port)
