@@ -10,12 +10,14 @@
 # tasd's thread wake-ups per RPC (from tasctl stats), and
 # saves the table under $BUILD/bench/results/.  A benchmark, not a test.
 #
-#   sudo bench/run.sh [-d SECONDS] [-c "1 16"] [-m "linux tasd"] [-s BYTES] [-T THREADS]
+#   sudo bench/run.sh [-d SECONDS] [-c "1 16"] [-m "linux tasd"] [-s BYTES] [-T THREADS [-D]]
 #
 # -T: the server is tests/integration/thread_server with THREADS worker
 # threads, each with its own SO_REUSEPORT listener and epoll set (each its
 # own context under tasd; TAS_THREAD_CTX=0 in the environment makes them
-# share one, for comparison).
+# share one, for comparison).  -D with -T: the main thread accepts every
+# connection and hands it to a worker (memcached's shape; thread_server
+# --dispatch).
 #   sudo bench/run.sh --matrix [bench/matrix.sh's options]
 #
 # Exits 1 if a mode could not be measured (the table then says why).
@@ -34,15 +36,17 @@ CONNS="1 16"
 MODES="linux tasd"
 SIZE=64
 THREADS=
-while getopts "d:c:m:s:T:h" o; do
+DISPATCH=
+while getopts "d:c:m:s:T:Dh" o; do
     case $o in
     d) DURATION=$OPTARG ;;
     c) CONNS=$OPTARG ;;
     m) MODES=$OPTARG ;;
     s) SIZE=$OPTARG ;;
     T) THREADS=$OPTARG ;;
+    D) DISPATCH=--dispatch ;;
     *)
-        echo "usage: $0 [-d SECONDS] [-c \"1 16\"] [-m \"linux tasd\"] [-s BYTES] [-T THREADS]"
+        echo "usage: $0 [-d SECONDS] [-c \"1 16\"] [-m \"linux tasd\"] [-s BYTES] [-T THREADS [-D]]"
         exit 2
         ;;
     esac
@@ -50,10 +54,11 @@ done
 RPC=$BUILD/bench/rpc_echo
 SERVER=(echo_server --port 7000 --nodelay)
 [[ -n $THREADS ]] &&
-    SERVER=(thread_server --port 7000 --threads "$THREADS" --total 2000000000 --timeout 100000)
+    SERVER=(thread_server --port 7000 --threads "$THREADS" --total 2000000000 --timeout 100000
+        $DISPATCH)
 tas_init bench "$BIN/${SERVER[0]}" "$RPC"
 echo "RPC echo: $SIZE-B requests, one outstanding per connection, ${DURATION} s per point," \
-    "server ${SERVER[0]}${THREADS:+ ($THREADS threads)}"
+    "server ${SERVER[0]}${THREADS:+ ($THREADS threads${DISPATCH:+, one accepts})}"
 
 declare -A RATE=() P50=() P99=() WAKE=() NOTE=()
 bench_failed=0
@@ -110,7 +115,7 @@ done
 table() {
     echo
     echo "RPC echo benchmark: $SIZE-B requests, closed loop, ${DURATION} s per point,"
-    echo "server: ${SERVER[0]}${THREADS:+ ($THREADS threads)} in ns A, client: rpc_echo on Linux in ns B ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs)"
+    echo "server: ${SERVER[0]}${THREADS:+ ($THREADS threads${DISPATCH:+, one accepts})} in ns A, client: rpc_echo on Linux in ns B ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs)"
     printf '%-6s | %12s %12s %7s | %16s %16s | %10s %10s\n' conns "Linux req/s" "tasd req/s" \
         ratio "Linux p50/p99 us" "tasd p50/p99 us" "p50 ratio" "p99 ratio"
     local c

@@ -262,7 +262,11 @@ void sp_conn_attach(struct sp_app *a, uint16_t ctx, const struct tas_spin_attach
         attached_flow(a, ctx, r, -EALREADY, NULL);
         return;
     }
-    if (c->oapp != NULL && (c->oapp != a || c->ctx != ctx)) {
+    /* Another application loses it.  Within one application (a thread
+     * taking a connection over from another thread's context) nothing is
+     * detached: the library drops what the old context still gets once it
+     * asked, and the SYNC on the new one carries everything. */
+    if (c->oapp != NULL && c->oapp != a) {
         struct tas_spout_detached d = {.flow = c->flow, .gen = c->gen};
         sp_app_post(c->oapp, c->ctx, TAS_SPOUT_DETACHED, &d, sizeof(d));
     }

@@ -17,6 +17,18 @@
  * attach: tasd drops this process's hold and ends the socket only when
  * nobody holds it any more.  tasd's answers (ATTACHED, DETACHED,
  * FPOUT_SYNC) are applied by attached.c, as events.c meets them.
+ *
+ * Within one process a connection moves the same way between threads'
+ * contexts (qctx.c), so that tasd wakes the thread that uses it: the first
+ * time a thread reads or writes a connection (or adds it to its epoll
+ * set) that another context hears about, it sends ATTACH from its own
+ * context and waits for the SYNC (tc_sock_take).  That happens once per
+ * connection, so two threads that both use one never bounce it; a
+ * dispatcher that accepts and hands connections to workers (memcached)
+ * gives each to the worker that serves it.  Before asking, everything
+ * written is posted (the fast path applies it before it moves the flow);
+ * what the old context still gets is dropped (events.c), since the SYNC
+ * says it all.
  */
 #include <string.h>
 
@@ -28,6 +40,29 @@ static bool attach_done(void *arg)
 {
     const struct tc_sock *s = arg;
     return !s->attach_wait || tc_ctx.state != TC_CTX_READY;
+}
+
+void tc_sock_take(struct tc_sock *s)
+{
+    struct tc_ctx *c = &tc_ctx;
+
+    if (likely(s->moved) || s->qc == NULL || c->state != TC_CTX_READY || !c->thread_ctx ||
+        s->state != TC_SS_CONNECTED || !s->flow_live || s->need_attach ||
+        s->attach_wait || s->app_closed || s->reset || s->dead || s->detached ||
+        s->rx_priv != NULL || s->idle_ask || s->idle_wait || tc_foreign())
+        return;
+    struct tc_qctx *q = tc_qc_mine();
+    if (q == s->qc || q == NULL || !q->owned)
+        return; /* its own already, or this thread shares a context */
+    tc_fp_flush();
+    if (s->dirty)
+        return; /* its updates wait for room: not now */
+    s->moved = s->moving = true;
+    s->move_from = s->qc;
+    s->need_attach = true; /* (cleared by the answer; retried if none) */
+    c->moves++;
+    tc_sock_attach(s);
+    tc_wake_all(); /* waiters for the old context wait for it no more */
 }
 
 int tc_sock_attach(struct tc_sock *s)

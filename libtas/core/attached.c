@@ -48,6 +48,7 @@ static void attach_end(struct tc_sock *s)
 {
     s->attach_wait = false;
     s->need_attach = false;
+    s->moving = false;
     tc_sock_changed(s);
 }
 
@@ -83,7 +84,13 @@ void tc_on_attached(const struct tas_spout_attached *e)
              * have is the one from before: wait on. */
             return;
         }
-        if (e->status == 0 || e->status == -ECONNRESET || e->status == -ETIMEDOUT) {
+        if (s->moving && e->status != 0 && e->status != -ECONNRESET &&
+            e->status != -ETIMEDOUT) {
+            /* A move between our own threads failed: it stays where it
+             * was (attach.c). */
+            tc_sock_set_qc(s, s->move_from);
+        } else if (e->status == 0 || e->status == -ECONNRESET ||
+                   e->status == -ETIMEDOUT) {
             apply_sync(s, &e->st);
             if (e->status != 0) {
                 s->reset = true;

@@ -200,6 +200,9 @@ struct tc_sock {
     /* The context tasd tells about it (its listener, its connection
      * request, its flow) and that its entries go on (qctx.c). */
     struct tc_qctx *qc;
+    bool moved;                 /* it moved to another thread's context once */
+    bool moving;                /* ... its ATTACH is out (attach.c) */
+    struct tc_qctx *move_from;  /* ... from this one */
 
     /* Flow. */
     bool flow_live; /* the flow table maps flow -> this socket */
@@ -319,6 +322,7 @@ struct tc_ctx {
     struct tc_qctx *qc[TC_MAX_QC]; /* qc[0]: made at registration */
     uint32_t n_qc;
     uint32_t qc_share; /* contexts ran out: next one threads share */
+    uint64_t moves;    /* sockets moved between contexts (attach.c) */
     bool thread_ctx;   /* TAS_THREAD_CTX != 0: a context per thread */
 
     struct tc_sock **flows; /* max_flows entries */
@@ -520,6 +524,10 @@ TAS_HIDDEN void tc_sock_kill_all(int err); /* tasd exited */
 
 /* With the lock held: take s over (waits for tasd).  0 or -errno. */
 TAS_HIDDEN int tc_sock_attach(struct tc_sock *s);
+/* With the lock held, before the calling thread moves data on s: if
+ * another thread's context hears about its connection, move it to this
+ * thread's, once (waits for tasd). */
+TAS_HIDDEN void tc_sock_take(struct tc_sock *s);
 
 /* -------------------------------------------------------------- attached.c */
 

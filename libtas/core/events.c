@@ -190,7 +190,9 @@ static void on_reset(const struct tas_spout_reset *e)
         /* Reset while it came to us: no SYNC follows, and what we knew of
          * its rings is another process's view. */
         s->need_attach = s->attach_wait = false;
-        s->rx_ready = 0;
+        if (!s->moving) /* (moving between our threads: the view is ours) */
+            s->rx_ready = 0;
+        s->moving = false;
     }
     tc_sock_changed(s);
 }

@@ -180,8 +180,11 @@ int tc_wait(uint64_t want, tc_cond_fn cond, void *arg, const struct timespec *de
     }
     if (c->state == TC_CTX_READY)
         want |= tc_qc_bit(tc_qc_mine());
+    uint64_t moves = c->moves;
     for (;;) {
         tc_process();
+        if (unlikely(c->moves != moves))
+            want = ~(uint64_t)0; /* what the caller waits on may have moved */
         if (cond != NULL && cond(arg)) {
             rc = TC_WAIT_COND;
             break;

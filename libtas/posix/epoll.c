@@ -597,6 +597,8 @@ int tas_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
     }
     if (unlikely(s->need_attach) && op != EPOLL_CTL_DEL)
         tc_sock_attach(s);
+    else if (op == EPOLL_CTL_ADD)
+        tc_sock_take(s); /* the thread that waits for it hears about it */
     /* The kernel's order of checks (fs/eventpoll.c, do_epoll_ctl). */
     int r = 0;
     struct epoll_event e = {0};

@@ -182,7 +182,7 @@ done:
 
 ssize_t tas_readv(int fd, const struct iovec *iov, int iovcnt)
 {
-    struct tc_sock *s = tp_enter(fd);
+    struct tc_sock *s = tp_enter_data(fd);
     if (s == NULL)
         return real_readv(fd, iov, iovcnt);
     ssize_t r = iov_check(iov, iovcnt);
@@ -194,7 +194,7 @@ ssize_t tas_readv(int fd, const struct iovec *iov, int iovcnt)
 
 ssize_t tas_read(int fd, void *buf, size_t n)
 {
-    struct tc_sock *s = tp_enter(fd);
+    struct tc_sock *s = tp_enter_data(fd);
     if (s == NULL)
         return real_read(fd, buf, n);
     struct iovec v = {buf, n};
@@ -211,7 +211,7 @@ ssize_t tas_recv(int fd, void *buf, size_t n, int flags)
 ssize_t tas_recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr,
                      socklen_t *len)
 {
-    struct tc_sock *s = tp_enter(fd);
+    struct tc_sock *s = tp_enter_data(fd);
     if (s == NULL)
         return real_recvfrom(fd, buf, n, flags, addr, len);
     struct iovec v = {buf, n};
@@ -224,7 +224,7 @@ ssize_t tas_recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *ad
 
 ssize_t tas_recvmsg(int fd, struct msghdr *msg, int flags)
 {
-    struct tc_sock *s = tp_enter(fd);
+    struct tc_sock *s = tp_enter_data(fd);
     if (s == NULL)
         return real_recvmsg(fd, msg, flags);
     ssize_t r = msg_check(msg);
@@ -311,7 +311,8 @@ static ssize_t do_send(struct tc_sock *s, const struct iovec *iov, int iovcnt, i
         if (s->state == TC_SS_CONNECTING) { /* as Linux: wait for the handshake */
             if (nb)
                 return -EAGAIN;
-            r = wait_again(tc_wait(tc_qc_bit(s->qc), connect_over, s, dlp, NULL, 0, NULL), 0, dlp);
+            r = wait_again(tc_wait(tc_qc_bit(s->qc), connect_over, s, dlp, NULL, 0, NULL),
+                           0, dlp);
             if (r < 0)
                 return r;
             continue;
@@ -369,7 +370,8 @@ static ssize_t do_send(struct tc_sock *s, const struct iovec *iov, int iovcnt, i
         struct tx_want w = {s, len - done};
         if (w.want > s->tx_size / 4)
             w.want = s->tx_size / 4 > 0 ? s->tx_size / 4 : 1;
-        r = wait_again(tc_wait(tc_qc_bit(s->qc), tx_wakeup, &w, dlp, NULL, 0, NULL), done, dlp);
+        r = wait_again(tc_wait(tc_qc_bit(s->qc), tx_wakeup, &w, dlp, NULL, 0, NULL), done,
+                       dlp);
         if (r < 0)
             goto done;
     }
@@ -394,7 +396,7 @@ static ssize_t send_finish(ssize_t r, bool pipe, int flags)
 
 ssize_t tas_writev(int fd, const struct iovec *iov, int iovcnt)
 {
-    struct tc_sock *s = tp_enter(fd);
+    struct tc_sock *s = tp_enter_data(fd);
     if (s == NULL)
         return real_writev(fd, iov, iovcnt);
     bool pipe = false;
@@ -407,7 +409,7 @@ ssize_t tas_writev(int fd, const struct iovec *iov, int iovcnt)
 
 ssize_t tas_write(int fd, const void *buf, size_t n)
 {
-    struct tc_sock *s = tp_enter(fd);
+    struct tc_sock *s = tp_enter_data(fd);
     if (s == NULL)
         return real_write(fd, buf, n);
     struct iovec v = {(void *)buf, n};
@@ -425,7 +427,7 @@ ssize_t tas_send(int fd, const void *buf, size_t n, int flags)
 ssize_t tas_sendto(int fd, const void *buf, size_t n, int flags,
                    const struct sockaddr *addr, socklen_t len)
 {
-    struct tc_sock *s = tp_enter(fd);
+    struct tc_sock *s = tp_enter_data(fd);
     if (s == NULL)
         return real_sendto(fd, buf, n, flags, addr, len);
     struct iovec v = {(void *)buf, n};
@@ -437,7 +439,7 @@ ssize_t tas_sendto(int fd, const void *buf, size_t n, int flags,
 
 ssize_t tas_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-    struct tc_sock *s = tp_enter(fd);
+    struct tc_sock *s = tp_enter_data(fd);
     if (s == NULL)
         return real_sendmsg(fd, msg, flags);
     bool pipe = false;
@@ -503,7 +505,7 @@ ssize_t tas_sendfile(int out_fd, int in_fd, off_t *offset, size_t count)
  * does for TCP.  The count of messages sent if any was, else the error. */
 int tas_sendmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags)
 {
-    struct tc_sock *s = tp_enter(fd);
+    struct tc_sock *s = tp_enter_data(fd);
     if (s == NULL)
         return real_sendmmsg(fd, vec, n, flags);
     bool pipe = false;
@@ -536,7 +538,7 @@ int tas_sendmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags)
 int tas_recvmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags,
                  struct timespec *timeout)
 {
-    struct tc_sock *s = tp_enter(fd);
+    struct tc_sock *s = tp_enter_data(fd);
     if (s == NULL)
         return real_recvmmsg(fd, vec, n, flags, timeout);
     struct timespec end;
@@ -673,7 +675,7 @@ static ssize_t splice_to_sock(int pfd, int sfd, size_t len, unsigned int flags)
                 break; /* no writer left: 0, as Linux */
             continue;
         }
-        struct tc_sock *s = tp_enter(sfd);
+        struct tc_sock *s = tp_enter_data(sfd);
         if (s == NULL) {
             r = -EBADF;
             break;
@@ -688,8 +690,9 @@ static ssize_t splice_to_sock(int pfd, int sfd, size_t len, unsigned int flags)
                 break;
             if (nb)
                 r = -EAGAIN;
-            else if ((r = wait_again(tc_wait(tc_qc_bit(s->qc), tx_room, s, NULL, NULL, 0, NULL), 0,
-                                     NULL)) == 0)
+            else if ((r = wait_again(
+                          tc_wait(tc_qc_bit(s->qc), tx_room, s, NULL, NULL, 0, NULL), 0,
+                          NULL)) == 0)
                 r = do_send(s, NULL, 0, MSG_DONTWAIT, &sigpipe);
         }
         if (r == 0) {
@@ -744,7 +747,7 @@ static ssize_t splice_from_sock(int sfd, int pfd, size_t len, unsigned int flags
     char *buf = malloc(len);
     if (buf == NULL)
         return tp_ret(-ENOMEM);
-    struct tc_sock *s = tp_enter(sfd);
+    struct tc_sock *s = tp_enter_data(sfd);
     if (s == NULL) {
         free(buf);
         return tp_ret(-EBADF);
@@ -758,7 +761,7 @@ static ssize_t splice_from_sock(int sfd, int pfd, size_t len, unsigned int flags
             r = -errno;
         } else {
             r = w;
-            s = tp_enter(sfd);
+            s = tp_enter_data(sfd);
             if (s != NULL) { /* consume what the pipe took */
                 v.iov_len = (size_t)w;
                 do_recv(s, &v, 1, MSG_TRUNC | MSG_DONTWAIT);

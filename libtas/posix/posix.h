@@ -72,6 +72,9 @@ TAS_HIDDEN struct tc_sock *tp_sock_lookup(int fd); /* lock held, gets a ref */
 TAS_HIDDEN struct tc_sock *tp_enter(int fd);
 /* The same, without taking the socket over (close). */
 TAS_HIDDEN struct tc_sock *tp_enter_noattach(int fd);
+/* The same for a call that moves data: the connection comes to this
+ * thread's context if another's has it (core/attach.c, tc_sock_take). */
+TAS_HIDDEN struct tc_sock *tp_enter_data(int fd);
 TAS_HIDDEN void tp_leave(struct tc_sock *s);
 /* Take the socket out of the fd table; drops the table's reference. */
 TAS_HIDDEN void tp_sock_unlink_fd(struct tc_sock *s);

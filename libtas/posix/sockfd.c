@@ -63,6 +63,14 @@ struct tc_sock *tp_enter(int fd)
     return s;
 }
 
+struct tc_sock *tp_enter_data(int fd)
+{
+    struct tc_sock *s = tp_enter(fd);
+    if (s != NULL)
+        tc_sock_take(s);
+    return s;
+}
+
 void tp_leave(struct tc_sock *s)
 {
     tc_sock_put(s);

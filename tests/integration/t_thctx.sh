@@ -10,27 +10,27 @@
 #   - the connections spread over at least 3 of those contexts (the one
 #     whose listener took each; SO_REUSEPORT spreads them);
 # then every connection closes cleanly and the server ends without an
-# error.  TAS_TEST_MODE=linux runs the same echo, without the tasd checks.
+# error.  Then the same with --dispatch (memcached's shape): the main thread
+# accepts every connection and hands it to a worker through a pipe; each
+# connection moves to its worker's context when the worker adds it to its
+# epoll set (libtas/core/attach.c), so none stays on the dispatcher's and
+# they spread over the 4 workers'.  TAS_TEST_MODE=linux runs the same
+# echoes, without the tasd checks.
 . "$(dirname "$0")/lib.sh"
 tas_init t_thctx "$BIN/thread_server"
 net_setup
 
-PORT=7300
 N=64
-start_bg srv tasd -t 90 "$BIN/thread_server" --port "$PORT" --threads 4 --churn 30 \
-    --total "$N" --timeout 80
-wait_ready srv || fatal "thread_server did not start"
-spid=$(sed -n 's/^READY pid=//p' "${BG_LOG[srv]}")
-start_bg cli peer -t 60 "$BIN/echo_client" --addr "$SERVER_IP" --port "$PORT" \
-    --conns "$N" --msgs 4 --size 1024 --barrier --hold 3 --timeout 50
 
-if [[ $TAS_TEST_MODE == tasd ]]; then
-    # Wait until all N are established, then read the views once.
-    out=
+# views PID PORT: "contexts established contexts-used on-context-0" of the
+# application PID and its established connections on PORT, once all N are
+# established (retries for up to 10 s); "0 0 0 0" if never.
+views() {
+    local out i
     for ((i = 0; i < 100; i++)); do
         tasctl stats --json >"$TMP/stats.json" 2>/dev/null &&
             tasctl flows --json >"$TMP/flows.json" 2>/dev/null &&
-            out=$(python3 - "$TMP/stats.json" "$TMP/flows.json" "$spid" "$PORT" <<'PY'
+            out=$(python3 - "$TMP/stats.json" "$TMP/flows.json" "$1" "$2" <<'PY'
 import json, sys
 def find(d, key):
     if isinstance(d, dict):
@@ -51,19 +51,61 @@ if len(app) != 1:
 mine = [f for f in find(flows, "flows") or []
         if f.get("app") == app[0]["id"] and str(f.get("local", "")).endswith(":" + port)
         and f.get("state") == "ESTABLISHED"]
-print(app[0]["contexts"], len(mine), len({f.get("ctx") for f in mine}))
+print(app[0]["contexts"], len(mine), len({f.get("ctx") for f in mine}),
+      sum(1 for f in mine if f.get("ctx") == 0))
 PY
 ) && [[ ${out#* } == "$N "* ]] && break
         sleep 0.1
     done
-    read -r n_ctx n_est n_used <<<"${out:-0 0 0}"
-    echo "    thread_server: $n_ctx contexts; $n_est connections established, on $n_used contexts"
+    echo "${out:-0 0 0 0}"
+}
+
+# run_case NAME PORT SERVER-OPTIONS...: thread_server with 4 workers and
+# the options, N connections from the Linux side; sets n_ctx n_est n_used n_0.
+run_case() {
+    local name=$1 port=$2
+    shift 2
+    start_bg "srv_$name" tasd -t 90 "$BIN/thread_server" --port "$port" --threads 4 \
+        --total "$N" --timeout 80 "$@"
+    wait_ready "srv_$name" || fatal "thread_server ($name) did not start"
+    local spid
+    spid=$(sed -n 's/^READY pid=//p' "${BG_LOG[srv_$name]}")
+    start_bg "cli_$name" peer -t 60 "$BIN/echo_client" --addr "$SERVER_IP" --port "$port" \
+        --conns "$N" --msgs 4 --size 1024 --barrier --hold 3 --timeout 50
+    n_ctx=0 n_est=0 n_used=0 n_0=0
+    if [[ $TAS_TEST_MODE == tasd ]]; then
+        read -r n_ctx n_est n_used n_0 <<<"$(views "$spid" "$port")"
+        echo "    $name: $n_ctx contexts; $n_est connections established, on $n_used" \
+            "contexts, $n_0 on the first thread's"
+    fi
+}
+
+end_case() {
+    check "$1: $N connections echoed 4 x 1 KiB each, byte for byte, and closed cleanly" \
+        wait_bg "cli_$1" 60
+    check "$1: thread_server served all $N connections, no error" wait_bg "srv_$1" 20
+    show_bg_log "srv_$1"
+}
+
+# ---- a listener per thread (SO_REUSEPORT), after 30 short-lived threads
+run_case reuseport 7300 --churn 30
+if [[ $TAS_TEST_MODE == tasd ]]; then
     check_eq "the application holds 4 contexts (30 exited threads left theirs)" "$n_ctx" 4
     check_eq "all $N connections established" "$n_est" "$N"
     check "the connections are spread over at least 3 threads' contexts ($n_used)" \
         test "$n_used" -ge 3
 fi
-check "$N connections echoed 4 x 1 KiB each, byte for byte, and closed cleanly" wait_bg cli 60
-check "thread_server: all $N connections served, no error" wait_bg srv 20
-show_bg_log srv
+end_case reuseport
+
+# ---- one thread accepts, workers serve (memcached's shape)
+run_case dispatch 7301 --dispatch
+if [[ $TAS_TEST_MODE == tasd ]]; then
+    check_eq "dispatch: the application holds 5 contexts (dispatcher and 4 workers)" \
+        "$n_ctx" 5
+    check_eq "dispatch: all $N connections established" "$n_est" "$N"
+    check_eq "dispatch: no connection stayed on the dispatcher's context" "$n_0" 0
+    check "dispatch: the connections moved to at least 3 workers' contexts ($n_used)" \
+        test "$n_used" -ge 3
+fi
+end_case dispatch
 finish

@@ -1,12 +1,14 @@
 /* thread_server.c - a multi-threaded epoll echo server, the shape of
  * memcached or an SO_REUSEPORT web server: each of N worker threads has its
  * own listener on the same port (SO_REUSEPORT) and its own epoll set, and
- * echoes what its connections send.  Before the workers start, K threads
+ * echoes what its connections send.  With --dispatch the main thread is
+ * the only listener and hands each connection it accepts to a worker in
+ * turn, through a pipe (memcached's shape).  Before the workers start, K threads
  * run one after the other, each making and closing a socket, then exiting
  * (under tasd each gets a context and leaves it to the next).
  *
  *   thread_server --port P [--threads N] [--churn K] [--total T]
- *                 [--timeout SECONDS]
+ *                 [--timeout SECONDS] [--dispatch]
  *
  * Prints "READY pid=PID" when every worker listens, "thread I served C"
  * for each worker at the end; exits 0 once T connections (all workers
@@ -14,6 +16,7 @@
  * timeout.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -37,6 +40,8 @@ static int port, n_threads = 4, churn, total = 1;
 static atomic_int served, failed, listening;
 static atomic_bool stop;
 static int counts[MAX_THR];
+static bool dispatch;
+static int hand[MAX_THR][2]; /* --dispatch: a pipe to each worker */
 
 static int listener(void)
 {
@@ -74,7 +79,7 @@ static bool echo(int fd, int id)
 static void *worker(void *arg)
 {
     int id = (int)(intptr_t)arg;
-    int lfd = listener(), ep = epoll_create1(EPOLL_CLOEXEC);
+    int lfd = dispatch ? hand[id][0] : listener(), ep = epoll_create1(EPOLL_CLOEXEC);
     struct epoll_event ev = {.events = EPOLLIN, .data.fd = lfd};
     if (lfd < 0 || ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) != 0) {
         atomic_fetch_add(&failed, 1);
@@ -87,7 +92,17 @@ static void *worker(void *arg)
         int n = epoll_wait(ep, evs, 64, 100);
         for (int i = 0; i < n; i++) {
             int fd = evs[i].data.fd;
-            if (fd == lfd) {
+            if (fd == lfd && dispatch) {
+                int got[64];
+                ssize_t r = read(lfd, got, sizeof(got));
+                for (ssize_t k = 0; k < r / (ssize_t)sizeof(int); k++) {
+                    struct epoll_event cev = {.events = EPOLLIN, .data.fd = got[k]};
+                    if (epoll_ctl(ep, EPOLL_CTL_ADD, got[k], &cev) != 0) {
+                        atomic_fetch_add(&failed, 1);
+                        close(got[k]);
+                    }
+                }
+            } else if (fd == lfd) {
                 int c;
                 while ((c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
                     struct epoll_event cev = {.events = EPOLLIN, .data.fd = c};
@@ -107,8 +122,41 @@ static void *worker(void *arg)
             atomic_store(&stop, true);
     }
     close(ep);
-    close(lfd);
+    if (!dispatch)
+        close(lfd);
     return NULL;
+}
+
+/* --dispatch: accept in this thread, hand each connection on in turn. */
+static void dispatcher(void)
+{
+    int lfd = listener();
+    if (lfd < 0) {
+        atomic_fetch_add(&failed, 1);
+        atomic_store(&stop, true);
+        return;
+    }
+    printf("READY pid=%d\n", (int)getpid());
+    fflush(stdout);
+    for (int next = 0; !atomic_load(&stop);) {
+        int c = tu_accept(lfd, 100);
+        if (c == -ETIMEDOUT)
+            continue;
+        if (c < 0) {
+            fprintf(stderr, PROG ": accept: %s\n", strerror(-c));
+            atomic_fetch_add(&failed, 1);
+            break;
+        }
+        int one = 1;
+        setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        tu_set_nonblock(c, 1);
+        if (write(hand[next][1], &c, sizeof(c)) != (ssize_t)sizeof(c)) {
+            atomic_fetch_add(&failed, 1);
+            close(c);
+        }
+        next = (next + 1) % n_threads;
+    }
+    close(lfd);
 }
 
 /* A thread that makes a socket and ends. */
@@ -126,9 +174,10 @@ static void *short_lived(void *arg)
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {{"port", 1, 0, 'p'},    {"threads", 1, 0, 'n'},
-                                         {"churn", 1, 0, 'k'},   {"total", 1, 0, 't'},
-                                         {"timeout", 1, 0, 'T'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"port", 1, 0, 'p'},  {"threads", 1, 0, 'n'}, {"churn", 1, 0, 'k'},
+        {"total", 1, 0, 't'}, {"timeout", 1, 0, 'T'}, {"dispatch", 0, 0, 'D'},
+        {0, 0, 0, 0}};
     int timeout = 60, o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
@@ -146,6 +195,9 @@ int main(int argc, char **argv)
             break;
         case 'T':
             timeout = atoi(optarg);
+            break;
+        case 'D':
+            dispatch = true;
             break;
         default:
             return 2;
@@ -166,13 +218,20 @@ int main(int argc, char **argv)
         pthread_join(t, NULL);
     }
     pthread_t th[MAX_THR];
+    for (int i = 0; dispatch && i < n_threads; i++)
+        if (pipe2(hand[i], O_CLOEXEC) != 0)
+            return 1;
     for (int i = 0; i < n_threads; i++)
         if (pthread_create(&th[i], NULL, worker, (void *)(intptr_t)i) != 0)
             return 1;
     while (atomic_load(&listening) < n_threads && !atomic_load(&stop))
         usleep(10000);
-    printf("READY pid=%d\n", (int)getpid());
-    fflush(stdout);
+    if (dispatch) {
+        dispatcher();
+    } else {
+        printf("READY pid=%d\n", (int)getpid());
+        fflush(stdout);
+    }
     for (int i = 0; i < n_threads; i++)
         pthread_join(th[i], NULL);
     for (int i = 0; i < n_threads; i++)

@@ -11,7 +11,8 @@
  * Entries that do not fit an out queue wait on a per-application backlog,
  * as tasd's must.  An application gets up to MAX_CTX contexts (CTX_NEW;
  * then -ENOSPC); a listener's, a connection request's and a flow's news
- * go to the context that asked, a new connection's to its listener's.  Entries from the
+ * go to the context that asked, a new connection's to its listener's;
+ * ATTACH moves a flow to the asking context of its own application.  Entries from the
  * application are validated like tasd's.
  */
 #include <errno.h>
@@ -82,6 +83,7 @@ struct fflow {
     uint32_t tx_rpos, tx_avail, tx_unacked;
     uint16_t core;
     bool fin_pending, fin_sent, app_closed, reset;
+    bool fin_rcvd;   /* its peer's FIN was told */
     int announce_in; /* rounds until the held NEW_CONN is posted (0: none) */
     struct tas_spout_new_conn announce;
 };
@@ -104,7 +106,8 @@ static struct {
     struct fflow flows[MAX_FLOWS];
     struct flisten listens[MAX_LISTEN];
     uint64_t bad;
-    int reset_err; /* fake_reset_all request */
+    uint64_t attaches; /* flows moved between an application's contexts */
+    int reset_err;     /* fake_reset_all request */
     struct tas_global *global;
     int global_fd;
 } F = {.mu = PTHREAD_MUTEX_INITIALIZER};
@@ -274,8 +277,10 @@ static void move_data(void)
             }
             if (x->fin_pending && !x->fin_sent && x->tx_avail == 0) {
                 x->fin_sent = true;
-                if (!y->app_closed)
+                if (!y->app_closed) {
                     fpout(y, 0, 0, TAS_FPOUT_FIN);
+                    y->fin_rcvd = true;
+                }
             }
         }
         if (x->app_closed && (x->fin_sent || x->peer < 0) && x->tx_avail == 0)
@@ -375,6 +380,33 @@ static struct fflow *app_flow(struct fapp *a, uint32_t flow, uint32_t gen)
     return &F.flows[flow];
 }
 
+static void drain_fp(struct fapp *a);
+
+/* ATTACH of a flow from another of its application's contexts (a thread
+ * move): as tasd, apply what every context posted, then hand the flow over
+ * with its whole state (FPOUT_SYNC on the new context). */
+static void do_attach(struct fapp *a, int ctx, const struct tas_spin_attach *r)
+{
+    struct fflow *f = r->kind == TAS_ATTACH_FLOW ? app_flow(a, r->id, r->gen) : NULL;
+    if (f == NULL)
+        return;
+    drain_fp(a);
+    f->ctx = ctx;
+    uint32_t unread = f->rx_size - f->rx_free;
+    struct tas_fpout_sync y = {
+        .flow = r->id,
+        .gen = r->gen,
+        .st = {.rx_head = (f->rx_wpos + f->rx_size - unread) % f->rx_size,
+               .rx_unread = unread,
+               .tx_tail = (f->tx_rpos + f->tx_avail) % f->tx_size,
+               .tx_free = f->tx_size - f->tx_avail,
+               .flags = f->fin_rcvd ? TAS_FPOUT_FIN : 0,
+               .rx_size = f->rx_size,
+               .tx_size = f->tx_size}};
+    out(a, ctx, (int)tas_cq_fp_out(f->core), TAS_FPOUT_SYNC, &y, sizeof(y));
+    F.attaches++;
+}
+
 static void sp_request(struct fapp *a, int ctx, uint8_t type, const uint8_t *body)
 {
     struct fflow *f;
@@ -386,6 +418,9 @@ static void sp_request(struct fapp *a, int ctx, uint8_t type, const uint8_t *bod
         do_connect(a, ctx, (const void *)body);
         break;
     case TAS_SPIN_ACCEPTED:
+        break;
+    case TAS_SPIN_ATTACH:
+        do_attach(a, ctx, (const void *)body);
         break;
     case TAS_SPIN_UNLISTEN: {
         const struct tas_spin_unlisten *u = (const void *)body;
@@ -438,6 +473,21 @@ static void fp_request(struct fapp *a, const struct tas_fpin *u)
     }
     f->tx_avail += u->tx_bytes;
     f->rx_free += u->rx_bytes;
+}
+
+/* Apply what the application posted on every context's fp_in. */
+static void drain_fp(struct fapp *a)
+{
+    uint8_t body[TAS_QE_BODY];
+    uint8_t t;
+    for (int x = 0; x < a->n_ctx; x++)
+        for (int c = 0; c < N_FP; c++)
+            while ((t = tas_q_get(&a->ctx[x].q[tas_cq_fp_in(c)], body)) != 0) {
+                if (t == TAS_FPIN_UPDATE)
+                    fp_request(a, (const void *)body);
+                else
+                    F.bad++;
+            }
 }
 
 /* ------------------------------------------------------------ registration */
@@ -625,18 +675,10 @@ static void *loop(void *arg)
             }
             uint8_t body[TAS_QE_BODY];
             uint8_t t;
-            for (int x = 0; x < a->n_ctx; x++) {
-                struct fctx *cx = &a->ctx[x];
-                while ((t = tas_q_get(&cx->q[TAS_CQ_SP_IN], body)) != 0)
+            for (int x = 0; x < a->n_ctx; x++)
+                while ((t = tas_q_get(&a->ctx[x].q[TAS_CQ_SP_IN], body)) != 0)
                     sp_request(a, x, t, body);
-                for (int c = 0; c < N_FP; c++)
-                    while ((t = tas_q_get(&cx->q[tas_cq_fp_in(c)], body)) != 0) {
-                        if (t == TAS_FPIN_UPDATE)
-                            fp_request(a, (const void *)body);
-                        else
-                            F.bad++;
-                    }
-            }
+            drain_fp(a);
             app_msg(a); /* after the queues: an exit comes after its CLOSEs */
         }
         if (F.reset_err != 0) {
@@ -744,6 +786,14 @@ uint32_t fake_ctx_flows(int ctx)
     pthread_mutex_lock(&F.mu);
     for (int i = 0; i < MAX_FLOWS; i++)
         n += F.flows[i].used && F.flows[i].ctx == ctx;
+    pthread_mutex_unlock(&F.mu);
+    return n;
+}
+
+uint64_t fake_attaches(void)
+{
+    pthread_mutex_lock(&F.mu);
+    uint64_t n = F.attaches;
     pthread_mutex_unlock(&F.mu);
     return n;
 }

@@ -48,6 +48,8 @@ uint32_t fake_flows_live(void);
 int fake_contexts(void);
 /* Live flows whose news go to context ctx (of any application). */
 uint32_t fake_ctx_flows(int ctx);
+/* Flows moved to another context of their application (ATTACH). */
+uint64_t fake_attaches(void);
 
 #define FAKE_MAX_CTX 4
 

@@ -178,3 +178,73 @@ Test(threads, threads_beyond_the_last_context_share_and_lose_nothing)
     cr_expect_eq(fake_contexts(), FAKE_MAX_CTX);
     tas_close(l);
 }
+
+/* A worker's side of a handed-over connection: read what the main thread
+ * sent, answer with its own bytes. */
+struct handed {
+    int fd;
+    bool ok;
+};
+
+static void *serve_handed(void *arg)
+{
+    struct handed *h = arg;
+    uint8_t in[MSG], out[2 * MSG];
+    h->ok = read_n(h->fd, in, MSG);
+    for (size_t i = 0; h->ok && i < MSG; i++)
+        h->ok = in[i] == pattern(i, 1);
+    for (size_t i = 0; i < sizeof(out); i++)
+        out[i] = pattern(i, 2);
+    h->ok = h->ok && tas_write(h->fd, out, sizeof(out)) == (ssize_t)sizeof(out);
+    return NULL;
+}
+
+static bool read_pattern(int fd, size_t n, int who)
+{
+    uint8_t buf[2 * MSG];
+    if (n > sizeof(buf) || !read_n(fd, buf, n))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (buf[i] != pattern(i, who))
+            return false;
+    return true;
+}
+
+Test(threads, a_connection_moves_once_to_the_thread_that_uses_it)
+{
+    int l = listener(7204);
+    int c = tas_socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(7204)};
+    a.sin_addr.s_addr = FAKE_IP;
+    cr_assert_eq(tas_connect(c, (struct sockaddr *)&a, sizeof(a)), 0);
+    int s = tas_accept(l, NULL, NULL);
+    cr_assert_geq(s, 0);
+    cr_assert_eq(fake_ctx_flows(0), 2, "both ends start on the main thread's context");
+
+    /* Bytes wait in s's ring before it moves: they must all arrive. */
+    uint8_t out[MSG];
+    for (size_t i = 0; i < MSG; i++)
+        out[i] = pattern(i, 1);
+    cr_assert_eq(tas_write(c, out, MSG), MSG);
+    usleep(20000);
+    struct handed h = {.fd = s};
+    pthread_t t;
+    pthread_create(&t, NULL, serve_handed, &h);
+    pthread_join(t, NULL);
+    cr_expect(h.ok, "the worker read the bytes sent before the move, and wrote");
+    cr_expect(read_pattern(c, 2 * MSG, 2), "the worker's bytes arrived intact");
+    cr_expect_eq(fake_attaches(), 1, "moves: %lu", (unsigned long)fake_attaches());
+    cr_expect_eq(fake_ctx_flows(1), 1, "the accepted end is on the worker's context");
+    cr_expect_eq(fake_ctx_flows(0), 1, "the client end stayed");
+
+    /* The worker is gone; the main thread uses s again: no second move,
+     * and data still flows both ways. */
+    cr_assert_eq(tas_write(s, out, MSG), MSG);
+    cr_expect(read_pattern(c, MSG, 1), "main thread: s -> c after the move");
+    cr_assert_eq(tas_write(c, out, MSG), MSG);
+    cr_expect(read_pattern(s, MSG, 1), "main thread: c -> s after the move");
+    cr_expect_eq(fake_attaches(), 1, "a connection moves once");
+    tas_close(s);
+    tas_close(c);
+    tas_close(l);
+}
