@@ -22,9 +22,11 @@ net_setup
 
 N=64
 
-# views PID PORT: "contexts established contexts-used on-context-0" of the
-# application PID and its established connections on PORT, once all N are
-# established (retries for up to 10 s); "0 0 0 0" if never.
+# views PID PORT CTX: "contexts established contexts-used on-context-0" of
+# the application PID and its established connections on PORT, once it has
+# CTX contexts and all N are established, none left on context 0 when CTX
+# is 5 (the workers take them over as they get them; retries for up to
+# 10 s); the last reading if never.
 views() {
     local out i
     for ((i = 0; i < 100; i++)); do
@@ -54,17 +56,18 @@ mine = [f for f in find(flows, "flows") or []
 print(app[0]["contexts"], len(mine), len({f.get("ctx") for f in mine}),
       sum(1 for f in mine if f.get("ctx") == 0))
 PY
-) && [[ ${out#* } == "$N "* ]] && break
+) && [[ $out == "$3 $N "* ]] && { [[ $3 != 5 ]] || [[ $out == *" 0" ]]; } && break
         sleep 0.1
     done
     echo "${out:-0 0 0 0}"
 }
 
-# run_case NAME PORT SERVER-OPTIONS...: thread_server with 4 workers and
-# the options, N connections from the Linux side; sets n_ctx n_est n_used n_0.
+# run_case NAME PORT CTX SERVER-OPTIONS...: thread_server with 4 workers
+# and the options, N connections from the Linux side; sets n_ctx n_est
+# n_used n_0 (views with CTX).
 run_case() {
-    local name=$1 port=$2
-    shift 2
+    local name=$1 port=$2 want=$3
+    shift 3
     start_bg "srv_$name" tasd -t 90 "$BIN/thread_server" --port "$port" --threads 4 \
         --total "$N" --timeout 80 "$@"
     wait_ready "srv_$name" || fatal "thread_server ($name) did not start"
@@ -74,7 +77,7 @@ run_case() {
         --conns "$N" --msgs 4 --size 1024 --barrier --hold 3 --timeout 50
     n_ctx=0 n_est=0 n_used=0 n_0=0
     if [[ $TAS_TEST_MODE == tasd ]]; then
-        read -r n_ctx n_est n_used n_0 <<<"$(views "$spid" "$port")"
+        read -r n_ctx n_est n_used n_0 <<<"$(views "$spid" "$port" "$want")"
         echo "    $name: $n_ctx contexts; $n_est connections established, on $n_used" \
             "contexts, $n_0 on the first thread's"
     fi
@@ -88,7 +91,7 @@ end_case() {
 }
 
 # ---- a listener per thread (SO_REUSEPORT), after 30 short-lived threads
-run_case reuseport 7300 --churn 30
+run_case reuseport 7300 4 --churn 30
 if [[ $TAS_TEST_MODE == tasd ]]; then
     check_eq "the application holds 4 contexts (30 exited threads left theirs)" "$n_ctx" 4
     check_eq "all $N connections established" "$n_est" "$N"
@@ -98,7 +101,7 @@ fi
 end_case reuseport
 
 # ---- one thread accepts, workers serve (memcached's shape)
-run_case dispatch 7301 --dispatch
+run_case dispatch 7301 5 --dispatch
 if [[ $TAS_TEST_MODE == tasd ]]; then
     check_eq "dispatch: the application holds 5 contexts (dispatcher and 4 workers)" \
         "$n_ctx" 5
