@@ -52,13 +52,16 @@ static void attach_end(struct tc_sock *s)
     tc_sock_changed(s);
 }
 
-void tc_on_sync(const struct tas_fpout_sync *y)
+void tc_on_sync(struct tc_qctx *q, const struct tas_fpout_sync *y)
 {
     struct tc_sock *s = tc_flow_lookup(y->flow, y->gen);
     if (s == NULL || !s->flow_live) {
         tc_ctx.stats.bad_flow++;
         return;
     }
+    /* Its news come here from now on, whoever asked (tasd may give a
+     * connection to a holder unasked: slowpath/conn_app.c, owner_gone). */
+    tc_sock_set_qc(s, q);
     apply_sync(s, &y->st);
     attach_end(s);
 }

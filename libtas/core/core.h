@@ -531,7 +531,7 @@ TAS_HIDDEN void tc_sock_take(struct tc_sock *s);
 
 /* -------------------------------------------------------------- attached.c */
 
-TAS_HIDDEN void tc_on_sync(const struct tas_fpout_sync *y);
+TAS_HIDDEN void tc_on_sync(struct tc_qctx *q, const struct tas_fpout_sync *y);
 TAS_HIDDEN void tc_on_attached(const struct tas_spout_attached *e);
 TAS_HIDDEN void tc_on_detached(const struct tas_spout_detached *e);
 

@@ -392,7 +392,7 @@ static int process_fp(struct tc_qctx *q, uint32_t core)
         if (t == TAS_FPOUT_SYNC) {
             struct tas_fpout_sync y;
             memcpy(&y, body, sizeof(y));
-            tc_on_sync(&y);
+            tc_on_sync(q, &y);
             continue;
         }
         if (t != TAS_FPOUT_UPDATE) {
