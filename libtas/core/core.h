@@ -298,7 +298,8 @@ struct tc_qctx {
     uint32_t idx; /* in tc_ctx.qc[]: its bit in wait masks */
     int efd;
     bool owned;  /* a live thread's own */
-    bool leader; /* a thread sleeps on efd for it (wait.c) */
+    const void *leader; /* the thread that sleeps on efd for it (wait.c,
+                         * tc_qc_self()), or NULL */
     struct tas_ctx_hdr *chdr;
     struct tas_q sp_in, sp_out;
     struct tas_q fp_in[TAS_MAX_FP_CORES], fp_out[TAS_MAX_FP_CORES];
@@ -387,6 +388,7 @@ TAS_HIDDEN int tc_qc_add(uint32_t id, int efd);
  * process is not registered. */
 TAS_HIDDEN struct tc_qctx *tc_qc_mine(void);
 TAS_HIDDEN uint64_t tc_qc_bit(const struct tc_qctx *q); /* 0 for NULL */
+TAS_HIDDEN const void *tc_qc_self(void); /* names the calling thread */
 TAS_HIDDEN uint64_t tc_qc_all(void);                    /* every context's bit */
 /* Forget every context (a fork child; tasd's exit keeps them). */
 TAS_HIDDEN void tc_qc_forget_all(void);

@@ -433,8 +433,13 @@ int tc_process(void)
         tc_sp_flush();
         tc_fp_flush();
     }
+    const void *self = tc_qc_self();
     for (uint32_t i = 0; i < c->n_qc; i++) {
         struct tc_qctx *q = c->qc[i];
+        /* A context another thread sleeps on is that thread's to apply:
+         * tasd wakes it for these entries anyway. */
+        if (q->leader != NULL && q->leader != self)
+            continue;
         int k = process_sp(q);
         for (uint32_t core = 0; core < c->hdr.n_fp; core++)
             k += process_fp(q, core);

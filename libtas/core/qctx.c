@@ -157,6 +157,12 @@ struct tc_qctx *tc_qc_mine(void)
     return mine;
 }
 
+const void *tc_qc_self(void)
+{
+    static __thread char self __attribute__((tls_model("initial-exec")));
+    return &self;
+}
+
 uint64_t tc_qc_bit(const struct tc_qctx *q)
 {
     return q != NULL ? (uint64_t)1 << q->idx : 0;

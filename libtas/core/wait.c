@@ -103,7 +103,7 @@ static void unlead(uint64_t led)
     EACH_QC(q, led)
     {
         disarm(q);
-        q->leader = false;
+        q->leader = NULL;
     }
 }
 
@@ -118,8 +118,8 @@ static bool lead_arrived(uint64_t want, tc_cond_fn cond, void *arg,
     uint64_t l = 0;
     EACH_QC(q, want)
     {
-        if (!q->leader) {
-            q->leader = true;
+        if (q->leader == NULL) {
+            q->leader = tc_qc_self();
             l |= tc_qc_bit(q);
         }
     }
@@ -240,7 +240,7 @@ int tc_wait(uint64_t want, tc_cond_fn cond, void *arg, const struct timespec *de
             disarm(q);                                /* awake now: spare tasd a kick */
             if (pfds[i_efd[q->idx]].revents & POLLIN) /* tasd's eventfd blocks: */
                 tc_eventfd_drain(q->efd);             /* read it only when ready */
-            q->leader = false;
+            q->leader = NULL;
         }
         if (i_app >= 0 && pfds[i_app].revents != 0)
             tc_ctx_check_alive(true);
@@ -269,7 +269,7 @@ int tc_wait(uint64_t want, tc_cond_fn cond, void *arg, const struct timespec *de
     uint64_t unled = 0;
     EACH_QC(q, want & tc_qc_all())
     {
-        if (!q->leader)
+        if (q->leader == NULL)
             unled |= tc_qc_bit(q);
     }
     if (unled != 0)
