@@ -1,7 +1,8 @@
 /* events.c - applying what tasd tells the application.
  *
- * tc_process() drains, for each of the process's contexts (qctx.c), its
- * sp_out queue (slow path: LISTEN_DONE, NEW_CONN, CONNECTED, RESET, CLOSED;
+ * tc_process() drains, for each of the process's contexts (qctx.c) that
+ * no other thread sleeps on (wait.c: that one is its leader's to apply),
+ * its sp_out queue (slow path: LISTEN_DONE, NEW_CONN, CONNECTED, RESET, CLOSED;
  * ATTACHED and DETACHED go to attached.c) and then each fp_out[c] queue
  * (fast path: FPOUT_UPDATE; FPOUT_SYNC to attached.c) in batches, and
  * applies every entry to the socket it names.  A connection tasd announces
