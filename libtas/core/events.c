@@ -1,16 +1,16 @@
 /* events.c - applying what tasd tells the application.
  *
- * tc_process() drains, for each of the process's contexts (qctx.c) that
- * no other thread sleeps on (wait.c: that one is its leader's to apply),
- * its sp_out queue (slow path: LISTEN_DONE, NEW_CONN, CONNECTED, RESET, CLOSED;
+ * tc_process() drains, for each of the process's contexts (qctx.c) that no
+ * other thread sleeps on (wait.c: that one is its leader's to apply), its
+ * sp_out queue (slow path: LISTEN_DONE, NEW_CONN, CONNECTED, RESET, CLOSED;
  * ATTACHED and DETACHED go to attached.c) and then each fp_out[c] queue
  * (fast path: FPOUT_UPDATE; FPOUT_SYNC to attached.c) in batches, and
  * applies every entry to the socket it names.  A connection tasd announces
  * on a context belongs to that context; the threads waiting for a context
- * whose entries were applied are woken (wake.c).  Everything in these entries comes from
- * shared memory and is checked first: ids in range, generation current, ring offsets
- * inside the region's buffer area, byte counts within the ring.  A bad entry is counted
- * and ignored.
+ * whose entries were applied are woken (wake.c).  Everything in these
+ * entries comes from shared memory and is checked first: ids in range,
+ * generation current, ring offsets inside the region's buffer area, byte
+ * counts within the ring.  A bad entry is counted and ignored.
  *
  * Ordering between the two kinds of queue: a fast-path update can only exist
  * for a flow that tasd announced on sp_out before installing it, so an update

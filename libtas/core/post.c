@@ -1,19 +1,19 @@
 /* post.c - entries the library sends to tasd, and its doorbells.
  *
  * Requests for the slow path (listen, connect, accepted, close, ...) go on
- * the sp_in queue of the socket's context (qctx.c), followed every time by
- * a write to the slow-path doorbell.  If sp_in is full they wait, in order, on a private
- * overflow list (tas/parkq.h, the slow path's own for sp_out) that is retried on every
- * later call and before sleeping.
+ * the sp_in queue of the socket's context (qctx.c), followed every time by a
+ * write to the slow-path doorbell.  If sp_in is full they wait, in order, on
+ * a private overflow list (tas/parkq.h, the slow path's own for sp_out) that
+ * is retried on every later call and before sleeping.
  *
  * Data progress for the fast path ("wrote N bytes", "consumed N bytes") is
  * kept per socket (pend_tx, pend_rx) and coalesced into one TAS_FPIN_UPDATE
- * on its context's queue for the flow's core, fp_in[fp_core]: one queue
- * per flow, so the fast path sees its entries in order.  A socket with unposted progress
- * is on the dirty list until its entry fits: an update is never dropped.
- * After a batch, each core written to is kicked if it sleeps.  A corked
- * socket's entries carry TAS_FPIN_MORE (TCP_CORK, or its last write had
- * MSG_MORE); uncorking (or TCP_NODELAY set on a corked socket, as Linux)
+ * on its context's queue for the flow's core, fp_in[fp_core]: one queue per
+ * flow, so the fast path sees its entries in order.  A socket with unposted
+ * progress is on the dirty list until its entry fits: an update is never
+ * dropped.  After a batch, each core written to is kicked if it sleeps.  A
+ * corked socket's entries carry TAS_FPIN_MORE (TCP_CORK, or its last write
+ * had MSG_MORE); uncorking (or TCP_NODELAY set on a corked socket, as Linux)
  * posts an entry without it, with or without bytes, so what waits goes.
  */
 #include <stdlib.h>
