@@ -10,7 +10,6 @@
  */
 #include <stdio.h>
 
-#include <rte_hash.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
@@ -51,7 +50,7 @@ static void flow_add(struct fp_core *c, uint32_t fid, uint64_t now)
 
     if (why == NULL) {
         fp_flow_key(f, &k);
-        if (rte_hash_add_key_data(c->flow_table, &k, (void *)(uintptr_t)fid) != 0)
+        if (fp_flowtab_add(c->flow_table, &k, fid) != 0)
             why = "flow table full";
     }
     if (unlikely(why != NULL)) {
@@ -78,7 +77,7 @@ static void flow_del(struct fp_core *c, uint32_t fid)
     struct fp_flow_key k;
 
     fp_flow_key(f, &k);
-    rte_hash_del_key(c->flow_table, &k);
+    fp_flowtab_del(c->flow_table, &k);
     f->flags &= (uint16_t) ~(FP_FLOW_INSTALLED | FP_FLOW_ACK_NOW | FP_FLOW_DELACK);
     /* Lists still naming fid skip it (fp_flow_mine) when they reach it. */
 }

@@ -4,7 +4,7 @@
  * a table or a json-c tree).
  *
  * fp_init allocates the shared flow array and, per core, the context slots,
- * the flow table (rte_hash on the 4-tuple), the four rings to and from the
+ * the flow table (flowtab.c), the four rings to and from the
  * slow path, the doorbell eventfd, and the core's private state (internal.h).
  * One sp_efd eventfd is shared by all cores.
  */
@@ -18,12 +18,9 @@
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
-#include <rte_hash.h>
-#include <rte_hash_crc.h>
 #include <rte_jhash.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
-#include <rte_random.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
@@ -122,20 +119,7 @@ static int core_init(struct fp_core *c, unsigned id, struct cm_port *port,
     c->doorbell_fd = -1;
     c->sp_efd = sp_efd;
 
-    snprintf(name, sizeof(name), "fp_flows_%u", id);
-    struct rte_hash_parameters hp = {
-        .name = name,
-        .entries = max_flows < 8 ? 8 : max_flows,
-        .key_len = sizeof(struct fp_flow_key),
-        /* CRC32C (SSE4.2 or ARMv8 where present): ~40 fewer instructions a
-         * lookup than jhash; seeded per start, so that a peer cannot aim
-         * 4-tuples at one bucket from outside. */
-        .hash_func = rte_hash_crc,
-        .hash_func_init_val = (uint32_t)rte_rand(),
-        .socket_id = (int)rte_socket_id(),
-        .extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
-    };
-    c->flow_table = rte_hash_create(&hp);
+    c->flow_table = fp_flowtab_create(id, max_flows);
     if (c->flow_table == NULL)
         return -rte_errno;
 
@@ -253,7 +237,7 @@ void fp_fini(void)
         ring_free_mbufs(c->exc_ring);
         rte_ring_free(c->ev_ring);
         rte_ring_free(c->act_ring);
-        rte_hash_free(c->flow_table);
+        fp_flowtab_free(c->flow_table);
         if (c->doorbell_fd >= 0)
             close(c->doorbell_fd);
         priv_free(c);

@@ -1,7 +1,7 @@
 /* input.c - what happens to received frames, a burst at a time.
  *
  * fp_input_burst() classifies the frames of a burst one by one, looks the
- * TCP segments' 4-tuples up in one rte_hash_lookup_bulk_data() call,
+ * TCP segments' 4-tuples up at once (fp_flowtab_find_burst, flowtab.c),
  * prefetches the flows they name, then processes the segments in arrival
  * order (nothing in that processing changes the flow table: only commands
  * do, between bursts).  fp_input() does the same for one frame (one the
@@ -19,7 +19,6 @@
  * the SYNs of a flooded listener itself).  Frames not for us and malformed ones are counted by reason
  * (fp_core.rx_reason) and dropped.
  */
-#include <rte_hash.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 #include <rte_ring.h>
@@ -193,21 +192,15 @@ void fp_input(struct fp_core *c, struct rte_mbuf *m, uint64_t now, bool reinject
         return;
     struct fp_flow_key k;
     flow_key_of(&fr, &k);
-    void *data;
-    uint32_t fid = FP_NONE;
-    if (rte_hash_lookup_data(c->flow_table, &k, &data) >= 0)
-        fid = (uint32_t)(uintptr_t)data;
-    input_tcp(c, m, &fr, fid, now);
+    input_tcp(c, m, &fr, fp_flowtab_find(c->flow_table, &k), now);
 }
 
 void fp_input_burst(struct fp_core *c, struct rte_mbuf **pkts, unsigned n, uint64_t now)
 {
     struct fp_frame fr[FP_RX_BURST];
     struct fp_flow_key keys[FP_RX_BURST];
-    const void *kp[FP_RX_BURST];
     struct rte_mbuf *segs[FP_RX_BURST];
-    void *data[FP_RX_BURST];
-    uint64_t hits = 0;
+    uint32_t fids[FP_RX_BURST];
     unsigned k = 0;
 
     if (n > FP_RX_BURST)
@@ -218,21 +211,19 @@ void fp_input_burst(struct fp_core *c, struct rte_mbuf **pkts, unsigned n, uint6
         if (!input_classify(c, pkts[i], now, false, &fr[k]))
             continue;
         flow_key_of(&fr[k], &keys[k]);
-        kp[k] = &keys[k];
         segs[k++] = pkts[i];
     }
     if (k == 0)
         return;
-    if (rte_hash_lookup_bulk_data(c->flow_table, kp, k, &hits, data) < 0)
-        hits = 0; /* (only for bad arguments) */
-    for (unsigned j = 0; j < k; j++) {
-        if (hits & (1ULL << j)) { /* both cache lines of the flow's state */
-            const struct fp_flow *f = &fp.flows[(uint32_t)(uintptr_t)data[j]];
-            rte_prefetch0(f);
-            rte_prefetch0((const uint8_t *)f + 64);
+    if (fp_flowtab_find_burst(c->flow_table, keys, k, fids) != 0) {
+        for (unsigned j = 0; j < k; j++) {
+            if (fids[j] != FP_NONE) { /* both cache lines of the flow's state */
+                const struct fp_flow *f = &fp.flows[fids[j]];
+                rte_prefetch0(f);
+                rte_prefetch0((const uint8_t *)f + 64);
+            }
         }
     }
     for (unsigned j = 0; j < k; j++)
-        input_tcp(c, segs[j], &fr[j],
-                  (hits & (1ULL << j)) ? (uint32_t)(uintptr_t)data[j] : FP_NONE, now);
+        input_tcp(c, segs[j], &fr[j], fids[j], now);
 }

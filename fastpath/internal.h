@@ -24,6 +24,7 @@
 
 #include "fastpath/fastpath.h"
 #include "fastpath/flow.h"
+#include "fastpath/flowtab.h"
 
 #define FP_RX_BURST      32   /* frames per rte_eth_rx_burst */
 #define FP_TX_BUF        64   /* frames collected before rte_eth_tx_burst */
@@ -64,8 +65,6 @@
 #define FP_EXC_OTHER_RATE  20000
 #define FP_EXC_OTHER_BURST 1024
 #define FP_EXC_COOKIE_BURST 1024 /* rate: fp.cookie_rate */
-
-#define FP_NONE UINT32_MAX
 
 /* fp_side.pend: notifications not yet delivered */
 #define FP_PEND_APP_FIN      0x01 /* TAS_FPOUT_FIN to the application */
@@ -149,12 +148,7 @@ struct fp_priv {
     _Atomic uint32_t sleep_local;
 };
 
-/* Flow table key: the 4-tuple from our side, network order. */
-struct fp_flow_key {
-    uint32_t lip, rip;
-    uint16_t lport, rport;
-};
-
+/* A flow's key in the flow table (flowtab.h). */
 static inline void fp_flow_key(const struct fp_flow *f, struct fp_flow_key *k)
 {
     k->lip = f->local_ip;
