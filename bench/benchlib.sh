@@ -59,7 +59,8 @@ def tot(d):
     return {"app": sum(c.get("app_kicks", 0) for c in fp) + sp.get("app_kicks", 0),
             "sp": sum(c.get("sp_kicks", 0) for c in fp),
             "fp": sp.get("fp_kicks", 0),
-            "sleeps": sum(c.get("idle_sleeps", 0) for c in fp)}
+            "sleeps": sum(c.get("idle_sleeps", 0) for c in fp),
+            "lib": sum(a.get("lib_wakes", 0) for a in d.get("apps", []))}
 x, y = tot(a), tot(b)
 if n > 0:
     print(" ".join("%s=%.3f" % (k, (y[k] - x[k]) / n) for k in x))

@@ -231,7 +231,7 @@ table() {
         done
     done
     if [[ -n ${WAKE[*]:-} ]]; then
-        echo "tasd's wake-ups per RPC (app, sp, fp: see bench/run.sh; sleeps: a core slept):"
+        echo "tasd's wake-ups per RPC (app, sp, fp, lib: see bench/run.sh; sleeps: a core slept):"
         for s in af_packet af_xdp; do
             for c in $RPC_CONNS; do
                 [[ -n ${WAKE[$s,$c]:-} ]] && printf '  %-9s %5s | %s\n' "$s" "$c" "${WAKE[$s,$c]}"

@@ -7,7 +7,7 @@
 # same Linux client, bench/rpc_echo in ns B, drives it closed-loop with
 # 64-B requests over 1 and 16 connections for a fixed duration.  Prints
 # requests/s, p50 and p99 latency per setting and the tasd/Linux ratios,
-# tasd's thread wake-ups per RPC (from tasctl stats), and
+# tasd's thread wake-ups per RPC and libtas's own (from tasctl stats), and
 # saves the table under $BUILD/bench/results/.  A benchmark, not a test.
 #
 #   sudo bench/run.sh [-d SECONDS] [-c "1 16"] [-m "linux tasd"] [-s BYTES] [-T THREADS [-D]]
@@ -131,7 +131,8 @@ table() {
     if [[ -n ${WAKE[*]:-} ]]; then
         echo "tasd's thread wake-ups per RPC (tasctl stats: app = an application woken, by a"
         echo "core or the slow path; sp = the slow path kicked by a core; fp = a core woken by"
-        echo "the slow path; sleeps = a core went to sleep):"
+        echo "the slow path; sleeps = a core went to sleep; lib = one of the server's threads"
+        echo "woken by another, in libtas):"
         for c in $CONNS; do
             printf '%-6s | %s\n' "$c" "$(v "${WAKE[$c]:-}")"
         done

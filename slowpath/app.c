@@ -725,6 +725,7 @@ void sp_app_free_all(bool cores_stopped)
 /* What an application's row shows, in the table and in JSON. */
 struct app_row {
     unsigned n_ctx;
+    uint64_t lib_wakes; /* what the application says (shm.h): shown, never used */
     uint32_t bufs_used;
     const char *state;
 };
@@ -732,23 +733,30 @@ struct app_row {
 static void app_row(const struct sp_app *a, struct app_row *w)
 {
     w->n_ctx = 0;
-    for (unsigned i = 0; a->ctxs != NULL && i < a->max_ctx; i++)
-        w->n_ctx += a->ctxs[i].used;
+    w->lib_wakes = 0;
+    for (unsigned i = 0; a->ctxs != NULL && i < a->max_ctx; i++) {
+        if (!a->ctxs[i].used)
+            continue;
+        w->n_ctx++;
+        w->lib_wakes +=
+            atomic_load_explicit(&a->ctxs[i].hdr->lib_wakes, memory_order_relaxed);
+    }
     w->bufs_used = sp_lifo_in_use(&a->bufs);
     w->state = a->dying ? "closing" : a->welcomed ? "up" : "new";
 }
 
 void sp_app_write(FILE *f)
 {
-    fprintf(f, "%-6s %-8s %-5s %-6s %-9s %-11s %-9s %s\n", "APP", "PID", "CTX", "CONNS",
-            "LISTENERS", "BUFS", "BAD", "STATE");
+    fprintf(f, "%-6s %-8s %-5s %-6s %-9s %-11s %-9s %-10s %s\n", "APP", "PID", "CTX",
+            "CONNS", "LISTENERS", "BUFS", "BAD", "LIB_WAKES", "STATE");
     for (struct sp_app *a = sp.apps; a != NULL; a = a->next) {
         struct app_row w;
         char bufs[24];
         app_row(a, &w);
         snprintf(bufs, sizeof(bufs), "%u/%u", w.bufs_used, a->bufs.n);
-        fprintf(f, "%-6u %-8d %-5u %-6u %-9u %-11s %-9lu %s\n", a->id, a->pid, w.n_ctx,
-                a->n_conns, a->n_listeners, bufs, (unsigned long)a->bad_entries, w.state);
+        fprintf(f, "%-6u %-8d %-5u %-6u %-9u %-11s %-9lu %-10lu %s\n", a->id, a->pid,
+                w.n_ctx, a->n_conns, a->n_listeners, bufs, (unsigned long)a->bad_entries,
+                (unsigned long)w.lib_wakes, w.state);
     }
 }
 
@@ -770,6 +778,7 @@ struct json_object *sp_apps_json(void)
         cm_json_u64(j, "bad_entries", a->bad_entries);
         cm_json_u64(j, "bad_msgs", a->bad_msgs);
         cm_json_u64(j, "entries", a->entries);
+        cm_json_u64(j, "lib_wakes", w.lib_wakes);
         cm_json_str(j, "state", w.state);
         cm_json_push(arr, j);
     }

@@ -118,7 +118,13 @@ struct tas_ctx_hdr {
      * tasd (fast or slow path) posts an entry to this context exchanges it
      * to 0 and, if it was 1, writes the eventfd. */
     _Atomic uint32_t armed;
-    uint32_t pad[TAS_CACHELINE / 4 - 1];
+    uint32_t pad0;
+    /* Written by the application only (libtas counts there the wake-ups
+     * its threads give one another: a leader handing over, a local change
+     * waking sleepers).  tasd shows it (tasctl stats) and acts on nothing
+     * it says. */
+    _Atomic uint64_t lib_wakes;
+    uint64_t pad[TAS_CACHELINE / 8 - 2];
 };
 static_assert(sizeof(struct tas_ctx_hdr) == TAS_CACHELINE, "one cache line");
 

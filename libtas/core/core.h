@@ -275,6 +275,7 @@ struct tc_stats {
     uint64_t fp_full;      /* fp_in queue full when flushing */
     uint64_t idle_asked;   /* TAS_FPIN_IDLE sent (idle.c) */
     uint64_t stale_ctx;    /* fp updates on a context a flow left */
+    uint64_t lib_wakes;    /* wake-ups of one thread by another (wake.c) */
 };
 
 #define TC_MAX_MAPS 16 /* regions of other applications we keep mapped */

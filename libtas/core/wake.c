@@ -7,8 +7,8 @@
  * of every listed waiter that waits for it, and whoever changes something
  * locally (a shutdown or close, tasd's exit) that of every waiter.  The
  * eventfd stays readable until its owner drains it, so no wake-up is
- * lost.  wait.c
- * decides who sleeps on what; this file only keeps the list.
+ * lost.  wait.c decides who sleeps on what; this file only keeps the list
+ * and counts the wake-ups it gives (for tasctl stats).
  */
 #include <sys/eventfd.h>
 
@@ -63,10 +63,16 @@ void tc_wake_atfork_child(void)
     self.listed = false;
 }
 
+/* Lock held: wake a waiter, and count it where tasctl stats shows it (the
+ * first context's header, shm.h). */
 static void poke(int fd)
 {
     uint64_t one = 1;
     (void)!real_write(fd, &one, sizeof(one));
+    tc_ctx.stats.lib_wakes++;
+    const struct tc_qctx *q = tc_ctx.n_qc > 0 ? tc_ctx.qc[0] : NULL;
+    if (q != NULL && q->chdr != NULL)
+        atomic_fetch_add_explicit(&q->chdr->lib_wakes, 1, memory_order_relaxed);
 }
 
 void tc_eventfd_drain(int fd)

@@ -14,7 +14,9 @@
 # accepts every connection and hands it to a worker through a pipe; each
 # connection moves to its worker's context when the worker adds it to its
 # epoll set (libtas/core/attach.c), so none stays on the dispatcher's and
-# they spread over the 4 workers'.  TAS_TEST_MODE=linux runs the same
+# they spread over the 4 workers'.  Then the 4 workers again with
+# TAS_THREAD_CTX=0: one shared context, and tasctl stats shows the library's
+# wake-ups of one thread by another.  TAS_TEST_MODE=linux runs the same
 # echoes, without the tasd checks.
 . "$(dirname "$0")/lib.sh"
 tas_init t_thctx "$BIN/thread_server"
@@ -22,13 +24,14 @@ net_setup
 
 N=64
 
-# views PID PORT CTX: "contexts established contexts-used on-context-0" of
-# the application PID and its established connections on PORT, once it has
+# views PID PORT CTX: "contexts established contexts-used on-context-0
+# lib-wakes" of the application PID and its established connections on
+# PORT (lib-wakes: its threads' wake-ups of one another), once it has
 # CTX contexts and all N are established, none left on context 0 when CTX
 # is 5 (the workers take them over as they get them; retries for up to
 # 10 s); the last reading if never.
 views() {
-    local out i
+    local out i a b d
     for ((i = 0; i < 100; i++)); do
         tasctl stats --json >"$TMP/stats.json" 2>/dev/null &&
             tasctl flows --json >"$TMP/flows.json" 2>/dev/null &&
@@ -54,32 +57,35 @@ mine = [f for f in find(flows, "flows") or []
         if f.get("app") == app[0]["id"] and str(f.get("local", "")).endswith(":" + port)
         and f.get("state") == "ESTABLISHED"]
 print(app[0]["contexts"], len(mine), len({f.get("ctx") for f in mine}),
-      sum(1 for f in mine if f.get("ctx") == 0))
+      sum(1 for f in mine if f.get("ctx") == 0), app[0].get("lib_wakes", -1))
 PY
-) && [[ $out == "$3 $N "* ]] && { [[ $3 != 5 ]] || [[ $out == *" 0" ]]; } && break
+) && read -r a b _ d _ <<<"$out" && [[ $a == "$3" && $b == "$N" ]] &&
+            { [[ $3 != 5 ]] || [[ $d == 0 ]]; } && break
         sleep 0.1
     done
-    echo "${out:-0 0 0 0}"
+    echo "${out:-0 0 0 0 -1}"
 }
 
 # run_case NAME PORT CTX SERVER-OPTIONS...: thread_server with 4 workers
-# and the options, N connections from the Linux side; sets n_ctx n_est
-# n_used n_0 (views with CTX).
+# and the options (and the environment variable CASE_ENV, VAR=VALUE, if set), N connections from the Linux side; sets n_ctx n_est
+# n_used n_0 n_wakes (views with CTX).
 run_case() {
     local name=$1 port=$2 want=$3
     shift 3
-    start_bg "srv_$name" tasd -t 90 "$BIN/thread_server" --port "$port" --threads 4 \
-        --total "$N" --timeout 80 "$@"
+    local pre=()
+    [[ -n ${CASE_ENV:-} ]] && pre=(env "$CASE_ENV")
+    start_bg "srv_$name" tasd -t 90 "${pre[@]}" "$BIN/thread_server" --port "$port" \
+        --threads 4 --total "$N" --timeout 80 "$@"
     wait_ready "srv_$name" || fatal "thread_server ($name) did not start"
     local spid
     spid=$(sed -n 's/^READY pid=//p' "${BG_LOG[srv_$name]}")
     start_bg "cli_$name" peer -t 60 "$BIN/echo_client" --addr "$SERVER_IP" --port "$port" \
         --conns "$N" --msgs 4 --size 1024 --barrier --hold 3 --timeout 50
-    n_ctx=0 n_est=0 n_used=0 n_0=0
+    n_ctx=0 n_est=0 n_used=0 n_0=0 n_wakes=-1
     if [[ $TAS_TEST_MODE == tasd ]]; then
-        read -r n_ctx n_est n_used n_0 <<<"$(views "$spid" "$port" "$want")"
+        read -r n_ctx n_est n_used n_0 n_wakes <<<"$(views "$spid" "$port" "$want")"
         echo "    $name: $n_ctx contexts; $n_est connections established, on $n_used" \
-            "contexts, $n_0 on the first thread's"
+            "contexts, $n_0 on the first thread's; $n_wakes wake-ups between threads"
     fi
 }
 
@@ -111,4 +117,16 @@ if [[ $TAS_TEST_MODE == tasd ]]; then
         test "$n_used" -ge 3
 fi
 end_case dispatch
+
+# ---- the same 4 workers sharing one context (TAS_THREAD_CTX=0): one
+# thread at a time sleeps on it and wakes the others for their connections,
+# and tasctl stats counts those wake-ups (lib_wakes) as the library does
+CASE_ENV=TAS_THREAD_CTX=0 run_case shared 7302 1
+if [[ $TAS_TEST_MODE == tasd ]]; then
+    check_eq "shared: the application holds 1 context" "$n_ctx" 1
+    check_eq "shared: all $N connections established" "$n_est" "$N"
+    check "shared: tasctl stats counts the threads' wake-ups of one another ($n_wakes)" \
+        test "$n_wakes" -gt 0
+fi
+end_case shared
 finish
