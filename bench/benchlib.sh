@@ -128,13 +128,23 @@ bench_stamp() {
         "TASD_EXTRA='${TASD_EXTRA:-}')"
 }
 
-# nginx_conf: $TMP/nginx.conf for Debian's nginx-light on port 8080 (a
-# master and ${WORKERS:-2} workers, as tests/apps/t_nginx.sh runs it),
-# serving the 64-B file small.txt from $TMP/www.
+# nginx_conf [tls]: $TMP/nginx.conf for Debian's nginx-light on port 8080
+# (a master and ${WORKERS:-2} workers, as tests/apps/t_nginx.sh runs it),
+# serving the 64-B file small.txt from $TMP/www; with tls also HTTPS on
+# 8443 with a fresh self-signed P-256 certificate, no session cache and no
+# tickets (every connection a full handshake).
 nginx_conf() {
-    local www=$TMP/www
+    local www=$TMP/www tls=""
     mkdir -p "$www" "$TMP/nginx"
     head -c 64 /dev/zero | tr '\0' x >"$www/small.txt"
+    if [[ ${1:-} == tls ]]; then
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+            -subj /CN=tasd-bench -days 2 -keyout "$TMP/nginx/key.pem" \
+            -out "$TMP/nginx/cert.pem" 2>/dev/null || return 1
+        tls="server { listen 8443 ssl backlog=4096; root $www;
+        ssl_certificate $TMP/nginx/cert.pem; ssl_certificate_key $TMP/nginx/key.pem;
+        ssl_session_cache off; ssl_session_tickets off; }"
+    fi
     cat >"$TMP/nginx.conf" <<CONF
 worker_processes ${WORKERS:-2};
 master_process on;
@@ -153,6 +163,7 @@ http {
     scgi_temp_path $TMP/nginx/scgi;
     types { text/plain txt; }
     server { listen 8080 backlog=4096; root $www; }
+    $tls
 }
 CONF
 }

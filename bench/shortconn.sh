@@ -10,6 +10,10 @@
 #           request, its echo checked, close (the client first), from 4
 #           source addresses (TIME_WAIT on the client, tcp_tw_reuse=1 in
 #           ns B, as a load generator is set up)
+#   tls     the same nginx over HTTPS (P-256 certificate, no session
+#           cache or tickets); the client is C parallel `openssl s_time
+#           -new` (a full handshake and a GET of the file per connection)
+#           for -t seconds (s_time counts no failures and no latency)
 # at each concurrency (default 1, 16 and 100), for N connections or -t
 # seconds, whichever comes first.  Prints connections/s and CPU per
 # connection: the CPU time of the whole machine over the point (/proc/stat:
@@ -19,7 +23,7 @@
 # with the tasd/Linux ratios; saves the table under $BUILD/bench/results/.
 #
 #   sudo bench/shortconn.sh [-c "1 16 100"] [-n CONNS] [-t SECONDS]
-#                           [-m "linux tasd"] [-s "nginx echo"] [-w WORKERS]
+#                           [-m "linux tasd"] [-s "nginx echo tls"] [-w WORKERS]
 #
 # TASD_EXTRA passes more tasd flags.  Exits 1 if a point could not be
 # measured or saw failed connections (the table says which).
@@ -31,10 +35,10 @@ CONCS="1 16 100"
 N=20000
 LIMIT=20
 MODES="linux tasd"
-SERVERS="nginx echo"
+SERVERS="nginx echo tls"
 WORKERS=2
 usage() {
-    echo "usage: $0 [-c \"1 16 100\"] [-n CONNS] [-t SECONDS] [-m \"linux tasd\"] [-s \"nginx echo\"] [-w WORKERS]"
+    echo "usage: $0 [-c \"1 16 100\"] [-n CONNS] [-t SECONDS] [-m \"linux tasd\"] [-s \"nginx echo tls\"] [-w WORKERS]"
     exit 2
 }
 while getopts "c:n:t:m:s:w:h" o; do
@@ -49,7 +53,7 @@ while getopts "c:n:t:m:s:w:h" o; do
     esac
 done
 tas_init bench_shortconn "$BIN/echo_server" "$BIN/conn_churn"
-for c in ab nginx; do
+for c in ab nginx openssl; do
     command -v "$c" >/dev/null || { echo "FAIL: '$c' is not installed (run .ci/deps)"; exit 1; }
 done
 NGINX=$(command -v nginx)
@@ -70,6 +74,16 @@ point() {
         out=$(run_linux_peer -t $((LIMIT + 30)) ab -q -r -s 10 -e "$TMP/ab.csv" -t "$LIMIT" \
             -n "$N" -c "$c" \
             "http://$SERVER_IP:8080/small.txt" 2>&1) || rc=$?
+    elif [[ $srv == tls ]]; then
+        # C clients at once, each its own s_time; their lines summed below
+        # shellcheck disable=SC2016 # expanded by the inner bash
+        out=$(run_linux_peer -t $((LIMIT + 30)) bash -c '
+            for ((i = 0; i < $1; i++)); do
+                openssl s_time -connect "$2:8443" -new -www /small.txt -time "$3" \
+                    -CAfile "$4" 2>&1 |
+                    grep "real seconds" &
+            done
+            wait' s_time "$c" "$SERVER_IP" "$LIMIT" "$TMP/nginx/cert.pem" 2>&1) || rc=$?
     else
         local srcs
         srcs=$(IFS=,; echo "${PEER_IPS[*]:1}")
@@ -91,6 +105,16 @@ point() {
         if [[ -z $made ]]; then
             sed 's/^/   | /' <<<"$out" | tail -n 5
         fi
+    elif [[ $srv == tls ]]; then
+        # "N connections in T real seconds, B bytes read per connection"
+        local clients
+        clients=$(grep -c 'real seconds' <<<"$out")
+        made=$(awk '/real seconds/ { n += $1 } END { print n + 0 }' <<<"$out")
+        rate=$(awk '/real seconds/ { if ($4 > 0) r += $1 / $4 } END { printf "%.0f", r }' <<<"$out")
+        fails=$((c - clients))
+        p99=""
+        echo "   s_time: clients=$clients/$c connections=$made rate=$rate (exit $rc)"
+        [[ $clients -gt 0 ]] || sed 's/^/   | /' <<<"$out" | tail -n 5
     else
         local line
         line=$(grep '^conn_churn:' <<<"$out")
@@ -127,11 +151,13 @@ measure() {
     fi
     for srv in $SERVERS; do
         local bg=${srv}_$mode
-        if [[ $srv == nginx ]]; then
-            nginx_conf
+        if [[ $srv == nginx || $srv == tls ]]; then
+            local port=8080
+            [[ $srv == tls ]] && port=8443
+            nginx_conf "$srv" || { NOTE[$mode]="no certificate for tls"; ok=1; continue; }
             start_bg "$bg" tasd -t 3600 "$NGINX" -p "$TMP/nginx" -e "$TMP/nginx.error.log" \
                 -c "$TMP/nginx.conf"
-            wait_listen "$bg" 8080 || { NOTE[$mode]="nginx did not start"; ok=1; continue; }
+            wait_listen "$bg" $port || { NOTE[$mode]="nginx did not start"; ok=1; continue; }
         else
             start_bg "$bg" tasd -t 3600 "$BIN/echo_server" --port 7000 --nodelay --backlog 4096
             wait_ready "$bg" || { NOTE[$mode]="echo_server did not start"; ok=1; continue; }
@@ -154,11 +180,13 @@ table() {
     local srv c
     echo
     echo "Short connections: one request per connection (nginx: ab, 64-B file, HTTP/1.0 without"
-    echo "keep-alive; echo: conn_churn, 64-B request and echo), $N connections or $LIMIT s per point;"
+    echo "keep-alive; echo: conn_churn, 64-B request and echo; tls: openssl s_time -new, a full"
+    echo "TLS handshake and a GET per connection, one client per concurrent connection),"
+    echo "$N connections or $LIMIT s per point (tls: $LIMIT s);"
     echo "servers in ns A, clients on Linux in ns B $(bench_stamp)"
     echo "CPU/conn, us: CPU time over the point / connections; mach: the whole machine"
     echo "(/proc/stat), ours: tasd, server and client processes; fails: failed connections or"
-    echo "non-2xx answers"
+    echo "non-2xx answers (tls: s_time clients that printed no count)"
     printf '%-6s %5s | %10s %10s %6s | %9s %9s %6s | %9s %9s %6s | %10s %10s | %7s %7s\n' \
         server conc "Linux c/s" "tasd c/s" ratio "Lnx mach" "tasd mach" ratio \
         "Lnx ours" "tasd ours" ratio "Lnx p99us" "tasd p99us" "L fails" "T fails"
