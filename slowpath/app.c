@@ -197,6 +197,19 @@ static int app_region_create(struct sp_app *a)
     return sp_loop_add(a->dbfd, on_doorbell, a);
 }
 
+/* Answer HELLO with an error and hang up.  What else the application
+ * sent (its CTX_NEW) is read first: closing a socket with unread messages
+ * resets the peer's, and it would see ECONNRESET instead of our answer. */
+static void refuse(struct sp_app *a, struct tas_msg *out, int err)
+{
+    struct tas_msg junk;
+    while (recv(a->sock, &junk, sizeof(junk), MSG_DONTWAIT) > 0)
+        ;
+    out->status = err;
+    send_msg(a->sock, out, NULL, 0);
+    app_gone(a);
+}
+
 static void app_hello(struct sp_app *a, const struct tas_msg *in)
 {
     struct tas_msg out = {.type = TAS_MSG_WELCOME, .version = TAS_ABI_VERSION};
@@ -204,18 +217,21 @@ static void app_hello(struct sp_app *a, const struct tas_msg *in)
     if (in->version != TAS_ABI_VERSION) {
         fprintf(stderr, "tasd: app %u (pid %d): ABI version %u, we speak %u; refusing\n",
                 a->id, a->pid, in->version, TAS_ABI_VERSION);
-        out.status = -EPROTO;
-        send_msg(a->sock, &out, NULL, 0);
-        app_gone(a);
+        refuse(a, &out, -EPROTO);
+        return;
+    }
+    if (!sp_cred_admitted(a)) {
+        fprintf(stderr, "tasd: app %u (pid %d, uid %u): not in apps.users; refusing\n",
+                a->id, a->pid, a->euid);
+        sp.cnt.cred_refused++;
+        refuse(a, &out, -EACCES);
         return;
     }
     int rc = app_region_create(a);
     if (rc != 0) {
         fprintf(stderr, "tasd: app %u (pid %d): region: %s; refusing\n", a->id, a->pid,
                 strerror(-rc));
-        out.status = rc;
-        send_msg(a->sock, &out, NULL, 0);
-        app_gone(a);
+        refuse(a, &out, rc);
         return;
     }
     /* A fork child: what its parent recorded for it is its own now. */
@@ -373,15 +389,22 @@ static void on_app_accept(int fd, uint32_t events, void *arg)
             close(s);
             continue;
         }
-        struct ucred cr;
-        socklen_t cl = sizeof(cr);
-        if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cr, &cl) == 0)
-            a->pid = cr.pid;
+        if (sp_cred_take(a, s) != 0) {
+            fprintf(stderr,
+                    "tasd: an application (pid %d) left or cannot be identified; "
+                    "refusing it\n",
+                    a->pid);
+            sp_cred_drop(a);
+            free(a);
+            close(s);
+            continue;
+        }
         a->id = sp.next_app_id++;
         a->sock = s;
         a->memfd = a->dbfd = -1;
         if (sp_loop_add(s, on_app_sock, a) != 0) {
             close(s);
+            sp_cred_drop(a);
             free(a);
             continue;
         }
@@ -542,6 +565,7 @@ static void app_free(struct sp_app *a)
         }
     }
     sp.n_apps--;
+    sp_cred_drop(a);
     for (unsigned i = 0; a->ctxs != NULL && i < a->max_ctx; i++) {
         struct sp_app_ctx *x = &a->ctxs[i];
         if (!x->used)
@@ -670,8 +694,12 @@ int sp_app_init(void)
     if (probe >= 0)
         close(probe);
     unlink(sp.app_path);
+    /* Every user's (an OS service), or apps.group's (the kernel then
+     * refuses the others at connect()). */
+    gid_t gid = sp.cfg.app_gid >= 0 ? (gid_t)sp.cfg.app_gid : (gid_t)-1;
     if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-        chmod(sp.app_path, 0660) != 0 || listen(fd, 128) != 0) {
+        (gid != (gid_t)-1 && chown(sp.app_path, (uid_t)-1, gid) != 0) ||
+        chmod(sp.app_path, gid != (gid_t)-1 ? 0660 : 0666) != 0 || listen(fd, 128) != 0) {
         rc = -errno;
         fprintf(stderr, "tasd: %s: %s\n", sp.app_path, strerror(-rc));
         close(fd);
@@ -747,16 +775,16 @@ static void app_row(const struct sp_app *a, struct app_row *w)
 
 void sp_app_write(FILE *f)
 {
-    fprintf(f, "%-6s %-8s %-5s %-6s %-9s %-11s %-9s %-10s %s\n", "APP", "PID", "CTX",
-            "CONNS", "LISTENERS", "BUFS", "BAD", "LIB_WAKES", "STATE");
+    fprintf(f, "%-6s %-8s %-6s %-5s %-6s %-9s %-11s %-9s %-10s %s\n", "APP", "PID", "UID",
+            "CTX", "CONNS", "LISTENERS", "BUFS", "BAD", "LIB_WAKES", "STATE");
     for (struct sp_app *a = sp.apps; a != NULL; a = a->next) {
         struct app_row w;
         char bufs[24];
         app_row(a, &w);
         snprintf(bufs, sizeof(bufs), "%u/%u", w.bufs_used, a->bufs.n);
-        fprintf(f, "%-6u %-8d %-5u %-6u %-9u %-11s %-9lu %-10lu %s\n", a->id, a->pid,
-                w.n_ctx, a->n_conns, a->n_listeners, bufs, (unsigned long)a->bad_entries,
-                (unsigned long)w.lib_wakes, w.state);
+        fprintf(f, "%-6u %-8d %-6u %-5u %-6u %-9u %-11s %-9lu %-10lu %s\n", a->id, a->pid,
+                a->euid, w.n_ctx, a->n_conns, a->n_listeners, bufs,
+                (unsigned long)a->bad_entries, (unsigned long)w.lib_wakes, w.state);
     }
 }
 
@@ -770,6 +798,8 @@ struct json_object *sp_apps_json(void)
         app_row(a, &w);
         cm_json_u64(j, "id", a->id);
         cm_json_int(j, "pid", a->pid);
+        cm_json_u64(j, "uid", a->euid);
+        cm_json_u64(j, "gid", a->egid);
         cm_json_u64(j, "contexts", w.n_ctx);
         cm_json_u64(j, "conns", a->n_conns);
         cm_json_u64(j, "listeners", a->n_listeners);

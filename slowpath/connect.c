@@ -83,6 +83,11 @@ void sp_conn_connect(struct sp_app *a, uint16_t ctx, const struct tas_spin_conne
         connected_error(a, ctx, req->opaque, -EADDRNOTAVAIL);
         return;
     }
+    rc = sp_cred_port(a, lport); /* a source port below 1024: as listening */
+    if (rc != 0) {
+        connected_error(a, ctx, req->opaque, rc);
+        return;
+    }
     if (req->remote_ip == sp.ip) {
         connected_error(a, ctx, req->opaque, -ECONNREFUSED); /* no loopback */
         return;

@@ -179,12 +179,24 @@ void sp_listen_req(struct sp_app *a, uint16_t ctx, const struct tas_spin_listen 
         listen_done(a, ctx, req->opaque, -ENOBUFS, 0);
         return;
     }
+    int rc = sp_cred_port(a, req->port);
+    if (rc != 0) {
+        listen_done(a, ctx, req->opaque, rc, 0);
+        return;
+    }
+    /* The owner of a SO_REUSEPORT group's listener: its uid now. */
+    uint32_t uid = (req->flags & TAS_LISTEN_REUSEPORT) ? sp_cred_uid(a) : a->euid;
     for (struct sp_listener *l = sp.listeners; l != NULL; l = l->next) {
         if (l->port != req->port)
             continue;
         /* Wildcard and our address overlap: there is only one address. */
         bool shared = (l->flags & TAS_LISTEN_REUSEPORT) &&
                       (req->flags & TAS_LISTEN_REUSEPORT);
+        /* Linux: a group is one effective uid's */
+        if (shared && (l->uid != uid || uid == UINT32_MAX)) {
+            sp.cnt.cred_reuseport_refused++;
+            shared = false;
+        }
         if (!shared) {
             listen_done(a, ctx, req->opaque, -EADDRINUSE, 0);
             return;
@@ -196,6 +208,7 @@ void sp_listen_req(struct sp_app *a, uint16_t ctx, const struct tas_spin_listen 
         listen_done(a, ctx, req->opaque, -ENOMEM, 0);
         return;
     }
+    l->uid = uid;
     l->rx_size = sp_ring_size(req->rx_size, sp.cfg.rx_buf_size);
     l->tx_size = sp_ring_size(req->tx_size, sp.cfg.tx_buf_size);
     l->rx_pinned = req->rx_size != 0;
@@ -303,6 +316,7 @@ void sp_listen_attach(struct sp_app *a, uint16_t ctx, const struct tas_spin_atta
         attached(a, ctx, r->opaque, -ENOMEM, 0);
         return;
     }
+    n->uid = l->uid; /* an inherited socket keeps its owner */
     n->rx_size = l->rx_size;
     n->tx_size = l->tx_size;
     n->rx_pinned = l->rx_pinned;

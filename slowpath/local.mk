@@ -3,7 +3,7 @@
 # linked straight into their unit tests.
 tasd_tasd_SOURCES += slowpath/slowpath.h slowpath/sp.h \
 	slowpath/loop.c slowpath/fdset.c slowpath/state.c slowpath/sync_in.c slowpath/cmd.c \
-	slowpath/app.c slowpath/app_out.c slowpath/conn_table.c slowpath/conn.c slowpath/conn_app.c \
+	slowpath/app.c slowpath/app_out.c slowpath/cred.c slowpath/conn_table.c slowpath/conn.c slowpath/conn_app.c \
 	slowpath/holds.c slowpath/connect.c slowpath/listeners.c slowpath/listen.c slowpath/fork.c \
 	slowpath/conn_timer.c slowpath/timers.c \
 	slowpath/time_wait.c slowpath/flood.c \

@@ -337,6 +337,7 @@ int sp_init(const struct sp_params *c, struct cm_port *port)
         return rc;
     sp_neigh_set_hook(sp_connect_neigh_done);
     sp_listen_set_reinput(sp_exc_input);
+    sp_cred_init();
     return sp_app_init();
 }
 

@@ -20,6 +20,7 @@ struct cm_port;
 struct tas_global;
 
 #define SP_MAX_ROUTES 64
+#define SP_MAX_APP_USERS 64
 #define SP_PATH_MAX   256
 
 struct sp_route_param {
@@ -37,6 +38,10 @@ struct sp_params {
     struct sp_route_param routes[SP_MAX_ROUTES];
     unsigned n_routes;
     char run_dir[SP_PATH_MAX];       /* app.sock lives here ("" = /run/tasd) */
+    int64_t app_gid;                 /* -1: app.sock is every user's (0666); else
+                                      * root:app_gid 0660 */
+    uint32_t app_uids[SP_MAX_APP_USERS]; /* besides root, who may register ... */
+    unsigned n_app_uids;                 /* ... (0: anybody who can connect) */
 
     uint32_t max_flows;              /* connections tasd can hold */
     uint32_t app_max_conns;          /* connection slots of each application's region */

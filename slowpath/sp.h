@@ -73,6 +73,10 @@ struct sp_wait {
 /* Counters by reason, for sp_write_stats. */
 struct sp_counters {
     uint64_t apps_total, app_bad_msgs, app_bad_entries, app_entries;
+    /* Linux's rules (cred.c): applications apps.users turned away; ports
+     * below ip_unprivileged_port_start refused; SO_REUSEPORT joins of
+     * another user's listeners refused */
+    uint64_t cred_refused, cred_port_refused, cred_reuseport_refused;
     uint64_t wakeups, timer_wakeups; /* slow-path loop: epoll returns; of them, the timer's */
     uint64_t app_kicks; /* eventfd writes that woke an application's context */
     uint64_t fp_kicks;  /* doorbell writes that woke a fast-path core */
@@ -149,6 +153,9 @@ struct sp_app {
     struct sp_app *next;
     uint32_t id;
     int32_t pid;
+    uint32_t euid, egid; /* SO_PEERCRED; euid as of the last look (cred.c) */
+    int pidfd;           /* the process, pinned (cred.c) */
+    bool cap_bind;       /* CAP_NET_BIND_SERVICE effective, at the last look */
     int sock;  /* the app.sock connection */
     int memfd; /* region */
     int dbfd;  /* slow-path doorbell eventfd */
@@ -182,6 +189,7 @@ struct sp_listener {
     uint32_t ip;    /* network order, 0 = any */
     uint16_t port;  /* host order */
     uint16_t flags; /* TAS_LISTEN_* */
+    uint32_t uid;   /* its application's effective uid at LISTEN (SO_REUSEPORT) */
     uint32_t backlog;
     uint32_t group;    /* id of the first listener of a fork family */
     uint32_t rx_size, tx_size; /* rings of its connections: largest */
@@ -307,6 +315,7 @@ struct sp_tw {
 
 struct sp_state {
     struct sp_params cfg;
+    uint32_t unpriv_port; /* net.ipv4.ip_unprivileged_port_start */
     struct cm_port *port;
     uint32_t ip;
     uint8_t prefix;
@@ -426,6 +435,18 @@ void sp_app_slot_release(struct sp_app *a, int64_t slot, uint32_t rx_size,
 /* Post what was parked for context x while there is room. */
 void sp_app_ctx_unpark(struct sp_app_ctx *x);
 struct sp_app *sp_app_of_gslot(uint32_t gslot);
+
+/* ---- cred.c ---- */
+void sp_cred_init(void); /* reads ip_unprivileged_port_start */
+/* At accept: pid, uids and a pidfd of the peer.  0, or -errno: refuse it. */
+int sp_cred_take(struct sp_app *a, int sock);
+void sp_cred_drop(struct sp_app *a);
+bool sp_cred_admitted(const struct sp_app *a); /* apps.users */
+/* May a use local port as a listener or a connection's source?  0 or
+ * -EACCES (a port below ip_unprivileged_port_start, unprivileged). */
+int sp_cred_port(struct sp_app *a, uint16_t port);
+/* a's effective uid now (a refusal to share if it cannot be read: UINT32_MAX). */
+uint32_t sp_cred_uid(struct sp_app *a);
 
 /* ---- app.c ---- */
 int sp_app_init(void);

@@ -22,9 +22,11 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <libconfig.h>
 #include <limits.h>
 #include <net/if.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -554,6 +556,45 @@ static void check_impair(struct loader *L, struct tasd_config *c)
 }
 
 /* Cross-setting checks, after file and command line. */
+/* apps.group and apps.users name groups and users of this system: resolve
+ * them now, so that --check-config finds a name that does not exist. */
+static void check_apps(struct loader *L, struct tasd_config *c)
+{
+    char buf[4096];
+
+    c->app_gid = -1;
+    if (c->app_group[0] != '\0') {
+        struct group gr, *g = NULL;
+        if (getgrnam_r(c->app_group, &gr, buf, sizeof(buf), &g) == 0 && g != NULL)
+            c->app_gid = g->gr_gid;
+        else
+            report(L, origin(L, "apps.group"), "apps.group", "no group \"%s\" here",
+                   c->app_group);
+    }
+    c->n_app_uids = 0;
+    char list[sizeof(c->app_users)], *save = NULL;
+    memcpy(list, c->app_users, sizeof(list));
+    for (char *t = strtok_r(list, ", \t", &save); t != NULL;
+         t = strtok_r(NULL, ", \t", &save)) {
+        if (c->n_app_uids == TASD_MAX_APP_USERS) {
+            report(L, origin(L, "apps.users"), "apps.users", "more than %d users",
+                   TASD_MAX_APP_USERS);
+            return;
+        }
+        char *end;
+        errno = 0;
+        unsigned long uid = strtoul(t, &end, 10);
+        struct passwd pw, *p = NULL;
+        if (isdigit((unsigned char)t[0]) && *end == '\0' && errno == 0 &&
+            uid < UINT32_MAX)
+            c->app_uids[c->n_app_uids++] = (uint32_t)uid;
+        else if (getpwnam_r(t, &pw, buf, sizeof(buf), &p) == 0 && p != NULL)
+            c->app_uids[c->n_app_uids++] = p->pw_uid;
+        else
+            report(L, origin(L, "apps.users"), "apps.users", "no user \"%s\" here", t);
+    }
+}
+
 static void check_all(struct loader *L, struct tasd_config *c)
 {
     char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
@@ -601,6 +642,7 @@ static void check_all(struct loader *L, struct tasd_config *c)
         report(L, origin(L, "tcp.tx_buf_initial"), "tcp.tx_buf_initial",
                "must not exceed tcp.tx_buf_size (%u)", c->tx_buf_size);
     check_impair(L, c);
+    check_apps(L, c);
     memcpy(buf, c->dpdk_args, sizeof(buf));
     n = tasd_split_args(buf, args, TASD_MAX_EAL_ARGS);
     if (n < 0)

@@ -13,6 +13,7 @@
 #include "tasd/impair.h"
 
 #define TASD_MAX_ROUTES 64
+#define TASD_MAX_APP_USERS 64 /* apps.users: names or uids */
 #define TASD_PATH_MAX 256
 #define TASD_ARGS_MAX 1024
 
@@ -50,6 +51,13 @@ struct tasd_config {
 
     /* files */
     char run_dir[TASD_PATH_MAX];     /* app.sock and control.sock live here */
+
+    /* who may use tasd (app.sock) */
+    char app_group[64];                    /* "" = every user; else app.sock's group */
+    char app_users[512];                   /* "" = no list; else who may register */
+    int64_t app_gid;                       /* app_group resolved (-1: none) */
+    uint32_t app_uids[TASD_MAX_APP_USERS]; /* app_users resolved */
+    unsigned n_app_uids;
 
     /* applications and connections */
     uint32_t max_flows;              /* connections tasd can hold */

@@ -50,6 +50,13 @@ const struct tasd_setting tasd_settings[] = {
      "shared if tasd may use at most fp_cores + 1 CPUs"},
     {"run_dir", "run-dir", TASD_K_DIR, OFF(run_dir), 0, 0, SZ(run_dir), 0, "DIR",
      "where app.sock and control.sock live"},
+    {"apps.group", "app-group", TASD_K_STR, OFF(app_group), 0, 0, SZ(app_group), 0,
+     "GROUP",
+     "only this group may use tasd (app.sock root:GROUP 0660); \"\" = every user"},
+    {"apps.users", "app-users", TASD_K_STR, OFF(app_users), 0, 0, SZ(app_users), 0,
+     "\"USER,...\"",
+     "besides root, only these users (names or uids) may register; "
+     "\"\" = no list"},
     {"limits.max_flows", "max-flows", TASD_K_UINT, OFF(max_flows), 0, 1, 1u << 20, 0, "N",
      "connections tasd can hold"},
     {"limits.app_max_conns", "app-max-conns", TASD_K_UINT, OFF(app_max_conns), 0, 1,
@@ -151,6 +158,7 @@ void tasd_config_defaults(struct tasd_config *c)
     memset(c, 0, sizeof(*c));
     snprintf(c->run_dir, sizeof(c->run_dir), "%s", TAS_DEFAULT_RUN_DIR);
     c->fp_cores = 1;
+    c->app_gid = -1;
     c->poll = TASD_POLL_ADAPTIVE;
     c->poll_max_sleep_us = 2000;
     c->max_flows = 131072;

@@ -155,6 +155,11 @@ static void sp_params_of(const struct tasd_config *c, struct sp_params *p)
             .dest = c->routes[i].dest, .prefix = c->routes[i].prefix, .gw = c->routes[i].gw};
     p->n_routes = c->n_routes;
     memcpy(p->run_dir, c->run_dir, sizeof(c->run_dir));
+    _Static_assert(SP_MAX_APP_USERS >= TASD_MAX_APP_USERS, "users fit");
+    p->app_gid = c->app_gid;
+    for (unsigned i = 0; i < c->n_app_uids; i++)
+        p->app_uids[i] = c->app_uids[i];
+    p->n_app_uids = c->n_app_uids;
     p->max_flows = c->max_flows;
     p->app_max_conns = c->app_max_conns;
     p->somaxconn = c->somaxconn;

@@ -241,7 +241,7 @@ bool tc_register(uint64_t token, uint32_t parent)
     const char *dir = getenv("TAS_RUN_DIR");
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     int fds[3 + TAS_MAX_FP_CORES], n_fds = 0;
-    struct tas_msg w;
+    struct tas_msg w = {0};
     const char *why = NULL;
     int err;
 
@@ -276,6 +276,10 @@ bool tc_register(uint64_t token, uint32_t parent)
         err = send_msg(fd, TAS_MSG_CTX_NEW, 0, 0);
     if (err == 0)
         err = tc_msg_recv(fd, &w, fds, 3 + TAS_MAX_FP_CORES, &n_fds);
+    if (err < 0 && w.type == TAS_MSG_WELCOME) /* refused: say why */
+        why = err == -EACCES   ? "tasd does not serve this user (apps.users in tasd.conf)"
+              : err == -EPROTO ? "tasd speaks another ABI version"
+                               : NULL;
     if (err == 0)
         err = setup(fd, &w, fds, n_fds, &why);
     claimed = err == 0 && token != 0 && w.token == token;

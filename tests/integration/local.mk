@@ -65,7 +65,7 @@ itest_scripts = tests/integration/t_echo.sh tests/integration/t_client.sh \
 	tests/integration/t_sockbuf.sh tests/integration/t_ecn.sh \
 	tests/integration/t_synflood.sh tests/integration/t_keepalive.sh \
 	tests/integration/t_epoll.sh tests/integration/t_poll.sh tests/integration/t_threads.sh \
-	tests/integration/t_thctx.sh \
+	tests/integration/t_thctx.sh tests/integration/t_unpriv.sh \
 	tests/integration/t_garbage.sh tests/integration/t_malformed.sh \
 	tests/integration/t_fault.sh tests/integration/t_impair.sh tests/integration/t_peer_gone.sh \
 	tests/integration/t_io.sh tests/integration/t_sockopt.sh tests/integration/t_fortify.sh \
@@ -80,7 +80,7 @@ AM_TESTS_ENVIRONMENT = BUILD='$(abs_top_builddir)'; SRCDIR='$(abs_top_srcdir)'; 
 EXTRA_DIST += $(itest_scripts) tests/integration/lib.sh tests/integration/hold_conns.py \
 	tests/integration/forge_rst.py \
 	tests/integration/ka_server.py tests/integration/cork_server.py \
-	tests/integration/idle_client.py \
+	tests/integration/idle_client.py tests/integration/unpriv.py \
 	tests/integration/sem_peer.py \
 	tests/integration/raw_frames.py tests/integration/sem_sockopt.allowed \
 	tests/integration/fork_patterns.py tests/integration/fork_client.py

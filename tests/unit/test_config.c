@@ -475,3 +475,35 @@ Test(config, impairment_shares_and_delays_are_checked)
     cr_assert_eq(c.impair_rx.delay_us, 500u);
     cr_assert_eq(c.impair_seed, 4000000000u);
 }
+
+Test(config, apps_group_and_users_are_resolved_or_rejected_by_name)
+{
+    struct tasd_config c;
+    const char *f = conf("ip = \"10.0.0.2/24\";\n"
+                         "apps = { group = \"root\"; users = \"nobody, 4242,root\"; };\n");
+
+    cr_assert_eq(load(&c, "--config", f, NULL), 0, "stderr: %s", err);
+    cr_assert_eq(c.app_gid, 0);
+    cr_assert_eq(c.n_app_uids, 3);
+    cr_assert_eq(c.app_uids[0], 65534);
+    cr_assert_eq(c.app_uids[1], 4242);
+    cr_assert_eq(c.app_uids[2], 0);
+
+    f = conf("ip = \"10.0.0.2/24\";\n"
+             "apps = { group = \"no-such-group-here\";\n"
+             "         users = \"nobody,no-such-user-here\"; };\n");
+    cr_assert_eq(load(&c, "--config", f, NULL), 2);
+    cr_assert(strstr(err, ":2: apps.group: no group \"no-such-group-here\""), "stderr: %s",
+              err);
+    cr_assert(strstr(err, ":3: apps.users: no user \"no-such-user-here\""), "stderr: %s",
+              err);
+}
+
+Test(config, apps_default_is_every_user)
+{
+    struct tasd_config c;
+    cr_assert_eq(load(&c, "--config", "/dev/null", "--ip", "10.0.0.2/24", NULL), 0,
+                 "stderr: %s", err);
+    cr_assert_eq(c.app_gid, -1);
+    cr_assert_eq(c.n_app_uids, 0);
+}
