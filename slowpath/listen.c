@@ -184,14 +184,20 @@ void sp_listen_req(struct sp_app *a, uint16_t ctx, const struct tas_spin_listen 
         listen_done(a, ctx, req->opaque, rc, 0);
         return;
     }
-    /* The owner of a SO_REUSEPORT group's listener: its uid now. */
-    uint32_t uid = (req->flags & TAS_LISTEN_REUSEPORT) ? sp_cred_uid(a) : a->euid;
+    /* The owner of a shared port's listener: its uid now. */
+    uint32_t uid = (req->flags & TAS_LISTEN_REUSEPORT) || req->family != 0
+                       ? sp_cred_uid(a)
+                       : a->euid;
+    uint32_t group = 0;
     for (struct sp_listener *l = sp.listeners; l != NULL; l = l->next) {
         if (l->port != req->port)
             continue;
-        /* Wildcard and our address overlap: there is only one address. */
-        bool shared = (l->flags & TAS_LISTEN_REUSEPORT) &&
-                      (req->flags & TAS_LISTEN_REUSEPORT);
+        /* Wildcard and our address overlap: there is only one address.
+         * One socket of several processes (fork(), then a new tasd) is
+         * one listener group, as SO_REUSEPORT ones share a port. */
+        bool family = req->family != 0 && l->family == req->family;
+        bool shared = family || ((l->flags & TAS_LISTEN_REUSEPORT) &&
+                                 (req->flags & TAS_LISTEN_REUSEPORT));
         /* Linux: a group is one effective uid's */
         if (shared && (l->uid != uid || uid == UINT32_MAX)) {
             sp.cnt.cred_reuseport_refused++;
@@ -201,14 +207,19 @@ void sp_listen_req(struct sp_app *a, uint16_t ctx, const struct tas_spin_listen 
             listen_done(a, ctx, req->opaque, -EADDRINUSE, 0);
             return;
         }
+        if (family)
+            group = l->group;
     }
-    struct sp_listener *l = listener_new(a, ctx, req->ip, req->port,
-                                         req->flags & TAS_LISTEN_REUSEPORT, req->backlog, 0);
+    struct sp_listener *l =
+        listener_new(a, ctx, req->ip, req->port, req->flags & TAS_LISTEN_REUSEPORT,
+                     req->backlog, group);
     if (l == NULL) {
         listen_done(a, ctx, req->opaque, -ENOMEM, 0);
         return;
     }
     l->uid = uid;
+    l->family = req->family;
+    l->active = !(req->flags & TAS_LISTEN_IDLE); /* (ATTACH makes it active) */
     l->rx_size = sp_ring_size(req->rx_size, sp.cfg.rx_buf_size);
     l->tx_size = sp_ring_size(req->tx_size, sp.cfg.tx_buf_size);
     l->rx_pinned = req->rx_size != 0;
@@ -317,6 +328,7 @@ void sp_listen_attach(struct sp_app *a, uint16_t ctx, const struct tas_spin_atta
         return;
     }
     n->uid = l->uid; /* an inherited socket keeps its owner */
+    n->family = l->family;
     n->rx_size = l->rx_size;
     n->tx_size = l->tx_size;
     n->rx_pinned = l->rx_pinned;

@@ -190,6 +190,7 @@ struct sp_listener {
     uint16_t port;  /* host order */
     uint16_t flags; /* TAS_LISTEN_* */
     uint32_t uid;   /* its application's effective uid at LISTEN (SO_REUSEPORT) */
+    uint64_t family; /* the application's name for the socket (tas_spin_listen) */
     uint32_t backlog;
     uint32_t group;    /* id of the first listener of a fork family */
     uint32_t rx_size, tx_size; /* rings of its connections: largest */

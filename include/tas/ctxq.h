@@ -131,12 +131,22 @@ struct tas_spin_listen {
     uint64_t opaque;  /* echoed in LISTEN_DONE */
     uint32_t ip;      /* local address, network order; 0 = any */
     uint16_t port;    /* local port, host order; must be != 0 */
-    uint16_t flags;   /* TAS_LISTEN_REUSEPORT */
+    uint16_t flags;   /* TAS_LISTEN_* */
     uint32_t backlog; /* max connections established but not accepted */
     uint32_t rx_size; /* ring sizes for its connections (SO_RCVBUF, */
     uint32_t tx_size; /* SO_SNDBUF); 0 = tasd's; capped at tasd's */
+    uint32_t pad;
+    /* Names the socket across processes (its kernel socket's inode; 0:
+     * none): processes that share one listening socket after fork() each
+     * listen again under this name when a new tasd comes (libtas
+     * revive.c) and tasd puts them on one port, as the old tasd had them,
+     * if they are one user's. */
+    uint64_t family;
 };
 #define TAS_LISTEN_REUSEPORT 0x1
+/* The process forked since it last used the socket (a prefork master): it
+ * gets no connections until it uses it (ATTACH), as after fork(). */
+#define TAS_LISTEN_IDLE 0x2
 struct tas_spin_connect {
     uint64_t opaque;     /* echoed in CONNECTED */
     uint32_t local_ip;   /* 0 = tasd's address */

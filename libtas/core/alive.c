@@ -2,11 +2,11 @@
  *
  * When the app.sock connection closes, every tasd connection fails (reads
  * ECONNRESET after any data already received, writes EPIPE), listening
- * sockets move to the kernel stack on the same port (through the listener
- * hook of the layer above, sock.c) and new sockets follow the fallback rule
- * (with TAS_FALLBACK=0 listeners fail like connections and new sockets
- * fail).  Callers that sleep notice at once (app.sock is in the leader's
- * poll set, wait.c); busy non-blocking ones every ALIVE_CHECK_NS.
+ * sockets wait, quiet, for tasd to come back (sock.c, revive.c: on a DPDK
+ * port no client could reach them on the kernel stack) and new sockets
+ * follow the fallback rule (the kernel, or with TAS_FALLBACK=0 they fail).
+ * Callers that sleep notice at once (app.sock is in the leader's poll set,
+ * wait.c); busy non-blocking ones every ALIVE_CHECK_NS.
  */
 #include <time.h>
 
@@ -23,10 +23,13 @@ void tc_ctx_mark_dead(void)
         return;
     __atomic_store_n(&c->state, TC_CTX_DEAD, __ATOMIC_RELEASE);
     tc_sock_kill_all(ECONNRESET);
-    tc_say_once(&said_dead, "libtas: tasd exited (%s closed); its connections fail, %s",
-                c->app_path,
-                c->fallback_ok ? "listening and new sockets use the kernel TCP stack"
-                               : "new TCP sockets fail with ECONNREFUSED");
+    tc_say_once(
+        &said_dead,
+        "libtas: tasd exited (%s closed); its connections fail, listening sockets "
+        "wait for it to come back, %s",
+        c->app_path,
+        c->fallback_ok ? "new sockets use the kernel TCP stack"
+                       : "new TCP sockets fail with ECONNREFUSED");
     tc_wake_all();
 }
 

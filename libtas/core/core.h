@@ -175,6 +175,8 @@ struct tc_sock {
     bool wr_shut;       /* shutdown(SHUT_WR): no more writes */
     bool reset;         /* RESET received */
     bool dead;          /* tasd exited: reads ECONNRESET, writes EPIPE */
+    bool dormant;       /* a listener whose tasd exited: it listens again
+                         * when tasd is back (revive.c) */
     bool close_posted;  /* CLOSE already sent (at exit) */
     bool detached;      /* inherited across fork() but tasd did not agree:
                          * unusable in this process */
@@ -246,7 +248,6 @@ struct tc_sock {
     /* The POSIX layer's: the descriptor that names the socket.  The core
      * sets them to "none" when it makes an object and never reads them. */
     int fd;              /* reserved kernel descriptor; -1 when not in the table */
-    int moved_fd;        /* listener moved to the kernel when tasd exited, or -1 */
     uint64_t kdev, kino; /* the reserved kernel socket's identity (exec.c) */
     uint32_t n_dups;     /* more descriptors naming it (dup): each holds a ref */
 
@@ -361,7 +362,6 @@ struct tc_hooks {
     void (*sock_changed)(struct tc_sock *s);  /* s->watchers set, s changed */
     void (*sock_moved)(struct tc_sock *s);    /* s->watchers set, s->qc changed */
     void (*sock_gone)(struct tc_sock *s);     /* s is about to be freed */
-    void (*listener_lost)(struct tc_sock *s); /* tasd exited under it */
     void (*fd_own)(int fd);    /* a descriptor of the core's own, now open */
     void (*fd_forget)(int fd); /* ... about to be closed */
 };
@@ -393,6 +393,9 @@ TAS_HIDDEN const void *tc_qc_self(void); /* names the calling thread */
 TAS_HIDDEN uint64_t tc_qc_all(void);                    /* every context's bit */
 /* Forget every context (a fork child; tasd's exit keeps them). */
 TAS_HIDDEN void tc_qc_forget_all(void);
+/* Lock held, tasd back (revive.c): contexts anew for the objects up to n
+ * (CTX_NEW each).  0 or -errno. */
+TAS_HIDDEN int tc_qc_renew(uint32_t n);
 
 /* ----------------------------------------------------------------- msgio.c */
 
@@ -430,12 +433,24 @@ TAS_HIDDEN void tc_eventfd_drain(int fd);
 TAS_HIDDEN void tc_ctx_mark_dead(void);
 TAS_HIDDEN void tc_ctx_check_alive(bool force);
 
+/* ---------------------------------------------------------------- revive.c */
+
+#define REVIVE_MS 200 /* tasd gone: look for it again this often */
+/* Lock held: tasd exited; if it answers again (looked at every REVIVE_MS),
+ * register anew and listen again on the dormant listeners. */
+TAS_HIDDEN void tc_ctx_revive_maybe(void);
+/* LISTEN_DONE for a dormant listener (events.c). */
+TAS_HIDDEN void tc_revived_listener(struct tc_sock *s, int32_t status, uint32_t listener);
+
 /* -------------------------------------------------------------- register.c */
 
 TAS_HIDDEN int tc_ctx_ensure(void); /* registers once; returns ctx state */
 /* Registration lock held: register (token, parent: as a fork or exec
  * child, 0 as itself).  True if tasd gave what token named. */
 TAS_HIDDEN bool tc_register(uint64_t token, uint32_t parent);
+/* The same, saying nothing if tasd is not there (revive.c); true if now
+ * registered. */
+TAS_HIDDEN bool tc_register_again(void);
 TAS_HIDDEN void tc_reg_lock(void);
 TAS_HIDDEN void tc_reg_unlock(void);
 TAS_HIDDEN void tc_reg_lock_reset(void); /* fork() child */

@@ -56,7 +56,9 @@ static void on_listen_done(const struct tas_spout_listen_done *e)
         tc_ctx.stats.unknown_opaque++;
         return;
     }
-    if (s->state != TC_SS_LISTEN_WAIT || s->app_closed) {
+    if (s->dormant) {
+        tc_revived_listener(s, e->status, e->listener);
+    } else if (s->state != TC_SS_LISTEN_WAIT || s->app_closed) {
         /* Closed while we waited: give the listener back. */
         if (e->status == 0) {
             struct tas_spin_unlisten u = {.listener = e->listener};
@@ -428,6 +430,10 @@ int tc_process(void)
     uint64_t woke = 0;
     int n = 0;
 
+    if (unlikely(c->state == TC_CTX_DEAD)) {
+        tc_stash_clear(); /* the dead tasd's updates: its flow ids come back */
+        tc_ctx_revive_maybe();
+    }
     if (c->state != TC_CTX_READY)
         return 0;
     if (tc_post_pending()) {

@@ -14,9 +14,13 @@
  * stays with the process (its sockets keep their entries there) and the
  * next new thread takes it over; so a program that starts and ends threads
  * all day holds as many contexts as it ran threads at once.  When tasd
+ * comes back after it exited (revive.c), every context object is given a
+ * new context of the new tasd in place (tc_qc_renew), so that the threads
+ * and sockets that point at them go on.  When tasd
  * gives no more (limits.max_ctx), or with TAS_THREAD_CTX=0, threads share
  * contexts, which the process lock makes safe.
  */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -56,9 +60,21 @@ int tc_qc_add(uint32_t id, int efd)
 
     if (c->n_qc >= TC_MAX_QC || id >= h->max_ctx)
         return -ENOSPC;
-    struct tc_qctx *q = calloc(1, sizeof(*q));
-    if (q == NULL)
+    /* After tasd came back (revive.c) the slot's object is taken again:
+     * threads and sockets point at it.  Its descriptor number stays too (a
+     * thread may sleep on it): the new eventfd takes its place. */
+    struct tc_qctx *q = c->qc[c->n_qc];
+    bool again = q != NULL;
+    if (again) {
+        if (real_dup3(efd, q->efd, O_CLOEXEC) < 0)
+            return -errno;
+        real_close(efd);
+        efd = q->efd;
+        q->leader = NULL;
+        tas_parkq_clear(&q->sp_over);
+    } else if ((q = calloc(1, sizeof(*q))) == NULL) {
         return -ENOMEM;
+    }
     uint8_t *region = c->region;
     q->id = id;
     q->idx = c->n_qc;
@@ -82,7 +98,8 @@ int tc_qc_add(uint32_t id, int efd)
                                       tas_cq_fp_out(i)),
                    h->q_ents);
     }
-    tc_own_fd(efd);
+    if (!again)
+        tc_own_fd(efd);
     c->qc[c->n_qc++] = q;
     return (int)q->idx;
 }
@@ -155,6 +172,20 @@ struct tc_qctx *tc_qc_mine(void)
                 c->n_qc);
     mine = c->qc[c->qc_share++ % c->n_qc];
     return mine;
+}
+
+int tc_qc_renew(uint32_t n)
+{
+    struct tc_ctx *c = &tc_ctx;
+    while (c->n_qc < n) {
+        uint32_t id;
+        int efd, err = ctx_new(&id, &efd);
+        if (err == 0 && (err = tc_qc_add(id, efd)) < 0)
+            real_close(efd);
+        if (err < 0)
+            return err;
+    }
+    return 0;
 }
 
 const void *tc_qc_self(void)

@@ -219,9 +219,13 @@ static void env_settings(void)
     }
 }
 
+static bool quiet; /* tc_register_again: a failure is expected, and silent */
+
 static void give_up(const char *why)
 {
-    if (tc_ctx.fallback_ok)
+    if (quiet)
+        ;
+    else if (tc_ctx.fallback_ok)
         tc_say_once(&said_unreachable,
                     "libtas: tasd not reachable at %s (%s); using the kernel TCP stack",
                     tc_ctx.app_path, why);
@@ -245,14 +249,19 @@ bool tc_register(uint64_t token, uint32_t parent)
     const char *why = NULL;
     int err;
 
-    env_settings();
     tc_owner_set();
-    if (dir == NULL || *dir == '\0')
-        dir = TAS_DEFAULT_RUN_DIR;
-    if (snprintf(tc_ctx.app_path, sizeof(tc_ctx.app_path), "%s/%s", dir, TAS_APP_SOCK) >=
-        (int)sizeof(tc_ctx.app_path)) {
-        give_up("path too long");
-        return false;
+    /* Again (revive.c): where and how it registered the first time, since
+     * the program may have cleared its environment since (nginx's
+     * workers do). */
+    if (!quiet || tc_ctx.app_path[0] == '\0') {
+        env_settings();
+        if (dir == NULL || *dir == '\0')
+            dir = TAS_DEFAULT_RUN_DIR;
+        if (snprintf(tc_ctx.app_path, sizeof(tc_ctx.app_path), "%s/%s", dir,
+                     TAS_APP_SOCK) >= (int)sizeof(tc_ctx.app_path)) {
+            give_up("path too long");
+            return false;
+        }
     }
     memcpy(sa.sun_path, tc_ctx.app_path, sizeof(sa.sun_path));
 
@@ -292,6 +301,14 @@ bool tc_register(uint64_t token, uint32_t parent)
     real_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     __atomic_store_n(&tc_ctx.state, TC_CTX_READY, __ATOMIC_RELEASE);
     return claimed;
+}
+
+bool tc_register_again(void)
+{
+    quiet = true;
+    tc_register(0, 0);
+    quiet = false;
+    return tc_ctx.state == TC_CTX_READY;
 }
 
 int tc_ctx_ensure(void)

@@ -27,7 +27,6 @@ struct tc_sock *tc_sock_new(void)
         return NULL;
     s->obj.kind = TC_OBJ_SOCK;
     s->fd = -1;
-    s->moved_fd = -1;
     s->refs = 1;
     s->serial = ++c->next_serial;
     s->local.sin_family = AF_INET;
@@ -284,8 +283,8 @@ struct tc_sock *tc_listener_find(uint32_t id)
 }
 
 /* tasd exited under a listening socket: connections not accepted yet are
- * lost; unless TAS_FALLBACK=0, the layer above lets the program go on
- * serving on the kernel stack (it may drop s). */
+ * lost; the socket stays a listener, quiet (nothing to accept, not
+ * readable), until the next tasd takes it (revive.c). */
 static void listener_lost(struct tc_sock *s)
 {
     while (s->acc_head != NULL) {
@@ -300,8 +299,9 @@ static void listener_lost(struct tc_sock *s)
     s->acc_len = 0;
     tc_sock_get(s);
     tc_listener_remove(s);
-    if (tc_ctx.fallback_ok && !s->detached && tc_hooks.listener_lost != NULL)
-        tc_hooks.listener_lost(s);
+    if (!s->detached)
+        s->dormant = true;
+    tc_sock_changed(s);
     tc_sock_put(s);
 }
 
@@ -319,7 +319,7 @@ void tc_sock_kill_all(int err)
         tc_sock_put(s);
     }
     for (struct tc_sock *s = c->all; s != NULL; s = s->all_next) {
-        if (s->detached || s->state == TC_SS_FRESH)
+        if (s->detached || s->state == TC_SS_FRESH || s->dormant)
             continue;
         s->dead = true;
         if (s->state == TC_SS_CONNECTING || s->state == TC_SS_LISTEN_WAIT)

@@ -153,6 +153,8 @@ static struct timespec *capped(int wfd, struct timespec *tsp, struct timespec *c
                                long idle_ms)
 {
     long cap_ms = wfd < 0 ? NO_WAKEFD_MAX_MS : tc_post_pending() ? PENDING_MAX_MS : -1;
+    if (tc_ctx.state == TC_CTX_DEAD && (cap_ms < 0 || cap_ms > REVIVE_MS))
+        cap_ms = REVIVE_MS; /* look for tasd's return (revive.c) */
     if (idle_ms >= 0 && (cap_ms < 0 || idle_ms < cap_ms))
         cap_ms = idle_ms;
     if (cap_ms < 0)

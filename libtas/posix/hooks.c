@@ -13,7 +13,6 @@ static const struct tc_hooks hooks = {
     .sock_changed = tp_epoll_sock_changed,
     .sock_gone = tp_epoll_sock_gone,
     .sock_moved = tp_epoll_sock_moved,
-    .listener_lost = tp_listener_to_kernel,
     .fd_own = tp_fd_internal,
     .fd_forget = tp_fd_internal_forget,
 };
@@ -34,6 +33,12 @@ void tp_core_start(void)
 int tp_ctx_open(void)
 {
     int st = __atomic_load_n(&tc_ctx.state, __ATOMIC_ACQUIRE);
+    if (unlikely(st == TC_CTX_DEAD)) { /* a new socket: is tasd back? */
+        tc_lock();
+        tc_process(); /* looks (revive.c) */
+        tc_unlock();
+        st = __atomic_load_n(&tc_ctx.state, __ATOMIC_ACQUIRE);
+    }
     if (likely(st != TC_CTX_NONE))
         return st;
     tp_core_start();

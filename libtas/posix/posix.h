@@ -83,7 +83,6 @@ TAS_HIDDEN void tp_sock_unlink_fd(struct tc_sock *s);
 
 /* The socket stops being ours; its descriptor is a plain kernel socket. */
 TAS_HIDDEN int tp_sock_to_kernel(struct tc_sock *s);
-TAS_HIDDEN void tp_listener_to_kernel(struct tc_sock *s); /* tasd exited */
 
 /* ---------------------------------------------------------------- sockopt.c */
 

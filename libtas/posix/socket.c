@@ -217,6 +217,7 @@ int tas_listen(int fd, int backlog)
             .backlog = backlog > 0 ? (uint32_t)backlog : 1,
             .rx_size = s->rcvbuf,
             .tx_size = s->sndbuf,
+            .family = s->kino,
         };
         s->state = TC_SS_LISTEN_WAIT;
         s->so_error = 0;
@@ -266,7 +267,7 @@ static bool acceptable(void *arg)
 {
     struct tc_sock *s = arg;
     return s->acc_head != NULL || s->dead || s->rd_shut || s->app_closed ||
-           s->state != TC_SS_LISTENING || s->moved_fd >= 0;
+           s->state != TC_SS_LISTENING;
 }
 
 /* An accepted socket keeps its listener's keepalive settings (as Linux):
@@ -320,11 +321,6 @@ int tas_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
     }
     for (;;) {
         tc_process();
-        if (s->moved_fd >= 0) { /* tasd exited: the kernel listens now */
-            int kfd = s->moved_fd;
-            tp_leave(s);
-            return real_accept4(kfd, addr, len, flags);
-        }
         if (s->acc_head != NULL) {
             int nfd = real_socket(s->v6 ? AF_INET6 : AF_INET, SOCK_STREAM | flags, 0);
             if (nfd < 0) {
@@ -558,7 +554,8 @@ int tas_shutdown(int fd, int how)
 static void close_listener(struct tc_sock *s)
 {
     struct tas_spin_unlisten u = {.listener = s->listener};
-    tc_sp_post(s->qc, TAS_SPIN_UNLISTEN, &u, sizeof(u));
+    if (!s->dormant) /* (a dormant one's tasd is gone; its LISTEN_DONE gives back) */
+        tc_sp_post(s->qc, TAS_SPIN_UNLISTEN, &u, sizeof(u));
     tc_listener_remove(s);
     /* Connections nobody accepted are reset, as Linux does. */
     while (s->acc_head != NULL) {

@@ -2,7 +2,7 @@
  * tasd (test_libtas_fake.c), without a network: when edge-triggered items
  * report (new arrivals and room to write again, not reads), EPOLLEXCLUSIVE,
  * epoll_ctl's order of errors, an epoll descriptor closed while a thread
- * waits on it, poll() on a listener that moves to the kernel, and a signal
+ * waits on it, poll() on a listener through a tasd restart, and a signal
  * (any number) whose handler lacks SA_RESTART interrupting a blocked read.
  *
  * Each test runs in its own process (Criterion forks) with its own fake
@@ -273,21 +273,47 @@ static void *poll_run(void *arg)
     return NULL;
 }
 
-Test(epoll, poll_follows_a_listener_that_moves_to_the_kernel)
+Test(epoll, a_listener_waits_quietly_through_a_tasd_restart)
 {
-    struct poller p = {.fd = listener(7106), .n = -2};
+    int l = listener(7106);
+    int c1, s1;
+    c1 = client(7106);
+    s1 = tas_accept4(l, NULL, NULL, 0);
+    cr_assert_geq(s1, 0);
+    struct poller p = {.fd = l, .n = -2};
     pthread_t t;
     pthread_create(&t, NULL, poll_run, &p);
     usleep(50000);
-    fake_stop(); /* the listener moves to the kernel, poll() must go on */
-    usleep(300000);
-    int k = tas_socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = addr_of(htonl(INADDR_LOOPBACK), 7106);
-    cr_assert_eq(tas_connect(k, (struct sockaddr *)&sa, sizeof(sa)), 0, "%s",
+    fake_stop(); /* tasd exits: its connections fail, the listener waits */
+    usleep(500000);
+    cr_assert_eq(__atomic_load_n(&p.n, __ATOMIC_ACQUIRE), -2,
+                 "poll() returned %d (revents %#x) on a listener whose tasd left", p.n,
+                 p.revents);
+    char b[4];
+    cr_assert_eq(tas_read(s1, b, sizeof(b)), -1);
+    cr_assert_eq(errno, ECONNRESET);
+    int fl = tas_fcntl(l, F_GETFL);
+    tas_fcntl(l, F_SETFL, fl | O_NONBLOCK);
+    cr_assert_eq(tas_accept4(l, NULL, NULL, 0), -1);
+    cr_assert_eq(errno, EAGAIN, "accept: %s (not EAGAIN: a program would spin)",
                  strerror(errno));
+    tas_fcntl(l, F_SETFL, fl);
+
+    cr_assert_eq(fake_start(run_dir, NULL), 0); /* tasd is back */
+    usleep(600000);        /* the sleeping poll() looks for it every 200 ms */
+    int c2 = client(7106); /* a new connection, through the new tasd */
     pthread_join(t, NULL);
     cr_assert_eq(p.n, 1, "poll returned %d (revents %#x)", p.n, p.revents);
     cr_assert(p.revents & POLLIN);
+    int s2 = tas_accept4(l, NULL, NULL, 0);
+    cr_assert_geq(s2, 0, "accept after the restart: %s", strerror(errno));
+    cr_assert_eq(tas_write(c2, "back", 4), 4);
+    cr_assert_eq(tas_read(s2, b, sizeof(b)), 4);
+    cr_assert_eq(memcmp(b, "back", 4), 0);
+    cr_assert_eq(fake_bad_entries(), 0,
+                 "the library told the new tasd about the old one");
+    tas_close(c1);
+    tas_close(s1);
 }
 
 static void on_sig(int sig)
