@@ -24,6 +24,7 @@
 
 #include "common/tcp_opts.h"
 #include "slowpath/sp.h"
+#include "tas/seq.h"
 
 /* ---- the table and the flow ids ---- */
 
@@ -258,11 +259,17 @@ uint32_t sp_conn_snd_nxt(const struct sp_conn *c)
     return nxt;
 }
 
-/* RST|ACK from the flow's current state: SEQ = SND.NXT, ACK = RCV.NXT. */
+/* RST|ACK from the flow's current state: ACK = RCV.NXT, SEQ = SND.NXT but
+ * never past the peer's window (SND.UNA + SND.WND), as Linux's
+ * tcp_acceptable_seq: a zero-window probe's byte, or anything sent beyond
+ * a window that shrank, lies past it, and a peer drops a RST there
+ * (RFC 9293 3.10.7.4), staying ESTABLISHED for good. */
 static void rst_from_flow(struct sp_conn *c)
 {
     const struct fp_flow *f = &fp.flows[c->flow];
-    sp_send_rst(c, sp_conn_snd_nxt(c), sp_rd32(&f->rx_next_seq), true);
+    uint32_t end = sp_rd32(&f->tx_una_seq) + sp_rd32(&f->tx_remote_win);
+    uint32_t seq = tas_seq_min(sp_conn_snd_nxt(c), end);
+    sp_send_rst(c, seq, sp_rd32(&f->rx_next_seq), true);
 }
 
 void sp_conn_unflow(struct sp_conn *c, bool rst)

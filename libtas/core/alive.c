@@ -8,6 +8,7 @@
  * Callers that sleep notice at once (app.sock is in the leader's poll set,
  * wait.c); busy non-blocking ones every ALIVE_CHECK_NS.
  */
+#include <poll.h>
 #include <time.h>
 
 #include "libtas/core/core.h"
@@ -50,6 +51,16 @@ void tc_ctx_check_alive(bool force)
         if (ns < ALIVE_CHECK_NS)
             return;
         c->last_alive_check = now;
+    }
+    /* A look first (ppoll, which sandboxes allow where recvfrom is not:
+     * sshd's pre-authentication child); a read only if something came. */
+    struct pollfd p = {.fd = c->app_fd, .events = POLLIN};
+    struct timespec zero = {0, 0};
+    if (real_ppoll(&p, 1, &zero, NULL) <= 0 || p.revents == 0)
+        return;
+    if (p.revents & (POLLHUP | POLLERR | POLLNVAL)) {
+        tc_ctx_mark_dead();
+        return;
     }
     for (;;) {
         ssize_t r = real_recvfrom(c->app_fd, buf, sizeof(buf), MSG_DONTWAIT, NULL, NULL);

@@ -376,7 +376,7 @@ TAS_HIDDEN int tc_detached_err(void); /* says so once; -EOPNOTSUPP */
 TAS_HIDDEN void tc_owner_set(void);   /* this process owns the context */
 /* A vfork() child running in our memory: it must change nothing of ours. */
 TAS_HIDDEN bool tc_foreign(void);
-TAS_HIDDEN void tc_own_fd(int fd);       /* fd is the core's own */
+TAS_HIDDEN int tc_own_fd(int fd); /* fd is the core's own: its number now (moved up) */
 TAS_HIDDEN void tc_own_fd_close(int fd); /* close one of them */
 
 /* ------------------------------------------------------------------ qctx.c */

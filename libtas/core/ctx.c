@@ -13,8 +13,10 @@
  * socket object is about to go, a listener lost tasd, and which descriptors
  * are the core's own.  The core never calls up otherwise.
  */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "libtas/core/core.h"
@@ -88,10 +90,34 @@ bool tc_foreign(void)
     return o != 0 && o != getpid();
 }
 
-void tc_own_fd(int fd)
+/* Where the core keeps its descriptors: high, out of the way of a program
+ * that dup2()s onto small numbers it thinks free (sshd puts a pipe and a
+ * socket on 4 and 5 before it re-executes itself). */
+static int high_base(void)
 {
-    if (fd >= 0 && tc_hooks.fd_own != NULL)
+    static int base;
+    if (base == 0) {
+        struct rlimit r;
+        rlim_t b = getrlimit(RLIMIT_NOFILE, &r) == 0 ? r.rlim_cur / 2 : 512;
+        base = b < 64 ? 64 : b > (1 << 19) ? (1 << 19) : (int)b;
+    }
+    return base;
+}
+
+int tc_own_fd(int fd)
+{
+    if (fd < 0)
+        return fd;
+    if (fd < high_base()) {
+        int n = real_fcntl(fd, F_DUPFD_CLOEXEC, (void *)(long)high_base());
+        if (n >= 0) {
+            real_close(fd);
+            fd = n;
+        }
+    }
+    if (tc_hooks.fd_own != NULL)
         tc_hooks.fd_own(fd);
+    return fd;
 }
 
 void tc_own_fd_close(int fd)

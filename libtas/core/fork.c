@@ -107,6 +107,13 @@ static void atfork_child(void)
         return;
     /* Claim what the parent recorded for us, before anything else. */
     bool claimed = tc_register(fork_token, fork_parent);
+    if (c->state == TC_CTX_READY) {
+        /* This thread's context and wake-up eventfd now, before the child
+         * can lock itself in (sshd's seccomp sandbox allows no eventfd2). */
+        tc_lock();
+        (void)tc_qc_mine();
+        tc_unlock();
+    }
     if (c->state == TC_CTX_READY && claimed) {
         for (struct tc_sock *s = c->all; s != NULL; s = s->all_next)
             tc_sock_set_qc(s, c->qc[0]);

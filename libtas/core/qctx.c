@@ -99,7 +99,7 @@ int tc_qc_add(uint32_t id, int efd)
                    h->q_ents);
     }
     if (!again)
-        tc_own_fd(efd);
+        q->efd = efd = tc_own_fd(efd);
     c->qc[c->n_qc++] = q;
     return (int)q->idx;
 }
@@ -134,6 +134,9 @@ static int ctx_new(uint32_t *id, int *efd)
 /* Make q the calling thread's (it lets go at exit). */
 static struct tc_qctx *take(struct tc_qctx *q)
 {
+    /* Everything the thread needs to wait, now: a sandbox (sshd's
+     * pre-authentication child) may forbid making an eventfd later. */
+    (void)tc_wake_fd();
     pthread_once(&key_once, make_key);
     q->owned = true;
     mine = q;

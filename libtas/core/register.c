@@ -176,11 +176,11 @@ static int setup(int app_fd, const struct tas_msg *w, int *fds, int n_fds,
     c->region_fd = fds[0]; /* close-on-exec; exec.c passes a copy on */
     real_close(fds[2]);
 
-    tc_own_fd(c->app_fd);
-    tc_own_fd(c->region_fd);
-    tc_own_fd(c->sp_db_fd);
+    c->app_fd = tc_own_fd(c->app_fd);
+    c->region_fd = tc_own_fd(c->region_fd);
+    c->sp_db_fd = tc_own_fd(c->sp_db_fd);
     for (uint32_t i = 0; i < c->hdr.n_fp; i++)
-        tc_own_fd(c->fp_db_fd[i]);
+        c->fp_db_fd[i] = tc_own_fd(c->fp_db_fd[i]);
     tc_now(&c->last_alive_check);
     return 0;
 
@@ -298,7 +298,7 @@ bool tc_register(uint64_t token, uint32_t parent)
         return false;
     }
     tv.tv_sec = 0;
-    real_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    real_setsockopt(tc_ctx.app_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     __atomic_store_n(&tc_ctx.state, TC_CTX_READY, __ATOMIC_RELEASE);
     return claimed;
 }
@@ -349,7 +349,7 @@ void tc_ctx_add_map(void *base, size_t size, int fd)
         c->maps[c->n_maps++] = (struct tc_map){base, size, fd};
         if (fd >= 0) {
             real_fcntl(fd, F_SETFD, (void *)(long)FD_CLOEXEC);
-            tc_own_fd(fd);
+            c->maps[c->n_maps - 1].fd = tc_own_fd(fd);
         }
     } else if (fd >= 0) {
         real_close(fd); /* the mapping stays; it cannot go to another exec */

@@ -37,6 +37,8 @@
 #define cpu_relax() __asm__ volatile("" ::: "memory")
 #endif
 
+static bool few_fds; /* ppoll() said EINVAL: RLIMIT_NOFILE is below what we poll */
+
 #define STACK_FDS        8
 #define NO_WAKEFD_MAX_MS 10 /* without a wake eventfd, sleep in short slices */
 #define PENDING_MAX_MS   1  /* with unposted entries, retry soon */
@@ -208,18 +210,40 @@ int tc_wait(uint64_t want, tc_cond_fn cond, void *arg, const struct timespec *de
 
         nfds_t k = 0, first_extra;
         int i_wake = -1, i_app = -1, i_efd[TC_MAX_QC];
-        if (wfd >= 0) {
-            pfds[k] = (struct pollfd){.fd = wfd, .events = POLLIN};
-            i_wake = (int)k++;
-        }
         EACH_QC(q, led)
         {
-            pfds[k] = (struct pollfd){.fd = q->efd, .events = POLLIN};
-            i_efd[q->idx] = (int)k++;
+            i_efd[q->idx] = -1;
         }
-        if (led != 0) {
-            pfds[k] = (struct pollfd){.fd = c->app_fd, .events = POLLIN};
-            i_app = (int)k++;
+        if (unlikely(few_fds)) {
+            /* RLIMIT_NOFILE below what we poll (sshd's sandbox: 1): the
+             * caller's descriptor, else one of ours, and a look at the
+             * rest every NO_WAKEFD_MAX_MS. */
+            if (n_extra == 0 && led != 0) {
+                EACH_QC(q, led)
+                {
+                    if (k == 0) {
+                        pfds[k] = (struct pollfd){.fd = q->efd, .events = POLLIN};
+                        i_efd[q->idx] = (int)k++;
+                    }
+                }
+            } else if (n_extra == 0 && wfd >= 0) {
+                pfds[k] = (struct pollfd){.fd = wfd, .events = POLLIN};
+                i_wake = (int)k++;
+            }
+        } else {
+            if (wfd >= 0) {
+                pfds[k] = (struct pollfd){.fd = wfd, .events = POLLIN};
+                i_wake = (int)k++;
+            }
+            EACH_QC(q, led)
+            {
+                pfds[k] = (struct pollfd){.fd = q->efd, .events = POLLIN};
+                i_efd[q->idx] = (int)k++;
+            }
+            if (led != 0) {
+                pfds[k] = (struct pollfd){.fd = c->app_fd, .events = POLLIN};
+                i_app = (int)k++;
+            }
         }
         first_extra = k;
         for (nfds_t i = 0; i < n_extra; i++) {
@@ -227,7 +251,7 @@ int tc_wait(uint64_t want, tc_cond_fn cond, void *arg, const struct timespec *de
             pfds[k++].revents = 0;
         }
         struct timespec cap;
-        tsp = capped(wfd, tsp, &cap, tc_idle_sweep());
+        tsp = capped(few_fds ? -1 : wfd, tsp, &cap, tc_idle_sweep());
         if (wfd >= 0)
             tc_wake_list(want);
         tc_unlock();
@@ -239,13 +263,17 @@ int tc_wait(uint64_t want, tc_cond_fn cond, void *arg, const struct timespec *de
             tc_eventfd_drain(wfd);
         EACH_QC(q, led)
         {
-            disarm(q);                                /* awake now: spare tasd a kick */
-            if (pfds[i_efd[q->idx]].revents & POLLIN) /* tasd's eventfd blocks: */
-                tc_eventfd_drain(q->efd);             /* read it only when ready */
+            disarm(q); /* awake now: spare tasd a kick */
+            if (i_efd[q->idx] >= 0 && (pfds[i_efd[q->idx]].revents & POLLIN))
+                tc_eventfd_drain(q->efd); /* tasd's eventfd blocks: read it when ready */
             q->leader = NULL;
         }
-        if (i_app >= 0 && pfds[i_app].revents != 0)
-            tc_ctx_check_alive(true);
+        if ((i_app >= 0 && pfds[i_app].revents != 0) || few_fds)
+            tc_ctx_check_alive(few_fds ? false : true);
+        if (r < 0 && err == EINVAL && k > 1 && !few_fds) {
+            few_fds = true; /* RLIMIT_NOFILE < k: poll fewer from now on */
+            continue;
+        }
         if (r < 0 && err != EINTR) {
             rc = -err;
             break;

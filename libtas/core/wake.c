@@ -48,8 +48,7 @@ int tc_wake_fd(void)
     int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (fd < 0)
         return -1;
-    tc_own_fd(fd);
-    self.fd = fd;
+    self.fd = fd = tc_own_fd(fd);
     pthread_setspecific(exit_key, &self);
     return fd;
 }

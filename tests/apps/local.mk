@@ -9,7 +9,7 @@
 
 apps_scripts = tests/apps/t_redis.sh tests/apps/t_memcached.sh tests/apps/t_lighttpd.sh \
 	tests/apps/t_iperf3.sh tests/apps/t_curl.sh tests/apps/t_python.sh \
-	tests/apps/t_together.sh tests/apps/t_restart.sh tests/apps/t_nginx_single.sh tests/apps/t_nginx.sh \
+	tests/apps/t_together.sh tests/apps/t_restart.sh tests/apps/t_sshd.sh tests/apps/t_nginx_single.sh tests/apps/t_nginx.sh \
 	tests/apps/t_socat.sh
 TESTS += $(apps_scripts)
 EXTRA_DIST += $(apps_scripts) tests/apps/apps.sh \

@@ -749,25 +749,26 @@ Test(libtas, closed_connections_are_freed_in_tasd)
     cr_assert_eq(fake_flows_live(), 0);
 }
 
-Test(libtas, a_listener_moves_to_the_kernel_when_tasd_exits)
+Test(libtas, a_blocked_accept_waits_through_a_tasd_restart)
 {
-    struct acceptor a = {listener(7030), -1};
+    struct acceptor a = {listener(7030), -2};
     pthread_t t;
     pthread_create(&t, NULL, accept_one, &a);
     usleep(20000);
-    fake_stop();
-    for (int i = 0; i < 300 && tas_is_tas_socket(a.l); i++) {
-        usleep(5000);
-        struct pollfd p = {.fd = a.l, .events = POLLIN};
-        tas_poll(&p, 1, 10);
-    }
-    cr_assert(!tas_is_tas_socket(a.l));
-    int k = tas_socket(AF_INET, SOCK_STREAM, 0); /* tasd is gone: a kernel socket */
-    struct sockaddr_in sa = addr_of(htonl(INADDR_LOOPBACK), 7030);
-    cr_assert_eq(tas_connect(k, (struct sockaddr *)&sa, sizeof(sa)), 0, "%s",
-                 strerror(errno));
+    fake_stop(); /* the listener stays ours, quiet: accept() keeps waiting */
+    usleep(400000);
+    cr_assert_eq(__atomic_load_n(&a.got, __ATOMIC_ACQUIRE), -2,
+                 "accept() returned %d while tasd was away", a.got);
+    cr_assert(tas_is_tas_socket(a.l));
+    cr_assert_eq(fake_start(run_dir, NULL), 0);
+    usleep(400000); /* the waiting thread finds tasd again within 200 ms */
+    int c = client(7030);
     pthread_join(t, NULL);
-    cr_assert_geq(a.got, 0);
+    cr_assert_geq(a.got, 0, "accept after the restart: %s", strerror(errno));
+    cr_assert_eq(tas_write(c, "hi", 2), 2);
+    char b[2];
+    cr_assert_eq(tas_read(a.got, b, 2), 2);
+    cr_assert_eq(fake_bad_entries(), 0);
 }
 
 static void late_announcements(void)
