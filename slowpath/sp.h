@@ -54,7 +54,7 @@ struct rte_mbuf;
 #define SP_FIN_WAIT_2_MS                                                                 \
     60000 /* orphaned FIN_WAIT_2 lifetime (Linux tcp_fin_timeout)                        \
            */
-#define SP_MAX_LISTENERS_PER_APP 4096
+#define SP_MAX_LISTENERS_PER_APP 4096 /* limits.app_max_listeners at most */
 #define SP_CHALLENGE_PER_S       1000  /* like net.ipv4.tcp_challenge_ack_limit */
 #define SP_INFO_MS               64    /* struct tas_flow_info refresh period */
 #define SP_MAX_SYN_RCVD          65536 /* half-open connections, all listeners */
@@ -110,7 +110,7 @@ struct sp_counters {
     /* connection slots whose grown rings went back to the system, or not */
     uint64_t slots_punched, punch_fail;
     /* a limit stopped a connection: limits.max_flows, limits.app_max_conns */
-    uint64_t limit_flows, limit_app_conns;
+    uint64_t limit_flows, limit_app_conns, limit_app_listeners;
 };
 
 struct sp_app_ctx {

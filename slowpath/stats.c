@@ -210,6 +210,7 @@ static const struct {
     C(punch_fail),
     C(limit_flows),
     C(limit_app_conns),
+    C(limit_app_listeners),
     C(reinjected),
     C(flow_refused),
     C(fp_app_bad),

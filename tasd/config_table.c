@@ -66,6 +66,8 @@ const struct tasd_setting tasd_settings[] = {
      "obsolete, ignored: connection memory grows on demand (see limits.app_max_conns)"},
     {"limits.somaxconn", "somaxconn", TASD_K_UINT, OFF(somaxconn), 0, 1, 65535, 0, "N",
      "largest listen() backlog (Linux's net.core.somaxconn)"},
+    {"limits.app_max_listeners", "app-max-listeners", TASD_K_UINT, OFF(app_max_listeners), 0,
+     1, 4096, 0, "N", "listening sockets one application can hold"},
     {"limits.max_ctx", "max-ctx", TASD_K_UINT, OFF(max_ctx), 0, 1, 1024, 0, "N",
      "contexts (threads) per application"},
     {"limits.queue_entries", "queue-entries", TASD_K_UINT, OFF(queue_entries), 0, 16,
@@ -166,6 +168,7 @@ void tasd_config_defaults(struct tasd_config *c)
     c->somaxconn = 4096;
     c->app_mem_mb = 0;
     c->max_ctx = 16;
+    c->app_max_listeners = 1024;
     c->queue_entries = 1024;
     c->rx_buf_size = 128 * 1024;
     c->tx_buf_size = 128 * 1024;

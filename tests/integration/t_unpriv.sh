@@ -18,7 +18,11 @@
 #   6. tasd --app-users 65533: nobody's program is refused (it says why and
 #      fails), uid 65533's works, cred_refused counts it;
 #   7. tasd --app-group nogroup: app.sock is root:nogroup 0660; nobody (in
-#      nogroup) is served, uid 65533 cannot reach app.sock.
+#      nogroup) is served, uid 65533 cannot reach app.sock;
+#   8. per-application limits (--app-max-conns 4 --app-max-listeners 2):
+#      nobody's fifth connection fails with ENOBUFS while another program
+#      connects, its third listen() fails with ENOBUFS, and tasd's log
+#      names the setting each time.
 # TAS_TEST_MODE=linux runs 2-4 against Linux, whose rules these are
 # (Linux refuses at bind(), tasd at listen() or connect(): the errno is
 # compared).
@@ -173,4 +177,28 @@ check "nobody, in nogroup, is served" \
 check "uid 65533, not in nogroup, cannot reach app.sock (and fails)" \
     try u33_group "ERR ECONNREFUSED" "${U33[@]}" $PY "$U" listen 8084 1
 check "... and is told why" says u33_group "Permission denied"
+
+# 8. per-application limits
+stop_tasd
+start_tasd --add --app-max-conns 4 --app-max-listeners 2 || fatal "tasd with limits did not start"
+chmod 0755 "$RUN_DIR"
+start_bg peer_echo2 peer -t 60 $PY "$U" listen 7071 40
+wait_ready peer_echo2 || fatal "the peer's echo server did not start"
+start_bg nb_hold tasd -t 30 "${NB[@]}" $PY "$U" hold "$PEER_IP" 7071 4 8
+for ((i = 0; i < 50; i++)); do
+    grep -qE '^(OK|ERR)' "${BG_LOG[nb_hold]}" 2>/dev/null && break
+    sleep 0.1
+done
+check "nobody holds 4 connections" says nb_hold "HELD 4"
+check "... and its fifth fails with ENOBUFS (limits.app_max_conns 4)" says nb_hold "ERR ENOBUFS"
+check "meanwhile another program connects" \
+    try other_conn "OK echoed" $PY "$U" connect "$PEER_IP" 7071 0
+check "tasd's log names limits.app_max_conns" grep -q 'limits.app_max_conns' "$TMP/tasd.log"
+check "nobody's third listen() fails with ENOBUFS (limits.app_max_listeners 2)" \
+    try nb_listens "ERR ENOBUFS at listen" "${NB[@]}" $PY "$U" listens 3 8100
+check "... after two" says nb_listens "LISTENED 2"
+check "tasd's log names limits.app_max_listeners" \
+    grep -q 'limits.app_max_listeners' "$TMP/tasd.log"
+stop_bg nb_hold
+stop_bg peer_echo2
 finish

@@ -10,6 +10,13 @@ for t_unpriv.sh (run as another user with setpriv).
       bind to SRCPORT (0: any), connect, send 4 KiB, read the echo back;
       prints "OK echoed 4096" (exit 0) or "ERR <errno name> at <call>"
       (exit 3; a wrong echo exits 1)
+  unpriv.py hold IP PORT N SECONDS
+      N connections, then one more: prints "HELD N"
+      and "OK one more" or "ERR <errno name> at connect", then holds them
+      for SECONDS (exit 0 unless one of the N failed)
+  unpriv.py listens N PORT
+      listens on PORT, PORT+1, ... N times: "LISTENED k" for each, and
+      "ERR <errno name> at listen" at the first refusal
 
 The errno is compared, not the call: Linux refuses a port at bind(), tasd
 (which learns of the port when the program listens or connects) at
@@ -79,7 +86,39 @@ def connect(ip, port, src):
     print("OK echoed %d" % len(got), flush=True)
 
 
-if len(sys.argv) >= 3 and sys.argv[1] == "listen":
+def hold(ip, port, n, secs):
+    held = []
+    for _ in range(n):
+        s = step("socket", socket.socket, socket.AF_INET, socket.SOCK_STREAM)
+        s.settimeout(10)
+        step("connect", s.connect, (ip, port))
+        held.append(s)
+    print("HELD %d" % len(held), flush=True)
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(10)
+    try:
+        s.connect((ip, port))
+        print("OK one more", flush=True)
+    except OSError as e:
+        print("ERR %s at connect" % errno.errorcode.get(e.errno, str(e.errno)), flush=True)
+    time.sleep(secs)
+
+
+def listens(n, port):
+    held = []
+    for k in range(n):
+        s = step("socket", socket.socket, socket.AF_INET, socket.SOCK_STREAM)
+        step("bind", s.bind, ("0.0.0.0", port + k))
+        step("listen", s.listen, 4)
+        held.append(s)
+        print("LISTENED %d" % (k + 1), flush=True)
+
+
+if len(sys.argv) == 6 and sys.argv[1] == "hold":
+    hold(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]))
+elif len(sys.argv) == 4 and sys.argv[1] == "listens":
+    listens(int(sys.argv[2]), int(sys.argv[3]))
+elif len(sys.argv) >= 3 and sys.argv[1] == "listen":
     rest = sys.argv[3:]
     reuse = "reuseport" in rest
     nums = [a for a in rest if a != "reuseport"]
