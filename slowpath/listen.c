@@ -182,11 +182,12 @@ void sp_listen_req(struct sp_app *a, uint16_t ctx, const struct tas_spin_listen 
         static uint64_t said_ms;
         if (said_ms == 0 || sp.now_ms - said_ms >= 1000) {
             said_ms = sp.now_ms;
-            fprintf(stderr,
-                    "tasd: app %u (pid %d): it holds all the listening sockets it may (%u): "
-                    "listen() fails with ENOBUFS; raise limits.app_max_listeners "
-                    "(--app-max-listeners)\n",
-                    a->id, a->pid, max);
+            fprintf(
+                stderr,
+                "tasd: app %u (pid %d): it holds all the listening sockets it may (%u): "
+                "listen() fails with ENOBUFS; raise limits.app_max_listeners "
+                "(--app-max-listeners)\n",
+                a->id, a->pid, max);
         }
         sp.cnt.limit_app_listeners++;
         listen_done(a, ctx, req->opaque, -ENOBUFS, 0);
