@@ -15,7 +15,8 @@ itest_progs = tests/integration/bin/echo_server tests/integration/bin/echo_clien
 	tests/integration/bin/sem_sockopt tests/integration/bin/sem_fortify \
 	tests/integration/bin/garbage_app tests/integration/bin/tcp_duplex \
 	tests/integration/bin/conn_hold tests/integration/bin/conn_churn \
-	tests/integration/bin/syn_flood tests/integration/bin/thread_server
+	tests/integration/bin/syn_flood tests/integration/bin/thread_server \
+	tests/integration/bin/seccomp_server
 check_PROGRAMS += $(itest_progs)
 # The demo server is built by plain `make` (tests/demo.sh needs it).
 noinst_PROGRAMS += tests/integration/bin/http_hello
@@ -38,6 +39,7 @@ tests_integration_bin_sem_poll_LDADD = -lpthread
 tests_integration_bin_sem_threads_SOURCES = tests/integration/sem_threads.c $(sem_util)
 tests_integration_bin_sem_threads_LDADD = -lpthread
 tests_integration_bin_thread_server_SOURCES = tests/integration/thread_server.c $(itest_util)
+tests_integration_bin_seccomp_server_SOURCES = tests/integration/seccomp_server.c $(itest_util)
 tests_integration_bin_thread_server_LDADD = -lpthread
 tests_integration_bin_tcp_duplex_SOURCES = tests/integration/tcp_duplex.c $(itest_util)
 tests_integration_bin_sem_io_SOURCES = tests/integration/sem_io.c $(itest_util)
@@ -65,7 +67,7 @@ itest_scripts = tests/integration/t_echo.sh tests/integration/t_client.sh \
 	tests/integration/t_sockbuf.sh tests/integration/t_ecn.sh \
 	tests/integration/t_synflood.sh tests/integration/t_keepalive.sh \
 	tests/integration/t_epoll.sh tests/integration/t_poll.sh tests/integration/t_threads.sh \
-	tests/integration/t_thctx.sh tests/integration/t_unpriv.sh \
+	tests/integration/t_thctx.sh tests/integration/t_unpriv.sh tests/integration/t_seccomp.sh \
 	tests/integration/t_garbage.sh tests/integration/t_malformed.sh \
 	tests/integration/t_fault.sh tests/integration/t_impair.sh tests/integration/t_peer_gone.sh \
 	tests/integration/t_io.sh tests/integration/t_sockopt.sh tests/integration/t_fortify.sh \
