@@ -8,7 +8,7 @@
 #      Linux client (4 KiB of random bytes back intact) with its flows on
 #      tasd, which shows the application's uid;
 #   2. nobody may not listen on port 80 (EACCES); with CAP_NET_BIND_SERVICE
-#      (ambient, through setpriv) it may, on 81;
+#      (ambient, through setpriv) it may, on 81; root may, on 80;
 #   3. nobody may not join root's SO_REUSEPORT listener on 9000
 #      (EADDRINUSE); another root program may;
 #   4. nobody may not connect from source port 22 (EACCES), may from an
@@ -81,6 +81,7 @@ check "nobody may not listen on port 80 (EACCES)" \
     try nb80 "ERR EACCES" "${NB[@]}" $PY "$U" listen 80 1
 check "nobody with CAP_NET_BIND_SERVICE may listen on port 81" \
     try nb81 "READY" "${NB[@]}" "${CAP[@]}" $PY "$U" listen 81 1
+check "root may listen on port 80" try root80 "READY" $PY "$U" listen 80 1
 
 # 3. SO_REUSEPORT groups are per user
 start_bg root_rp tasd -t 60 "$BIN/echo_server" --port 9000 --reuseport
