@@ -156,11 +156,7 @@ worker_rlimit_nofile 8192;
 events { worker_connections 4096; }
 http {
     access_log off;
-    client_body_temp_path $TMP/nginx/body;
-    proxy_temp_path $TMP/nginx/proxy;
-    fastcgi_temp_path $TMP/nginx/fastcgi;
-    uwsgi_temp_path $TMP/nginx/uwsgi;
-    scgi_temp_path $TMP/nginx/scgi;
+$(nginx_temp_paths)
     types { text/plain txt; }
     server { listen 8080 backlog=4096; root $www; }
     $tls

@@ -27,11 +27,7 @@ error_log $TMP/nginx.error.log;
 events { worker_connections 256; }
 http {
     access_log $TMP/access.log;
-    client_body_temp_path $TMP/nginx/body;
-    proxy_temp_path $TMP/nginx/proxy;
-    fastcgi_temp_path $TMP/nginx/fastcgi;
-    uwsgi_temp_path $TMP/nginx/uwsgi;
-    scgi_temp_path $TMP/nginx/scgi;
+$(nginx_temp_paths)
     types { application/octet-stream bin; }
     server { listen $PEER_IP:8000; root $WWW; }
 }

@@ -39,11 +39,7 @@ error_log $TMP/nginx.error.log info;
 events { worker_connections 1024; }
 http {
     access_log off;
-    client_body_temp_path $TMP/nginx/body;
-    proxy_temp_path $TMP/nginx/proxy;
-    fastcgi_temp_path $TMP/nginx/fastcgi;
-    uwsgi_temp_path $TMP/nginx/uwsgi;
-    scgi_temp_path $TMP/nginx/scgi;
+$(nginx_temp_paths)
     types { text/plain txt; application/octet-stream bin; }
     keepalive_requests 100000;
     server { listen 8080; root $WWW; sendfile on; }

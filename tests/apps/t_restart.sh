@@ -35,11 +35,7 @@ error_log $TMP/nginx.error.log notice;
 events { worker_connections 1024; }
 http {
     access_log off;
-    client_body_temp_path $TMP/nginx/body;
-    proxy_temp_path $TMP/nginx/proxy;
-    fastcgi_temp_path $TMP/nginx/fastcgi;
-    uwsgi_temp_path $TMP/nginx/uwsgi;
-    scgi_temp_path $TMP/nginx/scgi;
+$(nginx_temp_paths)
     types { application/octet-stream bin; }
     server { listen 8080; root $WWW; }
 }

@@ -556,6 +556,15 @@ finish() {
     exit 1
 }
 
+# nginx_temp_paths: the http{} lines of an nginx.conf written by a test or
+# a benchmark that keep Debian's nginx's temporary files under $TMP/nginx
+nginx_temp_paths() {
+    local k
+    for k in client_body:body proxy:proxy fastcgi:fastcgi uwsgi:uwsgi scgi:scgi; do
+        echo "    ${k%%:*}_temp_path $TMP/nginx/${k#*:};"
+    done
+}
+
 # capture_start NAME [FILTER]: tshark on the peer's end of the veth (what
 # tasd sent and what it was sent), into $TMP/NAME.pcap, until capture_stop
 # NAME (at most 120 s).  Returns once tshark is capturing.
