@@ -23,7 +23,8 @@
  * that process is still alive: if it is, the pid was not reused while we
  * read, so what we read is the requester's current privilege, as Linux
  * checks it at bind() time (a server that drops root after registering
- * loses it here too).
+ * loses it here too).  Where no pidfd can be had (kernels before 5.3, a
+ * sandbox that forbids pidfd_open) the reads are unpinned.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -84,12 +85,14 @@ static int read_status(int32_t pid, uint32_t *euid, bool *cap)
     return got == 3 ? 0 : -EIO;
 }
 
-/* What the process may do now; false if it is gone or cannot be read. */
+/* What the process may do now; false if it is gone or cannot be read.
+ * (Without a pidfd, where the kernel or a sandbox gives none, what is read
+ * is not pinned: the pid may have been reused since.) */
 static bool refresh(struct sp_app *a)
 {
     uint32_t euid;
     bool cap;
-    if (a->pidfd < 0 || read_status(a->pid, &euid, &cap) != 0 || !alive(a->pidfd))
+    if (read_status(a->pid, &euid, &cap) != 0 || (a->pidfd >= 0 && !alive(a->pidfd)))
         return false;
     a->euid = euid;
     a->cap_bind = cap;
@@ -112,9 +115,11 @@ int sp_cred_take(struct sp_app *a, int sock)
         a->pidfd = fd;
     else
         a->pidfd = (int)syscall(SYS_pidfd_open, cr.pid, 0);
-    if (a->pidfd < 0)
-        return -ESRCH;
-    fcntl(a->pidfd, F_SETFD, FD_CLOEXEC);
+    if (a->pidfd >= 0)
+        fcntl(a->pidfd, F_SETFD, FD_CLOEXEC);
+    else if (errno == ESRCH)
+        return -ESRCH; /* gone already */
+    /* (else no pidfd here: the checks read /proc unpinned, see refresh) */
     uint32_t euid = a->euid;
     if (!refresh(a) || a->euid != euid) /* pidfd_open found another process */
         return -ESRCH;
