@@ -104,26 +104,60 @@ static void conn_free(struct sp_conn *c)
 
 /* A limit stopped a connection: say which and how to raise it, at most
  * once a second for each. */
-static void limit_hit(const char *what, const char *setting, uint32_t value,
-                      const struct sp_app *a, uint64_t *last_ms)
+static void limit_hit(const char *what, const char *setting, const char *flag,
+                      uint32_t value, const struct sp_app *a, uint64_t *last_ms)
 {
     if (*last_ms != 0 && sp.now_ms - *last_ms < 1000)
         return;
     *last_ms = sp.now_ms;
-    fprintf(stderr,
-            "tasd: app %u (pid %d): %s (%u): no new connection until one closes; raise %s "
-            "(--%s)\n",
-            a->id, a->pid, what, value, setting,
-            strcmp(setting, "limits.max_flows") == 0 ? "max-flows" : "app-max-conns");
+    fprintf(
+        stderr,
+        "tasd: app %u (pid %d): %s (%u): no new connection until one closes; raise %s "
+        "(--%s)\n",
+        a->id, a->pid, what, value, setting, flag);
+}
+
+/* limits.app_buf_mb: the largest rings of an application's connections
+ * together.  A connection that would pass it gets smaller largest rings
+ * (halved, the larger first, never below where they start, never a ring
+ * SO_RCVBUF/SO_SNDBUF pinned), as Linux lowers buffers under memory
+ * pressure; one that cannot fit even the rings it starts with is refused.
+ * Rings grow only up to their largest (the cores check), so the charge
+ * bounds the application's buffer memory. */
+static int buf_charge(struct sp_conn *c, struct sp_app *a)
+{
+    uint64_t cap = (uint64_t)sp.cfg.app_buf_mb << 20;
+    c->buf_charge = 0;
+    if (cap == 0)
+        return 0;
+    uint32_t rx0 = sp_ring_initial(c->rx_size, sp.cfg.rx_buf_initial, c->rx_pinned);
+    uint32_t tx0 = sp_ring_initial(c->tx_size, sp.cfg.tx_buf_initial, c->tx_pinned);
+    bool shrunk = false;
+    while (a->buf_charged + c->rx_size + c->tx_size > cap) {
+        bool rx_can = !c->rx_pinned && c->rx_size / 2 >= rx0;
+        bool tx_can = !c->tx_pinned && c->tx_size / 2 >= tx0;
+        if (rx_can && (!tx_can || c->rx_size >= c->tx_size))
+            c->rx_size /= 2;
+        else if (tx_can)
+            c->tx_size /= 2;
+        else
+            return -ENOBUFS;
+        shrunk = true;
+    }
+    if (shrunk)
+        sp.cnt.app_buf_shrunk++;
+    c->buf_charge = c->rx_size + c->tx_size;
+    a->buf_charged += c->buf_charge;
+    return 0;
 }
 
 int sp_conn_reserve(struct sp_conn *c, struct sp_app *a)
 {
-    static uint64_t flows_ms, app_ms;
+    static uint64_t flows_ms, app_ms, buf_ms;
     int64_t id = sp_slots_alloc(&sp.flow_ids);
     if (id < 0) {
         sp.cnt.limit_flows++;
-        limit_hit("tasd's connections are all in use", "limits.max_flows",
+        limit_hit("tasd's connections are all in use", "limits.max_flows", "max-flows",
                   sp.cfg.max_flows, a, &flows_ms);
         return -ENOSPC;
     }
@@ -132,7 +166,15 @@ int sp_conn_reserve(struct sp_conn *c, struct sp_app *a)
         sp_slots_free(&sp.flow_ids, (uint32_t)id);
         sp.cnt.limit_app_conns++;
         limit_hit("the application holds all the connections it may",
-                  "limits.app_max_conns", a->max_conns, a, &app_ms);
+                  "limits.app_max_conns", "app-max-conns", a->max_conns, a, &app_ms);
+        return -ENOBUFS;
+    }
+    if (buf_charge(c, a) != 0) {
+        sp_lifo_free(&a->bufs, (uint32_t)slot);
+        sp_slots_free(&sp.flow_ids, (uint32_t)id);
+        sp.cnt.limit_app_buf++;
+        limit_hit("the application's connections hold all the buffer memory it may",
+                  "limits.app_buf_mb", "app-buf-mb", sp.cfg.app_buf_mb, a, &buf_ms);
         return -ENOBUFS;
     }
     c->flow = (uint32_t)id;
@@ -323,6 +365,8 @@ void sp_conn_maybe_free(struct sp_conn *c)
             bool had = c->fstate == SP_FLOW_DELETED;
             sp_app_slot_release(a, c->buf_slot, had ? f->rx_size : 0,
                                 had ? f->tx_size : 0);
+            a->buf_charged -= c->buf_charge;
+            c->buf_charge = 0;
         }
         if (c->handed && c->oapp != NULL && !c->oapp->dying) {
             struct tas_spout_closed cl = {.flow = c->flow, .gen = c->gen};

@@ -115,7 +115,11 @@ void sp_conn_connect(struct sp_app *a, uint16_t ctx, const struct tas_spin_conne
         connected_error(a, ctx, req->opaque, -ENOMEM);
         return;
     }
-    rc = sp_conn_reserve(c, a);
+    c->rx_size = sp_ring_size(req->rx_size, sp.cfg.rx_buf_size);
+    c->tx_size = sp_ring_size(req->tx_size, sp.cfg.tx_buf_size);
+    c->rx_pinned = req->rx_size != 0;
+    c->tx_pinned = req->tx_size != 0;
+    rc = sp_conn_reserve(c, a); /* (may make the largest rings smaller) */
     if (rc != 0) {
         connected_error(a, ctx, req->opaque, -ENOBUFS);
         c->state = SP_TCP_CLOSED;
@@ -124,10 +128,6 @@ void sp_conn_connect(struct sp_app *a, uint16_t ctx, const struct tas_spin_conne
     }
     c->ctx = ctx;
     c->opaque = req->opaque;
-    c->rx_size = sp_ring_size(req->rx_size, sp.cfg.rx_buf_size);
-    c->tx_size = sp_ring_size(req->tx_size, sp.cfg.tx_buf_size);
-    c->rx_pinned = req->rx_size != 0;
-    c->tx_pinned = req->tx_size != 0;
     c->state = SP_TCP_SYN_SENT;
     c->iss = reuse ? reuse_iss
                    : sp_tcp_isn(sp.isn_key, c->lip, c->rip, c->lport, c->rport, sp.now_us);

@@ -48,6 +48,7 @@ struct sp_params {
     uint32_t somaxconn;              /* listen() backlogs are clamped to it */
     uint32_t max_ctx;                /* contexts per application */
     uint32_t app_max_listeners;      /* listening sockets per application */
+    uint32_t app_buf_mb; /* largest rings of an application's connections, MB; 0 = any */
     uint32_t queue_entries;          /* entries per context queue (power of 2) */
     uint32_t rx_buf_size, tx_buf_size;       /* largest rings, bytes */
     uint32_t rx_buf_initial, tx_buf_initial; /* rings start this big */

@@ -111,6 +111,8 @@ struct sp_counters {
     uint64_t slots_punched, punch_fail;
     /* a limit stopped a connection: limits.max_flows, limits.app_max_conns */
     uint64_t limit_flows, limit_app_conns, limit_app_listeners;
+    /* limits.app_buf_mb: connections refused; given smaller largest rings */
+    uint64_t limit_app_buf, app_buf_shrunk;
 };
 
 struct sp_app_ctx {
@@ -174,6 +176,7 @@ struct sp_app {
     bool more;            /* sp_in entries left after a bounded drain */
     bool ctx_del_sent;    /* dying: FP_CMD_CTX_DEL sent for its contexts */
     uint32_t n_conns, n_listeners; /* connections with buffers here; listeners */
+    uint64_t buf_charged;          /* their largest rings together (limits.app_buf_mb) */
     struct sp_conn *conns;         /* those connections */
     uint32_t n_owned_foreign;      /* connections of other regions it owns (oapp) */
     uint64_t bad_entries, bad_msgs, entries;
@@ -251,6 +254,7 @@ struct sp_conn {
 
     uint32_t flow, gen;
     int64_t buf_slot; /* -1: none */
+    uint32_t buf_charge; /* its largest rings, counted in its app's buf_charged */
     struct sp_wait add_wait, del_wait;
     bool add_checked; /* the core's verdict on FLOW_ADD is known */
 

@@ -211,6 +211,8 @@ static const struct {
     C(limit_flows),
     C(limit_app_conns),
     C(limit_app_listeners),
+    C(limit_app_buf),
+    C(app_buf_shrunk),
     C(reinjected),
     C(flow_refused),
     C(fp_app_bad),

@@ -66,6 +66,7 @@ struct tasd_config {
     uint32_t app_mem_mb;             /* obsolete (0 = not given): warned about, ignored */
     uint32_t max_ctx;                /* contexts per application */
     uint32_t app_max_listeners;      /* listening sockets per application */
+    uint32_t app_buf_mb; /* largest rings of an application's connections, MB */
     uint32_t queue_entries;          /* entries per context queue (power of 2) */
     uint32_t rx_buf_size;            /* per-connection receive ring, bytes */
     uint32_t tx_buf_size;            /* per-connection transmit ring, bytes */

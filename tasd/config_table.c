@@ -68,6 +68,9 @@ const struct tasd_setting tasd_settings[] = {
      "largest listen() backlog (Linux's net.core.somaxconn)"},
     {"limits.app_max_listeners", "app-max-listeners", TASD_K_UINT, OFF(app_max_listeners),
      0, 1, 4096, 0, "N", "listening sockets one application can hold"},
+    {"limits.app_buf_mb", "app-buf-mb", TASD_K_UINT, OFF(app_buf_mb), 0, 1, 1u << 20,
+     TASD_F_ZERO, "MB",
+     "the largest rings of one application's connections together; 0 = no limit"},
     {"limits.max_ctx", "max-ctx", TASD_K_UINT, OFF(max_ctx), 0, 1, 1024, 0, "N",
      "contexts (threads) per application"},
     {"limits.queue_entries", "queue-entries", TASD_K_UINT, OFF(queue_entries), 0, 16,
@@ -169,6 +172,7 @@ void tasd_config_defaults(struct tasd_config *c)
     c->app_mem_mb = 0;
     c->max_ctx = 16;
     c->app_max_listeners = 1024;
+    c->app_buf_mb = 8192;
     c->queue_entries = 1024;
     c->rx_buf_size = 128 * 1024;
     c->tx_buf_size = 128 * 1024;

@@ -165,6 +165,7 @@ static void sp_params_of(const struct tasd_config *c, struct sp_params *p)
     p->somaxconn = c->somaxconn;
     p->max_ctx = c->max_ctx;
     p->app_max_listeners = c->app_max_listeners;
+    p->app_buf_mb = c->app_buf_mb;
     p->queue_entries = c->queue_entries;
     p->rx_buf_size = c->rx_buf_size;
     p->tx_buf_size = c->tx_buf_size;

@@ -22,7 +22,10 @@
 #   8. per-application limits (--app-max-conns 4 --app-max-listeners 2):
 #      nobody's fifth connection fails with ENOBUFS while another program
 #      connects, its third listen() fails with ENOBUFS, and tasd's log
-#      names the setting each time.
+#      names the setting each time;
+#   9. buffer memory (--app-buf-mb 1, rings of 256 + 128 KiB at most):
+#      two connections get their full rings, the third smaller ones, the
+#      fourth is refused with ENOBUFS, and tasd's log names the setting.
 # TAS_TEST_MODE=linux runs 2-4 against Linux, whose rules these are
 # (Linux refuses at bind(), tasd at listen() or connect(): the errno is
 # compared).
@@ -201,5 +204,23 @@ check "... after two" says nb_listens "LISTENED 2"
 check "tasd's log names limits.app_max_listeners" \
     grep -q 'limits.app_max_listeners' "$TMP/tasd.log"
 stop_bg nb_hold
+
+# 9. buffer memory per application
+stop_tasd
+start_tasd --add --app-buf-mb 1 --rx-buf-size 262144 --tx-buf-size 131072 ||
+    fatal "tasd with a buffer limit did not start"
+chmod 0755 "$RUN_DIR"
+start_bg nb_buf tasd -t 30 "${NB[@]}" $PY "$U" hold "$PEER_IP" 7071 3 8
+for ((i = 0; i < 50; i++)); do
+    grep -qE '^(OK|ERR)' "${BG_LOG[nb_buf]}" 2>/dev/null && break
+    sleep 0.1
+done
+check "with 1 MB of buffers nobody holds 3 connections of 384 KiB largest rings" \
+    says nb_buf "HELD 3"
+check "... and its fourth fails with ENOBUFS (limits.app_buf_mb 1)" says nb_buf "ERR ENOBUFS"
+check_eq "one connection got smaller largest rings" "$(sp_stat counters.app_buf_shrunk)" 1
+check_eq "one was refused" "$(sp_stat counters.limit_app_buf)" 1
+check "tasd's log names limits.app_buf_mb" grep -q 'limits.app_buf_mb' "$TMP/tasd.log"
+stop_bg nb_buf
 stop_bg peer_echo2
 finish
