@@ -102,20 +102,18 @@ static void conn_free(struct sp_conn *c)
     free(c);
 }
 
-/* A limit stopped a connection: say which and how to raise it, at most
- * once a second for each. */
-static void limit_hit(const char *what, const char *setting, const char *flag,
-                      uint32_t value, const struct sp_app *a, uint64_t *last_ms)
+void sp_limit_hit(const struct sp_app *a, const char *what, uint32_t value,
+                  const char *effect, const char *setting, const char *flag,
+                  uint64_t *last_ms)
 {
     if (*last_ms != 0 && sp.now_ms - *last_ms < 1000)
         return;
     *last_ms = sp.now_ms;
-    fprintf(
-        stderr,
-        "tasd: app %u (pid %d): %s (%u): no new connection until one closes; raise %s "
-        "(--%s)\n",
-        a->id, a->pid, what, value, setting, flag);
+    fprintf(stderr, "tasd: app %u (pid %d): %s (%u): %s; raise %s (--%s)\n", a->id,
+            a->pid, what, value, effect, setting, flag);
 }
+
+#define NO_NEW_CONN "no new connection until one closes"
 
 /* limits.app_buf_mb: the largest rings of an application's connections
  * together.  A connection that would pass it gets smaller largest rings
@@ -157,24 +155,25 @@ int sp_conn_reserve(struct sp_conn *c, struct sp_app *a)
     int64_t id = sp_slots_alloc(&sp.flow_ids);
     if (id < 0) {
         sp.cnt.limit_flows++;
-        limit_hit("tasd's connections are all in use", "limits.max_flows", "max-flows",
-                  sp.cfg.max_flows, a, &flows_ms);
+        sp_limit_hit(a, "tasd's connections are all in use", sp.cfg.max_flows,
+                     NO_NEW_CONN, "limits.max_flows", "max-flows", &flows_ms);
         return -ENOSPC;
     }
     int64_t slot = sp_lifo_alloc(&a->bufs);
     if (slot < 0) {
         sp_slots_free(&sp.flow_ids, (uint32_t)id);
         sp.cnt.limit_app_conns++;
-        limit_hit("the application holds all the connections it may",
-                  "limits.app_max_conns", "app-max-conns", a->max_conns, a, &app_ms);
+        sp_limit_hit(a, "the application holds all the connections it may", a->max_conns,
+                     NO_NEW_CONN, "limits.app_max_conns", "app-max-conns", &app_ms);
         return -ENOBUFS;
     }
     if (buf_charge(c, a) != 0) {
         sp_lifo_free(&a->bufs, (uint32_t)slot);
         sp_slots_free(&sp.flow_ids, (uint32_t)id);
         sp.cnt.limit_app_buf++;
-        limit_hit("the application's connections hold all the buffer memory it may",
-                  "limits.app_buf_mb", "app-buf-mb", sp.cfg.app_buf_mb, a, &buf_ms);
+        sp_limit_hit(a, "the application's connections hold all the buffer memory it may",
+                     sp.cfg.app_buf_mb, NO_NEW_CONN, "limits.app_buf_mb", "app-buf-mb",
+                     &buf_ms);
         return -ENOBUFS;
     }
     c->flow = (uint32_t)id;

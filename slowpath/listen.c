@@ -35,7 +35,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -180,15 +179,9 @@ void sp_listen_req(struct sp_app *a, uint16_t ctx, const struct tas_spin_listen 
                                                  : SP_MAX_LISTENERS_PER_APP;
     if (a->n_listeners >= max) {
         static uint64_t said_ms;
-        if (said_ms == 0 || sp.now_ms - said_ms >= 1000) {
-            said_ms = sp.now_ms;
-            fprintf(
-                stderr,
-                "tasd: app %u (pid %d): it holds all the listening sockets it may (%u): "
-                "listen() fails with ENOBUFS; raise limits.app_max_listeners "
-                "(--app-max-listeners)\n",
-                a->id, a->pid, max);
-        }
+        sp_limit_hit(a, "it holds all the listening sockets it may", max,
+                     "listen() fails with ENOBUFS", "limits.app_max_listeners",
+                     "app-max-listeners", &said_ms);
         sp.cnt.limit_app_listeners++;
         listen_done(a, ctx, req->opaque, -ENOBUFS, 0);
         return;

@@ -441,6 +441,13 @@ void sp_app_slot_release(struct sp_app *a, int64_t slot, uint32_t rx_size,
 void sp_app_ctx_unpark(struct sp_app_ctx *x);
 struct sp_app *sp_app_of_gslot(uint32_t gslot);
 
+/* ---- conn.c (limits) ---- */
+/* A configured limit stopped a: say which, what it does and how to raise
+ * it, at most once a second for each *last_ms. */
+void sp_limit_hit(const struct sp_app *a, const char *what, uint32_t value,
+                  const char *effect, const char *setting, const char *flag,
+                  uint64_t *last_ms);
+
 /* ---- cred.c ---- */
 void sp_cred_init(void); /* reads ip_unprivileged_port_start */
 /* At accept: pid, uids and a pidfd of the peer.  0, or -errno: refuse it. */

@@ -482,6 +482,11 @@ TAS_HIDDEN void tc_fp_flush(void);
 TAS_HIDDEN bool tc_post_pending(void);
 TAS_HIDDEN void tc_post_drop_sock(struct tc_sock *s);
 TAS_HIDDEN int tc_post_flow_ctrl(struct tc_sock *s, uint8_t type, uint32_t how);
+/* Lock held: LISTEN for s on port (its address, options and ring sizes;
+ * idle: no connections until it is used, TAS_LISTEN_IDLE) on s->qc, s on
+ * the pending list until LISTEN_DONE; 0 or -errno (then not pending). */
+TAS_HIDDEN int tc_post_listen(struct tc_sock *s, uint16_t port, uint32_t backlog,
+                              bool idle);
 TAS_HIDDEN int tc_post_keepalive(struct tc_sock *s);
 
 /* ------------------------------------------------------------------ idle.c */

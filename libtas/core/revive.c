@@ -7,9 +7,9 @@
  * wait.c caps its sleeps) looks, at most every REVIVE_MS, whether a tasd
  * answers on app.sock again (tc_process also drops the updates it stashed
  * for flows of the dead tasd).  The first look forgets the dead tasd: the
- * connections' flows (their unread bytes are copied out, sock.c), its
- * descriptors and global page; its region stays mapped (dead sockets may
- * still point into it) but its descriptor goes.  When a tasd answers, the
+ * connections' flows (their unread bytes are copied out, sock.c) and its
+ * descriptors; its region and global page stay mapped (dead sockets' rings
+ * and TCP_INFO point there).  When a tasd answers, the
  * process registers as a new application, each context object gets a
  * context of the new tasd in place (qctx.c, so that threads and sockets
  * that point at it go on), and every dormant listener sends LISTEN again
@@ -52,28 +52,15 @@ static void forget(void)
     forgotten = true;
 }
 
+/* The processes that share one socket after fork() come back as one
+ * listener group (its family, sock.c); one that forked since it last used
+ * it (need_attach: a prefork master) gets nothing until it uses it again,
+ * as before. */
 static void relisten(struct tc_sock *s)
 {
-    /* Its kernel socket names it: the processes that share it after
-     * fork() come back as one listener of one port.  One that forked since
-     * it last used it (need_attach: a prefork master) gets nothing until
-     * it uses it again, as before. */
-    struct tas_spin_listen m = {
-        .opaque = s->serial,
-        .ip = s->local.sin_addr.s_addr,
-        .port = ntohs(s->local.sin_port),
-        .flags = (uint16_t)((s->reuseport ? TAS_LISTEN_REUSEPORT : 0) |
-                            (s->need_attach ? TAS_LISTEN_IDLE : 0)),
-        .backlog = s->backlog > 0 ? s->backlog : 1,
-        .rx_size = s->rcvbuf,
-        .tx_size = s->sndbuf,
-        .family = s->kino,
-    };
     if (s->qc == NULL || s->qc->idx >= tc_ctx.n_qc)
         tc_sock_set_qc(s, tc_ctx.qc[0]);
-    tc_pending_add(s);
-    if (tc_sp_post(s->qc, TAS_SPIN_LISTEN, &m, sizeof(m)) != 0)
-        tc_sock_put(tc_pending_take(s->serial));
+    (void)tc_post_listen(s, ntohs(s->local.sin_port), s->backlog, s->need_attach);
 }
 
 void tc_ctx_revive_maybe(void)

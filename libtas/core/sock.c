@@ -334,3 +334,26 @@ void tc_sock_kill_all(int err)
     while (c->dirty != NULL)
         tc_post_drop_sock(c->dirty);
 }
+
+int tc_post_listen(struct tc_sock *s, uint16_t port, uint32_t backlog, bool idle)
+{
+    /* Its kernel socket's inode names it across processes (family), so
+     * that those sharing it after fork() are one listener group even for
+     * a tasd that did not see the fork (revive.c). */
+    struct tas_spin_listen m = {
+        .opaque = s->serial,
+        .ip = s->local.sin_addr.s_addr,
+        .port = port,
+        .flags = (uint16_t)((s->reuseport ? TAS_LISTEN_REUSEPORT : 0) |
+                            (idle ? TAS_LISTEN_IDLE : 0)),
+        .backlog = backlog > 0 ? backlog : 1,
+        .rx_size = s->rcvbuf,
+        .tx_size = s->sndbuf,
+        .family = s->kino,
+    };
+    tc_pending_add(s);
+    int r = tc_sp_post(s->qc, TAS_SPIN_LISTEN, &m, sizeof(m));
+    if (r != 0)
+        tc_sock_put(tc_pending_take(s->serial));
+    return r;
+}

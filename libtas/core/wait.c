@@ -269,7 +269,7 @@ int tc_wait(uint64_t want, tc_cond_fn cond, void *arg, const struct timespec *de
             q->leader = NULL;
         }
         if ((i_app >= 0 && pfds[i_app].revents != 0) || few_fds)
-            tc_ctx_check_alive(few_fds ? false : true);
+            tc_ctx_check_alive(!few_fds);
         if (r < 0 && err == EINVAL && k > 1 && !few_fds) {
             few_fds = true; /* RLIMIT_NOFILE < k: poll fewer from now on */
             continue;

@@ -209,23 +209,12 @@ int tas_listen(int fd, int backlog)
         uint16_t port = ntohs(s->local.sin_port);
         if (ephemeral)
             port = ephemeral_port();
-        struct tas_spin_listen m = {
-            .opaque = s->serial,
-            .ip = s->local.sin_addr.s_addr,
-            .port = port,
-            .flags = s->reuseport ? TAS_LISTEN_REUSEPORT : 0,
-            .backlog = backlog > 0 ? (uint32_t)backlog : 1,
-            .rx_size = s->rcvbuf,
-            .tx_size = s->sndbuf,
-            .family = s->kino,
-        };
+        uint32_t bl = backlog > 0 ? (uint32_t)backlog : 1;
         s->state = TC_SS_LISTEN_WAIT;
         s->so_error = 0;
-        tc_pending_add(s);
         tc_sock_set_qc(s, tc_qc_mine()); /* its connections come to this thread */
-        r = tc_sp_post(s->qc, TAS_SPIN_LISTEN, &m, sizeof(m));
+        r = tc_post_listen(s, port, bl, false);
         if (r != 0) {
-            tc_sock_put(tc_pending_take(s->serial));
             s->state = TC_SS_FRESH;
             break;
         }
@@ -237,7 +226,7 @@ int tas_listen(int fd, int backlog)
         if (s->state == TC_SS_LISTENING) {
             s->local.sin_port = htons(port);
             s->bound = true;
-            s->backlog = m.backlog;
+            s->backlog = bl;
             r = 0;
             break;
         }

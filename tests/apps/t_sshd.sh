@@ -59,5 +59,6 @@ if grep -qiE 'SIGSYS|seccomp|killed by signal' "${BG_LOG[sshd]}"; then
 fi
 check "no sshd child was killed by its sandbox" \
     bash -c "! grep -qiE 'SIGSYS|killed by signal 31|seccomp' '${BG_LOG[sshd]}'"
+if [[ $N_FAIL -gt 0 ]]; then echo "sshd log:"; tail -n 40 "${BG_LOG[sshd]}" | sed "s/^/    | /"; fi
 stop_server sshd
 finish
