@@ -191,6 +191,10 @@ static void cmd_run(struct fp_core *c, const struct fp_cmd *cmd, uint64_t now)
         fp_notify_add(c, id);
         return;
     }
+    case FP_CMD_FLOW_RECTX:
+        if (cmd->arg < FP_MAX_CTX)
+            f->ctx = (uint16_t)cmd->arg;
+        return;
     case FP_CMD_FLOW_PROBE: {
         /* In recovery the first hole again (its retransmission was lost,
          * or nothing clocks the rest out); otherwise the last segment. */

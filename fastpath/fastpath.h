@@ -148,20 +148,23 @@ static inline void fp_flow_sync(const struct fp_flow *f, struct tas_flow_sync *s
 
 /* Commands, slow path -> a fast-path core. */
 enum fp_cmd_type {
-    FP_CMD_FLOW_ADD = 1,  /* flow: entry is filled; insert it in the flow table */
-    FP_CMD_FLOW_DEL = 2,  /* flow: remove from the flow table, forget it */
-    FP_CMD_FLOW_FIN = 3,  /* flow: send FIN after all queued data; arg FP_FIN_CLOSE:
-                           * the application closed, so if received data is
-                           * unread (after its queued updates) reset instead */
-    FP_CMD_FLOW_RETX = 4, /* flow: retransmit from SND.UNA (timeout) */
-    FP_CMD_FLOW_RATE = 5, /* flow: arg = new rate_kbps, arg2 = new cwnd */
-    FP_CMD_CTX_ADD = 6,   /* ctx: entry in fp_ctxs is filled; start polling it */
-    FP_CMD_CTX_DEL = 7,   /* ctx: stop polling it */
-    FP_CMD_PKT = 8,       /* mbuf: process as if just received (re-injection) */
-    FP_CMD_FLOW_MOVE = 9, /* flow: events go to ctx slot arg, app arg2 from now on;
-                           * the new context first gets TAS_FPOUT_SYNC */
+    FP_CMD_FLOW_ADD = 1,    /* flow: entry is filled; insert it in the flow table */
+    FP_CMD_FLOW_DEL = 2,    /* flow: remove from the flow table, forget it */
+    FP_CMD_FLOW_FIN = 3,    /* flow: send FIN after all queued data; arg FP_FIN_CLOSE:
+                             * the application closed, so if received data is
+                             * unread (after its queued updates) reset instead */
+    FP_CMD_FLOW_RETX = 4,   /* flow: retransmit from SND.UNA (timeout) */
+    FP_CMD_FLOW_RATE = 5,   /* flow: arg = new rate_kbps, arg2 = new cwnd */
+    FP_CMD_CTX_ADD = 6,     /* ctx: entry in fp_ctxs is filled; start polling it */
+    FP_CMD_CTX_DEL = 7,     /* ctx: stop polling it */
+    FP_CMD_PKT = 8,         /* mbuf: process as if just received (re-injection) */
+    FP_CMD_FLOW_MOVE = 9,   /* flow: events go to ctx slot arg, app arg2 from now on;
+                             * the new context first gets TAS_FPOUT_SYNC */
     FP_CMD_FLOW_PROBE = 10, /* flow: send the last segment in flight again (a
                              * tail loss probe: its ACK shows what is missing) */
+    FP_CMD_FLOW_RECTX = 11, /* flow: events go to ctx slot arg of the same
+                             * application from now on (its context was given
+                             * back: CTX_DEL follows); nothing to sync */
 };
 #define FP_FIN_CLOSE 0x1
 struct fp_cmd {

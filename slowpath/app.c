@@ -275,6 +275,8 @@ static void app_ctx_new(struct sp_app *a)
     }
 
     struct sp_app_ctx *x = &a->ctxs[i];
+    if (x->recycled) /* queues and header as new: nothing left of its last user */
+        memset(a->region + a->ctx_off + (uint64_t)i * a->ctx_stride, 0, a->ctx_stride);
     memset(x, 0, sizeof(*x));
     x->used = true;
     x->gslot = (uint16_t)g;
@@ -341,6 +343,61 @@ static void app_bad_msg(struct sp_app *a, const char *why)
     }
 }
 
+/* CTX_DEL: the thread that used context i exited.  What it queued counts
+ * first; what still points at the context goes to the first one; the cores
+ * stop polling it, and once they all did the slot is free (app_ctx_freed). */
+static void app_ctx_give_back(struct sp_app *a, uint32_t i)
+{
+    struct tas_msg out = {.type = TAS_MSG_CTX, .version = TAS_ABI_VERSION, .ctx = i};
+
+    if (i == 0 || i >= a->max_ctx || !a->ctxs[i].used || a->ctxs[i].deleting) {
+        out.status = -EINVAL;
+        app_bad_msg(a, "CTX_DEL of a context it may not give back");
+    } else {
+        do
+            app_drain(a);
+        while (a->more && !a->dying);
+        if (a->dying)
+            return;
+        struct sp_app_ctx *x = &a->ctxs[i];
+        sp_listen_ctx_gone(a, (uint16_t)i);
+        if (sp_conn_ctx_gone(a, (uint16_t)i) != 0) {
+            /* A flow may still post to the slot: it stays this app's. */
+            sp.cnt.ctx_kept++;
+            out.status = -EBUSY;
+        } else {
+            tas_parkq_clear(&x->park);
+            a->lib_wakes_gone +=
+                atomic_load_explicit(&x->hdr->lib_wakes, memory_order_relaxed);
+            x->deleting = true;
+            for (unsigned c = 0; c < sp.n_cores; c++)
+                sp_cmd(c, FP_CMD_CTX_DEL, x->gslot, a->id, 0, NULL, &x->del_wait[c]);
+            sp.cnt.ctx_given_back++;
+        }
+    }
+    if (!a->dying && send_msg(a->sock, &out, NULL, 0) != 0)
+        app_gone(a);
+}
+
+/* A context given back, once no core reads it: its slot, eventfd and fast
+ * path slot are free.  (Its memory is cleaned when CTX_NEW takes the slot
+ * again: the application reads it once more after our answer.) */
+static void app_ctx_freed(struct sp_app *a, unsigned i)
+{
+    struct sp_app_ctx *x = &a->ctxs[i];
+    for (unsigned c = 0; c < sp.n_cores; c++)
+        if (!sp_wait_done(c, &x->del_wait[c]))
+            return;
+    tas_parkq_clear(&x->park);
+    if (x->efd >= 0)
+        close(x->efd);
+    sp.gslot_app[x->gslot] = NULL;
+    sp_slots_free(&sp.gslots, x->gslot);
+    memset(x, 0, sizeof(*x));
+    x->efd = -1;
+    x->recycled = true;
+}
+
 static void on_app_sock(int fd, uint32_t events, void *arg)
 {
     struct sp_app *a = arg;
@@ -365,6 +422,8 @@ static void on_app_sock(int fd, uint32_t events, void *arg)
             app_hello(a, &msg);
         } else if (msg.type == TAS_MSG_CTX_NEW && a->welcomed) {
             app_ctx_new(a);
+        } else if (msg.type == TAS_MSG_CTX_DEL && a->welcomed) {
+            app_ctx_give_back(a, msg.ctx);
         } else if (msg.type == TAS_MSG_FORK && a->welcomed) {
             app_fork(a, msg.flags);
         } else if (msg.type == TAS_MSG_FORK_DONE && a->welcomed) {
@@ -478,7 +537,7 @@ static void app_drain(struct sp_app *a)
     a->more = false;
     for (uint16_t i = 0; i < a->max_ctx && !a->dying; i++) {
         struct sp_app_ctx *x = &a->ctxs[i];
-        if (!x->used)
+        if (!x->used || x->deleting)
             continue;
         uint32_t n;
         for (n = 0; n < a->q_ents && !a->dying; n++) {
@@ -614,9 +673,12 @@ void sp_app_tick(void)
             app_gone(a);
             continue;
         }
-        for (unsigned i = 0; a->ctxs != NULL && i < a->max_ctx; i++)
-            if (a->ctxs[i].used && !tas_parkq_empty(&a->ctxs[i].park))
+        for (unsigned i = 0; a->ctxs != NULL && i < a->max_ctx; i++) {
+            if (a->ctxs[i].deleting)
+                app_ctx_freed(a, i);
+            else if (a->ctxs[i].used && !tas_parkq_empty(&a->ctxs[i].park))
                 sp_app_ctx_unpark(&a->ctxs[i]);
+        }
         if (a->more)
             app_drain(a);
     }
@@ -628,7 +690,8 @@ bool sp_app_busy(void)
         if (a->dying || a->more || a->bad_entries >= SP_APP_BAD_ENTRIES_MAX)
             return true;
         for (unsigned i = 0; a->ctxs != NULL && i < a->max_ctx; i++)
-            if (a->ctxs[i].used && !tas_parkq_empty(&a->ctxs[i].park))
+            if (a->ctxs[i].deleting ||
+                (a->ctxs[i].used && !tas_parkq_empty(&a->ctxs[i].park)))
                 return true;
     }
     return false;
@@ -761,9 +824,9 @@ struct app_row {
 static void app_row(const struct sp_app *a, struct app_row *w)
 {
     w->n_ctx = 0;
-    w->lib_wakes = 0;
+    w->lib_wakes = a->lib_wakes_gone;
     for (unsigned i = 0; a->ctxs != NULL && i < a->max_ctx; i++) {
-        if (!a->ctxs[i].used)
+        if (!a->ctxs[i].used || a->ctxs[i].deleting)
             continue;
         w->n_ctx++;
         w->lib_wakes +=

@@ -24,7 +24,7 @@ int sp_app_post(struct sp_app *a, uint16_t ctx, uint8_t type, const void *body,
                 size_t len)
 {
     if (a == NULL || a->dying || ctx >= a->max_ctx || !a->ctxs[ctx].used ||
-        len > TAS_QE_BODY)
+        a->ctxs[ctx].deleting || len > TAS_QE_BODY)
         return -EPIPE;
     struct sp_app_ctx *x = &a->ctxs[ctx];
     /* sp_out full: the completion waits, in order, until there is room. */

@@ -265,7 +265,7 @@ int sp_conn_install(struct sp_conn *c)
     f->mss = c->mss;
     f->local_wscale = c->local_ws;
     f->core = c->core;
-    f->ctx = a->ctxs[c->ctx].gslot;
+    f->ctx = c->fp_ctx = a->ctxs[c->ctx].gslot;
     f->gen = c->gen;
     f->app_id = a->id;
     f->ts_recent = c->ts_recent;

@@ -100,6 +100,7 @@ static void owner_gone(struct sp_conn *c, const struct sp_app *gone)
                    NULL) == 0) {
             sp_conn_set_owner(c, n);
             c->ctx = i;
+            c->fp_ctx = n->ctxs[i].gslot;
             sp.cnt.attaches++;
         }
         return;
@@ -277,6 +278,8 @@ void sp_conn_attach(struct sp_app *a, uint16_t ctx, const struct tas_spin_attach
         if (sp_cmd(c->core, FP_CMD_FLOW_MOVE, c->flow, a->ctxs[ctx].gslot, a->id, NULL,
                    NULL) != 0)
             attached_flow(a, ctx, r, -ENOBUFS, NULL);
+        else
+            c->fp_ctx = a->ctxs[ctx].gslot;
         return;
     }
     /* The core let go of it: its state is final. */
@@ -285,4 +288,21 @@ void sp_conn_attach(struct sp_app *a, uint16_t ctx, const struct tas_spin_attach
     if (c->reset_err != 0)
         c->notified = true;
     attached_flow(a, ctx, r, c->reset_err != 0 ? -c->reset_err : 0, &st);
+}
+
+int sp_conn_ctx_gone(struct sp_app *a, uint16_t ctx)
+{
+    uint16_t from = a->ctxs[ctx].gslot, to = a->ctxs[0].gslot;
+    int err = 0;
+    for (struct sp_conn *c = sp.conns; c != NULL; c = c->lnext) {
+        if (c->oapp == a && c->ctx == ctx)
+            c->ctx = 0;
+        if (c->fstate != SP_FLOW_INSTALLED || c->fp_ctx != from)
+            continue;
+        if (sp_cmd(c->core, FP_CMD_FLOW_RECTX, c->flow, to, 0, NULL, NULL) == 0)
+            c->fp_ctx = to;
+        else
+            err = -ENOBUFS;
+    }
+    return err;
 }

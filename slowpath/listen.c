@@ -369,6 +369,13 @@ void sp_listen_app_gone(struct sp_app *a)
     }
 }
 
+void sp_listen_ctx_gone(struct sp_app *a, uint16_t ctx)
+{
+    for (struct sp_listener *l = sp.listeners; l != NULL; l = l->next)
+        if (l->app == a && l->ctx == ctx)
+            l->ctx = 0;
+}
+
 void sp_listen_fini(void)
 {
     while (held_n > 0)

@@ -113,10 +113,15 @@ struct sp_counters {
     uint64_t limit_flows, limit_app_conns, limit_app_listeners;
     /* limits.app_buf_mb: connections refused; given smaller largest rings */
     uint64_t limit_app_buf, app_buf_shrunk;
+    /* contexts given back (CTX_DEL); kept because a core had no room for a
+     * flow's re-pointing */
+    uint64_t ctx_given_back, ctx_kept;
 };
 
 struct sp_app_ctx {
     bool used;
+    bool deleting;  /* given back (CTX_DEL): free once the cores let go */
+    bool recycled;  /* free again after use: CTX_NEW cleans its memory */
     uint16_t gslot; /* fast-path context slot (fp.ctxs[c][gslot]) */
     int efd;        /* the context's eventfd */
     struct tas_ctx_hdr *hdr;
@@ -180,6 +185,7 @@ struct sp_app {
     struct sp_conn *conns;         /* those connections */
     uint32_t n_owned_foreign;      /* connections of other regions it owns (oapp) */
     uint64_t bad_entries, bad_msgs, entries;
+    uint64_t lib_wakes_gone; /* lib_wakes of the contexts it gave back */
     uint32_t parent;       /* fork child: the parent's app id, else 0 */
     struct sp_holds holds; /* what it inherited and still holds */
 };
@@ -244,6 +250,8 @@ struct sp_conn {
     struct sp_app *app; /* buffers' region; NULL for handshakes, TIME_WAIT */
     struct sp_app *oapp; /* owner: hears about it (ctx); NULL = none now */
     uint16_t ctx;       /* owner's context for completions */
+    uint16_t fp_ctx;    /* the fast path's context slot for its events
+                         * (FLOW_ADD, FLOW_MOVE, FLOW_RECTX) */
     bool chold;         /* app (the creator) still holds it */
     uint32_t holders;   /* chold + inherited holds; app_closed once 0 */
     int reset_err;      /* why it was reset (for a later ATTACH), or 0 */
@@ -532,6 +540,11 @@ void sp_conn_app_gone(struct sp_app *a);
 bool sp_conn_held(const struct sp_conn *c, const struct sp_app *a);
 /* One inherited holder went away without closing (a; NULL: a fork record). */
 void sp_conn_release_inherited(struct sp_conn *c, struct sp_app *a);
+/* a gave context ctx back (CTX_DEL): what still points at it (connections
+ * it closed, which finish) goes to its first context, in the fast path too.
+ * -ENOBUFS if a core's command ring had no room for one: the slot must not
+ * be given to anyone else then. */
+int sp_conn_ctx_gone(struct sp_app *a, uint16_t ctx);
 /* ATTACH of a flow a holds. */
 void sp_conn_attach(struct sp_app *a, uint16_t ctx, const struct tas_spin_attach *r);
 
@@ -593,6 +606,8 @@ void sp_listen_input(struct sp_conn *c, const struct sp_pkt *p, struct rte_mbuf 
 /* A SYN_RCVD record ran out of SYN-ACK retransmissions. */
 void sp_listen_expire(struct sp_conn *c);
 void sp_listen_app_gone(struct sp_app *a);
+/* a gave context ctx back: its listeners there tell the first one. */
+void sp_listen_ctx_gone(struct sp_app *a, uint16_t ctx);
 /* a holds listener l (as creator or by inheritance). */
 bool sp_listener_held(const struct sp_listener *l, const struct sp_app *a);
 /* Drop one holder; frees l at the last. */

@@ -213,6 +213,8 @@ static const struct {
     C(limit_app_listeners),
     C(limit_app_buf),
     C(app_buf_shrunk),
+    C(ctx_given_back),
+    C(ctx_kept),
     C(reinjected),
     C(flow_refused),
     C(fp_app_bad),

@@ -12,6 +12,16 @@
  *   tasd -> app   TAS_MSG_CTX       + SCM_RIGHTS: the context's eventfd
  * tasd takes messages in order, so CTX_NEW may follow HELLO at once, before
  * WELCOME is read (the library does: one round trip for both).
+ *   app  -> tasd  TAS_MSG_CTX_DEL   ctx: a context (not the first) the
+ *                                   application no longer uses (its thread
+ *                                   exited).  tasd first takes what its
+ *                                   sp_in holds; connections still pointing
+ *                                   at it (closed ones that finish) go to
+ *                                   the first context
+ *   tasd -> app   TAS_MSG_CTX       status 0: the slow path posts nothing
+ *                                   more there (the application reads it a
+ *                                   last time); the slot is free for a
+ *                                   later CTX_NEW, which gets it clean
  *
  * fork() (the parent, before and after forking):
  *   app  -> tasd  TAS_MSG_FORK      tasd first takes every request already
@@ -46,6 +56,7 @@ enum {
     TAS_MSG_FORK = 5,
     TAS_MSG_FORK_OK = 6,
     TAS_MSG_FORK_DONE = 7,
+    TAS_MSG_CTX_DEL = 8,
 };
 
 /* tas_msg.flags of FORK */
@@ -57,7 +68,7 @@ struct tas_msg {
     int32_t status;   /* replies: 0 or -errno */
     int32_t pid;      /* HELLO: the application's pid; FORK_DONE: the child's */
     uint32_t app_id;  /* WELCOME */
-    uint32_t ctx;     /* CTX: the new context's index */
+    uint32_t ctx;     /* CTX: the new context's index; CTX_DEL: the one to free */
     uint64_t region_size;  /* WELCOME: bytes to map of the region memfd */
     uint64_t global_size;  /* WELCOME: bytes to map of the global memfd */
     uint32_t n_fp;         /* WELCOME: number of fp doorbells that follow */

@@ -41,7 +41,7 @@
 #include "tas/queue.h"
 
 #define TAS_REGION_MAGIC 0x54415352u /* "TASR" */
-#define TAS_ABI_VERSION 6u
+#define TAS_ABI_VERSION  7u
 #define TAS_MAX_FP_CORES 8
 #define TAS_CACHELINE 64
 #define TAS_PAGE 4096

@@ -13,7 +13,7 @@
  *   ctx.c      the process's registration and its lock; the hooks
  *   msgio.c    one message on app.sock, with its descriptors
  *   qctx.c     contexts: each thread's own queues and eventfd, made on its
- *              first socket call, reused once the thread exits
+ *              first socket call, vacant or reused once the thread exits
  *   wake.c     the threads asleep in tc_wait() and waking them
  *   post.c     entries the library produces (sp_in, fp_in) and doorbells
  *   sock.c     socket objects: lifetime, flows, the lists they are on
@@ -21,6 +21,7 @@
  *   attached.c tasd's answers to ATTACH
  *   events.c   entries tasd produces (sp_out, fp_out) applied to sockets
  *   wait.c     sleeping on the context eventfd without lost wake-ups
+ *   leave.c    a thread's exit: its context back to tasd (CTX_DEL)
  *   attach.c   taking over a socket another process (parent, child) used
  *   register.c registration with tasd on app.sock, the shared region
  *   inherit.c  a fork child's view of its parent's sockets
@@ -300,6 +301,8 @@ struct tc_qctx {
     uint32_t idx; /* in tc_ctx.qc[]: its bit in wait masks */
     int efd;
     bool owned;  /* a live thread's own */
+    bool vacant; /* given back to tasd (CTX_DEL) when its thread exited: no
+                  * queues until a new thread's CTX_NEW fills it again */
     const void *leader; /* the thread that sleeps on efd for it (wait.c,
                          * tc_qc_self()), or NULL */
     struct tas_ctx_hdr *chdr;
@@ -396,6 +399,16 @@ TAS_HIDDEN void tc_qc_forget_all(void);
 /* Lock held, tasd back (revive.c): contexts anew for the objects up to n
  * (CTX_NEW each).  0 or -errno. */
 TAS_HIDDEN int tc_qc_renew(uint32_t n);
+/* Called, lock held, when a thread that owned q exits (set once). */
+TAS_HIDDEN void tc_qc_on_exit(void (*fn)(struct tc_qctx *q));
+/* Lock held: tasd took q back: it is vacant until a thread's CTX_NEW. */
+TAS_HIDDEN void tc_qc_vacate(struct tc_qctx *q);
+
+/* ----------------------------------------------------------------- leave.c */
+
+/* Lock held: the thread that owned q exited.  If nothing of the process
+ * needs q any more, it goes back to tasd (CTX_DEL). */
+TAS_HIDDEN void tc_qc_left(struct tc_qctx *q);
 
 /* ----------------------------------------------------------------- msgio.c */
 
@@ -503,6 +516,7 @@ TAS_HIDDEN bool tc_idle_writable(void *s);
 /* ---------------------------------------------------------------- events.c */
 
 TAS_HIDDEN int tc_process(void);
+TAS_HIDDEN int tc_process_qc(struct tc_qctx *q); /* one context's entries */
 TAS_HIDDEN void tc_stash_clear(void); /* a fork child: the parent's updates */
 
 /* ------------------------------------------------------------------ inherit.c */

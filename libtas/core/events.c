@@ -424,6 +424,14 @@ static int process_fp(struct tc_qctx *q, uint32_t core)
 /* With the lock held: post what is pending, apply what tasd sent on every
  * context.  Returns the number of entries applied; wakes the threads
  * sleeping for the contexts that had any. */
+int tc_process_qc(struct tc_qctx *q)
+{
+    int k = process_sp(q);
+    for (uint32_t core = 0; core < tc_ctx.hdr.n_fp; core++)
+        k += process_fp(q, core);
+    return k;
+}
+
 int tc_process(void)
 {
     struct tc_ctx *c = &tc_ctx;
@@ -445,11 +453,9 @@ int tc_process(void)
         struct tc_qctx *q = c->qc[i];
         /* A context another thread sleeps on is that thread's to apply:
          * tasd wakes it for these entries anyway. */
-        if (q->leader != NULL && q->leader != self)
+        if ((q->leader != NULL && q->leader != self) || q->vacant)
             continue;
-        int k = process_sp(q);
-        for (uint32_t core = 0; core < c->hdr.n_fp; core++)
-            k += process_fp(q, core);
+        int k = tc_process_qc(q);
         if (k > 0)
             woke |= tc_qc_bit(q);
         n += k;

@@ -10,15 +10,17 @@
  *
  * The first context comes with registration (register.c).  Every other
  * thread gets one on its first socket call: CTX_NEW on app.sock, answered
- * with the context's index and eventfd.  When a thread exits its context
- * stays with the process (its sockets keep their entries there) and the
- * next new thread takes it over; so a program that starts and ends threads
- * all day holds as many contexts as it ran threads at once.  When tasd
- * comes back after it exited (revive.c), every context object is given a
- * new context of the new tasd in place (tc_qc_renew), so that the threads
- * and sockets that point at them go on.  When tasd
- * gives no more (limits.max_ctx), or with TAS_THREAD_CTX=0, threads share
- * contexts, which the process lock makes safe.
+ * with the context's index and eventfd.  When a thread exits, its context
+ * goes back to tasd (leave.c) if no open socket of the process points at
+ * it; the object stays, vacant, for the next new thread's CTX_NEW.  If
+ * sockets still point at it (their entries come there), it stays with the
+ * process and the next new thread takes it over as it is.  So a process
+ * holds as many contexts as it has threads, plus those of exited threads
+ * whose sockets live on.  When tasd comes back after it exited (revive.c),
+ * every context object is given a new context of the new tasd in place
+ * (tc_qc_renew), so that the threads and sockets that point at them go on.
+ * When tasd gives no more (limits.max_ctx), or with TAS_THREAD_CTX=0,
+ * threads share contexts, which the process lock makes safe.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -35,15 +37,34 @@ static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static int said_shared;
 static bool no_more; /* tasd refused CTX_NEW: share from now on */
 
-/* The thread exits: its context is free for the next thread. */
+static void (*exit_hook)(struct tc_qctx *q);
+
+void tc_qc_on_exit(void (*fn)(struct tc_qctx *q))
+{
+    exit_hook = fn;
+}
+
+void tc_qc_vacate(struct tc_qctx *q)
+{
+    q->vacant = true; /* (its eventfd is not watched until qc_fill) */
+    q->owned = false;
+    no_more = false; /* tasd may have room again */
+}
+
+/* The thread exits: its context goes back to tasd (the hook, leave.c), or
+ * to the next thread. */
 static void thread_exit(void *arg)
 {
     struct tc_qctx *q = arg;
     tc_lock();
     /* (a fork child forgot its parent's contexts: q may be gone) */
-    for (uint32_t i = 0; i < tc_ctx.n_qc; i++)
-        if (tc_ctx.qc[i] == q)
-            q->owned = false;
+    for (uint32_t i = 0; i < tc_ctx.n_qc; i++) {
+        if (tc_ctx.qc[i] != q)
+            continue;
+        q->owned = false;
+        if (exit_hook != NULL)
+            exit_hook(q);
+    }
     tc_unlock();
     mine = NULL;
 }
@@ -53,32 +74,25 @@ static void make_key(void)
     pthread_key_create(&exit_key, thread_exit);
 }
 
-int tc_qc_add(uint32_t id, int efd)
+/* q, an object in use before (after tasd came back, revive.c, or vacant),
+ * gets context id of tasd with eventfd efd.  Threads and sockets may point
+ * at it, and a thread may sleep on its descriptor number: the new eventfd
+ * takes that number.  0 or -errno (efd is the caller's then). */
+static int qc_fill(struct tc_qctx *q, uint32_t id, int efd)
 {
-    struct tc_ctx *c = &tc_ctx;
-    const struct tas_region_hdr *h = &c->hdr;
-
-    if (c->n_qc >= TC_MAX_QC || id >= h->max_ctx)
-        return -ENOSPC;
-    /* After tasd came back (revive.c) the slot's object is taken again:
-     * threads and sockets point at it.  Its descriptor number stays too (a
-     * thread may sleep on it): the new eventfd takes its place. */
-    struct tc_qctx *q = c->qc[c->n_qc];
-    bool again = q != NULL;
-    if (again) {
+    const struct tas_region_hdr *h = &tc_ctx.hdr;
+    if (q->efd < 0) {
+        q->efd = tc_own_fd(efd); /* a new object */
+    } else {
         if (real_dup3(efd, q->efd, O_CLOEXEC) < 0)
             return -errno;
         real_close(efd);
-        efd = q->efd;
-        q->leader = NULL;
-        tas_parkq_clear(&q->sp_over);
-    } else if ((q = calloc(1, sizeof(*q))) == NULL) {
-        return -ENOMEM;
     }
-    uint8_t *region = c->region;
+    q->leader = NULL;
+    q->vacant = false;
+    tas_parkq_clear(&q->sp_over);
+    uint8_t *region = tc_ctx.region;
     q->id = id;
-    q->idx = c->n_qc;
-    q->efd = efd;
     q->chdr = tas_ctx_hdr(region, h->ctx_off, h->ctx_stride, id);
     tas_q_init(&q->sp_in,
                tas_ctx_queue_ents(region, h->ctx_off, h->ctx_stride, h->q_ents, id,
@@ -98,8 +112,26 @@ int tc_qc_add(uint32_t id, int efd)
                                       tas_cq_fp_out(i)),
                    h->q_ents);
     }
-    if (!again)
-        q->efd = efd = tc_own_fd(efd);
+    return 0;
+}
+
+int tc_qc_add(uint32_t id, int efd)
+{
+    struct tc_ctx *c = &tc_ctx;
+
+    if (c->n_qc >= TC_MAX_QC || id >= c->hdr.max_ctx)
+        return -ENOSPC;
+    /* After tasd came back (revive.c) the slot's object is taken again. */
+    struct tc_qctx *q = c->qc[c->n_qc];
+    if (q == NULL) {
+        if ((q = calloc(1, sizeof(*q))) == NULL)
+            return -ENOMEM;
+        q->efd = -1;
+    }
+    int err = qc_fill(q, id, efd);
+    if (err != 0)
+        return err;
+    q->idx = c->n_qc;
     c->qc[c->n_qc++] = q;
     return (int)q->idx;
 }
@@ -154,14 +186,20 @@ struct tc_qctx *tc_qc_mine(void)
         return NULL;
     if (c->state != TC_CTX_READY || !c->thread_ctx)
         return c->qc[0];
-    for (uint32_t i = 0; i < c->n_qc; i++)
-        if (!c->qc[i]->owned)
+    struct tc_qctx *vacant = NULL;
+    for (uint32_t i = 0; i < c->n_qc; i++) {
+        if (c->qc[i]->vacant)
+            vacant = vacant != NULL ? vacant : c->qc[i];
+        else if (!c->qc[i]->owned)
             return take(c->qc[i]);
+    }
     uint32_t id;
     int efd;
-    if (c->n_qc < TC_MAX_QC && !no_more) {
+    if ((vacant != NULL || c->n_qc < TC_MAX_QC) && !no_more) {
         if (ctx_new(&id, &efd) == 0) {
-            int r = tc_qc_add(id, efd);
+            if (vacant != NULL && qc_fill(vacant, id, efd) == 0)
+                return take(vacant);
+            int r = vacant != NULL ? -ENOSPC : tc_qc_add(id, efd);
             if (r >= 0)
                 return take(c->qc[r]);
             real_close(efd);
@@ -173,7 +211,9 @@ struct tc_qctx *tc_qc_mine(void)
                 "libtas: tasd gave this process no more contexts (%u threads have "
                 "one; limits.max_ctx); further threads share them",
                 c->n_qc);
-    mine = c->qc[c->qc_share++ % c->n_qc];
+    do
+        mine = c->qc[c->qc_share++ % c->n_qc];
+    while (mine->vacant);
     return mine;
 }
 

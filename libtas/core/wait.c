@@ -98,7 +98,8 @@ static bool spin(tc_cond_fn cond, void *arg)
 /* Contexts in bits, one by one. */
 #define EACH_QC(q, bits)                                                                 \
     for (uint64_t b_ = (bits); b_ != 0; b_ &= b_ - 1)                                    \
-        for (struct tc_qctx *q = tc_ctx.qc[__builtin_ctzll(b_)]; q != NULL; q = NULL)
+        for (struct tc_qctx *q = tc_ctx.qc[__builtin_ctzll(b_)];                         \
+             q != NULL && !q->vacant; q = NULL)
 
 static void unlead(uint64_t led)
 {

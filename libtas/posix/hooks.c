@@ -5,7 +5,9 @@
  * process first registers with tasd: a socket's readiness may have changed
  * (epoll.c), a socket object goes (epoll.c), tasd exited under a listener
  * (fallback.c), and which descriptors are the core's own (fdtab.c).  The
- * fork() handlers (fork.c) are installed at the same time.
+ * fork() handlers (fork.c) are installed at the same time, and the core's
+ * own handler of a thread's exit (leave.c), which sits above the files
+ * that make contexts.
  */
 #include "libtas/posix/posix.h"
 
@@ -23,6 +25,7 @@ static void start(void)
 {
     tc_hooks_set(&hooks);
     tc_fork_watch();
+    tc_qc_on_exit(tc_qc_left); /* a thread's exit gives its context back */
 }
 
 void tp_core_start(void)

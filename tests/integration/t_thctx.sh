@@ -2,11 +2,14 @@
 # t_thctx.sh - a multi-threaded server gives each thread its own context
 # (libtas/core/qctx.c, issue 10): thread_server runs 4 worker threads, each
 # with its own SO_REUSEPORT listener and epoll set, after 30 threads that
-# each made a socket and exited one after the other.  A Linux client opens
-# 64 connections at once and echoes 4 x 1 KiB on each, checked byte for
-# byte; the connections stay open a moment, and tasd shows:
-#   - the application with exactly 4 contexts (the 30 short-lived threads
-#     left theirs to the next one, the workers took one each);
+# each made a socket and exited one after the other while the main thread
+# held a socket.  A Linux client opens 64 connections at once and echoes
+# 4 x 1 KiB on each, checked byte for byte; the connections stay open a
+# moment, and tasd shows:
+#   - 30 contexts given back (ctx_given_back: each short-lived thread got
+#     one of its own and gave it back as it exited);
+#   - the application with exactly 5 contexts (the main thread's and one
+#     per worker);
 #   - the connections spread over at least 3 of those contexts (the one
 #     whose listener took each; SO_REUSEPORT spreads them);
 # then every connection closes cleanly and the server ends without an
@@ -97,9 +100,13 @@ end_case() {
 }
 
 # ---- a listener per thread (SO_REUSEPORT), after 30 short-lived threads
-run_case reuseport 7300 4 --churn 30
+[[ $TAS_TEST_MODE == tasd ]] && given0=$(sp_stat counters.ctx_given_back)
+run_case reuseport 7300 5 --churn 30 --main-socket
 if [[ $TAS_TEST_MODE == tasd ]]; then
-    check_eq "the application holds 4 contexts (30 exited threads left theirs)" "$n_ctx" 4
+    given=$(($(sp_stat counters.ctx_given_back) - given0))
+    check_eq "the 30 short-lived threads gave their contexts back" "$given" 30
+    check_eq "the application holds 5 contexts (the main thread's, the 4 workers')" \
+        "$n_ctx" 5
     check_eq "all $N connections established" "$n_est" "$N"
     check "the connections are spread over at least 3 threads' contexts ($n_used)" \
         test "$n_used" -ge 3
@@ -129,4 +136,25 @@ if [[ $TAS_TEST_MODE == tasd ]]; then
         test "$n_wakes" -gt 0
 fi
 end_case shared
+
+# ---- 40 short-lived threads one after the other, each a client that
+# connects to a Linux echo server, echoes 1 KiB and closes, then exits: each
+# gives its context back although its connection is still closing in tasd
+# (those go on the first context; the fast path sends their news there),
+# and every connection ends cleanly on both sides
+if [[ $TAS_TEST_MODE == tasd ]]; then
+    start_bg churn_echo peer -t 60 "$BIN/echo_server" --port 7303 --max-conns 40 --timeout 50
+    wait_ready churn_echo || fatal "echo_server (peer) did not start"
+    given0=$(sp_stat counters.ctx_given_back)
+    free0=$(sp_stat flows_free)
+    check "churn: 40 client threads each echoed 1 KiB with the Linux peer and closed" \
+        run_under_tasd -t 60 "$BIN/thread_server" --port 7304 --threads 0 \
+        --churn 40 --churn-peer "$PEER_IP:7303" --main-socket --timeout 50
+    given=$(($(sp_stat counters.ctx_given_back) - given0))
+    check_eq "churn: the 40 client threads gave their contexts back" "$given" 40
+    check "churn: the Linux echo server saw all 40 connections end cleanly" \
+        wait_bg churn_echo 30
+    check_eq "churn: every connection is gone from tasd, every flow id free again" \
+        "$(flows_free_now "$free0")" "$free0"
+fi
 finish

@@ -3,18 +3,23 @@
  * own listener on the same port (SO_REUSEPORT) and its own epoll set, and
  * echoes what its connections send.  With --dispatch the main thread is
  * the only listener and hands each connection it accepts to a worker in
- * turn, through a pipe (memcached's shape).  Before the workers start, K threads
- * run one after the other, each making and closing a socket, then exiting
- * (under tasd each gets a context and leaves it to the next).
+ * turn, through a pipe (memcached's shape).  Before the workers start, K
+ * threads run one after the other, each making and closing a socket, then
+ * exiting (under tasd each gets a context and, as no socket needs it any
+ * more, gives it back; with --main-socket the main thread holds a socket
+ * of its own first, so the first context stays the main thread's).  With
+ * --churn-peer each of them connects to an echo server there instead,
+ * echoes 1 KiB and closes.  With --threads 0 it ends after them.
  *
- *   thread_server --port P [--threads N] [--churn K] [--total T]
- *                 [--timeout SECONDS] [--dispatch]
+ *   thread_server --port P [--threads N] [--churn K] [--churn-peer IP:PORT]
+ *                 [--main-socket] [--total T] [--timeout SECONDS] [--dispatch]
  *
  * Prints "READY pid=PID" when every worker listens, "thread I served C"
  * for each worker at the end; exits 0 once T connections (all workers
  * together) were served to EOF with no error, 1 otherwise or at the
  * timeout.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -41,6 +46,7 @@ static atomic_int served, failed, listening;
 static atomic_bool stop;
 static int counts[MAX_THR];
 static bool dispatch;
+static bool main_socket;     /* the main thread holds a socket from the start */
 static int hand[MAX_THR][2]; /* --dispatch: a pipe to each worker */
 
 static int listener(void)
@@ -160,13 +166,37 @@ static void dispatcher(void)
 }
 
 /* A thread that makes a socket and ends. */
+static struct sockaddr_in churn_peer; /* --churn-peer: sin_port != 0 */
+
+/* A short-lived thread: a socket made and closed; with --churn-peer a
+ * connection to an echo server that echoes 1 KiB and closes (its close
+ * finishes after the thread is gone). */
 static void *short_lived(void *arg)
 {
     (void)arg;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    uint8_t out[1024], in[1024];
+    int fd = churn_peer.sin_port != 0 ? tu_connect(&churn_peer, 5000)
+                                      : socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) {
+        fprintf(stderr, PROG ": short-lived thread: %s\n",
+                strerror(fd == -1 ? errno : -fd));
         atomic_fetch_add(&failed, 1);
         return NULL;
+    }
+    if (churn_peer.sin_port != 0) {
+        tu_pattern(out, sizeof(out), (uint64_t)fd);
+        size_t got = 0;
+        ssize_t r = 1;
+        if (tu_write_all(fd, out, sizeof(out), 5000) != 0)
+            r = -1;
+        while (r > 0 && got < sizeof(in))
+            if ((r = tu_read_wait(fd, in + got, sizeof(in) - got, 5000)) > 0)
+                got += (size_t)r;
+        if (got != sizeof(in) || memcmp(in, out, sizeof(in)) != 0) {
+            fprintf(stderr, PROG ": short-lived thread: echo of 1 KiB differs (%zu)\n",
+                    got);
+            atomic_fetch_add(&failed, 1);
+        }
     }
     close(fd);
     return NULL;
@@ -175,9 +205,9 @@ static void *short_lived(void *arg)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"port", 1, 0, 'p'},  {"threads", 1, 0, 'n'}, {"churn", 1, 0, 'k'},
-        {"total", 1, 0, 't'}, {"timeout", 1, 0, 'T'}, {"dispatch", 0, 0, 'D'},
-        {0, 0, 0, 0}};
+        {"port", 1, 0, 'p'},        {"threads", 1, 0, 'n'},    {"churn", 1, 0, 'k'},
+        {"total", 1, 0, 't'},       {"timeout", 1, 0, 'T'},    {"dispatch", 0, 0, 'D'},
+        {"main-socket", 0, 0, 'M'}, {"churn-peer", 1, 0, 'P'}, {0, 0, 0, 0}};
     int timeout = 60, o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
@@ -199,23 +229,48 @@ int main(int argc, char **argv)
         case 'D':
             dispatch = true;
             break;
+        case 'M':
+            main_socket = true;
+            break;
+        case 'P': {
+            char *colon = strchr(optarg, ':');
+            churn_peer.sin_family = AF_INET;
+            if (colon == NULL)
+                return 2;
+            *colon = '\0';
+            if (inet_pton(AF_INET, optarg, &churn_peer.sin_addr) != 1)
+                return 2;
+            churn_peer.sin_port = htons((uint16_t)atoi(colon + 1));
+            break;
+        }
         default:
             return 2;
         }
     }
-    if (port <= 0 || n_threads < 1 || n_threads > MAX_THR || total < 1) {
+    if (port <= 0 || n_threads < 0 || n_threads > MAX_THR || total < 1) {
         fprintf(stderr,
-                "usage: " PROG " --port P [--threads 1..%d] [--churn K] "
+                "usage: " PROG
+                " --port P [--threads 0..%d] [--churn K] [--churn-peer IP:PORT] "
+                "[--main-socket] "
                 "[--total T] [--timeout S]\n",
                 MAX_THR);
         return 2;
     }
     alarm((unsigned)timeout);
+    int held = main_socket ? socket(AF_INET, SOCK_STREAM, 0) : -1;
+    if (main_socket && held < 0)
+        return 1;
     for (int i = 0; i < churn; i++) {
         pthread_t t;
         if (pthread_create(&t, NULL, short_lived, NULL) != 0)
             return 1;
         pthread_join(t, NULL);
+    }
+    if (n_threads == 0) { /* the short-lived threads only */
+        if (held >= 0)
+            close(held);
+        printf("churn of %d threads: %d failed\n", churn, atomic_load(&failed));
+        return atomic_load(&failed) == 0 ? 0 : 1;
     }
     pthread_t th[MAX_THR];
     for (int i = 0; dispatch && i < n_threads; i++)
@@ -237,5 +292,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < n_threads; i++)
         printf("thread %d served %d\n", i, counts[i]);
     printf("served %d failed %d\n", atomic_load(&served), atomic_load(&failed));
+    if (held >= 0)
+        close(held);
     return atomic_load(&failed) == 0 && atomic_load(&served) >= total ? 0 : 1;
 }

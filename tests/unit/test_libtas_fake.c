@@ -51,6 +51,7 @@ struct out_ent {
 
 /* A context: its queues, and the eventfd its thread sleeps on. */
 struct fctx {
+    bool gone; /* given back (CTX_DEL): free for the next CTX_NEW */
     int efd;
     struct tas_ctx_hdr *chdr;
     struct tas_q q[TAS_CQ_FP_BASE + 2 * N_FP];
@@ -64,7 +65,9 @@ struct fapp {
     size_t size;
     struct tas_region_hdr *hdr;
     struct fctx ctx[MAX_CTX];
-    int n_ctx; /* CTX_NEW answered so far */
+    int n_ctx;        /* context slots handed out so far (some may be gone) */
+    int n_given_back; /* CTX_DEL taken */
+    int n_peak;       /* most contexts in use at once */
     bool has_ctx;
     uint64_t buf_next;
     struct out_ent *backlog, *backlog_tail;
@@ -481,7 +484,7 @@ static void drain_fp(struct fapp *a)
     uint8_t body[TAS_QE_BODY];
     uint8_t t;
     for (int x = 0; x < a->n_ctx; x++)
-        for (int c = 0; c < N_FP; c++)
+        for (int c = 0; c < N_FP && !a->ctx[x].gone; c++)
             while ((t = tas_q_get(&a->ctx[x].q[tas_cq_fp_in(c)], body)) != 0) {
                 if (t == TAS_FPIN_UPDATE)
                     fp_request(a, (const void *)body);
@@ -560,13 +563,26 @@ static void app_hello(struct fapp *a)
 static void app_ctx(struct fapp *a)
 {
     const struct tas_region_hdr *h = a->hdr;
-    if (a->n_ctx >= MAX_CTX) { /* as tasd at limits.max_ctx */
+    int x;
+    for (x = 1; x < a->n_ctx && !a->ctx[x].gone; x++)
+        ;
+    if (x >= MAX_CTX) { /* as tasd at limits.max_ctx */
         struct tas_msg m = {.type = TAS_MSG_CTX, .status = -ENOSPC};
         (void)!send(a->sock, &m, sizeof(m), MSG_NOSIGNAL);
         return;
     }
-    int x = a->n_ctx++;
+    if (x >= a->n_ctx)
+        x = a->n_ctx++;
+    int in_use = 1;
+    for (int k = 0; k < a->n_ctx; k++)
+        in_use += k != x && !a->ctx[k].gone;
+    a->n_peak = in_use > a->n_peak ? in_use : a->n_peak;
     struct fctx *c = &a->ctx[x];
+    if (c->gone) { /* as tasd: clean queues for the next user */
+        memset((uint8_t *)a->region + h->ctx_off + (uint64_t)x * h->ctx_stride, 0,
+               h->ctx_stride);
+        c->gone = false;
+    }
     c->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     c->chdr = tas_ctx_hdr(a->region, h->ctx_off, h->ctx_stride, (uint32_t)x);
     for (uint32_t i = 0; i < tas_cq_count(N_FP); i++)
@@ -606,9 +622,29 @@ static void app_msg(struct fapp *a)
     }
     if (r != sizeof(m))
         return;
-    if (m.type == TAS_MSG_HELLO)
+    if (m.type == TAS_MSG_HELLO) {
         app_hello(a);
-    else if (m.type == TAS_MSG_CTX_NEW && a->region != NULL)
+    } else if (m.type == TAS_MSG_CTX_DEL) {
+        if (m.ctx == 0 || m.ctx >= (uint32_t)a->n_ctx || a->ctx[m.ctx].gone) {
+            F.bad++;
+            struct tas_msg r = {.type = TAS_MSG_CTX, .status = -EINVAL};
+            (void)!send(a->sock, &r, sizeof(r), MSG_NOSIGNAL);
+            return;
+        }
+        close(a->ctx[m.ctx].efd);
+        a->ctx[m.ctx].gone = true;
+        a->n_given_back++;
+        /* Its flows' news go to the first context from now on. */
+        for (int i = 0; i < MAX_FLOWS; i++)
+            if (F.flows[i].used && F.flows[i].app == a && F.flows[i].ctx == (int)m.ctx)
+                F.flows[i].ctx = 0;
+        for (int i = 0; i < MAX_LISTEN; i++)
+            if (F.listens[i].used && F.listens[i].app == a &&
+                F.listens[i].ctx == (int)m.ctx)
+                F.listens[i].ctx = 0;
+        struct tas_msg r = {.type = TAS_MSG_CTX, .ctx = m.ctx};
+        (void)!send(a->sock, &r, sizeof(r), MSG_NOSIGNAL);
+    } else if (m.type == TAS_MSG_CTX_NEW && a->region != NULL)
         app_ctx(a);
 }
 
@@ -676,7 +712,8 @@ static void *loop(void *arg)
             uint8_t body[TAS_QE_BODY];
             uint8_t t;
             for (int x = 0; x < a->n_ctx; x++)
-                while ((t = tas_q_get(&a->ctx[x].q[TAS_CQ_SP_IN], body)) != 0)
+                while (!a->ctx[x].gone &&
+                       (t = tas_q_get(&a->ctx[x].q[TAS_CQ_SP_IN], body)) != 0)
                     sp_request(a, x, t, body);
             drain_fp(a);
             app_msg(a); /* after the queues: an exit comes after its CLOSEs */
@@ -773,9 +810,33 @@ int fake_contexts(void)
 {
     int n = 0;
     pthread_mutex_lock(&F.mu);
+    for (int i = 0; i < MAX_APPS; i++) {
+        int k = 0;
+        for (int x = 0; F.apps[i].live && x < F.apps[i].n_ctx; x++)
+            k += !F.apps[i].ctx[x].gone;
+        n = k > n ? k : n;
+    }
+    pthread_mutex_unlock(&F.mu);
+    return n;
+}
+
+int fake_contexts_peak(void)
+{
+    int n = 0;
+    pthread_mutex_lock(&F.mu);
     for (int i = 0; i < MAX_APPS; i++)
-        if (F.apps[i].live && F.apps[i].n_ctx > n)
-            n = F.apps[i].n_ctx;
+        if (F.apps[i].live && F.apps[i].n_peak > n)
+            n = F.apps[i].n_peak;
+    pthread_mutex_unlock(&F.mu);
+    return n;
+}
+
+int fake_contexts_given_back(void)
+{
+    int n = 0;
+    pthread_mutex_lock(&F.mu);
+    for (int i = 0; i < MAX_APPS; i++)
+        n += F.apps[i].live ? F.apps[i].n_given_back : 0;
     pthread_mutex_unlock(&F.mu);
     return n;
 }

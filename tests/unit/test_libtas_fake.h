@@ -44,8 +44,12 @@ void fake_reset_all(int err);
 /* Counters. */
 uint64_t fake_bad_entries(void);
 uint32_t fake_flows_live(void);
-/* Contexts of the application that has most (up to FAKE_MAX_CTX). */
+/* Contexts in use of the application that has most (up to FAKE_MAX_CTX). */
 int fake_contexts(void);
+/* ... the most it had in use at once. */
+int fake_contexts_peak(void);
+/* CTX_DEL taken from live applications. */
+int fake_contexts_given_back(void);
 /* Live flows whose news go to context ctx (of any application). */
 uint32_t fake_ctx_flows(int ctx);
 /* Flows moved to another context of their application (ATTACH). */
