@@ -3,7 +3,7 @@
 sbin_PROGRAMS += tasd/tasd
 tasd_tasd_SOURCES = common/port.h common/cksum.h common/proto.h common/tcp_opts.c common/tcp_opts.h common/json.c common/json.h tasd/main.c tasd/config.c tasd/config.h tasd/config_table.c tasd/config_table.h tasd/args.c tasd/port.c tasd/port_stats.c \
 	tasd/port.h tasd/control.c tasd/control.h tasd/hostif.c tasd/hostif.h \
-	tasd/impair.c tasd/impair.h tasd/impair_port.c
+	tasd/impair.c tasd/impair.h tasd/impair_port.c tasd/instance.c tasd/instance.h
 tasd_tasd_CFLAGS = $(AM_CFLAGS) $(DPDK_CFLAGS) $(NL_CFLAGS) $(CONFIG_CFLAGS) $(SYSTEMD_CFLAGS) \
 	$(JSONC_CFLAGS)
 tasd_tasd_LDADD = $(DPDK_LIBS) $(NL_LIBS) $(CONFIG_LIBS) $(SYSTEMD_LIBS) $(JSONC_LIBS) -lpthread

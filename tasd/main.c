@@ -44,6 +44,7 @@
 #include "tasd/config.h"
 #include "tasd/control.h"
 #include "tasd/hostif.h"
+#include "tasd/instance.h"
 #include "tasd/port.h"
 
 /* Is a tasd answering on <run_dir>/app.sock? */
@@ -214,6 +215,8 @@ int main(int argc, char **argv)
                 c.run_dir);
         return 1;
     }
+    if (tasd_instance_claim(&c) == -EADDRINUSE)
+        return 1;
     rc = make_dir(c.run_dir);
     if (rc) {
         fprintf(stderr, "tasd: run dir %s: %s\n", c.run_dir, strerror(-rc));
@@ -249,6 +252,15 @@ int main(int argc, char **argv)
         goto out_sp;
     if (launch_cores(n_fp, spp.shared_core ? 1 : 0) != n_fp)
         goto out_cores;
+    if (c.host_if[0] && strstr(port.driver, "net_tap") == NULL) {
+        /* The host interface is the kernel's end of a TAP port; on any
+         * other port there is none to set up. */
+        fprintf(stderr,
+                "tasd: host_if %s ignored: the port is %s, not a TAP device (host_if "
+                "only applies to --vdev net_tap...)\n",
+                c.host_if, port.driver);
+        c.host_if[0] = '\0';
+    }
     if (tasd_hostif_setup(&c, port.mac))
         goto out_cores;
 

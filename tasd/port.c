@@ -184,6 +184,36 @@ static int start_eal(const struct tasd_config *c, const char *argv0)
     return 0;
 }
 
+/* The devices the dpdk setting names (--vdev X, -a/--allow X), as
+ * " --vdev X -a Y" in buf; false if it names none. */
+static bool devices_asked(const struct tasd_config *c, char *buf, size_t len)
+{
+    static char args[TASD_ARGS_MAX];
+    char *argv[TASD_MAX_EAL_ARGS + 1];
+    size_t off = 0;
+
+    buf[0] = '\0';
+    memcpy(args, c->dpdk_args, sizeof(args));
+    int n = tasd_split_args(args, argv, TASD_MAX_EAL_ARGS);
+    for (int i = 0; i < n; i++) {
+        const char *opt = argv[i], *val = NULL;
+        if ((!strcmp(opt, "--vdev") || !strcmp(opt, "-a") || !strcmp(opt, "--allow")) &&
+            i + 1 < n)
+            val = argv[++i];
+        else if (!strncmp(opt, "--vdev=", 7) || !strncmp(opt, "--allow=", 8))
+            val = strchr(opt, '=') + 1;
+        if (val == NULL)
+            continue;
+        int k =
+            snprintf(buf + off, len - off, " %s %s",
+                     opt[1] == 'a' || !strncmp(opt, "--allow", 7) ? "-a" : "--vdev", val);
+        if (k < 0 || (size_t)k >= len - off)
+            break;
+        off += (size_t)k;
+    }
+    return off > 0;
+}
+
 /* The sockets of a domain among our descriptors: AF_PACKET for the
  * af_packet PMD, AF_XDP for af_xdp (the PMD's: tasd opens none of either
  * itself), lowest first, which is the order the PMD opened them in: one per
@@ -442,9 +472,17 @@ int tasd_port_init(struct cm_port *p, const struct tasd_config *c, const char *a
     if (rc)
         return rc;
     if (rte_eth_dev_count_avail() == 0) {
-        fprintf(stderr, "tasd: no DPDK port: give one with --dpdk \"--vdev ...\" (e.g. "
-                        "--vdev net_tap0,iface=tas0) or -a PCI-ADDRESS for a NIC bound "
-                        "to DPDK\n");
+        char asked[TASD_ARGS_MAX];
+        if (devices_asked(c, asked, sizeof(asked)))
+            fprintf(stderr,
+                    "tasd: no DPDK port: DPDK could not probe%s (the EAL's lines above "
+                    "say why: a missing interface, a NIC not bound to DPDK?)\n",
+                    asked);
+        else
+            fprintf(stderr,
+                    "tasd: no DPDK port: give one with --dpdk \"--vdev ...\" (e.g. "
+                    "--vdev net_tap0,iface=tas0) or -a PCI-ADDRESS for a NIC bound "
+                    "to DPDK\n");
         rte_eal_cleanup();
         return -ENODEV;
     }
