@@ -37,6 +37,12 @@ int tas_init(void);
 /* 1 if fd is a socket that runs over tasd, else 0. */
 int tas_is_tas_socket(int fd);
 
+/* Can the shim (LD_PRELOAD=libtas_interpose.so) serve the program at path?
+ * 0 if nothing says otherwise; -ENOEXEC with one line in why (up to len
+ * bytes) for a statically linked program or a Go program, whose sockets
+ * stay on the Linux stack; -errno if it cannot be read. */
+int tas_program_check(const char *path, char *why, size_t len);
+
 /* Counters of what the library ignored or worked around (for debugging). */
 struct tas_lib_stats {
     uint64_t bad_entries, bad_flow, bad_bufs, bad_counts, unknown_opaque;

@@ -11,7 +11,7 @@ libtas_core_sources = \
 	libtas/core/libc.c libtas/core/clock.c libtas/core/ctx.c libtas/core/wake.c libtas/core/post.c libtas/core/sock.c \
 	libtas/core/alive.c libtas/core/attached.c libtas/core/events.c libtas/core/wait.c libtas/core/attach.c \
 	libtas/core/register.c libtas/core/inherit.c libtas/core/fork.c libtas/core/ready.c libtas/core/ring.c \
-	libtas/core/info.c libtas/core/idle.c libtas/core/qctx.c libtas/core/leave.c libtas/core/msgio.c libtas/core/revive.c \
+	libtas/core/info.c libtas/core/idle.c libtas/core/qctx.c libtas/core/leave.c libtas/core/msgio.c libtas/core/revive.c libtas/core/exe.c \
 	libtas/posix/fdtab.c libtas/posix/sockfd.c libtas/posix/addr.c libtas/posix/epoll.c libtas/posix/fallback.c \
 	libtas/posix/hooks.c libtas/posix/socket.c libtas/posix/io.c libtas/posix/sockopt.c libtas/posix/poll.c \
 	libtas/posix/exec.c libtas/posix/exit.c
@@ -28,6 +28,8 @@ libtas_libtas_interpose_la_LDFLAGS = -avoid-version -shared -no-undefined
 libtas_libtas_interpose_la_LIBADD = -ldl -lpthread
 
 tasinclude_HEADERS += libtas/libtas.h
+pkgconfigdir = $(libdir)/pkgconfig
+pkgconfig_DATA = libtas/libtas.pc
 
 # Unit tests: the pure parts, and the whole library against a fake tasd.
 check_PROGRAMS += tests/unit/test_libtas_ring tests/unit/test_libtas_ready \

@@ -27,6 +27,7 @@
  *   inherit.c  a fork child's view of its parent's sockets
  *   fork.c     a child's context after fork()
  *   info.c     tasd's per-connection report (TCP_INFO)
+ *   exe.c      whether the shim can serve a program (static, Go: no)
  *   ready.c    poll bits of a socket, from its state (pure)
  *   ring.c     copies in and out of a ring buffer with wrap-around (pure)
  *
@@ -571,6 +572,11 @@ TAS_HIDDEN void tc_sock_take(struct tc_sock *s);
 TAS_HIDDEN void tc_on_sync(struct tc_qctx *q, const struct tas_fpout_sync *y);
 TAS_HIDDEN void tc_on_attached(const struct tas_spout_attached *e);
 TAS_HIDDEN void tc_on_detached(const struct tas_spout_detached *e);
+
+/* ------------------------------------------------------------------- exe.c */
+
+/* tas_program_check (libtas.h). */
+TAS_HIDDEN int tc_program_check(const char *path, char *why, size_t len);
 
 /* ------------------------------------------------------------------ info.c */
 

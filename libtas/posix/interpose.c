@@ -18,6 +18,7 @@
  */
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/sendfile.h>
@@ -34,6 +35,17 @@ extern void __chk_fail(void) __attribute__((noreturn));
 __attribute__((constructor)) static void interpose_init(void)
 {
     tc_libc_init();
+    /* A Go program's sockets never come here: say so, once, and stay out
+     * of its way (a static one never loads us at all). */
+    char why[512], exe[256];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    if (n > 0 && tc_program_check(exe, why, sizeof(why)) == -ENOEXEC) {
+        fprintf(stderr, "libtas: %s; tasd does not serve it\n", why);
+        tc_ctx.fallback_ok = true; /* whatever TAS_FALLBACK says: the kernel's */
+        tc_ctx.state = TC_CTX_FALLBACK;
+        return;
+    }
     tp_inherit_init(); /* sockets kept across exec() (exec.c) */
 }
 

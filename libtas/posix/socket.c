@@ -721,6 +721,11 @@ int tas_is_tas_socket(int fd)
     return o != NULL && o->kind == TC_OBJ_SOCK;
 }
 
+int tas_program_check(const char *path, char *why, size_t len)
+{
+    return tc_program_check(path, why, len);
+}
+
 void tas_get_stats(struct tas_lib_stats *st)
 {
     tc_lock();

@@ -16,7 +16,7 @@ itest_progs = tests/integration/bin/echo_server tests/integration/bin/echo_clien
 	tests/integration/bin/garbage_app tests/integration/bin/tcp_duplex \
 	tests/integration/bin/conn_hold tests/integration/bin/conn_churn \
 	tests/integration/bin/syn_flood tests/integration/bin/thread_server \
-	tests/integration/bin/seccomp_server
+	tests/integration/bin/seccomp_server tests/integration/bin/echo_static
 check_PROGRAMS += $(itest_progs)
 # The demo server is built by plain `make` (tests/demo.sh needs it).
 noinst_PROGRAMS += tests/integration/bin/http_hello
@@ -40,6 +40,9 @@ tests_integration_bin_sem_threads_SOURCES = tests/integration/sem_threads.c $(se
 tests_integration_bin_sem_threads_LDADD = -lpthread
 tests_integration_bin_thread_server_SOURCES = tests/integration/thread_server.c $(itest_util)
 tests_integration_bin_seccomp_server_SOURCES = tests/integration/seccomp_server.c $(itest_util)
+# echo_server linked statically: a program the shim cannot reach (t_tasrun)
+tests_integration_bin_echo_static_SOURCES = tests/integration/echo_server.c $(itest_util)
+tests_integration_bin_echo_static_LDFLAGS = -all-static
 tests_integration_bin_thread_server_LDADD = -lpthread
 tests_integration_bin_tcp_duplex_SOURCES = tests/integration/tcp_duplex.c $(itest_util)
 tests_integration_bin_sem_io_SOURCES = tests/integration/sem_io.c $(itest_util)
@@ -68,7 +71,7 @@ itest_scripts = tests/integration/t_echo.sh tests/integration/t_client.sh \
 	tests/integration/t_synflood.sh tests/integration/t_keepalive.sh \
 	tests/integration/t_epoll.sh tests/integration/t_poll.sh tests/integration/t_threads.sh \
 	tests/integration/t_thctx.sh tests/integration/t_unpriv.sh tests/integration/t_seccomp.sh \
-	tests/integration/t_instances.sh \
+	tests/integration/t_instances.sh tests/integration/t_tasrun.sh \
 	tests/integration/t_garbage.sh tests/integration/t_malformed.sh \
 	tests/integration/t_fault.sh tests/integration/t_impair.sh tests/integration/t_peer_gone.sh \
 	tests/integration/t_io.sh tests/integration/t_sockopt.sh tests/integration/t_fortify.sh \
@@ -88,7 +91,6 @@ EXTRA_DIST += $(itest_scripts) tests/integration/lib.sh tests/integration/hold_c
 	tests/integration/raw_frames.py tests/integration/sem_sockopt.allowed \
 	tests/integration/fork_patterns.py tests/integration/fork_client.py
 
-# Files of the test harness that live outside tests/integration/: the demo,
-# CI, and the man pages written with them.
+# Files of the test harness that live outside tests/integration/: the demo
+# and CI.  (The man pages are the top Makefile.am's.)
 EXTRA_DIST += tests/demo.sh .ci/run .ci/deps
-dist_man_MANS = doc/tasd.8 doc/tasctl.8 doc/libtas_interpose.7

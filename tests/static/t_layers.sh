@@ -12,7 +12,8 @@
 #   libtas/core/  libtas/core/ and tas/ (never the POSIX layer above it)
 #   libtas/posix/ libtas/posix/, libtas/core/, libtas/libtas.h and tas/
 #   tasctl/       tas/ only
-# libtas/ and tasctl/ never include DPDK.  An allowed entry is a folder
+#   tasrun/       the library's public header and tas/
+# libtas/, tasctl/ and tasrun/ never include DPDK.  An allowed entry is a folder
 # (everything under it) or one file.
 #
 # Prints every include that crosses a wall, with file and line; exits 1 if
@@ -33,9 +34,10 @@ allowed() {
     libtas/core) echo "libtas/core tas" ;;
     libtas/posix) echo "libtas/posix libtas/core libtas/libtas.h tas" ;;
     tasctl) echo "tas" ;;
+    tasrun) echo "libtas/libtas.h tas" ;;
     esac
 }
-no_dpdk() { [[ $1 == include/tas || $1 == libtas* || $1 == tasctl ]]; }
+no_dpdk() { [[ $1 == include/tas || $1 == libtas* || $1 == tasctl || $1 == tasrun ]]; }
 
 # permitted TARGET ALLOWED...: is the quoted include TARGET one of them?
 permitted() {
@@ -52,7 +54,7 @@ permitted() {
 check_tree() {
     bad=0 files=0
     cd "$1" || { echo "FAIL: no source tree at $1"; exit 1; }
-    for dir in include/tas common fastpath slowpath tasd libtas libtas/core libtas/posix tasctl; do
+    for dir in include/tas common fastpath slowpath tasd libtas libtas/core libtas/posix tasctl tasrun; do
         [[ -d $dir ]] || continue
         ok=$(allowed "$dir")
         while IFS= read -r f; do
