@@ -48,7 +48,7 @@ int fp_ev_push(struct fp_core *c, uint32_t type, uint32_t flow, uint32_t gen,
 static void app_bad(struct fp_core *c, uint32_t slot, uint32_t flow, uint32_t gen,
                     uint32_t type)
 {
-    c->stats.app_bad++;
+    c->stats.app_refused++;
     if (fp_ev_push(c, type, flow, gen, slot) != 0)
         c->stats.drops_ring++;
 }

@@ -222,7 +222,9 @@ struct fp_stats {
     uint64_t drops_nobuf;     /* rx window full or mbuf alloc failure */
     uint64_t drops_bad;       /* malformed, bad checksum */
     uint64_t drops_ring;      /* a ring to the slow path was full */
-    uint64_t app_bad;         /* application entries that failed validation */
+    uint64_t app_refused;     /* application entries that failed validation: the
+                               * slow path tells harmless late ones (fp_app_late)
+                               * from bad ones (fp_app_bad) */
     uint64_t retx_fast, retx_timeout;
     uint64_t ooo_segs;
     uint64_t idle_sleeps;

@@ -299,8 +299,9 @@ unsigned fp_flow_core(uint32_t lip, uint32_t rip, uint16_t lport, uint16_t rport
 
 #define STATS(X)                                                                         \
     X(rx_pkts)                                                                           \
-    X(rx_bytes) X(tx_pkts) X(tx_bytes) X(exceptions) X(drops_nobuf) X(drops_bad)         \
-        X(drops_ring) X(app_bad) X(retx_fast) X(retx_timeout) X(ooo_segs) X(idle_sleeps) \
+    X(rx_bytes)                                                                          \
+    X(tx_pkts) X(tx_bytes) X(exceptions) X(drops_nobuf) X(drops_bad) X(drops_ring)       \
+        X(app_refused) X(retx_fast) X(retx_timeout) X(ooo_segs) X(idle_sleeps)           \
             X(app_kicks) X(sp_kicks)
 /* The counters in struct fp_core itself. */
 #define CORE_STATS(X)                                                                    \

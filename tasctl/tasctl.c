@@ -1,6 +1,7 @@
 /* tasctl.c - ask a running tasd for its status, statistics or flows.
  *
  *     tasctl [--run-dir DIR] status|stats|flows [--json]
+ *     tasctl [--run-dir DIR] metrics
  *
  * Connects to <run dir>/control.sock (run dir: --run-dir, else $TAS_RUN_DIR,
  * else /run/tasd), sends one request line, prints the reply.  A --json reply
@@ -8,7 +9,9 @@
  * "error" and, for status, its "ready" member; a malformed one is not
  * printed but reported on stderr.  Exit status: 0 done (for status: tasd is
  * ready), 1 tasd not reachable, not ready, it answered with an error or a
- * malformed reply, 2 usage error.  Scripts wait for tasd with
+ * malformed reply, 2 usage error.  metrics asks for the statistics in JSON
+ * and prints them in the Prometheus text format (metrics.c).  Scripts wait
+ * for tasd with
  *     until tasctl status >/dev/null; do sleep 0.1; done
  */
 #include <errno.h>
@@ -26,6 +29,7 @@
 #include <json-c/json.h>
 
 #include "tas/msg.h"
+#include "tasctl/metrics.h"
 
 #ifndef TASD_VERSION
 #define TASD_VERSION "unknown"
@@ -39,11 +43,13 @@ static void usage(FILE *f)
     fprintf(
         f,
         "usage: tasctl [--run-dir DIR] status|stats|flows [--json]\n"
+        "       tasctl [--run-dir DIR] metrics\n"
         "\n"
         "Ask the running tasd (TCP acceleration service) about itself.\n"
         "  status     readiness, version, address, port, cores\n"
         "  stats      fast-path and slow-path counters\n"
         "  flows      one line per connection and listener\n"
+        "  metrics    the statistics in the Prometheus text format\n"
         "\n"
         "  -j, --json          answer in JSON\n"
         "  -r, --run-dir DIR   tasd's run directory (default $TAS_RUN_DIR or %s)\n"
@@ -279,15 +285,22 @@ int main(int argc, char **argv)
     }
     if (optind != argc - 1) {
         fprintf(stderr, optind == argc
-                            ? "tasctl: which request? status, stats or flows "
+                            ? "tasctl: which request? status, stats, flows or metrics "
                               "(see tasctl --help)\n"
                             : "tasctl: one request at a time (see tasctl --help)\n");
         return 2;
     }
     cmd = argv[optind];
-    if (strcmp(cmd, "status") && strcmp(cmd, "stats") && strcmp(cmd, "flows")) {
-        fprintf(stderr, "tasctl: unknown request '%s': status, stats or flows\n", cmd);
+    bool metrics = !strcmp(cmd, "metrics");
+    if (strcmp(cmd, "status") && strcmp(cmd, "stats") && strcmp(cmd, "flows") &&
+        !metrics) {
+        fprintf(stderr, "tasctl: unknown request '%s': status, stats, flows or metrics\n",
+                cmd);
         return 2;
+    }
+    if (metrics) {
+        cmd = "stats";
+        json = true;
     }
 
     fd = connect_control(run_dir);
@@ -315,9 +328,14 @@ int main(int argc, char **argv)
         free(reply);
         return 1;
     }
-    fwrite(reply, 1, len, stdout);
     status = !strcmp(cmd, "status");
     ok = json ? json_reply_ok(doc, status) : text_reply_ok(reply, status);
+    if (!metrics)
+        fwrite(reply, 1, len, stdout);
+    else if (ok && tasctl_metrics_write(stdout, doc) != 0) {
+        fprintf(stderr, "tasctl: tasd's statistics are not what tasctl knows\n");
+        ok = false;
+    }
     json_object_put(doc);
     free(reply);
     if (fflush(stdout) || ferror(stdout))

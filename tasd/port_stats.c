@@ -5,7 +5,8 @@
  * report: PACKET_STATISTICS of the PMD's AF_PACKET sockets (port.c found
  * them, struct cm_port.rx_fds).  That read resets the kernel's counters (nobody else
  * reads them), so the totals are kept here.  Also how many of the port's mbufs are
- * out of the pool.  Control thread only.
+ * out of the pool, and in JSON the link state and the PMD's extended counters
+ * (xstats, by name).  Control thread only.
  */
 #include <inttypes.h>
 #include <linux/if_packet.h>
@@ -57,6 +58,36 @@ struct json_object *tasd_port_stats_json(const struct cm_port *p)
     cm_json_u64(o, "kernel_drops", af_drops);
     cm_json_u64(o, "mbufs", p->pool != NULL ? p->pool->size : 0);
     cm_json_u64(o, "mbufs_in_use", p->pool != NULL ? rte_mempool_in_use_count(p->pool) : 0);
+    cm_json_u64(o, "port_id", p->port_id);
+    cm_json_str(o, "driver", p->driver);
+
+    /* Link state, as the PMD reports it now (virtual ports say up). */
+    struct rte_eth_link link;
+    struct json_object *l = cm_json_obj(o, "link");
+    if (p->port_id < RTE_MAX_ETHPORTS &&
+        rte_eth_link_get_nowait(p->port_id, &link) == 0) {
+        cm_json_bool(l, "up", link.link_status == RTE_ETH_LINK_UP);
+        cm_json_u64(l, "speed_mbps",
+                    link.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0 : link.link_speed);
+        cm_json_bool(l, "full_duplex", link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX);
+    }
+
+    /* The PMD's own extended counters, by name. */
+    struct json_object *x = cm_json_obj(o, "xstats");
+    int n =
+        p->port_id < RTE_MAX_ETHPORTS ? rte_eth_xstats_get_names(p->port_id, NULL, 0) : 0;
+    if (n > 0 && n <= 4096) {
+        struct rte_eth_xstat_name *names = calloc((size_t)n, sizeof(*names));
+        struct rte_eth_xstat *vals = calloc((size_t)n, sizeof(*vals));
+        if (names != NULL && vals != NULL &&
+            rte_eth_xstats_get_names(p->port_id, names, (unsigned)n) == n &&
+            rte_eth_xstats_get(p->port_id, vals, (unsigned)n) == n)
+            for (int i = 0; i < n; i++)
+                if (vals[i].id < (uint64_t)n)
+                    cm_json_u64(x, names[vals[i].id].name, vals[i].value);
+        free(names);
+        free(vals);
+    }
     return o;
 }
 

@@ -89,7 +89,8 @@ EXTRA_DIST += $(itest_scripts) tests/integration/lib.sh tests/integration/hold_c
 	tests/integration/idle_client.py tests/integration/unpriv.py \
 	tests/integration/sem_peer.py \
 	tests/integration/raw_frames.py tests/integration/sem_sockopt.allowed \
-	tests/integration/fork_patterns.py tests/integration/fork_client.py
+	tests/integration/fork_patterns.py tests/integration/fork_client.py \
+	tests/integration/prom_check.py
 
 # Files of the test harness that live outside tests/integration/: the demo
 # and CI.  (The man pages are the top Makefile.am's.)

@@ -48,11 +48,11 @@ grep -E 'lives|app [0-9]+,' "${BG_LOG[garbage]}" | tail -n 3 | sed 's/^/    /'
 
 # What tasctl stats says about it.
 lives=$(grep -o '^garbage_app: [0-9]* lives' "${BG_LOG[garbage]}" | grep -o '[0-9]*')
-app_bad=$(stat_sum app_bad)
+app_bad=$(stat_sum app_refused)
 bad_entries=$(stat_sum app_bad_entries)
 resets=$(stat_sum app_bad_resets)
 disconnects=$(stat_sum app_bad_disconnects)
-echo "    tasctl stats: fast path app_bad $app_bad, slow path app_bad_entries $bad_entries," \
+echo "    tasctl stats: fast path app_refused $app_bad, slow path app_bad_entries $bad_entries," \
     "app_bad_resets $resets, app_bad_disconnects $disconnects (lives: ${lives:-?})"
 check "fast path counted bad fp_in entries" test "${app_bad:-0}" -gt 0
 check "slow path counted bad sp_in entries" test "${bad_entries:-0}" -gt 0

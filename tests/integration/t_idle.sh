@@ -83,7 +83,7 @@ if [[ $TAS_TEST_MODE == tasd ]]; then
         "$(stat_sum rings_kept); failed: $(stat_sum rings_release_fail)"
     check "churn: rings were released between requests ($((r1 - r0)))" test $((r1 - r0)) -ge 10
     check "no release failed" test "$(stat_sum rings_release_fail)" = 0
-    check "no application entry was refused" test "$(stat_sum app_bad)" = 0
+    check "no application entry was refused" test "$(stat_sum app_refused)" = 0
     check "tasd: no application, connection or listener left" tasd_idle
 fi
 finish

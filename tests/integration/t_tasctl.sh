@@ -3,7 +3,8 @@
 # stats / flows --json are valid JSON, TAS_RUN_DIR works like --run-dir,
 # flows lists live connections, stats count received packets and wake-ups
 # after traffic, an idle tasd uses < 5% of a core, and tasd exits 0 on
-# SIGTERM; against a fake control socket, a malformed JSON reply is an error
+# SIGTERM; tasctl metrics is valid Prometheus text with the application's
+# connections in it; against a fake control socket, a malformed JSON reply is an error
 # (exit 1, said on stderr, nothing on stdout) and status --json reads
 # "ready".  Needs tasd:
 # skipped in linux mode.
@@ -75,6 +76,18 @@ sleep 2 # the client holds its 3 connections open for 4 s after its messages
 check "tasctl flows --json while 3 connections are open" json_ok flows
 n=$(json_strings_with "$TMP/flows.json" "$PEER_IP" 2>/dev/null || echo 0)
 check "flows lists the 3 connections from $PEER_IP (found $n)" test "${n:-0}" -ge 3
+# Prometheus text exposition of the same statistics
+check "tasctl metrics exits 0" bash -c "tasctl() { timeout 10 '$TASCTL' --run-dir '$RUN_DIR' \"\$@\"; }; tasctl metrics >'$TMP/metrics.txt'"
+check "tasctl metrics is valid Prometheus text (HELP, TYPE, names, labels, values)" \
+    /usr/bin/python3 "$TAS_LIB_DIR/prom_check.py" "$TMP/metrics.txt"
+if command -v promtool >/dev/null; then
+    check "promtool check metrics accepts it" bash -c "promtool check metrics <'$TMP/metrics.txt'"
+fi
+check "metrics: the application's 3 connections, per core rx, the port's link" \
+    bash -c "grep -Eq '^tasd_app_conns\{app=\"[0-9]+\",pid=\"[0-9]+\",uid=\"0\"\} 3$' '$TMP/metrics.txt' &&
+        grep -Eq '^tasd_fastpath_rx_pkts_total\{core=\"0\"\} [1-9]' '$TMP/metrics.txt' &&
+        grep -Eq '^tasd_port_link_up\{port=\"0\"\} 1$' '$TMP/metrics.txt' &&
+        grep -Eq '^tasd_slowpath_conns 3$' '$TMP/metrics.txt'"
 check "echo client verified its connections" wait_bg client 30
 check "echo server ended cleanly" wait_bg server 30
 

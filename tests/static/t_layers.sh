@@ -11,7 +11,7 @@
 #   libtas/       its public header only (libtas/libtas.h): tas/ at most
 #   libtas/core/  libtas/core/ and tas/ (never the POSIX layer above it)
 #   libtas/posix/ libtas/posix/, libtas/core/, libtas/libtas.h and tas/
-#   tasctl/       tas/ only
+#   tasctl/       tasctl/ and tas/
 #   tasrun/       the library's public header and tas/
 # libtas/, tasctl/ and tasrun/ never include DPDK.  An allowed entry is a folder
 # (everything under it) or one file.
@@ -33,7 +33,7 @@ allowed() {
     libtas) echo "libtas/libtas.h tas" ;;
     libtas/core) echo "libtas/core tas" ;;
     libtas/posix) echo "libtas/posix libtas/core libtas/libtas.h tas" ;;
-    tasctl) echo "tas" ;;
+    tasctl) echo "tasctl tas" ;;
     tasrun) echo "libtas/libtas.h tas" ;;
     esac
 }
