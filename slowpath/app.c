@@ -210,9 +210,25 @@ static void refuse(struct sp_app *a, struct tas_msg *out, int err)
     app_gone(a);
 }
 
+/* Its command name, for the views: read at HELLO (an exec()ed program
+ * says HELLO again), shown only. */
+static void app_comm(struct sp_app *a)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/comm", a->pid);
+    FILE *f = a->pid > 0 ? fopen(path, "re") : NULL;
+    if (f == NULL || fgets(a->comm, sizeof(a->comm), f) == NULL)
+        snprintf(a->comm, sizeof(a->comm), "?");
+    a->comm[strcspn(a->comm, "\n")] = '\0';
+    if (f != NULL)
+        fclose(f);
+}
+
 static void app_hello(struct sp_app *a, const struct tas_msg *in)
 {
     struct tas_msg out = {.type = TAS_MSG_WELCOME, .version = TAS_ABI_VERSION};
+
+    app_comm(a);
 
     if (in->version != TAS_ABI_VERSION) {
         fprintf(stderr, "tasd: app %u (pid %d): ABI version %u, we speak %u; refusing\n",
@@ -816,6 +832,7 @@ void sp_app_free_all(bool cores_stopped)
 /* What an application's row shows, in the table and in JSON. */
 struct app_row {
     unsigned n_ctx;
+    uint64_t rx_bytes, tx_bytes; /* its connections', ended ones too */
     uint64_t lib_wakes; /* what the application says (shm.h): shown, never used */
     uint32_t bufs_used;
     const char *state;
@@ -831,6 +848,12 @@ static void app_row(const struct sp_app *a, struct app_row *w)
         w->n_ctx++;
         w->lib_wakes +=
             atomic_load_explicit(&a->ctxs[i].hdr->lib_wakes, memory_order_relaxed);
+    }
+    w->rx_bytes = a->rx_bytes_gone;
+    w->tx_bytes = a->tx_bytes_gone;
+    for (const struct sp_conn *c = a->conns; c != NULL; c = c->anext) {
+        w->rx_bytes += sp_conn_rx_bytes(c);
+        w->tx_bytes += c->tx_acked_total;
     }
     w->bufs_used = sp_lifo_in_use(&a->bufs);
     w->state = a->dying ? "closing" : a->welcomed ? "up" : "new";
@@ -861,6 +884,7 @@ struct json_object *sp_apps_json(void)
         app_row(a, &w);
         cm_json_u64(j, "id", a->id);
         cm_json_int(j, "pid", a->pid);
+        cm_json_str(j, "command", a->comm);
         cm_json_u64(j, "uid", a->euid);
         cm_json_u64(j, "gid", a->egid);
         cm_json_u64(j, "contexts", w.n_ctx);
@@ -872,6 +896,8 @@ struct json_object *sp_apps_json(void)
         cm_json_u64(j, "bad_msgs", a->bad_msgs);
         cm_json_u64(j, "entries", a->entries);
         cm_json_u64(j, "lib_wakes", w.lib_wakes);
+        cm_json_u64(j, "rx_bytes", w.rx_bytes);
+        cm_json_u64(j, "tx_bytes", w.tx_bytes);
         cm_json_str(j, "state", w.state);
         cm_json_push(arr, j);
     }

@@ -342,6 +342,17 @@ void sp_conn_flow_gone(struct sp_conn *c)
     sp_conn_maybe_free(c);
 }
 
+uint64_t sp_conn_rx_bytes(const struct sp_conn *c)
+{
+    if (c->fstate != SP_FLOW_INSTALLED && c->fstate != SP_FLOW_DELETED)
+        return 0;
+    const struct fp_flow *f = &fp.flows[c->flow];
+    uint32_t n = sp_rd32(&f->rx_next_seq) - (c->irs + 1);
+    if ((sp_rd16(&f->flags) & FP_FLOW_FIN_RCVD) && n > 0)
+        n--;
+    return n;
+}
+
 void sp_conn_maybe_free(struct sp_conn *c)
 {
     if (c->hashed || c->state != SP_TCP_CLOSED)
@@ -358,6 +369,8 @@ void sp_conn_maybe_free(struct sp_conn *c)
         sp_slots_free(&sp.flow_ids, c->flow);
     }
     if (a != NULL) {
+        a->rx_bytes_gone += sp_conn_rx_bytes(c); /* the core's last word */
+        a->tx_bytes_gone += c->tx_acked_total;
         if (c->buf_slot >= 0) {
             /* The core let go of the flow: its ring sizes are final. */
             const struct fp_flow *f = &fp.flows[c->flow];

@@ -186,6 +186,8 @@ struct sp_app {
     uint32_t n_owned_foreign;      /* connections of other regions it owns (oapp) */
     uint64_t bad_entries, bad_msgs, entries;
     uint64_t lib_wakes_gone; /* lib_wakes of the contexts it gave back */
+    uint64_t rx_bytes_gone, tx_bytes_gone; /* of its connections that ended */
+    char comm[16];                         /* /proc/PID/comm at HELLO (shown only) */
     uint32_t parent;       /* fork child: the parent's app id, else 0 */
     struct sp_holds holds; /* what it inherited and still holds */
 };
@@ -506,6 +508,8 @@ void sp_conn_flow_gone(struct sp_conn *c);
 /* Leave the hash; free when nothing holds it any more. */
 void sp_conn_finish(struct sp_conn *c);
 void sp_conn_maybe_free(struct sp_conn *c);
+/* Bytes c received so far (from its flow; 0 without one). */
+uint64_t sp_conn_rx_bytes(const struct sp_conn *c);
 /* Reset a connection: RST to the peer (if installed), RESET(err) to the app. */
 void sp_conn_reset(struct sp_conn *c, int err, bool send_rst);
 /* An event of the state diagram (tcp.h) for an installed connection. */

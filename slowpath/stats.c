@@ -17,15 +17,6 @@ static void addr(char *buf, size_t n, uint32_t ip, uint16_t port_be)
     snprintf(buf, n, "%s:%u", a, ntohs(port_be));
 }
 
-/* Bytes received so far: RCV.NXT - IRS - 1, less the peer's FIN. */
-static uint64_t rx_bytes(const struct sp_conn *c, const struct fp_flow *f)
-{
-    uint32_t n = sp_rd32(&f->rx_next_seq) - (c->irs + 1);
-    if ((sp_rd16(&f->flags) & FP_FLOW_FIN_RCVD) && n > 0)
-        n--;
-    return n;
-}
-
 /* What a connection's row shows, in the table and in JSON. */
 struct conn_row {
     char local[24], remote[24];
@@ -41,7 +32,7 @@ static void conn_row(const struct sp_conn *c, struct conn_row *w)
 
     addr(w->local, sizeof(w->local), c->lip, c->lport);
     addr(w->remote, sizeof(w->remote), c->rip, c->rport);
-    w->rx = fl != NULL ? rx_bytes(c, fl) : 0;
+    w->rx = fl != NULL ? sp_conn_rx_bytes(c) : 0;
     w->srtt = fl != NULL && sp_rd32(&fl->srtt_us) ? sp_rd32(&fl->srtt_us) : c->srtt_us;
     w->cwnd = has_flow ? c->cc.cwnd : 0;
     w->state = sp_tcp_state_name(c->state);

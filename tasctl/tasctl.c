@@ -1,7 +1,7 @@
 /* tasctl.c - ask a running tasd for its status, statistics or flows.
  *
  *     tasctl [--run-dir DIR] status|stats|flows [--json]
- *     tasctl [--run-dir DIR] metrics
+ *     tasctl [--run-dir DIR] metrics | apps [--json] | check PID
  *
  * Connects to <run dir>/control.sock (run dir: --run-dir, else $TAS_RUN_DIR,
  * else /run/tasd), sends one request line, prints the reply.  A --json reply
@@ -10,7 +10,9 @@
  * printed but reported on stderr.  Exit status: 0 done (for status: tasd is
  * ready), 1 tasd not reachable, not ready, it answered with an error or a
  * malformed reply, 2 usage error.  metrics asks for the statistics in JSON
- * and prints them in the Prometheus text format (metrics.c).  Scripts wait
+ * and prints them in the Prometheus text format (metrics.c); apps prints
+ * their applications' rows and check PID whether that process is one of
+ * them, and why not (apps.c; exit 1 when it is not).  Scripts wait
  * for tasd with
  *     until tasctl status >/dev/null; do sleep 0.1; done
  */
@@ -29,6 +31,7 @@
 #include <json-c/json.h>
 
 #include "tas/msg.h"
+#include "tasctl/apps.h"
 #include "tasctl/metrics.h"
 
 #ifndef TASD_VERSION
@@ -43,13 +46,16 @@ static void usage(FILE *f)
     fprintf(
         f,
         "usage: tasctl [--run-dir DIR] status|stats|flows [--json]\n"
-        "       tasctl [--run-dir DIR] metrics\n"
+        "       tasctl [--run-dir DIR] metrics | apps [--json] | check PID\n"
         "\n"
         "Ask the running tasd (TCP acceleration service) about itself.\n"
         "  status     readiness, version, address, port, cores\n"
         "  stats      fast-path and slow-path counters\n"
         "  flows      one line per connection and listener\n"
         "  metrics    the statistics in the Prometheus text format\n"
+        "  apps       one line per application: pid, command, user, contexts,\n"
+        "             connections, listeners, bytes in and out, bad entries, state\n"
+        "  check PID  is process PID on tasd?  If not, why not (exit 1)\n"
         "\n"
         "  -j, --json          answer in JSON\n"
         "  -r, --run-dir DIR   tasd's run directory (default $TAS_RUN_DIR or %s)\n"
@@ -283,22 +289,45 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (optind != argc - 1) {
-        fprintf(stderr, optind == argc
-                            ? "tasctl: which request? status, stats, flows or metrics "
-                              "(see tasctl --help)\n"
-                            : "tasctl: one request at a time (see tasctl --help)\n");
+    const char *arg = NULL;
+    if (optind == argc - 2 && !strcmp(argv[optind], "check"))
+        arg = argv[argc - 1];
+    else if (optind != argc - 1) {
+        fprintf(stderr,
+                optind == argc
+                    ? "tasctl: which request? status, stats, flows, metrics, apps "
+                      "or check PID "
+                      "(see tasctl --help)\n"
+                    : "tasctl: one request at a time (see tasctl --help)\n");
         return 2;
     }
     cmd = argv[optind];
-    bool metrics = !strcmp(cmd, "metrics");
-    if (strcmp(cmd, "status") && strcmp(cmd, "stats") && strcmp(cmd, "flows") &&
-        !metrics) {
-        fprintf(stderr, "tasctl: unknown request '%s': status, stats, flows or metrics\n",
+    /* metrics, apps and check read the statistics (JSON) and show them. */
+    enum {
+        RAW,
+        METRICS,
+        APPS,
+        CHECK
+    } view = !strcmp(cmd, "metrics") ? METRICS
+             : !strcmp(cmd, "apps")  ? APPS
+             : !strcmp(cmd, "check") ? CHECK
+                                     : RAW;
+    if (view == RAW && strcmp(cmd, "status") && strcmp(cmd, "stats") &&
+        strcmp(cmd, "flows")) {
+        fprintf(stderr,
+                "tasctl: unknown request '%s': status, stats, flows, metrics, apps or "
+                "check PID\n",
                 cmd);
         return 2;
     }
-    if (metrics) {
+    char *end = NULL;
+    long pid = arg != NULL ? strtol(arg, &end, 10) : 0;
+    if (view == CHECK && (arg == NULL || *end != '\0' || pid <= 0)) {
+        fprintf(stderr, "tasctl: check needs a process id (tasctl check PID)\n");
+        return 2;
+    }
+    bool want_json = json;
+    if (view != RAW) {
         cmd = "stats";
         json = true;
     }
@@ -330,9 +359,16 @@ int main(int argc, char **argv)
     }
     status = !strcmp(cmd, "status");
     ok = json ? json_reply_ok(doc, status) : text_reply_ok(reply, status);
-    if (!metrics)
+    int shown = 0;
+    if (view == RAW)
         fwrite(reply, 1, len, stdout);
-    else if (ok && tasctl_metrics_write(stdout, doc) != 0) {
+    else if (ok && view == METRICS)
+        shown = tasctl_metrics_write(stdout, doc);
+    else if (ok && view == APPS)
+        shown = tasctl_apps_write(stdout, doc, want_json);
+    else if (ok && view == CHECK && tasctl_check(stdout, doc, (pid_t)pid, run_dir) != 0)
+        ok = false;
+    if (shown != 0) {
         fprintf(stderr, "tasctl: tasd's statistics are not what tasctl knows\n");
         ok = false;
     }

@@ -3,8 +3,9 @@
 # stats / flows --json are valid JSON, TAS_RUN_DIR works like --run-dir,
 # flows lists live connections, stats count received packets and wake-ups
 # after traffic, an idle tasd uses < 5% of a core, and tasd exits 0 on
-# SIGTERM; tasctl metrics is valid Prometheus text with the application's
-# connections in it; against a fake control socket, a malformed JSON reply is an error
+# SIGTERM; tasctl apps shows the server with its connections and bytes,
+# tasctl check tells a process on tasd from one without the shim, tasctl
+# metrics is valid Prometheus text with the application's connections in it; against a fake control socket, a malformed JSON reply is an error
 # (exit 1, said on stderr, nothing on stdout) and status --json reads
 # "ready".  Needs tasd:
 # skipped in linux mode.
@@ -76,6 +77,25 @@ sleep 2 # the client holds its 3 connections open for 4 s after its messages
 check "tasctl flows --json while 3 connections are open" json_ok flows
 n=$(json_strings_with "$TMP/flows.json" "$PEER_IP" 2>/dev/null || echo 0)
 check "flows lists the 3 connections from $PEER_IP (found $n)" test "${n:-0}" -ge 3
+# tasctl apps: the server's row (command, connections, bytes both ways);
+# tasctl check: the server is on tasd, a process without the shim is not
+check "tasctl apps: echo_server with 3 connections and >= 19200 bytes each way" \
+    bash -c "timeout 10 '$TASCTL' --run-dir '$RUN_DIR' apps | tee '$TMP/apps.txt' |
+        awk '\$2 == \"echo_server\" && \$5 == 3 && \$7 >= 19200 && \$8 >= 19200 && \$10 == \"up\" { ok = 1 }
+             END { exit !ok }'" || sed 's/^/    | /' "$TMP/apps.txt"
+check "tasctl apps --json is valid JSON with the server's command" \
+    bash -c "timeout 10 '$TASCTL' --run-dir '$RUN_DIR' apps --json |
+        /usr/bin/python3 -c 'import json, sys; a = json.load(sys.stdin)[\"apps\"]; sys.exit(not any(x[\"command\"] == \"echo_server\" for x in a))'"
+spid=$(awk '$2 == "echo_server" { print $1 }' "$TMP/apps.txt")
+check "tasctl check PID of the server: on tasd, exit 0" \
+    bash -c "timeout 10 '$TASCTL' --run-dir '$RUN_DIR' check '${spid:-0}' | grep -q 'is on tasd'"
+sleep 30 &
+plain=$!
+timeout 10 "$TASCTL" --run-dir "$RUN_DIR" check "$plain" >"$TMP/check.txt"
+check_eq "tasctl check PID of a process without the shim exits 1" "$?" 1
+check "... saying it was not started with the shim" grep -q "not started with the shim" "$TMP/check.txt"
+kill "$plain"
+wait "$plain" 2>/dev/null
 # Prometheus text exposition of the same statistics
 check "tasctl metrics exits 0" bash -c "tasctl() { timeout 10 '$TASCTL' --run-dir '$RUN_DIR' \"\$@\"; }; tasctl metrics >'$TMP/metrics.txt'"
 check "tasctl metrics is valid Prometheus text (HELP, TYPE, names, labels, values)" \
