@@ -261,6 +261,21 @@ struct json_object *sp_stats_json(void)
     cm_json_u64(arp, "pending_drops", sp.arp.cnt.pending_drops);
     cm_json_add(arp, "entries", sp_neigh_json());
     cm_json_add(o, "apps", sp_apps_json());
+    /* The route table, longest prefix first (the order it is matched in). */
+    struct json_object *routes = cm_json_arr(o, "routes");
+    for (unsigned i = 0; i < sp.routes.n; i++) {
+        const struct sp_route *r = &sp.routes.r[i];
+        struct json_object *j = json_object_new_object();
+        char d[INET_ADDRSTRLEN], dest[24], gw[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &r->dest, d, sizeof(d));
+        snprintf(dest, sizeof(dest), "%s/%u", d, r->prefix);
+        cm_json_str(j, "dest", dest);
+        if (r->gw != 0)
+            cm_json_str(j, "gateway", inet_ntop(AF_INET, &r->gw, gw, sizeof(gw)));
+        else
+            cm_json_add(j, "gateway", NULL);
+        cm_json_push(routes, j);
+    }
     return o;
 }
 

@@ -55,7 +55,9 @@ int tasctl_apps_write(FILE *f, struct json_object *stats, bool json)
     if (json) {
         struct json_object *o = json_object_new_object();
         json_object_object_add(o, "apps", json_object_get(arr));
-        fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+        fprintf(f, "%s\n",
+                json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+                                                      JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(o);
         return 0;
     }

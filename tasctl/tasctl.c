@@ -1,7 +1,7 @@
 /* tasctl.c - ask a running tasd for its status, statistics or flows.
  *
  *     tasctl [--run-dir DIR] status|stats|flows [--json]
- *     tasctl [--run-dir DIR] metrics | apps [--json] | check PID
+ *     tasctl [--run-dir DIR] metrics | apps|arp|routes [--json] | check PID
  *
  * Connects to <run dir>/control.sock (run dir: --run-dir, else $TAS_RUN_DIR,
  * else /run/tasd), sends one request line, prints the reply.  A --json reply
@@ -12,7 +12,8 @@
  * malformed reply, 2 usage error.  metrics asks for the statistics in JSON
  * and prints them in the Prometheus text format (metrics.c); apps prints
  * their applications' rows and check PID whether that process is one of
- * them, and why not (apps.c; exit 1 when it is not).  Scripts wait
+ * them, and why not (apps.c; exit 1 when it is not); arp and routes its
+ * neighbours and routes (net.c).  Scripts wait
  * for tasd with
  *     until tasctl status >/dev/null; do sleep 0.1; done
  */
@@ -33,6 +34,7 @@
 #include "tas/msg.h"
 #include "tasctl/apps.h"
 #include "tasctl/metrics.h"
+#include "tasctl/net.h"
 
 #ifndef TASD_VERSION
 #define TASD_VERSION "unknown"
@@ -46,7 +48,7 @@ static void usage(FILE *f)
     fprintf(
         f,
         "usage: tasctl [--run-dir DIR] status|stats|flows [--json]\n"
-        "       tasctl [--run-dir DIR] metrics | apps [--json] | check PID\n"
+        "       tasctl [--run-dir DIR] metrics | apps|arp|routes [--json] | check PID\n"
         "\n"
         "Ask the running tasd (TCP acceleration service) about itself.\n"
         "  status     readiness, version, address, port, cores\n"
@@ -56,6 +58,8 @@ static void usage(FILE *f)
         "  apps       one line per application: pid, command, user, contexts,\n"
         "             connections, listeners, bytes in and out, bad entries, state\n"
         "  check PID  is process PID on tasd?  If not, why not (exit 1)\n"
+        "  arp        tasd's ARP table: IP, MAC, state, time left, packets waiting\n"
+        "  routes     tasd's routes, longest prefix first\n"
         "\n"
         "  -j, --json          answer in JSON\n"
         "  -r, --run-dir DIR   tasd's run directory (default $TAS_RUN_DIR or %s)\n"
@@ -295,28 +299,25 @@ int main(int argc, char **argv)
     else if (optind != argc - 1) {
         fprintf(stderr,
                 optind == argc
-                    ? "tasctl: which request? status, stats, flows, metrics, apps "
-                      "or check PID "
+                    ? "tasctl: which request? status, stats, flows, metrics, apps, "
+                      "check PID, arp or routes "
                       "(see tasctl --help)\n"
                     : "tasctl: one request at a time (see tasctl --help)\n");
         return 2;
     }
     cmd = argv[optind];
-    /* metrics, apps and check read the statistics (JSON) and show them. */
-    enum {
-        RAW,
-        METRICS,
-        APPS,
-        CHECK
-    } view = !strcmp(cmd, "metrics") ? METRICS
-             : !strcmp(cmd, "apps")  ? APPS
-             : !strcmp(cmd, "check") ? CHECK
-                                     : RAW;
+    /* metrics, apps, check, arp and routes read the statistics (JSON) and
+     * show them. */
+    enum { RAW, METRICS, APPS, CHECK, ARP, ROUTES } view = RAW;
+    static const char *const views[] = {"", "metrics", "apps", "check", "arp", "routes"};
+    for (int v = METRICS; v <= ROUTES; v++)
+        if (!strcmp(cmd, views[v]))
+            view = v;
     if (view == RAW && strcmp(cmd, "status") && strcmp(cmd, "stats") &&
         strcmp(cmd, "flows")) {
         fprintf(stderr,
-                "tasctl: unknown request '%s': status, stats, flows, metrics, apps or "
-                "check PID\n",
+                "tasctl: unknown request '%s': status, stats, flows, metrics, apps, "
+                "check PID, arp or routes\n",
                 cmd);
         return 2;
     }
@@ -366,6 +367,10 @@ int main(int argc, char **argv)
         shown = tasctl_metrics_write(stdout, doc);
     else if (ok && view == APPS)
         shown = tasctl_apps_write(stdout, doc, want_json);
+    else if (ok && view == ARP)
+        shown = tasctl_arp_write(stdout, doc, want_json);
+    else if (ok && view == ROUTES)
+        shown = tasctl_routes_write(stdout, doc, want_json);
     else if (ok && view == CHECK && tasctl_check(stdout, doc, (pid_t)pid, run_dir) != 0)
         ok = false;
     if (shown != 0) {

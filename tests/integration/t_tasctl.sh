@@ -5,6 +5,7 @@
 # after traffic, an idle tasd uses < 5% of a core, and tasd exits 0 on
 # SIGTERM; tasctl apps shows the server with its connections and bytes,
 # tasctl check tells a process on tasd from one without the shim, tasctl
+# arp and routes show the peer's address and our subnet, tasctl
 # metrics is valid Prometheus text with the application's connections in it; against a fake control socket, a malformed JSON reply is an error
 # (exit 1, said on stderr, nothing on stdout) and status --json reads
 # "ready".  Needs tasd:
@@ -96,6 +97,18 @@ check_eq "tasctl check PID of a process without the shim exits 1" "$?" 1
 check "... saying it was not started with the shim" grep -q "not started with the shim" "$TMP/check.txt"
 kill "$plain"
 wait "$plain" 2>/dev/null
+# tasctl arp / routes: the peer's MAC as the peer's veth has it, our subnet
+peer_mac=$(ip netns exec "$NS_B" cat "/sys/class/net/$VETH_B/address")
+check "tasctl arp lists $PEER_IP at $peer_mac" \
+    bash -c "timeout 10 '$TASCTL' --run-dir '$RUN_DIR' arp | grep -Eq '^$PEER_IP +$peer_mac +'"
+check "tasctl arp --json is valid JSON" \
+    bash -c "timeout 10 '$TASCTL' --run-dir '$RUN_DIR' arp --json | /usr/bin/python3 -m json.tool >/dev/null"
+subnet=$(/usr/bin/python3 -c "import ipaddress; print(ipaddress.ip_interface('$SERVER_IP/$NET_PREFIX').network)")
+check "tasctl routes shows $subnet directly connected" \
+    bash -c "timeout 10 '$TASCTL' --run-dir '$RUN_DIR' routes | grep -Eq '^$subnet +\(directly connected\)'"
+check "tasctl routes --json names it with no gateway" \
+    bash -c "timeout 10 '$TASCTL' --run-dir '$RUN_DIR' routes --json |
+        /usr/bin/python3 -c 'import json, sys; r = json.load(sys.stdin)[\"routes\"]; sys.exit(not any(x[\"dest\"] == \"$subnet\" and x[\"gateway\"] is None for x in r))'"
 # Prometheus text exposition of the same statistics
 check "tasctl metrics exits 0" bash -c "tasctl() { timeout 10 '$TASCTL' --run-dir '$RUN_DIR' \"\$@\"; }; tasctl metrics >'$TMP/metrics.txt'"
 check "tasctl metrics is valid Prometheus text (HELP, TYPE, names, labels, values)" \
