@@ -1,6 +1,7 @@
 /* tasctl.c - ask a running tasd for its status, statistics or flows.
  *
  *     tasctl [--run-dir DIR] status|stats|flows [--json]
+ *     tasctl [--run-dir DIR] flows [--app PID|COMMAND] [--port P] [--state S]
  *     tasctl [--run-dir DIR] metrics | apps|arp|routes [--json] | check PID
  *
  * Connects to <run dir>/control.sock (run dir: --run-dir, else $TAS_RUN_DIR,
@@ -13,7 +14,8 @@
  * and prints them in the Prometheus text format (metrics.c); apps prints
  * their applications' rows and check PID whether that process is one of
  * them, and why not (apps.c; exit 1 when it is not); arp and routes its
- * neighbours and routes (net.c).  Scripts wait
+ * neighbours and routes (net.c); flows with a filter its connections and
+ * listeners that pass it (flows.c).  Scripts wait
  * for tasd with
  *     until tasctl status >/dev/null; do sleep 0.1; done
  */
@@ -33,6 +35,7 @@
 
 #include "tas/msg.h"
 #include "tasctl/apps.h"
+#include "tasctl/flows.h"
 #include "tasctl/metrics.h"
 #include "tasctl/net.h"
 
@@ -48,12 +51,15 @@ static void usage(FILE *f)
     fprintf(
         f,
         "usage: tasctl [--run-dir DIR] status|stats|flows [--json]\n"
+        "       tasctl [--run-dir DIR] flows [--app PID|COMMAND] [--port P] [--state S]\n"
+        "              [--json]\n"
         "       tasctl [--run-dir DIR] metrics | apps|arp|routes [--json] | check PID\n"
         "\n"
         "Ask the running tasd (TCP acceleration service) about itself.\n"
         "  status     readiness, version, address, port, cores\n"
         "  stats      fast-path and slow-path counters\n"
-        "  flows      one line per connection and listener\n"
+        "  flows      one line per connection and listener; filtered by\n"
+        "             --app PID|COMMAND, --port PORT (local or remote), --state STATE\n"
         "  metrics    the statistics in the Prometheus text format\n"
         "  apps       one line per application: pid, command, user, contexts,\n"
         "             connections, listeners, bytes in and out, bad entries, state\n"
@@ -249,22 +255,53 @@ static bool text_reply_ok(const char *reply, bool status)
     return line == 3 && !strncmp(reply, "yes", 3);
 }
 
+/* Send cmd (with " json" if json) to tasd on run_dir and read the reply
+ * (parsed into *doc if json).  0, or 1 with the reason on stderr. */
+static int request(const char *run_dir, const char *cmd, bool json, char **reply,
+                   size_t *len, struct json_object **doc)
+{
+    char req[64];
+    int fd = connect_control(run_dir);
+    if (fd < 0)
+        return 1;
+    snprintf(req, sizeof(req), "%s%s\n", cmd, json ? " json" : "");
+    int rc = ask(fd, req, reply, len);
+    close(fd);
+    if (rc == -ETIMEDOUT) {
+        fprintf(stderr, "tasctl: tasd did not answer within %d s (run dir %s)\n",
+                TIMEOUT_MS / 1000, run_dir);
+        return 1;
+    }
+    if (rc) {
+        fprintf(stderr, "tasctl: talking to tasd (run dir %s): %s\n", run_dir,
+                strerror(-rc));
+        return 1;
+    }
+    if (*len == 0) {
+        fprintf(stderr, "tasctl: tasd closed the connection without answering\n");
+        return 1;
+    }
+    if (json && !(*doc = parse_json_reply(*reply, *len)))
+        return 1;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"run-dir", required_argument, NULL, 'r'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
+        {"run-dir", required_argument, NULL, 'r'}, {"json", no_argument, NULL, 'j'},
+        {"app", required_argument, NULL, 'a'},     {"port", required_argument, NULL, 'p'},
+        {"state", required_argument, NULL, 's'},   {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0},
     };
     const char *run_dir = getenv("TAS_RUN_DIR");
     const char *cmd;
-    bool json = false, ok, status;
-    struct json_object *doc = NULL;
-    char req[64], *reply = NULL;
-    size_t len = 0;
-    int o, fd, rc;
+    bool json = false, ok, status, filtered = false;
+    struct tasctl_flow_filter flt = {0};
+    struct json_object *doc = NULL, *stats = NULL;
+    char *reply = NULL, *reply2 = NULL, *end = NULL;
+    size_t len = 0, len2 = 0;
+    int o;
 
     if (!run_dir || !*run_dir)
         run_dir = TAS_DEFAULT_RUN_DIR;
@@ -276,6 +313,22 @@ int main(int argc, char **argv)
             break;
         case 'j':
             json = true;
+            break;
+        case 'a':
+            flt.app = optarg;
+            filtered = true;
+            break;
+        case 'p':
+            flt.port = strtol(optarg, &end, 10);
+            if (*end != '\0' || flt.port <= 0 || flt.port > 65535) {
+                fprintf(stderr, "tasctl: --port %s: a port is 1..65535\n", optarg);
+                return 2;
+            }
+            filtered = true;
+            break;
+        case 's':
+            flt.state = optarg;
+            filtered = true;
             break;
         case 'h':
             usage(stdout);
@@ -300,15 +353,14 @@ int main(int argc, char **argv)
         fprintf(stderr,
                 optind == argc
                     ? "tasctl: which request? status, stats, flows, metrics, apps, "
-                      "check PID, arp or routes "
-                      "(see tasctl --help)\n"
+                      "check PID, arp or routes (see tasctl --help)\n"
                     : "tasctl: one request at a time (see tasctl --help)\n");
         return 2;
     }
     cmd = argv[optind];
-    /* metrics, apps, check, arp and routes read the statistics (JSON) and
-     * show them. */
-    enum { RAW, METRICS, APPS, CHECK, ARP, ROUTES } view = RAW;
+    /* metrics, apps, check, arp, routes and filtered flows read the
+     * statistics (JSON) and show them. */
+    enum { RAW, METRICS, APPS, CHECK, ARP, ROUTES, FLOWS } view = RAW;
     static const char *const views[] = {"", "metrics", "apps", "check", "arp", "routes"};
     for (int v = METRICS; v <= ROUTES; v++)
         if (!strcmp(cmd, views[v]))
@@ -321,45 +373,34 @@ int main(int argc, char **argv)
                 cmd);
         return 2;
     }
-    char *end = NULL;
+    if (filtered && strcmp(cmd, "flows") != 0) {
+        fprintf(stderr, "tasctl: --app, --port and --state filter flows only\n");
+        return 2;
+    }
+    if (filtered)
+        view = FLOWS;
     long pid = arg != NULL ? strtol(arg, &end, 10) : 0;
     if (view == CHECK && (arg == NULL || *end != '\0' || pid <= 0)) {
         fprintf(stderr, "tasctl: check needs a process id (tasctl check PID)\n");
         return 2;
     }
     bool want_json = json;
-    if (view != RAW) {
+    if (view != RAW && view != FLOWS)
         cmd = "stats";
+    if (view != RAW)
         json = true;
-    }
 
-    fd = connect_control(run_dir);
-    if (fd < 0)
-        return 1;
-    snprintf(req, sizeof(req), "%s%s\n", cmd, json ? " json" : "");
-    rc = ask(fd, req, &reply, &len);
-    close(fd);
-    if (rc == -ETIMEDOUT) {
-        fprintf(stderr, "tasctl: tasd did not answer within %d s (run dir %s)\n",
-                TIMEOUT_MS / 1000, run_dir);
-        return 1;
-    }
-    if (rc) {
-        fprintf(stderr, "tasctl: talking to tasd (run dir %s): %s\n", run_dir,
-                strerror(-rc));
-        return 1;
-    }
-    if (len == 0) {
-        fprintf(stderr, "tasctl: tasd closed the connection without answering\n");
+    if (request(run_dir, cmd, json, &reply, &len, &doc) != 0 ||
+        (view == FLOWS && request(run_dir, "stats", true, &reply2, &len2, &stats) != 0)) {
+        json_object_put(doc);
         free(reply);
-        return 1;
-    }
-    if (json && !(doc = parse_json_reply(reply, len))) {
-        free(reply);
+        free(reply2);
         return 1;
     }
     status = !strcmp(cmd, "status");
     ok = json ? json_reply_ok(doc, status) : text_reply_ok(reply, status);
+    if (view == FLOWS)
+        ok = ok && json_reply_ok(stats, false);
     int shown = 0;
     if (view == RAW)
         fwrite(reply, 1, len, stdout);
@@ -371,6 +412,8 @@ int main(int argc, char **argv)
         shown = tasctl_arp_write(stdout, doc, want_json);
     else if (ok && view == ROUTES)
         shown = tasctl_routes_write(stdout, doc, want_json);
+    else if (ok && view == FLOWS)
+        shown = tasctl_flows_write(stdout, doc, stats, &flt, want_json);
     else if (ok && view == CHECK && tasctl_check(stdout, doc, (pid_t)pid, run_dir) != 0)
         ok = false;
     if (shown != 0) {
@@ -378,7 +421,9 @@ int main(int argc, char **argv)
         ok = false;
     }
     json_object_put(doc);
+    json_object_put(stats);
     free(reply);
+    free(reply2);
     if (fflush(stdout) || ferror(stdout))
         return 1;
     return ok ? 0 : 1;

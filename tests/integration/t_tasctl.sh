@@ -5,7 +5,8 @@
 # after traffic, an idle tasd uses < 5% of a core, and tasd exits 0 on
 # SIGTERM; tasctl apps shows the server with its connections and bytes,
 # tasctl check tells a process on tasd from one without the shim, tasctl
-# arp and routes show the peer's address and our subnet, tasctl
+# arp and routes show the peer's address and our subnet, tasctl flows
+# filters by application, port and state, tasctl
 # metrics is valid Prometheus text with the application's connections in it; against a fake control socket, a malformed JSON reply is an error
 # (exit 1, said on stderr, nothing on stdout) and status --json reads
 # "ready".  Needs tasd:
@@ -97,6 +98,20 @@ check_eq "tasctl check PID of a process without the shim exits 1" "$?" 1
 check "... saying it was not started with the shim" grep -q "not started with the shim" "$TMP/check.txt"
 kill "$plain"
 wait "$plain" 2>/dev/null
+# tasctl flows with filters: the server's 3 connections by its pid, by its
+# command, by port and state; none for another port or state
+nflows() { timeout 10 "$TASCTL" --run-dir "$RUN_DIR" flows "$@" --json |
+    /usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin); print(len(d["flows"]), len(d["listeners"]))'; }
+check_eq "flows --app PID: the server's 3 connections and its listener" "$(nflows --app "${spid:-0}")" "3 1"
+check_eq "flows --app echo_server: the same" "$(nflows --app echo_server)" "3 1"
+check_eq "flows --port 7000 --state ESTABLISHED: the 3 connections" \
+    "$(nflows --port 7000 --state ESTABLISHED)" "3 0"
+check_eq "flows --state LISTEN: the listener only" "$(nflows --state LISTEN)" "0 1"
+check_eq "flows --port 7999: nothing" "$(nflows --port 7999)" "0 0"
+check "flows --app echo_server prints a table with the server's pid" \
+    bash -c "timeout 10 '$TASCTL' --run-dir '$RUN_DIR' flows --app echo_server | grep -c ' ${spid:-0}\$' | grep -qx 4"
+timeout 10 "$TASCTL" --run-dir "$RUN_DIR" stats --port 7000 >/dev/null 2>&1
+check_eq "a filter on another request is a usage error (exit 2)" "$?" 2
 # tasctl arp / routes: the peer's MAC as the peer's veth has it, our subnet
 peer_mac=$(ip netns exec "$NS_B" cat "/sys/class/net/$VETH_B/address")
 check "tasctl arp lists $PEER_IP at $peer_mac" \

@@ -1,0 +1,112 @@
+/* flows.c - `tasctl flows --app PID|COMMAND --port P --state S`: tasd's
+ * connections and listeners that pass the filters, from flows --json (and
+ * stats --json for the applications' pids and commands), as a table with
+ * the application's pid or as JSON.  Listeners count as state LISTEN.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "tasctl/flows.h"
+
+static long long num(struct json_object *o, const char *key)
+{
+    struct json_object *v;
+    return json_object_object_get_ex(o, key, &v) && v != NULL ? json_object_get_int64(v)
+                                                              : -1;
+}
+
+static const char *str(struct json_object *o, const char *key)
+{
+    struct json_object *v;
+    return json_object_object_get_ex(o, key, &v) && v != NULL ? json_object_get_string(v)
+                                                              : "-";
+}
+
+/* The port of "a.b.c.d:port". */
+static long port_of(const char *addr)
+{
+    const char *c = strrchr(addr, ':');
+    return c != NULL ? strtol(c + 1, NULL, 10) : -1;
+}
+
+/* The application row (stats) with this id, or NULL. */
+static struct json_object *app_row(struct json_object *stats, long long id)
+{
+    struct json_object *sp, *apps;
+    if (!json_object_object_get_ex(stats, "slowpath", &sp) ||
+        !json_object_object_get_ex(sp, "apps", &apps))
+        return NULL;
+    for (size_t i = 0; i < json_object_array_length(apps); i++) {
+        struct json_object *a = json_object_array_get_idx(apps, i);
+        if (num(a, "id") == id)
+            return a;
+    }
+    return NULL;
+}
+
+static bool pass(struct json_object *e, struct json_object *stats, const char *state,
+                 const struct tasctl_flow_filter *flt)
+{
+    if (flt->state != NULL && strcasecmp(flt->state, state) != 0)
+        return false;
+    if (flt->port != 0 && port_of(str(e, "local")) != flt->port &&
+        port_of(str(e, "remote")) != flt->port)
+        return false;
+    if (flt->app != NULL) {
+        struct json_object *a = app_row(stats, num(e, "app"));
+        char pid[24];
+        snprintf(pid, sizeof(pid), "%lld", a != NULL ? num(a, "pid") : -1);
+        if (a == NULL ||
+            (strcmp(flt->app, pid) != 0 && strcmp(flt->app, str(a, "command"))))
+            return false;
+    }
+    return true;
+}
+
+int tasctl_flows_write(FILE *f, struct json_object *flows, struct json_object *stats,
+                       const struct tasctl_flow_filter *flt, bool json)
+{
+    struct json_object *conns, *lis;
+    if (!json_object_object_get_ex(flows, "flows", &conns) ||
+        !json_object_object_get_ex(flows, "listeners", &lis))
+        return -1;
+    struct json_object *out = json_object_new_object();
+    struct json_object *oc = json_object_new_array(), *ol = json_object_new_array();
+    json_object_object_add(out, "flows", oc);
+    json_object_object_add(out, "listeners", ol);
+    for (size_t i = 0; i < json_object_array_length(conns); i++) {
+        struct json_object *c = json_object_array_get_idx(conns, i);
+        if (pass(c, stats, str(c, "state"), flt))
+            json_object_array_add(oc, json_object_get(c));
+    }
+    for (size_t i = 0; i < json_object_array_length(lis); i++) {
+        struct json_object *l = json_object_array_get_idx(lis, i);
+        if (pass(l, stats, "LISTEN", flt))
+            json_object_array_add(ol, json_object_get(l));
+    }
+    if (json) {
+        fprintf(f, "%s\n",
+                json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY |
+                                                        JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(out);
+        return 0;
+    }
+    fprintf(f, "%-8s %-12s %-22s %-22s %12s %12s %8s %8s\n", "ID", "STATE", "LOCAL",
+            "REMOTE", "RX_BYTES", "TX_ACKED", "SRTT_US", "PID");
+    for (size_t i = 0; i < json_object_array_length(oc); i++) {
+        struct json_object *c = json_object_array_get_idx(oc, i);
+        struct json_object *a = app_row(stats, num(c, "app"));
+        fprintf(f, "%-8s %-12s %-22s %-22s %12lld %12lld %8lld %8lld\n", str(c, "id"),
+                str(c, "state"), str(c, "local"), str(c, "remote"), num(c, "rx_bytes"),
+                num(c, "tx_acked"), num(c, "srtt_us"), a != NULL ? num(a, "pid") : -1);
+    }
+    for (size_t i = 0; i < json_object_array_length(ol); i++) {
+        struct json_object *l = json_object_array_get_idx(ol, i);
+        struct json_object *a = app_row(stats, num(l, "app"));
+        fprintf(f, "%-8s %-12s %-22s %-22s %12s %12s %8s %8lld\n", str(l, "id"), "LISTEN",
+                str(l, "local"), "*", "-", "-", "-", a != NULL ? num(a, "pid") : -1);
+    }
+    json_object_put(out);
+    return 0;
+}
