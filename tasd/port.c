@@ -37,6 +37,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_pdump.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
@@ -181,6 +182,9 @@ static int start_eal(const struct tasd_config *c, const char *argv0)
                 rte_strerror(rte_errno));
         return -(rte_errno ? rte_errno : EINVAL);
     }
+    if (rte_pdump_init() != 0)
+        fprintf(stderr, "tasd: packet capture (rte_pdump) not available: %s\n",
+                rte_strerror(rte_errno));
     return 0;
 }
 

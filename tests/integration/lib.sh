@@ -186,6 +186,8 @@ net_teardown() {
 tas_cleanup() {
     local rc=$?
     trap - EXIT INT TERM
+    # A test that changed something of the machine's defines test_cleanup.
+    declare -F test_cleanup >/dev/null && test_cleanup
     net_teardown
     if [[ -n $TMP && -d $TMP ]]; then
         if [[ ${TAS_TEST_KEEP:-0} == 1 ]]; then

@@ -71,7 +71,7 @@ itest_scripts = tests/integration/t_echo.sh tests/integration/t_client.sh \
 	tests/integration/t_synflood.sh tests/integration/t_keepalive.sh \
 	tests/integration/t_epoll.sh tests/integration/t_poll.sh tests/integration/t_threads.sh \
 	tests/integration/t_thctx.sh tests/integration/t_unpriv.sh tests/integration/t_seccomp.sh \
-	tests/integration/t_instances.sh tests/integration/t_tasrun.sh \
+	tests/integration/t_instances.sh tests/integration/t_tasrun.sh tests/integration/t_capture.sh \
 	tests/integration/t_garbage.sh tests/integration/t_malformed.sh \
 	tests/integration/t_fault.sh tests/integration/t_impair.sh tests/integration/t_peer_gone.sh \
 	tests/integration/t_io.sh tests/integration/t_sockopt.sh tests/integration/t_fortify.sh \
