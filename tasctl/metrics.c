@@ -65,6 +65,18 @@ static void family(FILE *f, const char *name, const char *type, const char *help
     fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* The family of tasd's value `key` (prefix + key + suffix, in name): its
+ * HELP ("what key") and TYPE lines. */
+static void family_of(FILE *f, char *name, size_t len, const char *prefix, const char *key,
+                      const char *suffix, const char *type, const char *what)
+{
+    char part[128], help[300];
+    name_part(part, sizeof(part), key);
+    metric_name(name, len, prefix, part, suffix);
+    snprintf(help, sizeof(help), "%s %s (tasctl stats)", what, key);
+    family(f, name, type, help);
+}
+
 static uint64_t num(struct json_object *v)
 {
     return json_object_is_type(v, json_type_boolean)
@@ -92,11 +104,8 @@ static void per_object(FILE *f, struct json_object *arr, const char *prefix,
     {
         if (!is_num(val) || strcmp(key, label) == 0)
             continue;
-        char part[128], name[256], help[300];
-        name_part(part, sizeof(part), key);
-        metric_name(name, sizeof(name), prefix, part, suffix);
-        snprintf(help, sizeof(help), "%s %s (tasctl stats)", what, key);
-        family(f, name, type, help);
+        char name[256];
+        family_of(f, name, sizeof(name), prefix, key, suffix, type, what);
         for (size_t i = 0; i < json_object_array_length(arr); i++) {
             struct json_object *o = json_object_array_get_idx(arr, i), *v, *l;
             if (!json_object_object_get_ex(o, key, &v) || !is_num(v))
@@ -147,11 +156,8 @@ static void plain(FILE *f, struct json_object *o, const char *prefix, const char
     {
         if (!is_num(val))
             continue;
-        char part[128], name[256], help[300];
-        name_part(part, sizeof(part), key);
-        metric_name(name, sizeof(name), prefix, part, suffix);
-        snprintf(help, sizeof(help), "%s %s (tasctl stats)", what, key);
-        family(f, name, type, help);
+        char name[256];
+        family_of(f, name, sizeof(name), prefix, key, suffix, type, what);
         fprintf(f, "%s %llu\n", name, (unsigned long long)num(val));
     }
 }
@@ -199,11 +205,9 @@ static void port(FILE *f, struct json_object *p)
         if (!is_num(val) || strcmp(key, "port_id") == 0)
             continue;
         bool gauge = strstr(gauges, key) != NULL;
-        char part[128], name[256], help[300];
-        name_part(part, sizeof(part), key);
-        snprintf(name, sizeof(name), "tasd_port_%s%s", part, gauge ? "" : "_total");
-        snprintf(help, sizeof(help), "the port's %s (tasctl stats)", key);
-        family(f, name, gauge ? "gauge" : "counter", help);
+        char name[256];
+        family_of(f, name, sizeof(name), "tasd_port_", key, gauge ? "" : "_total",
+                  gauge ? "gauge" : "counter", "the port's");
         fprintf(f, "%s{port=\"%s\"} %llu\n", name, port, (unsigned long long)num(val));
     }
     if (json_object_object_get_ex(p, "link", &link)) {
