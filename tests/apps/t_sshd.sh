@@ -46,6 +46,14 @@ out=$(run_linux_peer -t 30 ssh "${SSH_OPTS[@]}" -p 2222 "root@$SERVER_IP" \
     'echo "logged in as $(id -un)"' 2>&1)
 echo "    ssh: $out"
 check_eq "ssh logs in with a key and runs a command" "$out" "logged in as root"
+if [[ $N_FAIL -gt 0 ]]; then # what tasd and the processes show, for the cause
+    echo "tasctl apps / flows after the failed login:"
+    { tasctl apps; tasctl flows; } 2>&1 | sed 's/^/    | /'
+    for p in $(pgrep -x sshd); do
+        echo "    | sshd $p: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" \
+            "wchan $(cat "/proc/$p/wchan" 2>/dev/null); $(tasctl check "$p" 2>&1)"
+    done
+fi
 
 make_data "$TMP/up.bin" 50
 check "scp copies 50 MiB up" run_linux_peer -t 120 scp -q "${SSH_OPTS[@]}" -P 2222 \
