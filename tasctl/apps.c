@@ -15,28 +15,7 @@
 
 #include "tas/msg.h"
 #include "tasctl/apps.h"
-
-static struct json_object *apps_of(struct json_object *stats)
-{
-    struct json_object *sp, *a;
-    if (!json_object_object_get_ex(stats, "slowpath", &sp) ||
-        !json_object_object_get_ex(sp, "apps", &a) ||
-        !json_object_is_type(a, json_type_array))
-        return NULL;
-    return a;
-}
-
-static long long num(struct json_object *o, const char *key)
-{
-    struct json_object *v;
-    return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
-}
-
-static const char *str(struct json_object *o, const char *key)
-{
-    struct json_object *v;
-    return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
-}
+#include "tasctl/jsonget.h"
 
 static void user_name(char *buf, size_t len, long long uid)
 {
@@ -49,16 +28,11 @@ static void user_name(char *buf, size_t len, long long uid)
 
 int tasctl_apps_write(FILE *f, struct json_object *stats, bool json)
 {
-    struct json_object *arr = apps_of(stats);
+    struct json_object *arr = tj_slowpath(stats, "apps");
     if (arr == NULL)
         return -1;
     if (json) {
-        struct json_object *o = json_object_new_object();
-        json_object_object_add(o, "apps", json_object_get(arr));
-        fprintf(f, "%s\n",
-                json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-                                                      JSON_C_TO_STRING_NOSLASHESCAPE));
-        json_object_put(o);
+        tj_print_as(f, "apps", arr);
         return 0;
     }
     fprintf(f, "%-8s %-16s %-10s %4s %6s %6s %14s %14s %6s %s\n", "PID", "COMMAND",
@@ -66,12 +40,12 @@ int tasctl_apps_write(FILE *f, struct json_object *stats, bool json)
     for (size_t i = 0; i < json_object_array_length(arr); i++) {
         struct json_object *a = json_object_array_get_idx(arr, i);
         char user[33];
-        user_name(user, sizeof(user), num(a, "uid"));
+        user_name(user, sizeof(user), tj_num(a, "uid", 0));
         fprintf(f, "%-8lld %-16s %-10s %4lld %6lld %6lld %14lld %14lld %6lld %s\n",
-                num(a, "pid"), str(a, "command"), user, num(a, "contexts"),
-                num(a, "conns"), num(a, "listeners"), num(a, "rx_bytes"),
-                num(a, "tx_bytes"), num(a, "bad_entries") + num(a, "bad_msgs"),
-                str(a, "state"));
+                tj_num(a, "pid", 0), tj_str(a, "command", ""), user, tj_num(a, "contexts", 0),
+                tj_num(a, "conns", 0), tj_num(a, "listeners", 0), tj_num(a, "rx_bytes", 0),
+                tj_num(a, "tx_bytes", 0), tj_num(a, "bad_entries", 0) + tj_num(a, "bad_msgs", 0),
+                tj_str(a, "state", ""));
     }
     return 0;
 }
@@ -115,17 +89,17 @@ static int shim_mapped(pid_t pid)
 
 int tasctl_check(FILE *f, struct json_object *stats, pid_t pid, const char *run_dir)
 {
-    struct json_object *arr = apps_of(stats);
+    struct json_object *arr = tj_slowpath(stats, "apps");
     for (size_t i = 0; arr != NULL && i < json_object_array_length(arr); i++) {
         struct json_object *a = json_object_array_get_idx(arr, i);
-        if (num(a, "pid") != pid)
+        if (tj_num(a, "pid", 0) != pid)
             continue;
         fprintf(
             f,
             "%d (%s) is on tasd (run dir %s): application %lld, %lld context(s), %lld "
             "connection(s), %lld listener(s), %lld bytes in, %lld out\n",
-            (int)pid, str(a, "command"), run_dir, num(a, "id"), num(a, "contexts"),
-            num(a, "conns"), num(a, "listeners"), num(a, "rx_bytes"), num(a, "tx_bytes"));
+            (int)pid, tj_str(a, "command", ""), run_dir, tj_num(a, "id", 0), tj_num(a, "contexts", 0),
+            tj_num(a, "conns", 0), tj_num(a, "listeners", 0), tj_num(a, "rx_bytes", 0), tj_num(a, "tx_bytes", 0));
         return 0;
     }
     char comm[64] = "?", path[64];

@@ -8,20 +8,7 @@
 #include <strings.h>
 
 #include "tasctl/flows.h"
-
-static long long num(struct json_object *o, const char *key)
-{
-    struct json_object *v;
-    return json_object_object_get_ex(o, key, &v) && v != NULL ? json_object_get_int64(v)
-                                                              : -1;
-}
-
-static const char *str(struct json_object *o, const char *key)
-{
-    struct json_object *v;
-    return json_object_object_get_ex(o, key, &v) && v != NULL ? json_object_get_string(v)
-                                                              : "-";
-}
+#include "tasctl/jsonget.h"
 
 /* The port of "a.b.c.d:port". */
 static long port_of(const char *addr)
@@ -33,13 +20,12 @@ static long port_of(const char *addr)
 /* The application row (stats) with this id, or NULL. */
 static struct json_object *app_row(struct json_object *stats, long long id)
 {
-    struct json_object *sp, *apps;
-    if (!json_object_object_get_ex(stats, "slowpath", &sp) ||
-        !json_object_object_get_ex(sp, "apps", &apps))
+    struct json_object *apps = tj_slowpath(stats, "apps");
+    if (apps == NULL)
         return NULL;
     for (size_t i = 0; i < json_object_array_length(apps); i++) {
         struct json_object *a = json_object_array_get_idx(apps, i);
-        if (num(a, "id") == id)
+        if (tj_num(a, "id", -1) == id)
             return a;
     }
     return NULL;
@@ -50,15 +36,15 @@ static bool pass(struct json_object *e, struct json_object *stats, const char *s
 {
     if (flt->state != NULL && strcasecmp(flt->state, state) != 0)
         return false;
-    if (flt->port != 0 && port_of(str(e, "local")) != flt->port &&
-        port_of(str(e, "remote")) != flt->port)
+    if (flt->port != 0 && port_of(tj_str(e, "local", "-")) != flt->port &&
+        port_of(tj_str(e, "remote", "-")) != flt->port)
         return false;
     if (flt->app != NULL) {
-        struct json_object *a = app_row(stats, num(e, "app"));
+        struct json_object *a = app_row(stats, tj_num(e, "app", -1));
         char pid[24];
-        snprintf(pid, sizeof(pid), "%lld", a != NULL ? num(a, "pid") : -1);
+        snprintf(pid, sizeof(pid), "%lld", a != NULL ? tj_num(a, "pid", -1) : -1);
         if (a == NULL ||
-            (strcmp(flt->app, pid) != 0 && strcmp(flt->app, str(a, "command"))))
+            (strcmp(flt->app, pid) != 0 && strcmp(flt->app, tj_str(a, "command", "-"))))
             return false;
     }
     return true;
@@ -77,7 +63,7 @@ int tasctl_flows_write(FILE *f, struct json_object *flows, struct json_object *s
     json_object_object_add(out, "listeners", ol);
     for (size_t i = 0; i < json_object_array_length(conns); i++) {
         struct json_object *c = json_object_array_get_idx(conns, i);
-        if (pass(c, stats, str(c, "state"), flt))
+        if (pass(c, stats, tj_str(c, "state", "-"), flt))
             json_object_array_add(oc, json_object_get(c));
     }
     for (size_t i = 0; i < json_object_array_length(lis); i++) {
@@ -96,16 +82,16 @@ int tasctl_flows_write(FILE *f, struct json_object *flows, struct json_object *s
             "REMOTE", "RX_BYTES", "TX_ACKED", "SRTT_US", "PID");
     for (size_t i = 0; i < json_object_array_length(oc); i++) {
         struct json_object *c = json_object_array_get_idx(oc, i);
-        struct json_object *a = app_row(stats, num(c, "app"));
-        fprintf(f, "%-8s %-12s %-22s %-22s %12lld %12lld %8lld %8lld\n", str(c, "id"),
-                str(c, "state"), str(c, "local"), str(c, "remote"), num(c, "rx_bytes"),
-                num(c, "tx_acked"), num(c, "srtt_us"), a != NULL ? num(a, "pid") : -1);
+        struct json_object *a = app_row(stats, tj_num(c, "app", -1));
+        fprintf(f, "%-8s %-12s %-22s %-22s %12lld %12lld %8lld %8lld\n", tj_str(c, "id", "-"),
+                tj_str(c, "state", "-"), tj_str(c, "local", "-"), tj_str(c, "remote", "-"), tj_num(c, "rx_bytes", -1),
+                tj_num(c, "tx_acked", -1), tj_num(c, "srtt_us", -1), a != NULL ? tj_num(a, "pid", -1) : -1);
     }
     for (size_t i = 0; i < json_object_array_length(ol); i++) {
         struct json_object *l = json_object_array_get_idx(ol, i);
-        struct json_object *a = app_row(stats, num(l, "app"));
-        fprintf(f, "%-8s %-12s %-22s %-22s %12s %12s %8s %8lld\n", str(l, "id"), "LISTEN",
-                str(l, "local"), "*", "-", "-", "-", a != NULL ? num(a, "pid") : -1);
+        struct json_object *a = app_row(stats, tj_num(l, "app", -1));
+        fprintf(f, "%-8s %-12s %-22s %-22s %12s %12s %8s %8lld\n", tj_str(l, "id", "-"), "LISTEN",
+                tj_str(l, "local", "-"), "*", "-", "-", "-", a != NULL ? tj_num(a, "pid", -1) : -1);
     }
     json_object_put(out);
     return 0;
