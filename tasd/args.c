@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,4 +79,21 @@ int tasd_split_args(char *s, char **argv, int max)
         *out++ = '\0';
     }
     return n;
+}
+
+int tasd_devices(const char *dpdk_args, char *buf, size_t len, struct tasd_dev *dev, int max)
+{
+    char *argv[TASD_MAX_EAL_ARGS];
+    snprintf(buf, len, "%s", dpdk_args);
+    int n = tasd_split_args(buf, argv, TASD_MAX_EAL_ARGS), k = 0;
+    for (int i = 0; i < n && k < max; i++) {
+        const char *opt = argv[i];
+        bool vdev = !strncmp(opt, "--vdev", 6);
+        if ((!strcmp(opt, "--vdev") || !strcmp(opt, "-a") || !strcmp(opt, "--allow")) &&
+            i + 1 < n)
+            dev[k++] = (struct tasd_dev){argv[++i], vdev};
+        else if (!strncmp(opt, "--vdev=", 7) || !strncmp(opt, "--allow=", 8))
+            dev[k++] = (struct tasd_dev){strchr(opt, '=') + 1, vdev};
+    }
+    return k;
 }

@@ -8,6 +8,7 @@
 #define TASD_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "tasd/impair.h"
@@ -116,5 +117,15 @@ int tasd_parse_prefix(const char *s, uint32_t *ip, uint8_t *prefix);
  * unbalanced quote, -E2BIG for too many words. */
 #define TASD_MAX_EAL_ARGS 128
 int tasd_split_args(char *s, char **argv, int max);
+
+/* The devices a dpdk setting names, in order: each --vdev X / --vdev=X
+ * (vdev true) and -a/--allow X / --allow=X (false).  The names point into
+ * buf (len bytes, a copy of the setting, split).  How many (up to max). */
+struct tasd_dev {
+    const char *name;
+    bool vdev;
+};
+int tasd_devices(const char *dpdk_args, char *buf, size_t len, struct tasd_dev *dev,
+                 int max);
 
 #endif /* TASD_CONFIG_H */

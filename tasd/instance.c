@@ -71,23 +71,21 @@ static int claim(const char *name, const char *what, const struct tasd_config *c
 }
 
 /* The TAP interface names of the net_tap vdevs in the dpdk setting (the
- * PMD's default dtapN when iface= is not given), one after another in out
- * separated by NULs; how many. */
+ * PMD's default dtapN when iface= is not given), in out; how many. */
 static int tap_names(const char *dpdk, char out[][32], int max)
 {
-    int n = 0;
-    for (const char *p = strstr(dpdk, "net_tap"); p != NULL && n < max;
-         p = strstr(p + 7, "net_tap")) {
-        const char *end = p + strcspn(p, " \t\"'");
-        const char *i = strstr(p, "iface=");
-        if (i != NULL && i < end) {
-            i += 6;
-            size_t len = strcspn(i, ", \t\"'");
-            snprintf(out[n++], 32, "%.*s", (int)(len < 31 ? len : 31), i);
+    static char args[TASD_ARGS_MAX];
+    struct tasd_dev dev[TASD_MAX_EAL_ARGS];
+    int n = 0, k = tasd_devices(dpdk, args, sizeof(args), dev, TASD_MAX_EAL_ARGS);
+    for (int i = 0; i < k && n < max; i++) {
+        const char *v = dev[i].name, *iface = strstr(v, ",iface=");
+        if (!dev[i].vdev || strncmp(v, "net_tap", 7) != 0)
+            continue;
+        if (iface != NULL) {
+            iface += 7;
+            snprintf(out[n++], 32, "%.*s", (int)strcspn(iface, ","), iface);
         } else {
-            int k = 0;
-            sscanf(p, "net_tap%d", &k);
-            snprintf(out[n++], 32, "dtap%d", k);
+            snprintf(out[n++], 32, "dtap%d", atoi(v + 7));
         }
     }
     return n;

@@ -193,24 +193,14 @@ static int start_eal(const struct tasd_config *c, const char *argv0)
 static bool devices_asked(const struct tasd_config *c, char *buf, size_t len)
 {
     static char args[TASD_ARGS_MAX];
-    char *argv[TASD_MAX_EAL_ARGS + 1];
+    struct tasd_dev dev[TASD_MAX_EAL_ARGS];
     size_t off = 0;
 
     buf[0] = '\0';
-    memcpy(args, c->dpdk_args, sizeof(args));
-    int n = tasd_split_args(args, argv, TASD_MAX_EAL_ARGS);
+    int n = tasd_devices(c->dpdk_args, args, sizeof(args), dev, TASD_MAX_EAL_ARGS);
     for (int i = 0; i < n; i++) {
-        const char *opt = argv[i], *val = NULL;
-        if ((!strcmp(opt, "--vdev") || !strcmp(opt, "-a") || !strcmp(opt, "--allow")) &&
-            i + 1 < n)
-            val = argv[++i];
-        else if (!strncmp(opt, "--vdev=", 7) || !strncmp(opt, "--allow=", 8))
-            val = strchr(opt, '=') + 1;
-        if (val == NULL)
-            continue;
-        int k =
-            snprintf(buf + off, len - off, " %s %s",
-                     opt[1] == 'a' || !strncmp(opt, "--allow", 7) ? "-a" : "--vdev", val);
+        int k = snprintf(buf + off, len - off, " %s %s", dev[i].vdev ? "--vdev" : "-a",
+                         dev[i].name);
         if (k < 0 || (size_t)k >= len - off)
             break;
         off += (size_t)k;
