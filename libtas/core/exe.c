@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -39,22 +40,26 @@ static bool go_sections(int fd, const Elf64_Ehdr *eh)
                  eh->e_shoff + (uint64_t)eh->e_shstrndx * sizeof(Elf64_Shdr)) ||
         strs.sh_size == 0 || strs.sh_size > NAMES_MAX)
         return false;
-    static __thread char names[NAMES_MAX + 1];
-    if (!read_at(fd, names, strs.sh_size, strs.sh_offset))
+    /* (malloc, not a static buffer: the shim's TLS would grow every thread) */
+    char *names = malloc(strs.sh_size + 1);
+    if (names == NULL || !read_at(fd, names, strs.sh_size, strs.sh_offset)) {
+        free(names);
         return false;
+    }
     names[strs.sh_size] = '\0';
-    for (uint16_t i = 0; i < eh->e_shnum; i++) {
+    bool go = false;
+    for (uint16_t i = 0; i < eh->e_shnum && !go; i++) {
         Elf64_Shdr sh;
         if (!read_at(fd, &sh, sizeof(sh), eh->e_shoff + (uint64_t)i * sizeof(sh)))
-            return false;
+            break;
         if (sh.sh_name >= strs.sh_size)
             continue;
         const char *n = names + sh.sh_name;
-        if (strcmp(n, ".go.buildinfo") == 0 || strcmp(n, ".note.go.buildid") == 0 ||
-            strcmp(n, ".gopclntab") == 0)
-            return true;
+        go = strcmp(n, ".go.buildinfo") == 0 || strcmp(n, ".note.go.buildid") == 0 ||
+             strcmp(n, ".gopclntab") == 0;
     }
-    return false;
+    free(names);
+    return go;
 }
 
 int tc_program_check(const char *path, char *why, size_t len)
