@@ -212,6 +212,9 @@ static void cmd_run(struct fp_core *c, const struct fp_cmd *cmd, uint64_t now)
             fp_tx_retx(c, f, seq, len, now);
         return;
     }
+    case FP_CMD_FLOW_ECN:
+        fp.flowx[id].ecn_each = cmd->arg != 0;
+        return;
     case FP_CMD_FLOW_RATE:
         f->rate_kbps = cmd->arg;
         f->cwnd = cmd->arg2;

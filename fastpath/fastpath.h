@@ -124,6 +124,9 @@ struct fp_flow_x {
     uint32_t rtx_hi;  /* SND.NXT at the last retransmission: data above it
                        * SACKed while a retransmitted hole is not means the
                        * retransmission was lost too (0 = none pending) */
+    uint8_t ecn_each; /* sp (FLOW_ADD, FLOW_ECN): ECE echoes exactly the CE of
+                       * the segments an ACK covers (RFC 8257 3.2) */
+    uint32_t cnt_ecn_bytes; /* fp: bytes acknowledged by ACKs with ECE (wraps) */
     uint32_t rx_late; /* in-order bytes received after FIN_QUEUED (wraps): the
                        * slow path resets a connection nobody can read any more */
     /* sp: the largest the rings may grow to in place (tas/ctxq.h); equal to
@@ -165,6 +168,8 @@ enum fp_cmd_type {
     FP_CMD_FLOW_RECTX = 11, /* flow: events go to ctx slot arg of the same
                              * application from now on (its context was given
                              * back: CTX_DEL follows); nothing to sync */
+    FP_CMD_FLOW_ECN = 12,   /* flow: arg 1: echo each CE mark on the ACK of its
+                             * segment (DCTCP), 0: until the peer's CWR */
 };
 #define FP_FIN_CLOSE 0x1
 struct fp_cmd {

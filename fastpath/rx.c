@@ -419,6 +419,35 @@ static void rx_data(struct fp_flow *f, struct fp_flow_x *x, const struct fp_seg 
         r->dropped = true;
 }
 
+/* ECN (RFC 3168; RFC 8257 with ecn_each).  Sending: an ACK with ECE is
+ * counted, with the bytes it acknowledged, for the slow path's congestion
+ * control, and our next data segment carries CWR.  Receiving: a CE mark
+ * sets ECE on our ACKs until the peer's CWR; with ecn_each, ECE echoes the
+ * CE of the latest segment exactly, and a change is acknowledged at once
+ * so that each ACK covers segments of one kind. */
+static void rx_ecn(struct fp_flow *f, struct fp_flow_x *x, const struct fp_seg *s,
+                   uint32_t acked, struct fp_rx_result *r)
+{
+    if (s->flags & TAS_TCP_ECE) {
+        f->cnt_ecn++;
+        x->cnt_ecn_bytes += acked;
+        f->flags |= FP_FLOW_CWR;
+    }
+    if (x->ecn_each) {
+        if (s->len > 0 && s->ce != !!(f->flags & FP_FLOW_ECE)) {
+            f->flags ^= FP_FLOW_ECE;
+            r->ack_now = true;
+        }
+    } else if (s->flags & TAS_TCP_CWR) {
+        f->flags &= (uint16_t)~FP_FLOW_ECE;
+    }
+    if (s->ce) {
+        if (!x->ecn_each)
+            f->flags |= FP_FLOW_ECE;
+        r->ce = true;
+    }
+}
+
 void fp_rx_segment(struct fp_flow *f, struct fp_flow_x *x, const struct fp_seg *s,
                    uint64_t now_us, struct fp_rx_result *r)
 {
@@ -435,6 +464,7 @@ void fp_rx_segment(struct fp_flow *f, struct fp_flow_x *x, const struct fp_seg *
     }
 
     /* 2. ACK (a segment without ACK never gets here: input.c drops it). */
+    uint32_t acked_before = f->cnt_acked;
     if (likely(s->flags & TAS_TCP_ACK) && unlikely(!rx_ack(f, x, s, now_us, r)))
         goto out;
 
@@ -443,18 +473,8 @@ void fp_rx_segment(struct fp_flow *f, struct fp_flow_x *x, const struct fp_seg *
     if (ts && tas_seq_leq(s->seq, f->rx_next_seq) &&
         (tas_seq_geq(s->ts_val, f->ts_recent) || f->ts_recent == 0))
         f->ts_recent = s->ts_val;
-    if (unlikely(f->flags & FP_FLOW_ECN)) {
-        if (s->flags & TAS_TCP_ECE) {
-            f->cnt_ecn++; /* the slow path's congestion control reacts */
-            f->flags |= FP_FLOW_CWR;
-        }
-        if (s->flags & TAS_TCP_CWR)
-            f->flags &= (uint16_t)~FP_FLOW_ECE;
-        if (s->ce) {
-            f->flags |= FP_FLOW_ECE;
-            r->ce = true;
-        }
-    }
+    if (unlikely(f->flags & FP_FLOW_ECN))
+        rx_ecn(f, x, s, f->cnt_acked - acked_before, r);
 
     /* 4, 5. */
     rx_data(f, x, s, r);

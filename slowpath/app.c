@@ -181,6 +181,9 @@ static int app_region_create(struct sp_app *a)
     h->info_off = a->info_off;
     h->max_conns = a->max_conns;
     snprintf(h->cc_name, sizeof(h->cc_name), "%s", sp.cc != NULL ? sp.cc->name : "");
+    _Static_assert(SP_CC_MAX == TAS_CC_MAX, "the header names every algorithm");
+    for (unsigned i = 0; i < sp_cc_count(); i++)
+        snprintf(h->cc_names[i], sizeof(h->cc_names[i]), "%s", sp_cc_at(i)->name);
 
     a->ctxs = calloc(a->max_ctx, sizeof(*a->ctxs));
     if (a->ctxs == NULL)
@@ -526,6 +529,17 @@ static void handle_entry(struct sp_app *a, uint16_t ctx, uint8_t type,
     case TAS_SPIN_KEEPALIVE:
         sp_conn_app_req(a, ctx, type, body);
         break;
+    case TAS_SPIN_CC: {
+        struct tas_spin_cc r;
+        memcpy(&r, body, sizeof(r));
+        if (r.kind == TAS_ATTACH_LISTENER)
+            sp_listen_cc(a, r.id, r.cc);
+        else if (r.kind == TAS_ATTACH_FLOW)
+            sp_conn_app_req(a, ctx, type, body);
+        else
+            sp_app_bad_entry(a);
+        break;
+    }
     case TAS_SPIN_ATTACH: {
         struct tas_spin_attach r;
         memcpy(&r, body, sizeof(r));

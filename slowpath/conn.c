@@ -167,7 +167,13 @@ int sp_conn_reserve(struct sp_conn *c, struct sp_app *a)
                      NO_NEW_CONN, "limits.app_max_conns", "app-max-conns", &app_ms);
         return -ENOBUFS;
     }
+    if (!sp_policy_admit(c, a)) {
+        sp_lifo_free(&a->bufs, (uint32_t)slot);
+        sp_slots_free(&sp.flow_ids, (uint32_t)id);
+        return -ENOBUFS;
+    }
     if (buf_charge(c, a) != 0) {
+        sp_policy_conn_gone(c);
         sp_lifo_free(&a->bufs, (uint32_t)slot);
         sp_slots_free(&sp.flow_ids, (uint32_t)id);
         sp.cnt.limit_app_buf++;
@@ -235,8 +241,7 @@ int sp_conn_install(struct sp_conn *c)
     uint32_t rx0 = sp_ring_initial(c->rx_size, sp.cfg.rx_buf_initial, c->rx_pinned);
     uint32_t tx0 = sp_ring_initial(c->tx_size, sp.cfg.tx_buf_initial, c->tx_pinned);
 
-    sp.cc->init(&c->cc, c->mss);
-    c->cc_sent_cwnd = c->cc.cwnd;
+    sp_conn_cc_start(c);
     c->rto_ms = sp_rto_base(c);
     c->rto_una = c->iss + 1;
     c->rto_deadline_ms = 0;
@@ -252,6 +257,7 @@ int sp_conn_install(struct sp_conn *c)
     f->tx_size = tx0;
     x->rx_max = c->rx_size;
     x->tx_max = c->tx_size;
+    x->ecn_each = c->cca->ecn_each;
     f->tx_una_seq = c->iss + 1;
     f->tx_remote_win = c->peer_win;
     f->flags = (uint16_t)((c->ts ? FP_FLOW_TS : 0) | (c->sack ? FP_FLOW_SACK : 0) |
@@ -270,9 +276,7 @@ int sp_conn_install(struct sp_conn *c)
     f->app_id = a->id;
     f->ts_recent = c->ts_recent;
     f->cwnd = c->cc.cwnd;
-    f->rate_kbps = sp.rate_kbps;
-    c->last_acked = 0;
-    c->last_fretx = 0;
+    f->rate_kbps = c->cc_sent_rate;
     int rc = sp_cmd(c->core, FP_CMD_FLOW_ADD, c->flow, 0, 0, NULL, &c->add_wait);
     if (rc != 0)
         return rc;
@@ -385,6 +389,7 @@ void sp_conn_maybe_free(struct sp_conn *c)
             sp_app_post(c->oapp, c->ctx, TAS_SPOUT_CLOSED, &cl, sizeof(cl));
         }
         a->n_conns--;
+        sp_policy_conn_gone(c);
         sp.cnt.conn_closed++;
     }
     conn_free(c);
@@ -568,6 +573,7 @@ void sp_conn_write_info(struct sp_conn *c)
                           ((fl & FP_FLOW_ECN) ? TAS_INFO_OPT_ECN : 0));
     v.snd_wscale = c->remote_ws;
     v.rcv_wscale = c->local_ws;
+    v.cc = (uint8_t)(sp_cc_index(c->cca) + 1);
     v.rto_us = c->rto_ms * 1000;
     v.rtt_us = c->srtt_us;
     v.rttvar_us = c->rttvar_us;

@@ -1,5 +1,5 @@
 /* conn_app.c - an application's requests on its connections (CLOSE,
- * ABORT, SHUTDOWN, KEEPALIVE, ATTACH) and who holds a connection: its
+ * ABORT, SHUTDOWN, KEEPALIVE, CC, ATTACH) and who holds a connection: its
  * creator, the processes that inherited it (fork.c), the owner context
  * that hears about it, and what happens when the last holder closes or
  * dies.  Above conn.c (records, flows, closing states), below app.c.
@@ -144,6 +144,17 @@ void sp_conn_app_req(struct sp_app *a, uint16_t ctx, uint8_t type, const void *b
     if (type == TAS_SPIN_CLOSE || type == TAS_SPIN_SHUTDOWN)
         fin_first(c);
     switch (type) {
+    case TAS_SPIN_CC: {
+        struct tas_spin_cc k;
+        memcpy(&k, body, sizeof(k));
+        if (k.cc == 0 || k.cc > sp_cc_count()) {
+            app_bad(a);
+            return;
+        }
+        c->cc_pick = (uint8_t)k.cc;
+        sp_conn_cc_rechoose(c);
+        break;
+    }
     case TAS_SPIN_KEEPALIVE: {
         struct tas_spin_keepalive k;
         memcpy(&k, body, sizeof(k));

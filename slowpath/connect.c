@@ -129,13 +129,18 @@ void sp_conn_connect(struct sp_app *a, uint16_t ctx, const struct tas_spin_conne
     c->ctx = ctx;
     c->opaque = req->opaque;
     c->state = SP_TCP_SYN_SENT;
+    if (req->cc <= sp_cc_count())
+        c->cc_pick = (uint8_t)req->cc;
+    else
+        sp_app_bad_entry(a);
     c->iss = reuse ? reuse_iss
                    : sp_tcp_isn(sp.isn_key, c->lip, c->rip, c->lport, c->rport, sp.now_us);
     /* What we offer; narrowed to what the peer accepts on SYN-ACK. */
     c->ts = sp.cfg.timestamps;
     c->ws = sp.cfg.window_scaling;
     c->sack = sp.cfg.sack;
-    c->ecn = sp.cfg.ecn == 1;
+    /* DCTCP asks for ECN whatever tcp.ecn says, as Linux's does. */
+    c->ecn = sp.cfg.ecn == 1 || sp_conn_cc_choice(c)->ecn_each;
     c->local_ws = c->ws ? sp.wscale : 0;
     sp_conn_hash_add(c);
     sp.cnt.conn_active++;

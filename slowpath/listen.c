@@ -231,6 +231,10 @@ void sp_listen_req(struct sp_app *a, uint16_t ctx, const struct tas_spin_listen 
     l->tx_size = sp_ring_size(req->tx_size, sp.cfg.tx_buf_size);
     l->rx_pinned = req->rx_size != 0;
     l->tx_pinned = req->tx_size != 0;
+    if (req->cc <= sp_cc_count())
+        l->cc_pick = (uint8_t)req->cc;
+    else
+        sp_app_bad_entry(a);
     listen_done(a, ctx, req->opaque, 0, l->id);
 }
 
@@ -294,6 +298,17 @@ static void listener_release(struct sp_listener *l, struct sp_app *a)
     port_check(port);
 }
 
+/* TCP_CONGESTION on a listening socket: its connections from now on. */
+void sp_listen_cc(struct sp_app *a, uint32_t id, uint32_t cc)
+{
+    struct sp_listener *l = sp_listener_get(id);
+    if (l == NULL || !sp_listener_held(l, a) || cc == 0 || cc > sp_cc_count()) {
+        sp_app_bad_entry(a);
+        return;
+    }
+    l->cc_pick = (uint8_t)cc;
+}
+
 void sp_unlisten(struct sp_app *a, uint32_t id)
 {
     struct sp_listener *l = sp_listener_get(id);
@@ -340,6 +355,7 @@ void sp_listen_attach(struct sp_app *a, uint16_t ctx, const struct tas_spin_atta
     n->tx_size = l->tx_size;
     n->rx_pinned = l->rx_pinned;
     n->tx_pinned = l->tx_pinned;
+    n->cc_pick = l->cc_pick;
     listener_release(l, a);
     attached(a, ctx, r->opaque, 0, n->id);
 }
@@ -436,6 +452,7 @@ static void half_open(struct sp_conn *c, struct sp_listener *l)
     c->tx_size = l->tx_size;
     c->rx_pinned = l->rx_pinned;
     c->tx_pinned = l->tx_pinned;
+    c->cc_pick = l->cc_pick;
     c->half_open = true;
     l->syn_rcvd++;
     sp.n_syn_rcvd++;

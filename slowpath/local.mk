@@ -13,7 +13,9 @@ tasd_tasd_SOURCES += slowpath/slowpath.h slowpath/sp.h \
 	slowpath/wheel.h slowpath/wheel.c \
 	slowpath/arp.h slowpath/arp.c \
 	slowpath/route.h slowpath/route.c \
-	slowpath/cc.h slowpath/cc.c slowpath/cc_reno.c slowpath/cc_none.c
+	slowpath/cc.h slowpath/cc.c slowpath/cc_reno.c slowpath/cc_none.c \
+	slowpath/cc_cubic.c slowpath/cc_dctcp.c slowpath/cc_timely.c slowpath/conn_cc.c \
+	slowpath/policy.c slowpath/policy_rule.c
 
 check_PROGRAMS += tests/unit/test_arp tests/unit/test_sp_route \
 	tests/unit/test_sp_conn tests/unit/test_sp_cc tests/unit/test_sp_wheel
@@ -36,9 +38,10 @@ tests_unit_test_sp_conn_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_unit_test_sp_conn_LDADD = $(CRITERION_LIBS)
 
 tests_unit_test_sp_cc_SOURCES = tests/unit/test_sp_cc.c slowpath/cc.c slowpath/cc_reno.c \
-	slowpath/cc_none.c slowpath/cc.h
+	slowpath/cc_none.c slowpath/cc_cubic.c slowpath/cc_dctcp.c slowpath/cc_timely.c \
+	slowpath/policy_rule.c slowpath/cc.h
 tests_unit_test_sp_cc_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
-tests_unit_test_sp_cc_LDADD = $(CRITERION_LIBS)
+tests_unit_test_sp_cc_LDADD = $(CRITERION_LIBS) -lm
 
 tests_unit_test_sp_wheel_SOURCES = tests/unit/test_sp_wheel.c slowpath/wheel.c \
 	slowpath/wheel.h

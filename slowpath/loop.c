@@ -2,7 +2,8 @@
  *
  * One epoll set on tasd's main thread (its descriptors and callbacks:
  * fdset.c).  What wakes it:
- *   signalfd          SIGTERM / SIGINT: leave the loop
+ *   signalfd          SIGTERM / SIGINT: leave the loop; SIGHUP: the
+ *                     configuration's policy again (policy.c)
  *   timerfd           the next thing due: every control interval while
  *                     there is activity or work in progress (fast-path
  *                     rings, activity reports, deletions, parked work),
@@ -167,6 +168,7 @@ static void on_timer(int fd, uint32_t events, void *arg)
         drain_core(c);
     sp_conn_tick();
     sp_app_tick();
+    sp_policy_tick();
     if (sp_listen_holding())
         sp_listen_retry();
     if (sp.now_ms - last_arp_ms >= 10) {
@@ -182,6 +184,8 @@ static void on_signal(int fd, uint32_t events, void *arg)
         if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
             fprintf(stderr, "tasd: %s, shutting down\n", strsignal((int)si.ssi_signo));
             sp.stop = true;
+        } else if (si.ssi_signo == SIGHUP) {
+            sp_policy_reload();
         }
     }
 }
@@ -199,6 +203,7 @@ static sigset_t sp_sigs(void)
     sigemptyset(&s);
     sigaddset(&s, SIGTERM);
     sigaddset(&s, SIGINT);
+    sigaddset(&s, SIGHUP);
     return s;
 }
 
@@ -267,7 +272,8 @@ int sp_init(const struct sp_params *c, struct cm_port *port)
         c->rate_limit_mbps > UINT32_MAX / 1000 ? UINT32_MAX : c->rate_limit_mbps * 1000;
     sp.cc = sp_cc_find(c->cc[0] != '\0' ? c->cc : "reno");
     if (sp.cc == NULL) {
-        fprintf(stderr, "tasd: congestion control \"%s\" unknown (reno, none)\n", c->cc);
+        fprintf(stderr, "tasd: congestion control \"%s\" unknown (%s)\n", c->cc,
+                sp_cc_list());
         return -EINVAL;
     }
     if (sp.n_cores == 0 || sp.n_cores > TAS_MAX_FP_CORES) {
@@ -285,6 +291,8 @@ int sp_init(const struct sp_params *c, struct cm_port *port)
     fp.cookie_rate = c->syncookie_rate;
     sp_clock_update();
 
+    if ((rc = sp_policy_load(c->policy, c->n_policy)) != 0)
+        return rc;
     sp_route_init(&sp.routes);
     rc = sp_route_add(&sp.routes, sp.ip, sp.prefix, 0);
     for (unsigned i = 0; rc == 0 && i < c->n_routes; i++) {

@@ -29,6 +29,35 @@ struct sp_route_param {
     uint32_t gw;     /* next hop, network order; 0 = directly connected */
 };
 
+/* A policy rule (policy.c): for one target, any of a rate cap, a
+ * connection limit and a congestion-control algorithm.
+ *   app PID|COMMAND  that application: rate is the sum of its connections,
+ *                    max_conns counts its connections
+ *   uid UID          each application of that user: rate as for app;
+ *                    max_conns counts the user's connections together
+ *   port PORT        connections on that local port: rate is each one's,
+ *                    max_conns counts them together
+ * sp_policy_parse reads one from words, as tasctl and tasd.conf give it:
+ *   app|uid|port KEY [rate MBPS] [max-conns N] [cc NAME] ...
+ * (with none of them when clear is true).  0, or -EINVAL with the reason
+ * in err. */
+enum { SP_POL_APP = 1, SP_POL_UID = 2, SP_POL_PORT = 3 };
+#define SP_POL_COMM_MAX 16 /* /proc/PID/comm: 15 characters */
+#define SP_POL_MBPS_MAX 400000
+struct sp_policy_spec {
+    uint8_t kind; /* SP_POL_* */
+    bool by_comm; /* app: by command name, not pid */
+    uint32_t key; /* pid, uid or port (host order) */
+    char comm[SP_POL_COMM_MAX];
+    bool has_rate, has_max_conns, has_cc;
+    uint32_t rate_mbps; /* 1..SP_POL_MBPS_MAX */
+    uint32_t max_conns; /* >= 1 */
+    char cc[16];        /* an algorithm's name (sp_cc_find) */
+};
+int sp_policy_parse(int argc, char *const argv[], bool clear, struct sp_policy_spec *s,
+                    char *err, size_t errlen);
+#define SP_MAX_POLICY 64 /* rules from the configuration */
+
 /* What the slow path is told (tasd's main fills it in from its
  * configuration; 0 in a *_ms / *_us field means the default). */
 struct sp_params {
@@ -63,10 +92,15 @@ struct sp_params {
     bool tw_reuse;                   /* connect() may take a TIME_WAIT pair */
     uint32_t arp_timeout_ms;         /* neighbour entry lifetime */
     uint32_t control_interval_us;    /* congestion control / RTO period */
-    char cc[16];                     /* congestion control: "reno" or "none" */
+    char cc[16];                     /* congestion control (cc.h's names) */
     uint32_t rate_limit_mbps;        /* default per-flow pacing rate, 0 = none */
     bool shared_core;                /* sp_run also runs fast-path core 0 on
                                       * this thread (the others on their lcores) */
+    struct sp_policy_spec policy[SP_MAX_POLICY]; /* the configuration's policy */
+    unsigned n_policy;
+    /* SIGHUP: fill out with the configuration file's policy as it is now
+     * (0, or -errno after saying why on stderr: the policy stays). */
+    int (*reload_policy)(struct sp_policy_spec *out, unsigned max, unsigned *n);
 };
 
 /* Set everything up (the fast path is already initialised with fp_init but
@@ -96,6 +130,12 @@ struct json_object *sp_flows_json(void); /* {"flows": [...], "listeners": [...]}
 void sp_write_stats(FILE *f);            /* slow-path counters, apps, ARP */
 struct json_object *sp_stats_json(void);
 bool sp_ready(void); /* initialised and looping */
+
+/* tasctl policy: "set|get|clear ..." (the words after "policy"); the
+ * answer as text on f (then 0, or 1 after an error line), or as json-c
+ * ({"rules": [...]} or {"ok": true} or {"error": ...}). */
+int sp_policy_request(FILE *f, int argc, char *const argv[]);
+struct json_object *sp_policy_request_json(int argc, char *const argv[]);
 
 /* Added for tasd main (call order: sp_signals_block, tasd_port_init,
  * sp_gpage_create, fp_init, sp_init, launch fp cores, sp_run, sp_fini,

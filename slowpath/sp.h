@@ -116,6 +116,9 @@ struct sp_counters {
     /* contexts given back (CTX_DEL); kept because a core had no room for a
      * flow's re-pointing */
     uint64_t ctx_given_back, ctx_kept;
+    /* congestion control changed on a live connection; policy: changes
+     * (tasctl), reloads (SIGHUP), connections a max-conns refused */
+    uint64_t cc_changes, policy_changes, policy_reloads, policy_refused;
 };
 
 struct sp_app_ctx {
@@ -189,6 +192,8 @@ struct sp_app {
     uint64_t rx_bytes_gone, tx_bytes_gone; /* of its connections that ended */
     char comm[16];                         /* /proc/PID/comm at HELLO (shown only) */
     uint32_t parent;       /* fork child: the parent's app id, else 0 */
+    uint32_t pol_cap_kbps; /* policy: its connections' rate together (0: none) */
+    uint32_t pol_active;   /* ... shared among this many (policy.c) */
     struct sp_holds holds; /* what it inherited and still holds */
 };
 
@@ -206,6 +211,7 @@ struct sp_listener {
     uint32_t group;    /* id of the first listener of a fork family */
     uint32_t rx_size, tx_size; /* rings of its connections: largest */
     bool rx_pinned, tx_pinned; /* SO_RCVBUF / SO_SNDBUF: that size, no growth */
+    uint8_t cc_pick;           /* TCP_CONGESTION of its connections (as sp_conn's) */
     bool active;       /* gets connections (else its app forked and has not
                         * used it since: a prefork master) */
     bool chold;        /* its app still holds it (no UNLISTEN yet) */
@@ -299,11 +305,22 @@ struct sp_conn {
     uint32_t tlp_n;        /* how many (at most SP_TLP_MAX) */
     uint64_t tlp_due_ms;   /* the next one, 0 = none due */
 
-    /* congestion control */
+    /* congestion control (conn_cc.c) */
+    const struct sp_cc_ops *cca; /* its algorithm (from sp_conn_cc_start) */
+    uint8_t cc_pick;             /* TCP_CONGESTION: registry index + 1; 0 = none */
     struct sp_cc_state cc;
     uint32_t cc_sent_cwnd; /* last cwnd given to the fast path */
+    uint32_t cc_sent_rate; /* ... and rate (kbit/s) */
     uint32_t last_acked;
+    uint32_t last_ecn_bytes;
     uint16_t last_fretx;
+    /* policy (policy.c) */
+    bool pol_port;                  /* counted in its port's rule */
+    const struct sp_cc_ops *pol_cc; /* the rules' algorithm for it, NULL: none */
+    uint32_t pol_rate_kbps;         /* its port's rate cap, 0: none */
+    uint32_t pol_share_kbps;        /* its share of its application's cap, 0: none */
+    uint32_t pol_seen_acked;        /* cnt_acked at the last look */
+    uint64_t pol_active_ms;         /* when it last moved data */
     uint64_t tx_acked_total;
     uint32_t retx_events;  /* fast retransmits and timeouts (TCP_INFO) */
     uint32_t info_seq;     /* its struct tas_flow_info's seq */
@@ -586,6 +603,24 @@ void sp_conn_act_drain(unsigned core);
  * congestion control, TCP_INFO, data after close; then its timer re-armed.
  * May reset and free c. */
 void sp_conn_service(struct sp_conn *c);
+
+/* conn_cc.c: the connection's algorithm (the socket's, the policy's or
+ * tcp.cc); starting it before FLOW_ADD; once per interval; choosing it
+ * again and telling the fast path the rate (after a policy change or
+ * TCP_CONGESTION). */
+const struct sp_cc_ops *sp_conn_cc_choice(const struct sp_conn *c);
+uint32_t sp_conn_rate(const struct sp_conn *c);
+void sp_conn_cc_start(struct sp_conn *c);
+void sp_conn_cc_update(struct sp_conn *c, bool timeout);
+void sp_conn_cc_rechoose(struct sp_conn *c);
+
+/* policy.c: whether a new connection c of a may be (counts it and fills
+ * in its pol_* fields), its end; start, SIGHUP, the tick. */
+bool sp_policy_admit(struct sp_conn *c, struct sp_app *a);
+void sp_policy_conn_gone(struct sp_conn *c);
+int sp_policy_load(const struct sp_policy_spec *specs, unsigned n);
+void sp_policy_reload(void);
+void sp_policy_tick(void);
 /* Anything the tick must look at soon?  When the next timer is due. */
 bool sp_conn_busy(void);
 uint64_t sp_conn_next_ms(void);
@@ -596,6 +631,7 @@ bool sp_listener_port_used(uint16_t port);
 
 /* ---- listen.c ---- */
 void sp_listen_req(struct sp_app *a, uint16_t ctx, const struct tas_spin_listen *req);
+void sp_listen_cc(struct sp_app *a, uint32_t id, uint32_t cc);
 void sp_unlisten(struct sp_app *a, uint32_t id);
 void sp_accepted(struct sp_app *a, uint32_t id, uint32_t count);
 /* An ACK for no known connection: a SYN cookie's?  Then true (mbuf consumed). */
@@ -725,5 +761,12 @@ bool sp_neigh_busy(void);
 void sp_neigh_gratuitous(void);
 void sp_neigh_write(FILE *f);            /* the neighbour table */
 struct json_object *sp_neigh_json(void); /* the same as a json-c array */
+
+/* An application's queue entry that tasd cannot take: counted. */
+static inline void sp_app_bad_entry(struct sp_app *a)
+{
+    a->bad_entries++;
+    sp.cnt.app_bad_entries++;
+}
 
 #endif /* SP_H */

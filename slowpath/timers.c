@@ -20,9 +20,9 @@
  *   keepalive     SO_KEEPALIVE flows idle for TCP_KEEPIDLE (the fast path
  *                 stamps the last segment received): probes every
  *                 TCP_KEEPINTVL, ETIMEDOUT after TCP_KEEPCNT unanswered
- *   congestion    the flow's algorithm (cc.h) on the acked bytes, fast
- *                 retransmits and timeouts since it last ran;
- *                 FP_CMD_FLOW_RATE when the window moved enough
+ *   congestion    the flow's algorithm (conn_cc.c) on the acked and
+ *                 ECN-echoed bytes, fast retransmits and timeouts since
+ *                 it last ran
  *   TCP_INFO      refreshed at most every SP_INFO_MS while it changes
  *   data after    every holder closed and data still arrives: reset
  *   close
@@ -217,31 +217,6 @@ static void keepalive_check(struct sp_conn *c)
     sp_send_ack(c, sp_conn_snd_nxt(c) - 1, sp_rd32(&f->rx_next_seq), sp_conn_adv_win(c));
 }
 
-static void cc_update(struct sp_conn *c, bool timeout)
-{
-    const struct fp_flow *f = &fp.flows[c->flow];
-    uint32_t acked = sp_rd32(&f->cnt_acked);
-    uint16_t fretx = sp_rd16(&f->cnt_fretx);
-    struct sp_cc_input in = {
-        .acked = acked - c->last_acked,
-        .fretx = (uint16_t)(fretx - c->last_fretx),
-        .timeout = timeout,
-        .srtt_us = c->srtt_us,
-        .peer_win = sp_rd32(&f->tx_remote_win),
-        .now_us = sp.now_us,
-    };
-    c->last_acked = acked;
-    c->last_fretx = fretx;
-    c->retx_events += in.fretx + (timeout ? 1u : 0u);
-    c->tx_acked_total += in.acked;
-    sp.cc->update(&c->cc, &in);
-    if (sp_cc_changed(c->cc_sent_cwnd, c->cc.cwnd, c->cc.mss)) {
-        if (sp_cmd(c->core, FP_CMD_FLOW_RATE, c->flow, sp.rate_kbps, c->cc.cwnd, NULL,
-                   NULL) == 0)
-            c->cc_sent_cwnd = c->cc.cwnd;
-    }
-}
-
 void sp_conn_service(struct sp_conn *c)
 {
     if (c->timer_ms != 0 && sp.now_ms >= c->timer_ms) {
@@ -264,7 +239,7 @@ void sp_conn_service(struct sp_conn *c)
         bool timeout = rto_check(c, &gone);
         if (gone)
             return;
-        cc_update(c, timeout);
+        sp_conn_cc_update(c, timeout);
         if (c->ka_idle_ms != 0) {
             keepalive_check(c);
             if (c->fstate != SP_FLOW_INSTALLED)

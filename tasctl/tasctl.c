@@ -3,6 +3,7 @@
  *     tasctl [--run-dir DIR] status|stats|flows [--json]
  *     tasctl [--run-dir DIR] flows [--app PID|COMMAND] [--port P] [--state S]
  *     tasctl [--run-dir DIR] metrics | apps|arp|routes [--json] | check PID
+ *     tasctl [--run-dir DIR] policy set|get|clear ... [--json]
  *
  * Connects to <run dir>/control.sock (run dir: --run-dir, else $TAS_RUN_DIR,
  * else /run/tasd), sends one request line, prints the reply.  A --json reply
@@ -54,6 +55,10 @@ static void usage(FILE *f)
         "       tasctl [--run-dir DIR] flows [--app PID|COMMAND] [--port P] [--state S]\n"
         "              [--json]\n"
         "       tasctl [--run-dir DIR] metrics | apps|arp|routes [--json] | check PID\n"
+        "       tasctl [--run-dir DIR] policy set app|uid|port KEY rate MBPS|max-conns "
+        "N|cc NAME...\n"
+        "       tasctl [--run-dir DIR] policy get [--json] | policy clear app|uid|port "
+        "KEY\n"
         "\n"
         "Ask the running tasd (TCP acceleration service) about itself.\n"
         "  status     readiness, version, address, port, cores\n"
@@ -66,6 +71,9 @@ static void usage(FILE *f)
         "  check PID  is process PID on tasd?  If not, why not (exit 1)\n"
         "  arp        tasd's ARP table: IP, MAC, state, time left, packets waiting\n"
         "  routes     tasd's routes, longest prefix first\n"
+        "  policy     rate caps, connection limits and congestion control of an\n"
+        "             application (PID or COMMAND), a user (UID) or a local PORT:\n"
+        "             set adds to a target's rule, clear removes it, get lists them\n"
         "\n"
         "  -j, --json          answer in JSON\n"
         "  -r, --run-dir DIR   tasd's run directory (default $TAS_RUN_DIR or %s)\n"
@@ -260,7 +268,7 @@ static bool text_reply_ok(const char *reply, bool status)
 static int request(const char *run_dir, const char *cmd, bool json, char **reply,
                    size_t *len, struct json_object **doc)
 {
-    char req[64];
+    char req[256];
     int fd = connect_control(run_dir);
     if (fd < 0)
         return 1;
@@ -284,6 +292,45 @@ static int request(const char *run_dir, const char *cmd, bool json, char **reply
     if (json && !(*doc = parse_json_reply(*reply, *len)))
         return 1;
     return 0;
+}
+
+/* tasctl policy set|get|clear ...: the words go to tasd as they are
+ * (tasd checks them: slowpath/policy_rule.c); its answer is printed. */
+static int policy(const char *run_dir, int argc, char **argv, bool json)
+{
+    char line[200] = "policy";
+    size_t len = strlen(line);
+    for (int i = 0; i < argc; i++) {
+        size_t n = strlen(argv[i]);
+        if (n == 0 || strpbrk(argv[i], " \t\r\n") != NULL) {
+            fprintf(stderr, "tasctl: policy: '%s' is not one word\n", argv[i]);
+            return 2;
+        }
+        if (len + 1 + n >= sizeof(line) - 8) {
+            fprintf(stderr, "tasctl: policy: request too long\n");
+            return 2;
+        }
+        line[len++] = ' ';
+        memcpy(line + len, argv[i], n + 1);
+        len += n;
+    }
+    char *reply = NULL;
+    size_t rlen = 0;
+    struct json_object *doc = NULL;
+    if (request(run_dir, line, json, &reply, &rlen, &doc) != 0) {
+        free(reply);
+        return 1;
+    }
+    bool ok = json ? json_reply_ok(doc, false) : text_reply_ok(reply, false);
+    if (!ok && !json)
+        fprintf(stderr, "tasctl: %s", reply + (strncmp(reply, "error: ", 7) ? 0 : 7));
+    else
+        fwrite(reply, 1, rlen, stdout);
+    json_object_put(doc);
+    free(reply);
+    if (fflush(stdout) || ferror(stdout))
+        return 1;
+    return ok ? 0 : 1;
 }
 
 int main(int argc, char **argv)
@@ -347,6 +394,13 @@ int main(int argc, char **argv)
         }
     }
     const char *arg = NULL;
+    if (optind < argc && !strcmp(argv[optind], "policy")) {
+        if (filtered) {
+            fprintf(stderr, "tasctl: --app, --port and --state filter flows only\n");
+            return 2;
+        }
+        return policy(run_dir, argc - optind - 1, argv + optind + 1, json);
+    }
     if (optind == argc - 2 && !strcmp(argv[optind], "check"))
         arg = argv[argc - 1];
     else if (optind != argc - 1) {

@@ -37,14 +37,13 @@
 #include <unistd.h>
 
 #include "tas/msg.h"
+#include "slowpath/cc.h"
 #include "tasd/config.h"
 #include "tasd/config_table.h"
 
 #ifndef TASD_VERSION
 #define TASD_VERSION "unknown"
 #endif
-
-static const char *const cc_names[] = {"reno", "none"};
 
 /* Where a value came from: a file line or a command-line flag. */
 struct src {
@@ -59,6 +58,7 @@ struct loader {
     bool set[TASD_N_SETTINGS];
     struct src route_src[TASD_MAX_ROUTES];
     bool routes_from_cli; /* the first --route drops the file's routes */
+    bool policy_from_cli; /* the first --policy drops the file's policy */
     int errors;
 };
 
@@ -194,6 +194,16 @@ static void add_route(struct loader *L, struct tasd_config *c, const struct src 
     c->routes[c->n_routes++] = *r;
 }
 
+static void add_policy(struct loader *L, struct tasd_config *c, const struct src *w,
+                       const char *key, const struct sp_policy_spec *p)
+{
+    if (c->n_policy == SP_MAX_POLICY) {
+        report(L, w, key, "too many policy rules (at most %d)", SP_MAX_POLICY);
+        return;
+    }
+    c->policy[c->n_policy++] = *p;
+}
+
 /* A value of a string kind (STR, IFNAME, DIR): true if it may be stored;
  * otherwise it is reported. */
 static bool string_ok(struct loader *L, const struct tasd_setting *s, const struct src *w,
@@ -298,14 +308,29 @@ static void set_text(struct loader *L, struct tasd_config *c,
         report(L, w, s->key, "must be \"auto\", \"own\" or \"shared\"");
         return;
     case TASD_K_CC:
-        for (size_t i = 0; i < sizeof(cc_names) / sizeof(cc_names[0]); i++) {
-            if (!strcmp(t, cc_names[i])) {
-                snprintf(field, s->max, "%s", t);
-                return;
-            }
-        }
-        report(L, w, s->key, "must be \"reno\" or \"none\"");
+        if (sp_cc_find(t) != NULL && len < s->max)
+            snprintf(field, s->max, "%s", t);
+        else
+            report(L, w, s->key, "must be one of %s", sp_cc_list());
         return;
+    case TASD_K_POLICY: {
+        char buf[256], *words[16], why[160];
+        struct sp_policy_spec p;
+        int n;
+        if (!L->policy_from_cli) {
+            L->policy_from_cli = true;
+            c->n_policy = 0;
+        }
+        snprintf(buf, sizeof(buf), "%s", t);
+        n = len < sizeof(buf) ? tasd_split_args(buf, words, 16) : -E2BIG;
+        if (n < 0)
+            report(L, w, s->key, "%s", n == -E2BIG ? "too long" : "unbalanced quote");
+        else if (sp_policy_parse(n, words, false, &p, why, sizeof(why)) != 0)
+            report(L, w, s->key, "%s", why);
+        else
+            add_policy(L, c, w, s->key, &p);
+        return;
+    }
     case TASD_K_ROUTES: {
         struct tasd_route r;
         const char *why;
@@ -393,6 +418,87 @@ static void set_routes(struct loader *L, struct tasd_config *c,
     }
 }
 
+/* policy = ( { app = "nginx"; rate_mbps = 100; }, { uid = 1000; cc = "dctcp"; },
+ *            { port = 80; max_conns = 1000; }, ... );
+ * Each group is one rule: its target (app, uid or port) and what it sets
+ * (rate_mbps, max_conns, cc), read as tasctl policy set's words. */
+static void set_policy(struct loader *L, struct tasd_config *c,
+                       const config_setting_t *list, const struct src *w)
+{
+    static const char *const names[][2] = {{"app", "app"},
+                                           {"uid", "uid"},
+                                           {"port", "port"},
+                                           {"rate_mbps", "rate"},
+                                           {"max_conns", "max-conns"},
+                                           {"cc", "cc"}};
+    char key[48];
+
+    if (!config_setting_is_list(list)) {
+        report(L, w, "policy",
+               "must be a list ( { app = \"COMMAND\"; rate_mbps = N; }, ... )");
+        return;
+    }
+    for (int i = 0; i < config_setting_length(list); i++) {
+        const config_setting_t *g = config_setting_get_elem(list, i);
+        struct src ew = {config_setting_source_file(g) ? config_setting_source_file(g)
+                                                       : w->file,
+                         config_setting_source_line(g), NULL, NULL};
+        char vals[8][32], *words[16], why[160];
+        int n = 2, bad = L->errors, targets = 0;
+        struct sp_policy_spec p;
+
+        snprintf(key, sizeof(key), "policy[%d]", i);
+        if (!config_setting_is_group(g) || config_setting_length(g) > 7) {
+            report(
+                L, &ew, key,
+                "must be a group { app|uid|port = KEY; rate_mbps|max_conns|cc = ...; }");
+            continue;
+        }
+        for (int j = 0; j < config_setting_length(g); j++) {
+            const config_setting_t *e = config_setting_get_elem(g, j);
+            const char *name = config_setting_name(e);
+            struct src fw = {ew.file, config_setting_source_line(e), NULL, NULL};
+            size_t k = 0;
+            while (k < 6 && strcmp(name, names[k][0]))
+                k++;
+            snprintf(key, sizeof(key), "policy[%d].%s", i, name);
+            if (k == 6) {
+                report(L, &fw, key,
+                       "unknown setting (a rule has app, uid or port, and rate_mbps, "
+                       "max_conns, cc)");
+                continue;
+            }
+            int type = config_setting_type(e);
+            if (type == CONFIG_TYPE_STRING)
+                snprintf(vals[j], sizeof(vals[j]), "%s", config_setting_get_string(e));
+            else if (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64)
+                snprintf(vals[j], sizeof(vals[j]), "%lld",
+                         (long long)config_setting_get_int64(e));
+            else {
+                report(L, &fw, key, "must be a number or a string");
+                continue;
+            }
+            if (k < 3) { /* the target goes first */
+                targets++;
+                words[0] = (char *)names[k][1];
+                words[1] = vals[j];
+            } else {
+                words[n++] = (char *)names[k][1];
+                words[n++] = vals[j];
+            }
+        }
+        snprintf(key, sizeof(key), "policy[%d]", i);
+        if (L->errors != bad)
+            continue;
+        if (targets != 1)
+            report(L, &ew, key, "needs exactly one of app, uid, port");
+        else if (sp_policy_parse(n, words, false, &p, why, sizeof(why)) != 0)
+            report(L, &ew, key, "%s", why);
+        else
+            add_policy(L, c, &ew, key, &p);
+    }
+}
+
 static void set_from_file(struct loader *L, struct tasd_config *c,
                           const struct tasd_setting *s, const config_setting_t *e,
                           const struct src *w)
@@ -412,6 +518,9 @@ static void set_from_file(struct loader *L, struct tasd_config *c,
         return;
     case TASD_K_ROUTES:
         set_routes(L, c, e, w);
+        return;
+    case TASD_K_POLICY:
+        set_policy(L, c, e, w);
         return;
     default:
         if (type != CONFIG_TYPE_STRING) {

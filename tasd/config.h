@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "slowpath/slowpath.h"
 #include "tasd/impair.h"
 
 #define TASD_MAX_ROUTES 64
@@ -90,8 +91,13 @@ struct tasd_config {
     bool tw_reuse;                   /* connect() may take a TIME_WAIT pair (timestamps, >= 1 s) */
     uint32_t arp_timeout_ms;         /* neighbour entry lifetime */
     uint32_t control_interval_us;    /* congestion control / RTO scan period */
-    char cc[16];                     /* congestion control: "reno" or "none" */
+    char cc[16];                     /* congestion control (slowpath/cc.h's names) */
     uint32_t rate_limit_mbps;        /* default per-flow pacing rate, 0 = none */
+
+    /* policy: rate caps, connection limits, congestion control per
+     * application, user or port (slowpath/policy.c) */
+    struct sp_policy_spec policy[SP_MAX_POLICY];
+    unsigned n_policy;
 
     /* test-only impairment of the port (tasd/impair.h): refused unless
      * impair_allow is also set */

@@ -116,10 +116,14 @@ const struct tasd_setting tasd_settings[] = {
     {"tcp.control_interval_us", "control-interval-us", TASD_K_UINT,
      OFF(control_interval_us), 0, 10, 1000000, 0, "US",
      "congestion control and timeout scan period"},
-    {"tcp.cc", "cc", TASD_K_CC, OFF(cc), 0, 0, SZ(cc), 0, "reno|none",
-     "congestion control algorithm"},
+    {"tcp.cc", "cc", TASD_K_CC, OFF(cc), 0, 0, SZ(cc), 0, "reno|cubic|dctcp|timely|none",
+     "congestion control of connections no policy or TCP_CONGESTION gives one"},
     {"tcp.rate_limit_mbps", "rate-limit-mbps", TASD_K_UINT, OFF(rate_limit_mbps), 0, 1,
      400000, TASD_F_ZERO, "MBPS", "pacing rate of each connection; 0 = none"},
+    {"policy", "policy", TASD_K_POLICY, 0, 0, 0, 0, 0, "\"TARGET KEY WHAT VALUE...\"",
+     "a policy rule, as tasctl policy set takes it (app PID|COMMAND, uid UID or "
+     "port PORT; rate MBPS, max-conns N, cc NAME); repeat for more; replaces the "
+     "file's policy"},
     {"impair.allow", "impair-allow", TASD_K_BOOL, OFF(impair_allow), 0, 0, 0, 0, "on|off",
      "TEST ONLY: permit the impair.* settings (without it they are refused)"},
     {"impair.seed", "impair-seed", TASD_K_UINT, OFF(impair_seed), 0, 1, UINT32_MAX,

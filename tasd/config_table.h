@@ -24,16 +24,17 @@
 #define TASD_DEFAULT_CONFIG_FILE SYSCONFDIR "/tasd/tasd.conf"
 
 enum tasd_setting_kind {
-    TASD_K_UINT,   /* uint32_t in min..max (TASD_F_POW2, TASD_F_ZERO) */
-    TASD_K_BOOL,   /* bool */
-    TASD_K_ADDR,   /* "a.b.c.d/len" into a uint32_t and a uint8_t (off2) */
-    TASD_K_STR,    /* char[max] */
-    TASD_K_IFNAME, /* char[max], a Linux interface name or "" */
-    TASD_K_DIR,    /* char[max], an absolute directory for the sockets */
-    TASD_K_POLL,   /* "busy" | "adaptive" */
+    TASD_K_UINT,     /* uint32_t in min..max (TASD_F_POW2, TASD_F_ZERO) */
+    TASD_K_BOOL,     /* bool */
+    TASD_K_ADDR,     /* "a.b.c.d/len" into a uint32_t and a uint8_t (off2) */
+    TASD_K_STR,      /* char[max] */
+    TASD_K_IFNAME,   /* char[max], a Linux interface name or "" */
+    TASD_K_DIR,      /* char[max], an absolute directory for the sockets */
+    TASD_K_POLL,     /* "busy" | "adaptive" */
     TASD_K_SPTHREAD, /* "auto" | "own" | "shared" */
-    TASD_K_CC,     /* a congestion control name ("reno", "none") */
-    TASD_K_ROUTES, /* the routes list / repeated --route */
+    TASD_K_CC,       /* a congestion control name (slowpath/cc.h) */
+    TASD_K_ROUTES,   /* the routes list / repeated --route */
+    TASD_K_POLICY,   /* the policy list / repeated --policy */
 };
 
 #define TASD_F_POW2 1u /* value must be a power of two */
@@ -54,7 +55,7 @@ struct tasd_setting {
 /* Every setting, in --help order: TASD_N_SETTINGS rows.  The count is
  * checked against the rows where they are defined (a row more or less does
  * not compile); the loader sizes its per-setting arrays with it. */
-#define TASD_N_SETTINGS 54
+#define TASD_N_SETTINGS 55
 extern const struct tasd_setting tasd_settings[];
 
 /* Set c to the defaults: zero, then the value of every setting that has one. */

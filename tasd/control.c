@@ -3,6 +3,7 @@
  * <run_dir>/control.sock is a SOCK_STREAM Unix socket, mode 0660, group
  * "tasd" when that group exists.  A client sends one line,
  *     status | stats | flows   [json]
+ *     policy set|get|clear ...   [json]   (slowpath/policy.c)
  * and reads the reply until tasd closes the connection.  Replies are built
  * in memory (open_memstream) and written as the client reads them; a JSON
  * reply is a json-c tree (the parts come from fastpath/, slowpath/ and the
@@ -213,8 +214,8 @@ static void write_stats(FILE *f)
     tasd_impair_write_stats(f); /* only when the impairment is on */
 }
 
-#define BAD_REQUEST     "bad request: want status|stats|flows [json]"
-#define UNKNOWN_REQUEST "unknown request '%s' (status, stats, flows)"
+#define BAD_REQUEST     "bad request: want status|stats|flows [json] or policy ..."
+#define UNKNOWN_REQUEST "unknown request '%s' (status, stats, flows, policy)"
 
 static struct json_object *error_json(const char *msg)
 {
@@ -255,6 +256,38 @@ static void reply_text(FILE *f, const char *cmd, bool bad)
         fprintf(f, "error: " UNKNOWN_REQUEST "\n", cmd);
 }
 
+/* "policy set|get|clear ... [json]": the slow path's policy (policy.c). */
+static int policy_reply(struct client *cl, char *rest)
+{
+    char *words[16], *save = NULL, *w;
+    int n = 0, rc = 0;
+    bool json = false;
+    FILE *f;
+
+    while ((w = strtok_r(n == 0 ? rest : NULL, " \t", &save)) != NULL && n < 16)
+        words[n++] = w;
+    if (n > 0 && (!strcmp(words[n - 1], "json") || !strcmp(words[n - 1], "--json"))) {
+        json = true;
+        n--;
+    }
+    f = open_memstream(&cl->reply, &cl->reply_len);
+    if (!f)
+        return -ENOMEM;
+    if (w != NULL) /* more than 16 words */
+        rc = json ? cm_json_write(f, error_json("policy: too many words"))
+                  : (fprintf(f, "error: policy: too many words\n"), 0);
+    else if (json)
+        rc = cm_json_write(f, sp_policy_request_json(n, words));
+    else
+        sp_policy_request(f, n, words);
+    if (fclose(f) || rc) {
+        free(cl->reply);
+        cl->reply = NULL;
+        return -ENOMEM;
+    }
+    return 0;
+}
+
 /* Parse the request line and build the reply. */
 static int build_reply(struct client *cl)
 {
@@ -264,6 +297,8 @@ static int build_reply(struct client *cl)
     FILE *f;
 
     line[strcspn(line, "\r\n")] = '\0';
+    if (!strncmp(line, "policy", 6) && (line[6] == ' ' || line[6] == '\0'))
+        return policy_reply(cl, line + 6);
     cmd = strtok_r(line, " \t", &save);
     arg = strtok_r(NULL, " \t", &save);
     extra = strtok_r(NULL, " \t", &save);

@@ -141,6 +141,26 @@ static bool sp_shared(const struct tasd_config *c, unsigned n_fp)
     return (unsigned)CPU_COUNT(&set) <= n_fp + 1;
 }
 
+/* SIGHUP (systemctl reload): the configuration is read again as at start
+ * (file and command line) and its policy handed to the slow path; the
+ * rest of it needs a restart. */
+static int saved_argc;
+static char **saved_argv;
+
+static int reload_policy(struct sp_policy_spec *out, unsigned max, unsigned *n)
+{
+    struct tasd_config *c = malloc(sizeof(*c));
+    if (c == NULL)
+        return -ENOMEM;
+    int rc = tasd_config_load(c, saved_argc, saved_argv);
+    if (rc == 0) {
+        *n = c->n_policy < max ? c->n_policy : max;
+        memcpy(out, c->policy, *n * sizeof(*out));
+    }
+    free(c);
+    return rc == 0 ? 0 : -EINVAL;
+}
+
 /* The slow path's parameters: its part of the configuration. */
 static void sp_params_of(const struct tasd_config *c, struct sp_params *p)
 {
@@ -189,6 +209,9 @@ static void sp_params_of(const struct tasd_config *c, struct sp_params *p)
     p->control_interval_us = c->control_interval_us;
     memcpy(p->cc, c->cc, sizeof(c->cc));
     p->rate_limit_mbps = c->rate_limit_mbps;
+    memcpy(p->policy, c->policy, sizeof(c->policy));
+    p->n_policy = c->n_policy;
+    p->reload_policy = reload_policy;
 }
 
 int main(int argc, char **argv)
@@ -201,6 +224,8 @@ int main(int argc, char **argv)
     unsigned n_fp;
     int rc, status = 1;
 
+    saved_argc = argc;
+    saved_argv = argv;
     rc = tasd_config_load(&c, argc, argv);
     if (rc)
         return rc == 1 ? 0 : 2;

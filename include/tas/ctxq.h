@@ -18,7 +18,7 @@
  *                                 entry after the flow moved to this context
  * Control (sp = slow path):
  *   app -> sp   LISTEN, CONNECT, ACCEPTED, CLOSE, SHUTDOWN, ABORT, UNLISTEN,
- *               ATTACH, KEEPALIVE
+ *               ATTACH, KEEPALIVE, CC
  *   sp -> app   LISTEN_DONE, NEW_CONN, CONNECTED, RESET, CLOSED, ATTACHED,
  *               DETACHED
  * Sharing across fork(): every application holding a listener or flow (the
@@ -29,21 +29,18 @@
  * by ATTACHED.
  * Ring buffers: a flow's rx and tx rings live in its slot of the
  * application's region (shm.h: rx at tas_slot_rx_off(), the tx ring ending
- * there), with sizes rx_size/tx_size.  Positions wrap modulo the size.  The fast path writes rx data at (rx head + unread bytes);
- * the application writes tx data at (tx head + unacked + unsent bytes).
- * Rings start small and grow in place, up to rx_max/tx_max, as Linux
- * autotunes its buffers (equal sizes: pinned by SO_RCVBUF/SO_SNDBUF):
- *   rx  grows upward from rx_off.  The fast path grows it when the window ran
- *       low and the unread bytes do not wrap (they lie below its write
- *       position), so every position stays where it was; each
- *       TAS_FPOUT_UPDATE carries the ring's size, which the application
- *       takes before it counts the bytes of that entry.
- *   tx  grows downward: the ring always ends at tx_end = tx_off + tx_size
- *       (as first handed over), so a ring of size S starts at tx_end - S.
- *       The application grows it when its writes ran out of room and its
- *       queued bytes do not wrap: TAS_FPIN_UPDATE's tx_size, applied after
- *       the entry's tx_bytes and before its tx_post; every position moves
- *       up by the growth (the bytes stay where they are), and tx_tail says
+ * there), with sizes rx_size/tx_size.  Positions wrap modulo the size.  The fast path
+ * writes rx data at (rx head + unread bytes); the application writes tx data at (tx head
+ * + unacked + unsent bytes). Rings start small and grow in place, up to rx_max/tx_max, as
+ * Linux autotunes its buffers (equal sizes: pinned by SO_RCVBUF/SO_SNDBUF): rx  grows
+ * upward from rx_off.  The fast path grows it when the window ran low and the unread
+ * bytes do not wrap (they lie below its write position), so every position stays where it
+ * was; each TAS_FPOUT_UPDATE carries the ring's size, which the application takes before
+ * it counts the bytes of that entry. tx  grows downward: the ring always ends at tx_end =
+ * tx_off + tx_size (as first handed over), so a ring of size S starts at tx_end - S. The
+ * application grows it when its writes ran out of room and its queued bytes do not wrap:
+ * TAS_FPIN_UPDATE's tx_size, applied after the entry's tx_bytes and before its tx_post;
+ * every position moves up by the growth (the bytes stay where they are), and tx_tail says
  *       where the tail is then (a tail at the old ring's end and one at its
  *       start look the same when nothing is queued).
  */
@@ -126,6 +123,7 @@ enum {
     TAS_SPIN_UNLISTEN = 7,
     TAS_SPIN_ATTACH = 8,
     TAS_SPIN_KEEPALIVE = 9,
+    TAS_SPIN_CC = 10,
 };
 struct tas_spin_listen {
     uint64_t opaque;  /* echoed in LISTEN_DONE */
@@ -135,7 +133,8 @@ struct tas_spin_listen {
     uint32_t backlog; /* max connections established but not accepted */
     uint32_t rx_size; /* ring sizes for its connections (SO_RCVBUF, */
     uint32_t tx_size; /* SO_SNDBUF); 0 = tasd's; capped at tasd's */
-    uint32_t pad;
+    uint32_t cc;      /* TCP_CONGESTION of its connections (shm.h's cc_names
+                       * index + 1), 0 = tasd's choice */
     /* Names the socket across processes (its kernel socket's inode; 0:
      * none): processes that share one listening socket after fork() each
      * listen again under this name when a new tasd comes (libtas
@@ -155,6 +154,7 @@ struct tas_spin_connect {
     uint16_t remote_port;
     uint32_t rx_size; /* ring sizes, as in LISTEN */
     uint32_t tx_size;
+    uint32_t cc; /* as in LISTEN */
 };
 struct tas_spin_accepted {
     uint32_t listener; /* listener id */
@@ -180,6 +180,14 @@ struct tas_spin_keepalive {
     uint32_t idle_s;  /* 0: off */
     uint32_t intvl_s; /* between unanswered probes */
     uint32_t cnt;     /* unanswered probes before ETIMEDOUT */
+};
+/* CC: TCP_CONGESTION set on a connection (from now on, without a reset)
+ * or a listener (its connections from now on). */
+struct tas_spin_cc {
+    uint32_t id;   /* flow id (kind FLOW) or listener id (kind LISTENER) */
+    uint32_t gen;  /* flow generation */
+    uint32_t kind; /* TAS_ATTACH_FLOW or TAS_ATTACH_LISTENER */
+    uint32_t cc;   /* cc_names index + 1 */
 };
 /* ATTACH: take over a listener or flow this application holds. */
 enum { TAS_ATTACH_LISTENER = 1, TAS_ATTACH_FLOW = 2 };

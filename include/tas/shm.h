@@ -41,10 +41,11 @@
 #include "tas/queue.h"
 
 #define TAS_REGION_MAGIC 0x54415352u /* "TASR" */
-#define TAS_ABI_VERSION  7u
+#define TAS_ABI_VERSION  8u
 #define TAS_MAX_FP_CORES 8
 #define TAS_CACHELINE 64
 #define TAS_PAGE 4096
+#define TAS_CC_MAX       8 /* congestion-control algorithms tasd can offer */
 
 /* Written by tasd once at region creation; read by the application. */
 struct tas_region_hdr {
@@ -69,8 +70,13 @@ struct tas_region_hdr {
     uint64_t info_off;     /* offset of the flow info area (64 bytes per slot) */
     uint32_t max_conns;    /* slots */
     uint32_t pad1;
-    char cc_name[16];      /* tasd's congestion control ("reno"), NUL-padded;
-                            * libtas answers TCP_CONGESTION with it */
+    char cc_name[16]; /* tasd's default congestion control ("reno"),
+                       * NUL-padded */
+    /* The algorithms tasd offers, NUL-padded, "" after the last: what
+     * TCP_CONGESTION accepts (by name) and what the CC fields of queue
+     * entries and of struct tas_flow_info number (index + 1; 0 = tasd's
+     * choice). */
+    char cc_names[TAS_CC_MAX][16];
 };
 static_assert(sizeof(struct tas_region_hdr) <= TAS_PAGE, "header fits a page");
 
@@ -90,7 +96,8 @@ struct tas_flow_info {
     uint8_t retransmits;   /* RTOs in a row */
     uint8_t options;       /* TAS_INFO_OPT_* */
     uint8_t snd_wscale, rcv_wscale;
-    uint16_t pad;
+    uint8_t cc; /* its congestion control: cc_names index + 1 */
+    uint8_t pad;
     uint32_t rto_us, rtt_us, rttvar_us;
     uint32_t snd_mss, rcv_mss;
     uint32_t snd_cwnd;      /* segments */

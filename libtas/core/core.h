@@ -159,6 +159,7 @@ struct tc_sock {
     bool app_closed; /* close()d: no descriptor any more */
     bool reuseaddr, reuseport, keepalive, nodelay, linger_on;
     bool cork; /* TCP_CORK: writes wait for full segments (fastpath/cork.c) */
+    uint8_t cc; /* TCP_CONGESTION: tasd's cc_names index + 1; 0 = not set */
     bool more; /* the last write had MSG_MORE: it waits the same way */
     uint32_t ka_idle_s, ka_intvl_s, ka_cnt; /* TCP_KEEP*, as the kernel socket
                                              * holds them; 0 = Linux's default */
@@ -502,6 +503,11 @@ TAS_HIDDEN int tc_post_flow_ctrl(struct tc_sock *s, uint8_t type, uint32_t how);
 TAS_HIDDEN int tc_post_listen(struct tc_sock *s, uint16_t port, uint32_t backlog,
                               bool idle);
 TAS_HIDDEN int tc_post_keepalive(struct tc_sock *s);
+/* TCP_CONGESTION (s->cc) for the socket's flow or listener, if it has one
+ * now (before, LISTEN and CONNECT carry it). */
+TAS_HIDDEN int tc_post_cc(struct tc_sock *s);
+/* The algorithm tasd calls name (index + 1), 0 if it offers none. */
+TAS_HIDDEN unsigned tc_cc_index(const char *name);
 
 /* ------------------------------------------------------------------ idle.c */
 

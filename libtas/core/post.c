@@ -215,6 +215,36 @@ bool tc_post_pending(void)
     return false;
 }
 
+unsigned tc_cc_index(const char *name)
+{
+    for (unsigned i = 0; i < TAS_CC_MAX; i++) {
+        const char *n = tc_ctx.hdr.cc_names[i];
+        if (n[0] == '\0')
+            break;
+        if (strncmp(n, name, sizeof(tc_ctx.hdr.cc_names[i])) == 0)
+            return i + 1;
+    }
+    return 0;
+}
+
+int tc_post_cc(struct tc_sock *s)
+{
+    struct tas_spin_cc m = {.cc = s->cc};
+    if (s->cc == 0 || s->need_attach || s->app_closed || s->pending)
+        return 0;
+    if (s->state == TC_SS_LISTENING) {
+        m.kind = TAS_ATTACH_LISTENER;
+        m.id = s->listener;
+    } else if (s->flow_live) {
+        m.kind = TAS_ATTACH_FLOW;
+        m.id = s->flow;
+        m.gen = s->gen;
+    } else {
+        return 0;
+    }
+    return tc_sp_post(s->qc, TAS_SPIN_CC, &m, sizeof(m));
+}
+
 /* SO_KEEPALIVE and the TCP_KEEP* values for the socket's flow (what the
  * kernel socket holds, as the layer above read it back; Linux's defaults
  * until then). */

@@ -349,6 +349,7 @@ int tc_post_listen(struct tc_sock *s, uint16_t port, uint32_t backlog, bool idle
         .backlog = backlog > 0 ? backlog : 1,
         .rx_size = s->rcvbuf,
         .tx_size = s->sndbuf,
+        .cc = s->cc,
         .family = s->kino,
     };
     tc_pending_add(s);

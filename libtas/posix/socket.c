@@ -465,6 +465,7 @@ int tas_connect(int fd, const struct sockaddr *addr, socklen_t len)
         .remote_port = ntohs(sin->sin_port),
         .rx_size = s->rcvbuf,
         .tx_size = s->sndbuf,
+        .cc = s->cc,
     };
     s->so_error = 0;
     s->state = TC_SS_CONNECTING;

@@ -27,8 +27,11 @@
  * and read back as the kernel keeps them: doubled, as Linux), TCP_MAXSEG
  * (negotiated), TCP_INFO (state and rings from libtas; RTT, RTO, cwnd,
  * options, retransmissions and byte counts from tasd's per-connection
- * report), TCP_CONGESTION (tasd's algorithm, from the region header) and
- * IP_MTU.
+ * report), TCP_CONGESTION (the socket's choice, else the algorithm tasd
+ * runs it with) and IP_MTU.  setsockopt(TCP_CONGESTION) takes tasd's
+ * algorithms (the region header's cc_names: reno, cubic, dctcp, timely,
+ * none), not the kernel's, and applies to the live connection, or a
+ * listener's connections from then on.
  * fcntl(F_SETFL) and ioctl(FIONBIO) go to the kernel socket too, so
  * F_GETFL needs no emulation; FIONREAD/SIOCINQ and SIOCOUTQ are answered
  * from the rings.
@@ -148,12 +151,19 @@ static int tcp_info(const struct tc_sock *s, int fd, void *val, socklen_t *len)
     return 0;
 }
 
-/* TCP_CONGESTION: tasd's algorithm (tcp.cc in its configuration, named in
- * the region header), whatever the application set. */
-static int tcp_congestion(void *val, socklen_t *len)
+/* TCP_CONGESTION: the socket's own choice, else the algorithm tasd runs
+ * the connection with (its policy or tcp.cc: the flow's report), else
+ * tasd's default (named in the region header). */
+static int tcp_congestion(const struct tc_sock *s, void *val, socklen_t *len)
 {
     char name[TAS_CA_NAME_MAX] = "reno"; /* tasd's default, if unnamed */
     const char *h = tc_ctx.hdr.cc_name;
+    struct tas_flow_info fi;
+    unsigned i = s->cc;
+    if (i == 0 && s->state == TC_SS_CONNECTED && tc_flow_info_read(s, &fi) == 0)
+        i = fi.cc;
+    if (i > 0 && i <= TAS_CC_MAX && tc_ctx.hdr.cc_names[i - 1][0] != '\0')
+        h = tc_ctx.hdr.cc_names[i - 1];
     size_t hl = strnlen(h, sizeof(tc_ctx.hdr.cc_name));
     if (hl > 0 && hl < sizeof(name)) { /* from tasd: take it only if it fits */
         memset(name, 0, sizeof(name));
@@ -167,6 +177,26 @@ static int tcp_congestion(void *val, socklen_t *len)
     memcpy(val, name, n);
     *len = n;
     return 0;
+}
+
+/* setsockopt(TCP_CONGESTION): one of tasd's algorithms, by the name Linux
+ * uses (up to 15 characters, NUL-terminated or not); ENOENT for any other,
+ * as Linux.  Not given to the kernel socket, which knows other ones. */
+static int set_congestion(struct tc_sock *s, const void *val, socklen_t len)
+{
+    char name[TAS_CA_NAME_MAX];
+    if ((int)len < 1)
+        return -EINVAL;
+    if (val == NULL)
+        return -EFAULT;
+    size_t n = len < sizeof(name) - 1 ? len : sizeof(name) - 1;
+    memcpy(name, val, n);
+    name[n] = '\0';
+    unsigned i = tc_cc_index(name);
+    if (i == 0)
+        return -ENOENT;
+    s->cc = (uint8_t)i;
+    return tc_post_cc(s);
 }
 
 static int peer_name(const struct tc_sock *s, void *val, socklen_t *len)
@@ -227,7 +257,7 @@ int tas_getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
                 r = tcp_info(s, fd, val, len);
             break;
         case TCP_CONGESTION:
-            r = tcp_congestion(val, len);
+            r = tcp_congestion(s, val, len);
             break;
         }
     } else if (level == IPPROTO_IP && opt == IP_MTU) {
@@ -283,10 +313,15 @@ int tas_setsockopt(int fd, int level, int opt, const void *val, socklen_t len)
         return real_setsockopt(fd, level, opt, val, len);
 
     int r = 0;
-    if (s->detached)
+    if (s->detached) {
         r = tc_detached_err();
-    else
+    } else if (level == IPPROTO_TCP && opt == TCP_CONGESTION) {
+        r = set_congestion(s, val, len);
+        tp_leave(s);
+        return (int)tp_ret(r);
+    } else {
         r = set_check(s, level, opt, val, len);
+    }
     if (r == 0 && real_setsockopt(fd, level, opt, val, len) != 0)
         r = -errno;
     if (r != 0) {
