@@ -573,7 +573,7 @@ void sp_conn_write_info(struct sp_conn *c)
                           ((fl & FP_FLOW_ECN) ? TAS_INFO_OPT_ECN : 0));
     v.snd_wscale = c->remote_ws;
     v.rcv_wscale = c->local_ws;
-    v.cc = (uint8_t)(sp_cc_index(c->cca) + 1);
+    v.cc = c->cca != NULL ? (uint8_t)(sp_cc_index(c->cca) + 1) : 0;
     v.rto_us = c->rto_ms * 1000;
     v.rtt_us = c->srtt_us;
     v.rttvar_us = c->rttvar_us;

@@ -562,6 +562,11 @@ static void syn_input(const struct sp_pkt *p, struct rte_mbuf *m, bool has_iss, 
         sp_tcp_reply_rst(p);
         goto out;
     }
+    if (!sp_policy_room(l->app, p->lport)) { /* a policy's max-conns */
+        l->drops++;
+        sp_tcp_reply_rst(p);
+        goto out;
+    }
     if (l->pending >= l->backlog) {
         if (hold(m, p, l))
             return;

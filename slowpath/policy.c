@@ -24,10 +24,12 @@
  * manager, so the sum stays within the cap wherever the flows run.  A
  * port's rate, and tcp.rate_limit_mbps, cap each connection.
  *
- * Connection limits: a connection that would exceed one is refused where
- * limits.app_max_conns refuses it (sp_conn_reserve: connect() fails with
- * ENOBUFS; a passive one is dropped like one for a full accept queue) and
- * counted in its rule's refused.
+ * Connection limits: a connection that would exceed one is refused and
+ * counted in its rule's refused: a SYN to a listener with an RST (the
+ * client's connect() fails with ECONNREFUSED), a connect() with ENOBUFS
+ * (where limits.app_max_conns refuses it: sp_conn_reserve, also the last
+ * word for a handshake that completes when the limit was reached since
+ * its SYN: then it is dropped as for a full accept queue).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -131,7 +133,7 @@ static uint32_t uid_conns(uint32_t uid)
     return n;
 }
 
-bool sp_policy_admit(struct sp_conn *c, struct sp_app *a)
+bool sp_policy_room(struct sp_app *a, uint16_t lport)
 {
     for (unsigned i = 0; i < n_rules; i++) {
         struct rule *r = &rules[i];
@@ -139,7 +141,7 @@ bool sp_policy_admit(struct sp_conn *c, struct sp_app *a)
         if (!r->s.has_max_conns)
             continue;
         if (r->s.kind == SP_POL_PORT) {
-            if (ntohs(c->lport) != r->s.key)
+            if (ntohs(lport) != r->s.key)
                 continue;
             n = r->n_conns;
         } else {
@@ -153,6 +155,13 @@ bool sp_policy_admit(struct sp_conn *c, struct sp_app *a)
             return false;
         }
     }
+    return true;
+}
+
+bool sp_policy_admit(struct sp_conn *c, struct sp_app *a)
+{
+    if (!sp_policy_room(a, c->lport))
+        return false;
     for (unsigned i = 0; i < n_rules; i++)
         if (rules[i].s.kind == SP_POL_PORT && ntohs(c->lport) == rules[i].s.key) {
             rules[i].n_conns++;

@@ -615,8 +615,10 @@ void sp_conn_cc_update(struct sp_conn *c, bool timeout);
 void sp_conn_cc_rechoose(struct sp_conn *c);
 
 /* policy.c: whether a new connection c of a may be (counts it and fills
- * in its pol_* fields), its end; start, SIGHUP, the tick. */
+ * in its pol_* fields), its end; whether a's limits leave room for one
+ * more on lport (a SYN); start, SIGHUP, the tick. */
 bool sp_policy_admit(struct sp_conn *c, struct sp_app *a);
+bool sp_policy_room(struct sp_app *a, uint16_t lport); /* lport: network order */
 void sp_policy_conn_gone(struct sp_conn *c);
 int sp_policy_load(const struct sp_policy_spec *specs, unsigned n);
 void sp_policy_reload(void);

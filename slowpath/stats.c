@@ -46,8 +46,8 @@ static uint64_t tw_left_ms(const struct sp_tw *t)
 
 void sp_write_flows(FILE *f)
 {
-    fprintf(f, "%-8s %-12s %-22s %-22s %-12s %-12s %-9s %-9s %s\n", "ID", "STATE",
-            "LOCAL", "REMOTE", "RX_BYTES", "TX_ACKED", "SRTT_US", "CWND", "APP");
+    fprintf(f, "%-8s %-12s %-22s %-22s %-12s %-12s %-9s %-9s %-6s %s\n", "ID", "STATE",
+            "LOCAL", "REMOTE", "RX_BYTES", "TX_ACKED", "SRTT_US", "CWND", "APP", "CC");
     for (const struct sp_conn *c = sp.conns; c != NULL; c = c->lnext) {
         struct conn_row w;
         char id[16], app[12];
@@ -57,9 +57,10 @@ void sp_write_flows(FILE *f)
         else
             snprintf(id, sizeof(id), "-");
         snprintf(app, sizeof(app), "%u", c->app != NULL ? c->app->id : 0);
-        fprintf(f, "%-8s %-12s %-22s %-22s %-12lu %-12lu %-9u %-9u %s\n", id, w.state,
+        fprintf(f, "%-8s %-12s %-22s %-22s %-12lu %-12lu %-9u %-9u %-6s %s\n", id, w.state,
                 w.local, w.remote, (unsigned long)w.rx, (unsigned long)c->tx_acked_total,
-                w.srtt, w.cwnd, c->app != NULL ? app : "-");
+                w.srtt, w.cwnd, c->app != NULL ? app : "-",
+                c->cca != NULL ? c->cca->name : "-");
     }
     /* TIME_WAIT pairs (time_wait.c), as ss(8) lists them too. */
     for (uint32_t b = 0; sp.tw_hash != NULL && b <= sp.tw_mask; b++) {
@@ -67,8 +68,8 @@ void sp_write_flows(FILE *f)
             char l[24], r[24];
             addr(l, sizeof(l), t->lip, t->lport);
             addr(r, sizeof(r), t->rip, t->rport);
-            fprintf(f, "%-8s %-12s %-22s %-22s %-12s %-12s %-9s %-9s %s\n", "-",
-                    "TIME_WAIT", l, r, "-", "-", "-", "-", "-");
+            fprintf(f, "%-8s %-12s %-22s %-22s %-12s %-12s %-9s %-9s %-6s %s\n", "-",
+                    "TIME_WAIT", l, r, "-", "-", "-", "-", "-", "-");
         }
     }
     sp_listen_write(f);
@@ -93,6 +94,8 @@ static struct json_object *conn_json(const struct sp_conn *c)
     cm_json_u64(j, "srtt_us", w.srtt);
     cm_json_u64(j, "rto_ms", c->rto_ms);
     cm_json_u64(j, "cwnd", w.cwnd);
+    cm_json_add(j, "cc", c->cca != NULL ? json_object_new_string(c->cca->name) : NULL);
+    cm_json_u64(j, "rate_kbps", c->fstate == SP_FLOW_INSTALLED ? c->cc_sent_rate : 0);
     cm_json_u64(j, "mss", c->mss);
     cm_json_bool(j, "ts", c->ts);
     struct json_object *ws = cm_json_arr(j, "wscale");
@@ -206,6 +209,10 @@ static const struct {
     C(app_buf_shrunk),
     C(ctx_given_back),
     C(ctx_kept),
+    C(cc_changes),
+    C(policy_changes),
+    C(policy_reloads),
+    C(policy_refused),
     C(reinjected),
     C(flow_refused),
     C(fp_app_bad),

@@ -78,7 +78,7 @@ itest_scripts = tests/integration/t_echo.sh tests/integration/t_client.sh \
 	tests/integration/t_forkpy.sh tests/integration/t_forkexec.sh \
 	tests/integration/t_connscale.sh tests/integration/t_shortconn.sh tests/integration/t_afxdp.sh \
 	tests/integration/t_spthread.sh tests/integration/t_cork.sh tests/integration/t_fpcores.sh \
-	tests/integration/t_idle.sh tests/integration/t_connburst.sh
+	tests/integration/t_idle.sh tests/integration/t_connburst.sh tests/integration/t_cc.sh
 TESTS += $(itest_scripts)
 AM_TESTS_ENVIRONMENT = BUILD='$(abs_top_builddir)'; SRCDIR='$(abs_top_srcdir)'; \
 	export BUILD SRCDIR;
@@ -90,7 +90,7 @@ EXTRA_DIST += $(itest_scripts) tests/integration/lib.sh tests/integration/hold_c
 	tests/integration/sem_peer.py \
 	tests/integration/raw_frames.py tests/integration/sem_sockopt.allowed \
 	tests/integration/fork_patterns.py tests/integration/fork_client.py \
-	tests/integration/prom_check.py
+	tests/integration/prom_check.py tests/integration/cc_sock.py
 
 # Files of the test harness that live outside tests/integration/: the demo
 # and CI.  (The man pages are the top Makefile.am's.)

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -239,6 +241,21 @@ void tu_ready(const char *prog, uint16_t port)
     fflush(stderr);
 }
 
+/* --cc NAME of tu_one_args: TCP_CONGESTION of the listening socket (its
+ * connection inherits it) or of the connected one. */
+static const char *one_cc;
+
+static int set_cc(const char *prog, int fd)
+{
+    if (one_cc == NULL)
+        return 0;
+    if (setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, one_cc, (socklen_t)strlen(one_cc)) != 0) {
+        fprintf(stderr, "%s: TCP_CONGESTION %s: %s\n", prog, one_cc, tu_errname(errno));
+        return -1;
+    }
+    return 0;
+}
+
 int tu_open_one(const char *prog, const char *addr, uint16_t port, int timeout_ms)
 {
     int fd;
@@ -248,6 +265,8 @@ int tu_open_one(const char *prog, const char *addr, uint16_t port, int timeout_m
             fprintf(stderr, "%s: listen on port %u: %s\n", prog, port, strerror(-lfd));
             return -1;
         }
+        if (set_cc(prog, lfd) != 0)
+            return -1;
         tu_ready(prog, port);
         fd = tu_accept(lfd, timeout_ms);
         close(lfd);
@@ -255,12 +274,18 @@ int tu_open_one(const char *prog, const char *addr, uint16_t port, int timeout_m
         struct sockaddr_in sa;
         tu_addr(prog, addr, port, &sa);
         fd = tu_connect(&sa, timeout_ms);
+        if (fd >= 0 && set_cc(prog, fd) != 0)
+            return -1;
     }
     if (fd < 0) {
         fprintf(stderr, "%s: %s: %s\n", prog, addr == NULL ? "accept" : "connect",
                 tu_errname(-fd));
         return -1;
     }
+    char cc[16] = "";
+    socklen_t cl = sizeof(cc) - 1;
+    if (one_cc != NULL && getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cc, &cl) == 0)
+        fprintf(stderr, "%s: congestion control %s\n", prog, cc);
     tu_print_bufs(prog, fd);
     return fd;
 }
@@ -271,7 +296,8 @@ void tu_one_args(const char *prog, const char *redirect, int argc, char **argv,
     static const struct option opts[] = {
         {"addr", required_argument, NULL, 'a'}, {"listen", no_argument, NULL, 'l'},
         {"port", required_argument, NULL, 'p'}, {"timeout", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+        {"cc", required_argument, NULL, 'c'},   {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     bool listen_mode = false;
     bool bad = false;
@@ -293,12 +319,16 @@ void tu_one_args(const char *prog, const char *redirect, int argc, char **argv,
         case 't':
             *timeout_ms = (int)tu_num(prog, "--timeout", optarg, 1, 86400) * 1000;
             break;
+        case 'c':
+            one_cc = optarg;
+            break;
         default:
             bad = true;
         }
     }
     if (bad || (*addr == NULL) == !listen_mode) {
-        fprintf(stderr, "usage: %s (--addr A | --listen) [--port P] [--timeout S] %s\n",
+        fprintf(stderr,
+                "usage: %s (--addr A | --listen) [--port P] [--timeout S] [--cc NAME] %s\n",
                 prog, redirect);
         exit(2);
     }

@@ -70,7 +70,9 @@ void tu_print_bufs(const char *prog, int fd);
 int tu_open_one(const char *prog, const char *addr, uint16_t port, int timeout_ms);
 
 /* The command line of a one-connection program:
- *   PROG (--addr A | --listen) [--port P] [--timeout S] REDIRECT
+ *   PROG (--addr A | --listen) [--port P] [--timeout S] [--cc NAME] REDIRECT
+ * (--cc: TCP_CONGESTION on the listening socket, or on the connected one;
+ * tu_open_one then prints what getsockopt answers)
  * (REDIRECT is "< data" or "> data", for the usage line).  Fills addr (NULL
  * with --listen), port (default 7001) and the idle timeout in ms (default
  * 30 s); exits 2 with the usage line on a bad command line. */
