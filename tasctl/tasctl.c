@@ -407,7 +407,7 @@ int main(int argc, char **argv)
         fprintf(stderr,
                 optind == argc
                     ? "tasctl: which request? status, stats, flows, metrics, apps, "
-                      "check PID, arp or routes (see tasctl --help)\n"
+                      "check PID, arp, routes or policy (see tasctl --help)\n"
                     : "tasctl: one request at a time (see tasctl --help)\n");
         return 2;
     }
@@ -423,7 +423,7 @@ int main(int argc, char **argv)
         strcmp(cmd, "flows")) {
         fprintf(stderr,
                 "tasctl: unknown request '%s': status, stats, flows, metrics, apps, "
-                "check PID, arp or routes\n",
+                "check PID, arp, routes or policy\n",
                 cmd);
         return 2;
     }

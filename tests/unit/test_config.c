@@ -507,3 +507,52 @@ Test(config, apps_default_is_every_user)
     cr_assert_eq(c.app_gid, -1);
     cr_assert_eq(c.n_app_uids, 0);
 }
+
+Test(config, policy_rules_from_the_file_and_the_command_line)
+{
+    struct tasd_config c;
+    const char *f = conf("ip = \"10.0.0.2/24\";\n"
+                         "tcp = { cc = \"cubic\"; };\n"
+                         "policy = ( { app = \"nginx\"; rate_mbps = 100; },\n"
+                         "           { uid = 1000; cc = \"dctcp\"; max_conns = 50; },\n"
+                         "           { port = 80; max_conns = 7; },\n"
+                         "           { app = 4242; cc = \"timely\"; } );\n");
+
+    cr_assert_eq(load(&c, "--config", f, NULL), 0, "stderr: %s", err);
+    cr_assert_str_eq(c.cc, "cubic");
+    cr_assert_eq(c.n_policy, 4);
+    cr_assert(c.policy[0].kind == SP_POL_APP && c.policy[0].by_comm &&
+              !strcmp(c.policy[0].comm, "nginx") && c.policy[0].rate_mbps == 100);
+    cr_assert(c.policy[1].kind == SP_POL_UID && c.policy[1].key == 1000 &&
+              !strcmp(c.policy[1].cc, "dctcp") && c.policy[1].max_conns == 50);
+    cr_assert(c.policy[2].kind == SP_POL_PORT && c.policy[2].key == 80);
+    cr_assert(c.policy[3].kind == SP_POL_APP && !c.policy[3].by_comm &&
+              c.policy[3].key == 4242);
+    cr_assert_eq(load(&c, "--config", f, "--policy", "port 443 rate 10", NULL), 0,
+                 "stderr: %s", err);
+    cr_assert_eq(c.n_policy, 1, "--policy replaces the file's rules");
+    cr_assert(c.policy[0].kind == SP_POL_PORT && c.policy[0].key == 443);
+}
+
+Test(config, bad_policy_rules_name_the_line_and_the_reason)
+{
+    struct tasd_config c;
+    const char *f = conf("ip = \"10.0.0.2/24\";\n"
+                         "policy = ( { app = \"x\"; rate_mbps = 1; },\n"
+                         "           { port = 80; cc = \"bbr\"; } );\n");
+    cr_assert_eq(load(&c, "--config", f, NULL), 2);
+    cr_assert(strstr(err, ":3") != NULL && strstr(err, "unknown congestion control"),
+              "%s", err);
+    f = conf(
+        "ip = \"10.0.0.2/24\";\npolicy = ( { uid = 1; port = 2; rate_mbps = 1; } );\n");
+    cr_assert_eq(load(&c, "--config", f, NULL), 2);
+    cr_assert(strstr(err, "exactly one of app, uid, port"), "%s", err);
+    f = conf("ip = \"10.0.0.2/24\";\npolicy = ( { port = 80; speed = 1; } );\n");
+    cr_assert_eq(load(&c, "--config", f, NULL), 2);
+    cr_assert(strstr(err, "unknown setting"), "%s", err);
+    f = conf("ip = \"10.0.0.2/24\";\n");
+    cr_assert_eq(load(&c, "--config", f, "--policy", "app 1 rate 0", NULL), 2);
+    cr_assert(strstr(err, "rate 0"), "%s", err);
+    cr_assert_eq(load(&c, "--config", f, "--cc", "bbr", NULL), 2);
+    cr_assert(strstr(err, "reno, cubic, dctcp, timely, none"), "%s", err);
+}
