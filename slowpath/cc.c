@@ -106,6 +106,18 @@ void sp_cc_clamp(struct sp_cc_state *s, uint32_t before, const struct sp_cc_inpu
         s->cwnd = limit > before ? (uint32_t)limit : before;
 }
 
+void sp_cc_grow(struct sp_cc_state *s, const struct sp_cc_input *in)
+{
+    if (in->acked == 0)
+        return;
+    uint32_t before = s->cwnd;
+    if (s->cwnd < s->ssthresh)
+        sp_cc_slow_start(s, in->acked);
+    else
+        sp_cc_avoid(s, in->acked);
+    sp_cc_clamp(s, before, in);
+}
+
 bool sp_cc_new_loss(struct sp_cc_state *s, const struct sp_cc_input *in, bool signal)
 {
     if (!signal || in->now_us < s->recover_until_us)

@@ -118,6 +118,8 @@ void sp_cc_avoid(struct sp_cc_state *s, uint32_t acked);
  * limited by its receiver would otherwise inflate cwnd without bound and
  * then burst when the receiver opens up (RFC 7661 spirit). */
 void sp_cc_clamp(struct sp_cc_state *s, uint32_t before, const struct sp_cc_input *in);
+/* Reno's growth on in->acked: slow start, then avoidance, clamped. */
+void sp_cc_grow(struct sp_cc_state *s, const struct sp_cc_input *in);
 /* A loss signal (fast retransmit) that starts a new reduction: not within
  * the round trip of the last one.  Marks the round trip as taken. */
 bool sp_cc_new_loss(struct sp_cc_state *s, const struct sp_cc_input *in, bool signal);

@@ -63,14 +63,7 @@ static void dctcp_update(struct sp_cc_state *s, const struct sp_cc_input *in)
         s->cwnd = s->ssthresh;
         return;
     }
-    if (in->acked == 0)
-        return;
-    uint32_t before = s->cwnd;
-    if (s->cwnd < s->ssthresh)
-        sp_cc_slow_start(s, in->acked);
-    else
-        sp_cc_avoid(s, in->acked);
-    sp_cc_clamp(s, before, in);
+    sp_cc_grow(s, in);
 }
 
 const struct sp_cc_ops sp_cc_dctcp = {

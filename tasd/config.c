@@ -348,6 +348,13 @@ static void set_text(struct loader *L, struct tasd_config *c,
     memcpy(field, t, len + 1); /* string kinds, checked above */
 }
 
+/* Where an element of a list setting is: its own file and line. */
+static struct src elem_src(const config_setting_t *g, const struct src *w)
+{
+    const char *f = config_setting_source_file(g);
+    return (struct src){f ? f : w->file, config_setting_source_line(g), NULL, NULL};
+}
+
 /* routes = ( { dest = "0.0.0.0/0"; gateway = "10.0.0.1"; }, ... ); */
 static void set_routes(struct loader *L, struct tasd_config *c,
                        const config_setting_t *list, const struct src *w)
@@ -362,9 +369,7 @@ static void set_routes(struct loader *L, struct tasd_config *c,
     }
     for (int i = 0; i < config_setting_length(list); i++) {
         const config_setting_t *g = config_setting_get_elem(list, i);
-        struct src ew = {config_setting_source_file(g) ? config_setting_source_file(g)
-                                                       : w->file,
-                         config_setting_source_line(g), NULL, NULL};
+        struct src ew = elem_src(g, w);
         struct tasd_route r = {0};
         const char *dest = NULL, *gw = NULL, *why;
         struct in_addr a;
@@ -440,9 +445,7 @@ static void set_policy(struct loader *L, struct tasd_config *c,
     }
     for (int i = 0; i < config_setting_length(list); i++) {
         const config_setting_t *g = config_setting_get_elem(list, i);
-        struct src ew = {config_setting_source_file(g) ? config_setting_source_file(g)
-                                                       : w->file,
-                         config_setting_source_line(g), NULL, NULL};
+        struct src ew = elem_src(g, w);
         char vals[8][32], *words[16], why[160];
         int n = 2, bad = L->errors, targets = 0;
         struct sp_policy_spec p;
