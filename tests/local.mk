@@ -11,3 +11,6 @@ EXTRA_DIST += tests/static/t_layers.sh
 # No circles of calls between files (reads the built objects).
 TESTS += tests/static/t_calls.sh
 EXTRA_DIST += tests/static/t_calls.sh tests/static/calls.py
+# The manuals name every flag and request of tasd, tasctl and tas-run.
+TESTS += tests/static/t_manpages.sh
+EXTRA_DIST += tests/static/t_manpages.sh
