@@ -28,8 +28,8 @@ tests_unit_test_arp_LDADD = $(CRITERION_LIBS)
 
 tests_unit_test_sp_route_SOURCES = tests/unit/test_sp_route.c slowpath/route.c \
 	slowpath/route.h
-tests_unit_test_sp_route_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
-tests_unit_test_sp_route_LDADD = $(CRITERION_LIBS)
+tests_unit_test_sp_route_CFLAGS = $(AM_CFLAGS) $(DPDK_CFLAGS) $(CRITERION_CFLAGS)
+tests_unit_test_sp_route_LDADD = $(DPDK_LIBS) $(CRITERION_LIBS)
 
 tests_unit_test_sp_conn_SOURCES = tests/unit/test_sp_conn.c slowpath/tcp_state.c \
 	slowpath/isn.c fastpath/syncookie.c slowpath/frame.c slowpath/icmp.c slowpath/tcp.h slowpath/slots.c \

@@ -293,11 +293,14 @@ int sp_init(const struct sp_params *c, struct cm_port *port)
 
     if ((rc = sp_policy_load(c->policy, c->n_policy)) != 0)
         return rc;
-    sp_route_init(&sp.routes);
-    rc = sp_route_add(&sp.routes, sp.ip, sp.prefix, 0);
+    if ((rc = sp_route_init(&sp.routes, "sp_routes")) != 0) {
+        fprintf(stderr, "tasd: route table (rte_lpm): %s\n", strerror(-rc));
+        return rc;
+    }
+    rc = sp_route_add(&sp.routes, sp.ip, sp.prefix, 0, SP_ROUTE_SUBNET);
     for (unsigned i = 0; rc == 0 && i < c->n_routes; i++) {
         const struct sp_route_param *r = &c->routes[i];
-        rc = sp_route_add(&sp.routes, r->dest, r->prefix, r->gw);
+        rc = sp_route_add(&sp.routes, r->dest, r->prefix, r->gw, SP_ROUTE_CONFIG);
         if (rc == -EEXIST)
             rc = 0;
         if (rc != 0) {
@@ -481,6 +484,7 @@ void sp_fini(void)
     sp_conn_fini();
     sp_listen_fini();
     sp_neigh_fini();
+    sp_route_fini(&sp.routes);
     sp_cmd_fini();
     if (sp.sigfd >= 0)
         close(sp.sigfd);

@@ -281,6 +281,8 @@ struct json_object *sp_stats_json(void)
             cm_json_str(j, "gateway", inet_ntop(AF_INET, &r->gw, gw, sizeof(gw)));
         else
             cm_json_add(j, "gateway", NULL);
+        static const char *const origins[] = {"subnet", "config", "kernel"};
+        cm_json_str(j, "origin", r->origin < 3 ? origins[r->origin] : "?");
         cm_json_push(routes, j);
     }
     return o;
