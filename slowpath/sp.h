@@ -119,6 +119,8 @@ struct sp_counters {
     /* congestion control changed on a live connection; policy: changes
      * (tasctl), reloads (SIGHUP), connections a max-conns refused */
     uint64_t cc_changes, policy_changes, policy_reloads, policy_refused;
+    /* the kernel's routes (kroutes.c): added, removed, not followed */
+    uint64_t kroutes_added, kroutes_removed, kroutes_ignored;
 };
 
 struct sp_app_ctx {
@@ -623,6 +625,10 @@ void sp_policy_conn_gone(struct sp_conn *c);
 int sp_policy_load(const struct sp_policy_spec *specs, unsigned n);
 void sp_policy_reload(void);
 void sp_policy_tick(void);
+
+/* kroutes.c: follow the kernel's routes (a dump, then notifications). */
+int sp_kroutes_init(void);
+void sp_kroutes_fini(void);
 /* Anything the tick must look at soon?  When the next timer is due. */
 bool sp_conn_busy(void);
 uint64_t sp_conn_next_ms(void);

@@ -36,11 +36,11 @@ int tasctl_routes_write(FILE *f, struct json_object *stats, bool json)
         tj_print_as(f, "routes", arr);
         return 0;
     }
-    fprintf(f, "%-20s %s\n", "DESTINATION", "VIA");
+    fprintf(f, "%-20s %-22s %s\n", "DESTINATION", "VIA", "FROM");
     for (size_t i = 0; i < json_object_array_length(arr); i++) {
         struct json_object *r = json_object_array_get_idx(arr, i);
-        fprintf(f, "%-20s %s\n", tj_str(r, "dest", "?"),
-                tj_str(r, "gateway", "(directly connected)"));
+        fprintf(f, "%-20s %-22s %s\n", tj_str(r, "dest", "?"),
+                tj_str(r, "gateway", "(directly connected)"), tj_str(r, "origin", "?"));
     }
     return 0;
 }

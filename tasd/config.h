@@ -39,6 +39,7 @@ struct tasd_config {
     uint8_t prefix;                  /* its prefix length */
     struct tasd_route routes[TASD_MAX_ROUTES];
     unsigned n_routes;
+    bool kernel_routes;              /* follow the kernel's routes too */
     char host_if[32];                /* kernel interface tasd configures (TAP), "" = none */
     uint32_t host_ip;                /* address given to host_if, network order */
     uint8_t host_prefix;

@@ -29,6 +29,8 @@ const struct tasd_setting tasd_settings[] = {
      "tasd's IPv4 address and subnet (required)"},
     {"routes", "route", TASD_K_ROUTES, 0, 0, 0, 0, 0, "DEST/PREFIX[,GW]",
      "a route; repeat for more; replaces the file's routes"},
+    {"kernel_routes", "kernel-routes", TASD_K_BOOL, OFF(kernel_routes), 0, 0, 0, 0,
+     "on|off", "follow the kernel's routes through gateways on tasd's subnet (netlink)"},
     {"mtu", "mtu", TASD_K_UINT, OFF(mtu), 0, 576, 9216, TASD_F_ZERO, "BYTES",
      "IP MTU; 0 = the port's MTU"},
     {"arp_timeout_ms", "arp-timeout-ms", TASD_K_UINT, OFF(arp_timeout_ms), 0, 1000,

@@ -79,7 +79,8 @@ itest_scripts = tests/integration/t_echo.sh tests/integration/t_client.sh \
 	tests/integration/t_connscale.sh tests/integration/t_shortconn.sh tests/integration/t_afxdp.sh \
 	tests/integration/t_spthread.sh tests/integration/t_cork.sh tests/integration/t_fpcores.sh \
 	tests/integration/t_idle.sh tests/integration/t_connburst.sh tests/integration/t_cc.sh \
-	tests/integration/t_policy.sh tests/integration/t_dctcp.sh
+	tests/integration/t_policy.sh tests/integration/t_dctcp.sh \
+	tests/integration/t_kroutes.sh
 TESTS += $(itest_scripts)
 AM_TESTS_ENVIRONMENT = BUILD='$(abs_top_builddir)'; SRCDIR='$(abs_top_srcdir)'; \
 	export BUILD SRCDIR;
