@@ -281,10 +281,14 @@ bool tc_register(uint64_t token, uint32_t parent)
     /* CTX_NEW does not wait for WELCOME: tasd takes both in one wake-up
      * and answers both, one round trip instead of two. */
     err = send_msg(fd, TAS_MSG_HELLO, token, parent);
-    if (err == 0)
-        err = send_msg(fd, TAS_MSG_CTX_NEW, 0, 0);
-    if (err == 0)
+    if (err == 0) {
+        /* A refusal of HELLO may come before CTX_NEW goes, and tasd hangs
+         * up after it (EPIPE here): its answer is still there to read. */
+        int sent = send_msg(fd, TAS_MSG_CTX_NEW, 0, 0);
         err = tc_msg_recv(fd, &w, fds, 3 + TAS_MAX_FP_CORES, &n_fds);
+        if (err == 0 && sent != 0)
+            err = sent;
+    }
     if (err < 0 && w.type == TAS_MSG_WELCOME) /* refused: say why */
         why = err == -EACCES   ? "tasd does not serve this user (apps.users in tasd.conf)"
               : err == -EPROTO ? "tasd speaks another ABI version"

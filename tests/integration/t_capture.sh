@@ -60,6 +60,7 @@ kill -INT "$DUMPCAP_PID"
 wait "$DUMPCAP_PID"
 check_eq "dpdk-dumpcap ended cleanly on SIGINT" "$?" 0
 DUMPCAP_PID=
+tr '\r' '\n' <"$TMP/dumpcap.log" | grep -E "dropped" | tail -1 | sed 's/^/    dumpcap: /'
 # payload bytes per direction and port, and SYNs, as tshark reads the file
 tshark -r "$TMP/cap.pcapng" -Y tcp -T fields -e ip.src -e tcp.dstport -e tcp.len \
     -e tcp.flags.syn >"$TMP/cap.txt" 2>"$TMP/tshark.err"
