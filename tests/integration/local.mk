@@ -80,7 +80,7 @@ itest_scripts = tests/integration/t_echo.sh tests/integration/t_client.sh \
 	tests/integration/t_spthread.sh tests/integration/t_cork.sh tests/integration/t_fpcores.sh \
 	tests/integration/t_idle.sh tests/integration/t_connburst.sh tests/integration/t_cc.sh \
 	tests/integration/t_policy.sh tests/integration/t_dctcp.sh \
-	tests/integration/t_kroutes.sh
+	tests/integration/t_kroutes.sh tests/integration/t_nspawn.sh
 TESTS += $(itest_scripts)
 AM_TESTS_ENVIRONMENT = BUILD='$(abs_top_builddir)'; SRCDIR='$(abs_top_srcdir)'; \
 	export BUILD SRCDIR;
@@ -92,7 +92,8 @@ EXTRA_DIST += $(itest_scripts) tests/integration/lib.sh tests/integration/hold_c
 	tests/integration/sem_peer.py \
 	tests/integration/raw_frames.py tests/integration/sem_sockopt.allowed \
 	tests/integration/fork_patterns.py tests/integration/fork_client.py \
-	tests/integration/prom_check.py tests/integration/cc_sock.py
+	tests/integration/prom_check.py tests/integration/cc_sock.py \
+	tests/integration/nspawn_check.sh
 
 # Files of the test harness that live outside tests/integration/: the demo
 # and CI.  (The man pages are the top Makefile.am's.)

@@ -2,8 +2,9 @@
 # t_systemd.sh - the shipped unit file and default configuration are valid:
 # `systemd-analyze verify` on systemd/tasd.service (install paths pointed at
 # this build) prints nothing, a unit with a mistake makes it complain (so
-# the check can fail), and `tasd --check-config` accepts conf/tasd.conf.
-# systemd is not PID 1 here, so this checks the unit, it does not start it.
+# the check can fail), `systemd-analyze security` rates its exposure under
+# 5, and `tasd --check-config` accepts conf/tasd.conf.  systemd is not PID
+# 1 here, so this checks the unit; t_nspawn starts it under a real systemd.
 . "$(dirname "$0")/lib.sh"
 tas_init t_systemd "$TASD"
 if ! command -v systemd-analyze >/dev/null 2>&1; then
@@ -28,6 +29,12 @@ mkdir -p "$bad_dir"
 sed -e 's/^Type=notify/Type=notfy/' "$unit_dir/tasd.service" >"$bad_dir/tasd.service"
 check "a unit with a bad Type= is reported (the check can fail)" \
     bash -c "! ( $(declare -f verify_quiet); verify_quiet '$bad_dir/tasd.service' >/dev/null )"
+
+exposure=$(cd "$unit_dir" && timeout 60 systemd-analyze security --offline=true tasd.service 2>/dev/null |
+    sed -n 's/.*Overall exposure level for tasd.service: \([0-9.]*\).*/\1/p')
+echo "    systemd-analyze security: exposure ${exposure:-?}"
+check "systemd-analyze security rates the unit under 5 (${exposure:-?})" \
+    /usr/bin/python3 -c "import sys; sys.exit(0 if float('${exposure:-99}') < 5 else 1)"
 
 check "tasd --check-config accepts conf/tasd.conf" \
     timeout 10 "$TASD" --check-config --config "$SRCDIR/conf/tasd.conf"

@@ -1,0 +1,51 @@
+#!/bin/bash
+# nspawn_check.sh - runs inside the container of t_nspawn.sh, as the unit
+# tas-check.service that the container boots to: tasd.service under a
+# real systemd is started (Type=notify), serves a program under the shim
+# (the host's Linux peer echoes through it), is reloaded and stopped.
+# Writes each step to stdout (check.log) and rc=N to /out/result.
+TAS=/tas
+rc=0
+step() {
+    local what=$1
+    shift
+    if "$@"; then echo "ok: $what"; else echo "FAILED: $what"; rc=1; fi
+}
+stat_is() { # KEY VALUE: tasctl stats --json has "KEY": VALUE
+    timeout 10 "$TAS/tasctl/tasctl" stats --json | grep -q "\"$1\": $2"
+}
+step "systemctl start tasd (returns once tasd said READY=1)" timeout 90 systemctl start tasd
+step "tasd.service is active" systemctl is-active --quiet tasd
+step "tasctl status: ready" timeout 10 "$TAS/tasctl/tasctl" status
+systemctl show -p MainPID -p ActiveState -p SubState -p Type tasd
+LD_PRELOAD=$TAS/libtas/.libs/libtas_interpose.so TAS_FALLBACK=0 timeout 90 \
+    "$TAS/tests/integration/bin/echo_server" --port 7800 --max-conns 1 --timeout 80 \
+    >/out/server.log 2>&1 &
+srv=$!
+for ((i = 0; i < 100; i++)); do
+    grep -q READY /out/server.log && break
+    sleep 0.1
+done
+step "a server under the shim listens" grep -q READY /out/server.log
+step "... on tasd (one application registered)" stat_is n_apps 1
+touch /out/ready
+for ((i = 0; i < 900; i++)); do
+    [[ -e /out/client-done ]] && break
+    sleep 0.1
+done
+wait "$srv"
+step "the server echoed its client and ended cleanly" test $? -eq 0
+step "systemctl reload tasd" timeout 30 systemctl reload tasd
+for ((i = 0; i < 50; i++)); do
+    stat_is policy_reloads 1 && break
+    sleep 0.1
+done
+step "... tasd read its configuration again (policy_reloads 1)" stat_is policy_reloads 1
+step "systemctl stop tasd" timeout 60 systemctl stop tasd
+step "tasd stopped cleanly (inactive, result success)" test \
+    "$(systemctl show -p ActiveState --value tasd) $(systemctl show -p Result --value tasd)" \
+    = "inactive success"
+echo "--- journal of tasd.service:"
+journalctl -u tasd --no-pager -o cat | tail -25
+echo "rc=$rc" >/out/result
+exit 0
