@@ -160,6 +160,7 @@ struct tc_sock {
     bool reuseaddr, reuseport, keepalive, nodelay, linger_on;
     bool cork; /* TCP_CORK: writes wait for full segments (fastpath/cork.c) */
     uint8_t cc; /* TCP_CONGESTION: tasd's cc_names index + 1; 0 = not set */
+    uint8_t cc_sent; /* ... as CONNECT carried it (a set while connecting follows) */
     bool more; /* the last write had MSG_MORE: it waits the same way */
     uint32_t ka_idle_s, ka_intvl_s, ka_cnt; /* TCP_KEEP*, as the kernel socket
                                              * holds them; 0 = Linux's default */

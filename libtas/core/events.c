@@ -166,8 +166,11 @@ static void on_connected(struct tc_qctx *q, const struct tas_spout_connected *e)
         if (s->app_closed) { /* close() raced the handshake */
             struct tas_spin_flow cl = {.flow = e->flow, .gen = e->gen};
             tc_sp_post(s->qc, TAS_SPIN_CLOSE, &cl, sizeof(cl));
-        } else if (s->keepalive) {
-            tc_post_keepalive(s);
+        } else {
+            if (s->keepalive)
+                tc_post_keepalive(s);
+            if (s->cc != s->cc_sent) /* TCP_CONGESTION set while connecting */
+                tc_post_cc(s);
         }
     }
     tc_sock_changed(s);

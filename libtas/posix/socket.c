@@ -467,6 +467,7 @@ int tas_connect(int fd, const struct sockaddr *addr, socklen_t len)
         .tx_size = s->sndbuf,
         .cc = s->cc,
     };
+    s->cc_sent = s->cc;
     s->so_error = 0;
     s->state = TC_SS_CONNECTING;
     s->peer = *sin;

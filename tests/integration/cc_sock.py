@@ -6,12 +6,14 @@
 Run under tasd: a fresh socket names DEFAULT (tasd's tcp.cc); a name
 tasd does not offer gives ENOENT and changes nothing; "cubic" set before
 connect() reads back and holds on the connection; "dctcp" set on the
-live connection reads back at once; 64 KiB echo through an echo server at
-ADDR:PORT before and after the change.  Prints CHANGED once the change
-is made, then holds the connection for 3 s (the test looks at tasd's
+live connection reads back at once; "timely" set while a non-blocking
+connect() is in flight reaches the connection; 64 KiB echo through an echo server at
+ADDR:PORT before and after the change.  Prints SECOND <its local port> and
+CHANGED once the changes are made, then holds the connection for 3 s (the test looks at tasd's
 flows meanwhile) and echoes again.  Exit 0 if all held.
 """
 import errno
+import select
 import socket
 import sys
 import time
@@ -62,11 +64,25 @@ def main():
     echo(s, 65536)
     s.setsockopt(socket.IPPROTO_TCP, TCP_CONGESTION, b"dctcp")
     want("changed on the live connection", name(s), "dctcp")
+    # Set while a non-blocking connect() is in flight: it follows.
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    t.setblocking(False)
+    try:
+        t.connect((addr, port))
+    except BlockingIOError:
+        pass
+    t.setsockopt(socket.IPPROTO_TCP, TCP_CONGESTION, b"timely")
+    t.settimeout(20)
+    select.select([], [t], [], 20)
+    want("set while connecting", name(t), "timely")
+    echo(t, 1000)
+    print("SECOND %d" % t.getsockname()[1], flush=True)
     print("CHANGED", flush=True)
     time.sleep(3)
     echo(s, 65536)
     want("after more data", name(s), "dctcp")
     s.close()
+    t.close()
     return 1 if bad else 0
 
 

@@ -61,8 +61,15 @@ for ((i = 0; i < 100; i++)); do
     grep -q CHANGED "${BG_LOG[ccsock]}" && break
     sleep 0.1
 done
+second=$(sed -n 's/^SECOND //p' "${BG_LOG[ccsock]}")
 check_eq "tasd runs the live connection with the algorithm set on it" \
-    "$(flow_field 7400 cc)" dctcp
+    "$(tasctl flows --json | $PY -c '
+import json, sys
+for f in json.load(sys.stdin)["flows"]:
+    if f["remote"].endswith(":7400") and not f["local"].endswith(":" + sys.argv[1]):
+        print(f["cc"]); break' "$second")" dctcp
+check_eq "... and the one whose TCP_CONGESTION was set while connecting" \
+    "$(flow_field "$second" cc)" timely
 check "TCP_CONGESTION: default, ENOENT, before and after connect(), live change" \
     wait_bg ccsock 30
 sed 's/^/    /' "${BG_LOG[ccsock]}"
