@@ -2,7 +2,8 @@
 # nspawn_check.sh - runs inside the container of t_nspawn.sh, as the unit
 # tas-check.service that the container boots to: tasd.service under a
 # real systemd is started (Type=notify), serves a program under the shim
-# (the host's Linux peer echoes through it), is reloaded and stopped.
+# (the host's Linux peer echoes through it), is reloaded and stopped; then
+# once more on a TAP port (tap.conf), with a kernel client on its host side.
 # Writes each step to stdout (check.log) and rc=N to /out/result.
 TAS=/tas
 rc=0
@@ -45,6 +46,33 @@ step "systemctl stop tasd" timeout 60 systemctl stop tasd
 step "tasd stopped cleanly (inactive, result success)" test \
     "$(systemctl show -p ActiveState --value tasd) $(systemctl show -p Result --value tasd)" \
     = "inactive success"
+
+# The installed default's kind of port: a TAP device whose host side tasd
+# configures, and a kernel client on it (the demo's set-up).
+if [[ -e /etc/tasd/tap.conf ]]; then
+    step "the TAP configuration in place of the first" mount --bind /etc/tasd/tap.conf \
+        /etc/tasd/tasd.conf
+    step "systemctl start tasd (TAP port)" timeout 90 systemctl start tasd
+    read -r tap_ip host_if <"/etc/tasd/tap.args"
+    LD_PRELOAD=$TAS/libtas/.libs/libtas_interpose.so TAS_FALLBACK=0 timeout 60 \
+        "$TAS/tests/integration/bin/echo_server" --port 7801 --max-conns 1 --timeout 50 \
+        >/out/server2.log 2>&1 &
+    srv=$!
+    for ((i = 0; i < 100; i++)); do
+        grep -q READY /out/server2.log && break
+        sleep 0.1
+    done
+    step "tasd brought the host side of the TAP up ($host_if)" ip link show "$host_if" up
+    step "a kernel client on the host side echoes through the server under the shim" \
+        timeout 30 "$TAS/tests/integration/bin/echo_client" --addr "$tap_ip" --port 7801 \
+        --conns 1 --msgs 20 --size 10000
+    wait "$srv"
+    step "... which ended cleanly" test $? -eq 0
+    step "systemctl stop tasd (TAP port)" timeout 60 systemctl stop tasd
+    step "... stopped cleanly" test \
+        "$(systemctl show -p ActiveState --value tasd) $(systemctl show -p Result --value tasd)" \
+        = "inactive success"
+fi
 echo "--- journal of tasd.service:"
 journalctl -u tasd --no-pager -o cat | tail -25
 echo "rc=$rc" >/out/result

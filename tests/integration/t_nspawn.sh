@@ -7,7 +7,10 @@
 # boots to (systemd.unit=tas-check.service) that runs nspawn_check.sh:
 # systemctl start tasd (Type=notify), a program under the shim that the
 # Linux peer in ns B echoes through, systemctl reload (SIGHUP re-reads
-# the configuration), systemctl stop; then the container powers off.
+# the configuration), systemctl stop; then the same with the installed
+# default's kind of port, a TAP device (/dev/net/tun bound in) whose host
+# side tasd brings up and a kernel client in the container echoes over;
+# then the container powers off.
 . "$(dirname "$0")/lib.sh"
 tas_init t_nspawn
 # what nspawn leaves behind for its machine
@@ -27,6 +30,14 @@ ip = "$SERVER_IP/$NET_PREFIX";
 dpdk = "--no-huge --no-pci -m 512 --file-prefix tasnsp$TAS_ID --vdev net_af_packet0,iface=$VETH_A";
 run_dir = "/run/tasd";
 CONF
+TAP=tasT$TAS_ID
+cat >"$TMP/tap.conf" <<CONF
+ip = "10.$NET_N.200.2/24";
+host_if = { name = "$TAP"; ip = "10.$NET_N.200.1/24"; };
+dpdk = "--no-huge --no-pci -m 512 --file-prefix tasnspt$TAS_ID --vdev net_tap0,iface=$TAP";
+run_dir = "/run/tasd";
+CONF
+echo "10.$NET_N.200.2 $TAP" >"$TMP/tap.args"
 cat >"$TMP/tas-check.service" <<'UNIT'
 [Unit]
 Description=tasd under systemd: start, serve, reload, stop (t_nspawn)
@@ -47,6 +58,8 @@ timeout -k 5 240 systemd-nspawn -q -D / --volatile=yes --register=no --keep-unit
     --bind-ro="$TMP/tasd.service:/etc/systemd/system/tasd.service" \
     --bind-ro="$TMP/tas-check.service:/etc/systemd/system/tas-check.service" \
     --bind-ro="$TMP/tasd.conf:/etc/tasd/tasd.conf" \
+    --bind-ro="$TMP/tap.conf:/etc/tasd/tap.conf" --bind-ro="$TMP/tap.args:/etc/tasd/tap.args" \
+    --bind=/dev/net/tun --property=DeviceAllow="/dev/net/tun rwm" \
     -b systemd.unit=tas-check.service systemd.firstboot=off >"${BG_LOG[nspawn]}" 2>&1 </dev/null &
 BG_PID[nspawn]=$!
 for ((i = 0; i < 1500; i++)); do
