@@ -15,18 +15,23 @@ step() {
 stat_is() { # KEY VALUE: tasctl stats --json has "KEY": VALUE
     timeout 10 "$TAS/tasctl/tasctl" stats --json | grep -q "\"$1\": $2"
 }
+# serve PORT LOG: an echo server under the shim for one connection, in
+# the background (srv), once it said READY (at most 10 s).
+serve() {
+    LD_PRELOAD=$TAS/libtas/.libs/libtas_interpose.so TAS_FALLBACK=0 timeout 90 \
+        "$TAS/tests/integration/bin/echo_server" --port "$1" --max-conns 1 --timeout 80 \
+        >"$2" 2>&1 &
+    srv=$!
+    for ((i = 0; i < 100; i++)); do
+        grep -q READY "$2" && break
+        sleep 0.1
+    done
+}
 step "systemctl start tasd (returns once tasd said READY=1)" timeout 90 systemctl start tasd
 step "tasd.service is active" systemctl is-active --quiet tasd
 step "tasctl status: ready" timeout 10 "$TAS/tasctl/tasctl" status
 systemctl show -p MainPID -p ActiveState -p SubState -p Type tasd
-LD_PRELOAD=$TAS/libtas/.libs/libtas_interpose.so TAS_FALLBACK=0 timeout 90 \
-    "$TAS/tests/integration/bin/echo_server" --port 7800 --max-conns 1 --timeout 80 \
-    >/out/server.log 2>&1 &
-srv=$!
-for ((i = 0; i < 100; i++)); do
-    grep -q READY /out/server.log && break
-    sleep 0.1
-done
+serve 7800 /out/server.log
 step "a server under the shim listens" grep -q READY /out/server.log
 step "... on tasd (one application registered)" stat_is n_apps 1
 touch /out/ready
@@ -54,14 +59,7 @@ if [[ -e /etc/tasd/tap.conf ]]; then
         /etc/tasd/tasd.conf
     step "systemctl start tasd (TAP port)" timeout 90 systemctl start tasd
     read -r tap_ip host_if <"/etc/tasd/tap.args"
-    LD_PRELOAD=$TAS/libtas/.libs/libtas_interpose.so TAS_FALLBACK=0 timeout 60 \
-        "$TAS/tests/integration/bin/echo_server" --port 7801 --max-conns 1 --timeout 50 \
-        >/out/server2.log 2>&1 &
-    srv=$!
-    for ((i = 0; i < 100; i++)); do
-        grep -q READY /out/server2.log && break
-        sleep 0.1
-    done
+    serve 7801 /out/server2.log
     step "tasd brought the host side of the TAP up ($host_if)" ip link show "$host_if" up
     step "a kernel client on the host side echoes through the server under the shim" \
         timeout 30 "$TAS/tests/integration/bin/echo_client" --addr "$tap_ip" --port 7801 \
