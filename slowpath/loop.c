@@ -338,6 +338,8 @@ int sp_init(const struct sp_params *c, struct cm_port *port)
         return rc;
     if (c->kernel_routes && (rc = sp_kroutes_init()) != 0)
         return rc;
+    if (c->kernel_neighbours && (rc = sp_kneigh_init()) != 0)
+        return rc;
     for (unsigned i = 0; i < sp.n_cores; i++) {
         int efd = fp.cores[i].sp_efd;
         bool seen = efd < 0;
@@ -487,6 +489,7 @@ void sp_fini(void)
     sp_listen_fini();
     sp_neigh_fini();
     sp_kroutes_fini();
+    sp_kneigh_fini();
     sp_route_fini(&sp.routes);
     sp_cmd_fini();
     if (sp.sigfd >= 0)

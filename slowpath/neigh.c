@@ -99,6 +99,11 @@ void sp_neigh_input(struct rte_mbuf *m)
     sp_tx(0, r, false);
 }
 
+int sp_neigh_learn(uint32_t ip, const uint8_t mac[6])
+{
+    return sp_arp_learn(&sp.arp, ip, mac, true, sp.now_ms, arp_done, NULL);
+}
+
 int sp_neigh_resolve(uint32_t dst, uint8_t mac[6])
 {
     const struct sp_neigh *n = sp_arp_lookup(&sp.arp, dst, sp.now_ms);

@@ -67,6 +67,7 @@ struct sp_params {
     struct sp_route_param routes[SP_MAX_ROUTES];
     unsigned n_routes;
     bool kernel_routes;              /* follow the kernel's routes (kroutes.c) */
+    bool kernel_neighbours;          /* take the kernel's neighbours (kneigh.c) */
     char run_dir[SP_PATH_MAX];       /* app.sock lives here ("" = /run/tasd) */
     int64_t app_gid;                 /* -1: app.sock is every user's (0666); else
                                       * root:app_gid 0660 */

@@ -121,6 +121,8 @@ struct sp_counters {
     uint64_t cc_changes, policy_changes, policy_reloads, policy_refused;
     /* the kernel's routes (kroutes.c): added, removed, not followed */
     uint64_t kroutes_added, kroutes_removed, kroutes_ignored;
+    /* the kernel's neighbours (kneigh.c): learned, not taken */
+    uint64_t kneigh_learned, kneigh_ignored;
 };
 
 struct sp_app_ctx {
@@ -629,6 +631,9 @@ void sp_policy_tick(void);
 /* kroutes.c: follow the kernel's routes (a dump, then notifications). */
 int sp_kroutes_init(void);
 void sp_kroutes_fini(void);
+/* kneigh.c: take the kernel's neighbours (a dump, then notifications). */
+int sp_kneigh_init(void);
+void sp_kneigh_fini(void);
 /* Anything the tick must look at soon?  When the next timer is due. */
 bool sp_conn_busy(void);
 uint64_t sp_conn_next_ms(void);
@@ -759,6 +764,9 @@ void sp_neigh_fini(void);
 void sp_neigh_input(struct rte_mbuf *m);
 /* MAC of next hop for dst: 0 (mac filled), or 1 (being resolved: the hook
  * hears it), or -errno. */
+/* ip is at mac, as another source says (kneigh.c): learned as an ARP
+ * answer, waiting connections completed.  0 or -ENOSPC. */
+int sp_neigh_learn(uint32_t ip, const uint8_t mac[6]);
 int sp_neigh_resolve(uint32_t dst, uint8_t mac[6]);
 /* Who hears that an address was resolved (mac) or not (NULL). */
 typedef void (*sp_neigh_hook)(uint32_t ip, const uint8_t *mac);

@@ -216,6 +216,8 @@ static const struct {
     C(kroutes_added),
     C(kroutes_removed),
     C(kroutes_ignored),
+    C(kneigh_learned),
+    C(kneigh_ignored),
     C(reinjected),
     C(flow_refused),
     C(fp_app_bad),

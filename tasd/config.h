@@ -40,6 +40,7 @@ struct tasd_config {
     struct tasd_route routes[TASD_MAX_ROUTES];
     unsigned n_routes;
     bool kernel_routes;              /* follow the kernel's routes too */
+    bool kernel_neighbours;          /* take the kernel's neighbours into ARP */
     char host_if[32];                /* kernel interface tasd configures (TAP), "" = none */
     uint32_t host_ip;                /* address given to host_if, network order */
     uint8_t host_prefix;

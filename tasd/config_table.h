@@ -55,7 +55,7 @@ struct tasd_setting {
 /* Every setting, in --help order: TASD_N_SETTINGS rows.  The count is
  * checked against the rows where they are defined (a row more or less does
  * not compile); the loader sizes its per-setting arrays with it. */
-#define TASD_N_SETTINGS 56
+#define TASD_N_SETTINGS 57
 extern const struct tasd_setting tasd_settings[];
 
 /* Set c to the defaults: zero, then the value of every setting that has one. */

@@ -176,6 +176,7 @@ static void sp_params_of(const struct tasd_config *c, struct sp_params *p)
             .dest = c->routes[i].dest, .prefix = c->routes[i].prefix, .gw = c->routes[i].gw};
     p->n_routes = c->n_routes;
     p->kernel_routes = c->kernel_routes;
+    p->kernel_neighbours = c->kernel_neighbours;
     memcpy(p->run_dir, c->run_dir, sizeof(c->run_dir));
     _Static_assert(SP_MAX_APP_USERS >= TASD_MAX_APP_USERS, "users fit");
     p->app_gid = c->app_gid;

@@ -80,7 +80,8 @@ itest_scripts = tests/integration/t_echo.sh tests/integration/t_client.sh \
 	tests/integration/t_spthread.sh tests/integration/t_cork.sh tests/integration/t_fpcores.sh \
 	tests/integration/t_idle.sh tests/integration/t_connburst.sh tests/integration/t_cc.sh \
 	tests/integration/t_policy.sh tests/integration/t_dctcp.sh \
-	tests/integration/t_kroutes.sh tests/integration/t_nspawn.sh
+	tests/integration/t_kroutes.sh tests/integration/t_nspawn.sh \
+	tests/integration/t_kneigh.sh
 TESTS += $(itest_scripts)
 AM_TESTS_ENVIRONMENT = BUILD='$(abs_top_builddir)'; SRCDIR='$(abs_top_srcdir)'; \
 	export BUILD SRCDIR;
