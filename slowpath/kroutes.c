@@ -4,16 +4,14 @@
  *
  * At start a dump of the kernel's main table (in tasd's network
  * namespace) through libnl-route-3, then its change notifications
- * (RTNLGRP_IPV4_ROUTE) on a non-blocking netlink socket in the slow
- * path's loop.  A unicast route through a gateway on one of tasd's
- * directly connected networks is added as a "kernel" route (route.c); one
- * that goes away, or is replaced, is removed or changed.  Routes without a
+ * (RTNLGRP_IPV4_ROUTE) in the slow path's loop (nlwatch.c).  A unicast route through a
+ * gateway on one of tasd's directly connected networks is added as a "kernel" route
+ * (route.c); one that goes away, or is replaced, is removed or changed.  Routes without a
  * gateway (the kernel's own links) and gateways tasd cannot reach directly
  * are ignored and counted.  Routes of the configuration win over the
  * kernel's of the same prefix.
  */
 #include <arpa/inet.h>
-#include <errno.h>
 #include <linux/rtnetlink.h>
 #include <string.h>
 
@@ -24,7 +22,7 @@
 
 #include "slowpath/sp.h"
 
-static struct nl_sock *events;
+static struct sp_nlwatch watch;
 
 /* A route of the kernel as tasd takes it: 0 with dest/prefix/gw, or
  * -EINVAL (not one tasd follows). */
@@ -93,63 +91,18 @@ static int on_msg(struct nl_msg *m, void *arg)
     return NL_OK;
 }
 
-static void on_readable(int fd, uint32_t ev, void *arg)
+static int dump(struct nl_sock *sk, struct nl_cache **cache)
 {
-    (void)fd;
-    (void)ev;
-    (void)arg;
-    int rc = nl_recvmsgs_default(events);
-    if (rc < 0 && rc != -NLE_AGAIN) {
-        /* Lost notifications (-NLE_NOMEM: the socket overflowed): the
-         * table may be stale until the next change; say so once. */
-        static bool said;
-        if (!said)
-            fprintf(stderr, "tasd: kernel routes: %s\n", nl_geterror(rc));
-        said = true;
-    }
+    return rtnl_route_alloc_cache(sk, AF_INET, 0, cache);
 }
 
 int sp_kroutes_init(void)
 {
-    struct nl_sock *dump = nl_socket_alloc();
-    struct nl_cache *cache = NULL;
-    int rc;
-
-    events = nl_socket_alloc();
-    if (dump == NULL || events == NULL) {
-        rc = -NLE_NOMEM;
-        goto fail;
-    }
-    /* Subscribe first, so no change falls between the dump and the events. */
-    nl_socket_disable_seq_check(events);
-    nl_socket_modify_cb(events, NL_CB_VALID, NL_CB_CUSTOM, on_msg, NULL);
-    if ((rc = nl_connect(events, NETLINK_ROUTE)) < 0 ||
-        (rc = nl_socket_add_membership(events, RTNLGRP_IPV4_ROUTE)) < 0 ||
-        (rc = nl_socket_set_nonblocking(events)) < 0 ||
-        (rc = nl_connect(dump, NETLINK_ROUTE)) < 0 ||
-        (rc = rtnl_route_alloc_cache(dump, AF_INET, 0, &cache)) < 0)
-        goto fail;
-    nl_cache_foreach(cache, each_route, NULL);
-    nl_cache_free(cache);
-    nl_socket_free(dump);
-    if ((rc = sp_loop_add(nl_socket_get_fd(events), on_readable, NULL)) != 0) {
-        fprintf(stderr, "tasd: kernel routes: %s\n", strerror(-rc));
-        return rc;
-    }
-    return 0;
-fail:
-    fprintf(stderr, "tasd: kernel routes (netlink): %s\n", nl_geterror(rc));
-    nl_socket_free(dump);
-    nl_socket_free(events);
-    events = NULL;
-    return -EIO;
+    return sp_nlwatch_start(&watch, "kernel routes", RTNLGRP_IPV4_ROUTE, dump, each_route,
+                            on_msg);
 }
 
 void sp_kroutes_fini(void)
 {
-    if (events == NULL)
-        return;
-    sp_loop_del(nl_socket_get_fd(events));
-    nl_socket_free(events);
-    events = NULL;
+    sp_nlwatch_stop(&watch);
 }

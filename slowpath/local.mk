@@ -12,7 +12,7 @@ tasd_tasd_SOURCES += slowpath/slowpath.h slowpath/sp.h \
 	slowpath/icmp.c slowpath/slots.h slowpath/slots.c \
 	slowpath/wheel.h slowpath/wheel.c \
 	slowpath/arp.h slowpath/arp.c \
-	slowpath/route.h slowpath/route.c slowpath/kroutes.c slowpath/kneigh.c \
+	slowpath/route.h slowpath/route.c slowpath/nlwatch.c slowpath/kroutes.c slowpath/kneigh.c \
 	slowpath/cc.h slowpath/cc.c slowpath/cc_reno.c slowpath/cc_none.c \
 	slowpath/cc_cubic.c slowpath/cc_dctcp.c slowpath/cc_timely.c slowpath/conn_cc.c \
 	slowpath/policy.c slowpath/policy_rule.c

@@ -628,6 +628,24 @@ int sp_policy_load(const struct sp_policy_spec *specs, unsigned n);
 void sp_policy_reload(void);
 void sp_policy_tick(void);
 
+/* nlwatch.c: the kernel's objects of one notification group: a dump
+ * (each object to each), then every message of the group to on_msg from
+ * the loop.  0 or -errno (said on stderr, naming what). */
+struct nl_sock;
+struct nl_cache;
+struct nl_object;
+struct nl_msg;
+struct sp_nlwatch {
+    struct nl_sock *events;
+    const char *what;
+    bool said; /* a receive error was reported */
+};
+int sp_nlwatch_start(struct sp_nlwatch *w, const char *what, int group,
+                     int (*dump)(struct nl_sock *, struct nl_cache **),
+                     void (*each)(struct nl_object *, void *),
+                     int (*on_msg)(struct nl_msg *, void *));
+void sp_nlwatch_stop(struct sp_nlwatch *w);
+
 /* kroutes.c: follow the kernel's routes (a dump, then notifications). */
 int sp_kroutes_init(void);
 void sp_kroutes_fini(void);
