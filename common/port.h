@@ -1,5 +1,5 @@
 /* port.h - the DPDK port as the fast path and the slow path see it: its
- * id, address, MTU, queues, checksum offloads, mbuf pool, the descriptors
+ * id, address, MTU, queues, checksum and segmentation offloads, mbuf pool, the descriptors
  * an idle core can wait on, and a hook through which whatever sits inside
  * the port (tasd's test-only impairment) says when it next holds a packet.
  *
@@ -24,6 +24,10 @@ struct cm_port {
     char driver[32];          /* the PMD's name (net_af_packet, net_af_xdp, ...) */
     bool tx_cksum;            /* port computes IPv4 + TCP checksums on tx */
     bool rx_cksum;            /* port validates checksums on rx (mbuf ol_flags) */
+    /* TCP segmentation offload: 0 = off, else the largest frame, Ethernet
+     * header included, that a segment the port cuts may be (the MTU plus
+     * the header; the TAP PMD counts the header against the MTU) */
+    uint16_t tso_frame_max;
     struct rte_mempool *pool; /* mbufs for rx and for packets tasd builds */
     /* net_af_packet, net_af_xdp: the PMD's AF_PACKET or AF_XDP sockets, one per queue
      * pair in queue order (descriptors become readable when a frame is in the ring: an

@@ -277,6 +277,8 @@ struct fp_core {
     uint64_t acks_sent;            /* pure ACKs and window updates sent */
     uint64_t retx_bytes;           /* payload bytes sent again (any cause) */
     uint64_t retx_sack;            /* segments retransmitted for SACK holes */
+    uint64_t tso_frames;           /* frames of several segments the port cut (TSO) */
+    uint64_t tso_segs;             /* ... the segments they held */
     uint64_t ce_marks;             /* ECN flows: segments received with CE (DCTCP) */
     uint64_t syncookies_sent;      /* SYN-ACKs with a cookie the core sent itself (syn.c) */
     uint64_t rst_shed;             /* RSTs for no flow to a cookie port, dropped (syn.c) */
@@ -303,6 +305,7 @@ struct fp_global {
     bool busy_poll;
     uint32_t max_sleep_us;
     bool tx_cksum, rx_cksum;       /* port offloads */
+    uint16_t tso_frame_max;        /* TSO: cm_port.tso_frame_max; 0 = off */
     uint8_t local_mac[6];
     uint32_t local_ip;             /* network order */
     volatile bool stop;            /* set by main on shutdown */

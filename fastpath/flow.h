@@ -20,7 +20,8 @@
 #define FP_FLOW_DELACK   0x0800 /* in-order data not yet acked: delayed ACK owed */
 #define FP_FLOW_RX_TIGHT 0x1000 /* the receive window ran low: grow the ring */
 #define FP_FLOW_CORK     0x2000 /* corked: fp_side.cork_held bytes wait (cork.c) */
-#define FP_FLOW_RELEASED 0x4000 /* the rings' pages went back, nothing moved since (idle.c) */
+#define FP_FLOW_RELEASED                                                                 \
+    0x4000 /* the rings' pages went back, nothing moved since (idle.c) */
 
 /* Ring sizes are validated at FLOW_ADD: 0 < size < 2^31, pos < size, n <= size. */
 static inline uint32_t fp_ring_add(uint32_t pos, uint32_t n, uint32_t size)
@@ -167,6 +168,32 @@ static inline uint32_t fp_flow_next_seg(const struct fp_flow *f, uint32_t seg_ma
         len = room;
     }
     return len;
+}
+
+/* TCP segmentation offload: how many bytes one frame of at most max_segs
+ * segments of seg_max bytes may carry, starting with a first segment of
+ * len (= fp_flow_next_seg()) bytes: the segments fp_flow_next_seg() would
+ * allow one after the other, full ones and at most one short one at the
+ * end.  *segs gets their count. */
+static inline uint32_t fp_flow_tso_len(struct fp_flow *f, uint32_t seg_max, uint32_t held,
+                                       uint32_t len, unsigned max_segs, unsigned *segs)
+{
+    uint32_t sent = f->tx_sent, avail = f->tx_avail, total = len;
+    unsigned n = 1;
+    while (n < max_segs && total == n * seg_max) {
+        f->tx_sent = sent + total;
+        f->tx_avail = avail - total;
+        uint32_t next =
+            fp_flow_next_seg(f, seg_max, held < f->tx_avail ? held : f->tx_avail);
+        if (next == 0)
+            break;
+        total += next;
+        n++;
+    }
+    f->tx_sent = sent;
+    f->tx_avail = avail;
+    *segs = n;
+    return total;
 }
 
 /* Does the flow have something it can transmit now (data or FIN), with

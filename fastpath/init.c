@@ -74,9 +74,9 @@ static int priv_init(struct fp_core *c, uint32_t max_flows)
     p->ctx_pos = zalloc("fp_ctxp", FP_MAX_CTX, sizeof(uint32_t));
     p->ctx_stamp = zalloc("fp_ctxs", FP_MAX_CTX, sizeof(uint32_t));
     p->kick_list = zalloc("fp_kick", FP_MAX_CTX, sizeof(uint16_t));
-    if (!p->side || !p->ready || !p->wheel || !p->acks || !p->notify || !p->act || !p->dack ||
-        !p->dack_due || !p->dack_seq || !p->ctx_list || !p->ctx_pos || !p->ctx_stamp ||
-        !p->kick_list)
+    if (!p->side || !p->ready || !p->wheel || !p->acks || !p->notify || !p->act ||
+        !p->dack || !p->dack_due || !p->dack_seq || !p->ctx_list || !p->ctx_pos ||
+        !p->ctx_stamp || !p->kick_list)
         return -ENOMEM;
     for (uint32_t i = 0; i < FP_QM_SLOTS; i++)
         p->wheel[i] = FP_NONE;
@@ -172,6 +172,7 @@ int fp_init(struct cm_port *port, unsigned n_cores, uint32_t max_flows,
     fp.max_sleep_us = max_sleep_us ? max_sleep_us : 1;
     fp.tx_cksum = port->tx_cksum;
     fp.rx_cksum = port->rx_cksum;
+    fp.tso_frame_max = port->tso_frame_max;
     memcpy(fp.local_mac, port->mac, sizeof(fp.local_mac));
     fp.local_ip = local_ip;
     clock_init();
@@ -300,15 +301,16 @@ unsigned fp_flow_core(uint32_t lip, uint32_t rip, uint16_t lport, uint16_t rport
 #define STATS(X)                                                                         \
     X(rx_pkts)                                                                           \
     X(rx_bytes)                                                                          \
-    X(tx_pkts) X(tx_bytes) X(exceptions) X(drops_nobuf) X(drops_bad) X(drops_ring)       \
-        X(app_refused) X(retx_fast) X(retx_timeout) X(ooo_segs) X(idle_sleeps)           \
-            X(app_kicks) X(sp_kicks)
+    X(tx_pkts)                                                                           \
+    X(tx_bytes) X(exceptions) X(drops_nobuf) X(drops_bad) X(drops_ring) X(app_refused)   \
+        X(retx_fast) X(retx_timeout) X(ooo_segs) X(idle_sleeps) X(app_kicks) X(sp_kicks)
 /* The counters in struct fp_core itself. */
 #define CORE_STATS(X)                                                                    \
     X(tx_drops)                                                                          \
-    X(rx_ignored) X(acks_sent) X(retx_bytes) X(retx_sack) X(ce_marks) X(syncookies_sent) \
-        X(rst_shed) X(exc_shed) X(syn_shed) X(rings_released) X(rings_kept)          \
-            X(rings_release_fail)
+    X(rx_ignored)                                                                        \
+    X(acks_sent) X(retx_bytes) X(retx_sack) X(tso_frames) X(tso_segs) X(ce_marks)        \
+        X(syncookies_sent) X(rst_shed) X(exc_shed) X(syn_shed) X(rings_released)         \
+            X(rings_kept) X(rings_release_fail)
 
 struct json_object *fp_stats_json(void)
 {

@@ -3,6 +3,12 @@
  * the per-core transmit buffer that goes to rte_eth_tx_burst once per loop
  * iteration (or whenever it fills).
  *
+ * With TCP segmentation offload (fp.tso_frame_max, tasd --tso), several
+ * full segments that may go one after the other (fp_flow_tso_len, flow.h)
+ * leave as one frame, its payload chained one segment per mbuf, which the
+ * port cuts (RTE_MBUF_F_TX_TCP_SEG, tso_segsz); they count as that many
+ * segments against the flow's burst.  Retransmissions and ACKs stay single.
+ *
  * A data segment starts at SND.NXT = tx_una_seq + tx_sent, ring position
  * tx_pos + tx_sent, and is as long as fp_flow_next_seg() (flow.h) allows:
  * the MSS (less the timestamp option), the bytes the application wrote (less
@@ -34,7 +40,9 @@
 #define FP_IP_TTL  64
 #define FP_IP_ECT0 0x02
 
-/* Checksums of a frame whose IPv4 header is at l2 offset 14 with ihl bytes. */
+/* Checksums of a frame whose IPv4 header is at l2 offset 14 with ihl bytes.
+ * A frame the port is to cut into segments (RTE_MBUF_F_TX_TCP_SEG set
+ * already) has them offloaded: fp.tso_frame_max implies fp.tx_cksum. */
 static inline void tx_cksum(struct rte_mbuf *m, struct rte_ipv4_hdr *ip, void *l4,
                             uint8_t ihl, bool tcp)
 {
@@ -55,7 +63,8 @@ static inline void tx_cksum(struct rte_mbuf *m, struct rte_ipv4_hdr *ip, void *l
         uint32_t l4len = rte_be_to_cpu_16(ip->total_length) - ihl;
         struct rte_tcp_hdr *th = l4;
         th->cksum = 0;
-        th->cksum = cm_cksum(th, l4len, cm_cksum_pseudo4(&ip->src_addr, IPPROTO_TCP, l4len));
+        th->cksum =
+            cm_cksum(th, l4len, cm_cksum_pseudo4(&ip->src_addr, IPPROTO_TCP, l4len));
     }
 }
 
@@ -88,10 +97,40 @@ uint32_t fp_tx_max_payload(const struct fp_core *c)
                                           : 0;
 }
 
+/* The payload of a TSO frame beyond its first segment (already in m, the
+ * head): chained mbufs of one segment each, so that the port's segments
+ * each take one piece (the TAP PMD cuts with a pool of 128 mbufs).  False
+ * if the pool ran dry (m is then freed). */
+static bool tx_chain(struct fp_core *c, const struct fp_flow *f, struct rte_mbuf *m,
+                     uint32_t pos, uint32_t off, uint32_t len, uint32_t seg)
+{
+    struct rte_mbuf *last = m;
+    while (off < len) {
+        uint32_t n = len - off < seg ? len - off : seg;
+        struct rte_mbuf *x = rte_pktmbuf_alloc(c->port->pool);
+        uint8_t *d = x != NULL ? (uint8_t *)rte_pktmbuf_append(x, (uint16_t)n) : NULL;
+        if (unlikely(d == NULL)) {
+            rte_pktmbuf_free(x);
+            rte_pktmbuf_free(m);
+            c->stats.drops_nobuf++;
+            return false;
+        }
+        fp_ring_read(f->tx_base, f->tx_size, fp_ring_add(pos, off, f->tx_size), d, n);
+        last->next = x;
+        last = x;
+        m->nb_segs++;
+        m->pkt_len += n;
+        off += n;
+    }
+    return true;
+}
+
 /* Build one frame of flow f: seq, TCP flags (ACK is always added) and len
- * payload bytes from the tx ring at pos.  NULL if no mbuf. */
+ * payload bytes from the tx ring at pos; seg > 0 (TSO): the port cuts it
+ * into segments of seg bytes.  NULL if no mbuf. */
 static struct rte_mbuf *tx_build(struct fp_core *c, struct fp_flow *f, uint32_t seq,
-                                 uint8_t tflags, uint32_t pos, uint32_t len, uint64_t now)
+                                 uint8_t tflags, uint32_t pos, uint32_t len, uint32_t seg,
+                                 uint64_t now)
 {
     struct fp_priv *p = fp_priv(c);
     struct rte_mbuf *m = rte_pktmbuf_alloc(c->port->pool);
@@ -121,8 +160,9 @@ static struct rte_mbuf *tx_build(struct fp_core *c, struct fp_flow *f, uint32_t 
             }
         optlen += 4 + 8 * nb;
     }
+    uint32_t head = seg > 0 ? seg : len; /* payload in the first mbuf */
     uint32_t flen = (uint32_t)HDRS + optlen + len;
-    uint8_t *b = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)flen);
+    uint8_t *b = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(flen - len + head));
     if (unlikely(b == NULL)) {
         rte_pktmbuf_free(m);
         c->stats.drops_nobuf++;
@@ -168,12 +208,21 @@ static struct rte_mbuf *tx_build(struct fp_core *c, struct fp_flow *f, uint32_t 
     if (nb > 0)
         q += cm_tcp_opts_write_sack(q, bst, ben, nb);
     if (len > 0)
-        fp_ring_read(f->tx_base, f->tx_size, pos, q, len);
+        fp_ring_read(f->tx_base, f->tx_size, pos, q, head);
+    if (seg > 0) {
+        if (!tx_chain(c, f, m, pos, head, len, seg))
+            return NULL;
+        m->ol_flags |= RTE_MBUF_F_TX_TCP_SEG;
+        m->tso_segsz = (uint16_t)seg;
+    }
 
     tx_cksum(m, ip, th, sizeof(*ip), true);
     f->flags &= (uint16_t) ~(FP_FLOW_ACK_NOW | FP_FLOW_DELACK); /* carries the ACK */
     return m;
 }
+
+/* TSO: at most this many segments in one frame (the TAP PMD takes 64). */
+#define FP_TSO_SEGS 32
 
 unsigned fp_tx_flow(struct fp_core *c, uint32_t fid, unsigned max_segs, uint64_t now,
                     uint32_t *bytes)
@@ -181,14 +230,18 @@ unsigned fp_tx_flow(struct fp_core *c, uint32_t fid, unsigned max_segs, uint64_t
     struct fp_flow *f = &fp.flows[fid];
     uint32_t seg_max = fp_flow_seg_max(f);
     uint32_t cap = fp_priv(c)->max_payload;
+    uint32_t hdrs = (uint32_t)HDRS + ((f->flags & FP_FLOW_TS) ? FP_TCPOPT_TS_LEN : 0);
     unsigned n = 0;
 
     if (seg_max > cap)
         seg_max = cap;
+    if (fp.tso_frame_max != 0 && seg_max + hdrs > fp.tso_frame_max)
+        seg_max = fp.tso_frame_max > hdrs + 64 ? fp.tso_frame_max - hdrs : 64;
     *bytes = 0;
     /* Nothing outstanding before: the slow path arms the RTO when told. */
-    bool was_idle = f->tx_sent == 0 && (f->flags & (FP_FLOW_FIN_SENT | FP_FLOW_FIN_ACKED)) !=
-                                           FP_FLOW_FIN_SENT;
+    bool was_idle =
+        f->tx_sent == 0 &&
+        (f->flags & (FP_FLOW_FIN_SENT | FP_FLOW_FIN_ACKED)) != FP_FLOW_FIN_SENT;
     uint32_t held = fp_flow_held(c, fid);
     while (n < max_segs) {
         uint32_t len = fp_flow_next_seg(f, seg_max, held);
@@ -202,23 +255,41 @@ unsigned fp_tx_flow(struct fp_core *c, uint32_t fid, unsigned max_segs, uint64_t
                   (f->flags & (FP_FLOW_FIN_QUEUED | FP_FLOW_FIN_SENT |
                                FP_FLOW_FIN_ACKED)) == FP_FLOW_FIN_QUEUED;
         }
+        /* Several full segments may go: one frame for the port to cut. */
+        unsigned k = 1;
+        if (fp.tso_frame_max != 0 && len == seg_max && n + 1 < max_segs) {
+            unsigned most = max_segs - n;
+            if (most > FP_TSO_SEGS)
+                most = FP_TSO_SEGS;
+            if (most > 65000 / seg_max) /* an IPv4 packet's length */
+                most = 65000 / seg_max;
+            len = fp_flow_tso_len(f, seg_max, held, len, most, &k);
+            fin = len == f->tx_avail &&
+                  (f->flags & (FP_FLOW_FIN_QUEUED | FP_FLOW_FIN_SENT |
+                               FP_FLOW_FIN_ACKED)) == FP_FLOW_FIN_QUEUED;
+        }
         uint8_t tflags = fin ? TAS_TCP_FIN : 0;
-        if (len > 0 && (len == f->tx_avail || n + 1 == max_segs))
+        if (len > 0 && (len == f->tx_avail || n + k == max_segs))
             tflags |= TAS_TCP_PSH; /* the last segment of this burst */
-        struct rte_mbuf *m =
-            tx_build(c, f, f->tx_una_seq + f->tx_sent, tflags,
-                     fp_ring_add(f->tx_pos, f->tx_sent, f->tx_size), len, now);
+        struct rte_mbuf *m = tx_build(c, f, f->tx_una_seq + f->tx_sent, tflags,
+                                      fp_ring_add(f->tx_pos, f->tx_sent, f->tx_size), len,
+                                      k > 1 ? seg_max : 0, now);
         if (unlikely(m == NULL))
             break;
+        if (k > 1) {
+            c->tso_frames++;
+            c->tso_segs += k;
+        }
         f->tx_sent += len;
         f->tx_avail -= len;
         if (unlikely(held > f->tx_avail)) /* a full segment took held bytes */
             held = fp_priv(c)->side[fid].cork_held = f->tx_avail;
         if (fin)
             f->flags |= FP_FLOW_FIN_SENT | FP_FLOW_FIN_TXED;
-        *bytes += rte_pktmbuf_pkt_len(m);
+        *bytes +=
+            rte_pktmbuf_pkt_len(m) + (k - 1) * hdrs; /* as the k frames on the wire */
         fp_tx_enqueue(c, m);
-        n++;
+        n += k;
         if (fin)
             break;
     }
@@ -236,8 +307,8 @@ void fp_tx_retx(struct fp_core *c, struct fp_flow *f, uint32_t seq, uint32_t len
         return;
     if (len > fp_priv(c)->max_payload)
         len = fp_priv(c)->max_payload;
-    struct rte_mbuf *m =
-        tx_build(c, f, seq, TAS_TCP_PSH, fp_ring_add(f->tx_pos, off, f->tx_size), len, now);
+    struct rte_mbuf *m = tx_build(c, f, seq, TAS_TCP_PSH,
+                                  fp_ring_add(f->tx_pos, off, f->tx_size), len, 0, now);
     if (likely(m != NULL)) {
         fp_tx_enqueue(c, m);
         c->retx_bytes += len;
@@ -251,7 +322,7 @@ void fp_tx_ack(struct fp_core *c, struct fp_flow *f, uint64_t now)
     uint32_t snd_nxt =
         f->tx_una_seq + f->tx_sent +
         ((f->flags & (FP_FLOW_FIN_SENT | FP_FLOW_FIN_ACKED)) == FP_FLOW_FIN_SENT);
-    struct rte_mbuf *m = tx_build(c, f, snd_nxt, 0, 0, 0, now);
+    struct rte_mbuf *m = tx_build(c, f, snd_nxt, 0, 0, 0, 0, now);
     if (likely(m != NULL)) {
         fp_tx_enqueue(c, m);
         c->acks_sent++;

@@ -290,23 +290,23 @@ static void set_text(struct loader *L, struct tasd_config *c,
         if (!string_ok(L, s, w, t))
             return;
         break;
-    case TASD_K_POLL:
-        if (!strcmp(t, "busy"))
-            c->poll = TASD_POLL_BUSY;
-        else if (!strcmp(t, "adaptive"))
-            c->poll = TASD_POLL_ADAPTIVE;
-        else
-            report(L, w, s->key, "must be \"busy\" or \"adaptive\"");
-        return;
-    case TASD_K_SPTHREAD:
-        for (unsigned i = 0; i < 3; i++) {
-            if (!strcmp(t, tasd_sp_thread_names[i])) {
-                c->sp_thread = (enum tasd_sp_thread)i;
+    case TASD_K_ENUM: {
+        char word[32], words[128] = "";
+        unsigned i;
+        for (i = 0; tasd_setting_word(s, i, word, sizeof(word)); i++) {
+            if (!strcmp(t, word)) {
+                *(int *)field = (int)i;
                 return;
             }
         }
-        report(L, w, s->key, "must be \"auto\", \"own\" or \"shared\"");
+        for (unsigned j = 0; tasd_setting_word(s, j, word, sizeof(word)); j++) {
+            size_t k = strlen(words);
+            snprintf(words + k, sizeof(words) - k, "%s\"%s\"",
+                     j == 0 ? "" : j + 1 == i ? " or " : ", ", word);
+        }
+        report(L, w, s->key, "must be %s", words);
         return;
+    }
     case TASD_K_CC:
         if (sp_cc_find(t) != NULL && len < s->max)
             snprintf(field, s->max, "%s", t);

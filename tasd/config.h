@@ -19,11 +19,17 @@
 #define TASD_PATH_MAX 256
 #define TASD_ARGS_MAX 1024
 
+/* The enumerations' values are the order of their words in the setting's
+ * arg (config_table.c). */
 enum tasd_poll_mode { TASD_POLL_ADAPTIVE = 0, TASD_POLL_BUSY = 1 };
 /* Where the slow path runs: on a thread of its own, on fast-path core 0's
  * thread, or (auto) shared when tasd may use at most fp_cores + 1 CPUs. */
 enum tasd_sp_thread { TASD_SP_AUTO = 0, TASD_SP_OWN = 1, TASD_SP_SHARED = 2 };
-extern const char *const tasd_sp_thread_names[3]; /* by enum value */
+/* TCP segmentation offload: auto = where the port's segmentation is the
+ * NIC's (not net_tap's, which cuts in software, slower than tasd's own
+ * segments), on = wherever the port offers it, off. */
+enum tasd_tso { TASD_TSO_AUTO = 0, TASD_TSO_ON = 1, TASD_TSO_OFF = 2 };
+
 
 struct tasd_route {
     uint32_t dest;   /* network order */
@@ -45,13 +51,14 @@ struct tasd_config {
     uint32_t host_ip;                /* address given to host_if, network order */
     uint8_t host_prefix;
     uint32_t mtu;                    /* 0 = the port's MTU */
+    int tso;                         /* enum tasd_tso */
 
     /* DPDK and threads */
     char dpdk_args[TASD_ARGS_MAX];   /* EAL arguments, split on spaces */
     unsigned fp_cores;               /* fast-path threads (1..TAS_MAX_FP_CORES) */
-    enum tasd_poll_mode poll;
+    int poll;                        /* enum tasd_poll_mode */
     uint32_t poll_max_sleep_us;      /* adaptive: longest idle sleep */
-    enum tasd_sp_thread sp_thread;
+    int sp_thread;                   /* enum tasd_sp_thread */
 
     /* files */
     char run_dir[TASD_PATH_MAX];     /* app.sock and control.sock live here */

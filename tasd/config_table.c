@@ -22,8 +22,6 @@
 #define OFF(f) offsetof(struct tasd_config, f)
 #define SZ(f)  ((uint32_t)sizeof(((struct tasd_config *)0)->f))
 
-const char *const tasd_sp_thread_names[3] = {"auto", "own", "shared"};
-
 const struct tasd_setting tasd_settings[] = {
     {"ip", "ip", TASD_K_ADDR, OFF(ip), OFF(prefix), 0, 0, 0, "ADDR/PREFIX",
      "tasd's IPv4 address and subnet (required)"},
@@ -34,6 +32,9 @@ const struct tasd_setting tasd_settings[] = {
     {"kernel_neighbours", "kernel-neighbours", TASD_K_BOOL, OFF(kernel_neighbours), 0, 0,
      0, 0, "on|off",
      "take the kernel's neighbours on tasd's subnet into its ARP table (netlink)"},
+    {"tso", "tso", TASD_K_ENUM, OFF(tso), 0, 0, 0, 0, "auto|on|off",
+     "TCP segmentation offload: auto = where the NIC does it (not on TAP, whose "
+     "PMD cuts in software), on = wherever the port offers it"},
     {"mtu", "mtu", TASD_K_UINT, OFF(mtu), 0, 576, 9216, TASD_F_ZERO, "BYTES",
      "IP MTU; 0 = the port's MTU"},
     {"arp_timeout_ms", "arp-timeout-ms", TASD_K_UINT, OFF(arp_timeout_ms), 0, 1000,
@@ -46,11 +47,12 @@ const struct tasd_setting tasd_settings[] = {
      "DPDK EAL arguments"},
     {"fp_cores", "fp-cores", TASD_K_UINT, OFF(fp_cores), 0, 1, TAS_MAX_FP_CORES, 0, "N",
      "fast-path cores"},
-    {"poll", "poll", TASD_K_POLL, OFF(poll), 0, 0, 0, 0, "busy|adaptive",
+    {"poll", "poll", TASD_K_ENUM, OFF(poll), 0, 0, 0, 0, "adaptive|busy",
      "fast-path polling: spin, or sleep when idle"},
     {"poll_max_sleep_us", "poll-max-sleep-us", TASD_K_UINT, OFF(poll_max_sleep_us), 0, 1,
      100000, 0, "US", "adaptive polling: longest idle sleep"},
-    {"slow_path_thread", "sp-thread", TASD_K_SPTHREAD, OFF(sp_thread), 0, 0, 0, 0, "MODE",
+    {"slow_path_thread", "sp-thread", TASD_K_ENUM, OFF(sp_thread), 0, 0, 0, 0,
+     "auto|own|shared",
      "own: the slow path has a thread; shared: it runs on fast-path core 0's; auto: "
      "shared if tasd may use at most fp_cores + 1 CPUs"},
     {"run_dir", "run-dir", TASD_K_DIR, OFF(run_dir), 0, 0, SZ(run_dir), 0, "DIR",
@@ -167,6 +169,21 @@ const struct tasd_setting tasd_settings[] = {
 static_assert(sizeof(tasd_settings) / sizeof(tasd_settings[0]) == TASD_N_SETTINGS,
               "TASD_N_SETTINGS counts the rows");
 
+bool tasd_setting_word(const struct tasd_setting *s, unsigned i, char *out, size_t n)
+{
+    const char *w = s->arg;
+    for (; i > 0 && w != NULL; i--) {
+        w = strchr(w, '|');
+        if (w != NULL)
+            w++;
+    }
+    if (w == NULL)
+        return false;
+    size_t len = strcspn(w, "|");
+    snprintf(out, n, "%.*s", (int)len, w);
+    return true;
+}
+
 void tasd_config_defaults(struct tasd_config *c)
 {
     memset(c, 0, sizeof(*c));
@@ -257,13 +274,12 @@ void tasd_config_usage(FILE *f)
         case TASD_K_BOOL:
             snprintf(def, sizeof(def), " [%s]", *(const bool *)field ? "on" : "off");
             break;
-        case TASD_K_POLL:
-            snprintf(def, sizeof(def), " [%s]",
-                     d.poll == TASD_POLL_BUSY ? "busy" : "adaptive");
+        case TASD_K_ENUM: {
+            char w[32];
+            if (tasd_setting_word(s, (unsigned)*(const int *)field, w, sizeof(w)))
+                snprintf(def, sizeof(def), " [%s]", w);
             break;
-        case TASD_K_SPTHREAD:
-            snprintf(def, sizeof(def), " [%s]", tasd_sp_thread_names[d.sp_thread]);
-            break;
+        }
         case TASD_K_DIR:
         case TASD_K_CC:
             snprintf(def, sizeof(def), " [%s]", field);

@@ -30,8 +30,7 @@ enum tasd_setting_kind {
     TASD_K_STR,      /* char[max] */
     TASD_K_IFNAME,   /* char[max], a Linux interface name or "" */
     TASD_K_DIR,      /* char[max], an absolute directory for the sockets */
-    TASD_K_POLL,     /* "busy" | "adaptive" */
-    TASD_K_SPTHREAD, /* "auto" | "own" | "shared" */
+    TASD_K_ENUM,     /* one of the words of arg ("a|b|c"), stored as an int: its index */
     TASD_K_CC,       /* a congestion control name (slowpath/cc.h) */
     TASD_K_ROUTES,   /* the routes list / repeated --route */
     TASD_K_POLICY,   /* the policy list / repeated --policy */
@@ -55,8 +54,11 @@ struct tasd_setting {
 /* Every setting, in --help order: TASD_N_SETTINGS rows.  The count is
  * checked against the rows where they are defined (a row more or less does
  * not compile); the loader sizes its per-setting arrays with it. */
-#define TASD_N_SETTINGS 57
+#define TASD_N_SETTINGS 58
 extern const struct tasd_setting tasd_settings[];
+
+/* TASD_K_ENUM: word i of s->arg into out (n bytes); false if it has fewer. */
+bool tasd_setting_word(const struct tasd_setting *s, unsigned i, char *out, size_t n);
 
 /* Set c to the defaults: zero, then the value of every setting that has one. */
 void tasd_config_defaults(struct tasd_config *c);

@@ -145,6 +145,7 @@ static struct json_object *status_json(void)
     cm_json_u64(port, "queues", p->n_queues);
     cm_json_bool(port, "rx_cksum_offload", p->rx_cksum);
     cm_json_bool(port, "tx_cksum_offload", p->tx_cksum);
+    cm_json_bool(port, "tso", p->tso_frame_max != 0);
     cm_json_u64(o, "fp_cores", ctl.n_fp);
     cm_json_str(o, "poll", st.poll);
     cm_json_u64(o, "poll_max_sleep_us", c->poll_max_sleep_us);
@@ -178,8 +179,9 @@ static void write_status(FILE *f)
     fprintf(f, "ip:         %s\n", st.ip);
     fprintf(f, "port:       %u (%s), MAC %s, MTU %u, %u queue pair(s)\n", p->port_id,
             p->driver, st.mac, p->mtu, p->n_queues);
-    fprintf(f, "offloads:   rx checksum %s, tx checksum %s\n", p->rx_cksum ? "on" : "off",
-            p->tx_cksum ? "on" : "off");
+    fprintf(f, "offloads:   rx checksum %s, tx checksum %s, TSO %s\n",
+            p->rx_cksum ? "on" : "off", p->tx_cksum ? "on" : "off",
+            p->tso_frame_max != 0 ? "on" : "off");
     fprintf(f, "fast path:  %u core(s), %s polling", ctl.n_fp, st.poll);
     if (c->poll == TASD_POLL_ADAPTIVE && p->n_rx_fds > 0)
         fprintf(f, " (a received frame wakes a sleeping core)");

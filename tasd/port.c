@@ -50,7 +50,8 @@
 /* net_af_xdp: rings of 4096, as af_packet gets 4096 frames; see port_configure. */
 #define PORT_XDP_DESCS 4096
 
-static bool port_started; /* rte_eth_dev_start succeeded */
+static bool port_started;           /* rte_eth_dev_start succeeded */
+static const char *tso_why = "off"; /* what the port line says of TSO */
 
 /* Did the user give option opt (e.g. "--lcores", or "-l" with its value
  * attached or not)? */
@@ -372,6 +373,21 @@ static int port_configure(struct cm_port *p, const struct tasd_config *c)
         conf.txmode.offloads |= tx_ck;
     if (p->rx_cksum)
         conf.rxmode.offloads |= rx_ck;
+    /* TSO needs the checksums offloaded and chained mbufs (fastpath/tx.c
+     * builds one frame of several segments as a chain).  net_tap offers
+     * it but cuts the frames itself (librte_gso, then a checksum and a
+     * write per segment), which costs more than tasd's own segments; auto
+     * leaves it off there. */
+    const uint64_t tso = RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+    bool tap = strstr(info.driver_name, "net_tap") != NULL;
+    bool tso_has = p->tx_cksum && (info.tx_offload_capa & tso) == tso;
+    bool tso_on = tso_has && (c->tso == TASD_TSO_ON || (c->tso == TASD_TSO_AUTO && !tap));
+    if (tso_on)
+        conf.txmode.offloads |= tso;
+    tso_why = tso_on                   ? "on"
+              : !tso_has               ? "off (the port has none)"
+              : c->tso == TASD_TSO_OFF ? "off"
+                                       : "off (net_tap's is software; --tso on uses it)";
     /* Several queues: spread TCP flows by their 4-tuple where the port can.
      * (The fast path still checks which core owns a flow.) */
     if (p->n_queues > 1 && (info.flow_type_rss_offloads & RTE_ETH_RSS_NONFRAG_IPV4_TCP)) {
@@ -381,7 +397,6 @@ static int port_configure(struct cm_port *p, const struct tasd_config *c)
 
     /* TAP's receive "interrupt" is its queue's own tap descriptor, readable
      * while a frame waits (level, nothing to re-arm): the core sleeps on it. */
-    bool tap = strstr(info.driver_name, "net_tap") != NULL;
     if (tap)
         conf.intr_conf.rxq = 1;
 
@@ -452,6 +467,8 @@ static int port_configure(struct cm_port *p, const struct tasd_config *c)
     memcpy(p->mac, mac.addr_bytes, sizeof(p->mac));
 
     p->mtu = port_mtu(p, c);
+    if (tso_on) /* net_tap checks a segment with its Ethernet header against the MTU */
+        p->tso_frame_max = (uint16_t)(p->mtu + (tap ? 0 : RTE_ETHER_HDR_LEN));
     return 0;
 }
 
@@ -496,9 +513,10 @@ int tasd_port_init(struct cm_port *p, const struct tasd_config *c, const char *a
     fprintf(
         stderr,
         "tasd: port %u up: MAC %02x:%02x:%02x:%02x:%02x:%02x, MTU %u, %u queue pair(s), "
-        "checksum offload rx %s tx %s\n",
+        "checksum offload rx %s tx %s, TSO %s\n",
         p->port_id, p->mac[0], p->mac[1], p->mac[2], p->mac[3], p->mac[4], p->mac[5],
-        p->mtu, p->n_queues, p->rx_cksum ? "on" : "off", p->tx_cksum ? "on" : "off");
+        p->mtu, p->n_queues, p->rx_cksum ? "on" : "off", p->tx_cksum ? "on" : "off",
+        tso_why);
     return 0;
 }
 

@@ -77,7 +77,7 @@ itest_scripts = tests/integration/t_echo.sh tests/integration/t_client.sh \
 	tests/integration/t_io.sh tests/integration/t_sockopt.sh tests/integration/t_fortify.sh \
 	tests/integration/t_forkpy.sh tests/integration/t_forkexec.sh \
 	tests/integration/t_connscale.sh tests/integration/t_shortconn.sh tests/integration/t_afxdp.sh \
-	tests/integration/t_spthread.sh tests/integration/t_cork.sh tests/integration/t_fpcores.sh \
+	tests/integration/t_spthread.sh tests/integration/t_cork.sh tests/integration/t_fpcores.sh tests/integration/t_tso.sh \
 	tests/integration/t_idle.sh tests/integration/t_connburst.sh tests/integration/t_cc.sh \
 	tests/integration/t_policy.sh tests/integration/t_dctcp.sh \
 	tests/integration/t_kroutes.sh tests/integration/t_nspawn.sh \

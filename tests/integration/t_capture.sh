@@ -8,7 +8,7 @@
 # of both transfers, in both directions, with at least 1 MB of payload from
 # each sender, and the handshakes' SYNs.  Skipped where hugepages cannot be
 # reserved or dpdk-dumpcap is missing; the machine's hugepage count and
-# mounts are put back.
+# mounts are put back.  dumpcap is stopped once its count stands still.
 . "$(dirname "$0")/lib.sh"
 tas_init t_capture
 tasd_only "capture is tasd's (TAS_TEST_MODE=$TAS_TEST_MODE)"
@@ -55,7 +55,19 @@ check "dpdk-dumpcap attached to tasd's port (it counts packets)" \
 make_data "$TMP/data" 1
 transfer "peer -> tasd, 1 MB" peer tasd to "$TMP/data" 7601 60
 transfer "tasd -> peer, 1 MB" tasd peer to "$TMP/data" 7602 60
-sleep 0.5
+# dumpcap writes what it takes from its ring and prints the running count;
+# on SIGINT it leaves the ring's rest unwritten, so wait (up to 10 s) until
+# the count has stood still for a second before stopping it
+captured() { tr '\b\r' '  ' <"$TMP/dumpcap.log" | grep -o 'Packets captured:[ 0-9]*' |
+    tail -1 | awk '{ print $NF }'; }
+last=-1
+for ((i = 0; i < 20; i++)); do
+    sleep 0.5
+    now=$(captured)
+    [[ $now == "$last" ]] && break
+    last=$now
+done
+echo "    dumpcap: $(captured) packets written before SIGINT"
 kill -INT "$DUMPCAP_PID"
 wait "$DUMPCAP_PID"
 check_eq "dpdk-dumpcap ended cleanly on SIGINT" "$?" 0

@@ -368,6 +368,14 @@ Test(config, bad_command_line_usage_exits_2)
     cr_assert_eq(load(&c, "--config", f, "--fp-cores", "9", NULL), 2);
     cr_assert(strstr(err, "--fp-cores 9: must be an integer between 1 and 8"), "%s", err);
     cr_assert_eq(load(&c, "--config", f, "--poll", "sometimes", NULL), 2);
+    cr_assert(strstr(err, "--poll sometimes: must be \"adaptive\" or \"busy\""), "%s", err);
+    cr_assert_eq(load(&c, "--config", f, "--tso", "maybe", NULL), 2);
+    cr_assert(strstr(err, "must be \"auto\", \"on\" or \"off\""), "%s", err);
+    cr_assert_eq(load(&c, "--config", f, "--tso", "off", NULL), 0);
+    cr_assert_eq(c.tso, TASD_TSO_OFF);
+    cr_assert_eq(load(&c, "--config", f, "--tso", "on", "--poll", "busy", NULL), 0);
+    cr_assert_eq(c.tso, TASD_TSO_ON);
+    cr_assert_eq(c.poll, TASD_POLL_BUSY);
     cr_assert_eq(load(&c, "--config", f, "--sp-thread", "both", NULL), 2);
     cr_assert(strstr(err, "must be \"auto\", \"own\" or \"shared\""), "%s", err);
     cr_assert_eq(load(&c, "--config", f, "--sp-thread", "shared", NULL), 0);

@@ -482,6 +482,33 @@ Test(rx, corked_bytes_go_only_in_a_full_segment)
     cr_assert_eq(fp_flow_next_seg(&f, 16, 0), 8, "pushed: the short segment goes");
 }
 
+Test(rx, a_tso_frame_holds_the_segments_that_would_go_one_by_one)
+{
+    unsigned k;
+    f.tx_remote_win = 1000;
+    f.tx_avail = 100;
+    cr_assert_eq(fp_flow_tso_len(&f, 16, 0, 16, 4, &k), 64, "four full segments");
+    cr_assert_eq(k, 4);
+    cr_assert_eq(f.tx_sent, 0, "the flow is left as it was");
+    cr_assert_eq(f.tx_avail, 100);
+    f.tx_avail = 40;
+    cr_assert_eq(fp_flow_tso_len(&f, 16, 0, 16, 8, &k), 40, "two full, then the short rest");
+    cr_assert_eq(k, 3);
+    cr_assert_eq(fp_flow_tso_len(&f, 16, 8, 16, 8, &k), 32, "a corked rest stays");
+    cr_assert_eq(k, 2);
+    f.tx_avail = 100;
+    f.cwnd = 40;
+    cr_assert_eq(fp_flow_tso_len(&f, 16, 0, 16, 8, &k), 32,
+                 "cwnd: no short segment after full ones while data is in flight");
+    cr_assert_eq(k, 2);
+    f.cwnd = 0;
+    f.tx_remote_win = 48;
+    cr_assert_eq(fp_flow_tso_len(&f, 16, 0, 16, 8, &k), 48, "the peer's window");
+    cr_assert_eq(k, 3);
+    cr_assert_eq(fp_flow_tso_len(&f, 16, 0, 16, 1, &k), 16, "one segment at most");
+    cr_assert_eq(k, 1);
+}
+
 Test(rx, keepalive_below_rcv_nxt_is_answered)
 {
     data(0, 10, 0);
