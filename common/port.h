@@ -28,6 +28,9 @@ struct cm_port {
      * header included, that a segment the port cuts may be (the MTU plus
      * the header; the TAP PMD counts the header against the MTU) */
     uint16_t tso_frame_max;
+    uint16_t tso_segs_max;    /* ... and the most mbufs one frame may chain (the
+                               * PMD's nb_seg_max; fastpath/tx.c puts one segment
+                               * in each) */
     struct rte_mempool *pool; /* mbufs for rx and for packets tasd builds */
     /* net_af_packet, net_af_xdp: the PMD's AF_PACKET or AF_XDP sockets, one per queue
      * pair in queue order (descriptors become readable when a frame is in the ring: an

@@ -306,6 +306,7 @@ struct fp_global {
     uint32_t max_sleep_us;
     bool tx_cksum, rx_cksum;       /* port offloads */
     uint16_t tso_frame_max;        /* TSO: cm_port.tso_frame_max; 0 = off */
+    uint16_t tso_segs_max;         /* ... cm_port.tso_segs_max */
     uint8_t local_mac[6];
     uint32_t local_ip;             /* network order */
     volatile bool stop;            /* set by main on shutdown */

@@ -173,6 +173,7 @@ int fp_init(struct cm_port *port, unsigned n_cores, uint32_t max_flows,
     fp.tx_cksum = port->tx_cksum;
     fp.rx_cksum = port->rx_cksum;
     fp.tso_frame_max = port->tso_frame_max;
+    fp.tso_segs_max = port->tso_segs_max;
     memcpy(fp.local_mac, port->mac, sizeof(fp.local_mac));
     fp.local_ip = local_ip;
     clock_init();

@@ -261,6 +261,8 @@ unsigned fp_tx_flow(struct fp_core *c, uint32_t fid, unsigned max_segs, uint64_t
             unsigned most = max_segs - n;
             if (most > FP_TSO_SEGS)
                 most = FP_TSO_SEGS;
+            if (most > fp.tso_segs_max) /* an mbuf per segment */
+                most = fp.tso_segs_max;
             if (most > 65000 / seg_max) /* an IPv4 packet's length */
                 most = 65000 / seg_max;
             len = fp_flow_tso_len(f, seg_max, held, len, most, &k);
@@ -414,6 +416,21 @@ void fp_tx_flush(struct fp_core *c)
 
     if (n == 0)
         return;
+    /* TSO: the PMD's own checks and fix-ups of offloaded frames
+     * (rte_eth_tx_prepare); a frame it refuses is dropped and counted. */
+    if (fp.tso_frame_max != 0) {
+        uint32_t ok = 0;
+        while (ok < n) {
+            ok += rte_eth_tx_prepare(c->port->port_id, (uint16_t)c->id, p->txb + ok,
+                                     (uint16_t)(n - ok));
+            if (ok < n) {
+                rte_pktmbuf_free(p->txb[ok]);
+                memmove(p->txb + ok, p->txb + ok + 1, (n - ok - 1) * sizeof(p->txb[0]));
+                n--;
+                c->tx_drops++;
+            }
+        }
+    }
     for (uint32_t i = 0; i < n; i++)
         bytes += rte_pktmbuf_pkt_len(p->txb[i]);
     while (sent < n) {

@@ -467,8 +467,11 @@ static int port_configure(struct cm_port *p, const struct tasd_config *c)
     memcpy(p->mac, mac.addr_bytes, sizeof(p->mac));
 
     p->mtu = port_mtu(p, c);
-    if (tso_on) /* net_tap checks a segment with its Ethernet header against the MTU */
+    if (tso_on) { /* net_tap checks a segment with its Ethernet header against the MTU */
         p->tso_frame_max = (uint16_t)(p->mtu + (tap ? 0 : RTE_ETHER_HDR_LEN));
+        p->tso_segs_max =
+            info.tx_desc_lim.nb_seg_max != 0 ? info.tx_desc_lim.nb_seg_max : UINT16_MAX;
+    }
     return 0;
 }
 

@@ -49,11 +49,13 @@ check "... on average more than two segments each ($segs in $frames)" \
     test "$segs" -gt $((2 * frames))
 check_eq "the port refused no frame" "$drops" 0
 tshark -r "$TMP/tso.pcap" -o tcp.check_checksum:TRUE -Y "ip.src == $SERVER_IP" -T fields \
-    -e frame.len -e tcp.len -e tcp.checksum.status -e tcp.analysis.out_of_order \
-    >"$TMP/tso.txt" 2>/dev/null
+    -e frame.len -e tcp.len -e tcp.checksum.status -e tcp.checksum -e tcp.checksum_calculated \
+    -e tcp.analysis.out_of_order -E occurrence=f -E separator=/s >"$TMP/tso.txt" 2>/dev/null
+# (A sum of 0 written as 0xffff, which the TAP PMD does as for UDP, is the
+# same number in ones' complement: the kernel takes it, tshark calls it bad.)
 read -r n big full bad ooo < <(awk '{ n++; if ($1 > 1514) big++; if ($2 >= 1400) full++;
-    if ($3 == 0) bad++; if ($4 != "") ooo++ } END { print n + 0, big + 0, full + 0, bad + 0, ooo + 0 }' \
-    "$TMP/tso.txt")
+    if ($3 == 0 && !($4 == "0xffff" && $5 == "0x0000")) bad++; if ($6 != "") ooo++ }
+    END { print n + 0, big + 0, full + 0, bad + 0, ooo + 0 }' "$TMP/tso.txt")
 echo "    tas0 saw $n frames from tasd: $full with >= 1400 bytes of payload, $big over 1514 B"
 check "the kernel saw tasd's data cut to the MTU: no frame over 1514 bytes ($big)" \
     test "$n" -gt 7000 -a "$big" -eq 0
