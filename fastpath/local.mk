@@ -9,10 +9,10 @@ tasd_tasd_SOURCES += fastpath/fastpath.h fastpath/internal.h fastpath/clock.h \
 
 check_PROGRAMS += tests/unit/test_seq tests/unit/test_queue \
 	tests/unit/test_tcp_opts tests/unit/test_rx tests/unit/test_classify \
-	tests/unit/test_flowtab
+	tests/unit/test_flowtab tests/unit/test_fp_io
 TESTS += tests/unit/test_seq tests/unit/test_queue \
 	tests/unit/test_tcp_opts tests/unit/test_rx tests/unit/test_classify \
-	tests/unit/test_flowtab
+	tests/unit/test_flowtab tests/unit/test_fp_io
 
 tests_unit_test_seq_SOURCES = tests/unit/test_seq.c
 tests_unit_test_seq_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
@@ -35,6 +35,14 @@ tests_unit_test_flowtab_SOURCES = tests/unit/test_flowtab.c fastpath/flowtab.c \
 	fastpath/flowtab.h
 tests_unit_test_flowtab_CFLAGS = $(AM_CFLAGS) $(DPDK_CFLAGS) $(CRITERION_CFLAGS)
 tests_unit_test_flowtab_LDADD = $(DPDK_LIBS) $(CRITERION_LIBS)
+
+# Receive and transmit of the whole fast path on a DPDK net_ring port.
+tests_unit_test_fp_io_SOURCES = tests/unit/test_fp_io.c fastpath/flowtab.c fastpath/init.c \
+	fastpath/rx.c fastpath/input.c fastpath/tx.c fastpath/qman.c fastpath/appq.c \
+	fastpath/cork.c fastpath/idle.c fastpath/activity.c fastpath/cmd.c fastpath/loop.c \
+	fastpath/syn.c fastpath/syncookie.c common/tcp_opts.c common/json.c
+tests_unit_test_fp_io_CFLAGS = $(AM_CFLAGS) $(DPDK_CFLAGS) $(JSONC_CFLAGS) $(CRITERION_CFLAGS)
+tests_unit_test_fp_io_LDADD = $(DPDK_LIBS) $(JSONC_LIBS) $(CRITERION_LIBS) -lpthread
 
 tests_unit_test_classify_SOURCES = tests/unit/test_classify.c tests/unit/test_frames.h \
 	fastpath/rx.c common/tcp_opts.c slowpath/frame.c
