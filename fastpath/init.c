@@ -309,9 +309,9 @@ unsigned fp_flow_core(uint32_t lip, uint32_t rip, uint16_t lport, uint16_t rport
 #define CORE_STATS(X)                                                                    \
     X(tx_drops)                                                                          \
     X(rx_ignored)                                                                        \
-    X(acks_sent) X(retx_bytes) X(retx_sack) X(tso_frames) X(tso_segs) X(ce_marks)        \
-        X(syncookies_sent) X(rst_shed) X(exc_shed) X(syn_shed) X(rings_released)         \
-            X(rings_kept) X(rings_release_fail)
+    X(acks_sent) X(retx_bytes) X(retx_sack) X(ce_marks) X(syncookies_sent) X(rst_shed)   \
+        X(exc_shed) X(syn_shed) X(rings_released) X(rings_kept) X(rings_release_fail)    \
+            X(tso_frames) X(tso_segs)
 
 struct json_object *fp_stats_json(void)
 {

@@ -221,6 +221,14 @@ static struct rte_mbuf *tx_build(struct fp_core *c, struct fp_flow *f, uint32_t 
     return m;
 }
 
+/* Our FIN goes on the segment of len bytes: the last the application wrote
+ * before it closed. */
+static inline bool fin_rides(const struct fp_flow *f, uint32_t len)
+{
+    return len == f->tx_avail && (f->flags & (FP_FLOW_FIN_QUEUED | FP_FLOW_FIN_SENT |
+                                              FP_FLOW_FIN_ACKED)) == FP_FLOW_FIN_QUEUED;
+}
+
 /* TSO: at most this many segments in one frame (the TAP PMD takes 64). */
 #define FP_TSO_SEGS 32
 
@@ -251,9 +259,7 @@ unsigned fp_tx_flow(struct fp_core *c, uint32_t fid, unsigned max_segs, uint64_t
                 break;
             fin = true;
         } else {
-            fin = len == f->tx_avail &&
-                  (f->flags & (FP_FLOW_FIN_QUEUED | FP_FLOW_FIN_SENT |
-                               FP_FLOW_FIN_ACKED)) == FP_FLOW_FIN_QUEUED;
+            fin = fin_rides(f, len);
         }
         /* Several full segments may go: one frame for the port to cut. */
         unsigned k = 1;
@@ -266,9 +272,7 @@ unsigned fp_tx_flow(struct fp_core *c, uint32_t fid, unsigned max_segs, uint64_t
             if (most > 65000 / seg_max) /* an IPv4 packet's length */
                 most = 65000 / seg_max;
             len = fp_flow_tso_len(f, seg_max, held, len, most, &k);
-            fin = len == f->tx_avail &&
-                  (f->flags & (FP_FLOW_FIN_QUEUED | FP_FLOW_FIN_SENT |
-                               FP_FLOW_FIN_ACKED)) == FP_FLOW_FIN_QUEUED;
+            fin = fin_rides(f, len);
         }
         uint8_t tflags = fin ? TAS_TCP_FIN : 0;
         if (len > 0 && (len == f->tx_avail || n + k == max_segs))

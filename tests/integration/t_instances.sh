@@ -11,7 +11,7 @@
 #   - a vdev that fails to probe (an interface that does not exist) is
 #     named in the error;
 #   - the installed tasd.conf (a TAP port with host_if tas0) with the port
-#     and address given on the command line (af_packet on the test veth)
+#     and address given on the command line (the test veth's port, TAS_PMD)
 #     starts: host_if is ignored with a line that says so.
 # Needs tasd: skipped in linux mode.
 . "$(dirname "$0")/lib.sh"
@@ -81,8 +81,8 @@ check "... naming the vdev" said bad_vdev "could not probe --vdev net_af_packet0
 start_tasd --config "$SRCDIR/conf/tasd.conf" --ip "$SERVER_IP/$NET_PREFIX" \
     --run-dir "$RUN_DIR" \
     --dpdk "--no-huge --no-pci -m 512 --file-prefix $DPDK_PREFIX --vdev $(tasd_vdev)"
-check_eq "tasd with conf/tasd.conf on af_packet starts" "$?" 0
+check_eq "tasd with conf/tasd.conf on ${TAS_PMD:-af_packet} starts" "$?" 0
 check "... and says host_if tas0 is ignored on a port that is not a TAP" \
-    grep -q "host_if tas0 ignored: the port is net_af_packet" "$TMP/tasd.log"
+    grep -q "host_if tas0 ignored: the port is net_${TAS_PMD:-af_packet}" "$TMP/tasd.log"
 stop_tasd
 finish
