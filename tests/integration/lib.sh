@@ -214,13 +214,18 @@ tasd_vdev() {
     esac
 }
 
+# tasd_cores: the --fp-cores flag that goes with tasd_vdev's queue pairs
+# (nothing for one core), for a test that gives tasd its own arguments.
+tasd_cores() { [[ ${TAS_FP_CORES:-1} -gt 1 ]] && echo "--fp-cores $TAS_FP_CORES"; return 0; }
+
 # tasd_default_args: set TASD_ARGS to the arguments that run tasd on the
 # test network.
 tasd_default_args() {
     # --config /dev/null: an installed /etc/tasd/tasd.conf must not leak in.
     TASD_ARGS=(--config /dev/null --ip "$SERVER_IP/$NET_PREFIX" --run-dir "$RUN_DIR"
         --dpdk "--no-huge --no-pci -m 512 --file-prefix $DPDK_PREFIX --vdev $(tasd_vdev)")
-    [[ ${TAS_FP_CORES:-1} -gt 1 ]] && TASD_ARGS+=(--fp-cores "$TAS_FP_CORES")
+    # shellcheck disable=SC2207
+    TASD_ARGS+=($(tasd_cores))
     # TASD_EXTRA="--flag value ...": more options after the defaults.
     # shellcheck disable=SC2206
     [[ -n ${TASD_EXTRA:-} ]] && TASD_ARGS+=($TASD_EXTRA)

@@ -37,7 +37,7 @@ fi
 net_setup
 stop_tasd # the default one runs without hugepages
 start_tasd --config /dev/null --ip "$SERVER_IP/$NET_PREFIX" --run-dir "$RUN_DIR" \
-    --dpdk "--no-pci -m 128 --file-prefix $DPDK_PREFIX --vdev $(tasd_vdev)" ||
+    --dpdk "--no-pci -m 128 --file-prefix $DPDK_PREFIX --vdev $(tasd_vdev)" $(tasd_cores) ||
     fatal "tasd with hugepages did not start"
 
 ip netns exec "$NS_A" dpdk-dumpcap --file-prefix="$DPDK_PREFIX" -i 0 -w "$TMP/cap.pcapng" \

@@ -80,7 +80,7 @@ check "... naming the vdev" said bad_vdev "could not probe --vdev net_af_packet0
 # ---- the installed configuration with another port: host_if is ignored
 start_tasd --config "$SRCDIR/conf/tasd.conf" --ip "$SERVER_IP/$NET_PREFIX" \
     --run-dir "$RUN_DIR" \
-    --dpdk "--no-huge --no-pci -m 512 --file-prefix $DPDK_PREFIX --vdev $(tasd_vdev)"
+    --dpdk "--no-huge --no-pci -m 512 --file-prefix $DPDK_PREFIX --vdev $(tasd_vdev)" $(tasd_cores)
 check_eq "tasd with conf/tasd.conf on ${TAS_PMD:-af_packet} starts" "$?" 0
 check "... and says host_if tas0 is ignored on a port that is not a TAP" \
     grep -q "host_if tas0 ignored: the port is net_${TAS_PMD:-af_packet}" "$TMP/tasd.log"
