@@ -2,8 +2,9 @@
 # nspawn_check.sh - runs inside the container of t_nspawn.sh, as the unit
 # tas-check.service that the container boots to: tasd.service under a
 # real systemd is started (Type=notify), serves a program under the shim
-# (the host's Linux peer echoes through it), is reloaded and stopped; then
-# once more on a TAP port (tap.conf), with a kernel client on its host side.
+# (the host's Linux peer echoes through it) and another user's program, is
+# reloaded and stopped; then once more on a TAP port (tap.conf), with a
+# kernel client on its host side.
 # Writes each step to stdout (check.log) and rc=N to /out/result.
 TAS=/tas
 rc=0
@@ -34,6 +35,22 @@ systemctl show -p MainPID -p ActiveState -p SubState -p Type tasd
 serve 7800 /out/server.log
 step "a server under the shim listens" grep -q READY /out/server.log
 step "... on tasd (one application registered)" stat_is n_apps 1
+# Another user's program (uid 65534): tasd.service's capabilities hold no
+# CAP_KILL, so tasd must tell that it lives without signalling it.
+setpriv --reuid=65534 --regid=65534 --clear-groups env \
+    LD_PRELOAD=$TAS/libtas/.libs/libtas_interpose.so TAS_FALLBACK=0 timeout 30 \
+    "$TAS/tests/integration/bin/echo_server" --port 7802 --max-conns 1 --timeout 25 \
+    >/out/nobody.log 2>&1 &
+nobody=$!
+for ((i = 0; i < 100; i++)); do
+    grep -q READY /out/nobody.log && break
+    sleep 0.1
+done
+step "an unprivileged user's server under the shim listens on tasd too (uid 65534)" \
+    grep -q READY /out/nobody.log
+step "... registered beside the first (two applications)" stat_is n_apps 2
+kill "$nobody" 2>/dev/null
+wait "$nobody"
 touch /out/ready
 for ((i = 0; i < 900; i++)); do
     [[ -e /out/client-done ]] && break
