@@ -364,6 +364,27 @@ run_under_tasd() {
     "${CMD[@]}"
 }
 
+# echo_probe tasd|peer ADDR PORT SECONDS: from that side, connect to an
+# echo server at ADDR:PORT within SECONDS and echo 100 bytes; prints "ok",
+# "short" (other bytes or fewer came back) or the errno name connect() or
+# the echo failed with (EHOSTUNREACH, ECONNREFUSED, ...).
+echo_probe() {
+    _mk_cmd "$1" -t $(($4 * 2 + 5)) /usr/bin/python3 -c '
+import errno, socket, sys
+s = socket.socket(); s.settimeout(float(sys.argv[3]))
+try:
+    s.connect((sys.argv[1], int(sys.argv[2]))); s.sendall(b"e" * 100)
+    got = b""
+    while len(got) < 100:
+        b = s.recv(100)
+        if not b: break
+        got += b
+    print("ok" if got == b"e" * 100 else "short")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e)))' "$2" "$3" "$4"
+    "${CMD[@]}"
+}
+
 # run_linux_peer [-t SECONDS] PROGRAM ARGS...: run in ns B (Linux)
 run_linux_peer() {
     _mk_cmd peer "$@"

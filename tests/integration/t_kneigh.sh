@@ -28,21 +28,7 @@ start_tasd --add --kernel-neighbours on || fatal "tasd did not start"
 start_bg echo peer -t 90 "$BIN/echo_server" --port 7900 --max-conns 20 --timeout 80
 wait_ready echo || fatal "echo server did not start"
 
-connect_to() {
-    run_under_tasd -t 40 "$PY" -c '
-import errno, socket, sys
-s = socket.socket(); s.settimeout(30)
-try:
-    s.connect((sys.argv[1], 7900)); s.sendall(b"n" * 100)
-    got = b""
-    while len(got) < 100:
-        b = s.recv(100)
-        if not b: break
-        got += b
-    print("ok" if got == b"n" * 100 else "short")
-except OSError as e:
-    print(errno.errorcode.get(e.errno, str(e)))' "$PEER_IP"
-}
+connect_to() { echo_probe tasd "$PEER_IP" 7900 30; }
 arp_mac() {
     tasctl arp --json | $PY -c '
 import json, sys

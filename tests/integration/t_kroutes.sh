@@ -43,21 +43,7 @@ wait_route() {
     echo "$got"
 }
 # connect_to ADDR: what connect() under tasd answers ("ok" or errno name).
-connect_to() {
-    run_under_tasd -t 20 "$PY" -c '
-import errno, socket, sys
-s = socket.socket(); s.settimeout(8)
-try:
-    s.connect((sys.argv[1], 7700)); s.sendall(b"k" * 100)
-    got = b""
-    while len(got) < 100:
-        b = s.recv(100)
-        if not b: break
-        got += b
-    print("ok" if got == b"k" * 100 else "short")
-except OSError as e:
-    print(errno.errorcode.get(e.errno, str(e)))' "$1"
-}
+connect_to() { echo_probe tasd "$1" 7700 8; }
 
 start_bg echo peer -t 90 "$BIN/echo_server" --port 7700 --max-conns 20 --timeout 80
 wait_ready echo || fatal "echo server did not start"

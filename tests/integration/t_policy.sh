@@ -34,15 +34,7 @@ check_eq "the file's rule is in force" \
     "1 port 7500 2"
 
 # try_connect PORT: what connect() from the peer answers ("ok" or errno).
-try_connect() {
-    run_linux_peer -t 20 "$PY" -c '
-import errno, socket, sys
-s = socket.socket(); s.settimeout(10)
-try:
-    s.connect((sys.argv[1], int(sys.argv[2]))); s.sendall(b"x"); s.recv(1); print("ok")
-except OSError as e:
-    print(errno.errorcode.get(e.errno, str(e)))' "$SERVER_IP" "$1"
-}
+try_connect() { echo_probe peer "$SERVER_IP" "$1" 10; }
 
 start_bg srv tasd -t 120 "$BIN/echo_server" --port 7500 --max-conns 20 --timeout 110
 wait_ready srv || fatal "echo server did not start"

@@ -157,11 +157,6 @@ static const struct rte_tcp_hdr *tcp_of(const struct rte_mbuf *m)
                                        sizeof(struct rte_ipv4_hdr));
 }
 
-static void free_all(struct rte_mbuf **m, unsigned n)
-{
-    rte_pktmbuf_free_bulk(m, n);
-}
-
 Test(fp_io, in_order_segments_of_one_burst_cost_one_ack)
 {
     struct rte_mbuf *in[3] = {peer_segment(ISN_RX, 1000), peer_segment(ISN_RX + 1000, 1000),
@@ -175,7 +170,7 @@ Test(fp_io, in_order_segments_of_one_burst_cost_one_ack)
     cr_assert_eq(rte_pktmbuf_pkt_len(out[0]), 54, "a pure ACK");
     for (unsigned i = 0; i < 3000; i++)
         cr_assert_eq(rxring[i], (uint8_t)(ISN_RX + i), "byte %u in the rx ring", i);
-    free_all(out, n);
+    rte_pktmbuf_free_bulk(out, n);
 }
 
 Test(fp_io, a_lone_segments_ack_waits_for_a_reply_then_goes)
@@ -189,7 +184,7 @@ Test(fp_io, a_lone_segments_ack_waits_for_a_reply_then_goes)
     unsigned n = sent(now + FP_DELACK_US, out, 8);
     cr_assert_eq(n, 1, "then it goes alone");
     cr_assert_eq(rte_be_to_cpu_32(tcp_of(out[0])->recv_ack), ISN_RX + 100);
-    free_all(out, n);
+    rte_pktmbuf_free_bulk(out, n);
 }
 
 Test(fp_io, each_segment_out_of_order_is_answered_at_once)
@@ -203,7 +198,7 @@ Test(fp_io, each_segment_out_of_order_is_answered_at_once)
     cr_assert_eq(n, 2, "a duplicate ACK per segment out of order, got %u", n);
     for (unsigned i = 0; i < n; i++)
         cr_assert_eq(rte_be_to_cpu_32(tcp_of(out[i])->recv_ack), ISN_RX, "duplicate ACK");
-    free_all(out, n);
+    rte_pktmbuf_free_bulk(out, n);
 }
 
 /* The application wrote len bytes (byte i = i * 7). */
@@ -248,7 +243,7 @@ Test(fp_io, with_tso_full_segments_leave_as_one_frame_the_port_cuts)
     assert_payload(out[0], 0, 10000);
     cr_assert_eq(core->tso_frames, 1);
     cr_assert_eq(core->tso_segs, 7);
-    free_all(out, n);
+    rte_pktmbuf_free_bulk(out, n);
 }
 
 Test(fp_io, a_tso_frame_chains_no_more_segments_than_the_port_takes)
@@ -266,7 +261,7 @@ Test(fp_io, a_tso_frame_chains_no_more_segments_than_the_port_takes)
     cr_assert_eq(out[1]->nb_segs, 3);
     cr_assert_eq(rte_be_to_cpu_32(tcp_of(out[1])->sent_seq), ISN_TX + 4 * MSS);
     assert_payload(out[1], 4 * MSS, 10000 - 4 * MSS);
-    free_all(out, n);
+    rte_pktmbuf_free_bulk(out, n);
 }
 
 Test(fp_io, without_tso_each_segment_is_a_frame)
@@ -283,5 +278,5 @@ Test(fp_io, without_tso_each_segment_is_a_frame)
         assert_payload(out[i], i * MSS, i < 6 ? MSS : 10000 - 6 * MSS);
     }
     cr_assert_eq(core->tso_frames, 0);
-    free_all(out, n);
+    rte_pktmbuf_free_bulk(out, n);
 }
